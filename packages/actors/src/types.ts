@@ -1,0 +1,117 @@
+/**
+ * The contract of the actor kernel: what a behavior sees and what a reference offers.
+ * Implementations live beside this file (system, ref, mailbox, supervision, timers); function actors
+ * (xstate) are built on exactly this surface.
+ */
+import type { Clock } from './clock.js';
+
+/** Default ask timeout when neither the call nor the system sets one. */
+export const DEFAULT_ASK_TIMEOUT_MS = 5_000;
+
+export interface AskOptions {
+  /** Milliseconds until the ask rejects with the core `TimeoutError`. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A handle to an actor. Cheap to copy; stays valid after the actor stops (messages then go to dead letters).
+ */
+export interface ActorRef<M = unknown> {
+  /** Unique path in its system, e.g. `/user/orders/o-1`. */
+  readonly path: string;
+  /**
+   * Enqueues `message`. Never throws: a message to a stopped actor, or one a bounded mailbox drops,
+   * becomes a dead letter.
+   */
+  tell(message: M): void;
+  /**
+   * Enqueues `message` and resolves with what the behavior's `receive` returns (awaited) for it.
+   * Rejects with `TimeoutError` at the deadline, `MailboxFullError` when a bounded mailbox rejects,
+   * `ActorStoppedError` when the actor is or becomes stopped before handling it, or the error `receive` threw.
+   * Settles exactly once.
+   */
+  ask<R = unknown>(message: M, options?: AskOptions): Promise<R>;
+  /** Graceful stop: the current message finishes, queued ones become dead letters, children stop first. */
+  stop(): Promise<void>;
+  /** Messages waiting in the mailbox (not counting the one being processed). */
+  readonly mailboxSize: number;
+  readonly isStopped: boolean;
+}
+
+/** Per-actor timers, keyed so that restarting a timer with the same key replaces it. Cancelled on stop and restart. */
+export interface Timers<M> {
+  startSingle(key: string, message: M, delayMs: number): void;
+  startPeriodic(key: string, message: M, intervalMs: number): void;
+  cancel(key: string): void;
+  isActive(key: string): boolean;
+}
+
+/** What a behavior sees while handling a message. */
+export interface ActorContext<M = unknown> {
+  readonly self: ActorRef<M>;
+  readonly parent: ActorRef | undefined;
+  readonly system: ActorSystem;
+  readonly clock: Clock;
+  readonly timers: Timers<M>;
+  /** Spawns a child supervised by this actor. */
+  spawn<C>(behavior: BehaviorSource<C>, options?: SpawnOptions): ActorRef<C>;
+  /** Stops this actor after the current message. */
+  stop(): void;
+}
+
+/**
+ * What an actor does. `receive` handles one message at a time, in arrival order; a returned promise holds the
+ * next message until it settles. For an ask, the (awaited) return value is the reply. A throw (or rejection)
+ * rejects the ask and is handed to the supervisor.
+ */
+export interface Behavior<M = unknown> {
+  receive(message: M, ctx: ActorContext<M>): unknown;
+  preStart?(ctx: ActorContext<M>): void | Promise<void>;
+  postStop?(ctx: ActorContext<M>): void | Promise<void>;
+}
+
+/** A behavior, or a factory called on each start and restart so that a restart begins with fresh state. */
+export type BehaviorSource<M> = Behavior<M> | (() => Behavior<M>);
+
+export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'reject';
+
+export type MailboxOptions =
+  | { readonly kind: 'unbounded' }
+  | { readonly kind: 'bounded'; readonly capacity: number; readonly overflow: OverflowPolicy };
+
+/** What a supervisor does with a failed child. */
+export type Directive = 'resume' | 'restart' | 'stop' | 'escalate';
+
+export interface SupervisionOptions {
+  /** Chooses the directive per error; default: restart. */
+  readonly decide?: (error: unknown) => Directive;
+  readonly backoff?: { readonly minMs: number; readonly maxMs: number; readonly jitter: number };
+  /** At most `maxRestarts` within `windowMs`; past that the child stops and its parent is told. */
+  readonly maxRestarts?: number;
+  readonly windowMs?: number;
+}
+
+export interface SpawnOptions {
+  /** Unique among siblings; generated when absent. */
+  readonly name?: string;
+  readonly mailbox?: MailboxOptions;
+  readonly supervision?: SupervisionOptions;
+}
+
+/** A message no actor took, with why. */
+export interface DeadLetter {
+  readonly recipient: string;
+  readonly message: unknown;
+  readonly reason: 'stopped' | 'mailbox-full' | 'dropped-oldest' | 'dropped-newest';
+}
+
+export interface ActorSystem {
+  readonly name: string;
+  readonly clock: Clock;
+  /** Spawns a top-level actor under `/user`. */
+  spawn<M>(behavior: BehaviorSource<M>, options?: SpawnOptions): ActorRef<M>;
+  /** Calls `listener` for every dead letter; returns the unsubscribe function. */
+  onDeadLetter(listener: (letter: DeadLetter) => void): () => void;
+  /** Stops every actor, children first; resolves when all are stopped. */
+  terminate(): Promise<void>;
+}

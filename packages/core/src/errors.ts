@@ -1,0 +1,280 @@
+/**
+ * Every error Lucent raises is a `LucentError` with a stable `code`. Codes are the contract:
+ * tests and callers branch on `code`, never on message text.
+ *
+ * Errors cross the wire as {@link WireError} data (code, name, message, details, origin) and are revived
+ * into the same class on the other side by {@link errorFromWire}; an unknown code becomes a
+ * {@link RemoteError} that keeps the code, so a newer peer never crashes an older one.
+ */
+
+/** Options every Lucent error accepts. */
+export interface LucentErrorOptions {
+  /** Overrides the generated message (used when reviving an error that crossed the wire). */
+  readonly message?: string;
+  readonly cause?: unknown;
+  /** Id of the node where the error was raised; set when it crossed the wire. */
+  readonly origin?: string;
+}
+
+/** The data form of an error, as carried in an error envelope. */
+export interface WireError {
+  readonly code: string;
+  readonly name: string;
+  readonly message: string;
+  readonly details: Record<string, unknown>;
+  readonly origin?: string;
+}
+
+type Details = Record<string, unknown>;
+
+/** Base class of every Lucent error. `details` holds the structured fields of the error. */
+export abstract class LucentError<D extends Details = Details> extends Error {
+  abstract readonly code: string;
+  readonly details: D;
+  /** Id of the node that raised the error, when it came from another node. */
+  origin: string | undefined;
+
+  protected constructor(message: string, details: D, options?: LucentErrorOptions) {
+    super(options?.message ?? message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.details = details;
+    this.origin = options?.origin;
+  }
+
+  /** True for any Lucent error, including one decoded from the wire (checked by shape, not `instanceof`). */
+  static isLucentError(value: unknown): value is LucentError {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { code?: unknown }).code === 'string' &&
+      (value as { code: string }).code.startsWith('LUCENT_') &&
+      typeof (value as { details?: unknown }).details === 'object'
+    );
+  }
+
+  /** The data form of this error; `details` must hold only msgpack-encodable values. */
+  toWire(origin?: string): WireError {
+    const o = origin ?? this.origin;
+    const wire = { code: this.code, name: this.name, message: this.message, details: this.details as Details };
+    return o === undefined ? wire : { ...wire, origin: o };
+  }
+}
+
+/** Shape of an error class that can be revived from the wire. */
+interface ErrorClass<D extends Details> {
+  readonly code: string;
+  new (details: D, options?: LucentErrorOptions): LucentError<D>;
+}
+
+/**
+ * Declares an error class with a fixed code and name. The generated class takes `(details, options?)`,
+ * builds its message from `describe(details)`, and has a static `is()` guard that works on decoded errors.
+ */
+function defineError<const C extends string, D extends Details>(
+  code: C,
+  name: string,
+  describe: (details: D) => string,
+) {
+  class Defined extends LucentError<D> {
+    static readonly code: C = code;
+    readonly code: C = code;
+    override readonly name: string = name;
+    constructor(details: D, options?: LucentErrorOptions) {
+      super(describe(details), details, options);
+    }
+    /** True when `value` is an error with this class's code, whether constructed here or decoded. */
+    static is(value: unknown): value is Defined {
+      return LucentError.isLucentError(value) && value.code === code;
+    }
+  }
+  Object.defineProperty(Defined, 'name', { value: name });
+  registry.set(code, Defined as unknown as ErrorClass<Details>);
+  return Defined;
+}
+
+const registry = new Map<string, ErrorClass<Details>>();
+
+/** Configuration or definition metadata is invalid. `subject` names what (a function, an actor type, a node option). */
+export const ConfigError = defineError(
+  'LUCENT_CONFIG',
+  'ConfigError',
+  (d: { subject: string; field: string; reason: string }) => `${d.subject}: invalid ${d.field}: ${d.reason}`,
+);
+export type ConfigError = InstanceType<typeof ConfigError>;
+
+/** Bytes could not be decoded: malformed, truncated, of the wrong shape, or over the size limit. */
+export const DecodeError = defineError(
+  'LUCENT_DECODE',
+  'DecodeError',
+  (d: { reason: string; byteLength: number }) => `cannot decode ${d.byteLength} bytes: ${d.reason}`,
+);
+export type DecodeError = InstanceType<typeof DecodeError>;
+
+/** A value could not be encoded, or its encoding is over the size limit. */
+export const EncodeError = defineError(
+  'LUCENT_ENCODE',
+  'EncodeError',
+  (d: { reason: string }) => `cannot encode message: ${d.reason}`,
+);
+export type EncodeError = InstanceType<typeof EncodeError>;
+
+/** A call or ask passed its deadline. */
+export const TimeoutError = defineError(
+  'LUCENT_TIMEOUT',
+  'TimeoutError',
+  (d: { target: string; timeoutMs: number }) => `${d.target} did not answer within ${d.timeoutMs} ms`,
+);
+export type TimeoutError = InstanceType<typeof TimeoutError>;
+
+/** A message could not be routed, e.g. the field its strategy reads is missing. */
+export const RoutingError = defineError(
+  'LUCENT_ROUTING',
+  'RoutingError',
+  (d: { target: string; field: string; reason: string }) => `cannot route ${d.target} by '${d.field}': ${d.reason}`,
+);
+export type RoutingError = InstanceType<typeof RoutingError>;
+
+/** No shard can take the message: none is capable, or every candidate is overloaded. */
+export const NoCapacityError = defineError(
+  'LUCENT_NO_CAPACITY',
+  'NoCapacityError',
+  (d: { target: string; reason: string }) => `no shard can serve ${d.target}: ${d.reason}`,
+);
+export type NoCapacityError = InstanceType<typeof NoCapacityError>;
+
+/** No function with this name (and version) is registered. */
+export const UnknownFunctionError = defineError(
+  'LUCENT_UNKNOWN_FUNCTION',
+  'UnknownFunctionError',
+  (d: { name: string }) => `unknown function '${d.name}'`,
+);
+export type UnknownFunctionError = InstanceType<typeof UnknownFunctionError>;
+
+/** The function exists but is disabled in the registry. */
+export const FunctionDisabledError = defineError(
+  'LUCENT_FUNCTION_DISABLED',
+  'FunctionDisabledError',
+  (d: { name: string }) => `function '${d.name}' is disabled`,
+);
+export type FunctionDisabledError = InstanceType<typeof FunctionDisabledError>;
+
+/** No actor type with this name is registered. */
+export const UnknownActorTypeError = defineError(
+  'LUCENT_UNKNOWN_ACTOR_TYPE',
+  'UnknownActorTypeError',
+  (d: { type: string }) => `unknown actor type '${d.type}'`,
+);
+export type UnknownActorTypeError = InstanceType<typeof UnknownActorTypeError>;
+
+/** User code (a function or an actor behavior) threw; `remoteName` is the thrown error's name. */
+export const HandlerError = defineError(
+  'LUCENT_HANDLER',
+  'HandlerError',
+  (d: { target: string; remoteName: string; remoteMessage: string }) =>
+    `${d.target} failed: ${d.remoteName}: ${d.remoteMessage}`,
+);
+export type HandlerError = InstanceType<typeof HandlerError>;
+
+/** A bounded mailbox rejected the message. */
+export const MailboxFullError = defineError(
+  'LUCENT_MAILBOX_FULL',
+  'MailboxFullError',
+  (d: { actor: string; capacity: number }) => `mailbox of ${d.actor} is full (capacity ${d.capacity})`,
+);
+export type MailboxFullError = InstanceType<typeof MailboxFullError>;
+
+/** The actor is stopped (or stopping) and cannot take the message. */
+export const ActorStoppedError = defineError(
+  'LUCENT_ACTOR_STOPPED',
+  'ActorStoppedError',
+  (d: { actor: string }) => `actor ${d.actor} is stopped`,
+);
+export type ActorStoppedError = InstanceType<typeof ActorStoppedError>;
+
+/** A revision-guarded write lost: the stored revision moved since it was read. */
+export const ConflictError = defineError(
+  'LUCENT_CONFLICT',
+  'ConflictError',
+  (d: { key: string; expectedRevision: number | null; actualRevision: number | null }) =>
+    `revision conflict on '${d.key}': expected ${d.expectedRevision}, found ${d.actualRevision}`,
+);
+export type ConflictError = InstanceType<typeof ConflictError>;
+
+/** An actor could not recover its state after the allowed number of attempts. */
+export const RecoveryFailedError = defineError(
+  'LUCENT_RECOVERY_FAILED',
+  'RecoveryFailedError',
+  (d: { actor: string; attempts: number; reason: string }) =>
+    `actor ${d.actor} failed to recover after ${d.attempts} attempts: ${d.reason}`,
+);
+export type RecoveryFailedError = InstanceType<typeof RecoveryFailedError>;
+
+/** A pool worker died while running the call. */
+export const WorkerCrashedError = defineError(
+  'LUCENT_WORKER_CRASHED',
+  'WorkerCrashedError',
+  (d: { name: string; reason: string }) => `worker crashed running '${d.name}': ${d.reason}`,
+);
+export type WorkerCrashedError = InstanceType<typeof WorkerCrashedError>;
+
+/** The node that should serve the message is gone or unreachable. */
+export const NodeUnavailableError = defineError(
+  'LUCENT_NODE_UNAVAILABLE',
+  'NodeUnavailableError',
+  (d: { node: string; reason: string }) => `node ${d.node} is unavailable: ${d.reason}`,
+);
+export type NodeUnavailableError = InstanceType<typeof NodeUnavailableError>;
+
+/** A message was forwarded more times than the hop limit allows (views disagree for too long). */
+export const HopLimitError = defineError(
+  'LUCENT_HOP_LIMIT',
+  'HopLimitError',
+  (d: { target: string; hops: number }) => `${d.target} was forwarded ${d.hops} times without reaching its owner`,
+);
+export type HopLimitError = InstanceType<typeof HopLimitError>;
+
+/** The node or system is shutting down and takes no new work. */
+export const ShuttingDownError = defineError(
+  'LUCENT_SHUTTING_DOWN',
+  'ShuttingDownError',
+  (d: { node: string }) => `${d.node} is shutting down`,
+);
+export type ShuttingDownError = InstanceType<typeof ShuttingDownError>;
+
+/** An error from a peer whose code this build does not know; the original code is kept. */
+export class RemoteError extends LucentError {
+  readonly code: string;
+  override readonly name: string;
+  constructor(wire: WireError) {
+    super(wire.message, wire.details, wire.origin === undefined ? undefined : { origin: wire.origin });
+    this.code = wire.code;
+    this.name = wire.name;
+  }
+}
+
+/**
+ * Revives an error from its data form into the class registered for its code (or {@link RemoteError}).
+ * The message, details and origin are kept as they were sent.
+ */
+export function errorFromWire(wire: WireError): LucentError {
+  const Ctor = registry.get(wire.code);
+  if (Ctor === undefined) return new RemoteError(wire);
+  const options: LucentErrorOptions =
+    wire.origin === undefined ? { message: wire.message } : { message: wire.message, origin: wire.origin };
+  return new Ctor(wire.details, options);
+}
+
+/**
+ * The data form of anything thrown: a Lucent error keeps its code; anything else becomes a
+ * {@link HandlerError} for `target`, carrying the thrown value's name and message.
+ */
+export function toWireError(thrown: unknown, target: string, origin?: string): WireError {
+  if (thrown instanceof LucentError) return thrown.toWire(origin);
+  const remoteName = thrown instanceof Error ? thrown.name : typeof thrown;
+  const remoteMessage = thrown instanceof Error ? thrown.message : String(thrown);
+  return new HandlerError({ target, remoteName, remoteMessage }).toWire(origin);
+}
+
+/** Every error code this build knows, for documentation and exhaustive tests. */
+export function knownErrorCodes(): readonly string[] {
+  return [...registry.keys()];
+}

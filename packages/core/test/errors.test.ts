@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  errorFromWire,
+  HandlerError,
+  knownErrorCodes,
+  LucentError,
+  RemoteError,
+  TimeoutError,
+  toWireError,
+} from '../src/errors.js';
+
+describe('errors', () => {
+  it('carry a stable code, a fixed name and structured details', () => {
+    const e = new TimeoutError({ target: 'fn:add', timeoutMs: 50 });
+    expect(e.code).toBe('LUCENT_TIMEOUT');
+    expect(TimeoutError.code).toBe('LUCENT_TIMEOUT');
+    expect(e.name).toBe('TimeoutError');
+    expect(e.details.timeoutMs).toBe(50);
+    expect(e).toBeInstanceOf(LucentError);
+    expect(e).toBeInstanceOf(Error);
+  });
+
+  it('round-trip through the wire form into the same class with code, message and origin', () => {
+    const sent = new ConfigError({ subject: 'fn', field: 'cpu', reason: 'unknown class' });
+    const wire = sent.toWire('node-1');
+    const got = errorFromWire(structuredClone(wire));
+    expect(got).toBeInstanceOf(ConfigError);
+    expect(got.code).toBe('LUCENT_CONFIG');
+    expect(got.message).toBe(sent.message);
+    expect(got.origin).toBe('node-1');
+    expect(got.details).toEqual({ subject: 'fn', field: 'cpu', reason: 'unknown class' });
+  });
+
+  it('recognise decoded errors by code without instanceof', () => {
+    const plain = { ...new TimeoutError({ target: 'x', timeoutMs: 1 }).toWire() };
+    expect(TimeoutError.is(plain)).toBe(true);
+    expect(ConfigError.is(plain)).toBe(false);
+    expect(LucentError.isLucentError(plain)).toBe(true);
+    expect(LucentError.isLucentError(new Error('x'))).toBe(false);
+  });
+
+  it('keep an unknown code as a RemoteError', () => {
+    const got = errorFromWire({ code: 'LUCENT_FROM_THE_FUTURE', name: 'FutureError', message: 'm', details: {} });
+    expect(got).toBeInstanceOf(RemoteError);
+    expect(got.code).toBe('LUCENT_FROM_THE_FUTURE');
+    expect(got.name).toBe('FutureError');
+  });
+
+  it('wrap anything else thrown as a HandlerError naming the target', () => {
+    const wire = toWireError(new RangeError('too big'), 'fn:add', 'n1');
+    expect(wire.code).toBe(HandlerError.code);
+    expect(wire.details).toEqual({ target: 'fn:add', remoteName: 'RangeError', remoteMessage: 'too big' });
+    expect(toWireError('a string', 'fn:add').details.remoteName).toBe('string');
+  });
+
+  it('have unique codes', () => {
+    const codes = knownErrorCodes();
+    expect(new Set(codes).size).toBe(codes.length);
+    expect(codes.every((c) => c.startsWith('LUCENT_'))).toBe(true);
+  });
+});
