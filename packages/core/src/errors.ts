@@ -240,6 +240,14 @@ export const ShuttingDownError = defineError(
 );
 export type ShuttingDownError = InstanceType<typeof ShuttingDownError>;
 
+/** The caller cancelled a call (its `AbortSignal` fired) before it finished. */
+export const CancelledError = defineError(
+  'LUCENT_CANCELLED',
+  'CancelledError',
+  (d: { target: string }) => `call to ${d.target} was cancelled`,
+);
+export type CancelledError = InstanceType<typeof CancelledError>;
+
 /** An error from a peer whose code this build does not know; the original code is kept. */
 export class RemoteError extends LucentError {
   readonly code: string;

@@ -1,1 +1,22 @@
+/**
+ * @lucent/core: the pure foundation every message passes through. No sockets, workers, files or timers.
+ *
+ * - errors: `LucentError` and its classes with stable `code`s, and their wire form
+ * - definitions: `defineFunction`, the decorators, resources, the function registry
+ * - envelope and codec: one envelope type for every message, msgpack with a fixed shared header structure
+ * - placement: the hash ring, the cluster view, routing strategies (`routing.hash(...)`, ...), load scoring
+ */
+export { BATCH_MARKER, frameBatch, isBatch } from './batch-frame.js';
+export * from './cluster-view.js';
+export * from './codec.js';
+export * from './decorators.js';
+export * from './definition.js';
+export * from './envelope.js';
 export * from './errors.js';
+export * from './hash.js';
+export * from './hash-ring.js';
+export * from './registry.js';
+export * from './resources.js';
+export type { AnyRoutingStrategy, RoutingStrategy } from './routing/strategy.js';
+export * as routing from './routing/strategy.js';
+export * from './scoring.js';

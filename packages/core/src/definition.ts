@@ -1,0 +1,237 @@
+/**
+ * `defineFunction` is the primary way to declare a Lucent function: metadata (name, version, handled events,
+ * shard key, resources, retry) plus a handler, validated once and frozen. The input and output types of the
+ * handler ride on the returned {@link FunctionDefinition}, so a client that imports the definition gets typed
+ * calls (`InputOf<typeof price>`, `OutputOf<typeof price>`).
+ *
+ * Functions are pure: a handler must be deterministic (same input, same output) and do no I/O and keep no state
+ * between calls. The runtime relies on it: it batches calls, re-runs the batch-mates of a timed-out call on a
+ * fresh worker, and retries transient failures.
+ *
+ * Names and event types become NATS subject tokens (`lucent.<cluster>.fn.<name>`,
+ * `lucent.<cluster>.events.<type>`), so they are 1–128 characters of letters, digits, `_` and `-`, starting with
+ * a letter or `_`: no dots (a dot splits a token), spaces, wildcards (`*`, `>`) or `@` (it separates the version).
+ */
+
+import { ConfigError } from './errors.js';
+import { type ResourceSpec, type Resources, resolveResources } from './resources.js';
+
+/**
+ * Brand key of a definition. `Symbol.for` makes it the same symbol in every module instance and every worker
+ * thread that imports the module, so {@link isFunctionDefinition} recognises definitions wherever they come from.
+ */
+export const FUNCTION_BRAND: unique symbol = Symbol.for('lucent.function');
+
+/** Version a definition gets when it declares none. */
+export const DEFAULT_VERSION = '1';
+
+/** What a handler knows about the call it serves. */
+export interface FunctionContext {
+  /** The function's name. */
+  readonly name: string;
+  /** 1 for the first attempt, 2 for the first retry, and so on. */
+  readonly attempt: number;
+  /** Epoch ms after which the result is no longer wanted; `0` means no deadline. */
+  readonly deadline: number;
+}
+
+/** A function's code: deterministic, no I/O (see the module doc). May return a value or a promise of it. */
+export type FunctionHandler<I, O> = (ctx: FunctionContext, input: I) => O | Promise<O>;
+
+/** Metadata of a function as written by its author; only `name` is required. */
+export interface FunctionOptions {
+  /** Unique (per version) in a registry; a subject token (see the module doc). */
+  readonly name: string;
+  /** Defaults to {@link DEFAULT_VERSION}. Letters, digits, `.`, `_`, `-`; up to 64 characters. */
+  readonly version?: string;
+  /** Event types this function handles (subject tokens); duplicates are dropped. */
+  readonly handles?: string | readonly string[];
+  /** Dotted path of the input field whose value picks the shard (`'order.customerId'`); unkeyed when absent. */
+  readonly shardBy?: string;
+  readonly resources?: ResourceSpec;
+  readonly retry?: RetrySpec;
+}
+
+/**
+ * A validated, frozen function definition. `I` and `O` are the handler's input and (unwrapped) output types.
+ * `handler` is declared as a method so a typed definition is assignable to `FunctionDefinition` (unknown types),
+ * which is what registries hold.
+ */
+export interface FunctionDefinition<I = unknown, O = unknown> {
+  readonly [FUNCTION_BRAND]: true;
+  readonly name: string;
+  readonly version: string;
+  /** `name@version`: the registry key. */
+  readonly id: string;
+  readonly handles: readonly string[];
+  /** The shard key path as written, or `undefined` for unkeyed functions. */
+  readonly shardBy: string | undefined;
+  /** `shardBy` split on dots, once, so routing reads the key without parsing; empty when unkeyed. */
+  readonly shardPath: readonly string[];
+  readonly resources: Resources;
+  readonly retry: RetryPolicy;
+  handler(ctx: FunctionContext, input: I): O | Promise<O>;
+}
+
+/** The input type of a definition. */
+export type InputOf<D> = D extends FunctionDefinition<infer I, unknown> ? I : never;
+/** The output type of a definition, already unwrapped from `Promise`. */
+export type OutputOf<D> = D extends FunctionDefinition<never, infer O> ? O : never;
+
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const PATH_SEGMENT_PATTERN = /^[A-Za-z0-9_$-]+$/;
+// Path segments that would read an object's machinery instead of its data.
+const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
+const OPTION_KEYS: ReadonlySet<string> = new Set(['name', 'version', 'handles', 'shardBy', 'resources', 'retry']);
+
+/** True when `value` is a valid function name or event type (a NATS subject token; see the module doc). */
+export function isValidName(value: unknown): value is string {
+  return typeof value === 'string' && NAME_PATTERN.test(value);
+}
+
+/**
+ * Validates metadata and a handler into a frozen {@link FunctionDefinition}. Throws {@link ConfigError} with
+ * `subject` = `fn:<name>` and `field` naming the bad option (`name`, `version`, `handles`, `shardBy`,
+ * `resources.cpu`, `retry.maxAttempts`, `handler`, or an unknown option key). Pure: no registration happens here.
+ *
+ * @example
+ * const price = defineFunction({ name: 'price' }, (ctx, input: { qty: number }) => input.qty * 2);
+ * // price: FunctionDefinition<{ qty: number }, number>
+ */
+export function defineFunction<I = unknown, R = unknown>(
+  options: FunctionOptions,
+  handler: (ctx: FunctionContext, input: I) => R,
+): FunctionDefinition<I, Awaited<R>> {
+  const rawName: unknown = (options as { name?: unknown } | undefined)?.name;
+  const subject = `fn:${typeof rawName === 'string' && rawName !== '' ? rawName : '?'}`;
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError({ subject, field: 'options', reason: 'must be an object' });
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw new ConfigError({ subject, field: key, reason: 'unknown option' });
+  }
+  if (!isValidName(rawName)) {
+    throw new ConfigError({
+      subject,
+      field: 'name',
+      reason: 'expected 1-128 of [A-Za-z0-9_-] starting with a letter or _',
+    });
+  }
+  const version = options.version ?? DEFAULT_VERSION;
+  if (typeof version !== 'string' || !VERSION_PATTERN.test(version)) {
+    throw new ConfigError({ subject, field: 'version', reason: 'expected 1-64 of [A-Za-z0-9._-]' });
+  }
+  if (typeof handler !== 'function') {
+    throw new ConfigError({ subject, field: 'handler', reason: 'must be a function' });
+  }
+  const shardPath = resolveShardPath(options.shardBy, subject);
+  const definition: FunctionDefinition<I, Awaited<R>> = {
+    [FUNCTION_BRAND]: true,
+    name: rawName,
+    version,
+    id: `${rawName}@${version}`,
+    handles: resolveHandles(options.handles, subject),
+    shardBy: options.shardBy,
+    shardPath,
+    resources: resolveResources(options.resources, subject),
+    retry: resolveRetry(options.retry, subject),
+    handler: handler as FunctionHandler<I, Awaited<R>>,
+  };
+  return Object.freeze(definition);
+}
+
+/** True when `value` is a definition made by {@link defineFunction} (in this or any module instance or thread). */
+export function isFunctionDefinition(value: unknown): value is FunctionDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FUNCTION_BRAND] === true;
+}
+
+function resolveHandles(handles: string | readonly string[] | undefined, subject: string): readonly string[] {
+  if (handles === undefined) return EMPTY;
+  const list: readonly unknown[] = typeof handles === 'string' ? [handles] : handles;
+  if (!Array.isArray(list)) {
+    throw new ConfigError({ subject, field: 'handles', reason: 'expected an event type or an array of them' });
+  }
+  for (const type of list) {
+    if (!isValidName(type)) {
+      throw new ConfigError({ subject, field: 'handles', reason: `'${String(type)}' is not a valid event type` });
+    }
+  }
+  return Object.freeze([...new Set(list as readonly string[])]);
+}
+
+function resolveShardPath(shardBy: string | undefined, subject: string): readonly string[] {
+  if (shardBy === undefined) return EMPTY;
+  const segments = typeof shardBy === 'string' ? shardBy.split('.') : [];
+  const valid =
+    segments.length > 0 && segments.every((s) => PATH_SEGMENT_PATTERN.test(s) && !FORBIDDEN_SEGMENTS.has(s));
+  if (!valid) {
+    throw new ConfigError({ subject, field: 'shardBy', reason: "expected a dotted field path such as 'order.id'" });
+  }
+  return Object.freeze(segments);
+}
+
+const EMPTY: readonly string[] = Object.freeze([]);
+
+/** Retry settings as written in a definition; every field is optional (defaults in {@link DEFAULT_RETRY}). */
+export interface RetrySpec {
+  /** Attempts in all, the first included: `1` means never retry. Integer 1-100. */
+  readonly maxAttempts?: number;
+  /** Delay before the first retry, in ms (>= 0). */
+  readonly backoffMs?: number;
+  /** Each further retry waits this many times longer (>= 1). */
+  readonly multiplier?: number;
+  /** Cap on any one delay, in ms (>= backoffMs). */
+  readonly maxBackoffMs?: number;
+}
+
+/**
+ * Resolved retry policy. It applies to failures the runtime classes as transient (a crashed worker, an
+ * unreachable node, a re-run batch); which failures those are is the caller's decision, not the definition's.
+ */
+export type RetryPolicy = Required<RetrySpec>;
+
+/** Defaults for fields a {@link RetrySpec} leaves out. Frozen. */
+export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
+  maxAttempts: 3,
+  backoffMs: 100,
+  multiplier: 2,
+  maxBackoffMs: 10_000,
+});
+
+/**
+ * Delay in ms before attempt number `attempt` (2 = first retry): `backoffMs * multiplier^(attempt-2)`, capped
+ * at `maxBackoffMs`; `0` for the first attempt. Pure and without jitter (add it where the delay is scheduled).
+ */
+export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
+  if (attempt <= 1) return 0;
+  return Math.min(policy.maxBackoffMs, policy.backoffMs * policy.multiplier ** (attempt - 2));
+}
+
+const RETRY_RULES: Readonly<Record<keyof RetrySpec, (value: number) => boolean>> = {
+  maxAttempts: (v) => Number.isInteger(v) && v >= 1 && v <= 100,
+  backoffMs: (v) => Number.isFinite(v) && v >= 0,
+  multiplier: (v) => Number.isFinite(v) && v >= 1,
+  maxBackoffMs: (v) => Number.isFinite(v) && v >= 0,
+};
+
+function resolveRetry(spec: RetrySpec | undefined, subject: string): RetryPolicy {
+  if (spec === undefined) return DEFAULT_RETRY;
+  if (typeof spec !== 'object' || spec === null) {
+    throw new ConfigError({ subject, field: 'retry', reason: 'must be an object' });
+  }
+  const policy: Record<string, number> = { ...DEFAULT_RETRY };
+  for (const [key, value] of Object.entries(spec)) {
+    const rule = RETRY_RULES[key as keyof RetrySpec];
+    if (rule === undefined) throw new ConfigError({ subject, field: `retry.${key}`, reason: 'unknown field' });
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !rule(value)) {
+      throw new ConfigError({ subject, field: `retry.${key}`, reason: 'out of range (see RetrySpec)' });
+    }
+    policy[key] = value;
+  }
+  if (policy.maxBackoffMs! < policy.backoffMs!) {
+    throw new ConfigError({ subject, field: 'retry.maxBackoffMs', reason: 'must be >= backoffMs' });
+  }
+  return Object.freeze(policy as unknown as RetryPolicy);
+}

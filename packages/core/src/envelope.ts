@@ -1,0 +1,211 @@
+/**
+ * The one message type of Lucent. Calls, replies, actor tells and asks, events, errors and control messages
+ * are all an {@link Envelope}; only `kind` tells them apart.
+ *
+ * Every envelope has every field (absent values are `''` or `0`, never a missing key), and the factories below
+ * create them with the same property order, so V8 sees one hidden class on every hot path and the codec can
+ * encode the header with one fixed msgpack structure (see `codec.ts`).
+ */
+import type { WireError } from './errors.js';
+
+/** Message kinds, as small integers (they are one byte on the wire). 0 is never a valid kind. */
+export const EnvelopeKind = {
+  /** Request to a stateless function; answered by a reply or an error. */
+  Call: 1,
+  /** Successful answer; `correlationId` names the request. */
+  Reply: 2,
+  /** One-way message to an actor. */
+  Tell: 3,
+  /** Request to an actor; answered by a reply or an error. */
+  Ask: 4,
+  /** Domain event; `target` is the event type. */
+  Event: 5,
+  /** Failed answer; `payload` is a {@link WireError}, `correlationId` names the request. */
+  Error: 6,
+  /** Runtime-internal message between nodes (membership, drain, ...). */
+  Control: 7,
+} as const;
+
+/** One of the {@link EnvelopeKind} values. */
+export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
+
+const KIND_NAMES: readonly string[] = ['', 'call', 'reply', 'tell', 'ask', 'event', 'error', 'control'];
+
+/** True for the integers of {@link EnvelopeKind} (and nothing else: not strings, not 0, not 1.5). */
+export function isEnvelopeKind(value: unknown): value is EnvelopeKind {
+  return typeof value === 'number' && value >= 1 && value <= 7 && (value | 0) === value;
+}
+
+/** Lower-case name of a kind for logs and metrics labels (`'call'`); `'unknown'` for anything else. */
+export function envelopeKindName(kind: number): string {
+  return isEnvelopeKind(kind) ? (KIND_NAMES[kind] as string) : 'unknown';
+}
+
+/**
+ * A message. All fields are always present; `''` means "none" for the string fields and `0` for the numbers.
+ * `payload` is any msgpack-encodable value (see `codec.ts` for what survives the wire); for kind
+ * {@link EnvelopeKind.Error} it is a {@link WireError}.
+ */
+export interface Envelope<P = unknown> {
+  readonly kind: EnvelopeKind;
+  /** Unique per message (process prefix + counter, see {@link nextEnvelopeId}). */
+  readonly id: string;
+  /** Function name, `type/id` of an actor, event type, or node id; for replies and errors the requester's node. */
+  readonly target: string;
+  /** For replies and errors: the `id` of the request answered. `''` otherwise. */
+  readonly correlationId: string;
+  /** Absolute epoch milliseconds after which the answer is useless; `0` for no deadline. */
+  readonly deadline: number;
+  /** How many times the message was forwarded between nodes (for the hop limit). */
+  readonly hops: number;
+  /** W3C `traceparent` header value; `''` when not traced. */
+  readonly traceparent: string;
+  /** Id of the node that sent the message; `''` when unknown (e.g. a client). */
+  readonly origin: string;
+  readonly payload: P;
+}
+
+/** An envelope of kind error, whose payload is the data form of a Lucent error. */
+export type ErrorEnvelope = Envelope<WireError> & { readonly kind: typeof EnvelopeKind.Error };
+
+/**
+ * Envelope field names in wire order. The codec's shared msgpack structure is built from this list, so
+ * reordering, renaming or adding a field is a wire-format change: do it only with a new structure.
+ */
+export const ENVELOPE_FIELDS = [
+  'kind',
+  'id',
+  'target',
+  'correlationId',
+  'deadline',
+  'hops',
+  'traceparent',
+  'origin',
+  'payload',
+] as const;
+
+/** Optional header fields accepted by the factories. Omitted values become `''` / `0` / a fresh id. */
+export interface EnvelopeOptions {
+  /** Overrides the generated id (tests, retries that must keep their id). */
+  readonly id?: string;
+  readonly deadline?: number;
+  readonly traceparent?: string;
+  readonly origin?: string;
+}
+
+// Ids are `<random process prefix>.<counter in base 36>`: a string concat per message instead of a UUID
+// (random bytes + formatting). Each worker thread loads its own copy of this module and so draws its own prefix.
+const idPrefix = `${randomBase36()}.`;
+let idCounter = 0;
+
+function randomBase36(): string {
+  const words = new Uint32Array(2);
+  globalThis.crypto.getRandomValues(words);
+  // 48 random bits, fixed width (7 + 4 chars) so two different draws never concatenate to the same prefix.
+  return (
+    (words[0] as number).toString(36).padStart(7, '0') + ((words[1] as number) & 0xffff).toString(36).padStart(4, '0')
+  );
+}
+
+/** A new message id, unique within this process and, with overwhelming probability, across processes. */
+export function nextEnvelopeId(): string {
+  idCounter++;
+  return idPrefix + idCounter.toString(36);
+}
+
+/**
+ * Builds a request-side envelope (no `correlationId`) of any kind; the per-kind factories call it. Answers are
+ * built with {@link replyEnvelope} / {@link errorEnvelope}. Does not validate: the codec checks fields on encode.
+ */
+export function createEnvelope<P>(
+  kind: EnvelopeKind,
+  target: string,
+  payload: P,
+  options?: EnvelopeOptions,
+): Envelope<P> {
+  // Keep this literal's property order equal to ENVELOPE_FIELDS: the codec's shared structure depends on it.
+  return {
+    kind,
+    id: options?.id ?? nextEnvelopeId(),
+    target,
+    correlationId: '',
+    deadline: options?.deadline ?? 0,
+    hops: 0,
+    traceparent: options?.traceparent ?? '',
+    origin: options?.origin ?? '',
+    payload,
+  };
+}
+
+/** A call to the function named `fn`. Answered by a reply or an error envelope. */
+export function callEnvelope<P>(fn: string, input: P, options?: EnvelopeOptions): Envelope<P> {
+  return createEnvelope(EnvelopeKind.Call, fn, input, options);
+}
+
+/** A one-way message to the actor `actor` (`type/id`). Nothing answers it. */
+export function tellEnvelope<P>(actor: string, message: P, options?: EnvelopeOptions): Envelope<P> {
+  return createEnvelope(EnvelopeKind.Tell, actor, message, options);
+}
+
+/** A request to the actor `actor` (`type/id`). Answered by a reply or an error envelope. */
+export function askEnvelope<P>(actor: string, message: P, options?: EnvelopeOptions): Envelope<P> {
+  return createEnvelope(EnvelopeKind.Ask, actor, message, options);
+}
+
+/** A domain event of type `eventType`. */
+export function eventEnvelope<P>(eventType: string, event: P, options?: EnvelopeOptions): Envelope<P> {
+  return createEnvelope(EnvelopeKind.Event, eventType, event, options);
+}
+
+/** A runtime-internal message to `target` (a node id or subject). */
+export function controlEnvelope<P>(target: string, command: P, options?: EnvelopeOptions): Envelope<P> {
+  return createEnvelope(EnvelopeKind.Control, target, command, options);
+}
+
+/**
+ * The successful answer to `request`: addressed to the requester's node, correlated by the request id, and in
+ * the same trace. `origin` is the answering node. Has no deadline of its own.
+ */
+export function replyEnvelope<P>(request: Envelope, value: P, origin = ''): Envelope<P> {
+  return answerTo(EnvelopeKind.Reply, request, value, origin);
+}
+
+/** The failed answer to `request` (see {@link replyEnvelope}); build `error` with `toWireError()`. */
+export function errorEnvelope(request: Envelope, error: WireError, origin = ''): ErrorEnvelope {
+  return answerTo(EnvelopeKind.Error, request, error, origin) as ErrorEnvelope;
+}
+
+// Replies are as frequent as requests, so they are built directly rather than through an options object.
+function answerTo<P>(kind: EnvelopeKind, request: Envelope, payload: P, origin: string): Envelope<P> {
+  return {
+    kind,
+    id: nextEnvelopeId(),
+    target: request.origin,
+    correlationId: request.id,
+    deadline: 0,
+    hops: 0,
+    traceparent: request.traceparent,
+    origin,
+    payload,
+  };
+}
+
+/** A copy of `envelope` with `hops` one higher, for a node that forwards it to the key's owner. */
+export function forwardedEnvelope<P>(envelope: Envelope<P>): Envelope<P> {
+  return {
+    kind: envelope.kind,
+    id: envelope.id,
+    target: envelope.target,
+    correlationId: envelope.correlationId,
+    deadline: envelope.deadline,
+    hops: envelope.hops + 1,
+    traceparent: envelope.traceparent,
+    origin: envelope.origin,
+    payload: envelope.payload,
+  };
+}
+
+/** True when the envelope has a deadline and `nowMs` (epoch ms) is at or past it. */
+export function isExpired(envelope: Envelope, nowMs: number): boolean {
+  return envelope.deadline !== 0 && nowMs >= envelope.deadline;
+}

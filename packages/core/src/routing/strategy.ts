@@ -1,0 +1,47 @@
+import type { ClusterView } from '../cluster-view.js';
+
+/**
+ * Routing strategies map (message, cluster view[, state]) to the id of the shard that should serve it.
+ *
+ * | strategy            | chooses                                   | skips overloaded (load >= 0.9) |
+ * |---------------------|-------------------------------------------|--------------------------------|
+ * | `hash(field)`       | ring owner of the field's value           | no: the owner holds keyed state|
+ * | `sticky(field)`     | first owner seen, kept until it leaves    | no: same reason                |
+ * | `pin(field, tag)`   | a shard tagged `tag`, by the field's hash | yes                            |
+ * | `range(f, b, tags)` | a shard tagged with the value's range tag | yes                            |
+ * | `roundRobin()`      | the next shard in id order                | yes                            |
+ * | `leastLoaded()`     | the shard with the lowest load            | yes                            |
+ *
+ * Why `hash` and `sticky` ignore load: they route to where a key's state lives (an actor, a cache, ordered
+ * processing). Sending a key elsewhere because its owner is busy would split its state or its order, which is a
+ * correctness problem; a busy owner is a capacity problem, solved by backpressure (bounded mailboxes and queues
+ * answer MailboxFullError/NoCapacityError) or by adding nodes.
+ *
+ * Errors: a missing or non-scalar field -> `RoutingError` naming the field; no member, no member with the tag,
+ * or every candidate overloaded -> `NoCapacityError`. Both carry the strategy's `name` as `target`.
+ */
+export interface RoutingStrategy<State = undefined> {
+  /** E.g. `hash(order.symbol)`; used as the `target` of the errors it throws. */
+  readonly name: string;
+  /** Fresh state for one router (one per client or node); `undefined` for stateless strategies. */
+  initialState(): State;
+  /**
+   * The id of the target shard (a member of `view`). Pure in `message` and `view`; stateful strategies
+   * (`sticky`, `roundRobin`) update the `state` they are given in place and keep nothing else between calls.
+   * @throws RoutingError | NoCapacityError as described on {@link RoutingStrategy}.
+   */
+  route(message: unknown, view: ClusterView, state: State): string;
+}
+
+/** Any strategy, whatever its state. */
+// biome-ignore lint/suspicious/noExplicitAny: the state type is opaque to whoever holds a mixed list of strategies.
+export type AnyRoutingStrategy = RoutingStrategy<any>;
+
+export { compileFieldPath, type FieldPath, readField, readRoutingKey } from './field-path.js';
+export { hash } from './hash.js';
+export { leastLoaded } from './least-loaded.js';
+export { pin } from './pin.js';
+export { type RangeValue, range } from './range.js';
+export { chooseByKey } from './rendezvous.js';
+export { type RoundRobinState, roundRobin } from './round-robin.js';
+export { type StickyState, sticky } from './sticky.js';
