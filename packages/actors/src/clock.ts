@@ -64,21 +64,28 @@ export class SimulatedClock implements Clock {
     return this.#pending.size;
   }
 
+  /**
+   * Fires only the earliest timer due at or before `untilMs` (ties in scheduling order), moving time to it;
+   * returns false, leaving time alone, when there is none. Lets a test kit run microtasks between firings.
+   */
+  fireNext(untilMs: number): boolean {
+    let next: Scheduled | undefined;
+    for (const e of this.#pending) {
+      if (e.at <= untilMs && (next === undefined || e.at < next.at || (e.at === next.at && e.seq < next.seq))) {
+        next = e;
+      }
+    }
+    if (next === undefined) return false;
+    this.#pending.delete(next);
+    this.#now = Math.max(this.#now, next.at);
+    next.callback();
+    return true;
+  }
+
   /** Moves time forward by `ms`, firing due timers one by one. */
   advance(ms: number): void {
     const target = this.#now + ms;
-    for (;;) {
-      let next: Scheduled | undefined;
-      for (const e of this.#pending) {
-        if (e.at <= target && (next === undefined || e.at < next.at || (e.at === next.at && e.seq < next.seq))) {
-          next = e;
-        }
-      }
-      if (next === undefined) break;
-      this.#pending.delete(next);
-      this.#now = next.at;
-      next.callback();
-    }
+    while (this.fireNext(target)) {}
     this.#now = target;
   }
 }

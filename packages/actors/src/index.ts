@@ -1,1 +1,9 @@
-export {};
+export * from './actor-system.js';
+export * from './clock.js';
+export * from './function-actor/activator.js';
+export * from './function-actor/define-actor.js';
+export * from './function-actor/lifecycle.js';
+export * from './memory-state-store.js';
+export * from './state-store.js';
+export * from './testkit.js';
+export * from './types.js';

@@ -31,10 +31,15 @@ export interface ActorRef<M = unknown> {
    * Settles exactly once.
    */
   ask<R = unknown>(message: M, options?: AskOptions): Promise<R>;
-  /** Graceful stop: the current message finishes, queued ones become dead letters, children stop first. */
+  /**
+   * Graceful stop: the current message finishes; queued ones become dead letters at once (their asks reject
+   * with `ActorStoppedError`); children stop, then `postStop` runs. Idempotent: every call returns a promise
+   * that resolves when all that is done. Never rejects.
+   */
   stop(): Promise<void>;
   /** Messages waiting in the mailbox (not counting the one being processed). */
   readonly mailboxSize: number;
+  /** True from the moment a stop begins (not only once it is complete). */
   readonly isStopped: boolean;
 }
 
@@ -66,8 +71,35 @@ export interface ActorContext<M = unknown> {
  */
 export interface Behavior<M = unknown> {
   receive(message: M, ctx: ActorContext<M>): unknown;
+  /**
+   * Runs when an instance starts (inside `spawn`, synchronously, and after each restart). Messages wait until
+   * it settles. A throw or rejection is a failure handled by supervision.
+   */
   preStart?(ctx: ActorContext<M>): void | Promise<void>;
+  /**
+   * Runs once per instance that started, after its children stopped (on stop, and before a restart). A throw
+   * or rejection is reported (the system's `onError`), never rethrown.
+   */
   postStop?(ctx: ActorContext<M>): void | Promise<void>;
+  /**
+   * Called when a child of this actor has stopped for good (not when it restarts), between messages and ahead
+   * of those still queued; handled like a message (one at a time; a throw goes to supervision). Not called
+   * while this actor itself stops or restarts (it is then stopping its children on purpose).
+   */
+  childTerminated?(event: ChildTerminated, ctx: ActorContext<M>): unknown;
+}
+
+/** What a parent learns when a child stops for good. */
+export interface ChildTerminated {
+  readonly type: 'child.terminated';
+  readonly child: ActorRef;
+  /**
+   * `stopped`: a graceful stop (`stop()` on the child or its context). `failed`: supervision stopped it, because
+   * `decide` returned `stop`, the restart budget ran out, or it escalated with no parent actor above it.
+   */
+  readonly reason: 'stopped' | 'failed';
+  /** The failure, when `reason` is `failed`. */
+  readonly error?: unknown;
 }
 
 /** A behavior, or a factory called on each start and restart so that a restart begins with fresh state. */
@@ -79,14 +111,27 @@ export type MailboxOptions =
   | { readonly kind: 'unbounded' }
   | { readonly kind: 'bounded'; readonly capacity: number; readonly overflow: OverflowPolicy };
 
-/** What a supervisor does with a failed child. */
+/**
+ * What happens to an actor whose behavior failed. `resume`: drop the failure, keep the state, go on with the
+ * next message. `restart`: cancel timers, stop children, run `postStop`, wait the backoff, then a fresh instance
+ * (from the factory) runs `preStart`; queued messages wait. `stop`: stop for good (the parent is told, reason
+ * `failed`). `escalate`: suspend and let the parent handle the error as its own failure, under its own options.
+ */
 export type Directive = 'resume' | 'restart' | 'stop' | 'escalate';
 
+/** How an actor's failures are handled; set per actor at spawn. All fields optional. */
 export interface SupervisionOptions {
-  /** Chooses the directive per error; default: restart. */
+  /** Chooses the directive per error; default: restart. A `decide` that throws stops the actor. */
   readonly decide?: (error: unknown) => Directive;
+  /**
+   * Delay before restart n (0-based within the window): `min(maxMs, minMs * 2^n) * (1 + jitter * random)`.
+   * Default: none (restart at once).
+   */
   readonly backoff?: { readonly minMs: number; readonly maxMs: number; readonly jitter: number };
-  /** At most `maxRestarts` within `windowMs`; past that the child stops and its parent is told. */
+  /**
+   * At most `maxRestarts` (default 10) within `windowMs` (default 60 000); past that the child stops and its
+   * parent is told (`childTerminated`, reason `failed`).
+   */
   readonly maxRestarts?: number;
   readonly windowMs?: number;
 }
@@ -102,7 +147,8 @@ export interface SpawnOptions {
 export interface DeadLetter {
   readonly recipient: string;
   readonly message: unknown;
-  readonly reason: 'stopped' | 'mailbox-full' | 'dropped-oldest' | 'dropped-newest';
+  /** `late-reply`: `message` is a reply to an ask that had already timed out (or was otherwise settled). */
+  readonly reason: 'stopped' | 'mailbox-full' | 'dropped-oldest' | 'dropped-newest' | 'late-reply';
 }
 
 export interface ActorSystem {

@@ -1,0 +1,285 @@
+/**
+ * The `(type, id)` directory of function actors: virtual actors that are activated on their first message,
+ * passivated when idle, and activated again (with their state) on the next one.
+ *
+ * ```
+ *  tell(type, id, e) ──▶ active.get(key) ──hit──▶ kernel ref.tell(e)
+ *                             │ miss
+ *                             ▼
+ *        spawn FunctionActorHost (after the previous activation of `key`, if any, saved its last snapshot)
+ * ```
+ * An activation leaves the directory synchronously when it starts to stop (stop, passivation, failure), so a message
+ * sent after that starts a fresh activation, which loads its state only once the old one has saved it.
+ */
+import { ConfigError, UnknownActorTypeError } from '@lucent/core';
+import { actorStateKey, type StateStore } from '../state-store.js';
+import type { ActorRef, ActorSystem, AskOptions, MailboxOptions, SpawnOptions, SupervisionOptions } from '../types.js';
+import { type ActorEventOf, type ActorReplyOf, type AnyActorDefinition, isActorDefinition } from './define-actor.js';
+import { FunctionActorHost, type FunctionActorServices } from './function-actor.js';
+import type { LifecycleChange, LifecycleListener, LifecycleStatus } from './lifecycle.js';
+
+/** A function actor type name among definitions `Ds`. */
+export type ActorTypeOf<Ds extends readonly AnyActorDefinition[]> = Ds[number]['type'];
+/** The definition of type `T` among `Ds`. */
+export type DefinitionOfType<Ds extends readonly AnyActorDefinition[], T> = Extract<Ds[number], { readonly type: T }>;
+
+/** A store failure that did not stop the activation (the snapshot stays dirty; a later save retries). */
+export interface PersistFailure {
+  readonly type: string;
+  readonly id: string;
+  readonly error: unknown;
+}
+
+export interface FunctionActorsOptions<Ds extends readonly AnyActorDefinition[]> {
+  readonly system: ActorSystem;
+  readonly store: StateStore;
+  readonly definitions: Ds;
+  /** Mailbox of every activation (default unbounded). A bounded one also bounds what a paused actor holds. */
+  readonly mailbox?: MailboxOptions;
+  readonly onPersistFailure?: (failure: PersistFailure) => void;
+}
+
+/**
+ * A location-transparent handle to `(type, id)`: every call goes through the directory, so it stays valid across
+ * passivation and reactivation.
+ */
+export interface FunctionActorRef<E, R> {
+  readonly type: string;
+  readonly id: string;
+  /** Activates if needed and enqueues `event`. Never throws for a known type. */
+  tell(event: E): void;
+  /** As {@link FunctionActors.ask}. */
+  ask(event: E, options?: AskOptions): Promise<R>;
+}
+
+/** The function actors of one process. Create with {@link createFunctionActors}. */
+export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
+  /** Throws `UnknownActorTypeError` for an unknown type. Does not activate anything by itself. */
+  ref<T extends ActorTypeOf<Ds>>(
+    type: T,
+    id: string,
+  ): FunctionActorRef<ActorEventOf<DefinitionOfType<Ds, T>>, ActorReplyOf<DefinitionOfType<Ds, T>>>;
+  /**
+   * Activates `(type, id)` if needed and enqueues `event`. Events from one caller are handled in call order,
+   * also across a pause and across reactivation. Throws `UnknownActorTypeError` (synchronously) for an unknown type.
+   */
+  tell<T extends ActorTypeOf<Ds>>(type: T, id: string, event: ActorEventOf<DefinitionOfType<Ds, T>>): void;
+  /**
+   * As `tell`, and resolves with the reply (the definition's `replyWith`: the context after the event by default).
+   * Rejects with `UnknownActorTypeError`, `TimeoutError` at `timeoutMs` (a paused actor holds the event),
+   * `RecoveryFailedError` when the event (or activation) failed past recovery, `ConflictError` or
+   * `ActorStoppedError` when the activation stopped before handling it.
+   */
+  ask<T extends ActorTypeOf<Ds>>(
+    type: T,
+    id: string,
+    event: ActorEventOf<DefinitionOfType<Ds, T>>,
+    options?: AskOptions,
+  ): Promise<ActorReplyOf<DefinitionOfType<Ds, T>>>;
+  /** Activations currently in the directory (initializing, running, paused or recovering). */
+  readonly activeCount: number;
+  /** Lifecycle status of the current activation of `(type, id)`, `undefined` when it is not active. */
+  status(type: ActorTypeOf<Ds>, id: string): LifecycleStatus | undefined;
+  /** Pauses an active actor: its events are held, in order, until `resume`. False when not active or not running. */
+  pause(type: ActorTypeOf<Ds>, id: string): boolean;
+  /** Resumes a paused actor. False when it is not active or not paused. */
+  resume(type: ActorTypeOf<Ds>, id: string): boolean;
+  /**
+   * Stops the activation gracefully: events sent before are handled (a paused actor is drained), the final snapshot
+   * is saved, and an event sent afterwards activates it again. Resolves when stopped (at once when not active);
+   * rejects with the error that prevented the final save (`ConflictError`, a store error).
+   */
+  stop(type: ActorTypeOf<Ds>, id: string): Promise<void>;
+  /** Stops every activation as `stop` does; settles when all are stopped, rejecting with the first error. */
+  stopAll(): Promise<void>;
+  /** Observes every lifecycle transition of every activation; returns the unsubscribe function. */
+  onLifecycle(listener: LifecycleListener): () => void;
+}
+
+const RESUME_ON_FAILURE: SupervisionOptions = Object.freeze({ decide: () => 'resume' as const });
+
+class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implements FunctionActors<Ds> {
+  readonly #system: ActorSystem;
+  readonly #store: StateStore;
+  readonly #definitions = new Map<string, AnyActorDefinition>();
+  /** Active activations by type, then id: two lookups instead of building a `type/id` string per message. */
+  readonly #active = new Map<string, Map<string, FunctionActorHost>>();
+  #activeCount = 0;
+  /** Activations that left the directory and are still saving, by key. */
+  readonly #releasing = new Map<string, Promise<void>>();
+  readonly #listeners = new Set<LifecycleListener>();
+  readonly #spawnOptions: SpawnOptions;
+  readonly #onPersistFailure: ((failure: PersistFailure) => void) | undefined;
+  readonly #services: FunctionActorServices;
+
+  constructor(options: FunctionActorsOptions<Ds>) {
+    this.#system = options.system;
+    this.#store = options.store;
+    this.#spawnOptions =
+      options.mailbox === undefined
+        ? { supervision: RESUME_ON_FAILURE }
+        : { supervision: RESUME_ON_FAILURE, mailbox: options.mailbox };
+    this.#onPersistFailure = options.onPersistFailure;
+    this.#services = {
+      store: options.store,
+      clock: options.system.clock,
+      xstateOptions: Object.freeze({ clock: options.system.clock }),
+      onLifecycle: (change: LifecycleChange): void => {
+        for (const listener of this.#listeners) listener(change);
+      },
+      onRelease: (host: FunctionActorHost): void => this.#release(host),
+      onPersistError: (host: FunctionActorHost, error: unknown): void => {
+        this.#onPersistFailure?.({ type: host.definition.type, id: host.id, error });
+      },
+    };
+    for (const definition of options.definitions) {
+      if (!isActorDefinition(definition)) {
+        throw new ConfigError({ subject: 'function actors', field: 'definitions', reason: 'not made by defineActor' });
+      }
+      if (this.#definitions.has(definition.type)) {
+        throw new ConfigError({ subject: `actor type '${definition.type}'`, field: 'type', reason: 'defined twice' });
+      }
+      this.#definitions.set(definition.type, definition);
+      this.#active.set(definition.type, new Map());
+    }
+  }
+
+  get activeCount(): number {
+    return this.#activeCount;
+  }
+
+  ref<T extends ActorTypeOf<Ds>>(
+    type: T,
+    id: string,
+  ): FunctionActorRef<ActorEventOf<DefinitionOfType<Ds, T>>, ActorReplyOf<DefinitionOfType<Ds, T>>> {
+    if (!this.#definitions.has(type)) throw new UnknownActorTypeError({ type });
+    return new DirectoryRef(this as FunctionActors<readonly AnyActorDefinition[]>, type, id);
+  }
+
+  tell<T extends ActorTypeOf<Ds>>(type: T, id: string, event: ActorEventOf<DefinitionOfType<Ds, T>>): void {
+    (this.#activate(type, id).ref as ActorRef<unknown>).tell(event);
+  }
+
+  ask<T extends ActorTypeOf<Ds>>(
+    type: T,
+    id: string,
+    event: ActorEventOf<DefinitionOfType<Ds, T>>,
+    options?: AskOptions,
+  ): Promise<ActorReplyOf<DefinitionOfType<Ds, T>>> {
+    try {
+      return (this.#activate(type, id).ref as ActorRef<unknown>).ask(event, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  status(type: ActorTypeOf<Ds>, id: string): LifecycleStatus | undefined {
+    return this.#active.get(type)?.get(id)?.status;
+  }
+
+  pause(type: ActorTypeOf<Ds>, id: string): boolean {
+    return this.#active.get(type)?.get(id)?.pause() ?? false;
+  }
+
+  resume(type: ActorTypeOf<Ds>, id: string): boolean {
+    return this.#active.get(type)?.get(id)?.resume() ?? false;
+  }
+
+  async stop(type: ActorTypeOf<Ds>, id: string): Promise<void> {
+    const host = this.#active.get(type)?.get(id);
+    if (host === undefined) {
+      await this.#releasing.get(actorStateKey(type, id));
+      return;
+    }
+    host.requestStop();
+    // Behind every event already queued, so those are handled first.
+    host.ref?.tell(FunctionActorHost.STOP_REQUEST);
+    await host.whenStopped();
+    const failure = host.failure;
+    if (failure !== undefined) throw failure;
+  }
+
+  async stopAll(): Promise<void> {
+    const stops: Promise<void>[] = [];
+    for (const byId of this.#active.values()) {
+      for (const host of [...byId.values()]) stops.push(this.stop(host.definition.type, host.id));
+    }
+    stops.push(...[...this.#releasing.values()]);
+    const results = await Promise.allSettled(stops);
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
+  }
+
+  onLifecycle(listener: LifecycleListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  #activate(type: string, id: string): FunctionActorHost {
+    const byId = this.#active.get(type);
+    if (byId === undefined) throw new UnknownActorTypeError({ type });
+    const existing = byId.get(id);
+    if (existing !== undefined) return existing;
+    const definition = this.#definitions.get(type) as AnyActorDefinition;
+    const previous = this.#releasing.size === 0 ? undefined : this.#releasing.get(actorStateKey(type, id));
+    const host = new FunctionActorHost(definition, id, this.#services, previous);
+    // Registered before spawn: spawn runs preStart synchronously, which may already report lifecycle changes.
+    byId.set(id, host);
+    this.#activeCount++;
+    try {
+      // Kernel-generated names (`/user/$n`): a readable name would cost two more strings per idle actor.
+      host.ref = this.#system.spawn<unknown>(host, this.#spawnOptions);
+    } catch (error) {
+      byId.delete(id); // e.g. the system is terminating
+      this.#activeCount--;
+      throw error;
+    }
+    return host;
+  }
+
+  #release(host: FunctionActorHost): void {
+    const { key } = host;
+    const byId = this.#active.get(host.definition.type);
+    if (byId?.get(host.id) === host) {
+      byId.delete(host.id);
+      this.#activeCount--;
+    }
+    const stopped = host.whenStopped();
+    this.#releasing.set(key, stopped);
+    void stopped.then(() => {
+      if (this.#releasing.get(key) === stopped) this.#releasing.delete(key);
+    });
+  }
+}
+
+class DirectoryRef<E, R> implements FunctionActorRef<E, R> {
+  readonly #directory: FunctionActors<readonly AnyActorDefinition[]>;
+  readonly type: string;
+  readonly id: string;
+
+  constructor(directory: FunctionActors<readonly AnyActorDefinition[]>, type: string, id: string) {
+    this.#directory = directory;
+    this.type = type;
+    this.id = id;
+  }
+
+  tell(event: E): void {
+    this.#directory.tell(this.type, this.id, event as never);
+  }
+
+  ask(event: E, options?: AskOptions): Promise<R> {
+    return this.#directory.ask(this.type, this.id, event as never, options) as Promise<R>;
+  }
+}
+
+/**
+ * Builds the function-actor directory of one process over `system` and `store`. Throws `ConfigError` when a
+ * definition was not made by `defineActor` or two share a type. Activations are top-level kernel actors named
+ * `<type>:<id>:<n>` whose failures the kernel resumes (the host recovers by itself).
+ */
+export function createFunctionActors<const Ds extends readonly AnyActorDefinition[]>(
+  options: FunctionActorsOptions<Ds>,
+): FunctionActors<Ds> {
+  return new FunctionActorDirectory(options);
+}

@@ -1,0 +1,473 @@
+/**
+ * The kernel behavior that hosts one xstate actor: one activation of a function actor `(type, id)`.
+ *
+ * ```
+ *  kernel mailbox ──▶ receive ──▶ gate? ──▶ xstate actor.send(event) ──▶ reply (context | emitted value)
+ *        ▲   control messages (identity-compared singletons): persist tick, idle tick, stop, async failure
+ *        └── timers
+ * ```
+ * The gate is a promise that holds user events while the activation initializes or is paused: `receive` returns
+ * it, and the kernel runs nothing else until it settles, so later messages wait in the mailbox in order.
+ *
+ * Failures: after each `send` the host checks the snapshot status (xstate does not throw; see `xstate-actor.ts`).
+ * On error it restores the last good snapshot (the state before the failed event) into a fresh actor and retries
+ * the event, up to `maxRecoveryAttempts` times; then the activation stops with `RecoveryFailedError`.
+ */
+import { ActorStoppedError, ConflictError, type RecoveryFailedError } from '@lucent/core';
+import type { AnyActor, EventObject, Observer } from 'xstate';
+import type { Clock } from '../clock.js';
+import { actorStateKey, type StateStore } from '../state-store.js';
+import type { ActorContext, ActorRef, Behavior } from '../types.js';
+import type { AnyActorDefinition, LucentReply } from './define-actor.js';
+import { type LifecycleChange, type LifecycleEvent, LifecycleStatus, nextLifecycleStatus } from './lifecycle.js';
+import { SnapshotPersister, type SnapshotSource } from './persistence.js';
+import { createHostedActor, persistedBeforeFailure, recoveryFailedError, stopIfActive } from './xstate-actor.js';
+
+/** Control messages. Compared by identity, so no event that crossed the wire can pose as one. */
+const PERSIST_TICK = Object.freeze({ type: 'lucent.persist-tick' });
+const IDLE_TICK = Object.freeze({ type: 'lucent.idle-tick' });
+const STOP_REQUEST = Object.freeze({ type: 'lucent.stop' });
+const ASYNC_FAILURE = Object.freeze({ type: 'lucent.async-failure' });
+const PERSIST_TIMER = 'lucent.persist';
+const IDLE_TIMER = 'lucent.idle';
+const { Initializing, Running, Paused, Recovering, Stopping, Stopped } = LifecycleStatus;
+
+/**
+ * What activations need from the directory that owns them: one object shared by all its activations (per-actor
+ * memory is the budget here: see the `actors/function` bench).
+ */
+export interface FunctionActorServices {
+  readonly store: StateStore;
+  readonly clock: Clock;
+  /** The options every xstate actor is created with (`{ clock }`), shared. */
+  readonly xstateOptions: { readonly clock: Clock };
+  readonly onLifecycle: (change: LifecycleChange) => void;
+  /** The activation leaves the directory (stop, passivation or failure); called once. */
+  readonly onRelease: (host: FunctionActorHost) => void;
+  readonly onPersistError: (host: FunctionActorHost, error: unknown) => void;
+}
+
+/** One activation. Created and driven by the directory (`createFunctionActors`); not for direct use. */
+export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Observer<unknown> {
+  /** The `STOP_REQUEST` message, for the directory to send after {@link requestStop}. */
+  static readonly STOP_REQUEST: object = STOP_REQUEST;
+  readonly definition: AnyActorDefinition;
+  readonly id: string;
+  /** The kernel actor hosting this activation; set by the directory right after spawn. */
+  ref: ActorRef<unknown> | undefined = undefined;
+  readonly #services: FunctionActorServices;
+  readonly #persister: SnapshotPersister;
+  #previous: Promise<void> | undefined;
+  readonly #onReply: ((event: LucentReply<unknown>) => void) | undefined;
+  readonly #tracksIdle: boolean;
+  #status: LifecycleStatus = Initializing;
+  #ctx: ActorContext<unknown> | undefined = undefined;
+  #actor: AnyActor | undefined = undefined;
+  #gate: Promise<void> | null = null;
+  #openGateFn: (() => void) | null = null;
+  #pauseRequested = false;
+  #inSend = false;
+  #reply: unknown = undefined;
+  #lastActivityAt = 0;
+  #fatal: unknown = undefined;
+  #released = false;
+  #finishing = false;
+  #stopped: Promise<void> | undefined = undefined;
+  #resolveStopped: (() => void) | undefined = undefined;
+
+  /**
+   * `previous` settles when the previous activation of the same key has saved its last snapshot; loading waits
+   * for it.
+   */
+  constructor(
+    definition: AnyActorDefinition,
+    id: string,
+    services: FunctionActorServices,
+    previous: Promise<void> | undefined,
+  ) {
+    this.definition = definition;
+    this.id = id;
+    this.#services = services;
+    this.#previous = previous;
+    this.#persister = new SnapshotPersister(services.store, this);
+    this.#onReply =
+      definition.replyWith === 'emit'
+        ? (event) => {
+            this.#reply = event.value;
+          }
+        : undefined;
+    this.#tracksIdle = definition.passivateAfterMs !== undefined;
+    this.#closeGate();
+  }
+
+  /** The state store key, `${type}/${id}` (computed: not worth a string per idle actor). */
+  get key(): string {
+    return actorStateKey(this.definition.type, this.id);
+  }
+
+  /** Where the activation is in its lifecycle. */
+  get status(): LifecycleStatus {
+    return this.#status;
+  }
+
+  /** Why the activation stopped abnormally, once it did. */
+  get failure(): unknown {
+    return this.#fatal;
+  }
+
+  /** The live xstate actor (for inspection in tests); `undefined` while initializing or after a failure. */
+  get xstateActor(): AnyActor | undefined {
+    return this.#actor;
+  }
+
+  // ── Behavior ────────────────────────────────────────────────────────────────────────────────────────────
+  preStart(ctx: ActorContext<unknown>): void {
+    this.#ctx = ctx;
+    // Not returned: the gate holds messages instead, so a failed load rejects them with the real reason.
+    void this.#initialize();
+  }
+
+  receive(message: unknown): unknown {
+    if (message === PERSIST_TICK) {
+      if (this.#status !== Stopped) this.#persister.requestSave();
+      return undefined;
+    }
+    if (message === IDLE_TICK) return this.#onIdleTick();
+    if (message === STOP_REQUEST)
+      return this.#gate === null ? this.#finishStop() : this.#gate.then(() => this.#finishStop());
+    if (message === ASYNC_FAILURE) return this.#recoverFromAsyncFailure();
+    return this.#deliver(message as EventObject);
+  }
+
+  /** The kernel stopped the actor (system terminate): save the final snapshot like a stop. */
+  async postStop(): Promise<void> {
+    if (this.#status === Stopped) return;
+    this.#beginStop();
+    await this.#finishStop();
+  }
+
+  // ── Directory controls ──────────────────────────────────────────────────────────────────────────────────
+  /** Pauses (or pauses as soon as initialized/recovered). False when stopping or stopped, or already paused. */
+  pause(): boolean {
+    if (this.#status === Running) {
+      this.#closeGate();
+      return this.#transition({ type: 'pause' });
+    }
+    if ((this.#status === Initializing || this.#status === Recovering) && !this.#pauseRequested) {
+      this.#pauseRequested = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** Resumes a paused activation; held messages then run in arrival order. False when not paused. */
+  resume(): boolean {
+    if (this.#pauseRequested) {
+      this.#pauseRequested = false;
+      return true;
+    }
+    if (!this.#transition({ type: 'resume' })) return false;
+    this.#openGate();
+    return true;
+  }
+
+  /**
+   * Begins a graceful stop: leaves the directory now; messages already queued still run (a paused activation
+   * is drained), then the `STOP_REQUEST` message the caller sends saves the final snapshot. Idempotent.
+   */
+  requestStop(): void {
+    this.#beginStop();
+  }
+
+  /** Resolves once the activation is stopped (never rejects; see {@link failure}). */
+  whenStopped(): Promise<void> {
+    if (this.#status === Stopped) return Promise.resolve();
+    this.#stopped ??= new Promise<void>((resolve) => {
+      this.#resolveStopped = resolve;
+    });
+    return this.#stopped;
+  }
+
+  // ── SnapshotSource ──────────────────────────────────────────────────────────────────────────────────────
+  currentSnapshot(): object | undefined {
+    const snapshot = this.#actor?.getSnapshot() as { status: string } | undefined;
+    return snapshot?.status === 'active' || snapshot?.status === 'done' ? snapshot : undefined;
+  }
+
+  toPersisted(snapshot: object): unknown {
+    return this.definition.machine.getPersistedSnapshot(snapshot as never);
+  }
+
+  onConflict(error: ConflictError): void {
+    this.#abort(error);
+  }
+
+  onSaveError(error: unknown): void {
+    this.#services.onPersistError(this, error);
+  }
+
+  // ── Events ──────────────────────────────────────────────────────────────────────────────────────────────
+  #deliver(event: EventObject): unknown {
+    // A closure per held message only: held messages are the paused/initializing case, not the hot path.
+    if (this.#gate !== null) return this.#gate.then(() => this.#deliver(event));
+    const actor = this.#actor;
+    if (actor === undefined || this.#status === Stopped) {
+      throw this.#fatal ?? new ActorStoppedError({ actor: this.key });
+    }
+    const before = actor.getSnapshot();
+    this.#reply = undefined;
+    this.#inSend = true;
+    actor.send(event);
+    this.#inSend = false;
+    const after = actor.getSnapshot();
+    if (after.status === 'error') return this.#recover(event, before, after.error);
+    return this.#afterEvent(before, after);
+  }
+
+  #afterEvent(before: unknown, after: { context: unknown }): unknown {
+    if (this.#tracksIdle) this.#lastActivityAt = this.#services.clock.now();
+    if (after !== before && this.definition.persist.onTransition) this.#persister.requestSave();
+    if (this.#onReply === undefined) return after.context;
+    const reply = this.#reply;
+    this.#reply = undefined;
+    return reply;
+  }
+
+  /** An action or guard threw on `event`: restore the state before it into a fresh actor and retry, N times. */
+  #recover(event: EventObject, lastGood: object, error: unknown): unknown {
+    this.#transition({ type: 'failed' }, error);
+    const persisted = this.toPersisted(lastGood);
+    let lastError = error;
+    for (let attempt = 0; attempt < this.definition.maxRecoveryAttempts; attempt++) {
+      const actor = this.#startActor(persisted);
+      const restored = actor.getSnapshot();
+      if (restored.status === 'error') {
+        lastError = restored.error;
+        continue;
+      }
+      this.#reply = undefined;
+      this.#inSend = true;
+      actor.send(event);
+      this.#inSend = false;
+      const after = actor.getSnapshot();
+      if (after.status === 'error') {
+        lastError = after.error;
+        continue;
+      }
+      this.#afterRecovered();
+      return this.#afterEvent(restored, after);
+    }
+    const failure = this.#recoveryFailed(lastError);
+    this.#abort(failure);
+    throw failure;
+  }
+
+  /** A delayed transition (outside any message) failed: restore the state before it; nothing to retry. */
+  #recoverFromAsyncFailure(): void {
+    const failed = this.#actor?.getSnapshot() as { status: string; error: unknown } | undefined;
+    if (failed?.status !== 'error' || this.#status === Stopped) return;
+    this.#transition({ type: 'failed' }, failed.error);
+    const persisted = persistedBeforeFailure(this.definition.machine, failed);
+    let lastError = failed.error;
+    for (let attempt = 0; attempt < this.definition.maxRecoveryAttempts; attempt++) {
+      const restored = this.#startActor(persisted).getSnapshot();
+      if (restored.status !== 'error') {
+        this.#afterRecovered();
+        return;
+      }
+      lastError = restored.error;
+    }
+    this.#abort(this.#recoveryFailed(lastError));
+  }
+
+  /**
+   * xstate observer hook (the host is its own observer, so no closure per actor). Without an error observer
+   * xstate would rethrow the error from a `setTimeout`. Not for direct use.
+   */
+  error(): void {
+    // Errors during our own send/start are read from the snapshot right after; only the others need a message.
+    if (this.#inSend || this.#status === Stopped) return;
+    this.#ctx?.self.tell(ASYNC_FAILURE);
+  }
+
+  // ── Lifecycle ───────────────────────────────────────────────────────────────────────────────────────────
+  async #initialize(): Promise<void> {
+    const previous = this.#previous;
+    this.#previous = undefined;
+    if (previous !== undefined) await previous;
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.definition.maxRecoveryAttempts; attempt++) {
+      if (this.#status === Stopped) return;
+      if (attempt > 0 && this.#status === Initializing) this.#transition({ type: 'failed' }, lastError);
+      try {
+        const persisted = await this.#persister.load();
+        const snapshot = this.#startActor(persisted).getSnapshot();
+        if (snapshot.status === 'error') {
+          lastError = snapshot.error;
+          continue;
+        }
+        this.#persister.markSaved(snapshot);
+        this.#started(attempt > 0);
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    this.#abort(this.#recoveryFailed(lastError));
+  }
+
+  #started(recovered: boolean): void {
+    if (this.#status === Stopped) return;
+    this.#lastActivityAt = this.#services.clock.now();
+    if (recovered) this.#afterRecovered();
+    else if (this.#transition({ type: 'loaded' }) && this.#pauseRequested) {
+      this.#pauseRequested = false;
+      this.#transition({ type: 'pause' });
+    }
+    // `ctx.timers` is created on first use: touch it only when a timer is wanted.
+    const { everyMs } = this.definition.persist;
+    if (everyMs !== undefined) this.#ctx?.timers.startPeriodic(PERSIST_TIMER, PERSIST_TICK, everyMs);
+    const idleMs = this.definition.passivateAfterMs;
+    if (idleMs !== undefined) this.#ctx?.timers.startSingle(IDLE_TIMER, IDLE_TICK, idleMs);
+    if (this.#status !== Paused) this.#openGate();
+  }
+
+  #afterRecovered(): void {
+    this.#transition({ type: 'recovered', pauseRequested: this.#pauseRequested });
+    this.#pauseRequested = false;
+    if (this.#status === Paused) this.#closeGate();
+  }
+
+  #onIdleTick(): unknown {
+    const idleMs = this.definition.passivateAfterMs;
+    const ctx = this.#ctx;
+    if (idleMs === undefined || ctx === undefined || this.#status === Stopping || this.#status === Stopped) return;
+    const idleFor = this.#services.clock.now() - this.#lastActivityAt;
+    if (this.#status !== Running || ctx.self.mailboxSize > 0 || idleFor < idleMs) {
+      ctx.timers.startSingle(IDLE_TIMER, IDLE_TICK, this.#status === Running ? Math.max(1, idleMs - idleFor) : idleMs);
+      return;
+    }
+    return this.#passivate(ctx, idleMs);
+  }
+
+  /**
+   * Saves first, while still in the directory, so a failed save keeps the activation (and its state) alive; the
+   * kernel holds messages that arrive meanwhile, and any of them cancels the passivation.
+   */
+  async #passivate(ctx: ActorContext<unknown>, idleMs: number): Promise<void> {
+    try {
+      await this.#persister.flush();
+    } catch (error) {
+      if (ConflictError.is(error)) this.#abort(error);
+      else if (this.#status !== Stopped) {
+        this.#services.onPersistError(this, error);
+        ctx.timers.startSingle(IDLE_TIMER, IDLE_TICK, idleMs);
+      }
+      return;
+    }
+    if (this.#status !== Running || ctx.self.mailboxSize > 0 || this.#persister.isDirty) {
+      if (this.#status === Running || this.#status === Paused) ctx.timers.startSingle(IDLE_TIMER, IDLE_TICK, idleMs);
+      return;
+    }
+    // Same turn as the check above: nothing can reach this activation between it and the release.
+    this.#beginStop();
+    return this.#finishStop();
+  }
+
+  #beginStop(): void {
+    const wasPaused = this.#status === Paused;
+    if (!this.#transition({ type: 'stop' })) return;
+    this.#pauseRequested = false;
+    this.#release();
+    if (wasPaused) this.#openGate(); // drain what was held; initializing keeps its gate until loaded
+  }
+
+  async #finishStop(): Promise<void> {
+    if (this.#finishing || this.#status === Stopped) return;
+    this.#beginStop(); // no-op when already stopping
+    this.#finishing = true;
+    this.#cancelTimers();
+    try {
+      await this.#persister.flush();
+    } catch (error) {
+      this.#abort(error);
+      return;
+    }
+    stopIfActive(this.#actor);
+    this.#transition({ type: 'stopped' });
+    this.#settleStopped();
+    void this.#ctx?.self.stop();
+  }
+
+  /** Fatal: no final save (the state is not trusted, or another owner has newer state); stop now. */
+  #abort(error: unknown): void {
+    if (this.#status === Stopped) return;
+    this.#fatal = error;
+    this.#release();
+    this.#cancelTimers();
+    stopIfActive(this.#actor);
+    this.#transition({ type: 'abort' }, error);
+    this.#settleStopped();
+    this.#openGate(); // held messages now reject with `error`
+    void this.#ctx?.self.stop();
+  }
+
+  #transition(event: LifecycleEvent, error?: unknown): boolean {
+    const from = this.#status;
+    const to = nextLifecycleStatus(from, event);
+    if (to === undefined) return false;
+    this.#status = to;
+    const change: LifecycleChange =
+      error === undefined || (to !== Recovering && to !== Stopped)
+        ? { type: this.definition.type, id: this.id, from, to }
+        : { type: this.definition.type, id: this.id, from, to, error };
+    this.#services.onLifecycle(change);
+    return true;
+  }
+
+  // ── Helpers ─────────────────────────────────────────────────────────────────────────────────────────────
+  #startActor(persisted: unknown): AnyActor {
+    const onReply = this.#onReply as ((event: EventObject) => void) | undefined;
+    const actor = createHostedActor(this.definition.machine, this.#services.xstateOptions, persisted, this, onReply);
+    this.#inSend = true;
+    actor.start();
+    this.#inSend = false;
+    this.#actor = actor;
+    return actor;
+  }
+
+  #cancelTimers(): void {
+    if (this.definition.persist.everyMs !== undefined) this.#ctx?.timers.cancel(PERSIST_TIMER);
+    if (this.definition.passivateAfterMs !== undefined) this.#ctx?.timers.cancel(IDLE_TIMER);
+  }
+
+  #recoveryFailed(lastError: unknown): RecoveryFailedError {
+    return recoveryFailedError(this.key, this.definition.maxRecoveryAttempts, lastError);
+  }
+
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#services.onRelease(this);
+  }
+
+  #settleStopped(): void {
+    const resolve = this.#resolveStopped;
+    this.#resolveStopped = undefined;
+    resolve?.();
+  }
+
+  #closeGate(): void {
+    if (this.#gate !== null) return;
+    this.#gate = new Promise<void>((resolve) => {
+      this.#openGateFn = resolve;
+    });
+  }
+
+  #openGate(): void {
+    const open = this.#openGateFn;
+    this.#gate = null;
+    this.#openGateFn = null;
+    open?.();
+  }
+}
