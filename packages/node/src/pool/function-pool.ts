@@ -1,0 +1,152 @@
+/**
+ * The function pool: runs pure functions from function modules on a piscina pool of worker threads, with
+ * per-function batching, deadlines, crash retries and typed errors.
+ *
+ * ```
+ *  call(name, input) ──► lane(name).queue ──┐  pump (a microtask after the first call of a tick,
+ *  call(name, input) ──► lane(name).queue ──┤        and after every finished batch)
+ *                                           ▼
+ *         cut a batch: ≤ maxBatchSize calls, ≤ maxBatchEstimateMs by the lane's moving average
+ *                                           ▼
+ *         piscina.run([id, …, inputs]) ──► worker: run each call ──► [runMs, errors, …values]
+ * ```
+ *
+ * At most `threads × maxTasksInFlightPerThread` tasks are in flight; further calls wait in their lane, which
+ * is what lets batches grow under load while a lone call still goes out on the next microtask.
+ *
+ * Failures: a deadline aborts the task (piscina terminates the worker), the late calls fail with
+ * `TimeoutError` and the others go back to the front of their queue (a re-run). A crashed worker (exit,
+ * uncaught error, out of memory, or modules that fail to import in the worker) costs each of its calls an
+ * attempt (`retry.maxAttempts` of the definition); calls with attempts left are re-run alone after the policy's
+ * backoff, the rest fail with `WorkerCrashedError`. A handler that throws fails only its call (`HandlerError`).
+ *
+ * Transfer: a batch crosses as one flat array by structured clone, and its outcomes come back the same way
+ * (layout and measurements in `protocol.ts`).
+ *
+ * Deadlines: a caller's `deadline`/`timeoutMs` counts from the call (queueing included); a function's own
+ * `resources.timeoutMs` counts from each dispatch of its batch to piscina (so a re-run gets a fresh budget).
+ */
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
+import { ConfigError } from '@lucent/core';
+import { Piscina } from 'piscina';
+import { loadRegistry } from './catalog.js';
+import { Lane } from './lane.js';
+import { PoolEngine } from './pool-engine.js';
+import { defaultWorkerFilename, toModuleUrl } from './worker-location.js';
+
+/** Options of {@link createFunctionPool}. */
+export interface FunctionPoolOptions {
+  /** Function modules (paths, `file:` URLs or bare specifiers); both this thread and the workers import them. */
+  readonly modules: readonly (string | URL)[];
+  /** Worker threads (fixed; the pool neither grows nor shrinks). Default: `os.availableParallelism()`. */
+  readonly threads?: number;
+  /** Most calls in one piscina task. Default 128. */
+  readonly maxBatchSize?: number;
+  /** Most estimated run time of one batch, in ms (per-function moving average × calls). Default 1. */
+  readonly maxBatchEstimateMs?: number;
+  /** Piscina tasks in flight per thread; 2 keeps a worker busy while the next batch crosses. Default 2. */
+  readonly maxTasksInFlightPerThread?: number;
+  /** V8 limits per worker (e.g. `maxOldGenerationSizeMb`); a worker over them dies like a crash. */
+  readonly resourceLimits?: ResourceLimits;
+  /** The compiled worker entry. Default: `dist/pool/worker.js` next to this file (`src/` maps to `dist/`). */
+  readonly workerFilename?: string | URL;
+  /** How long `close()` waits for queued and running calls before failing them. Default 10 000 ms. */
+  readonly closeTimeoutMs?: number;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Epoch ms (`Date.now()` clock) after which the call fails with `TimeoutError`. */
+  readonly deadline?: number;
+  /** Relative alternative to `deadline`; the earlier of the two (and of the function's own timeout) wins. */
+  readonly timeoutMs?: number;
+  /** Cancels the call (`CancelledError`); a running batch is aborted and its other calls re-run. */
+  readonly signal?: AbortSignal;
+}
+
+/** Counters for metrics, as plain numbers (monotonic unless noted). */
+export interface FunctionPoolStats {
+  /** Calls accepted. */
+  readonly calls: number;
+  /** Piscina tasks started (a re-run batch counts again). */
+  readonly batches: number;
+  /** Calls put back in their queue because another call of their batch timed out or was cancelled. */
+  readonly reruns: number;
+  /** Calls retried after a worker crashed under them. */
+  readonly retries: number;
+  /** Tasks lost to a worker crash, plus idle workers that died. */
+  readonly crashes: number;
+  /** Calls failed with `TimeoutError`. */
+  readonly timeouts: number;
+  /** Calls waiting in the pool's queues now (gauge). */
+  readonly queueDepth: number;
+  /** Piscina tasks in flight now (gauge). */
+  readonly tasksInFlight: number;
+  /** Piscina's utilization estimate in [0, 1] (mean task run time × tasks / (uptime × threads)). */
+  readonly utilization: number;
+}
+
+/** A running pool. See the module documentation for batching and failure semantics. */
+export interface FunctionPool {
+  /**
+   * Runs function `name` (or `name@version`) on `input`. Rejects with `UnknownFunctionError` (without a worker round trip),
+   * `TimeoutError`, `CancelledError`, `HandlerError` (or the Lucent error the handler threw),
+   * `WorkerCrashedError` once the attempts are spent, or `ShuttingDownError` after `close()`.
+   * Calls of one function start in the order they were made.
+   */
+  call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<O>;
+  /** The references `call` accepts: every `name@version`, and `name` for the active version of each function. */
+  readonly functions: readonly string[];
+  /** A snapshot of the counters. */
+  stats(): FunctionPoolStats;
+  /**
+   * Stops taking calls (new ones reject with `ShuttingDownError`), waits up to `closeTimeoutMs` for queued and
+   * running calls, fails what is left with `ShuttingDownError`, then terminates the workers. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, integer: boolean): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new ConfigError({ subject: 'function pool', field: name, reason: `must be a positive number, got ${value}` });
+  }
+  return value;
+}
+
+/**
+ * Imports the modules, starts the workers and returns the pool. Rejects with the import error of a module
+ * that fails to load, or `ConfigError` for a bad option or a function name defined twice.
+ */
+export async function createFunctionPool(options: FunctionPoolOptions): Promise<FunctionPool> {
+  const threads = positive('threads', options.threads, availableParallelism(), true);
+  const maxBatchSize = positive('maxBatchSize', options.maxBatchSize, 128, true);
+  const maxBatchEstimateMs = positive('maxBatchEstimateMs', options.maxBatchEstimateMs, 1, false);
+  const perThread = positive('maxTasksInFlightPerThread', options.maxTasksInFlightPerThread, 2, true);
+  const closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs, 10_000, false);
+  const modules = options.modules.map(toModuleUrl);
+  const registry = await loadRegistry(modules);
+  // One lane per version, reachable by `name@version` and, for the active version, by `name`.
+  const lanes = new Map<string, Lane>();
+  for (const definition of registry.list()) lanes.set(definition.id, new Lane(definition));
+  for (const definition of registry.list()) {
+    const active = registry.find(definition.name);
+    if (active !== undefined) lanes.set(definition.name, lanes.get(active.id)!);
+  }
+  const filename = options.workerFilename ?? defaultWorkerFilename();
+  const piscina = new Piscina({
+    filename: typeof filename === 'string' ? filename : filename.href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    workerData: { modules },
+    ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
+  });
+  return new PoolEngine(piscina, lanes, {
+    maxBatchSize,
+    maxBatchEstimateMs,
+    maxTasksInFlight: threads * perThread,
+    closeTimeoutMs,
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * Per-function state inside the pool (a lane: its queue, its cost estimate, its limits) and one in-flight
+ * batch. Plain data with no I/O; the pool drives them.
+ */
+import { type FunctionDefinition, retryDelayMs } from '@lucent/core';
+import { Deque } from './deque.js';
+import type { PendingCall } from './pending-call.js';
+import { RunEstimator } from './run-estimator.js';
+
+/** The queue and cost model of one function version. */
+export class Lane {
+  readonly queue = new Deque<PendingCall>();
+  readonly estimator = new RunEstimator();
+  /** True while the lane sits in the pool's ready ring (it has queued calls). */
+  ready = false;
+  /** `name@version`: what the worker looks the handler up by. */
+  readonly id: string;
+  readonly name: string;
+  /** The function's own run-time limit in ms (0 = none). */
+  readonly timeoutMs: number;
+  /** Runs a call may get when workers crash under it (>= 1). */
+  readonly maxAttempts: number;
+
+  constructor(readonly definition: FunctionDefinition) {
+    this.id = definition.id;
+    this.name = definition.name;
+    this.timeoutMs = definition.resources.timeoutMs;
+    this.maxAttempts = definition.retry.maxAttempts;
+  }
+
+  /** Milliseconds to wait before running attempt `attempt` (2 = first retry), per the function's retry policy. */
+  retryDelayMs(attempt: number): number {
+    return retryDelayMs(this.definition.retry, attempt);
+  }
+}
+
+/** One piscina task in flight: the calls it carries, and how to abort it. */
+export class Batch {
+  /** Set once the batch's outcome is decided (result, crash, deadline, cancel or close); later news is ignored. */
+  settled = false;
+
+  constructor(
+    readonly lane: Lane,
+    readonly calls: PendingCall[],
+    /** Present when a call has a deadline or a signal: aborting it terminates the worker. */
+    readonly controller: AbortController | null,
+    /** Earliest `deadlineAt` of its calls (`Infinity` = none). */
+    readonly earliestAt: number,
+  ) {}
+}

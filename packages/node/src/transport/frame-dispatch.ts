@@ -1,0 +1,154 @@
+/**
+ * Receiving side of a framed transport: per-subscription dispatch of decoded frames to handlers, repliers, and
+ * matching of replies to pending requests. Objects, not closures, so nothing is allocated per message except a
+ * replier per request.
+ */
+import { DecodeError, HandlerError, LucentError } from '@lucent/core';
+import { FrameKind, type FrameVisitor } from './frames.js';
+import type { PendingRequests } from './pending-requests.js';
+import type {
+  FrameHandler,
+  Replier,
+  TransportErrorListener,
+  TransportStats,
+  TransportSubscription,
+} from './transport.js';
+
+/** Receives whole wire messages from a connection-level subscription. */
+export interface MessageInbox {
+  onMessage(data: Uint8Array, replyTo: string | undefined): void;
+}
+
+/** A connection-level subscription. */
+export interface ConnectionSubscription {
+  unsubscribe(): void;
+}
+
+/** The counters behind `Transport.stats`. */
+export class MutableStats implements TransportStats {
+  messagesOut = 0;
+  framesOut = 0;
+  messagesIn = 0;
+  framesIn = 0;
+  decodeErrors = 0;
+  unmatchedReplies = 0;
+  timeouts = 0;
+}
+
+/** What dispatchers and repliers may do to their transport; kept off the transport's public surface. */
+export interface DispatchHost {
+  readonly replySubject: string;
+  /** Queues a reply frame. Never throws: problems go to the error listeners. */
+  enqueueReply(replyTo: string, id: number, frame: Uint8Array): void;
+  /** Decodes one received message into `visitor`; a malformed one is counted and reported. */
+  readMessage(
+    data: Uint8Array,
+    visitor: FrameVisitor,
+    subject: string,
+    onError: TransportErrorListener | undefined,
+  ): void;
+  /** Sends `error` to the subscription's listener, else to the transport's listeners. */
+  reportError(error: LucentError, subject: string, onError: TransportErrorListener | undefined): void;
+  /** Drops a subscription that was unsubscribed. */
+  forget(subscription: SubscriptionDispatcher): void;
+}
+
+/** Answers one request; an object per request instead of a closure. */
+export class FrameReplier implements Replier {
+  #replied = false;
+  constructor(
+    readonly host: DispatchHost,
+    readonly replyTo: string,
+    readonly id: number,
+  ) {}
+
+  reply(frame: Uint8Array): boolean {
+    if (this.#replied) return false;
+    this.#replied = true;
+    this.host.enqueueReply(this.replyTo, this.id, frame);
+    return true;
+  }
+}
+
+/** Dispatches the frames of one subscription to its handler. */
+export class SubscriptionDispatcher implements MessageInbox, FrameVisitor, TransportSubscription {
+  active = true;
+  connection: ConnectionSubscription | undefined = undefined;
+  /** Reply subject of the message being read; all its frames share it. */
+  #replyTo: string | undefined = undefined;
+
+  constructor(
+    readonly host: DispatchHost,
+    readonly subject: string,
+    readonly handler: FrameHandler,
+    readonly onError: TransportErrorListener | undefined,
+  ) {}
+
+  onMessage(data: Uint8Array, replyTo: string | undefined): void {
+    if (!this.active) return;
+    this.#replyTo = replyTo;
+    this.host.readMessage(data, this, this.subject, this.onError);
+  }
+
+  onFrame(kind: FrameKind, id: number, payload: Uint8Array): void {
+    if (!this.active) return;
+    let replier: Replier | undefined;
+    if (kind === FrameKind.Request) {
+      const replyTo = this.#replyTo;
+      if (replyTo === undefined) {
+        this.#misplaced(payload, 'request frame in a message without a reply subject');
+        return;
+      }
+      replier = new FrameReplier(this.host, replyTo, id);
+    } else if (kind === FrameKind.Reply) {
+      this.#misplaced(payload, 'reply frame on a subscription subject');
+      return;
+    }
+    try {
+      this.handler(payload, replier);
+    } catch (thrown) {
+      this.host.reportError(toLucentError(thrown, this.subject), this.subject, this.onError);
+    }
+  }
+
+  unsubscribe(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.connection?.unsubscribe();
+    this.host.forget(this);
+  }
+
+  #misplaced(payload: Uint8Array, reason: string): void {
+    const error = new DecodeError({ reason, byteLength: payload.byteLength });
+    this.host.reportError(error, this.subject, this.onError);
+  }
+}
+
+/** Matches replies on the connection's reply subject to pending requests. */
+export class ReplyDispatcher implements MessageInbox, FrameVisitor {
+  constructor(
+    readonly host: DispatchHost,
+    readonly pending: PendingRequests,
+    readonly stats: MutableStats,
+  ) {}
+
+  onMessage(data: Uint8Array): void {
+    this.host.readMessage(data, this, this.host.replySubject, undefined);
+  }
+
+  onFrame(kind: FrameKind, id: number, payload: Uint8Array): void {
+    if (kind === FrameKind.Reply) {
+      if (!this.pending.resolve(id, payload)) this.stats.unmatchedReplies++;
+      return;
+    }
+    const error = new DecodeError({ reason: `frame kind ${kind} on a reply subject`, byteLength: payload.byteLength });
+    this.host.reportError(error, this.host.replySubject, undefined);
+  }
+}
+
+export function toLucentError(thrown: unknown, subject: string): LucentError {
+  if (thrown instanceof LucentError) return thrown;
+  const remoteName = thrown instanceof Error ? thrown.name : typeof thrown;
+  const remoteMessage = thrown instanceof Error ? thrown.message : String(thrown);
+  return new HandlerError({ target: subject, remoteName, remoteMessage }, { cause: thrown });
+}

@@ -1,0 +1,199 @@
+/**
+ * Requests waiting for their reply, matched by transport request id, with every deadline served by ONE timer.
+ *
+ * Requests with the same `timeoutMs` expire in the order they were sent (the clock is monotonic), so each
+ * distinct timeout value keeps a doubly linked list that is already sorted by deadline:
+ *
+ * ```
+ *  byTimeout: 5000 ─► [r1]⇄[r4]⇄[r7]     (deadline order = send order)
+ *             200  ─► [r2]⇄[r3]
+ *  timer armed at min(head deadlines)
+ * ```
+ * Add and remove are O(1) (a reply unlinks its entry); the timer is re-armed only when a new deadline is earlier
+ * than the armed one, and when it fires it expires every due head and re-arms for the next. There is no
+ * `setTimeout` closure and no `Error` per request; a `TimeoutError` is built only for a request that times out.
+ */
+import type { TimerHandle } from '@lucent/actors';
+import { TimeoutError } from '@lucent/core';
+import { MAX_FRAME_ID } from './frames.js';
+import type { TransportClock } from './transport.js';
+
+/** One waiting request. Monomorphic: every field set in the constructor. */
+class PendingRequest {
+  prev: PendingRequest | undefined = undefined;
+  next: PendingRequest | undefined = undefined;
+  constructor(
+    readonly id: number,
+    readonly target: string,
+    readonly timeoutMs: number,
+    readonly deadline: number,
+    readonly list: DeadlineList,
+    readonly resolve: (reply: Uint8Array) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+}
+
+/** Requests sharing one `timeoutMs`, oldest (earliest deadline) first. */
+class DeadlineList {
+  constructor(readonly key: number) {}
+  head: PendingRequest | undefined = undefined;
+  tail: PendingRequest | undefined = undefined;
+
+  push(entry: PendingRequest): void {
+    entry.prev = this.tail;
+    if (this.tail === undefined) this.head = entry;
+    else this.tail.next = entry;
+    this.tail = entry;
+  }
+
+  unlink(entry: PendingRequest): void {
+    if (entry.prev === undefined) this.head = entry.next;
+    else entry.prev.next = entry.next;
+    if (entry.next === undefined) this.tail = entry.prev;
+    else entry.next.prev = entry.prev;
+    entry.prev = undefined;
+    entry.next = undefined;
+  }
+}
+
+/** Empty deadline lists kept for reuse; past this many lists, an emptied one is dropped. */
+const MAX_IDLE_LISTS = 16;
+
+/** Default clock: `performance.now()` and Node timers (ref'd while requests wait, like a socket would be). */
+export const realClock: TransportClock = {
+  now: () => performance.now(),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * The table of pending requests of one connection. Not thread-safe (one event loop); settles each request
+ * exactly once: by {@link PendingRequests.resolve}, by its deadline, or by {@link PendingRequests.rejectAll}.
+ */
+export class PendingRequests {
+  readonly #clock: TransportClock;
+  readonly #byId = new Map<number, PendingRequest>();
+  readonly #byTimeout = new Map<number, DeadlineList>();
+  #lastId = 0;
+  #timer: TimerHandle | undefined = undefined;
+  #armedAt = Number.POSITIVE_INFINITY;
+  readonly #onTimer: () => void;
+  /** Requests that expired, for stats. */
+  timeouts = 0;
+
+  constructor(clock: TransportClock) {
+    this.#clock = clock;
+    this.#onTimer = () => this.#expire();
+  }
+
+  /** Requests waiting for a reply. */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /**
+   * Registers a request and returns its id (1..{@link MAX_FRAME_ID}, skipping ids still pending). `resolve` and
+   * `reject` are the request promise's; `target` names the destination in the `TimeoutError`. A `timeoutMs`
+   * that is not positive (or NaN) times out on the next timer turn; `Infinity` never times out.
+   */
+  add(
+    target: string,
+    timeoutMs: number,
+    resolve: (reply: Uint8Array) => void,
+    reject: (error: unknown) => void,
+  ): number {
+    // NaN or a non-positive timeout expires on the next timer turn instead of never; Infinity never expires.
+    const timeout = Number.isNaN(timeoutMs) ? 0 : Math.max(timeoutMs, 0);
+    let id = this.#lastId;
+    do id = id >= MAX_FRAME_ID ? 1 : id + 1;
+    while (this.#byId.has(id));
+    this.#lastId = id;
+    // Lists are keyed by whole milliseconds: callers that pass a fractional remaining budget share a list, and
+    // an entry then waits at most 1 ms behind a predecessor whose deadline is a fraction later.
+    const key = Math.ceil(timeout);
+    let list = this.#byTimeout.get(key);
+    if (list === undefined) {
+      list = new DeadlineList(key);
+      this.#byTimeout.set(key, list);
+    }
+    const deadline = this.#clock.now() + timeout;
+    const entry = new PendingRequest(id, target, timeout, deadline, list, resolve, reject);
+    list.push(entry);
+    this.#byId.set(id, entry);
+    if (deadline < this.#armedAt) this.#arm(deadline);
+    return id;
+  }
+
+  /** Settles request `id` with `reply`. Returns `false` (and does nothing) for an unknown or settled id. */
+  resolve(id: number, reply: Uint8Array): boolean {
+    const entry = this.#take(id);
+    if (entry === undefined) return false;
+    entry.resolve(reply);
+    return true;
+  }
+
+  /** Rejects request `id` with `error` (e.g. its frame could not be published). `false` if not pending. */
+  reject(id: number, error: unknown): boolean {
+    const entry = this.#take(id);
+    if (entry === undefined) return false;
+    entry.reject(error);
+    return true;
+  }
+
+  /** Rejects every pending request with `error` and stops the timer. */
+  rejectAll(error: unknown): void {
+    const entries = [...this.#byId.values()];
+    for (const entry of entries) this.#take(entry.id);
+    this.#disarm();
+    for (const entry of entries) entry.reject(error);
+  }
+
+  #take(id: number): PendingRequest | undefined {
+    const entry = this.#byId.get(id);
+    if (entry === undefined) return undefined;
+    this.#byId.delete(id);
+    this.#unlink(entry);
+    // An idle table holds no timer, so a quiet process is not kept alive by a stale deadline.
+    if (this.#byId.size === 0) this.#disarm();
+    return entry;
+  }
+
+  #unlink(entry: PendingRequest): void {
+    const list = entry.list;
+    list.unlink(entry);
+    // Many distinct timeouts (remaining budgets) would otherwise leave empty lists behind for the sweep to visit.
+    if (list.head === undefined && this.#byTimeout.size > MAX_IDLE_LISTS) this.#byTimeout.delete(list.key);
+  }
+
+  #arm(deadline: number): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#armedAt = deadline;
+    this.#timer = this.#clock.setTimeout(this.#onTimer, Math.max(0, deadline - this.#clock.now()));
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedAt = Number.POSITIVE_INFINITY;
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    this.#armedAt = Number.POSITIVE_INFINITY;
+    const now = this.#clock.now();
+    let nextDeadline = Number.POSITIVE_INFINITY;
+    for (const list of this.#byTimeout.values()) {
+      let head = list.head;
+      while (head !== undefined && head.deadline <= now) {
+        this.#byId.delete(head.id);
+        this.#unlink(head);
+        this.timeouts++;
+        head.reject(new TimeoutError({ target: head.target, timeoutMs: head.timeoutMs }));
+        head = list.head;
+      }
+      if (head !== undefined && head.deadline < nextDeadline) nextDeadline = head.deadline;
+    }
+    // A reject callback may have added a request (and armed the timer) meanwhile; keep the earlier deadline.
+    if (nextDeadline < this.#armedAt) this.#arm(nextDeadline);
+  }
+}

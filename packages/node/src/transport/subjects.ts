@@ -1,0 +1,74 @@
+/**
+ * Subject names (design.md "Subjects and buckets"). Every subject Lucent uses is built here, so the naming
+ * scheme is one file:
+ *
+ * ```
+ * lucent.<cluster>.node.<id>        direct to one node
+ * lucent.<cluster>.fn.<name>        queue group for unkeyed, load-balanced calls
+ * lucent.<cluster>.metrics.<id>     load reports
+ * lucent.<cluster>.events.<type>    durable events (JetStream)
+ * lucent.<cluster>.reply.<conn>     one reply subject per connection
+ * ```
+ */
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '@lucent/core';
+
+/** Default cluster name. */
+export const DEFAULT_CLUSTER = 'lucent';
+
+const PREFIX = 'lucent';
+// One NATS token: no separators, wildcards or whitespace. Dots are allowed only in function and event names,
+// which may be hierarchical (`orders.place`).
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+const DOTTED = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+function check(value: string, pattern: RegExp, field: string): string {
+  if (!pattern.test(value)) {
+    throw new ConfigError({
+      subject: 'subject name',
+      field,
+      reason: `'${value}' must match ${pattern.source}`,
+    });
+  }
+  return value;
+}
+
+/** `lucent.<cluster>.node.<id>`. Throws `ConfigError` for a cluster or id that is not one subject token. */
+export function nodeSubject(cluster: string, nodeId: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.node.${check(nodeId, TOKEN, 'node id')}`;
+}
+
+/** `lucent.<cluster>.fn.<name>`; `name` may contain dots. Throws `ConfigError` on an invalid name. */
+export function functionSubject(cluster: string, name: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.fn.${check(name, DOTTED, 'function name')}`;
+}
+
+/** `lucent.<cluster>.metrics.<id>`. Throws `ConfigError` on an invalid cluster or id. */
+export function metricsSubject(cluster: string, nodeId: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.metrics.${check(nodeId, TOKEN, 'node id')}`;
+}
+
+/** `lucent.<cluster>.metrics.*`: every node's load reports. */
+export function allMetricsSubject(cluster: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.metrics.*`;
+}
+
+/** `lucent.<cluster>.events.<type>`; `type` may contain dots. Throws `ConfigError` on an invalid type. */
+export function eventSubject(cluster: string, type: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.events.${check(type, DOTTED, 'event type')}`;
+}
+
+/** `lucent.<cluster>.events.>`: every event subject of the cluster (the stream's subject filter). */
+export function allEventsSubject(cluster: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.events.>`;
+}
+
+/** `lucent.<cluster>.reply.<connectionId>`: the one reply subject of a connection. */
+export function replySubject(cluster: string, connectionId: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.reply.${check(connectionId, TOKEN, 'connection id')}`;
+}
+
+/** A fresh connection id: 96 random bits as 16 base64url characters, unique without coordination. */
+export function newConnectionId(): string {
+  return randomBytes(12).toString('base64url');
+}

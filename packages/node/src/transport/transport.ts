@@ -1,0 +1,146 @@
+/**
+ * The transport port: bytes between nodes and clients. It knows subjects and frames (`Uint8Array`s), not
+ * envelopes; the codec sits above it. Two implementations: `NatsTransport` (the real one) and
+ * `InMemoryTransport` (unit tests and the single-process default). Both coalesce frames per destination and
+ * carry requests on one reply subject per connection (see `framed-transport.ts`).
+ */
+import type { Clock } from '@lucent/actors';
+import type { LucentError } from '@lucent/core';
+
+/** Answers one request. Obtained from a {@link FrameHandler}; valid after the handler returns (reply later). */
+export interface Replier {
+  /**
+   * Queues `frame` as the reply. Idempotent after the first call: returns `true` the first time, `false`
+   * (and sends nothing) afterwards. Never throws; a reply after the transport closed is dropped.
+   */
+  reply(frame: Uint8Array): boolean;
+}
+
+/**
+ * Called once per received frame, in the order frames were sent on that subject by one sender. `replier` is
+ * set for requests and `undefined` for one-way frames. `frame` is a view into the received message: copy it
+ * to keep it beyond the call. A handler that throws does not stop the other frames; its error goes to the
+ * subscription's `onError` (as a `HandlerError` unless it threw a Lucent error).
+ */
+export type FrameHandler = (frame: Uint8Array, replier: Replier | undefined) => void;
+
+/** Receives errors that belong to a subscription (malformed message, handler threw). */
+export type TransportErrorListener = (error: LucentError, subject: string) => void;
+
+export interface SubscribeOptions {
+  /**
+   * Queue group: each wire message goes to one member (round-robin in memory; NATS picks at random). Frames one
+   * sender coalesced into one message land on the same member, so balancing is per message, not per frame.
+   */
+  readonly queue?: string;
+  /** Errors of this subscription; when absent they go to the transport's `onError` listeners. */
+  readonly onError?: TransportErrorListener;
+}
+
+/** A live subscription. */
+export interface TransportSubscription {
+  readonly subject: string;
+  /** Stops delivery. Idempotent. Frames already received in the same message may still be delivered. */
+  unsubscribe(): void;
+}
+
+/**
+ * Connection status, for the node to log and to drive readiness. Closed set, discriminated on `type`. There is
+ * no `connected` event: a transport is handed out connected (`NatsTransport.connect` resolves then).
+ */
+export type TransportStatusEvent =
+  | { readonly type: 'disconnected'; readonly server: string }
+  | { readonly type: 'reconnecting'; readonly attempt: number }
+  | { readonly type: 'reconnected'; readonly server: string }
+  | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'closed' };
+
+export type TransportStatusListener = (event: TransportStatusEvent) => void;
+
+/** Counters since the transport was created. Plain integers, read by metrics and tests. */
+export interface TransportStats {
+  /** Wire messages published (each carries one or more frames). */
+  readonly messagesOut: number;
+  readonly framesOut: number;
+  readonly messagesIn: number;
+  readonly framesIn: number;
+  /** Received messages dropped because they did not decode. */
+  readonly decodeErrors: number;
+  /** Replies that matched no pending request (it had timed out, or the id is unknown). */
+  readonly unmatchedReplies: number;
+  /** Requests that rejected with `TimeoutError`. */
+  readonly timeouts: number;
+}
+
+/**
+ * Moves frames between subjects. Frames sent by one transport to one subject arrive in the order sent; there is
+ * no order across subjects or senders. Delivery is at most once.
+ */
+export interface Transport {
+  /** This connection's reply subject (one per connection, wildcard-free). */
+  readonly replySubject: string;
+  /** True once `close()` was called. */
+  readonly isClosed: boolean;
+  readonly stats: TransportStats;
+
+  /**
+   * Queues `frame` for `subject`, fire-and-forget; it leaves with the next coalesced message (next
+   * `setImmediate`, or at once when the destination's batch reaches its size cap). `frame` is copied: the caller
+   * may reuse it. Throws `ShuttingDownError` after `close()`, `EncodeError` when the frame is larger than a
+   * wire message may be.
+   */
+  send(subject: string, frame: Uint8Array): void;
+
+  /**
+   * Sends `frame` as a request and resolves with the reply's bytes. Rejects with `TimeoutError` when no reply
+   * came within `timeoutMs` (at or shortly after the deadline), `ShuttingDownError` when the transport is or
+   * becomes closed first, `EncodeError` when the frame is too large. Settles exactly once; a late reply is
+   * dropped and counted in `stats.unmatchedReplies`.
+   */
+  request(subject: string, frame: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+
+  /** Delivers frames sent to `subject` to `handler`. Throws `ShuttingDownError` after `close()`. */
+  subscribe(subject: string, handler: FrameHandler, options?: SubscribeOptions): TransportSubscription;
+
+  /**
+   * Publishes every queued frame now and resolves when they have reached the server (NATS: one PING/PONG) or
+   * the bus. Rejects with `ShuttingDownError` after close.
+   */
+  flush(): Promise<void>;
+
+  /**
+   * Publishes queued frames, drains subscriptions (messages already received are handled; replies they produce
+   * are sent), closes the connection, then rejects requests still pending with `ShuttingDownError`.
+   * Idempotent: later calls return the same promise. Never rejects.
+   */
+  close(): Promise<void>;
+
+  /** Adds a status listener; returns a function that removes it. */
+  onStatus(listener: TransportStatusListener): () => void;
+  /** Adds a listener for errors of subscriptions without their own `onError`; returns its remover. */
+  onError(listener: TransportErrorListener): () => void;
+}
+
+/**
+ * The time source of request deadlines: the actors package's `Clock` port, so its `SimulatedClock` drives
+ * transport timeouts in tests.
+ */
+export type TransportClock = Clock;
+
+/** Runs `callback` soon, after the current I/O callbacks (default `setImmediate`); injectable for tests. */
+export type FlushScheduler = (callback: () => void) => void;
+
+/** Options every transport implementation accepts. */
+export interface TransportOptions {
+  /** Cluster name used in subjects (default `lucent`). */
+  readonly cluster?: string;
+  /** A batch to one destination is published as soon as it reaches this many bytes (default 64 KiB). */
+  readonly maxBatchBytes?: number;
+  /** Clock for request deadlines (default: `performance.now()` and Node timers). */
+  readonly clock?: TransportClock;
+  /** When queued frames are flushed (default `setImmediate`). */
+  readonly scheduleFlush?: FlushScheduler;
+}
+
+/** Default for {@link TransportOptions.maxBatchBytes}. */
+export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024;

@@ -1,0 +1,156 @@
+import { SimulatedClock } from '@lucent/actors';
+import { ShuttingDownError, TimeoutError } from '@lucent/core';
+import { describe, expect, it } from 'vitest';
+import { PendingRequests } from '../src/transport/pending-requests.js';
+
+interface Outcome {
+  value?: Uint8Array;
+  error?: unknown;
+  settled: number;
+}
+
+function track(table: PendingRequests, target: string, timeoutMs: number): { id: number; outcome: Outcome } {
+  const outcome: Outcome = { settled: 0 };
+  const id = table.add(
+    target,
+    timeoutMs,
+    (value) => {
+      outcome.value = value;
+      outcome.settled++;
+    },
+    (error) => {
+      outcome.error = error;
+      outcome.settled++;
+    },
+  );
+  return { id, outcome };
+}
+
+describe('PendingRequests', () => {
+  it('resolves by id, once; a second or unknown reply is refused', () => {
+    const table = new PendingRequests(new SimulatedClock());
+    const a = track(table, 'a', 100);
+    const b = track(table, 'b', 100);
+    expect(a.id).not.toBe(b.id);
+    expect(table.resolve(b.id, new Uint8Array([2]))).toBe(true);
+    expect(table.resolve(b.id, new Uint8Array([3]))).toBe(false);
+    expect(table.resolve(12345, new Uint8Array())).toBe(false);
+    expect([...(b.outcome.value ?? [])]).toEqual([2]);
+    expect(b.outcome.settled).toBe(1);
+    expect(a.outcome.settled).toBe(0);
+    expect(table.size).toBe(1);
+  });
+
+  it('times out at the deadline, not before, with TimeoutError carrying target and timeout', () => {
+    const clock = new SimulatedClock();
+    const table = new PendingRequests(clock);
+    const r = track(table, 'lucent.c.node.n1', 50);
+    clock.advance(49);
+    expect(r.outcome.settled).toBe(0);
+    clock.advance(1);
+    expect(r.outcome.settled).toBe(1);
+    expect(TimeoutError.is(r.outcome.error)).toBe(true);
+    expect((r.outcome.error as TimeoutError).details).toEqual({ target: 'lucent.c.node.n1', timeoutMs: 50 });
+    expect(table.timeouts).toBe(1);
+    expect(table.size).toBe(0);
+  });
+
+  it('serves mixed timeouts in deadline order with a single timer', () => {
+    const clock = new SimulatedClock();
+    const table = new PendingRequests(clock);
+    const order: string[] = [];
+    const add = (name: string, timeoutMs: number) =>
+      table.add(
+        name,
+        timeoutMs,
+        () => order.push(`${name}:ok`),
+        () => order.push(name),
+      );
+    add('slow', 300);
+    add('fast', 100);
+    clock.advance(10);
+    add('mid', 150); // deadline 160
+    add('fast2', 100); // deadline 110
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(400);
+    expect(order).toEqual(['fast', 'fast2', 'mid', 'slow']);
+  });
+
+  it('a reply removes the request from the deadline structure: it never times out afterwards', () => {
+    const clock = new SimulatedClock();
+    const table = new PendingRequests(clock);
+    const r = track(table, 't', 10);
+    table.resolve(r.id, new Uint8Array());
+    clock.advance(100);
+    expect(r.outcome.settled).toBe(1);
+    expect(r.outcome.error).toBeUndefined();
+    // An empty table holds no timer.
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('does not re-arm per request when deadlines arrive in order', () => {
+    const clock = new SimulatedClock();
+    const table = new PendingRequests(clock);
+    for (let i = 0; i < 1000; i++) {
+      track(table, 't', 1000);
+      clock.advance(0.5);
+    }
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(1000);
+    expect(table.size).toBe(0);
+    expect(table.timeouts).toBe(1000);
+  });
+
+  it('many distinct fractional timeouts each expire at their deadline or within 1 ms after it', () => {
+    const clock = new SimulatedClock();
+    const table = new PendingRequests(clock);
+    const lateness: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const timeoutMs = 5 + ((i * 37) % 100) + (i % 4) * 0.25;
+      const deadline = clock.now() + timeoutMs;
+      table.add(
+        't',
+        timeoutMs,
+        () => {},
+        () => lateness.push(clock.now() - deadline),
+      );
+      clock.advance(0.1);
+    }
+    clock.advance(200);
+    expect(lateness).toHaveLength(200);
+    expect(Math.min(...lateness)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...lateness)).toBeLessThanOrEqual(1);
+    expect(table.size).toBe(0);
+  });
+
+  it('rejectAll settles everything once and stops the timer', () => {
+    const clock = new SimulatedClock();
+    const table = new PendingRequests(clock);
+    const rs = [track(table, 'a', 10), track(table, 'b', 20)];
+    table.rejectAll(new ShuttingDownError({ node: 'n' }));
+    clock.advance(100);
+    for (const r of rs) {
+      expect(r.outcome.settled).toBe(1);
+      expect(ShuttingDownError.is(r.outcome.error)).toBe(true);
+    }
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('ids skip ones still pending after wrapping', () => {
+    const table = new PendingRequests(new SimulatedClock());
+    const first = track(table, 'a', 10).id;
+    const seen = new Set<number>([first]);
+    for (let i = 0; i < 100; i++) seen.add(track(table, 'a', 10).id);
+    expect(seen.size).toBe(101);
+  });
+
+  it('a NaN or negative timeout expires on the next timer turn, not never', () => {
+    const clock = new SimulatedClock();
+    const table = new PendingRequests(clock);
+    const a = track(table, 'a', Number.NaN);
+    const b = track(table, 'b', -5);
+    clock.advance(0);
+    expect(TimeoutError.is(a.outcome.error)).toBe(true);
+    expect(TimeoutError.is(b.outcome.error)).toBe(true);
+  });
+});
