@@ -31,7 +31,9 @@ for (const scenario of chosen) {
 
 const dir = join(process.env.INIT_CWD ?? process.cwd(), 'bench-results');
 await mkdir(dir, { recursive: true });
-const stem = `${selectors.join('-') || 'all'}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+// Selectors may be scenario names (`core/codec`): keep the file name flat.
+const label = selectors.join('-').replace(/[^A-Za-z0-9_-]/g, '_') || 'all';
+const stem = `${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 await writeFile(join(dir, `${stem}.json`), `${JSON.stringify({ header, results: json }, null, 2)}\n`);
 await writeFile(join(dir, `${stem}.md`), markdown);
 console.log(`written: bench-results/${stem}.{md,json}`);
