@@ -8,23 +8,35 @@
  * told message.
  */
 import { ActorStoppedError } from '@lucent/core';
-import { CellLifecycle, RUNNING, STOPPED, STOPPING } from './cell-lifecycle.js';
+import { CellLifecycle, ChildCells, RUNNING, STOPPED, STOPPING } from './cell-lifecycle.js';
 import type { CellRuntime, Supervisor } from './cell-runtime.js';
 import { PendingAsk } from './pending-ask.js';
-import type { ActorRef, AskOptions, BehaviorSource, SpawnOptions } from './types.js';
+import type { AskOptions, BehaviorSource, SpawnOptions } from './types.js';
 import { invalidAskTimeout, validateChildName } from './validation.js';
 
 /** Messages run per drain before the cell queues itself again behind other ready actors (fairness). */
 const DRAIN_BUDGET = 1024;
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/**
+ * The reactions to an async receive and the ask it answers. Created when a receive goes async and dropped when the
+ * actor is idle again: a burst of async receives reuses one, an actor whose only async receive was its first
+ * message (a function actor's activation) keeps nothing (~200 B with the closures and their context).
+ */
+class AsyncReceive {
+  ask: PendingAsk | undefined = undefined;
+  readonly done: (value: unknown) => void;
+  readonly failed: (error: unknown) => void;
+
+  constructor(cell: { asyncDone(value: unknown): void; asyncFailed(error: unknown): void }) {
+    this.done = (value) => cell.asyncDone(value);
+    this.failed = (error) => cell.asyncFailed(error);
+  }
+}
+
 /** An actor. Created only through {@link spawnCell}. */
 export class ActorCell<M> extends CellLifecycle<M> {
-  private currentAsk: PendingAsk | undefined = undefined;
-  private childCounter = 0;
-  /** Reactions to an async receive, created on the first one (most actors never need them). */
-  private onReceiveDone: ((value: unknown) => void) | null = null;
-  private onReceiveFailed: ((error: unknown) => void) | null = null;
+  private async: AsyncReceive | null = null;
 
   tell(message: M): void {
     if (this.status >= STOPPING) {
@@ -59,18 +71,16 @@ export class ActorCell<M> extends CellLifecycle<M> {
   stop(): Promise<void> {
     this.requestStop('stopped', undefined);
     if (this.status === STOPPED) return RESOLVED;
-    this.stopPromise ??= new Promise<void>((resolve) => {
-      this.resolveStopped = resolve;
-    });
-    return this.stopPromise;
+    return this.stoppedPromise();
   }
 
   /** @internal Spawns a child supervised by this cell. */
   spawnChild<C>(source: BehaviorSource<C>, options: SpawnOptions | undefined): ActorCell<C> {
     if (this.status >= STOPPING) throw new ActorStoppedError({ actor: this.path });
-    this.children ??= new Map();
-    const name = options?.name ?? generatedName(this.children, () => this.childCounter++);
-    return spawnCell(this.runtime, this, this, this.path, this.children, name, source, options);
+    this.children ??= new ChildCells();
+    const children = this.children;
+    const name = options?.name ?? generatedName(children, () => children.generated++);
+    return spawnCell(this.runtime, this, this.path, children, name, source, options);
   }
 
   /**
@@ -115,15 +125,15 @@ export class ActorCell<M> extends CellLifecycle<M> {
         }
       }
       if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-        this.currentAsk = ask;
-        this.onReceiveDone ??= (value) => this.asyncDone(value);
-        this.onReceiveFailed ??= (error) => this.asyncFailed(error);
+        this.async ??= new AsyncReceive(this);
+        const async = this.async;
+        async.ask = ask;
         try {
-          (result as PromiseLike<unknown>).then(this.onReceiveDone, this.onReceiveFailed);
+          (result as PromiseLike<unknown>).then(async.done, async.failed);
         } catch (error) {
           // A hand-made thenable whose `then` throws: a failure like any other, not a wedged actor.
           this.busy = false;
-          this.currentAsk = undefined;
+          async.ask = undefined;
           ask?.reject(error);
           this.fail(error, 'receive', undefined);
           continue;
@@ -140,18 +150,22 @@ export class ActorCell<M> extends CellLifecycle<M> {
     if (this.status === STOPPING && !this.busy) this.finishStop();
   }
 
-  private asyncDone(value: unknown): void {
+  /** @internal An async receive fulfilled. */
+  asyncDone(value: unknown): void {
     this.busy = false;
-    const ask = this.currentAsk;
-    this.currentAsk = undefined;
+    const async = this.async!;
+    const ask = async.ask;
+    async.ask = undefined;
     if (ask !== undefined && !ask.resolve(value)) this.runtime.deadLetters.publish(this.path, value, 'late-reply');
     this.afterAsync();
   }
 
-  private asyncFailed(error: unknown): void {
+  /** @internal An async receive rejected. */
+  asyncFailed(error: unknown): void {
     this.busy = false;
-    const ask = this.currentAsk;
-    this.currentAsk = undefined;
+    const async = this.async!;
+    const ask = async.ask;
+    async.ask = undefined;
     ask?.reject(error);
     this.fail(error, 'receive', undefined);
     this.afterAsync();
@@ -160,6 +174,7 @@ export class ActorCell<M> extends CellLifecycle<M> {
   private afterAsync(): void {
     if (this.status === RUNNING) this.drain();
     else if (this.status === STOPPING) this.finishStop();
+    if (!this.busy) this.async = null; // idle again: see AsyncReceive
   }
 }
 
@@ -177,7 +192,6 @@ export function generatedName(siblings: ReadonlyMap<string, unknown>, next: () =
 export function spawnCell<C>(
   runtime: CellRuntime,
   supervisor: Supervisor,
-  parent: ActorRef | undefined,
   parentPath: string,
   siblings: Map<string, CellLifecycle<unknown>>,
   name: string,
@@ -186,7 +200,7 @@ export function spawnCell<C>(
 ): ActorCell<C> {
   const path = `${parentPath}/${name}`;
   validateChildName(name, path, siblings);
-  const cell = new ActorCell<C>(runtime, supervisor, parent, path, name, source, options);
+  const cell = new ActorCell<C>(runtime, supervisor, path, source, options);
   siblings.set(name, cell as CellLifecycle<unknown>);
   cell.start();
   return cell;

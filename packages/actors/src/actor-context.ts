@@ -1,5 +1,7 @@
 /**
  * The {@link ActorContext} a behavior receives: one object per actor, built once and reused for every message.
+ * It holds only its cell (8 bytes of state): everything else is read through it, since idle actors are the
+ * common case and every field is paid per actor.
  */
 import type { CellLifecycle } from './cell-lifecycle.js';
 import type { Clock } from './clock.js';
@@ -7,15 +9,23 @@ import type { ActorContext, ActorRef, ActorSystem, BehaviorSource, SpawnOptions,
 
 /** Thin view of an actor cell for its behavior. */
 export class CellContext<M> implements ActorContext<M> {
-  constructor(
-    private readonly cell: CellLifecycle<M>,
-    readonly parent: ActorRef | undefined,
-    readonly system: ActorSystem,
-    readonly clock: Clock,
-  ) {}
+  constructor(private readonly cell: CellLifecycle<M>) {}
 
   get self(): ActorRef<M> {
     return this.cell;
+  }
+
+  /** The parent actor; `undefined` for a top-level actor. */
+  get parent(): ActorRef | undefined {
+    return this.cell.parentRef;
+  }
+
+  get system(): ActorSystem {
+    return this.cell.runtimeServices.system;
+  }
+
+  get clock(): Clock {
+    return this.cell.runtimeServices.clock;
   }
 
   /** Created on first use, so actors without timers pay nothing. */

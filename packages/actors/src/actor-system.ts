@@ -98,7 +98,7 @@ export class LocalActorSystem implements ActorSystem, CellRuntime, Supervisor {
   spawn<M>(behavior: BehaviorSource<M>, options?: SpawnOptions): ActorRef<M> {
     if (this.terminated !== null) throw new ShuttingDownError({ node: this.name });
     const name = options?.name ?? generatedName(this.topLevel, () => this.counter++);
-    return spawnCell(this, this, undefined, '/user', this.topLevel, name, behavior, options);
+    return spawnCell(this, this, '/user', this.topLevel, name, behavior, options);
   }
 
   onDeadLetter(listener: (letter: DeadLetter) => void): () => void {

@@ -30,6 +30,30 @@ export const STOPPED = 4;
 const NO_RESTARTS: readonly number[] = [];
 const IDLE: Behavior<never> = { receive: () => undefined };
 
+/** Bits of {@link CellLifecycle.flags}: one small integer instead of a field (8 bytes) per rarely set boolean. */
+const FINISHING = 1;
+const SUSPENDED_BY_ESCALATION = 2;
+const INSTANCE_ALIVE = 4;
+
+/**
+ * What only stopping, restarting or supervised actors need, created on first use: an idle actor that never fails
+ * or stops pays one null field instead of seven.
+ */
+class RareCellState {
+  stopPromise: Promise<void> | null = null;
+  resolveStopped: (() => void) | null = null;
+  restarts: readonly number[] = NO_RESTARTS;
+  restartTimer: TimerHandle | null = null;
+  restartCleanup: Promise<void> | null = null;
+  terminationReason: ChildTerminated['reason'] = 'stopped';
+  terminationError: unknown = undefined;
+}
+
+/** The children of a cell, with the counter for generated names (so a childless cell has neither). */
+export class ChildCells extends Map<string, CellLifecycle<unknown>> {
+  generated = 0;
+}
+
 interface Escalated {
   readonly type: 'child.escalated';
   readonly child: CellLifecycle<unknown>;
@@ -48,32 +72,51 @@ export abstract class CellLifecycle<M> implements ActorRef<M>, Supervisor {
   protected behavior: Behavior<M> = IDLE;
   protected readonly mailbox: Mailbox;
   protected systemQueue: RingQueue<SystemEvent> | null = null;
-  protected children: Map<string, CellLifecycle<unknown>> | null = null;
-  protected stopPromise: Promise<void> | null = null;
-  protected resolveStopped: (() => void) | null = null;
-  private finishing = false;
-  private suspendedByEscalation = false;
-  private instanceAlive = false;
+  protected children: ChildCells | null = null;
+  private flags = 0;
   private timersImpl: ActorTimers<M> | null = null;
   private readonly supervision: ResolvedSupervision;
-  private restarts: readonly number[] = NO_RESTARTS;
-  private restartTimer: TimerHandle | null = null;
-  private restartCleanup: Promise<void> | null = null;
-  private terminationReason: ChildTerminated['reason'] = 'stopped';
-  private terminationError: unknown = undefined;
+  private rare: RareCellState | null = null;
 
   constructor(
     protected readonly runtime: CellRuntime,
     private readonly supervisor: Supervisor,
-    parent: ActorRef | undefined,
     readonly path: string,
-    readonly name: string,
     private readonly source: BehaviorSource<M>,
     options: SpawnOptions | undefined,
   ) {
     this.mailbox = new Mailbox(options?.mailbox ?? UNBOUNDED, this, path);
     this.supervision = resolveSupervision(options?.supervision, path);
-    this.context = new CellContext(this, parent, runtime.system, runtime.clock);
+    this.context = new CellContext(this);
+  }
+
+  /** The last segment of {@link path}, unique among siblings (computed: read only when a child stops). */
+  get name(): string {
+    return this.path.slice(this.path.lastIndexOf('/') + 1);
+  }
+
+  /** @internal The parent actor (the supervising cell); `undefined` for a top-level actor. */
+  get parentRef(): ActorRef | undefined {
+    return this.supervisor instanceof CellLifecycle ? (this.supervisor as CellLifecycle<unknown>) : undefined;
+  }
+
+  /** @internal The system's services (for the context's `system` and `clock`). */
+  get runtimeServices(): CellRuntime {
+    return this.runtime;
+  }
+
+  private get rareState(): RareCellState {
+    this.rare ??= new RareCellState();
+    return this.rare;
+  }
+
+  /** @internal A promise that resolves once this actor is STOPPED (the caller checked it is not yet). */
+  protected stoppedPromise(): Promise<void> {
+    const rare = this.rareState;
+    rare.stopPromise ??= new Promise<void>((resolve) => {
+      rare.resolveStopped = resolve;
+    });
+    return rare.stopPromise;
   }
 
   abstract tell(message: M): void;
@@ -110,15 +153,30 @@ export abstract class CellLifecycle<M> implements ActorRef<M>, Supervisor {
   requestStop(reason: ChildTerminated['reason'], error: unknown): void {
     if (this.status >= STOPPING) return;
     this.status = STOPPING;
-    this.terminationReason = reason;
-    this.terminationError = error;
-    if (this.restartTimer !== null) {
-      this.runtime.clock.clearTimeout(this.restartTimer);
-      this.restartTimer = null;
+    const rare = this.rare ?? (reason === 'stopped' && error === undefined ? null : this.rareState);
+    if (rare !== null) {
+      rare.terminationReason = reason;
+      rare.terminationError = error;
+      if (rare.restartTimer !== null) {
+        this.runtime.clock.clearTimeout(rare.restartTimer);
+        rare.restartTimer = null;
+      }
     }
     // Queued messages will never run: dead-letter them (and fail their asks) now, not after the current one.
     this.rejectQueued();
     if (!this.busy) this.finishStop();
+    else this.notifyStopRequested();
+  }
+
+  /** The stop waits for the message in progress: let the behavior know, in case it is what holds it. */
+  private notifyStopRequested(): void {
+    const hook = this.behavior.stopRequested;
+    if (hook === undefined) return;
+    try {
+      hook.call(this.behavior, this.context);
+    } catch (error) {
+      this.runtime.reportError(error, this.path, 'stopRequested');
+    }
   }
 
   /** @internal */
@@ -141,8 +199,8 @@ export abstract class CellLifecycle<M> implements ActorRef<M>, Supervisor {
 
   /** @internal The supervisor chose resume for an escalated failure: carry on, with suspended descendants. */
   resumeAfterEscalation(): void {
-    if (this.status !== SUSPENDED || !this.suspendedByEscalation) return;
-    this.suspendedByEscalation = false;
+    if (this.status !== SUSPENDED || (this.flags & SUSPENDED_BY_ESCALATION) === 0) return;
+    this.flags &= ~SUSPENDED_BY_ESCALATION;
     this.status = RUNNING;
     if (this.children !== null) for (const child of this.children.values()) child.resumeAfterEscalation();
     this.scheduleDrain();
@@ -160,7 +218,7 @@ export abstract class CellLifecycle<M> implements ActorRef<M>, Supervisor {
       return;
     }
     this.behavior = behavior;
-    this.instanceAlive = true;
+    this.flags |= INSTANCE_ALIVE;
     if (behavior.preStart === undefined) {
       this.started();
       return;
@@ -219,7 +277,7 @@ export abstract class CellLifecycle<M> implements ActorRef<M>, Supervisor {
     const { clock } = this.runtime;
     const verdict = superviseFailure(this.supervision, {
       error,
-      restarts: this.restarts,
+      restarts: this.rare?.restarts ?? NO_RESTARTS,
       now: clock.now(),
       random: this.runtime.random(),
     });
@@ -229,7 +287,7 @@ export abstract class CellLifecycle<M> implements ActorRef<M>, Supervisor {
         if (this.status === STARTING) this.started();
         return;
       case 'restart':
-        this.restarts = verdict.restarts;
+        this.rareState.restarts = verdict.restarts;
         this.beginRestart(verdict.delayMs);
         return;
       case 'stop':
@@ -237,7 +295,7 @@ export abstract class CellLifecycle<M> implements ActorRef<M>, Supervisor {
         return;
       case 'escalate':
         this.status = SUSPENDED;
-        this.suspendedByEscalation = true;
+        this.flags |= SUSPENDED_BY_ESCALATION;
         this.supervisor.childEscalated(this as CellLifecycle<unknown>, error);
         return;
     }
@@ -250,17 +308,18 @@ export abstract class CellLifecycle<M> implements ActorRef<M>, Supervisor {
   private beginRestart(delayMs: number): void {
     this.status = SUSPENDED;
     this.timersImpl?.cancelAll();
+    const rare = this.rareState;
     const cleanup = this.retireInstance();
-    this.restartCleanup = cleanup;
+    rare.restartCleanup = cleanup;
     const due = (): void => {
-      this.restartTimer = null;
+      rare.restartTimer = null;
       void cleanup.then(() => {
-        if (this.status !== SUSPENDED || this.restartCleanup !== cleanup) return;
-        this.restartCleanup = null;
+        if (this.status !== SUSPENDED || rare.restartCleanup !== cleanup) return;
+        rare.restartCleanup = null;
         this.start();
       });
     };
-    if (delayMs > 0) this.restartTimer = this.runtime.clock.setTimeout(due, delayMs);
+    if (delayMs > 0) rare.restartTimer = this.runtime.clock.setTimeout(due, delayMs);
     else due();
   }
 
@@ -268,8 +327,8 @@ export abstract class CellLifecycle<M> implements ActorRef<M>, Supervisor {
   private async retireInstance(): Promise<void> {
     const children = this.children;
     if (children !== null && children.size > 0) await Promise.all(Array.from(children.values(), (c) => c.stop()));
-    if (!this.instanceAlive) return;
-    this.instanceAlive = false;
+    if ((this.flags & INSTANCE_ALIVE) === 0) return;
+    this.flags &= ~INSTANCE_ALIVE;
     try {
       await this.behavior.postStop?.(this.context);
     } catch (error) {
@@ -279,23 +338,24 @@ export abstract class CellLifecycle<M> implements ActorRef<M>, Supervisor {
 
   /** Completes a stop: synchronously when there is nothing to wait for (no children, postStop or restart). */
   protected finishStop(): void {
-    if (this.finishing) return;
-    this.finishing = true;
+    if ((this.flags & FINISHING) !== 0) return;
+    this.flags |= FINISHING;
     this.timersImpl?.cancelAll();
     const mustWait =
-      this.restartCleanup !== null ||
+      (this.rare !== null && this.rare.restartCleanup !== null) ||
       (this.children !== null && this.children.size > 0) ||
-      (this.instanceAlive && this.behavior.postStop !== undefined);
+      ((this.flags & INSTANCE_ALIVE) !== 0 && this.behavior.postStop !== undefined);
     if (mustWait) {
       void this.finishStopAfterCleanup();
     } else {
-      this.instanceAlive = false;
+      this.flags &= ~INSTANCE_ALIVE;
       this.stopped();
     }
   }
 
   private async finishStopAfterCleanup(): Promise<void> {
-    if (this.restartCleanup !== null) await this.restartCleanup;
+    const cleanup = this.rare?.restartCleanup;
+    if (cleanup != null) await cleanup;
     await this.retireInstance();
     this.stopped();
   }
@@ -304,9 +364,14 @@ export abstract class CellLifecycle<M> implements ActorRef<M>, Supervisor {
     this.timersImpl?.cancelAll(); // postStop may have started one
     this.systemQueue = null;
     this.status = STOPPED;
-    this.supervisor.childStopped(this as CellLifecycle<unknown>, this.terminationReason, this.terminationError);
-    this.resolveStopped?.();
-    this.resolveStopped = null;
+    const rare = this.rare;
+    if (rare === null) {
+      this.supervisor.childStopped(this as CellLifecycle<unknown>, 'stopped', undefined);
+      return;
+    }
+    this.supervisor.childStopped(this as CellLifecycle<unknown>, rare.terminationReason, rare.terminationError);
+    rare.resolveStopped?.();
+    rare.resolveStopped = null;
   }
 
   private rejectQueued(): void {

@@ -10,7 +10,7 @@ import type { AskDeadlines } from './pending-ask.js';
 import type { ActorSystem, ChildTerminated } from './types.js';
 
 /** Where a failure happened, for {@link CellRuntime.reportError}. */
-export type FailurePhase = 'receive' | 'preStart' | 'postStop' | 'childTerminated' | 'escalation';
+export type FailurePhase = 'receive' | 'preStart' | 'postStop' | 'childTerminated' | 'stopRequested' | 'escalation';
 
 /** The services of one actor system, shared by all its cells. */
 export interface CellRuntime {

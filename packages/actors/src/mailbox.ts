@@ -24,6 +24,9 @@ const REJECT = 0;
 const DROP_NEWEST = 1;
 const DROP_OLDEST = 2;
 
+/** Stands for "unbounded": the largest small integer, more messages than a heap can hold. */
+const UNBOUNDED_LIMIT = 0x3fff_ffff;
+
 /** The default mailbox: unbounded. */
 export const UNBOUNDED: MailboxOptions = { kind: 'unbounded' };
 
@@ -33,8 +36,11 @@ export class Mailbox {
   private readonly overflow: number;
   /** The ask of the message last returned by {@link takeMessage}. */
   private lastAsk: PendingAsk | undefined = undefined;
-  /** `Infinity` when unbounded, so the capacity check is one comparison. */
-  readonly capacity: number;
+  /**
+   * The bound, as a small integer even when unbounded ({@link UNBOUNDED_LIMIT}), so the check is one comparison
+   * and the field holds no boxed double (`Infinity` would cost a heap number per mailbox).
+   */
+  private readonly limit: number;
 
   /** Throws `ConfigError` (naming `subject`) unless a bounded capacity is an integer >= 1. */
   constructor(
@@ -46,15 +52,21 @@ export class Mailbox {
       if (!Number.isInteger(options.capacity) || options.capacity < 1) {
         throw new ConfigError({ subject, field: 'mailbox.capacity', reason: 'must be an integer >= 1' });
       }
-      this.capacity = options.capacity;
+      this.limit = Math.min(options.capacity, UNBOUNDED_LIMIT);
       this.overflow =
         options.overflow === 'drop-newest' ? DROP_NEWEST : options.overflow === 'drop-oldest' ? DROP_OLDEST : REJECT;
       this.ring = new RingQueue(Math.min(options.capacity, 8));
     } else {
-      this.capacity = Number.POSITIVE_INFINITY;
+      this.limit = UNBOUNDED_LIMIT;
       this.overflow = REJECT;
-      this.ring = new RingQueue(4);
+      // Two slots: an idle actor is the common case; the ring doubles on demand.
+      this.ring = new RingQueue(2);
     }
+  }
+
+  /** The bound of a bounded mailbox; `Infinity` when unbounded. */
+  get capacity(): number {
+    return this.limit === UNBOUNDED_LIMIT ? Number.POSITIVE_INFINITY : this.limit;
   }
 
   /** Messages waiting. */
@@ -68,7 +80,7 @@ export class Mailbox {
    * message away (false); `drop-oldest` evicts the head and enqueues this one (true).
    */
   enqueue(message: unknown, ask: PendingAsk | undefined): boolean {
-    if (this.ring.length >= this.capacity) {
+    if (this.ring.length >= this.limit) {
       if (this.overflow === DROP_OLDEST) {
         const oldMessage = this.takeMessage();
         this.sink.undelivered(oldMessage, this.takeAsk(), 'dropped-oldest');

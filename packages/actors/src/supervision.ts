@@ -32,10 +32,23 @@ export const DEFAULT_SUPERVISION: ResolvedSupervision = {
 /**
  * Fills in defaults and validates. Throws `ConfigError` (naming `subject`) for a negative or fractional
  * `maxRestarts`, a non-positive `windowMs`, or invalid backoff bounds. Returns the shared defaults object
- * when `options` is undefined, so actors without options allocate nothing.
+ * when `options` is undefined, and the same object for the same `options` object (read once: mutating it later has
+ * no effect), so actors spawned with shared options allocate nothing.
  */
 export function resolveSupervision(options: SupervisionOptions | undefined, subject: string): ResolvedSupervision {
   if (options === undefined) return DEFAULT_SUPERVISION;
+  // One resolved object per options object: actors spawned with shared options (e.g. every function actor) share it.
+  const cached = resolvedByOptions.get(options);
+  if (cached !== undefined) return cached;
+  const resolved = resolveFresh(options, subject);
+  resolvedByOptions.set(options, resolved);
+  return resolved;
+}
+
+/** Resolutions of options objects already seen (fields are readonly, so an object resolves the same every time). */
+const resolvedByOptions = new WeakMap<SupervisionOptions, ResolvedSupervision>();
+
+function resolveFresh(options: SupervisionOptions, subject: string): ResolvedSupervision {
   const maxRestarts = options.maxRestarts ?? DEFAULT_MAX_RESTARTS;
   const windowMs = options.windowMs ?? DEFAULT_RESTART_WINDOW_MS;
   if (!Number.isInteger(maxRestarts) || maxRestarts < 0) {

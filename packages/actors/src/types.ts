@@ -32,9 +32,10 @@ export interface ActorRef<M = unknown> {
    */
   ask<R = unknown>(message: M, options?: AskOptions): Promise<R>;
   /**
-   * Graceful stop: the current message finishes; queued ones become dead letters at once (their asks reject
-   * with `ActorStoppedError`); children stop, then `postStop` runs. Idempotent: every call returns a promise
-   * that resolves when all that is done. Never rejects.
+   * Graceful stop: the current message finishes (a behavior that holds it is told, see
+   * {@link Behavior.stopRequested}); queued ones become dead letters at once (their asks reject with
+   * `ActorStoppedError`); children stop, then `postStop` runs. Idempotent: every call returns a promise that
+   * resolves when all that is done. Never rejects.
    */
   stop(): Promise<void>;
   /** Messages waiting in the mailbox (not counting the one being processed). */
@@ -87,6 +88,15 @@ export interface Behavior<M = unknown> {
    * while this actor itself stops or restarts (it is then stopping its children on purpose).
    */
   childTerminated?(event: ChildTerminated, ctx: ActorContext<M>): unknown;
+  /**
+   * Called when a stop (`stop()`, `ctx.stop()`, `terminate()`, or supervision) begins while this instance is busy:
+   * a `receive`, `childTerminated` or `preStart` returned a promise that has not settled. The stop waits for that
+   * promise, so a behavior that holds its current message on something of its own (a gate, a long wait) settles it
+   * here: finish the message (or fail it with a typed error), then the stop completes. Called synchronously inside
+   * the call that began the stop, after the queued messages were dead-lettered; at most once per stop, never when
+   * nothing is in progress. A throw is reported (the system's `onError`, phase `stopRequested`), never rethrown.
+   */
+  stopRequested?(ctx: ActorContext<M>): void;
 }
 
 /** What a parent learns when a child stops for good. */

@@ -59,8 +59,7 @@ it('README: counter and account function actors', async () => {
   const balance = await actors.ref('account', 'a-1').ask({ type: 'deposit', amount: 10 }); // number | undefined
 
   actors.onLifecycle((change) => void change); // { type, id, from, to, error? }
-  await actors.stopAll(); // saves every snapshot
-  await system.terminate();
+  await system.terminate(); // stops every actor; function actors save their final snapshot
 
   expect(count).toBe(3);
   expect(balance).toBe(10);

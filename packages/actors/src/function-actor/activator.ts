@@ -90,7 +90,11 @@ export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
    * rejects with the error that prevented the final save (`ConflictError`, a store error).
    */
   stop(type: ActorTypeOf<Ds>, id: string): Promise<void>;
-  /** Stops every activation as `stop` does; settles when all are stopped, rejecting with the first error. */
+  /**
+   * Stops every activation as `stop` does; settles when all are stopped, rejecting with the first error. Not required
+   * before `system.terminate()` (which stops activations too, paused ones included, saving their final snapshots);
+   * use it to drain queued events first and to learn about a failed final save.
+   */
   stopAll(): Promise<void>;
   /** Observes every lifecycle transition of every activation; returns the unsubscribe function. */
   onLifecycle(listener: LifecycleListener): () => void;
@@ -229,7 +233,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
     this.#activeCount++;
     try {
       // Kernel-generated names (`/user/$n`): a readable name would cost two more strings per idle actor.
-      host.ref = this.#system.spawn<unknown>(host, this.#spawnOptions);
+      this.#system.spawn<unknown>(host, this.#spawnOptions); // runs preStart: from here `host.ref` is set
     } catch (error) {
       byId.delete(id); // e.g. the system is terminating
       this.#activeCount--;

@@ -7,7 +7,9 @@
  *        └── timers
  * ```
  * The gate is a promise that holds user events while the activation initializes or is paused: `receive` returns
- * it, and the kernel runs nothing else until it settles, so later messages wait in the mailbox in order.
+ * it, and the kernel runs nothing else until it settles, so later messages wait in the mailbox in order. A kernel
+ * stop (`terminate()`, the kernel ref's `stop()`) reaches the host through `stopRequested`: the held message is the
+ * current one, so the gate opens, it is handled, and `postStop` saves the final snapshot.
  *
  * Failures: after each `send` the host checks the snapshot status (xstate does not throw; see `xstate-actor.ts`).
  * On error it restores the last good snapshot (the state before the failed event) into a fresh actor and retries
@@ -32,6 +34,27 @@ const PERSIST_TIMER = 'lucent.persist';
 const IDLE_TIMER = 'lucent.idle';
 const { Initializing, Running, Paused, Recovering, Stopping, Stopped } = LifecycleStatus;
 
+/** Bits of the host's `#flags`: one small integer instead of a field (8 bytes) per boolean, per idle actor. */
+const PAUSE_REQUESTED = 1;
+/** Inside our own `send` or `start`: an xstate error is read from the snapshot right after, not reported. */
+const IN_SEND = 2;
+const RELEASED = 4;
+const FINISHING = 8;
+
+const noop = (): void => {};
+
+/** A promise and its resolve function in one object, made only while something must wait (gate, stop). */
+class Latch {
+  readonly promise: Promise<void>;
+  open: () => void = noop;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve) => {
+      this.open = resolve;
+    });
+  }
+}
+
 /**
  * What activations need from the directory that owns them: one object shared by all its activations (per-actor
  * memory is the budget here: see the `actors/function` bench).
@@ -53,27 +76,19 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   static readonly STOP_REQUEST: object = STOP_REQUEST;
   readonly definition: AnyActorDefinition;
   readonly id: string;
-  /** The kernel actor hosting this activation; set by the directory right after spawn. */
-  ref: ActorRef<unknown> | undefined = undefined;
   readonly #services: FunctionActorServices;
   readonly #persister: SnapshotPersister;
   #previous: Promise<void> | undefined;
   readonly #onReply: ((event: LucentReply<unknown>) => void) | undefined;
-  readonly #tracksIdle: boolean;
   #status: LifecycleStatus = Initializing;
   #ctx: ActorContext<unknown> | undefined = undefined;
   #actor: AnyActor | undefined = undefined;
-  #gate: Promise<void> | null = null;
-  #openGateFn: (() => void) | null = null;
-  #pauseRequested = false;
-  #inSend = false;
+  #gate: Latch | null = null;
+  #flags = 0;
   #reply: unknown = undefined;
   #lastActivityAt = 0;
   #fatal: unknown = undefined;
-  #released = false;
-  #finishing = false;
-  #stopped: Promise<void> | undefined = undefined;
-  #resolveStopped: (() => void) | undefined = undefined;
+  #stopped: Latch | null = null;
 
   /**
    * `previous` settles when the previous activation of the same key has saved its last snapshot; loading waits
@@ -96,13 +111,17 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
             this.#reply = event.value;
           }
         : undefined;
-    this.#tracksIdle = definition.passivateAfterMs !== undefined;
     this.#closeGate();
   }
 
   /** The state store key, `${type}/${id}` (computed: not worth a string per idle actor). */
   get key(): string {
     return actorStateKey(this.definition.type, this.id);
+  }
+
+  /** The kernel actor hosting this activation: set once the kernel ran `preStart` (inside `spawn`). */
+  get ref(): ActorRef<unknown> | undefined {
+    return this.#ctx?.self;
   }
 
   /** Where the activation is in its lifecycle. */
@@ -134,9 +153,20 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     }
     if (message === IDLE_TICK) return this.#onIdleTick();
     if (message === STOP_REQUEST)
-      return this.#gate === null ? this.#finishStop() : this.#gate.then(() => this.#finishStop());
+      return this.#gate === null ? this.#finishStop() : this.#gate.promise.then(() => this.#finishStop());
     if (message === ASYNC_FAILURE) return this.#recoverFromAsyncFailure();
     return this.#deliver(message as EventObject);
+  }
+
+  /**
+   * The kernel began a stop (system terminate, or a stop of the kernel ref) while a message is in progress. When
+   * that message is held by the gate (paused), it is this actor's current message: the gate opens and it is
+   * handled, then the final snapshot is saved (`postStop`); messages still queued were already dead-lettered by the
+   * kernel (their asks reject with `ActorStoppedError`). An initializing activation keeps its gate until its load
+   * finishes (a pending pause is dropped), then handles the held message the same way.
+   */
+  stopRequested(): void {
+    this.#beginStop();
   }
 
   /** The kernel stopped the actor (system terminate): save the final snapshot like a stop. */
@@ -153,8 +183,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
       this.#closeGate();
       return this.#transition({ type: 'pause' });
     }
-    if ((this.#status === Initializing || this.#status === Recovering) && !this.#pauseRequested) {
-      this.#pauseRequested = true;
+    if ((this.#status === Initializing || this.#status === Recovering) && (this.#flags & PAUSE_REQUESTED) === 0) {
+      this.#flags |= PAUSE_REQUESTED;
       return true;
     }
     return false;
@@ -162,8 +192,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
 
   /** Resumes a paused activation; held messages then run in arrival order. False when not paused. */
   resume(): boolean {
-    if (this.#pauseRequested) {
-      this.#pauseRequested = false;
+    if ((this.#flags & PAUSE_REQUESTED) !== 0) {
+      this.#flags &= ~PAUSE_REQUESTED;
       return true;
     }
     if (!this.#transition({ type: 'resume' })) return false;
@@ -182,10 +212,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   /** Resolves once the activation is stopped (never rejects; see {@link failure}). */
   whenStopped(): Promise<void> {
     if (this.#status === Stopped) return Promise.resolve();
-    this.#stopped ??= new Promise<void>((resolve) => {
-      this.#resolveStopped = resolve;
-    });
-    return this.#stopped;
+    this.#stopped ??= new Latch();
+    return this.#stopped.promise;
   }
 
   // ── SnapshotSource ──────────────────────────────────────────────────────────────────────────────────────
@@ -209,23 +237,23 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   // ── Events ──────────────────────────────────────────────────────────────────────────────────────────────
   #deliver(event: EventObject): unknown {
     // A closure per held message only: held messages are the paused/initializing case, not the hot path.
-    if (this.#gate !== null) return this.#gate.then(() => this.#deliver(event));
+    if (this.#gate !== null) return this.#gate.promise.then(() => this.#deliver(event));
     const actor = this.#actor;
     if (actor === undefined || this.#status === Stopped) {
       throw this.#fatal ?? new ActorStoppedError({ actor: this.key });
     }
     const before = actor.getSnapshot();
     this.#reply = undefined;
-    this.#inSend = true;
+    this.#flags |= IN_SEND;
     actor.send(event);
-    this.#inSend = false;
+    this.#flags &= ~IN_SEND;
     const after = actor.getSnapshot();
     if (after.status === 'error') return this.#recover(event, before, after.error);
     return this.#afterEvent(before, after);
   }
 
   #afterEvent(before: unknown, after: { context: unknown }): unknown {
-    if (this.#tracksIdle) this.#lastActivityAt = this.#services.clock.now();
+    if (this.definition.passivateAfterMs !== undefined) this.#lastActivityAt = this.#services.clock.now();
     if (after !== before && this.definition.persist.onTransition) this.#persister.requestSave();
     if (this.#onReply === undefined) return after.context;
     const reply = this.#reply;
@@ -246,9 +274,9 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
         continue;
       }
       this.#reply = undefined;
-      this.#inSend = true;
+      this.#flags |= IN_SEND;
       actor.send(event);
-      this.#inSend = false;
+      this.#flags &= ~IN_SEND;
       const after = actor.getSnapshot();
       if (after.status === 'error') {
         lastError = after.error;
@@ -286,7 +314,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
    */
   error(): void {
     // Errors during our own send/start are read from the snapshot right after; only the others need a message.
-    if (this.#inSend || this.#status === Stopped) return;
+    if ((this.#flags & IN_SEND) !== 0 || this.#status === Stopped) return;
     this.#ctx?.self.tell(ASYNC_FAILURE);
   }
 
@@ -318,11 +346,16 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
 
   #started(recovered: boolean): void {
     if (this.#status === Stopped) return;
-    this.#lastActivityAt = this.#services.clock.now();
+    // Only when passivating: a clock reading is a double, which costs a boxed number per actor once stored.
+    if (this.definition.passivateAfterMs !== undefined) this.#lastActivityAt = this.#services.clock.now();
     if (recovered) this.#afterRecovered();
-    else if (this.#transition({ type: 'loaded' }) && this.#pauseRequested) {
-      this.#pauseRequested = false;
+    else if (this.#transition({ type: 'loaded' }) && (this.#flags & PAUSE_REQUESTED) !== 0) {
+      this.#flags &= ~PAUSE_REQUESTED;
       this.#transition({ type: 'pause' });
+    }
+    if (this.#status === Stopping) {
+      this.#openGate(); // a stop began while loading: handle the held message, then the stop saves
+      return;
     }
     // `ctx.timers` is created on first use: touch it only when a timer is wanted.
     const { everyMs } = this.definition.persist;
@@ -333,8 +366,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   }
 
   #afterRecovered(): void {
-    this.#transition({ type: 'recovered', pauseRequested: this.#pauseRequested });
-    this.#pauseRequested = false;
+    this.#transition({ type: 'recovered', pauseRequested: (this.#flags & PAUSE_REQUESTED) !== 0 });
+    this.#flags &= ~PAUSE_REQUESTED;
     if (this.#status === Paused) this.#closeGate();
   }
 
@@ -377,15 +410,15 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   #beginStop(): void {
     const wasPaused = this.#status === Paused;
     if (!this.#transition({ type: 'stop' })) return;
-    this.#pauseRequested = false;
+    this.#flags &= ~PAUSE_REQUESTED;
     this.#release();
     if (wasPaused) this.#openGate(); // drain what was held; initializing keeps its gate until loaded
   }
 
   async #finishStop(): Promise<void> {
-    if (this.#finishing || this.#status === Stopped) return;
+    if ((this.#flags & FINISHING) !== 0 || this.#status === Stopped) return;
     this.#beginStop(); // no-op when already stopping
-    this.#finishing = true;
+    this.#flags |= FINISHING;
     this.#cancelTimers();
     try {
       await this.#persister.flush();
@@ -429,9 +462,9 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   #startActor(persisted: unknown): AnyActor {
     const onReply = this.#onReply as ((event: EventObject) => void) | undefined;
     const actor = createHostedActor(this.definition.machine, this.#services.xstateOptions, persisted, this, onReply);
-    this.#inSend = true;
+    this.#flags |= IN_SEND;
     actor.start();
-    this.#inSend = false;
+    this.#flags &= ~IN_SEND;
     this.#actor = actor;
     return actor;
   }
@@ -446,28 +479,22 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   }
 
   #release(): void {
-    if (this.#released) return;
-    this.#released = true;
+    if ((this.#flags & RELEASED) !== 0) return;
+    this.#flags |= RELEASED;
     this.#services.onRelease(this);
   }
 
   #settleStopped(): void {
-    const resolve = this.#resolveStopped;
-    this.#resolveStopped = undefined;
-    resolve?.();
+    this.#stopped?.open();
   }
 
   #closeGate(): void {
-    if (this.#gate !== null) return;
-    this.#gate = new Promise<void>((resolve) => {
-      this.#openGateFn = resolve;
-    });
+    this.#gate ??= new Latch();
   }
 
   #openGate(): void {
-    const open = this.#openGateFn;
+    const gate = this.#gate;
     this.#gate = null;
-    this.#openGateFn = null;
-    open?.();
+    gate?.open();
   }
 }

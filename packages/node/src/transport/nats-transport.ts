@@ -73,6 +73,14 @@ export class NatsTransport extends FramedTransport {
     return new NatsTransport(nc, name, replySubject(options.cluster ?? DEFAULT_CLUSTER, id), options);
   }
 
+  /**
+   * The underlying nats.js connection, for the JetStream KV state store and leases (`state/`), which share it
+   * rather than open a second connection. Borrowed: do not close or drain it; {@link close} does.
+   */
+  get natsConnection(): NatsConnection {
+    return this.#nc;
+  }
+
   /** The server this connection is using now (`host:port`), or '' while disconnected. */
   get server(): string {
     return this.#nc.getServer();

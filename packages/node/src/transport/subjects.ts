@@ -8,6 +8,7 @@
  * lucent.<cluster>.metrics.<id>     load reports
  * lucent.<cluster>.events.<type>    durable events (JetStream)
  * lucent.<cluster>.reply.<conn>     one reply subject per connection
+ * lucent.<cluster>.membership       heartbeats, leaves and probes
  * ```
  */
 import { randomBytes } from 'node:crypto';
@@ -71,4 +72,12 @@ export function replySubject(cluster: string, connectionId: string): string {
 /** A fresh connection id: 96 random bits as 16 base64url characters, unique without coordination. */
 export function newConnectionId(): string {
   return randomBytes(12).toString('base64url');
+}
+
+/**
+ * `lucent.<cluster>.membership`: heartbeats, leaves and probes of every member (`membership/heartbeat.ts`).
+ * One subject for all three keeps one sender's heartbeats and its leave in order.
+ */
+export function membershipSubject(cluster: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.membership`;
 }

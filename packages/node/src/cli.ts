@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * `lucent-node`: runs one shard node until SIGTERM/SIGINT. Options, environment variables and exit codes are
+ * listed by `lucent-node --help` (see `config/node-config.ts` and `config/load-config.ts`):
+ *
+ * ```
+ *  0    graceful shutdown finished, or --help
+ *  1    startup failed (NATS unreachable, HTTP port in use, a module that does not load); logged as JSON
+ *  2    invalid command line or configuration; one line on stderr naming the option
+ *  130  a second signal arrived during the graceful shutdown
+ * ```
+ * The node logs JSON lines on stdout; `node.ready` (with `shard`, `httpPort`, `transport`) says it is serving.
+ */
+import { ConfigError } from '@lucent/core';
+import { CommanderError } from 'commander';
+import { loadNodeConfig } from './config/load-config.js';
+import type { NodeConfig } from './config/node-config.js';
+import { createNodeLogger } from './logging.js';
+import { startShardNode } from './shard/compose.js';
+import { handleShutdownSignals } from './shard/shutdown-signals.js';
+
+/** Exit code for an invalid command line or configuration. */
+const EXIT_USAGE = 2;
+
+async function main(): Promise<number | undefined> {
+  let config: NodeConfig;
+  try {
+    config = await loadNodeConfig({
+      args: process.argv.slice(2),
+      env: process.env,
+      output: { writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) },
+    });
+  } catch (error) {
+    // Commander has already written its message (or the help text).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (ConfigError.is(error)) {
+      process.stderr.write(`lucent-node: ${error.message}\n(run lucent-node --help for every option)\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  const logger = createNodeLogger({ nodeId: config.shard, level: config.logLevel });
+  const fatal = (error: unknown): void => {
+    logger.fatal({ err: error }, 'node.crashed');
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  // The node as composed for a cluster: router, membership (ready only once joined), KV state on NATS.
+  // A failed start is logged (`node.start_failed`) and closes what it had opened.
+  const starting = startShardNode({ config, logger }).then(
+    (shard) => shard.node,
+    () => undefined,
+  );
+  // Installed before start resolves: `node.ready` is logged inside start, and a signal right after it (or during
+  // startup) must still shut down gracefully rather than kill the process.
+  const target = {
+    shutdown: async (reason: string): Promise<void> => {
+      const node = await starting;
+      await node?.shutdown(reason);
+    },
+  };
+  handleShutdownSignals({ node: target, logger, exit: (code) => process.exit(code) });
+  return (await starting) === undefined ? 1 : undefined;
+}
+
+main().then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`lucent-node: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

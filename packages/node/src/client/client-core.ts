@@ -1,0 +1,164 @@
+/**
+ * The untyped engine under `LucentClient` and its actor handles: routing (the same placement as the nodes),
+ * envelopes, one codec, and turning answers back into values or Lucent errors.
+ *
+ * ```
+ *  call(def, input) ── keyed & view ──► owner's node subject ─┐
+ *                   └─ otherwise ─────► fn.<name> queue group ─┤── transport.request ──► decode ──► value
+ *  tell/ask(type/id) ── view ─────────► owner's node subject ─┘                        └─► errorFromWire → throw
+ *  emit(type, data) ──────────────────► events.<type> (one-way)
+ * ```
+ * A client whose view is stale still reaches the right node: the receiving node forwards (router). A client
+ * without a view sends calls to the function's queue group; it cannot address actors (there is no "any node"
+ * subject for them), so tells and asks then fail with `RoutingError`.
+ */
+import {
+  askEnvelope,
+  callEnvelope,
+  DecodeError,
+  type Envelope,
+  EnvelopeCodec,
+  EnvelopeKind,
+  envelopeKindName,
+  errorFromWire,
+  eventEnvelope,
+  type FunctionDefinition,
+  RoutingError,
+  ShuttingDownError,
+  tellEnvelope,
+  type WireError,
+} from '@lucent/core';
+import { shardKeyOf, type ViewSource } from '../router/placement.js';
+import { SubjectCache } from '../router/subject-cache.js';
+import type { Transport } from '../transport/transport.js';
+
+/** Default {@link ClientCoreOptions.defaultTimeoutMs}. */
+export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
+
+/** Per-request options. */
+export interface RequestOptions {
+  /** How long to wait for the answer; it also becomes the envelope's deadline. Default: the client's. */
+  readonly timeoutMs?: number;
+}
+
+export interface ClientCoreOptions {
+  readonly transport: Transport;
+  /** Cluster name for subjects (default `lucent`). */
+  readonly cluster?: string;
+  /** Cluster view for routing keyed calls and actors straight to their owner. */
+  readonly viewSource?: ViewSource;
+  /** Timeout of requests that set none. Default 10 000 ms. */
+  readonly defaultTimeoutMs?: number;
+  /** Shared codec; default a new one. */
+  readonly codec?: EnvelopeCodec;
+  /** `origin` of the envelopes sent (a node id when the client lives in a node); default `''`. */
+  readonly origin?: string;
+  /** Epoch-ms clock for envelope deadlines (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+/** See the module doc. Methods that return promises never throw synchronously. */
+export class ClientCore {
+  readonly transport: Transport;
+  readonly defaultTimeoutMs: number;
+  readonly #codec: EnvelopeCodec;
+  readonly #subjects: SubjectCache;
+  readonly #view: ViewSource | undefined;
+  readonly #origin: string;
+  readonly #now: () => number;
+  #closed = false;
+
+  /** Throws `ConfigError` for a cluster name that is not a subject token. */
+  constructor(options: ClientCoreOptions) {
+    this.transport = options.transport;
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
+    this.#codec = options.codec ?? new EnvelopeCodec();
+    this.#subjects = new SubjectCache(options.cluster);
+    this.#view = options.viewSource;
+    this.#origin = options.origin ?? '';
+    this.#now = options.now ?? Date.now;
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** Marks the client closed: later requests reject (and sends throw) with `ShuttingDownError`. Idempotent. */
+  markClosed(): void {
+    this.#closed = true;
+  }
+
+  /**
+   * Calls function `ref` (`name` or `name@version`); `definition`, when known, lets a keyed call go straight
+   * to its owner. Rejects with the error the serving node answered (revived with its code and `origin`),
+   * `TimeoutError`, `RoutingError` (keyed input without its shard key), `EncodeError`, `ShuttingDownError`.
+   */
+  async call(
+    ref: string,
+    definition: FunctionDefinition | undefined,
+    input: unknown,
+    options?: RequestOptions,
+  ): Promise<unknown> {
+    this.#checkOpen();
+    const subject = this.#callSubject(ref, definition, input);
+    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    const envelope = callEnvelope(ref, input, { deadline: this.#now() + timeoutMs, origin: this.#origin });
+    return this.#request(subject, envelope, timeoutMs);
+  }
+
+  /** Sends `event` to actor `key` (`type/id`). Throws `RoutingError` (no view), `EncodeError`, `ShuttingDownError`. */
+  tell(key: string, event: unknown): void {
+    this.#checkOpen();
+    const subject = this.#actorSubject(key);
+    this.transport.send(subject, this.#codec.encode(tellEnvelope(key, event, { origin: this.#origin })));
+  }
+
+  /** Asks actor `key` (`type/id`); rejects like {@link call} (`UnknownActorTypeError` for an unknown type). */
+  async ask(key: string, event: unknown, options?: RequestOptions): Promise<unknown> {
+    this.#checkOpen();
+    const subject = this.#actorSubject(key);
+    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    const envelope = askEnvelope(key, event, { deadline: this.#now() + timeoutMs, origin: this.#origin });
+    return this.#request(subject, envelope, timeoutMs);
+  }
+
+  /** Publishes event `type`. At most once; throws `ConfigError` (invalid type), `EncodeError`, `ShuttingDownError`. */
+  emit(type: string, data: unknown): void {
+    this.#checkOpen();
+    const subject = this.#subjects.event(type);
+    this.transport.send(subject, this.#codec.encode(eventEnvelope(type, data, { origin: this.#origin })));
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ShuttingDownError({ node: 'client' });
+  }
+
+  #callSubject(ref: string, definition: FunctionDefinition | undefined, input: unknown): string {
+    if (definition === undefined || definition.shardBy === undefined) return this.#subjects.function(ref);
+    const key = shardKeyOf(definition, input); // validated even without a view: the node would refuse it too
+    const view = this.#view?.current();
+    if (view === undefined || view.members.length === 0) return this.#subjects.function(ref);
+    return this.#subjects.node(view.ring.owner(key));
+  }
+
+  #actorSubject(key: string): string {
+    const view = this.#view?.current();
+    if (view === undefined || view.members.length === 0) {
+      throw new RoutingError({ target: key, field: 'view', reason: 'the client has no cluster view to place actors' });
+    }
+    return this.#subjects.node(view.ring.owner(key));
+  }
+
+  async #request(subject: string, envelope: Envelope, timeoutMs: number): Promise<unknown> {
+    const answer = await this.transport.request(subject, this.#codec.encode(envelope), timeoutMs);
+    const decoded = this.#codec.decode(answer);
+    if (decoded.kind === EnvelopeKind.Reply) return decoded.payload;
+    if (decoded.kind === EnvelopeKind.Error) {
+      const error = errorFromWire(decoded.payload as WireError);
+      if (error.origin === undefined && decoded.origin !== '') error.origin = decoded.origin;
+      throw error;
+    }
+    const reason = `the answer to ${envelope.target} is a ${envelopeKindName(decoded.kind)} envelope`;
+    throw new DecodeError({ reason, byteLength: answer.byteLength });
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The typed client of a Lucent cluster: calls functions, talks to function actors and emits events. Types flow
+ * from the definitions a caller imports:
+ *
+ * ```ts
+ * const client = await connect({ servers: 'nats://127.0.0.1:4222', viewSource });
+ * const total = await client.call(price, { symbol: 'ACME', qty: 3 });   // typed by `price`
+ * const counter = client.actor(counterActor, 'c-1');
+ * counter.tell({ type: 'inc' });
+ * const { count } = await counter.ask({ type: 'inc' });
+ * client.emit('OrderPlaced', order);
+ * await client.close();
+ * ```
+ * Inside a node, pass the node's transport (and its view) instead of `servers`: `createClient({ transport })`.
+ */
+import type { ActorEventOf, ActorReplyOf, AnyActorDefinition } from '@lucent/actors';
+import { ConfigError, type FunctionDefinition } from '@lucent/core';
+import { NatsTransport } from '../transport/nats-transport.js';
+import type { Transport } from '../transport/transport.js';
+import { ActorHandle } from './actor-handle.js';
+import { ClientCore, type ClientCoreOptions, type RequestOptions } from './client-core.js';
+
+/** Options of {@link createClient}: an existing transport (which the client does not close). */
+export type ClientOptions = ClientCoreOptions;
+
+/** Options of {@link connect}. */
+export interface ConnectOptions extends Omit<ClientCoreOptions, 'transport'> {
+  /** NATS server URL(s); default `nats://127.0.0.1:4222`. Ignored when `transport` is given. */
+  readonly servers?: string | readonly string[];
+  /** Use this transport instead of connecting (the client then does not close it). */
+  readonly transport?: Transport;
+  /** Connection name shown by the server. */
+  readonly name?: string;
+}
+
+/** Default server of {@link connect}. */
+export const DEFAULT_SERVERS = 'nats://127.0.0.1:4222';
+
+/** A client. Create with {@link connect} or {@link createClient}; safe to share; `close()` when done. */
+export class LucentClient {
+  readonly #core: ClientCore;
+  readonly #ownsTransport: boolean;
+
+  /** Not for direct use: see {@link connect} and {@link createClient}. */
+  constructor(core: ClientCore, ownsTransport: boolean) {
+    this.#core = core;
+    this.#ownsTransport = ownsTransport;
+  }
+
+  /** The transport requests travel on. */
+  get transport(): Transport {
+    return this.#core.transport;
+  }
+
+  /**
+   * Calls a function and resolves with its result. With a definition, a keyed call goes straight to its key's
+   * owner (given a view) and the types come from the definition; with a name, it goes to the function's queue
+   * group. Calls run the version the serving node has active (`'name@version'` pins one).
+   * Rejects with the serving node's error revived into its core class, `origin` = that node's id:
+   * `UnknownFunctionError`, `FunctionDisabledError`, `HandlerError`, `TimeoutError`, `HopLimitError`, ...; or,
+   * locally, `TimeoutError` (no answer in `timeoutMs`), `RoutingError` (keyed input without its shard key),
+   * `EncodeError`, `ShuttingDownError`. Never throws synchronously.
+   */
+  call<I, O>(definition: FunctionDefinition<I, O>, input: I, options?: RequestOptions): Promise<O>;
+  call<O = unknown>(name: string, input: unknown, options?: RequestOptions): Promise<O>;
+  call(target: FunctionDefinition | string, input: unknown, options?: RequestOptions): Promise<unknown> {
+    if (typeof target === 'string') return this.#core.call(target, undefined, input, options);
+    return this.#core.call(target.name, target, input, options);
+  }
+
+  /**
+   * A handle to function actor `id` of a type, typed by the definition's events and reply (or untyped by
+   * name). Does not contact anything. Throws `ConfigError` for an empty id or a type that is not a valid name.
+   */
+  actor<D extends AnyActorDefinition>(definition: D, id: string): ActorHandle<ActorEventOf<D>, ActorReplyOf<D>>;
+  actor<E = unknown, R = unknown>(type: string, id: string): ActorHandle<E, R>;
+  actor(target: AnyActorDefinition | string, id: string): ActorHandle {
+    const type = typeof target === 'string' ? target : target.type;
+    if (typeof type !== 'string' || type === '' || type.includes('/') || typeof id !== 'string' || id === '') {
+      throw new ConfigError({
+        subject: 'client.actor',
+        field: 'type/id',
+        reason: 'need a type name and a non-empty id',
+      });
+    }
+    return new ActorHandle(this.#core, type, id);
+  }
+
+  /**
+   * Publishes event `type` with `data`: every function handling the type runs once in the cluster, and each
+   * publishes `${name}Completed`. One-way and at most once. Throws `ConfigError` (invalid type), `EncodeError`,
+   * `ShuttingDownError`.
+   */
+  emit(type: string, data: unknown): void {
+    this.#core.emit(type, data);
+  }
+
+  /**
+   * Stops the client: later calls reject with `ShuttingDownError`. Closes the transport if {@link connect}
+   * opened it (pending requests then reject with `ShuttingDownError`); a transport that was passed in stays
+   * open and its pending requests still settle. Idempotent; never rejects.
+   */
+  async close(): Promise<void> {
+    this.#core.markClosed();
+    if (this.#ownsTransport) await this.#core.transport.close();
+  }
+}
+
+/** A client over an existing transport (e.g. the node's own); `close()` leaves the transport open. */
+export function createClient(options: ClientOptions): LucentClient {
+  return new LucentClient(new ClientCore(options), false);
+}
+
+/**
+ * Connects to the cluster: over `transport` when given, else a new NATS connection to `servers`. Rejects with
+ * `NodeUnavailableError` when no server accepts the connection, `ConfigError` for an invalid cluster name.
+ */
+export async function connect(options: ConnectOptions = {}): Promise<LucentClient> {
+  if (options.transport !== undefined) return createClient({ ...options, transport: options.transport });
+  const transport = await NatsTransport.connect({
+    servers: options.servers ?? DEFAULT_SERVERS,
+    ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
+    ...(options.name === undefined ? {} : { name: options.name }),
+  });
+  try {
+    return new LucentClient(new ClientCore({ ...options, transport }), true);
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
+}

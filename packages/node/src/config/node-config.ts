@@ -1,0 +1,158 @@
+/**
+ * The options of a shard node (`lucent-node`): their typed form, their defaults, and one table that says, for
+ * each, its flag, its `LUCENT_*` environment variable, its config-file key and how its value is read. The CLI,
+ * the environment reader and the config-file reader are all driven by {@link NODE_OPTION_SPECS}, so an option is
+ * added in one place.
+ */
+
+/** pino levels, plus `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The resolved, validated configuration of one shard node. Every field is set (defaults applied). */
+export interface NodeConfig {
+  /** Node id: one NATS subject token (`[A-Za-z0-9_-]+`). Required. */
+  readonly shard: string;
+  /** NATS server URLs; empty = standalone on an in-memory bus. */
+  readonly nats: readonly string[];
+  /** Cluster name used in subjects (default `lucent`). */
+  readonly cluster: string;
+  /** Function modules loaded into the pool (paths, `file:` URLs or bare specifiers). */
+  readonly functions: readonly string[];
+  /** Modules whose exported actor definitions become function actors. */
+  readonly actors: readonly string[];
+  /** Specialization tags, for `pin` routing. */
+  readonly tags: readonly string[];
+  /** Pool worker threads. Default: the number of cores. */
+  readonly threads: number;
+  /** HTTP port for `/healthz`, `/readyz`, `/metrics`; 0 = ephemeral (the bound port is logged). */
+  readonly httpPort: number;
+  readonly logLevel: LogLevel;
+  /** How long shutdown waits for in-flight work before closing anyway. */
+  readonly drainTimeoutMs: number;
+  /** Membership heartbeat period. */
+  readonly heartbeatIntervalMs: number;
+}
+
+/** Keys of {@link NodeConfig}: also the config-file keys. */
+export type NodeConfigKey = keyof NodeConfig;
+
+/**
+ * How a raw value (a string from a flag or the environment, or a JSON value from the config file) is read:
+ * `token` one subject token · `list` comma-separated strings (or a JSON array) · `int` an integer in
+ * [`min`, `max`] · `level` one of {@link LOG_LEVELS}.
+ */
+export type OptionKind = 'token' | 'list' | 'int' | 'level';
+
+/** One row of the option table. */
+export interface NodeOptionSpec {
+  readonly key: NodeConfigKey;
+  /** Commander flag syntax, e.g. `--http-port <port>`. */
+  readonly flag: string;
+  /** Environment variable: `LUCENT_` + the flag name in UPPER_SNAKE. */
+  readonly env: string;
+  readonly kind: OptionKind;
+  readonly description: string;
+  /** For `int`: inclusive bounds. */
+  readonly min?: number;
+  readonly max?: number;
+  /** For `list`: entries are module references (relative paths in a config file resolve against its folder). */
+  readonly modules?: boolean;
+}
+
+/** Every node option, in `--help` order. `--config` itself is not a node option (see `CONFIG_FLAG`). */
+export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
+  { key: 'shard', flag: '--shard <id>', env: 'LUCENT_SHARD', kind: 'token', description: 'node id (required)' },
+  {
+    key: 'nats',
+    flag: '--nats <urls>',
+    env: 'LUCENT_NATS',
+    kind: 'list',
+    description: 'NATS servers, comma-separated; none = standalone on an in-memory bus',
+  },
+  { key: 'cluster', flag: '--cluster <name>', env: 'LUCENT_CLUSTER', kind: 'token', description: 'cluster name' },
+  {
+    key: 'functions',
+    flag: '--functions <module...>',
+    env: 'LUCENT_FUNCTIONS',
+    kind: 'list',
+    modules: true,
+    description: 'function modules to load into the worker pool',
+  },
+  {
+    key: 'actors',
+    flag: '--actors <module...>',
+    env: 'LUCENT_ACTORS',
+    kind: 'list',
+    modules: true,
+    description: 'modules whose exported actor definitions become function actors',
+  },
+  { key: 'tags', flag: '--tags <tags>', env: 'LUCENT_TAGS', kind: 'list', description: 'specialization tags, a,b' },
+  {
+    key: 'threads',
+    flag: '--threads <n>',
+    env: 'LUCENT_THREADS',
+    kind: 'int',
+    min: 1,
+    max: 1024,
+    description: 'pool worker threads (default: core count)',
+  },
+  {
+    key: 'httpPort',
+    flag: '--http-port <port>',
+    env: 'LUCENT_HTTP_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    description: 'HTTP port for /healthz, /readyz, /metrics; 0 = ephemeral',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: 'LUCENT_LOG_LEVEL',
+    kind: 'level',
+    description: `log level: ${LOG_LEVELS.join(', ')}`,
+  },
+  {
+    key: 'drainTimeoutMs',
+    flag: '--drain-timeout-ms <ms>',
+    env: 'LUCENT_DRAIN_TIMEOUT_MS',
+    kind: 'int',
+    min: 0,
+    max: 3_600_000,
+    description: 'how long shutdown waits for in-flight work',
+  },
+  {
+    key: 'heartbeatIntervalMs',
+    flag: '--heartbeat-interval-ms <ms>',
+    env: 'LUCENT_HEARTBEAT_INTERVAL_MS',
+    kind: 'int',
+    min: 1,
+    max: 3_600_000,
+    description: 'membership heartbeat period',
+  },
+];
+
+/** The `--config <file>` flag and its environment variable; it names the file, so it is read before the others. */
+export const CONFIG_FLAG = { flag: '--config <file>', env: 'LUCENT_CONFIG', key: 'config' } as const;
+
+/** Defaults that depend on the machine, passed in so that resolution stays pure. */
+export interface MachineDefaults {
+  readonly cpuCount: number;
+}
+
+/** The default of every option except `shard` (which has none). */
+export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 'shard'> {
+  return {
+    nats: [],
+    cluster: 'lucent',
+    functions: [],
+    actors: [],
+    tags: [],
+    threads: Math.max(1, machine.cpuCount),
+    httpPort: 8080,
+    logLevel: 'info',
+    drainTimeoutMs: 10_000,
+    heartbeatIntervalMs: 1_000,
+  };
+}

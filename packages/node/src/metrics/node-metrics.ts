@@ -1,0 +1,189 @@
+/**
+ * The metrics of one shard node, on its own prom-client `Registry` (never the global default, so several nodes
+ * in one process, as in tests, keep separate series). Every series carries the label `node`.
+ *
+ * | series                               | labels              | fed by                                 |
+ * |--------------------------------------|---------------------|----------------------------------------|
+ * | `lucent_calls_total`                 | function, outcome   | {@link FunctionCallMetrics}            |
+ * | `lucent_call_duration_seconds`       | function            | {@link FunctionCallMetrics}            |
+ * | `lucent_errors_total`                | code                | `failed()` and {@link NodeMetrics.error} |
+ * | `lucent_forwards_total`              |                     | {@link NodeMetrics.forwarded}          |
+ * | `lucent_retries_total`               |                     | {@link NodeMetrics.retried}            |
+ * | `lucent_pool_utilization`            |                     | `pool.stats()` on scrape               |
+ * | `lucent_pool_queue_depth`            |                     | `pool.stats()` on scrape               |
+ * | `lucent_pool_tasks_in_flight`        |                     | `pool.stats()` on scrape               |
+ * | `lucent_active_actors`               |                     | the actor directory on scrape          |
+ *
+ * Hot path: the router asks {@link NodeMetrics.forFunction} once per function and keeps the result; recording
+ * is then a few number increments (see `metric-families.ts`).
+ */
+import { knownErrorCodes, TimeoutError } from '@lucent/core';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { type CounterChild, CounterFamily, type HistogramChild, HistogramFamily } from './metric-families.js';
+
+/** `outcome` label values of `lucent_calls_total`. */
+export const CALL_OUTCOMES = ['ok', 'error', 'timeout'] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+/** Latency buckets in seconds: 50 µs to 10 s, dense where pooled calls land (0.1–5 ms). */
+export const CALL_DURATION_BUCKETS: readonly number[] = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+];
+
+/** What the pool gauges read on scrape (a subset of `FunctionPoolStats`). */
+export interface PoolGaugeSource {
+  stats(): { readonly utilization: number; readonly queueDepth: number; readonly tasksInFlight: number };
+}
+
+export interface NodeMetricsOptions {
+  readonly nodeId: string;
+  /** Also collect Node.js process metrics (CPU, memory, event-loop lag) into this registry. Default false. */
+  readonly processMetrics?: boolean;
+}
+
+/**
+ * The metrics of one function, bound once: recording does no lookup and allocates nothing. Not thread-safe
+ * (nothing in a node is): record from the node's main thread.
+ */
+export class FunctionCallMetrics {
+  readonly #ok: CounterChild;
+  readonly #error: CounterChild;
+  readonly #timeout: CounterChild;
+  readonly #duration: HistogramChild;
+  readonly #metrics: NodeMetrics;
+
+  /** @internal Created by {@link NodeMetrics.forFunction}. */
+  constructor(metrics: NodeMetrics, calls: CounterFamily, duration: HistogramFamily, name: string) {
+    this.#metrics = metrics;
+    this.#ok = calls.bind([name, 'ok']);
+    this.#error = calls.bind([name, 'error']);
+    this.#timeout = calls.bind([name, 'timeout']);
+    this.#duration = duration.bind([name]);
+  }
+
+  /** Records a call that returned a value after `seconds`. */
+  succeeded(seconds: number): void {
+    this.#ok.inc();
+    this.#duration.observe(seconds);
+  }
+
+  /**
+   * Records a call that failed with error code `code` after `seconds`: outcome `timeout` for
+   * `LUCENT_TIMEOUT`, else `error`; also counts `lucent_errors_total{code}`.
+   */
+  failed(code: string, seconds: number): void {
+    if (code === TimeoutError.code) this.#timeout.inc();
+    else this.#error.inc();
+    this.#duration.observe(seconds);
+    this.#metrics.error(code);
+  }
+}
+
+/** The metrics registry of one node and the typed API the router, pool and actors record through. */
+export class NodeMetrics {
+  /** The node's own registry; `/metrics` serves `registry.metrics()`. */
+  readonly registry: Registry;
+  readonly #calls: CounterFamily;
+  readonly #duration: HistogramFamily;
+  readonly #errors: CounterFamily;
+  readonly #errorsByCode = new Map<string, CounterChild>();
+  readonly #functions = new Map<string, FunctionCallMetrics>();
+  readonly #forwards: CounterChild;
+  readonly #retries: CounterChild;
+  #pool: PoolGaugeSource | undefined = undefined;
+  #activeActors: (() => number) | undefined = undefined;
+
+  constructor(options: NodeMetricsOptions) {
+    const registry = new Registry();
+    registry.setDefaultLabels({ node: options.nodeId });
+    this.registry = registry;
+    this.#calls = new CounterFamily('lucent_calls_total', 'Calls handled, by function and outcome', [
+      'function',
+      'outcome',
+    ]).register(registry);
+    this.#duration = new HistogramFamily(
+      'lucent_call_duration_seconds',
+      'Call latency on this node, from receipt to answer',
+      ['function'],
+      CALL_DURATION_BUCKETS,
+    ).register(registry);
+    this.#errors = new CounterFamily('lucent_errors_total', 'Errors, by Lucent error code', ['code']).register(
+      registry,
+    );
+    // Bind every known code up front: the series exist (at 0) from the first scrape, and `error()` is a hit.
+    for (const code of knownErrorCodes()) this.#errorsByCode.set(code, this.#errors.bind([code]));
+    this.#forwards = new CounterFamily('lucent_forwards_total', 'Messages forwarded to the owning node', [])
+      .register(registry)
+      .bind([]);
+    this.#retries = new CounterFamily('lucent_retries_total', 'Calls retried', []).register(registry).bind([]);
+    const gauge = (name: string, help: string, read: () => number | undefined): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          const value = read();
+          if (value !== undefined) this.set(value);
+        },
+      });
+    };
+    gauge('lucent_pool_utilization', 'Pool utilization estimate in [0, 1]', () => this.#pool?.stats().utilization);
+    gauge('lucent_pool_queue_depth', 'Calls waiting in the pool', () => this.#pool?.stats().queueDepth);
+    gauge('lucent_pool_tasks_in_flight', 'Pool tasks running now', () => this.#pool?.stats().tasksInFlight);
+    gauge('lucent_active_actors', 'Function actor activations on this node', () => this.#activeActors?.());
+    if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'lucent_process_' });
+  }
+
+  /**
+   * The bound metrics of function `name`: the same object on every call. Call it once per function (when it
+   * is loaded or first routed) and keep it; it is a Map lookup, not meant for every message.
+   */
+  forFunction(name: string): FunctionCallMetrics {
+    let bound = this.#functions.get(name);
+    if (bound === undefined) {
+      bound = new FunctionCallMetrics(this, this.#calls, this.#duration, name);
+      this.#functions.set(name, bound);
+    }
+    return bound;
+  }
+
+  /** Counts one error of `code` (`lucent_errors_total`). Known codes are pre-bound; others bind on first use. */
+  error(code: string): void {
+    let child = this.#errorsByCode.get(code);
+    if (child === undefined) {
+      child = this.#errors.bind([code]);
+      this.#errorsByCode.set(code, child);
+    }
+    child.inc();
+  }
+
+  /** Counts one message forwarded to the node that owns its key. */
+  forwarded(): void {
+    this.#forwards.inc();
+  }
+
+  /** Counts one retried call. */
+  retried(): void {
+    this.#retries.inc();
+  }
+
+  /** Reads the pool gauges from `pool.stats()` on every scrape. Replaces an earlier source. */
+  observePool(pool: PoolGaugeSource): void {
+    this.#pool = pool;
+  }
+
+  /** Reads `lucent_active_actors` from `count()` on every scrape. */
+  observeActiveActors(count: () => number): void {
+    this.#activeActors = count;
+  }
+
+  /** The Prometheus text exposition of every series. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** `Content-Type` of {@link text}. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

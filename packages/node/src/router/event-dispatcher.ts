@@ -1,0 +1,157 @@
+/**
+ * Events on a node: every function that handles the event's type runs once in the cluster, on the owner of its
+ * shard key (keyed handlers) or on the node that received the event (unkeyed ones), and each successful run
+ * publishes `${function}Completed` with the result as payload. At most once: one-way all along, nothing is
+ * retried, failures reach only the observer's `dropped` hook.
+ *
+ * Targets of event envelopes (the wire convention):
+ * ```
+ *  'OrderPlaced'           a fresh event: run or forward EVERY handler of the type
+ *  'OrderPlaced/price'     one handler, forwarded by the node that first received the event to the owner of
+ *                          the handler's key: run (or forward again, hop-limited) only `price`
+ * ```
+ * So a keyed handler's forward never re-runs the other handlers of the event.
+ */
+import {
+  type Envelope,
+  type EnvelopeCodec,
+  EnvelopeKind,
+  eventEnvelope,
+  type FunctionDefinition,
+  type FunctionRegistry,
+  HopLimitError,
+  UnknownFunctionError,
+} from '@lucent/core';
+import type { Transport } from '../transport/transport.js';
+import { asLucentError } from './as-lucent-error.js';
+import type { FunctionRunner, RunOptions } from './function-runner.js';
+import type { InFlight } from './in-flight.js';
+import { placeFunction, type ViewSource } from './placement.js';
+import type { BoundRouterObserver, MutableRouterStats } from './router-observer.js';
+import type { SubjectCache } from './subject-cache.js';
+
+/** What the dispatcher shares with its request handler. */
+export interface EventDispatcherContext {
+  readonly nodeId: string;
+  readonly codec: EnvelopeCodec;
+  readonly transport: Transport;
+  readonly functions: FunctionRegistry;
+  readonly runner: FunctionRunner;
+  readonly view: ViewSource | undefined;
+  readonly hopLimit: number;
+  readonly subjects: SubjectCache;
+  readonly observer: BoundRouterObserver;
+  readonly stats: MutableRouterStats;
+  readonly inFlight: InFlight;
+}
+
+/** The `Completed` event type of a function. */
+export function completedEventType(functionName: string): string {
+  return `${functionName}Completed`;
+}
+
+const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
+
+/** Runs and forwards event handlers for one request handler. Not for direct use. */
+export class EventDispatcher {
+  readonly #ctx: EventDispatcherContext;
+  /** Function name -> its `Completed` type, built once. */
+  readonly #completedTypes = new Map<string, string>();
+
+  constructor(context: EventDispatcherContext) {
+    this.#ctx = context;
+  }
+
+  /**
+   * Starts the handlers `event` asks for (see the module doc). Never throws: a handler that cannot be placed,
+   * run or forwarded is reported to `dropped` and does not stop the others. Returns before they finish.
+   */
+  dispatch(event: Envelope): void {
+    const target = event.target;
+    const slash = target.indexOf('/');
+    if (slash < 0) {
+      const handlers = this.#ctx.functions.handlersOf(target);
+      for (let i = 0; i < handlers.length; i++) this.#dispatchTo(event, target, handlers[i]!);
+      return;
+    }
+    const type = target.slice(0, slash);
+    const name = target.slice(slash + 1);
+    const definition = this.#ctx.functions.find(name);
+    if (definition === undefined || !definition.handles.includes(type)) {
+      this.#drop(event, target, new UnknownFunctionError({ name }));
+      return;
+    }
+    this.#dispatchTo(event, type, definition);
+  }
+
+  #dispatchTo(event: Envelope, type: string, definition: FunctionDefinition): void {
+    const ctx = this.#ctx;
+    try {
+      const placement = placeFunction(definition, event.payload, ctx.view?.current(), ctx.nodeId);
+      if (placement.type === 'local') {
+        void this.#run(event, definition);
+        return;
+      }
+      const target = `${type}/${definition.name}`;
+      if (event.hops >= ctx.hopLimit) throw new HopLimitError({ target, hops: event.hops });
+      ctx.transport.send(ctx.subjects.node(placement.node), ctx.codec.encode(retargeted(event, target)));
+      ctx.stats.forwarded++;
+      ctx.observer.forwarded(EnvelopeKind.Event, target, placement.node);
+    } catch (error) {
+      this.#drop(event, definition.name, error);
+    }
+  }
+
+  async #run(event: Envelope, definition: FunctionDefinition): Promise<void> {
+    const ctx = this.#ctx;
+    ctx.stats.eventRuns++;
+    ctx.inFlight.begin();
+    const started = performance.now();
+    let result: unknown;
+    try {
+      const options = event.deadline === 0 ? NO_RUN_OPTIONS : { deadline: event.deadline };
+      // By id: the exact version `handlersOf` chose, even if another becomes active meanwhile.
+      result = await ctx.runner.call(definition.id, event.payload, options);
+      const type = this.#completedType(definition.name);
+      const completed = eventEnvelope(type, result, { origin: ctx.nodeId, traceparent: event.traceparent });
+      ctx.transport.send(ctx.subjects.event(type), ctx.codec.encode(completed));
+    } catch (error) {
+      this.#drop(event, definition.name, error);
+      ctx.inFlight.end();
+      return;
+    }
+    ctx.stats.completedEvents++;
+    ctx.stats.succeeded++;
+    ctx.observer.completed(EnvelopeKind.Event, definition.name, performance.now() - started, '');
+    ctx.inFlight.end();
+  }
+
+  #completedType(name: string): string {
+    let type = this.#completedTypes.get(name);
+    if (type === undefined) {
+      type = completedEventType(name);
+      this.#completedTypes.set(name, type);
+    }
+    return type;
+  }
+
+  #drop(event: Envelope, target: string, thrown: unknown): void {
+    this.#ctx.stats.failed++;
+    this.#ctx.observer.dropped(event.kind, target, asLucentError(thrown, target));
+  }
+}
+
+/** A copy of `event` for one handler: `target` replaced, one more hop. Field order as in every envelope. */
+function retargeted(event: Envelope, target: string): Envelope {
+  return {
+    kind: event.kind,
+    id: event.id,
+    target,
+    correlationId: event.correlationId,
+    deadline: event.deadline,
+    hops: event.hops + 1,
+    traceparent: event.traceparent,
+    origin: event.origin,
+    payload: event.payload,
+  };
+}

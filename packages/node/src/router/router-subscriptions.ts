@@ -1,0 +1,87 @@
+/**
+ * Where a node listens for work, in one place, so the node shell, the test cluster and the docs agree:
+ *
+ * ```
+ *  lucent.<C>.node.<id>          direct: keyed calls, actor tells/asks, forwards, per-handler events
+ *  lucent.<C>.fn.<name>          queue group `lucent-fn`: unkeyed calls (and keyed ones from view-less clients)
+ *  lucent.<C>.events.<type>      queue group `lucent-events`: fresh events, one node per event
+ * ```
+ */
+import type { FunctionRegistry } from '@lucent/core';
+import type {
+  FrameHandler,
+  SubscribeOptions,
+  Transport,
+  TransportErrorListener,
+  TransportSubscription,
+} from '../transport/transport.js';
+import { SubjectCache } from './subject-cache.js';
+
+/** Queue group of the function subjects. */
+export const FUNCTION_QUEUE = 'lucent-fn';
+/** Queue group of the event subjects. */
+export const EVENT_QUEUE = 'lucent-events';
+
+/** One subscription a node needs. */
+export interface RouterSubscriptionSpec {
+  readonly subject: string;
+  /** Queue group, or `undefined` for the node's direct subject. */
+  readonly queue: string | undefined;
+}
+
+/** Options of {@link routerSubscriptions} and {@link subscribeRequestHandler}. */
+export interface RouterSubscriptionOptions {
+  /** Cluster name (default `lucent`). */
+  readonly cluster?: string;
+  readonly nodeId: string;
+  /** The node's functions: one function subject per registered name, one event subject per handled type. */
+  readonly functions: FunctionRegistry;
+  /** Errors of these subscriptions (malformed wire messages); default: the transport's `onError` listeners. */
+  readonly onError?: TransportErrorListener;
+}
+
+/**
+ * The subjects a node serving `functions` subscribes, in a stable order (direct first, then functions and
+ * event types sorted by name). Pure. Throws `ConfigError` for a cluster or node id that is not a subject token.
+ * Disabled functions are included: a call to one is answered `FunctionDisabledError` rather than left to time out.
+ */
+export function routerSubscriptions(options: RouterSubscriptionOptions): RouterSubscriptionSpec[] {
+  const subjects = new SubjectCache(options.cluster);
+  const specs: RouterSubscriptionSpec[] = [{ subject: subjects.node(options.nodeId), queue: undefined }];
+  const names = new Set<string>();
+  const types = new Set<string>();
+  for (const definition of options.functions.list()) {
+    names.add(definition.name);
+    for (const type of definition.handles) types.add(type);
+  }
+  for (const name of [...names].sort()) specs.push({ subject: subjects.function(name), queue: FUNCTION_QUEUE });
+  for (const type of [...types].sort()) specs.push({ subject: subjects.event(type), queue: EVENT_QUEUE });
+  return specs;
+}
+
+/**
+ * Subscribes `handle` (a `RequestHandler.handle`) on every subject of {@link routerSubscriptions}. All or
+ * nothing: if a subscribe throws (`ShuttingDownError`), those made so far are undone and the error rethrown.
+ * Call again (after unsubscribing) when the registry changes.
+ */
+export function subscribeRequestHandler(
+  transport: Transport,
+  handle: FrameHandler,
+  options: RouterSubscriptionOptions,
+): TransportSubscription[] {
+  const made: TransportSubscription[] = [];
+  try {
+    for (const spec of routerSubscriptions(options)) {
+      made.push(transport.subscribe(spec.subject, handle, subscribeOptions(spec.queue, options.onError)));
+    }
+  } catch (error) {
+    for (const subscription of made) subscription.unsubscribe();
+    throw error;
+  }
+  return made;
+}
+
+function subscribeOptions(queue: string | undefined, onError: TransportErrorListener | undefined): SubscribeOptions {
+  if (queue === undefined) return onError === undefined ? {} : { onError };
+  return onError === undefined ? { queue } : { queue, onError };
+}

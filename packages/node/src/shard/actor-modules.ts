@@ -1,0 +1,46 @@
+/**
+ * Loading `--actors` modules: every export that is an actor definition (made by `defineActor`), or an array
+ * of them, becomes a function actor type of the node.
+ */
+import { type AnyActorDefinition, isActorDefinition } from '@lucent/actors';
+import { ConfigError } from '@lucent/core';
+import { toModuleUrl } from '../pool/worker-location.js';
+
+/**
+ * Imports `modules` in order and returns their actor definitions, each once (a definition exported under two
+ * names counts once). Rejects with `ConfigError` (field `actors`) when a module fails to import or exports no
+ * actor definition, or when two different definitions share a type.
+ */
+export async function loadActorDefinitions(modules: readonly string[]): Promise<AnyActorDefinition[]> {
+  const definitions: AnyActorDefinition[] = [];
+  const byType = new Map<string, AnyActorDefinition>();
+  for (const module of modules) {
+    let namespace: Record<string, unknown>;
+    try {
+      namespace = (await import(toModuleUrl(module))) as Record<string, unknown>;
+    } catch (cause) {
+      const reason = `cannot import '${module}': ${cause instanceof Error ? cause.message : String(cause)}`;
+      throw new ConfigError({ subject: 'lucent-node option --actors', field: 'actors', reason }, { cause });
+    }
+    let found = 0;
+    for (const value of Object.values(namespace)) {
+      for (const candidate of Array.isArray(value) ? value : [value]) {
+        if (!isActorDefinition(candidate)) continue;
+        found++;
+        const existing = byType.get(candidate.type);
+        if (existing === candidate) continue;
+        if (existing !== undefined) {
+          const reason = `actor type '${candidate.type}' is defined twice (again in '${module}')`;
+          throw new ConfigError({ subject: 'lucent-node option --actors', field: 'actors', reason });
+        }
+        byType.set(candidate.type, candidate);
+        definitions.push(candidate);
+      }
+    }
+    if (found === 0) {
+      const reason = `'${module}' exports no actor definition (made by defineActor)`;
+      throw new ConfigError({ subject: 'lucent-node option --actors', field: 'actors', reason });
+    }
+  }
+  return definitions;
+}

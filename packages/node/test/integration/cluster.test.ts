@@ -1,0 +1,219 @@
+/**
+ * End to end: a real nats-server (JetStream, for the KV state store) and three real `lucent-node` processes
+ * (`dist/cli.js`, build first), a membership-observing client and a raw transport for envelope-level checks.
+ * Tests run in order on one cluster: placement, actors, bad input and typed errors on three nodes, then a
+ * SIGKILL (keys move within the dead window) and a SIGTERM (in-flight calls drain, keys move at once).
+ */
+import {
+  askEnvelope,
+  callEnvelope,
+  defineFunction,
+  type Envelope,
+  EnvelopeCodec,
+  EnvelopeKind,
+  TimeoutError,
+  UnknownFunctionError,
+  type WireError,
+} from '@lucent/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
+import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
+import { NatsTransport } from '../../src/transport/nats-transport.js';
+import { nodeSubject } from '../../src/transport/subjects.js';
+import { type CliProcess, CliProcesses, fixture } from './shard-node-harness.js';
+
+const CLUSTER = 'cl';
+const HEARTBEAT_MS = 250;
+const DEAD_AFTER_MS = 3 * HEARTBEAT_MS;
+const NODES = ['n1', 'n2', 'n3'] as const;
+const FUNCTIONS = new URL('./cluster-functions.mjs', import.meta.url).pathname;
+
+const codec = new EnvelopeCodec();
+// The client's copy of the fixture's definition: metadata (name, shardBy) is what routing reads.
+const slowKey = defineFunction(
+  { name: 'slowKey', shardBy: 'key' },
+  (_ctx, input: { key: string; ms: number }) => input.key,
+);
+const processes = new CliProcesses();
+const nodes = new Map<string, { cli: CliProcess; httpPort: number }>();
+let server: NatsServerHandle;
+let cluster: ClusterClient;
+let raw: NatsTransport;
+
+function spawnNode(id: string): CliProcess {
+  return processes.spawn([
+    '--shard',
+    id,
+    '--cluster',
+    CLUSTER,
+    '--nats',
+    server.url,
+    '--http-port',
+    '0',
+    '--threads',
+    '1',
+    '--heartbeat-interval-ms',
+    String(HEARTBEAT_MS),
+    '--drain-timeout-ms',
+    '5000',
+    '--functions',
+    FUNCTIONS,
+    '--actors',
+    fixture('shard-actors.mjs'),
+  ]);
+}
+
+beforeAll(async () => {
+  server = await startNatsServer({ jetstream: true });
+  const started = NODES.map((id) => ({ id, cli: spawnNode(id) }));
+  for (const { id, cli } of started) {
+    const ready = await cli.waitForLog('node.ready', 25_000);
+    // Ready comes after the node joined membership.
+    const joined = cli.lines.findIndex((line) => line.msg === 'membership.joined');
+    expect(joined).toBeGreaterThanOrEqual(0);
+    expect(joined).toBeLessThan(cli.lines.indexOf(ready));
+    nodes.set(id, { cli, httpPort: ready.httpPort as number });
+  }
+  raw = await NatsTransport.connect({ servers: server.url, cluster: CLUSTER });
+  cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, heartbeatIntervalMs: HEARTBEAT_MS });
+  await cluster.waitForMembers(NODES.length, 25_000);
+}, 40_000);
+
+afterAll(async () => {
+  await cluster?.close();
+  await raw?.close();
+  await processes.killAll();
+  await server?.stop();
+});
+
+/** The decoded answer to `envelope` sent to node `id`'s direct subject. */
+async function requestVia(id: string, envelope: Envelope, timeoutMs = 5_000): Promise<Envelope> {
+  return codec.decode(await raw.request(nodeSubject(CLUSTER, id), codec.encode(envelope), timeoutMs));
+}
+
+function ownerOf(key: string): string {
+  return cluster.view.ring.owner(key);
+}
+
+/** Keys `k<i>` owned by `id` in the client's view. */
+function keysOwnedBy(id: string, count: number): string[] {
+  const keys: string[] = [];
+  for (let i = 0; keys.length < count && i < 10_000; i++) if (ownerOf(`k${i}`) === id) keys.push(`k${i}`);
+  return keys;
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}
+
+async function metricsOf(id: string): Promise<string> {
+  const port = nodes.get(id)?.httpPort ?? 0;
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+describe('a three-node cluster on NATS', () => {
+  it('serves a keyed call on the ring owner of its key, whichever node receives it', async () => {
+    expect(cluster.view.members.map((m) => m.id)).toEqual([...NODES]);
+    const owners = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const key = `k${i}`;
+      const via = NODES[i % NODES.length] as string;
+      const answer = await requestVia(via, callEnvelope('echoKey', { key }, { origin: 'test' }));
+      expect(answer.kind).toBe(EnvelopeKind.Reply);
+      expect(answer.payload).toBe(key);
+      expect(answer.origin).toBe(ownerOf(key));
+      owners.add(answer.origin);
+    }
+    expect([...owners].sort()).toEqual([...NODES]);
+    // Two thirds of those arrived at a node that does not own the key: forwarded, and counted.
+    const forwards = /lucent_forwards_total\{node="n1"\} (\d+)/.exec(await metricsOf('n1'));
+    expect(Number(forwards?.[1])).toBeGreaterThan(0);
+    // Through the client too (by name: the function's queue group, then a forward when needed).
+    expect(await cluster.client.call('echoKey', { key: 'k7' })).toBe('k7');
+  });
+
+  it('keeps one actor on one shard with its state across 1000 messages', async () => {
+    const counter = cluster.client.actor<{ type: 'inc' }, { count: number }>('counter', 'c-1');
+    for (let i = 0; i < 1000; i++) counter.tell({ type: 'inc' });
+    expect(await counter.ask({ type: 'inc' }, { timeoutMs: 10_000 })).toMatchObject({ count: 1001 });
+    const owner = ownerOf('counter/c-1');
+    let expected = 1001;
+    for (const via of NODES) {
+      const answer = await requestVia(via, askEnvelope('counter/c-1', { type: 'inc' }, { origin: 'test' }));
+      expected++;
+      expect(answer.origin).toBe(owner);
+      expect(answer.payload).toMatchObject({ count: expected });
+    }
+  });
+
+  it('answers a malformed message with a decode error and keeps serving', async () => {
+    const garbage = codec.decode(await raw.request(nodeSubject(CLUSTER, 'n2'), new Uint8Array([9, 9, 9]), 5_000));
+    expect(garbage.kind).toBe(EnvelopeKind.Error);
+    expect((garbage.payload as WireError).code).toBe('LUCENT_DECODE');
+    const key = keysOwnedBy('n2', 1)[0] as string;
+    const answer = await requestVia('n2', callEnvelope('echoKey', { key }));
+    expect(answer).toMatchObject({ kind: EnvelopeKind.Reply, payload: key, origin: 'n2' });
+  });
+
+  it('rejects an unknown function and a late call with their typed errors', async () => {
+    expect(await codeOf(cluster.client.call('noSuchFunction', {}))).toBe(UnknownFunctionError.code);
+    const late = cluster.client.call('slowKey', { key: 'k1', ms: 3_000 }, { timeoutMs: 300 });
+    expect(await codeOf(late)).toBe(TimeoutError.code);
+  });
+
+  it('moves a SIGKILLed node’s keys to the survivors within the dead window', async () => {
+    const victim = 'n2';
+    const key = keysOwnedBy(victim, 1)[0] as string;
+    const killed = Date.now();
+    nodes.get(victim)?.cli.kill();
+    let servedBy = '';
+    while (Date.now() - killed < DEAD_AFTER_MS + 5_000) {
+      try {
+        const answer = await requestVia('n1', callEnvelope('echoKey', { key }, { deadline: Date.now() + 300 }), 400);
+        if (answer.kind === EnvelopeKind.Reply) {
+          servedBy = answer.origin;
+          break;
+        }
+      } catch {
+        // Forwarded to the dead node until n1's view drops it: the request times out. Try again.
+      }
+    }
+    const elapsed = Date.now() - killed;
+    expect(servedBy).not.toBe('');
+    expect(servedBy).not.toBe(victim);
+    expect(elapsed).toBeLessThan(DEAD_AFTER_MS + 3_000);
+    // The client's observer drops it on the same window and routes straight to the new owner.
+    const deadline = Date.now() + DEAD_AFTER_MS + 3_000;
+    while (cluster.view.members.some((m) => m.id === victim) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(cluster.view.members.map((m) => m.id)).toEqual(['n1', 'n3']);
+    expect(await cluster.client.call('echoKey', { key })).toBe(key);
+  });
+
+  it('drains in-flight calls on SIGTERM, then its keys move at once', async () => {
+    const victim = 'n3';
+    const keys = keysOwnedBy(victim, 20);
+    const calls = keys.map((key) =>
+      cluster.client.call(slowKey, { key, ms: 800 }, { timeoutMs: 10_000 }).then(
+        (value) => ({ ok: true, value }),
+        (error: { code?: string }) => ({ ok: false, value: error.code }),
+      ),
+    );
+    // Let the calls reach the node (they go straight to it: the client routes keyed calls by its view).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cli = nodes.get(victim)?.cli as CliProcess;
+    cli.signal('SIGTERM');
+    const results = await Promise.all(calls);
+    expect(results).toEqual(keys.map((key) => ({ ok: true, value: key })));
+    expect((await cli.exit(10_000)).code).toBe(0);
+    // It left (no dead window to wait for): n1 serves its keys.
+    const answer = await requestVia('n1', callEnvelope('echoKey', { key: keys[0] }));
+    expect(answer).toMatchObject({ kind: EnvelopeKind.Reply, origin: 'n1' });
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * State and leases across a nats-server restart (harness `restart()`: same port, same file store). Its own
+ * server, since a restart disturbs every connection to it.
+ */
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ActivationLeases } from '../../src/state/activation-lease.js';
+import { KvStateStore } from '../../src/state/kv-state-store.js';
+import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
+
+let server: NatsServerHandle;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  server = await startNatsServer({ jetstream: true });
+  nc = await connect({ servers: server.url, noAsyncTraces: true, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+/** Retries `attempt` until it resolves or `boundMs` passes; the store rejects while JetStream is coming back. */
+async function eventually<T>(attempt: () => Promise<T>, boundMs = 15_000): Promise<T> {
+  const deadline = Date.now() + boundMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe('KV state and leases across a server restart', () => {
+  it('keeps snapshots, revisions and leases, and guards writes as before', async () => {
+    const store = await KvStateStore.open(nc, { bucket: 'restart-state', timeoutMs: 1_000 });
+    const leases = await ActivationLeases.open(nc, { bucket: 'restart-leases', timeoutMs: 1_000 });
+    const revision = await store.save('Counter/o-1', { count: 41 }, null);
+    const outcome = await leases.acquire('Counter/o-1', 'node-a');
+    expect(outcome.type).toBe('lease.acquired');
+
+    await server.restart();
+
+    expect(await eventually(() => store.load('Counter/o-1'))).toEqual({ snapshot: { count: 41 }, revision });
+    const next = await eventually(() => store.save('Counter/o-1', { count: 42 }, revision));
+    expect(next).toBeGreaterThan(revision);
+    await expect(store.save('Counter/o-1', { count: 0 }, revision)).rejects.toMatchObject({ code: 'LUCENT_CONFLICT' });
+    const held = await eventually(() => leases.acquire('Counter/o-1', 'node-b'));
+    expect(held).toMatchObject({ type: 'lease.held', holder: { owner: 'node-a' } });
+  });
+
+  it('times out with TimeoutError while the server does not answer, and works again once it does', async () => {
+    const store = await KvStateStore.open(nc, { bucket: 'restart-state', timeoutMs: 300 });
+    // Freeze (not kill) the server we started: the connection stays up and requests go unanswered.
+    process.kill(server.pid, 'SIGSTOP');
+    try {
+      await expect(store.load('Counter/o-1')).rejects.toMatchObject({ code: 'LUCENT_TIMEOUT' });
+      await expect(store.save('Counter/o-9', 1, null)).rejects.toMatchObject({ code: 'LUCENT_TIMEOUT' });
+    } finally {
+      process.kill(server.pid, 'SIGCONT');
+    }
+    expect((await eventually(() => store.load('Counter/o-1')))?.snapshot).toEqual({ count: 42 });
+  });
+});
