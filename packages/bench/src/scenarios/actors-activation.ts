@@ -10,21 +10,13 @@
  * timed part, so the heap does not grow with the run.
  */
 import { performance } from 'node:perf_hooks';
-import { createActorSystem, createFunctionActors, defineActor, MemoryStateStore } from '@lucent/actors';
-import { type AnyActor, assign, createActor, setup } from 'xstate';
+import { createActorSystem, createFunctionActors, MemoryStateStore } from '@lucent/actors';
+import { type AnyActor, createActor } from 'xstate';
+import { counter, counterMachine, INC } from '../fixtures/counter-actor.js';
 import { median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
 
 const BATCH = 2_000;
-
-const counterMachine = setup({
-  types: { context: {} as { count: number }, events: {} as { type: 'inc' } },
-}).createMachine({
-  context: { count: 0 },
-  on: { inc: { actions: assign({ count: ({ context }) => context.count + 1 }) } },
-});
-const counter = defineActor({ type: 'counter', machine: counterMachine });
-const INC = { type: 'inc' } as const;
 
 interface Round {
   activation: number;

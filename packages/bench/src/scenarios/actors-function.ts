@@ -11,23 +11,15 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createActorSystem, createFunctionActors, defineActor, MemoryStateStore } from '@lucent/actors';
-import { type AnyActor, assign, createActor, setup } from 'xstate';
+import { createActorSystem, createFunctionActors, MemoryStateStore } from '@lucent/actors';
+import { type AnyActor, createActor } from 'xstate';
+import { counter, counterMachine, INC } from '../fixtures/counter-actor.js';
 import { measureOps, median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
 
 const BURST = 1_000;
 const ACTORS = 10_000;
 const HEAP_ROUNDS = 3;
-
-const counterMachine = setup({
-  types: { context: {} as { count: number }, events: {} as { type: 'inc' } },
-}).createMachine({
-  context: { count: 0 },
-  on: { inc: { actions: assign({ count: ({ context }) => context.count + 1 }) } },
-});
-const counter = defineActor({ type: 'counter', machine: counterMachine });
-const INC = { type: 'inc' } as const;
 
 /** A full GC, or `undefined` when none can be had. */
 function findGc(): (() => void) | undefined {

@@ -53,7 +53,10 @@ describe('KV state and leases across a server restart', () => {
   });
 
   it('times out with TimeoutError while the server does not answer, and works again once it does', async () => {
-    const store = await KvStateStore.open(nc, { bucket: 'restart-state', timeoutMs: 300 });
+    // The short timeout is for the frozen phase; opening may still meet JetStream recovering from the restart
+    // of the previous test on a loaded machine, so it is retried like every other call after a restart.
+    const store = await eventually(() => KvStateStore.open(nc, { bucket: 'restart-state', timeoutMs: 300 }));
+    await eventually(() => store.load('Counter/o-1'));
     // Freeze (not kill) the server we started: the connection stays up and requests go unanswered.
     process.kill(server.pid, 'SIGSTOP');
     try {
