@@ -9,7 +9,8 @@
  *  2    invalid command line or configuration; one line on stderr naming the option
  *  130  a second signal arrived during the graceful shutdown
  * ```
- * The node logs JSON lines on stdout; `node.ready` (with `shard`, `httpPort`, `transport`) says it is serving.
+ * The node logs JSON lines on stdout; `node.ready` (with `shard`, `httpPort`, `transport`) says it is serving,
+ * after it joined the cluster's membership (`membership.joined`). Wiring: `shard/compose.ts`.
  */
 import { ConfigError } from '@lucent/core';
 import { CommanderError } from 'commander';

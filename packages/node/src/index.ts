@@ -1,10 +1,14 @@
 /**
- * @lucent/node: everything that does I/O. So far: the transport (NATS and in-memory, with coalescing) and the
- * piscina function pool. The shard process, membership, client and CLI build on these.
+ * @lucent/node: everything that does I/O.
+ *
+ * - the shard process: `startShardNode` (what `lucent-node` runs), `ShardNode`, config, logs, metrics, HTTP
+ * - the client: `connect` / `createClient` (`call`, `actor(...).tell/ask`, `emit`), `connectCluster` (routes with
+ *   a membership view)
+ * - the parts: transport (NATS and in-memory, coalescing), membership, router, function pool, KV state store
  */
-
 export * from './client/actor-handle.js';
-export * from './client/client-core.js';
+export { DEFAULT_CLIENT_TIMEOUT_MS, type RequestOptions } from './client/client-core.js';
+export * from './client/cluster-client.js';
 export * from './client/lucent-client.js';
 export * from './config/load-config.js';
 export * from './config/node-config.js';
@@ -16,13 +20,15 @@ export * from './membership/membership-options.js';
 export * from './membership/membership-table.js';
 export * from './metrics/node-metrics.js';
 export * from './pool/function-pool.js';
-export * from './router/event-dispatcher.js';
+export { completedEventType } from './router/event-dispatcher.js';
 export * from './router/function-runner.js';
 export * from './router/placement.js';
 export * from './router/request-handler.js';
 export * from './router/router-observer.js';
 export * from './router/router-subscriptions.js';
+export * from './shard/compose.js';
 export * from './shard/local-request-handler.js';
+export * from './shard/membership-extension.js';
 export * from './shard/shard-context.js';
 export * from './shard/shard-node.js';
 export * from './shard/shutdown-signals.js';

@@ -1,5 +1,6 @@
 /** Internals for sibling packages, tests and benches; not part of the public API (blocked for users by `exports`). */
 
+export * from './client/client-core.js';
 export * from './config/option-values.js';
 export * from './http/node-http-server.js';
 export * from './index.js';
@@ -7,9 +8,11 @@ export * from './membership/heartbeat.js';
 export * from './membership/membership-view.js';
 export * from './metrics/metric-families.js';
 export * from './router/as-lucent-error.js';
+export * from './router/event-dispatcher.js';
 export * from './router/in-flight.js';
 export * from './router/subject-cache.js';
 export * from './shard/actor-modules.js';
+export * from './shard/router-metrics.js';
 export * from './shard/settle-within.js';
 export * from './state/kv-keys.js';
 export * from './state/kv-value-codec.js';

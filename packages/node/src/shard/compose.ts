@@ -12,11 +12,13 @@
  *  ready:  handler subscribed ─► membership joined ─► extra extensions ─► node.ready
  * ```
  * A node serves a key it does not own by forwarding it to the owner in its view (counted in
- * `lucent_forwards_total`), at most `hopLimit` times per message.
+ * `lucent_forwards_total`), at most `hopLimit` times per message. The ring spans every member, so every node
+ * of a cluster should load the same `--functions` and `--actors` (a key's owner must be able to serve it).
  *
  * Not wired: activation leases (`state/activation-lease.ts`). Ownership rests on the ring alone, so while two
  * nodes' views disagree (a join or death still propagating) an actor can briefly be active on both; its state
- * writes stay revision-checked, so the stale one gets `ConflictError` rather than overwriting.
+ * writes stay revision-checked, so the stale one gets `ConflictError` rather than overwriting. Nor is there a
+ * hand-off: an actor whose key moves to a joining node stays activated on the old owner until it passivates.
  */
 import type { StateStore } from '@lucent/actors';
 import { ConfigError, type FunctionRegistry } from '@lucent/core';

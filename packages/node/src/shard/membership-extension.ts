@@ -77,7 +77,13 @@ export class MembershipExtension implements ShardExtension {
       logger.warn({ err: error }, 'membership.error');
     });
     this.#membership = membership;
-    await membership.start();
+    try {
+      await membership.start();
+    } catch (error) {
+      // The shell only stops extensions that started: stop the timers and subscription here.
+      await membership.stop();
+      throw error;
+    }
     // The probe made every member heartbeat at once; one more round trip lets most of those answers arrive
     // before `node.ready`, so a freshly started cluster routes with full views (late ones only cost a forward).
     await context.transport.flush();

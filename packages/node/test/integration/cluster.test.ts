@@ -161,7 +161,12 @@ describe('a three-node cluster on NATS', () => {
   });
 
   it('rejects an unknown function and a late call with their typed errors', async () => {
-    expect(await codeOf(cluster.client.call('noSuchFunction', {}))).toBe(UnknownFunctionError.code);
+    // A keyed definition the cluster does not serve goes to its key's owner, which answers the typed error.
+    // (By name alone it would go to the function's queue group, which nobody subscribes: a timeout.)
+    const unknown = defineFunction({ name: 'noSuchFunction', shardBy: 'key' }, () => null);
+    expect(await codeOf(cluster.client.call(unknown, { key: 'k1' }))).toBe(UnknownFunctionError.code);
+    const direct = await requestVia('n1', callEnvelope('noSuchFunction', {}));
+    expect((direct.payload as WireError).code).toBe(UnknownFunctionError.code);
     const late = cluster.client.call('slowKey', { key: 'k1', ms: 3_000 }, { timeoutMs: 300 });
     expect(await codeOf(late)).toBe(TimeoutError.code);
   });
@@ -196,17 +201,27 @@ describe('a three-node cluster on NATS', () => {
     expect(await cluster.client.call('echoKey', { key })).toBe(key);
   });
 
-  it('drains in-flight calls on SIGTERM, then its keys move at once', async () => {
+  it('drains in-flight calls on SIGTERM, then its keys (and actor state, via KV) move at once', async () => {
     const victim = 'n3';
-    const keys = keysOwnedBy(victim, 20);
+    // An actor on the victim, whose state must survive the move (saved to the KV bucket when n3 stops).
+    let actorId = '';
+    for (let i = 0; actorId === '' && i < 1000; i++) if (ownerOf(`counter/kv-${i}`) === victim) actorId = `kv-${i}`;
+    const counter = cluster.client.actor<{ type: 'inc' }, { count: number }>('counter', actorId);
+    for (let i = 0; i < 4; i++) counter.tell({ type: 'inc' });
+    expect(await counter.ask({ type: 'inc' })).toMatchObject({ count: 5 });
+    // Few and short: slow calls hold the pool's task slots (2 per thread), so they run a pair at a time.
+    const keys = keysOwnedBy(victim, 6);
     const calls = keys.map((key) =>
-      cluster.client.call(slowKey, { key, ms: 800 }, { timeoutMs: 10_000 }).then(
+      cluster.client.call(slowKey, { key, ms: 400 }, { timeoutMs: 10_000 }).then(
         (value) => ({ ok: true, value }),
         (error: { code?: string }) => ({ ok: false, value: error.code }),
       ),
     );
-    // Let the calls reach the node (they go straight to it: the client routes keyed calls by its view).
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Wait until they reached the node (they go straight to it: the client routes keyed calls by its view).
+    for (let i = 0; i < 200; i++) {
+      if (/lucent_pool_tasks_in_flight\{node="n3"\} [1-9]/.test(await metricsOf(victim))) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const cli = nodes.get(victim)?.cli as CliProcess;
     cli.signal('SIGTERM');
     const results = await Promise.all(calls);
@@ -215,5 +230,8 @@ describe('a three-node cluster on NATS', () => {
     // It left (no dead window to wait for): n1 serves its keys.
     const answer = await requestVia('n1', callEnvelope('echoKey', { key: keys[0] }));
     expect(answer).toMatchObject({ kind: EnvelopeKind.Reply, origin: 'n1' });
+    // The actor is activated on n1 from the snapshot n3 saved on its way out.
+    const moved = await requestVia('n1', askEnvelope(`counter/${actorId}`, { type: 'inc' }));
+    expect(moved).toMatchObject({ kind: EnvelopeKind.Reply, origin: 'n1', payload: { count: 6 } });
   });
 });

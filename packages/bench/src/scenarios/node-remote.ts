@@ -1,0 +1,216 @@
+/**
+ * `node/remote`: Lucent end to end across processes. A `lucent-node` process (the real CLI, 2 pool threads)
+ * serves `addOne` from its worker pool and hosts `benchCounter` actors; this process is the client
+ * (`connectCluster`). The raw baseline is `nc.request()` (v2 client, `noAsyncTraces`) to an echo responder
+ * process on the same nats-server. Measured:
+ * 1. remote calls with 1000 in flight (codec, NATS, router, pool) vs raw request (goals ≥ 300k/s, ≥ 10× raw);
+ * 2. sequential latency p50 vs raw request (goal ≤ 1.0×): the pool's hop to a worker is extra work raw skips;
+ * 3. remote actor `tell` throughput between the two processes (goal ≥ 500k msgs/s), confirmed by asks.
+ * Bounded: ~25 s plus process start-up.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type ClusterClient, connectCluster } from '@lucent/node';
+import { startNatsServer } from '@lucent/node/internal';
+import { connect, type NatsConnection } from 'nats';
+import { median } from '../measure.js';
+import type { Measurement, Scenario } from '../scenario.js';
+
+const RAW_SUBJECT = 'bench.remote.raw';
+const UNUSED_SUBJECT = 'lucent.bench-remote.node.unused';
+const CLUSTER = 'bench-remote';
+const TIMEOUT_MS = 10_000;
+const IN_FLIGHT = 1000;
+const SEQUENTIAL = 1_000;
+const THROUGHPUT_MS = 1_500;
+const REPS = 3;
+const ACTORS = 64;
+const TELLS = 200_000;
+
+const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
+
+type Call = () => Promise<unknown>;
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+}
+
+async function sequential(call: Call, count: number): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await call();
+    latencies.push((performance.now() - t0) * 1000);
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+/** Calls/s with `inFlight` outstanding at all times for about `durationMs`. */
+async function pipelined(call: Call, inFlight: number, durationMs: number): Promise<number> {
+  let done = 0;
+  let stop = false;
+  const timer = setTimeout(() => {
+    stop = true;
+  }, durationMs);
+  const started = performance.now();
+  const lane = async (): Promise<void> => {
+    while (!stop) {
+      await call();
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  clearTimeout(timer);
+  return done / ((performance.now() - started) / 1000);
+}
+
+/** Spawns `args` with node and resolves once a stdout line contains `marker`. */
+async function startProcess(args: readonly string[], marker: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args[0]} not ready within 20 s`)), 20_000);
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
+    let seen = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen = (seen + chunk.toString()).slice(-4096);
+      if (seen.includes(marker)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  child.stdout?.resume();
+  return child;
+}
+
+async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Tells `TELLS` increments spread over `ACTORS` counters; msgs/s until asks confirm every one was applied. */
+async function tellThroughput(cluster: ClusterClient, round: number): Promise<number> {
+  const handles = Array.from({ length: ACTORS }, (_, i) => cluster.client.actor('benchCounter', `r${round}-${i}`));
+  const inc = { type: 'inc' };
+  const started = performance.now();
+  for (let i = 0; i < TELLS; i++) {
+    handles[i % ACTORS]?.tell(inc);
+    // Yield now and then so the outbound queue flushes while we keep producing (as a real producer would).
+    if (i % 5_000 === 4_999) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const counts = await Promise.all(handles.map((h) => h.ask({ type: 'get' }, { timeoutMs: 30_000 })));
+  const seconds = (performance.now() - started) / 1000;
+  const applied = counts.reduce<number>((sum, reply) => sum + (reply as { count: number }).count, 0);
+  if (applied !== TELLS) throw new Error(`node/remote: ${applied} of ${TELLS} tells applied`);
+  return TELLS / seconds;
+}
+
+export const scenario: Scenario = {
+  name: 'node/remote',
+  suite: 'node',
+  async run() {
+    const server = await startNatsServer({ jetstream: true });
+    let responder: ChildProcess | undefined;
+    let node: ChildProcess | undefined;
+    let nc: NatsConnection | undefined;
+    let cluster: ClusterClient | undefined;
+    try {
+      responder = await startProcess(
+        [path('../processes/transport-responder.js'), server.url, RAW_SUBJECT, UNUSED_SUBJECT],
+        'ready',
+      );
+      const cli = path('../../../node/dist/cli.js');
+      const nodeArgs = ['--shard', 'remote-1', '--nats', server.url, '--cluster', CLUSTER, '--threads', '2'];
+      const modules = [
+        '--functions',
+        path('../fixtures/add-one.js'),
+        '--actors',
+        path('../processes/remote-actors.js'),
+      ];
+      node = await startProcess(
+        [cli, ...nodeArgs, ...modules, '--http-port', '0', '--log-level', 'info'],
+        'node.ready',
+      );
+      nc = await connect({ servers: server.url, noAsyncTraces: true });
+      cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, name: 'bench-client' });
+      await cluster.waitForMembers(1, 10_000);
+      const rawNc = nc;
+      const client = cluster.client;
+      const payload = new Uint8Array(8);
+      let x = 0;
+      const raw: Call = () => rawNc.request(RAW_SUBJECT, payload, { timeout: TIMEOUT_MS });
+      const ours: Call = () => client.call('addOne', x++, { timeoutMs: TIMEOUT_MS });
+
+      // Warm-up: JIT on both sides, pool workers, batch-size estimates.
+      await sequential(raw, 300);
+      await sequential(ours, 300);
+      await pipelined(raw, IN_FLIGHT, 1_000);
+      await pipelined(ours, IN_FLIGHT, 1_000);
+
+      const rawLat = await sequential(raw, SEQUENTIAL);
+      const ourLat = await sequential(ours, SEQUENTIAL);
+      const rawRates: number[] = [];
+      const ourRates: number[] = [];
+      for (let r = 0; r < REPS; r++) {
+        rawRates.push(await pipelined(raw, IN_FLIGHT, THROUGHPUT_MS));
+        ourRates.push(await pipelined(ours, IN_FLIGHT, THROUGHPUT_MS));
+      }
+      await tellThroughput(cluster, 0); // warm-up: activations, JIT
+      const tellRates: number[] = [];
+      for (let r = 1; r <= 2; r++) tellRates.push(await tellThroughput(cluster, r));
+
+      const measurements: Measurement[] = [
+        { name: 'raw nc.request p50', value: percentile(rawLat, 0.5), unit: 'µs', samples: rawLat.length },
+        { name: 'lucent remote call p50', value: percentile(ourLat, 0.5), unit: 'µs', samples: ourLat.length },
+        { name: 'raw nc.request p99', value: percentile(rawLat, 0.99), unit: 'µs', samples: rawLat.length },
+        { name: 'lucent remote call p99', value: percentile(ourLat, 0.99), unit: 'µs', samples: ourLat.length },
+        { name: `raw nc.request, ${IN_FLIGHT} in flight`, value: median(rawRates), unit: 'calls/s' },
+        { name: `lucent remote call, ${IN_FLIGHT} in flight`, value: median(ourRates), unit: 'calls/s' },
+        { name: 'lucent remote actor tell', value: median(tellRates), unit: 'msgs/s' },
+      ];
+      return {
+        measurements,
+        ratios: [
+          {
+            name: 'sequential p50, Lucent remote call / raw request',
+            of: 'lucent remote call p50',
+            to: 'raw nc.request p50',
+            goal: { op: '<=', value: 1.0 },
+          },
+          {
+            name: `throughput at ${IN_FLIGHT} in flight, Lucent remote call / raw request`,
+            of: `lucent remote call, ${IN_FLIGHT} in flight`,
+            to: `raw nc.request, ${IN_FLIGHT} in flight`,
+            goal: { op: '>=', value: 10 },
+          },
+        ],
+        targets: [
+          {
+            name: 'remote calls at 1000 in flight',
+            measurement: `lucent remote call, ${IN_FLIGHT} in flight`,
+            op: '>=',
+            value: 300_000,
+          },
+          { name: 'remote actor tell', measurement: 'lucent remote actor tell', op: '>=', value: 500_000 },
+        ],
+        notes: [
+          `lucent-node process (CLI, --threads 2) on nats-server ${server.url} (harness, JetStream for actor state);`,
+          'client = this process via connectCluster; raw = nc.request() (noAsyncTraces) to an echo responder process.',
+          `Calls: addOne(x) run in the node's piscina pool; median of ${REPS} × ${THROUGHPUT_MS} ms at ${IN_FLIGHT} in flight.`,
+          `Tells: ${TELLS} incs over ${ACTORS} counters, timed until asks confirm all applied; median of 2 rounds.`,
+          'Raw does no work per request (echo); Lucent decodes, routes, runs the function in a worker and encodes.',
+        ],
+      };
+    } finally {
+      await cluster?.close();
+      await nc?.close();
+      await stopProcess(node);
+      await stopProcess(responder);
+      await server.stop();
+    }
+  },
+};
