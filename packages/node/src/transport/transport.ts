@@ -134,7 +134,7 @@ export type FlushScheduler = (callback: () => void) => void;
 export interface TransportOptions {
   /** Cluster name used in subjects (default `lucent`). */
   readonly cluster?: string;
-  /** A batch to one destination is published as soon as it reaches this many bytes (default 64 KiB). */
+  /** A batch to one destination is published as soon as it reaches this many bytes (default 32 KiB). */
   readonly maxBatchBytes?: number;
   /** Clock for request deadlines (default: `performance.now()` and Node timers). */
   readonly clock?: TransportClock;
@@ -142,5 +142,11 @@ export interface TransportOptions {
   readonly scheduleFlush?: FlushScheduler;
 }
 
-/** Default for {@link TransportOptions.maxBatchBytes}. */
-export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024;
+/**
+ * Default for {@link TransportOptions.maxBatchBytes}. 32 KiB is also the outbound size at which nats.js writes
+ * to the socket at once instead of on its next microtask, so a full batch leaves while the sender is still
+ * producing the next one: with 1000 calls in flight the receiver starts on the first ~450 frames while the rest
+ * are encoded, instead of the two processes taking turns on one 64 KiB message (node/remote: ~150k → ~190k
+ * calls/s; node/transport unchanged).
+ */
+export const DEFAULT_MAX_BATCH_BYTES = 32 * 1024;
