@@ -8,11 +8,13 @@
  * 3. remote actor `tell` throughput between the two processes (goal ≥ 500k msgs/s), confirmed by asks.
  * Bounded: ~25 s plus process start-up.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type ClusterClient, connectCluster } from '@lucent/node';
 import { startNatsServer } from '@lucent/node/internal';
 import { connect, type NatsConnection } from 'nats';
+import { startProcess, stopProcess } from '../child-process.js';
+import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import { median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
 
@@ -28,69 +30,6 @@ const ACTORS = 64;
 const TELLS = 200_000;
 
 const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
-
-type Call = () => Promise<unknown>;
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
-}
-
-async function sequential(call: Call, count: number): Promise<number[]> {
-  const latencies: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    await call();
-    latencies.push((performance.now() - t0) * 1000);
-  }
-  return latencies.sort((a, b) => a - b);
-}
-
-/** Calls/s with `inFlight` outstanding at all times for about `durationMs`. */
-async function pipelined(call: Call, inFlight: number, durationMs: number): Promise<number> {
-  let done = 0;
-  let stop = false;
-  const timer = setTimeout(() => {
-    stop = true;
-  }, durationMs);
-  const started = performance.now();
-  const lane = async (): Promise<void> => {
-    while (!stop) {
-      await call();
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, lane));
-  clearTimeout(timer);
-  return done / ((performance.now() - started) / 1000);
-}
-
-/** Spawns `args` with node and resolves once a stdout line contains `marker`. */
-async function startProcess(args: readonly string[], marker: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args[0]} not ready within 20 s`)), 20_000);
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
-    let seen = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      seen = (seen + chunk.toString()).slice(-4096);
-      if (seen.includes(marker)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  child.stdout?.resume();
-  return child;
-}
-
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** Tells `TELLS` increments spread over `ACTORS` counters; msgs/s until asks confirm every one was applied. */
 async function tellThroughput(cluster: ClusterClient, round: number): Promise<number> {
@@ -149,18 +88,18 @@ export const scenario: Scenario = {
       // estimates). Not interleaved: both clients share this process's heap, and raw `nc.request()` allocates a
       // NatsError per call (its `cancel()` after every reply), so interleaved slices billed raw's garbage
       // collection to Lucent's (GC was 15 % of this process's CPU, NatsError 10 %).
-      await sequential(ours, 300);
+      await sequentialLatencies(ours, 300);
       await pipelined(ours, IN_FLIGHT, 1_000);
-      const ourLat = await sequential(ours, SEQUENTIAL);
+      const ourLat = (await sequentialLatencies(ours, SEQUENTIAL)).sort((a, b) => a - b);
       const ourRates: number[] = [];
       for (let r = 0; r < REPS; r++) ourRates.push(await pipelined(ours, IN_FLIGHT, THROUGHPUT_MS));
       await tellThroughput(cluster, 0); // warm-up: activations, JIT
       const tellRates: number[] = [];
       for (let r = 1; r <= 2; r++) tellRates.push(await tellThroughput(cluster, r));
 
-      await sequential(raw, 300);
+      await sequentialLatencies(raw, 300);
       await pipelined(raw, IN_FLIGHT, 1_000);
-      const rawLat = await sequential(raw, SEQUENTIAL);
+      const rawLat = (await sequentialLatencies(raw, SEQUENTIAL)).sort((a, b) => a - b);
       const rawRates: number[] = [];
       for (let r = 0; r < REPS; r++) rawRates.push(await pipelined(raw, IN_FLIGHT, THROUGHPUT_MS));
 

@@ -6,10 +6,12 @@
  * 2. throughput with 1000 in flight: what coalescing and the one reply subject buy (raw request ~57k/s here).
  * Bounded: ~17 s in total.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { NatsTransport } from '@lucent/node';
 import { startNatsServer } from '@lucent/node/internal';
 import { connect, type NatsConnection } from 'nats';
+import { startProcess, stopProcess } from '../child-process.js';
+import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import { median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
 
@@ -24,67 +26,6 @@ const THROUGHPUT_MS = 1_500;
 const THROUGHPUT_REPS = 3;
 const WARMUP_MS = 1_000;
 
-type Call = () => Promise<unknown>;
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
-/** Per-call latencies in µs, `count` calls one after another. */
-async function sequential(call: Call, count: number, into: number[]): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    await call();
-    into.push((performance.now() - t0) * 1000);
-  }
-}
-
-/** Calls/s with `inFlight` calls outstanding at all times, for about `durationMs`. */
-async function pipelined(call: Call, inFlight: number, durationMs: number): Promise<number> {
-  let done = 0;
-  let stop = false;
-  const timer = setTimeout(() => {
-    stop = true;
-  }, durationMs);
-  const started = performance.now();
-  const lane = async (): Promise<void> => {
-    while (!stop) {
-      await call();
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, lane));
-  clearTimeout(timer);
-  return done / ((performance.now() - started) / 1000);
-}
-
-async function startResponder(url: string): Promise<ChildProcess> {
-  const script = new URL('../processes/transport-responder.js', import.meta.url);
-  const child = spawn(process.execPath, [script.pathname, url, RAW_SUBJECT, LUCENT_SUBJECT], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('responder not ready within 10 s')), 10_000);
-    child.once('exit', (code) => reject(new Error(`responder exited with ${code}`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return child;
-}
-
-async function stopResponder(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 3_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 export const scenario: Scenario = {
   name: 'node/transport',
   suite: 'node',
@@ -94,7 +35,16 @@ export const scenario: Scenario = {
     let nc: NatsConnection | undefined;
     let transport: NatsTransport | undefined;
     try {
-      responder = await startResponder(server.url);
+      responder = await startProcess(
+        [
+          new URL('../processes/transport-responder.js', import.meta.url).pathname,
+          server.url,
+          RAW_SUBJECT,
+          LUCENT_SUBJECT,
+        ],
+        'ready',
+        10_000,
+      );
       nc = await connect({ servers: server.url, noAsyncTraces: true });
       transport = await NatsTransport.connect({ servers: server.url, name: 'bench-client' });
       const rawNc = nc;
@@ -103,8 +53,8 @@ export const scenario: Scenario = {
       const ours: Call = () => lucent.request(LUCENT_SUBJECT, PAYLOAD, TIMEOUT_MS);
 
       // Warm-up (JIT, connections, server routes) for both paths.
-      await sequential(raw, 300, []);
-      await sequential(ours, 300, []);
+      await sequentialLatencies(raw, 300, []);
+      await sequentialLatencies(ours, 300, []);
       // Pipelined throughput keeps climbing for ~1 s of JIT warm-up, so warm both paths that long.
       await pipelined(raw, IN_FLIGHT, WARMUP_MS);
       await pipelined(ours, IN_FLIGHT, WARMUP_MS);
@@ -113,8 +63,8 @@ export const scenario: Scenario = {
       const rawLat: number[] = [];
       const ourLat: number[] = [];
       for (let r = 0; r < SEQUENTIAL_ROUNDS; r++) {
-        await sequential(raw, SEQUENTIAL_PER_ROUND, rawLat);
-        await sequential(ours, SEQUENTIAL_PER_ROUND, ourLat);
+        await sequentialLatencies(raw, SEQUENTIAL_PER_ROUND, rawLat);
+        await sequentialLatencies(ours, SEQUENTIAL_PER_ROUND, ourLat);
       }
       rawLat.sort((a, b) => a - b);
       ourLat.sort((a, b) => a - b);
@@ -169,7 +119,7 @@ export const scenario: Scenario = {
     } finally {
       await transport?.close();
       await nc?.close();
-      if (responder !== undefined) await stopResponder(responder);
+      await stopProcess(responder, 3_000);
       await server.stop();
     }
   },
