@@ -152,6 +152,19 @@ describe('client: timeouts and closing', () => {
     expect(await pending).toMatchObject({ code: 'LUCENT_TIMEOUT' });
   });
 
+  it('rejects a call by name that no node serves with UnknownFunctionError at once, and a gone owner with NodeUnavailableError', async () => {
+    cluster = new TestCluster({ nodes: ['a', 'b'], functions: [audit, reserve] });
+    const client = cluster.client();
+    // Real timers and a long timeout: only the bus's no-responders notice can end these calls in time.
+    const unknown = await client.call('noSuchFunction', { sku: 'x' }, { timeoutMs: 60_000 }).catch((e) => e);
+    expect(unknown).toMatchObject({ code: 'LUCENT_UNKNOWN_FUNCTION', details: { name: 'noSuchFunction' } });
+    // A view that still lists a node whose connection is gone: the owner's subject has no subscriber.
+    const owner = cluster.fullView.ring.owner('x');
+    await cluster.node(owner).transport.close();
+    const gone = await client.call(reserve, { sku: 'x', qty: 1 }, { timeoutMs: 60_000 }).catch((e) => e);
+    expect(gone).toMatchObject({ code: 'LUCENT_NODE_UNAVAILABLE', details: { node: nodeSubject('lucent', owner) } });
+  });
+
   it('rejects calls after close() with ShuttingDownError, without closing a transport it was given', async () => {
     cluster = new TestCluster({ nodes: ['a'], functions: [audit] });
     const client = cluster.client();

@@ -4,10 +4,12 @@ import {
   EncodeError,
   HandlerError,
   type LucentError,
+  NodeUnavailableError,
   ShuttingDownError,
   TimeoutError,
 } from '@lucent/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NO_RESPONDERS_REASON } from '../src/transport/frame-dispatch.js';
 import { InMemoryBus } from '../src/transport/in-memory-bus.js';
 import { InMemoryTransport } from '../src/transport/in-memory-transport.js';
 import type { Replier } from '../src/transport/transport.js';
@@ -58,7 +60,27 @@ describe('InMemoryTransport', () => {
     const replies = await Promise.all([...Array(200).keys()].map((i) => client.request('echo', text(`${i}`), 5_000)));
     expect(replies.map(str)).toEqual([...Array(200).keys()].map((i) => `re:${i}`));
     expect(bus.publishedTo('echo')).toBe(1);
-    expect(bus.publishedTo(client.replySubject)).toBe(1);
+    expect(bus.publishedTo(`${client.replySubject}.echo`)).toBe(1);
+    expect(client.pendingRequests).toBe(0);
+  });
+
+  it('fails requests to a subject nobody subscribes at once with NodeUnavailableError, not at their deadline', async () => {
+    const bus = new InMemoryBus();
+    const client = connect(bus);
+    const server = connect(bus);
+    server.subscribe('echo', (frame, replier) => replier?.reply(frame));
+    const started = performance.now();
+    const [lost, served] = await Promise.allSettled([
+      client.request('nobody', bytes(1), 60_000),
+      client.request('echo', bytes(2), 60_000),
+    ]);
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(lost.status).toBe('rejected');
+    const error = (lost as PromiseRejectedResult).reason;
+    expect(NodeUnavailableError.is(error)).toBe(true);
+    expect((error as NodeUnavailableError).details).toEqual({ node: 'nobody', reason: NO_RESPONDERS_REASON });
+    expect(served.status === 'fulfilled' && [...served.value]).toEqual([2]);
+    expect(client.stats.noResponders).toBe(1);
     expect(client.pendingRequests).toBe(0);
   });
 
@@ -209,8 +231,9 @@ describe('InMemoryTransport', () => {
     const b = connect(bus);
     const got: number[] = [];
     b.subscribe('s', (f) => got.push(f[0]!));
+    b.subscribe('silent', () => {});
     for (let i = 0; i < 10; i++) a.send('s', bytes(i));
-    const unanswered = a.request('nobody', bytes(0), 60_000).catch((e: unknown) => e);
+    const unanswered = a.request('silent', bytes(0), 60_000).catch((e: unknown) => e);
     const statuses: string[] = [];
     a.onStatus((e) => statuses.push(e.type));
     const closing = a.close();

@@ -62,7 +62,7 @@ describe('OutboundQueue', () => {
     runScheduled();
     expect(published.map((p) => [p.subject, p.replyTo])).toEqual([
       ['a', undefined],
-      ['b', 'reply.me'],
+      ['b', 'reply.me.b'],
       ['b', undefined],
     ]);
   });

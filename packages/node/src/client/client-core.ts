@@ -23,13 +23,16 @@ import {
   errorFromWire,
   eventEnvelope,
   type FunctionDefinition,
+  NodeUnavailableError,
   RoutingError,
   ShuttingDownError,
   tellEnvelope,
+  UnknownFunctionError,
   type WireError,
 } from '@lucent/core';
 import { shardKeyOf, type ViewSource } from '../router/placement.js';
 import { SubjectCache } from '../router/subject-cache.js';
+import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
 
 /** Default {@link ClientCoreOptions.defaultTimeoutMs}. */
@@ -91,7 +94,8 @@ export class ClientCore {
   /**
    * Calls function `ref` (`name` or `name@version`); `definition`, when known, lets a keyed call go straight
    * to its owner. Rejects with the error the serving node answered (revived with its code and `origin`),
-   * `TimeoutError`, `RoutingError` (keyed input without its shard key), `EncodeError`, `ShuttingDownError`.
+   * `UnknownFunctionError` at once when no node serves `ref` (nobody subscribes its queue group),
+   * `NodeUnavailableError` when the owner's subject has no subscriber (the node is gone), `TimeoutError`, `RoutingError` (keyed input without its shard key), `EncodeError`, `ShuttingDownError`.
    */
   async call(
     ref: string,
@@ -103,7 +107,11 @@ export class ClientCore {
     const subject = this.#callSubject(ref, definition, input);
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     const envelope = callEnvelope(ref, input, { deadline: this.#now() + timeoutMs, origin: this.#origin });
-    return this.#request(subject, envelope, timeoutMs);
+    try {
+      return await this.#request(subject, envelope, timeoutMs);
+    } catch (error) {
+      throw this.#unknownIfNobodyServes(error, ref, subject);
+    }
   }
 
   /** Sends `event` to actor `key` (`type/id`). Throws `RoutingError` (no view), `EncodeError`, `ShuttingDownError`. */
@@ -127,6 +135,16 @@ export class ClientCore {
     this.#checkOpen();
     const subject = this.#subjects.event(type);
     this.transport.send(subject, this.#codec.encode(eventEnvelope(type, data, { origin: this.#origin })));
+  }
+
+  /**
+   * A function's queue group with no subscriber means no node serves the function: the wire's "no responders"
+   * notice becomes `UnknownFunctionError` rather than a node error about a subject the caller never named.
+   */
+  #unknownIfNobodyServes(error: unknown, ref: string, subject: string): unknown {
+    if (!NodeUnavailableError.is(error) || error.details.reason !== NO_RESPONDERS_REASON) return error;
+    if (subject !== this.#subjects.function(ref)) return error;
+    return new UnknownFunctionError({ name: ref }, { cause: error });
   }
 
   #checkOpen(): void {

@@ -3,8 +3,9 @@
  * matching of replies to pending requests. Objects, not closures, so nothing is allocated per message except a
  * replier per request.
  */
-import { DecodeError, HandlerError, LucentError } from '@lucent/core';
+import { DecodeError, HandlerError, LucentError, NodeUnavailableError } from '@lucent/core';
 import { FrameKind, type FrameVisitor } from './frames.js';
+import { destinationOfReplyTo } from './outbound-queue.js';
 import type { PendingRequests } from './pending-requests.js';
 import type {
   FrameHandler,
@@ -17,12 +18,20 @@ import type {
 /** Receives whole wire messages from a connection-level subscription. */
 export interface MessageInbox {
   onMessage(data: Uint8Array, replyTo: string | undefined): void;
+  /**
+   * The connection reports that a message published with reply subject `replyTo` found no subscriber (NATS
+   * status 503). Only reply subscriptions get these.
+   */
+  onNoResponders?(replyTo: string): void;
 }
 
 /** A connection-level subscription. */
 export interface ConnectionSubscription {
   unsubscribe(): void;
 }
+
+/** `NodeUnavailableError.reason` of requests whose destination had no subscriber. */
+export const NO_RESPONDERS_REASON = 'no subscriber for this subject';
 
 /** The counters behind `Transport.stats`. */
 export class MutableStats implements TransportStats {
@@ -33,6 +42,7 @@ export class MutableStats implements TransportStats {
   decodeErrors = 0;
   unmatchedReplies = 0;
   timeouts = 0;
+  noResponders = 0;
 }
 
 /** What dispatchers and repliers may do to their transport; kept off the transport's public surface. */
@@ -124,7 +134,7 @@ export class SubscriptionDispatcher implements MessageInbox, FrameVisitor, Trans
   }
 }
 
-/** Matches replies on the connection's reply subject to pending requests. */
+/** Matches replies on the connection's reply subjects to pending requests. */
 export class ReplyDispatcher implements MessageInbox, FrameVisitor {
   constructor(
     readonly host: DispatchHost,
@@ -134,6 +144,21 @@ export class ReplyDispatcher implements MessageInbox, FrameVisitor {
 
   onMessage(data: Uint8Array): void {
     this.host.readMessage(data, this, this.host.replySubject, undefined);
+  }
+
+  /**
+   * Nobody subscribes the destination named in `replyTo`: its pending requests fail now with
+   * `NodeUnavailableError` instead of waiting for their deadline (callers that know what the subject stands
+   * for, e.g. a function's queue group, turn it into their own error).
+   */
+  onNoResponders(replyTo: string): void {
+    const destination = destinationOfReplyTo(this.host.replySubject, replyTo);
+    if (destination === undefined) return;
+    this.stats.noResponders++;
+    this.pending.rejectTarget(
+      destination,
+      () => new NodeUnavailableError({ node: destination, reason: NO_RESPONDERS_REASON }),
+    );
   }
 
   onFrame(kind: FrameKind, id: number, payload: Uint8Array): void {

@@ -103,10 +103,10 @@ export abstract class FramedTransport implements Transport {
   /** Drains connection-level subscriptions, then closes. Must not reject. */
   protected abstract closeConnection(): Promise<void>;
 
-  /** Subscribes the reply subject; the subclass calls it once its connection is usable. */
+  /** Subscribes the reply subjects (`<prefix>.>`); the subclass calls it once its connection is usable. */
   protected start(): void {
     const replies = new ReplyDispatcher(this.#host, this.#pending, this.#stats);
-    this.subscribeMessages(this.replySubject, undefined, replies);
+    this.subscribeMessages(`${this.replySubject}.>`, undefined, replies);
   }
 
   /** Updates the largest message the connection accepts. */

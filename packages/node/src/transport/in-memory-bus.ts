@@ -4,7 +4,9 @@
  * `InMemoryTransport`s attached to one bus act as separate connections.
  *
  * Queue groups deliver to one member, round-robin (NATS picks at random; round-robin keeps tests
- * deterministic). Messages are not copied: a published message is immutable by contract.
+ * deterministic). Messages are not copied: a published message is immutable by contract. Like a NATS server
+ * for a client with `no_responders`, a message that has a reply subject and reaches no subscriber makes the bus
+ * tell the reply subject's subscribers (`MessageInbox.onNoResponders`).
  */
 import type { ConnectionSubscription, MessageInbox } from './framed-transport.js';
 
@@ -44,8 +46,12 @@ class Delivery {
     readonly target: BusSubscription,
     readonly data: Uint8Array,
     readonly replyTo: string | undefined,
+    /** A no-responders notice about `replyTo` instead of a message. */
+    readonly noResponders: boolean,
   ) {}
 }
+
+const NO_DATA = new Uint8Array(0);
 
 function matches(tokens: readonly string[], subject: string): boolean {
   const parts = subject.split('.');
@@ -95,20 +101,31 @@ export class InMemoryBus {
     }
     this.messagesPublished++;
     this.#published.set(subject, (this.#published.get(subject) ?? 0) + 1);
+    const queued = this.#queue.length;
     let groups: Map<string, BusSubscription[]> | undefined;
     const exact = this.#exact.get(subject);
     if (exact !== undefined) groups = this.#route(exact, data, replyTo, groups);
     if (this.#wildcard.length > 0) {
-      const matching = this.#wildcard.filter((s) => s.tokens !== undefined && matches(s.tokens, subject));
-      groups = this.#route(matching, data, replyTo, groups);
+      groups = this.#route(this.#matchingWildcards(subject), data, replyTo, groups);
     }
     if (groups !== undefined) {
       for (const [key, members] of groups) {
         const turn = this.#roundRobin.get(key) ?? 0;
         this.#roundRobin.set(key, turn + 1);
-        this.#enqueue(new Delivery(members[turn % members.length]!, data, replyTo));
+        this.#enqueue(new Delivery(members[turn % members.length]!, data, replyTo, false));
       }
     }
+    if (replyTo !== undefined && this.#queue.length === queued) this.#noResponders(replyTo);
+  }
+
+  /** Tells the subscribers of `replyTo` that a request to it found nobody (NATS sends them a 503 status). */
+  #noResponders(replyTo: string): void {
+    const targets = [...(this.#exact.get(replyTo) ?? []), ...this.#matchingWildcards(replyTo)];
+    for (const target of targets) this.#enqueue(new Delivery(target, NO_DATA, replyTo, true));
+  }
+
+  #matchingWildcards(subject: string): BusSubscription[] {
+    return this.#wildcard.filter((s) => s.tokens !== undefined && matches(s.tokens, subject));
   }
 
   /** Resolves once every message published so far (and any they cause synchronously) has been delivered. */
@@ -149,7 +166,7 @@ export class InMemoryBus {
   ): Map<string, BusSubscription[]> | undefined {
     for (const sub of subs) {
       if (sub.queue === undefined) {
-        this.#enqueue(new Delivery(sub, data, replyTo));
+        this.#enqueue(new Delivery(sub, data, replyTo, false));
         continue;
       }
       // Round-robin state is per (subscription subject, queue), like a NATS queue group.
@@ -177,7 +194,8 @@ export class InMemoryBus {
       const d = queue[i]!;
       if (!d.target.active) continue;
       try {
-        d.target.inbox.onMessage(d.data, d.replyTo);
+        if (!d.noResponders) d.target.inbox.onMessage(d.data, d.replyTo);
+        else if (d.replyTo !== undefined) d.target.inbox.onNoResponders?.(d.replyTo);
       } catch {
         // Transports report their own errors; a throwing inbox must not stall every later delivery.
       }

@@ -26,6 +26,8 @@ export interface NatsTransportOptions extends TransportOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** Status code of the server's no-responders message (sent because nats.js connects with `no_responders`). */
+const NO_RESPONDERS_STATUS = 503;
 /** nats.js' default `max_payload` until the server's INFO says otherwise. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
@@ -95,7 +97,13 @@ export class NatsTransport extends FramedTransport {
     const options: SubscriptionOptions = {
       // One closure per subscription, not per message. `msg.reply` is '' when the publisher set none.
       callback: (error, msg) => {
-        if (error === null) inbox.onMessage(msg.data, msg.reply || undefined);
+        if (error !== null) return;
+        // The server's "no responders" notice: an empty message with status 503 on the reply subject.
+        if (msg.data.length === 0 && msg.headers?.code === NO_RESPONDERS_STATUS && inbox.onNoResponders) {
+          inbox.onNoResponders(msg.subject);
+          return;
+        }
+        inbox.onMessage(msg.data, msg.reply || undefined);
       },
     };
     if (queue !== undefined) options.queue = queue;

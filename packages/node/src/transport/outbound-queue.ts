@@ -28,7 +28,27 @@ class DestinationBatch {
   readonly writer = new FrameWriter();
   hasRequest = false;
   scheduled = false;
-  constructor(readonly subject: string) {}
+  constructor(
+    readonly subject: string,
+    /** Where answers to this batch's requests go: `<connection reply prefix>.<subject>` (see `replyToFor`). */
+    readonly replyTo: string,
+  ) {}
+}
+
+/**
+ * The reply subject of requests sent to `subject`: the connection's reply prefix followed by the destination.
+ * Naming the destination in the reply subject is what lets a "no responders" notice (NATS status 503, sent to
+ * the reply subject when nobody subscribes the destination) be traced back to the requests it concerns.
+ */
+export function replyToFor(replyPrefix: string, subject: string): string {
+  return `${replyPrefix}.${subject}`;
+}
+
+/** The destination a reply subject made by {@link replyToFor} names, or `undefined` if it is not one of ours. */
+export function destinationOfReplyTo(replyPrefix: string, replyTo: string): string | undefined {
+  if (replyTo.length <= replyPrefix.length + 1 || !replyTo.startsWith(replyPrefix)) return undefined;
+  if (replyTo.charCodeAt(replyPrefix.length) !== 46 /* '.' */) return undefined;
+  return replyTo.slice(replyPrefix.length + 1);
 }
 
 /** Destinations remembered between flushes; past this, idle ones are forgotten (reply subjects come and go). */
@@ -49,7 +69,7 @@ export class OutboundQueue {
   readonly #onScheduledFlush: () => void;
 
   /**
-   * @param replyTo the connection's reply subject, attached to messages that carry requests.
+   * @param replyTo the connection's reply prefix; messages that carry requests get `replyToFor(replyTo, subject)`.
    * @param maxBatchBytes a batch is published as soon as it reaches this size.
    * @param maxMessageBytes the largest message the wire accepts (NATS `max_payload`).
    */
@@ -139,7 +159,7 @@ export class OutboundQueue {
   }
 
   #newBatch(subject: string): DestinationBatch {
-    const batch = new DestinationBatch(subject);
+    const batch = new DestinationBatch(subject, replyToFor(this.#replyTo, subject));
     this.#batches.set(subject, batch);
     return batch;
   }
@@ -147,7 +167,7 @@ export class OutboundQueue {
   #publish(batch: DestinationBatch): void {
     const count = batch.writer.frameCount;
     const message = batch.writer.finish();
-    const replyTo = batch.hasRequest ? this.#replyTo : undefined;
+    const replyTo = batch.hasRequest ? batch.replyTo : undefined;
     batch.hasRequest = false;
     try {
       this.#sink.publishBatch(batch.subject, message, replyTo, count);

@@ -140,6 +140,19 @@ export class PendingRequests {
     return true;
   }
 
+  /**
+   * Rejects every pending request sent to `target`, each with its own error from `makeError` (callers may
+   * annotate the error they get), e.g. when the wire says nobody subscribes `target`. Returns how many.
+   */
+  rejectTarget(target: string, makeError: () => unknown): number {
+    const entries: PendingRequest[] = [];
+    for (const entry of this.#byId.values()) if (entry.target === target) entries.push(entry);
+    if (entries.length === 0) return 0;
+    for (const entry of entries) this.#take(entry.id);
+    for (const entry of entries) entry.reject(makeError());
+    return entries.length;
+  }
+
   /** Rejects every pending request with `error` and stops the timer. */
   rejectAll(error: unknown): void {
     const entries = [...this.#byId.values()];

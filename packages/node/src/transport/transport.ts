@@ -70,6 +70,8 @@ export interface TransportStats {
   readonly unmatchedReplies: number;
   /** Requests that rejected with `TimeoutError`. */
   readonly timeouts: number;
+  /** Messages with requests that reached no subscriber (their requests failed with `NodeUnavailableError`). */
+  readonly noResponders: number;
 }
 
 /**
@@ -77,7 +79,10 @@ export interface TransportStats {
  * no order across subjects or senders. Delivery is at most once.
  */
 export interface Transport {
-  /** This connection's reply subject (one per connection, wildcard-free). */
+  /**
+   * This connection's reply prefix (wildcard-free). Requests to subject S carry the reply subject
+   * `<replySubject>.<S>`, so a "no responders" notice names the destination it is about.
+   */
   readonly replySubject: string;
   /** True once `close()` was called. */
   readonly isClosed: boolean;
@@ -93,7 +98,8 @@ export interface Transport {
 
   /**
    * Sends `frame` as a request and resolves with the reply's bytes. Rejects with `TimeoutError` when no reply
-   * came within `timeoutMs` (at or shortly after the deadline), `ShuttingDownError` when the transport is or
+   * came within `timeoutMs` (at or shortly after the deadline), `NodeUnavailableError` (reason
+   * `NO_RESPONDERS_REASON`) as soon as the wire reports that nobody subscribes `subject`, `ShuttingDownError` when the transport is or
    * becomes closed first, `EncodeError` when the frame is too large. Settles exactly once; a late reply is
    * dropped and counted in `stats.unmatchedReplies`.
    */

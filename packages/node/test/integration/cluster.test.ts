@@ -162,9 +162,15 @@ describe('a three-node cluster on NATS', () => {
 
   it('rejects an unknown function and a late call with their typed errors', async () => {
     // A keyed definition the cluster does not serve goes to its key's owner, which answers the typed error.
-    // (By name alone it would go to the function's queue group, which nobody subscribes: a timeout.)
     const unknown = defineFunction({ name: 'noSuchFunction', shardBy: 'key' }, () => null);
     expect(await codeOf(cluster.client.call(unknown, { key: 'k1' }))).toBe(UnknownFunctionError.code);
+    // By name alone it goes to the function's queue group, which no node subscribes: NATS says "no responders"
+    // at once, and the client names the function (not a timeout 30 s later).
+    const started = Date.now();
+    const byName = await cluster.client.call('noSuchFunction', { key: 'k1' }, { timeoutMs: 20_000 }).catch((e) => e);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(UnknownFunctionError.is(byName)).toBe(true);
+    expect((byName as UnknownFunctionError).details).toEqual({ name: 'noSuchFunction' });
     const direct = await requestVia('n1', callEnvelope('noSuchFunction', {}));
     expect((direct.payload as WireError).code).toBe(UnknownFunctionError.code);
     const late = cluster.client.call('slowKey', { key: 'k1', ms: 3_000 }, { timeoutMs: 300 });

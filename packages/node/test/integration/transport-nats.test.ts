@@ -2,10 +2,11 @@
  * NatsTransport against a real nats-server (one per file, on a free port, started by the harness).
  * Fails (does not skip) when nats-server is not installed.
  */
-import { DecodeError, type LucentError, TimeoutError } from '@lucent/core';
+import { DecodeError, type LucentError, NodeUnavailableError, TimeoutError } from '@lucent/core';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
+import { NO_RESPONDERS_REASON } from '../../src/transport/frame-dispatch.js';
 import { decodeFrames } from '../../src/transport/frames.js';
 import { NatsTransport } from '../../src/transport/nats-transport.js';
 
@@ -124,12 +125,33 @@ describe('NatsTransport (real nats-server)', () => {
 
   it('rejects an unanswered request with TimeoutError at (not before) the deadline', async () => {
     const client = await transport();
+    const silent = await transport();
+    silent.subscribe('it.silent', () => {});
+    await silent.flush();
     const started = performance.now();
-    const error = (await client.request('it.nobody', bytes(1), 200).catch((e: unknown) => e)) as LucentError;
+    const error = (await client.request('it.silent', bytes(1), 200).catch((e: unknown) => e)) as LucentError;
     const elapsed = performance.now() - started;
     expect(error.code).toBe(TimeoutError.code);
     expect(elapsed).toBeGreaterThanOrEqual(199);
     expect(elapsed).toBeLessThan(1_000);
+  });
+
+  it("fails a request nobody subscribes at once with NodeUnavailableError (the server's no-responders notice)", async () => {
+    const client = await transport();
+    const responder = await transport();
+    responder.subscribe('it.there', (f, replier) => replier?.reply(f));
+    await responder.flush();
+    const started = performance.now();
+    const [lost, served] = await Promise.allSettled([
+      client.request('it.nobody', bytes(1), 30_000),
+      client.request('it.there', bytes(2), 30_000),
+    ]);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const error = (lost as PromiseRejectedResult).reason as NodeUnavailableError;
+    expect(NodeUnavailableError.is(error)).toBe(true);
+    expect(error.details).toEqual({ node: 'it.nobody', reason: NO_RESPONDERS_REASON });
+    expect(served.status === 'fulfilled' && [...served.value]).toEqual([2]);
+    expect(client.stats.noResponders).toBe(1);
   });
 
   it('survives garbage published raw on a subscribed subject: DecodeError to onError, next message served', async () => {
