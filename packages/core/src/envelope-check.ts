@@ -13,7 +13,10 @@ export function envelopeProblem(value: unknown): string {
   if (typeof value !== 'object' || value === null) return 'not an object';
   const e = value as Record<string, unknown>;
   if (!isEnvelopeKind(e.kind)) return 'kind is not a known envelope kind';
-  if (typeof e.id !== 'string' || e.id.length === 0) return 'id is not a non-empty string';
+  if (typeof e.id !== 'string') return 'id is not a string';
+  // Requests need an id (answers and logs refer to it); answers go by their correlationId instead.
+  const answer = e.kind === EnvelopeKind.Reply || e.kind === EnvelopeKind.Error;
+  if (!answer && e.id.length === 0) return 'id is empty on a request-side envelope';
   if (typeof e.target !== 'string') return 'target is not a string';
   if (typeof e.correlationId !== 'string') return 'correlationId is not a string';
   if (!isNonNegativeNumber(e.deadline)) return 'deadline is not a non-negative number';

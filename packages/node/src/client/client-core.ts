@@ -16,7 +16,6 @@ import {
   askEnvelope,
   callEnvelope,
   DecodeError,
-  type Envelope,
   EnvelopeCodec,
   EnvelopeKind,
   envelopeKindName,
@@ -97,21 +96,28 @@ export class ClientCore {
    * `UnknownFunctionError` at once when no node serves `ref` (nobody subscribes its queue group),
    * `NodeUnavailableError` when the owner's subject has no subscriber (the node is gone), `TimeoutError`, `RoutingError` (keyed input without its shard key), `EncodeError`, `ShuttingDownError`.
    */
-  async call(
+  call(
     ref: string,
     definition: FunctionDefinition | undefined,
     input: unknown,
     options?: RequestOptions,
   ): Promise<unknown> {
-    this.#checkOpen();
-    const subject = this.#callSubject(ref, definition, input);
-    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
-    const envelope = callEnvelope(ref, input, { deadline: this.#now() + timeoutMs, origin: this.#origin });
+    let subject: string;
+    let sent: Promise<Uint8Array>;
     try {
-      return await this.#request(subject, envelope, timeoutMs);
+      this.#checkOpen();
+      subject = this.#callSubject(ref, definition, input);
+      const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+      const envelope = callEnvelope(ref, input, { deadline: this.#now() + timeoutMs, origin: this.#origin });
+      sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs);
     } catch (error) {
-      throw this.#unknownIfNobodyServes(error, ref, subject);
+      return Promise.reject(error);
     }
+    // `.then` on the transport's promise rather than `async`/`await` layers: one promise per call instead of
+    // three (the client's share of CPU per remote call is ~3 µs, so promise bookkeeping shows).
+    return sent.then(this.#decodeAnswer, (error: unknown) => {
+      throw this.#unknownIfNobodyServes(error, ref, subject);
+    });
   }
 
   /** Sends `event` to actor `key` (`type/id`). Throws `RoutingError` (no view), `EncodeError`, `ShuttingDownError`. */
@@ -122,12 +128,18 @@ export class ClientCore {
   }
 
   /** Asks actor `key` (`type/id`); rejects like {@link call} (`UnknownActorTypeError` for an unknown type). */
-  async ask(key: string, event: unknown, options?: RequestOptions): Promise<unknown> {
-    this.#checkOpen();
-    const subject = this.#actorSubject(key);
-    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
-    const envelope = askEnvelope(key, event, { deadline: this.#now() + timeoutMs, origin: this.#origin });
-    return this.#request(subject, envelope, timeoutMs);
+  ask(key: string, event: unknown, options?: RequestOptions): Promise<unknown> {
+    let sent: Promise<Uint8Array>;
+    try {
+      this.#checkOpen();
+      const subject = this.#actorSubject(key);
+      const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+      const envelope = askEnvelope(key, event, { deadline: this.#now() + timeoutMs, origin: this.#origin });
+      sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return sent.then(this.#decodeAnswer);
   }
 
   /** Publishes event `type`. At most once; throws `ConfigError` (invalid type), `EncodeError`, `ShuttingDownError`. */
@@ -167,8 +179,8 @@ export class ClientCore {
     return this.#subjects.node(view.ring.owner(key));
   }
 
-  async #request(subject: string, envelope: Envelope, timeoutMs: number): Promise<unknown> {
-    const answer = await this.transport.request(subject, this.#codec.encode(envelope), timeoutMs);
+  /** Turns an answer's bytes into its value, or throws the error it carries. Bound once: no closure per call. */
+  readonly #decodeAnswer = (answer: Uint8Array): unknown => {
     const decoded = this.#codec.decode(answer);
     if (decoded.kind === EnvelopeKind.Reply) return decoded.payload;
     if (decoded.kind === EnvelopeKind.Error) {
@@ -176,7 +188,7 @@ export class ClientCore {
       if (error.origin === undefined && decoded.origin !== '') error.origin = decoded.origin;
       throw error;
     }
-    const reason = `the answer to ${envelope.target} is a ${envelopeKindName(decoded.kind)} envelope`;
+    const reason = `the answer to a request is a ${envelopeKindName(decoded.kind)} envelope`;
     throw new DecodeError({ reason, byteLength: answer.byteLength });
-  }
+  };
 }
