@@ -15,6 +15,7 @@ import {
 } from '@lucent/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultNodeConfig, type NodeConfig } from '../src/config/node-config.js';
+import { DEFAULT_LOG_LIMIT } from '../src/log-throttle.js';
 import type { RequestHandler, ShardContext, ShardExtension } from '../src/shard/shard-context.js';
 import { ShardNode, type ShardNodeOptions } from '../src/shard/shard-node.js';
 import { freePort } from '../src/testing/nats-server.js';
@@ -160,6 +161,19 @@ describe('ShardNode default request handler', () => {
     expect(viaQueue.payload).toBe(4);
     const text = await node.metrics.text();
     expect(text).toContain('lucent_calls_total{function="add",outcome="ok",node="n1"} 2');
+  });
+
+  it('rate-limits the warnings a flood of unframed garbage causes, and keeps serving', async () => {
+    const { node, bus, logs, client } = await startNode();
+    const subject = nodeSubject('lucent', node.config.shard);
+    for (let i = 0; i < 200; i++) bus.publish(subject, new Uint8Array([0xff, 0xff, 0xff, i & 0xff]));
+    await bus.idle();
+    const warnings = logs.filter((line) => line.msg === 'transport.subscription_error');
+    expect(warnings.length).toBe(DEFAULT_LOG_LIMIT);
+    // Metrics still count every one.
+    expect(await node.metrics.text()).toContain('lucent_errors_total{code="LUCENT_DECODE",node="n1"} 200');
+    const answer = await request(client, subject, callEnvelope('noSuchFunction', 1));
+    expect(errorCode(answer)).toBe('LUCENT_UNKNOWN_FUNCTION');
   });
 
   it('answers with typed error envelopes: unknown function, handler failure, garbage bytes, unknown kind', async () => {

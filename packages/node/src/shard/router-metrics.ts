@@ -12,6 +12,7 @@
  * after the first call of a target a completion is one Map hit and two increments.
  */
 import { type DecodeError, EnvelopeKind, type LucentError, UnknownFunctionError } from '@lucent/core';
+import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import type { Logger } from '../logging.js';
 import type { FunctionCallMetrics, NodeMetrics } from '../metrics/node-metrics.js';
 import type { RouterObserver } from '../router/router-observer.js';
@@ -21,10 +22,12 @@ export class RouterMetricsObserver implements RouterObserver {
   readonly #metrics: NodeMetrics;
   readonly #logger: Logger;
   readonly #functions = new Map<string, FunctionCallMetrics>();
+  readonly #logThrottle: LogThrottle;
 
-  constructor(metrics: NodeMetrics, logger: Logger) {
+  constructor(metrics: NodeMetrics, logger: Logger, logThrottle: LogThrottle = new LogThrottle()) {
     this.#metrics = metrics;
     this.#logger = logger;
+    this.#logThrottle = logThrottle;
   }
 
   forwarded(): void {
@@ -44,7 +47,10 @@ export class RouterMetricsObserver implements RouterObserver {
 
   dropped(kind: EnvelopeKind, target: string, error: LucentError): void {
     this.#metrics.error(error.code);
-    this.#logger.warn({ err: error, kind, target }, 'request.dropped');
+    // Senders decide how many of these happen: rate-limited per code (metrics count every one).
+    const suppressed = this.#logThrottle.admit(error.code);
+    if (suppressed === SUPPRESS) return;
+    this.#logger.warn({ err: error, kind, target, suppressed }, 'request.dropped');
   }
 
   decodeFailed(error: DecodeError): void {

@@ -20,6 +20,7 @@ import {
 import { EnvelopeCodec, type LucentError } from '@lucent/core';
 import type { NodeConfig } from '../config/node-config.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
+import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import { createNodeLogger, type LogDestination, type Logger } from '../logging.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { createFunctionPool, type FunctionPool } from '../pool/function-pool.js';
@@ -65,6 +66,7 @@ export class ShardNode {
   #handler: RequestHandler | undefined = undefined;
   #extensions: ShardExtension[] = [];
   #subscriptions: TransportSubscription[] = [];
+  readonly #logThrottle = new LogThrottle();
   #ready = false;
   #shutdown: Promise<void> | undefined = undefined;
   // Parts as they come up, so a failed start can close exactly what it opened.
@@ -276,6 +278,9 @@ export class ShardNode {
 
   #onSubscriptionError(error: LucentError, subject: string): void {
     this.metrics.error(error.code);
-    this.logger.warn({ err: error, subject }, 'transport.subscription_error');
+    // Any publisher can cause these (garbage on a subject), so they are rate-limited per code and subject.
+    const suppressed = this.#logThrottle.admit(`${error.code} ${subject}`);
+    if (suppressed === SUPPRESS) return;
+    this.logger.warn({ err: error, subject, suppressed }, 'transport.subscription_error');
   }
 }
