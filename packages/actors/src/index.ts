@@ -1,5 +1,6 @@
 export * from './actor-system.js';
 export * from './clock.js';
+export * from './function-actor/activation-guard.js';
 export * from './function-actor/activator.js';
 export * from './function-actor/define-actor.js';
 export * from './function-actor/lifecycle.js';

@@ -9,11 +9,14 @@
  *        spawn FunctionActorHost (after the previous activation of `key`, if any, saved its last snapshot)
  * ```
  * An activation leaves the directory synchronously when it starts to stop (stop, passivation, failure), so a message
- * sent after that starts a fresh activation, which loads its state only once the old one has saved it.
+ * sent after that starts a fresh activation, which loads its state only once the old one has saved it. With an
+ * {@link ActivationGuard} (another process may hold the actor) it also waits for the guard's `acquire` first,
+ * and gives the actor back with `release` once it has stopped.
  */
 import { ConfigError, UnknownActorTypeError } from '@lucent/core';
 import { actorStateKey, type StateStore } from '../state-store.js';
 import type { ActorRef, ActorSystem, AskOptions, MailboxOptions, SpawnOptions, SupervisionOptions } from '../types.js';
+import type { ActivationGuard } from './activation-guard.js';
 import { type ActorEventOf, type ActorReplyOf, type AnyActorDefinition, isActorDefinition } from './define-actor.js';
 import { FunctionActorHost, type FunctionActorServices } from './function-actor.js';
 import type { LifecycleChange, LifecycleListener, LifecycleStatus } from './lifecycle.js';
@@ -37,6 +40,8 @@ export interface FunctionActorsOptions<Ds extends readonly AnyActorDefinition[]>
   /** Mailbox of every activation (default unbounded). A bounded one also bounds what a paused actor holds. */
   readonly mailbox?: MailboxOptions;
   readonly onPersistFailure?: (failure: PersistFailure) => void;
+  /** Claims each activation across processes (e.g. a KV lease); default none: activations start at once. */
+  readonly activationGuard?: ActivationGuard;
 }
 
 /**
@@ -96,6 +101,12 @@ export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
    * use it to drain queued events first and to learn about a failed final save.
    */
   stopAll(): Promise<void>;
+  /**
+   * Stops, as `stop` does, every activation for which `predicate(type, id)` is true, e.g. the actors whose key
+   * moved to another node (hand-off: each saves its final snapshot and is released, so the new owner loads it).
+   * Settles when they have stopped, rejecting with the first error.
+   */
+  stopWhere(predicate: (type: string, id: string) => boolean): Promise<void>;
   /** Observes every lifecycle transition of every activation; returns the unsubscribe function. */
   onLifecycle(listener: LifecycleListener): () => void;
 }
@@ -115,6 +126,9 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
   readonly #spawnOptions: SpawnOptions;
   readonly #onPersistFailure: ((failure: PersistFailure) => void) | undefined;
   readonly #services: FunctionActorServices;
+  readonly #guard: ActivationGuard | undefined;
+  /** With a guard: each live activation's admission (resolves once acquired, rejects when refused). */
+  readonly #admissions = new Map<FunctionActorHost, Promise<void>>();
 
   constructor(options: FunctionActorsOptions<Ds>) {
     this.#system = options.system;
@@ -124,6 +138,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
         ? { supervision: RESUME_ON_FAILURE }
         : { supervision: RESUME_ON_FAILURE, mailbox: options.mailbox };
     this.#onPersistFailure = options.onPersistFailure;
+    this.#guard = options.activationGuard;
     this.#services = {
       store: options.store,
       clock: options.system.clock,
@@ -204,13 +219,21 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
   }
 
   async stopAll(): Promise<void> {
-    const stops: Promise<void>[] = [];
-    for (const byId of this.#active.values()) {
-      for (const host of [...byId.values()]) stops.push(this.stop(host.definition.type, host.id));
-    }
+    const stops = this.#stopMatching(() => true);
     stops.push(...[...this.#releasing.values()]);
-    const results = await Promise.allSettled(stops);
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
+    await settleAll(stops);
+  }
+
+  async stopWhere(predicate: (type: string, id: string) => boolean): Promise<void> {
+    await settleAll(this.#stopMatching(predicate));
+  }
+
+  #stopMatching(predicate: (type: string, id: string) => boolean): Promise<void>[] {
+    const stops: Promise<void>[] = [];
+    for (const [type, byId] of this.#active) {
+      for (const host of [...byId.values()]) if (predicate(type, host.id)) stops.push(this.stop(type, host.id));
+    }
+    return stops;
   }
 
   onLifecycle(listener: LifecycleListener): () => void {
@@ -227,7 +250,11 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
     if (existing !== undefined) return existing;
     const definition = this.#definitions.get(type) as AnyActorDefinition;
     const previous = this.#releasing.size === 0 ? undefined : this.#releasing.get(actorStateKey(type, id));
-    const host = new FunctionActorHost(definition, id, this.#services, previous);
+    const guard = this.#guard;
+    // With a guard the activation waits for its predecessor here, then for the guard; a refusal rejects this.
+    const admission = guard === undefined ? previous : admit(previous, guard, type, id);
+    const host = new FunctionActorHost(definition, id, this.#services, admission);
+    if (guard !== undefined) this.#admissions.set(host, admission as Promise<void>);
     // Registered before spawn: spawn runs preStart synchronously, which may already report lifecycle changes.
     byId.set(id, host);
     this.#activeCount++;
@@ -249,12 +276,54 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
       byId.delete(host.id);
       this.#activeCount--;
     }
-    const stopped = host.whenStopped();
+    let stopped = host.whenStopped();
+    const admission = this.#admissions.get(host);
+    if (admission !== undefined) {
+      this.#admissions.delete(host);
+      stopped = giveBack(stopped, admission, this.#guard as ActivationGuard, host.definition.type, host.id);
+    }
     this.#releasing.set(key, stopped);
     void stopped.then(() => {
       if (this.#releasing.get(key) === stopped) this.#releasing.delete(key);
     });
   }
+}
+
+/** Waits for the previous activation of the key to finish, then for the guard. Rejects when the guard refuses. */
+async function admit(
+  previous: Promise<void> | undefined,
+  guard: ActivationGuard,
+  type: string,
+  id: string,
+): Promise<void> {
+  if (previous !== undefined) await previous;
+  await guard.acquire(type, id);
+}
+
+/**
+ * Settles after `stopped` and, if the activation was admitted, after the guard's release: the next activation of
+ * the key (here, or on another process once the guard lets it) starts only after that. Never rejects.
+ */
+async function giveBack(
+  stopped: Promise<void>,
+  admission: Promise<void>,
+  guard: ActivationGuard,
+  type: string,
+  id: string,
+): Promise<void> {
+  await stopped;
+  try {
+    // An activation can stop while still waiting to be admitted: release only what was acquired.
+    await admission;
+  } catch {
+    return;
+  }
+  await guard.release(type, id);
+}
+
+async function settleAll(stops: readonly Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(stops);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
 
 class DirectoryRef<E, R> implements FunctionActorRef<E, R> {

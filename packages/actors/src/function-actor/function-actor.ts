@@ -91,8 +91,9 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   #stopped: Latch | null = null;
 
   /**
-   * `previous` settles when the previous activation of the same key has saved its last snapshot; loading waits
-   * for it.
+   * `previous` settles when the previous activation of the same key has saved its last snapshot (and, with an
+   * activation guard, when this one was admitted); loading waits for it. If it rejects, the activation aborts
+   * with that error.
    */
   constructor(
     definition: AnyActorDefinition,
@@ -322,7 +323,15 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   async #initialize(): Promise<void> {
     const previous = this.#previous;
     this.#previous = undefined;
-    if (previous !== undefined) await previous;
+    if (previous !== undefined) {
+      try {
+        await previous;
+      } catch (error) {
+        // Refused (an activation guard): nothing was loaded; held messages reject with the reason.
+        this.#abort(error);
+        return;
+      }
+    }
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.definition.maxRecoveryAttempts; attempt++) {
       if (this.#status === Stopped) return;

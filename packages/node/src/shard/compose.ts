@@ -15,22 +15,28 @@
  * `lucent_forwards_total`), at most `hopLimit` times per message. The ring spans every member, so every node
  * of a cluster should load the same `--functions` and `--actors` (a key's owner must be able to serve it).
  *
- * Not wired: activation leases (`state/activation-lease.ts`). Ownership rests on the ring alone, so while two
- * nodes' views disagree (a join or death still propagating) an actor can briefly be active on both; its state
- * writes stay revision-checked, so the stale one gets `ConflictError` rather than overwriting. Nor is there a
- * hand-off: an actor whose key moves to a joining node stays activated on the old owner until it passivates.
+ * Actors on NATS (KV state) also get activation leases (`LeaseActivationGuard`) and a hand-off
+ * (`ActorHandoffExtension`): when the ring changes, a node stops the actors it no longer owns (final save, lease
+ * released), and the new owner's activation waits for that lease, so it loads the latest state and one actor
+ * runs in one place even while views disagree. A dead owner's leases are taken over once membership has
+ * declared it dead.
  */
-import type { StateStore } from '@lucent/actors';
+import type { ActivationGuard, StateStore } from '@lucent/actors';
 import { ConfigError, type FunctionRegistry } from '@lucent/core';
+import type { NodeConfig } from '../config/node-config.js';
+import type { Logger } from '../logging.js';
 import { createNodeLogger } from '../logging.js';
 import { loadRegistry } from '../pool/catalog.js';
 import { toModuleUrl } from '../pool/worker-location.js';
 import { createInlineRunner, type FunctionRunner } from '../router/function-runner.js';
 import { createRequestHandler, type RoutingRequestHandler } from '../router/request-handler.js';
 import { subscribeRequestHandler } from '../router/router-subscriptions.js';
+import { ActivationLeases } from '../state/activation-lease.js';
 import { KvStateStore } from '../state/kv-state-store.js';
+import { LeaseActivationGuard } from '../state/lease-activation-guard.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
+import { ActorHandoffExtension } from './actor-handoff.js';
 import { MembershipExtension, type MembershipExtensionOptions } from './membership-extension.js';
 import { RouterMetricsObserver } from './router-metrics.js';
 import type { RequestHandler, ShardContext, ShardExtension } from './shard-context.js';
@@ -93,12 +99,16 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
     };
   };
   const { extensions, membership: _membership, hopLimit: _hopLimit, ...shell } = options;
-  const store = options.store ?? (shouldUseKv(options) ? openKvStore(config.cluster) : undefined);
+  const kv = shouldUseKv(options);
+  const store = options.store ?? (kv ? openKvStore(config.cluster) : undefined);
+  const activationGuard = options.activationGuard ?? (kv ? openLeaseGuard(config, membership) : undefined);
+  const handoff = activationGuard === undefined ? [] : [new ActorHandoffExtension(membership)];
   const node = await ShardNode.start({
     ...shell,
     handler,
-    extensions: [membership, ...(extensions ?? [])],
+    extensions: [membership, ...handoff, ...(extensions ?? [])],
     ...(store === undefined ? {} : { store }),
+    ...(activationGuard === undefined ? {} : { activationGuard }),
   });
   if (router === undefined) throw new TypeError('ShardNode started without building its request handler');
   return { node, membership, router, functions };
@@ -131,6 +141,25 @@ function runnerOf(context: ShardContext, functions: FunctionRegistry): FunctionR
 /** KV state only where it can persist anything: on NATS, with actor types to host. */
 function shouldUseKv(options: ComposedShardOptions): boolean {
   return options.config.nats.length > 0 && options.config.actors.length > 0;
+}
+
+/** Leases in the cluster's KV bucket, judged by this node's membership view. */
+function openLeaseGuard(
+  config: NodeConfig,
+  membership: MembershipExtension,
+): (transport: Transport, logger: Logger) => Promise<ActivationGuard> {
+  return async (transport, logger) => {
+    if (!(transport instanceof NatsTransport)) {
+      throw new TypeError('activation leases need the node to run on NATS');
+    }
+    const leases = await ActivationLeases.open(transport.natsConnection, { cluster: config.cluster });
+    return new LeaseActivationGuard({
+      leases,
+      owner: config.shard,
+      isAlive: (nodeId) => membership.isAlive(nodeId),
+      onReleaseError: (key, error) => logger.warn({ err: error, key }, 'actor.lease_release_failed'),
+    });
+  };
 }
 
 function openKvStore(cluster: string): (transport: Transport) => Promise<StateStore> {

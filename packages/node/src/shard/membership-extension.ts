@@ -33,11 +33,24 @@ export class MembershipExtension implements ShardExtension {
   readonly viewSource: ViewSource;
   readonly #options: MembershipExtensionOptions;
   #membership: Membership | undefined = undefined;
+  /** `performance.now()` when membership started; until `deadAfterMs` later its view may still be filling. */
+  #startedAt = Number.POSITIVE_INFINITY;
 
   constructor(options: MembershipExtensionOptions = {}) {
     this.#options = options;
     // Read per routing decision: one property read, no closure per message.
     this.viewSource = { current: (): ClusterView | undefined => this.#membership?.view };
+  }
+
+  /**
+   * Is `nodeId` a live member? Answers `true` for everyone until membership has run for one dead window: a member
+   * this node has not heard from yet is not known to be dead (activation leases must not be taken over on a
+   * view that is still filling).
+   */
+  isAlive(nodeId: string): boolean {
+    const membership = this.#membership;
+    if (membership === undefined || performance.now() - this.#startedAt < membership.deadAfterMs) return true;
+    return membership.members.some((member) => member.id === nodeId);
   }
 
   /** The running membership, or `undefined` before `start`. */
@@ -77,6 +90,7 @@ export class MembershipExtension implements ShardExtension {
       logger.warn({ err: error }, 'membership.error');
     });
     this.#membership = membership;
+    this.#startedAt = performance.now();
     try {
       await membership.start();
     } catch (error) {

@@ -9,6 +9,7 @@
  * ```
  */
 import {
+  type ActivationGuard,
   type AnyActorDefinition,
   createActorSystem,
   createFunctionActors,
@@ -50,6 +51,11 @@ export interface ShardNodeOptions {
   readonly extensions?: readonly ShardExtension[];
   /** The actor state store; default a `MemoryStateStore`. Receives the connected transport. */
   readonly store?: (transport: Transport) => StateStore | Promise<StateStore>;
+  /**
+   * Claims actor activations across nodes (KV leases on NATS); default none. Receives the connected transport
+   * and the node's logger.
+   */
+  readonly activationGuard?: (transport: Transport, logger: Logger) => ActivationGuard | Promise<ActivationGuard>;
   /** Interface the HTTP server binds (default all). */
   readonly httpHost?: string;
   /** Collect Node.js process metrics into the node's registry (default true). */
@@ -159,6 +165,7 @@ export class ShardNode {
     }
     const definitions = await loadActorDefinitions(config.actors);
     const store = options.store === undefined ? new MemoryStateStore() : await options.store(transport);
+    const activationGuard = await options.activationGuard?.(transport, logger);
     this.#actorSystem = createActorSystem({
       name: `lucent-${config.shard}`,
       onError: (error, actorPath, phase) => logger.warn({ err: error, actorPath, phase }, 'actor.failed'),
@@ -169,6 +176,7 @@ export class ShardNode {
       definitions,
       onPersistFailure: (failure) =>
         logger.warn({ err: failure.error, type: failure.type, id: failure.id }, 'actor.persist_failed'),
+      ...(activationGuard === undefined ? {} : { activationGuard }),
     });
     this.#actors = actors;
     this.metrics.observeActiveActors(() => actors.activeCount);

@@ -107,6 +107,11 @@ export class CliProcess {
 export class CliProcesses {
   readonly #all: CliProcess[] = [];
 
+  /** Every process spawned and not yet killed by {@link killAll}, in spawn order. */
+  get all(): readonly CliProcess[] {
+    return this.#all;
+  }
+
   spawn(args: readonly string[], env?: Record<string, string>): CliProcess {
     const cli = new CliProcess(args, env);
     this.#all.push(cli);
