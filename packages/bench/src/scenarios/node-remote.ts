@@ -9,6 +9,7 @@
  * Bounded: ~30 s plus process start-up.
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type ClusterClient, connectCluster } from '@lucent/node';
 import { startNatsServer } from '@lucent/node/internal';
@@ -40,6 +41,36 @@ const WARM_UP_SEQUENTIAL = 2_000;
 async function warmUp(call: Call): Promise<void> {
   await pipelined(call, IN_FLIGHT, 1_000);
   await sequentialLatencies(call, WARM_UP_SEQUENTIAL);
+}
+
+/**
+ * CPU time (user + system) that processes spent between construction and {@link perCall}, per call, from
+ * `/proc/<pid>/stat` (Linux; 0 where it cannot be read). Clock ticks are 10 ms, so windows of seconds are needed.
+ */
+class CpuPerCall {
+  readonly #pids: readonly number[];
+  readonly #start: number[];
+
+  constructor(pids: readonly number[]) {
+    this.#pids = pids;
+    this.#start = pids.map(cpuMicros);
+  }
+
+  perCall(calls: number): number[] {
+    return this.#pids.map((pid, i) => (cpuMicros(pid) - (this.#start[i] ?? 0)) / Math.max(1, calls));
+  }
+}
+
+const CLOCK_TICK_MICROS = 10_000;
+
+function cpuMicros(pid: number): number {
+  try {
+    // Fields after the command name: state is [0], utime [11], stime [12] (proc(5)).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MICROS || 0;
+  } catch {
+    return 0;
+  }
 }
 
 const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
@@ -104,7 +135,11 @@ export const scenario: Scenario = {
       await warmUp(ours);
       const ourLat = (await sequentialLatencies(ours, SEQUENTIAL)).sort((a, b) => a - b);
       const ourRates: number[] = [];
+      const cpu = new CpuPerCall([process.pid, node.pid ?? 0, server.pid]);
       for (let r = 0; r < REPS; r++) ourRates.push(await pipelined(ours, IN_FLIGHT, THROUGHPUT_MS));
+      const [clientCpu, nodeCpu, natsCpu] = cpu.perCall(
+        ourRates.reduce((sum, rate) => sum + rate, 0) * (THROUGHPUT_MS / 1000),
+      );
       await tellThroughput(cluster, 0); // warm-up: activations, JIT
       const tellRates: number[] = [];
       for (let r = 1; r <= 2; r++) tellRates.push(await tellThroughput(cluster, r));
@@ -122,6 +157,10 @@ export const scenario: Scenario = {
         { name: `raw nc.request, ${IN_FLIGHT} in flight`, value: median(rawRates), unit: 'calls/s' },
         { name: `lucent remote call, ${IN_FLIGHT} in flight`, value: median(ourRates), unit: 'calls/s' },
         { name: 'lucent remote actor tell', value: median(tellRates), unit: 'msgs/s' },
+        // Where the CPU goes at 1000 in flight: with 2 cores, 2e6 / (sum of these) calls/s is the ceiling.
+        { name: 'CPU per remote call: client process', value: clientCpu ?? 0, unit: 'µs' },
+        { name: 'CPU per remote call: node process (main + pool)', value: nodeCpu ?? 0, unit: 'µs' },
+        { name: 'CPU per remote call: nats-server', value: natsCpu ?? 0, unit: 'µs' },
       ];
       return {
         measurements,
