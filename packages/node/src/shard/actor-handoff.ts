@@ -27,9 +27,6 @@ export class ActorHandoffExtension implements ShardExtension {
     this.#membership = membership;
   }
 
-  /** Hand-offs completed (for tests and logs). */
-  handoffs = 0;
-
   start(context: ShardContext): Promise<void> {
     const membership = this.#membership.membership;
     if (membership === undefined || context.actorTypes.length === 0) return Promise.resolve();
@@ -76,9 +73,6 @@ export class ActorHandoffExtension implements ShardExtension {
     } catch (error) {
       context.logger.warn({ err: error }, 'actors.handoff_failed');
     }
-    if (moved.length > 0) {
-      this.handoffs += moved.length;
-      context.logger.info({ actors: moved.length }, 'actors.handed_off');
-    }
+    if (moved.length > 0) context.logger.info({ actors: moved.length }, 'actors.handed_off');
   }
 }
