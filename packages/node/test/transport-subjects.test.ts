@@ -4,6 +4,7 @@ import {
   allEventsSubject,
   allMetricsSubject,
   eventSubject,
+  functionNameOf,
   functionSubject,
   metricsSubject,
   newConnectionId,
@@ -12,6 +13,13 @@ import {
 } from '../src/transport/subjects.js';
 
 describe('subjects', () => {
+  it('reads the function name back from its subject, and nothing from other subjects', () => {
+    expect(functionNameOf('prod', functionSubject('prod', 'orders.place'))).toBe('orders.place');
+    expect(functionNameOf('prod', nodeSubject('prod', 'n-1'))).toBeUndefined();
+    expect(functionNameOf('prod', functionSubject('test', 'x'))).toBeUndefined();
+    expect(functionNameOf('prod', 'lucent.prod.fn.')).toBeUndefined();
+  });
+
   it('builds the design.md names', () => {
     expect(nodeSubject('prod', 'n-1')).toBe('lucent.prod.node.n-1');
     expect(functionSubject('prod', 'orders.place')).toBe('lucent.prod.fn.orders.place');

@@ -44,6 +44,12 @@ export function functionSubject(cluster: string, name: string): string {
   return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.fn.${check(name, DOTTED, 'function name')}`;
 }
 
+/** The function name in a {@link functionSubject} of `cluster`, or `undefined` for any other subject. */
+export function functionNameOf(cluster: string, subject: string): string | undefined {
+  const prefix = `${PREFIX}.${cluster}.fn.`;
+  return subject.length > prefix.length && subject.startsWith(prefix) ? subject.slice(prefix.length) : undefined;
+}
+
 /** `lucent.<cluster>.metrics.<id>`. Throws `ConfigError` on an invalid cluster or id. */
 export function metricsSubject(cluster: string, nodeId: string): string {
   return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.metrics.${check(nodeId, TOKEN, 'node id')}`;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
 import { ActivationLeases } from '../../src/state/activation-lease.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
-import { type CliProcess, CliProcesses, fixture } from './shard-node-harness.js';
+import { type CliProcess, CliProcesses, clusterNodeArgs, fixture } from './shard-node-harness.js';
 
 const CLUSTER = 'ho';
 const HEARTBEAT_MS = 250;
@@ -22,20 +22,8 @@ let nc: NatsConnection;
 let leases: ActivationLeases;
 
 function spawnNode(id: string): CliProcess {
-  return processes.spawn([
-    '--shard',
-    id,
-    '--cluster',
-    CLUSTER,
-    '--nats',
-    server.url,
-    '--http-port',
-    '0',
-    '--heartbeat-interval-ms',
-    String(HEARTBEAT_MS),
-    '--actors',
-    fixture('shard-actors.mjs'),
-  ]);
+  const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS };
+  return processes.spawn(clusterNodeArgs(id, options, ['--actors', fixture('shard-actors.mjs')]));
 }
 
 const ids = Array.from({ length: ACTORS }, (_, i) => `h-${i}`);

@@ -20,7 +20,7 @@ import { type ClusterClient, connectCluster } from '../../src/client/cluster-cli
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { NatsTransport } from '../../src/transport/nats-transport.js';
 import { nodeSubject } from '../../src/transport/subjects.js';
-import { type CliProcess, CliProcesses, fixture } from './shard-node-harness.js';
+import { type CliProcess, CliProcesses, clusterNodeArgs, fixture } from './shard-node-harness.js';
 
 const CLUSTER = 'cl';
 const HEARTBEAT_MS = 250;
@@ -41,26 +41,13 @@ let cluster: ClusterClient;
 let raw: NatsTransport;
 
 function spawnNode(id: string): CliProcess {
-  return processes.spawn([
-    '--shard',
-    id,
-    '--cluster',
-    CLUSTER,
-    '--nats',
-    server.url,
-    '--http-port',
-    '0',
-    '--threads',
-    '1',
-    '--heartbeat-interval-ms',
-    String(HEARTBEAT_MS),
-    '--drain-timeout-ms',
-    '5000',
-    '--functions',
-    FUNCTIONS,
-    '--actors',
-    fixture('shard-actors.mjs'),
-  ]);
+  const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS };
+  return processes.spawn(
+    clusterNodeArgs(id, options, [
+      ...['--threads', '1', '--drain-timeout-ms', '5000'],
+      ...['--functions', FUNCTIONS, '--actors', fixture('shard-actors.mjs')],
+    ]),
+  );
 }
 
 beforeAll(async () => {

@@ -125,6 +125,24 @@ export class CliProcesses {
   }
 }
 
+/** Where and how fast the nodes of a test cluster talk. */
+export interface TestClusterNodeOptions {
+  readonly cluster: string;
+  readonly natsUrl: string;
+  readonly heartbeatMs: number;
+}
+
+/**
+ * Arguments of one `lucent-node` of a test cluster: node `id` on `natsUrl`, an OS-chosen HTTP port and the
+ * cluster's heartbeat, followed by `extra` (modules, threads, ...).
+ */
+export function clusterNodeArgs(id: string, options: TestClusterNodeOptions, extra: readonly string[]): string[] {
+  return [
+    ...['--shard', id, '--cluster', options.cluster, '--nats', options.natsUrl, '--http-port', '0'],
+    ...['--heartbeat-interval-ms', String(options.heartbeatMs), ...extra],
+  ];
+}
+
 export async function httpStatus(port: number, path: string): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);
   await response.text();
