@@ -8,10 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { Lane } from '../src/pool/lane.js';
 import { PoolEngine, type TaskRunner } from '../src/pool/pool-engine.js';
 import { type BatchResult, type BatchTask, TASK_ATTEMPTS, TASK_INPUTS, TASK_NAME } from '../src/pool/protocol.js';
+import type { TaskAbortHandle } from '../src/pool/task-abort-handle.js';
 
 interface Submitted {
   readonly task: BatchTask;
-  readonly signal: AbortSignal | undefined;
+  readonly signal: TaskAbortHandle | undefined;
   resolve(result: BatchResult): void;
   reject(error: unknown): void;
 }
@@ -22,10 +23,24 @@ class ManualRunner implements TaskRunner {
   readonly utilization = 0;
   destroyed = false;
 
-  run(task: BatchTask, options?: { signal: AbortSignal }): Promise<BatchResult> {
+  run(task: BatchTask, options?: { signal: TaskAbortHandle }): Promise<BatchResult> {
     return new Promise<BatchResult>((resolve, reject) => {
-      this.submitted.push({ task, signal: options?.signal, resolve, reject });
-      options?.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+      const signal = options?.signal;
+      const onAbort = (): void => reject(new Error('aborted'));
+      signal?.once('abort', onAbort);
+      // Like piscina: the listener is removed when the task settles.
+      this.submitted.push({
+        task,
+        signal,
+        resolve: (result) => {
+          signal?.removeListener('abort', onAbort);
+          resolve(result);
+        },
+        reject: (error) => {
+          signal?.removeListener('abort', onAbort);
+          reject(error);
+        },
+      });
     });
   }
   on(): this {
@@ -159,6 +174,25 @@ describe('PoolEngine scheduling', () => {
       5,
     ]);
     expect(engine.stats().reruns).toBe(3);
+  });
+
+  it('reuses the abort handle of a settled batch, never one that was aborted', async () => {
+    const { runner, engine } = engineWith([plain('f')], 1);
+    const controller = new AbortController();
+    await Promise.all([engine.call('f', 0, { signal: controller.signal }), turn().then(() => runner.complete(0))]);
+    const first = runner.submitted[0]!.signal!;
+    const second = engine.call('f', 1, { signal: controller.signal });
+    await turn();
+    expect(runner.submitted[1]!.signal).toBe(first); // settled, never aborted: reused
+    controller.abort();
+    expect(CancelledError.is(await second.catch((e: unknown) => e))).toBe(true);
+    expect(first.aborted).toBe(true);
+    const third = engine.call('f', 2, { signal: new AbortController().signal });
+    await turn();
+    expect(runner.submitted[2]!.signal).not.toBe(first);
+    expect(runner.submitted[2]!.signal!.aborted).toBe(false);
+    runner.complete(2);
+    expect(await third).toBe(3);
   });
 
   it('close waits for running tasks, then destroys the runner', async () => {

@@ -7,6 +7,7 @@ import { nextBatchSize } from '../src/pool/batcher.js';
 import { Deque } from '../src/pool/deque.js';
 import { Lane } from '../src/pool/lane.js';
 import { RunEstimator } from '../src/pool/run-estimator.js';
+import { TaskAbortHandle } from '../src/pool/task-abort-handle.js';
 import { defaultWorkerFilename, toModuleUrl } from '../src/pool/worker-location.js';
 
 const limits = { maxBatchSize: 128, maxBatchEstimateMs: 1 };
@@ -122,5 +123,31 @@ describe('worker location', () => {
     expect(toModuleUrl(new URL('file:///x/y.mjs'))).toBe('file:///x/y.mjs');
     expect(toModuleUrl('file:///x/y.mjs')).toBe('file:///x/y.mjs');
     expect(toModuleUrl('my-functions')).toBe('my-functions');
+  });
+});
+
+describe('TaskAbortHandle', () => {
+  it('calls its one listener once on abort, with the reason, and not after removal', () => {
+    const handle = new TaskAbortHandle();
+    const heard: unknown[] = [];
+    const listener = (): void => {
+      heard.push(handle.reason);
+    };
+    handle.once('abort', listener);
+    expect(handle.reusable).toBe(false);
+    handle.removeListener('abort', listener);
+    expect(handle.reusable).toBe(true);
+    handle.once('abort', listener);
+    handle.abort('late');
+    handle.abort('again');
+    expect(heard).toEqual(['late']);
+    expect(handle.aborted).toBe(true);
+    expect(handle.reusable).toBe(false);
+  });
+
+  it('refuses a second listener while one is attached', () => {
+    const handle = new TaskAbortHandle();
+    handle.once('abort', () => {});
+    expect(() => handle.once('abort', () => {})).toThrow(/second abort listener/);
   });
 });

@@ -6,6 +6,7 @@ import { type FunctionDefinition, retryDelayMs } from '@lucent/core';
 import { Deque } from './deque.js';
 import type { PendingCall } from './pending-call.js';
 import { RunEstimator } from './run-estimator.js';
+import type { TaskAbortHandle } from './task-abort-handle.js';
 
 /** The queue and cost model of one function version. */
 export class Lane {
@@ -43,7 +44,7 @@ export class Batch {
     readonly lane: Lane,
     readonly calls: PendingCall[],
     /** Present when a call has a deadline or a signal: aborting it terminates the worker. */
-    readonly controller: AbortController | null,
+    readonly abortHandle: TaskAbortHandle | null,
     /** Earliest `deadlineAt` of its calls (`Infinity` = none). */
     readonly earliestAt: number,
   ) {}

@@ -26,13 +26,14 @@ import {
   RESULT_RUN_MS,
   RESULT_VALUES,
 } from './protocol.js';
+import { TaskAbortHandle } from './task-abort-handle.js';
 
 /**
  * What the engine needs from piscina (a port, so tests can drive the engine with an in-process twin).
  * `run` settles with the worker's {@link BatchResult}, or rejects when the worker died or `signal` aborted.
  */
 export interface TaskRunner {
-  run(task: BatchTask, options?: { signal: AbortSignal }): Promise<BatchResult>;
+  run(task: BatchTask, options?: { signal: TaskAbortHandle }): Promise<BatchResult>;
   /** Errors of workers that died without a task. */
   on(event: 'error', listener: (error: unknown) => void): unknown;
   /** Share of the threads' time spent running tasks, in [0, 1]. */
@@ -60,8 +61,8 @@ export class PoolEngine implements FunctionPool, CancelSink {
   /** Lanes with queued calls, served round robin so a busy function cannot starve a quiet one. */
   readonly #ready = new Deque<Lane>();
   readonly #inFlight = new Set<Batch>();
-  /** Unaborted controllers of finished batches, for reuse (a stack). */
-  readonly #controllers: AbortController[] = [];
+  /** Unaborted abort handles of finished batches, for reuse (a stack). */
+  readonly #abortHandles: TaskAbortHandle[] = [];
   /** Crashed calls waiting out their retry backoff. */
   readonly #backingOff = new Set<PendingCall>();
   #pumpScheduled = false;
@@ -240,15 +241,15 @@ export class PoolEngine implements FunctionPool, CancelSink {
     }
     const task = toBatchTask(lane.id, calls);
     const earliest = earliestDeadline(calls);
-    const controller = earliest !== Number.POSITIVE_INFINITY || hasSignal(calls) ? this.#takeController() : null;
-    const batch = new Batch(lane, calls, controller, earliest);
+    const abortHandle = earliest !== Number.POSITIVE_INFINITY || hasSignal(calls) ? this.#takeAbortHandle() : null;
+    const batch = new Batch(lane, calls, abortHandle, earliest);
     for (const call of calls) {
       call.state = CallState.Running;
       call.batch = batch;
     }
     this.#inFlight.add(batch);
     this.#batches++;
-    const run = controller === null ? this.#piscina.run(task) : this.#piscina.run(task, { signal: controller.signal });
+    const run = abortHandle === null ? this.#piscina.run(task) : this.#piscina.run(task, { signal: abortHandle });
     run.then(
       (result: BatchResult) => this.#onResult(batch, result),
       (error: unknown) => this.#onCrash(batch, error),
@@ -265,18 +266,15 @@ export class PoolEngine implements FunctionPool, CancelSink {
     return true;
   }
 
-  /**
-   * A controller that was never aborted is reusable once its task is done (piscina removes its listener then):
-   * with a function's default 30 s timeout every batch needs one, and reusing them keeps that off the hot path.
-   */
-  #takeController(): AbortController {
-    return this.#controllers.pop() ?? new AbortController();
+  /** With a function's default 30 s timeout every batch needs a handle; reusing them keeps that off the hot path. */
+  #takeAbortHandle(): TaskAbortHandle {
+    return this.#abortHandles.pop() ?? new TaskAbortHandle();
   }
 
+  /** Keeps the batch's handle for another batch once piscina is done with it (it removes its listener first). */
   #recycle(batch: Batch): void {
-    if (batch.controller !== null && this.#controllers.length < this.#limits.maxTasksInFlight) {
-      this.#controllers.push(batch.controller);
-    }
+    const handle = batch.abortHandle;
+    if (handle?.reusable && this.#abortHandles.length < this.#limits.maxTasksInFlight) this.#abortHandles.push(handle);
   }
 
   #onResult(batch: Batch, result: BatchResult): void {
@@ -338,7 +336,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
       }
     }
     // Terminates the worker running the task; piscina starts a fresh one. The rejection is ours: ignored.
-    batch.controller?.abort();
+    batch.abortHandle?.abort();
     this.#notifyIfIdle();
   }
 
