@@ -324,6 +324,22 @@ describe('Membership (in-memory transport, simulated clock)', () => {
     await raw.close();
   });
 
+  it('reports another process using its node id once, not at every heartbeat; a third process again', async () => {
+    const h = harness();
+    const a = create(h, 'a', { incarnation: 1 }).membership;
+    await startAll(a, create(h, 'a', { incarnation: 5 }).membership);
+    await advance(h, INTERVAL * 5);
+    const reportedBy = (owner: string) => h.errors.filter(([o, e]) => o === owner && e.code === ConfigError.code);
+    expect(reportedBy('a').map(([, e]) => e.message)).toEqual([
+      expect.stringContaining('incarnation 5'),
+      expect.stringContaining('incarnation 1'), // the impostor hears the original too
+    ]);
+    await startAll(create(h, 'a', { incarnation: 9 }).membership);
+    await advance(h, INTERVAL * 3);
+    expect(reportedBy('a').filter(([, e]) => e.message.includes('incarnation 9'))).toHaveLength(2);
+    expect(a.isRunning).toBe(true);
+  });
+
   it('a load provider that throws is reported and the heartbeat still goes out', async () => {
     const h = harness();
     const a = create(h, 'a').membership;

@@ -78,6 +78,8 @@ export class Membership {
   #heartbeatTimer: TimerHandle | undefined = undefined;
   #expiryTimer: TimerHandle | undefined = undefined;
   #answerQueued = false;
+  /** Incarnations of other processes already reported for heartbeating under this node's id. */
+  readonly #duplicatesReported = new Set<number>();
   readonly #view: MembershipView;
   #startPromise: Promise<void> | undefined = undefined;
   #stopPromise: Promise<void> | undefined = undefined;
@@ -317,7 +319,13 @@ export class Membership {
     }
   }
 
+  /**
+   * Reported once per other process (incarnation): it heartbeats every interval, and a line per heartbeat would
+   * bury the logs while saying nothing new.
+   */
   #duplicateId(otherIncarnation: number): void {
+    if (this.#duplicatesReported.has(otherIncarnation)) return;
+    this.#duplicatesReported.add(otherIncarnation);
     const reason = `another process (incarnation ${otherIncarnation}) heartbeats as '${this.nodeId}'`;
     this.#report(new ConfigError({ subject: 'Membership', field: 'nodeId', reason }));
   }
