@@ -67,6 +67,11 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['200', 200],
     ['300', 300],
   ],
+  leaseSweepIntervalMs: [
+    ['100', 100],
+    ['60000', 60_000],
+    ['86400000', 86_400_000],
+  ],
 };
 
 /** Invalid raw values per option. */
@@ -82,6 +87,7 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   logLevel: ['loud', 'INFO', 3],
   drainTimeoutMs: ['-5', '1e3', '3600001', 'soon'],
   heartbeatIntervalMs: ['0', '10ms', -1],
+  leaseSweepIntervalMs: ['99', '86400001', '1m', -1],
 };
 
 function envName(key: NodeConfigKey): string {

@@ -32,6 +32,8 @@ export interface NodeConfig {
   readonly drainTimeoutMs: number;
   /** Membership heartbeat period. */
   readonly heartbeatIntervalMs: number;
+  /** How often released activation leases are purged from the lease bucket (actors on NATS; see `LeaseSweep`). */
+  readonly leaseSweepIntervalMs: number;
 }
 
 /** Keys of {@link NodeConfig}: also the config-file keys. */
@@ -131,6 +133,15 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     max: 3_600_000,
     description: 'membership heartbeat period',
   },
+  {
+    key: 'leaseSweepIntervalMs',
+    flag: '--lease-sweep-interval-ms <ms>',
+    env: 'LUCENT_LEASE_SWEEP_INTERVAL_MS',
+    kind: 'int',
+    min: 100,
+    max: 86_400_000,
+    description: 'how often released activation leases are purged from the KV bucket (actors on NATS)',
+  },
 ];
 
 /** The `--config <file>` flag and its environment variable; it names the file, so it is read before the others. */
@@ -154,5 +165,6 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     logLevel: 'info',
     drainTimeoutMs: 10_000,
     heartbeatIntervalMs: 1_000,
+    leaseSweepIntervalMs: 600_000,
   };
 }

@@ -19,7 +19,7 @@
  * (`ActorHandoffExtension`): when the ring changes, a node stops the actors it no longer owns (final save, lease
  * released), and the new owner's activation waits for that lease, so it loads the latest state and one actor
  * runs in one place even while views disagree. A dead owner's leases are taken over once membership has
- * declared it dead.
+ * declared it dead. Released leases' delete markers are purged every `leaseSweepIntervalMs` (`LeaseSweepExtension`).
  */
 import type { ActivationGuard, StateStore } from '@lucent/actors';
 import { ConfigError, type FunctionRegistry } from '@lucent/core';
@@ -37,6 +37,7 @@ import { LeaseActivationGuard } from '../state/lease-activation-guard.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { ActorHandoffExtension } from './actor-handoff.js';
+import { LeaseSweepExtension } from './lease-sweep.js';
 import { MembershipExtension, type MembershipExtensionOptions } from './membership-extension.js';
 import { RouterMetricsObserver } from './router-metrics.js';
 import type { RequestHandler, ShardContext, ShardExtension } from './shard-context.js';
@@ -102,11 +103,15 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const kv = shouldUseKv(options);
   const store = options.store ?? (kv ? openKvStore(config.cluster) : undefined);
   const activationGuard = options.activationGuard ?? (kv ? openLeaseGuard(config, membership) : undefined);
-  const handoff = activationGuard === undefined ? [] : [new ActorHandoffExtension(membership)];
+  // The hand-off and the sweep only make sense with the KV leases (a guard passed in comes with its own store).
+  const leaseParts =
+    activationGuard === undefined
+      ? []
+      : [new ActorHandoffExtension(membership), ...(options.activationGuard ? [] : [leaseSweep(config, membership)])];
   const node = await ShardNode.start({
     ...shell,
     handler,
-    extensions: [membership, ...handoff, ...(extensions ?? [])],
+    extensions: [membership, ...leaseParts, ...(extensions ?? [])],
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });
@@ -160,6 +165,21 @@ function openLeaseGuard(
       onReleaseError: (key, error) => logger.warn({ err: error, key }, 'actor.lease_release_failed'),
     });
   };
+}
+
+/** Purges released leases' markers from the cluster's lease bucket; the ring owner of the sweep key does it. */
+function leaseSweep(config: NodeConfig, membership: MembershipExtension): LeaseSweepExtension {
+  return new LeaseSweepExtension({
+    intervalMs: config.leaseSweepIntervalMs,
+    open: ({ transport }) => {
+      if (!(transport instanceof NatsTransport)) throw new TypeError('activation leases need the node to run on NATS');
+      return ActivationLeases.open(transport.natsConnection, { cluster: config.cluster });
+    },
+    ownerOf: (key) => {
+      const view = membership.viewSource.current();
+      return view === undefined || view.members.length === 0 ? undefined : view.ring.owner(key);
+    },
+  });
 }
 
 function openKvStore(cluster: string): (transport: Transport) => Promise<StateStore> {

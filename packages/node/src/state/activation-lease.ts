@@ -6,6 +6,7 @@
  * takeover(holder, me)  update at holder's rev  → acquired | held (another contender won)
  * renew(lease)          update at lease's rev   → lease with a new revision | ConflictError (lost it)
  * release(lease)        delete at lease's rev   → true | false (it was no longer ours)
+ * purgeReleased(before)  purge older markers     → how many (a lease acquired again is kept)
  * ```
  * Every write names the revision it read, so of two contenders for a free or a dead owner's lease exactly one wins.
  *
@@ -170,6 +171,15 @@ export class ActivationLeases {
       if (ConflictError.is(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Purges what leases released before `beforeMs` (wall-clock ms) left behind: each release leaves a delete marker
+   * that JetStream keeps for good, one per actor ever released. A lease acquired again since is left alone.
+   * Resolves with the number of markers removed.
+   */
+  async purgeReleased(beforeMs: number): Promise<number> {
+    return this.#kv.purgeMarkers(await this.#kv.deleteMarkers(beforeMs));
   }
 }
 

@@ -12,9 +12,12 @@
  *   name the marker's revision. nats.js `create()` does that in two steps; {@link RevisionedKv.create} does the
  *   same but reports the winner's revision when it loses.
  * - No per-key TTL on 2.9; a bucket `ttl` (stream `max_age`) ages each key from its last write (see leases).
+ * - Nor do markers ever go away by themselves: a bucket whose keys come and go keeps one per key ever deleted.
+ *   A stream purge with a subject filter and `seq` removes a key's messages below `seq` only, so purging up to a
+ *   listed marker cannot remove a value written after it was listed.
  */
 import { ConflictError, EncodeError, LucentError, NodeUnavailableError, TimeoutError } from '@lucent/core';
-import type { KV, NatsConnection } from 'nats';
+import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import { encodeKvKey } from './kv-keys.js';
 
 /** JetStream API error code of a failed `Nats-Expected-Last-Subject-Sequence` check. */
@@ -33,6 +36,16 @@ export interface RevisionedKvOptions {
   readonly ttlMs?: number;
 }
 
+/** A deleted key's marker, as listed by {@link RevisionedKv.deleteMarkers}. */
+export interface DeleteMarker {
+  /** The key as the bucket stores it (escaped with `encodeKvKey`). */
+  readonly kvKey: string;
+  readonly revision: number;
+}
+
+/** Marker purges sent at once by {@link RevisionedKv.purgeMarkers}. */
+const PURGES_IN_FLIGHT = 32;
+
 /** A live value and the revision a conditional write must name to replace it. */
 export interface KvRecord {
   readonly value: Uint8Array;
@@ -46,8 +59,10 @@ export class RevisionedKv {
   readonly bucket: string;
   readonly timeoutMs: number;
   readonly #kv: KV;
+  readonly #nc: NatsConnection;
 
-  private constructor(kv: KV, bucket: string, timeoutMs: number) {
+  private constructor(nc: NatsConnection, kv: KV, bucket: string, timeoutMs: number) {
+    this.#nc = nc;
     this.#kv = kv;
     this.bucket = bucket;
     this.timeoutMs = timeoutMs;
@@ -66,7 +81,7 @@ export class RevisionedKv {
         replicas: options.replicas ?? 1,
         ...(options.ttlMs === undefined ? {} : { ttl: options.ttlMs }),
       });
-      return new RevisionedKv(kv, options.bucket, timeoutMs);
+      return new RevisionedKv(nc, kv, options.bucket, timeoutMs);
     } catch (error) {
       throw storeFailure(error, 'open', options.bucket, '', timeoutMs);
     }
@@ -144,6 +159,69 @@ export class RevisionedKv {
     }
     const current = await this.#entryOf(kvKey, key);
     throw conflict(key, revision, current?.live === true ? current.revision : null);
+  }
+
+  /**
+   * The delete markers written before `beforeMs` (epoch ms), read from headers only (no values). Rejects with
+   * `TimeoutError` when the listing does not finish within the operation timeout.
+   */
+  async deleteMarkers(beforeMs: number): Promise<DeleteMarker[]> {
+    const markers: DeleteMarker[] = [];
+    let watch: QueuedIterator<KvEntry> | undefined;
+    let listed = false;
+    const timer = setTimeout(() => {
+      watch?.stop(new TimeoutError({ target: `KV ${this.bucket} list delete markers`, timeoutMs: this.timeoutMs }));
+    }, this.timeoutMs);
+    try {
+      // `initializedFn` runs once every existing key was delivered: in order inside the iteration, or before
+      // `watch` resolves when the bucket is empty.
+      watch = await this.#kv.watch({
+        key: '>',
+        headers_only: true,
+        initializedFn: () => {
+          listed = true;
+          watch?.stop();
+        },
+      });
+      if (listed) watch.stop();
+      for await (const entry of watch) {
+        if (entry.operation !== 'PUT' && entry.created.getTime() < beforeMs) {
+          markers.push({ kvKey: entry.key, revision: entry.revision });
+        }
+      }
+    } catch (error) {
+      throw storeFailure(error, 'list delete markers', this.bucket, '', this.timeoutMs);
+    } finally {
+      clearTimeout(timer);
+    }
+    return markers;
+  }
+
+  /**
+   * Removes each marker from the stream, with anything older on its key but never anything newer: a key written
+   * again since it was listed keeps its value. Resolves with the number of messages removed.
+   */
+  async purgeMarkers(markers: readonly DeleteMarker[]): Promise<number> {
+    if (markers.length === 0) return 0;
+    const stream = `KV_${this.bucket}`;
+    let purged = 0;
+    try {
+      const jsm = await this.#nc.jetstreamManager({ timeout: this.timeoutMs });
+      for (let i = 0; i < markers.length; i += PURGES_IN_FLIGHT) {
+        const responses = await Promise.all(
+          markers.slice(i, i + PURGES_IN_FLIGHT).map((marker) =>
+            jsm.streams.purge(stream, {
+              filter: `$KV.${this.bucket}.${marker.kvKey}`,
+              seq: marker.revision + 1,
+            }),
+          ),
+        );
+        for (const response of responses) purged += response.purged;
+      }
+    } catch (error) {
+      throw storeFailure(error, 'purge delete markers', this.bucket, '', this.timeoutMs);
+    }
+    return purged;
   }
 
   /** The last message of the key, live or a marker; only used on conflict paths. */

@@ -3,9 +3,10 @@
  * real `lucent-node` processes (`dist/cli.js`, build first). While tells keep flowing, a second node joins and
  * takes over part of the ring: every actor whose key moved is stopped on the first node (final save, lease
  * released) and activated on the second from that state, so no increment is lost. Then the second node is
- * SIGKILLed: its leases stay in KV, and the survivor takes them over once membership declares it dead.
+ * SIGKILLed: its leases stay in KV, and the survivor takes them over once membership declares it dead. Last, the
+ * markers released leases leave in the bucket are purged by the node that owns the sweep key.
  */
-import { connect, type NatsConnection } from 'nats';
+import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
 import { ActivationLeases } from '../../src/state/activation-lease.js';
@@ -14,16 +15,19 @@ import { type CliProcess, CliProcesses, clusterNodeArgs, fixture } from './shard
 
 const CLUSTER = 'ho';
 const HEARTBEAT_MS = 250;
+const SWEEP_MS = 400;
 const ACTORS = 24;
 const processes = new CliProcesses();
 let server: NatsServerHandle;
 let cluster: ClusterClient;
 let nc: NatsConnection;
 let leases: ActivationLeases;
+let jsm: JetStreamManager;
 
 function spawnNode(id: string): CliProcess {
   const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS };
-  return processes.spawn(clusterNodeArgs(id, options, ['--actors', fixture('shard-actors.mjs')]));
+  const extra = ['--actors', fixture('shard-actors.mjs'), '--lease-sweep-interval-ms', String(SWEEP_MS)];
+  return processes.spawn(clusterNodeArgs(id, options, extra));
 }
 
 const ids = Array.from({ length: ACTORS }, (_, i) => `h-${i}`);
@@ -56,6 +60,7 @@ beforeAll(async () => {
   await cluster.waitForMembers(1, 25_000);
   nc = await connect({ servers: server.url });
   leases = await ActivationLeases.open(nc, { cluster: CLUSTER });
+  jsm = await nc.jetstreamManager();
 }, 40_000);
 
 afterAll(async () => {
@@ -115,4 +120,22 @@ describe('activation leases and hand-off (real nats-server and lucent-node proce
     for (const reply of counts) expect(reply.count).toBeGreaterThan(0);
     for (const id of onN2) expect((await leases.current(`counter/${id}`))?.owner).toBe('n1');
   }, 40_000);
+
+  it('purges the markers of released leases and keeps the live ones', async () => {
+    const bucketMessages = async () => (await jsm.streams.info(`KV_${leases.bucket}`)).state.messages;
+    const live = await bucketMessages();
+    for (let i = 0; i < 5; i++) {
+      const outcome = await leases.acquire(`released/${i}`, 'test');
+      if (outcome.type === 'lease.acquired') await leases.release(outcome.lease);
+    }
+    expect(await bucketMessages()).toBe(live + 5);
+    const n1 = processes.all[0] as CliProcess;
+    // Markers older than one interval go at the next sweep: bounded by a few intervals.
+    const deadline = Date.now() + 10_000;
+    while ((await bucketMessages()) > live && Date.now() < deadline) await pause(100);
+    expect(await bucketMessages()).toBe(live);
+    const swept = n1.lines.filter((line) => line.msg === 'leases.swept');
+    expect(swept.reduce((sum, line) => sum + (line.purged as number), 0)).toBeGreaterThanOrEqual(5);
+    for (const id of ids) expect((await leases.current(`counter/${id}`))?.owner).toBe('n1');
+  }, 20_000);
 });

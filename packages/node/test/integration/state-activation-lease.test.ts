@@ -1,13 +1,15 @@
 /** ActivationLeases against a real nats-server: atomic acquire, revision-checked renew/release/takeover, TTL. */
 import { ConflictError } from '@lucent/core';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivationLeases, type Lease, type LeaseOutcome } from '../../src/state/activation-lease.js';
 import { mayTakeOver } from '../../src/state/lease-policy.js';
+import { RevisionedKv } from '../../src/state/revisioned-kv.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
+let jsm: JetStreamManager;
 let buckets = 0;
 let wallMs = 1_000;
 
@@ -26,6 +28,7 @@ function leaseOf(outcome: LeaseOutcome): Lease {
 beforeAll(async () => {
   server = await startNatsServer({ jetstream: true });
   nc = await connect({ servers: server.url, noAsyncTraces: true });
+  jsm = await nc.jetstreamManager();
 });
 
 afterAll(async () => {
@@ -116,6 +119,28 @@ describe('ActivationLeases', () => {
     const taken = leaseOf(await leases.takeover(renewed, 'node-b'));
     expect(taken.owner).toBe('node-b');
     expect(await leases.current('k')).toEqual(taken);
+  });
+
+  it('purges the markers of released leases, keeps live ones, and never a lease acquired again after listing', async () => {
+    const leases = await freshLeases();
+    const streamMessages = async () => (await jsm.streams.info(`KV_${leases.bucket}`)).state.messages;
+    for (let i = 0; i < 5; i++) await leases.release(leaseOf(await leases.acquire(`gone/${i}`, 'node-a')));
+    const kept = leaseOf(await leases.acquire('kept', 'node-a'));
+    expect(await streamMessages()).toBe(6); // 5 markers + 1 live lease
+    expect(await leases.purgeReleased(Date.now() - 60_000)).toBe(0); // none released before then
+    expect(await leases.purgeReleased(Date.now() + 1_000)).toBe(5);
+    expect(await streamMessages()).toBe(1);
+    expect(await leases.current('kept')).toEqual(kept);
+    expect(leaseOf(await leases.acquire('gone/0', 'node-b')).owner).toBe('node-b'); // free again, no marker needed
+
+    // The race the purge must survive: a key acquired again between listing its marker and purging it.
+    const kv = await RevisionedKv.open(nc, { bucket: leases.bucket });
+    await leases.release(leaseOf(await leases.acquire('raced', 'node-a')));
+    const markers = await kv.deleteMarkers(Date.now() + 1_000);
+    expect(markers.map((m) => m.kvKey)).toEqual(['raced']);
+    const again = leaseOf(await leases.acquire('raced', 'node-b'));
+    expect(await kv.purgeMarkers(markers)).toBe(0);
+    expect(await leases.current('raced')).toEqual(again);
   });
 
   it('names its bucket after the cluster', async () => {

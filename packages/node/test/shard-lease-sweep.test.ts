@@ -1,0 +1,119 @@
+/** LeaseSweepExtension with a fake lease bucket: who sweeps, what age it purges, failures, shutdown. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { LeaseSweepExtension, type ReleasedLeasePurger, SWEEP_KEY } from '../src/shard/lease-sweep.js';
+import type { ShardContext } from '../src/shard/shard-context.js';
+
+const INTERVAL = 20;
+const NOW = 1_000_000;
+
+/** Records every purge; each one settles when the test says so. */
+class FakePurger implements ReleasedLeasePurger {
+  readonly calls: number[] = [];
+  #settle: ((purged: number) => void)[] = [];
+  #fail: ((error: Error) => void)[] = [];
+
+  purgeReleased(beforeMs: number): Promise<number> {
+    this.calls.push(beforeMs);
+    return new Promise((resolve, reject) => {
+      this.#settle.push(resolve);
+      this.#fail.push(reject);
+    });
+  }
+  finish(purged: number): void {
+    this.#fail.shift();
+    this.#settle.shift()?.(purged);
+  }
+  finishAll(): void {
+    while (this.#settle.length > 0) this.finish(0);
+  }
+  fail(error: Error): void {
+    this.#settle.shift();
+    this.#fail.shift()?.(error);
+  }
+}
+
+function contextFor(nodeId: string) {
+  const logged: [string, string, Record<string, unknown>][] = [];
+  const logger = {
+    info: (fields: Record<string, unknown>, msg: string) => logged.push(['info', msg, fields]),
+    warn: (fields: Record<string, unknown>, msg: string) => logged.push(['warn', msg, fields]),
+  };
+  return { context: { nodeId, logger } as unknown as ShardContext, logged };
+}
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls (bounded) until `check` holds. */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await wait(5);
+  expect(check()).toBe(true);
+}
+
+const started: { sweep: LeaseSweepExtension; purger: FakePurger }[] = [];
+afterEach(async () => {
+  for (const { sweep, purger } of started.splice(0)) {
+    const stopping = sweep.stop();
+    purger.finishAll(); // a sweep the test left running
+    await stopping;
+  }
+});
+
+async function startSweep(owner: { id: string | undefined }, purger: FakePurger, nodeId = 'n1') {
+  const sweep = new LeaseSweepExtension({
+    intervalMs: INTERVAL,
+    open: async () => purger,
+    ownerOf: (key) => (key === SWEEP_KEY ? owner.id : undefined),
+    now: () => NOW,
+  });
+  const { context, logged } = contextFor(nodeId);
+  await sweep.start(context);
+  started.push({ sweep, purger });
+  return { sweep, logged };
+}
+
+describe('LeaseSweepExtension', () => {
+  it('sweeps only while this node owns the sweep key, purging markers older than one interval', async () => {
+    const purger = new FakePurger();
+    const owner: { id: string | undefined } = { id: 'n2' };
+    const { logged } = await startSweep(owner, purger);
+    await wait(INTERVAL * 4);
+    expect(purger.calls).toEqual([]);
+    owner.id = 'n1';
+    await until(() => purger.calls.length === 1);
+    expect(purger.calls[0]).toBe(NOW - INTERVAL);
+    purger.finish(3);
+    await until(() => logged.length === 1);
+    expect(logged[0]).toEqual(['info', 'leases.swept', { purged: 3 }]);
+  });
+
+  it('runs one sweep at a time, logs a failure and sweeps again at the next interval', async () => {
+    const purger = new FakePurger();
+    const { logged } = await startSweep({ id: 'n1' }, purger);
+    await until(() => purger.calls.length === 1);
+    await wait(INTERVAL * 4);
+    expect(purger.calls).toHaveLength(1); // the first is still running
+    purger.fail(new Error('jetstream away'));
+    await until(() => logged.length === 1);
+    expect(logged[0]?.slice(0, 2)).toEqual(['warn', 'leases.sweep_failed']);
+    await until(() => purger.calls.length === 2);
+    purger.finish(0);
+    await wait(INTERVAL);
+    expect(logged).toHaveLength(1); // nothing purged: nothing logged
+  });
+
+  it('shutdown stops the timer and waits for the sweep in progress', async () => {
+    const purger = new FakePurger();
+    const { sweep } = await startSweep({ id: 'n1' }, purger);
+    await until(() => purger.calls.length === 1);
+    let stopped = false;
+    const stopping = sweep.beginShutdown().then(() => {
+      stopped = true;
+    });
+    await wait(INTERVAL * 3);
+    expect(stopped).toBe(false);
+    purger.finish(1);
+    await stopping;
+    await wait(INTERVAL * 3);
+    expect(purger.calls).toHaveLength(1);
+  });
+});
