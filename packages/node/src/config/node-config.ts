@@ -32,7 +32,7 @@ export interface NodeConfig {
   readonly drainTimeoutMs: number;
   /** Membership heartbeat period. */
   readonly heartbeatIntervalMs: number;
-  /** How often released activation leases are purged from the lease bucket (actors on NATS; see `LeaseSweep`). */
+  /** How often released activation leases are purged from the lease bucket (actors on NATS; see `LeaseSweepExtension`). */
   readonly leaseSweepIntervalMs: number;
 }
 

@@ -102,12 +102,11 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const { extensions, membership: _membership, hopLimit: _hopLimit, ...shell } = options;
   const kv = shouldUseKv(options);
   const store = options.store ?? (kv ? openKvStore(config.cluster) : undefined);
-  const activationGuard = options.activationGuard ?? (kv ? openLeaseGuard(config, membership) : undefined);
-  // The hand-off and the sweep only make sense with the KV leases (a guard passed in comes with its own store).
-  const leaseParts =
-    activationGuard === undefined
-      ? []
-      : [new ActorHandoffExtension(membership), ...(options.activationGuard ? [] : [leaseSweep(config, membership)])];
+  const ownLeases = options.activationGuard === undefined && kv;
+  const activationGuard = options.activationGuard ?? (ownLeases ? openLeaseGuard(config, membership) : undefined);
+  const leaseParts: ShardExtension[] = activationGuard === undefined ? [] : [new ActorHandoffExtension(membership)];
+  // Our KV leases leave delete markers to purge; a guard passed in brings its own storage.
+  if (ownLeases) leaseParts.push(leaseSweep(config, membership));
   const node = await ShardNode.start({
     ...shell,
     handler,

@@ -6,7 +6,7 @@
  * takeover(holder, me)  update at holder's rev  → acquired | held (another contender won)
  * renew(lease)          update at lease's rev   → lease with a new revision | ConflictError (lost it)
  * release(lease)        delete at lease's rev   → true | false (it was no longer ours)
- * purgeReleased(before)  purge older markers     → how many (a lease acquired again is kept)
+ * purgeReleased(t)      purge markers before t  → how many (a lease acquired again since is kept)
  * ```
  * Every write names the revision it read, so of two contenders for a free or a dead owner's lease exactly one wins.
  *
