@@ -4,18 +4,10 @@ import { BATCH_HEADER_BYTES, BATCH_MARKER, FRAME_PREFIX_BYTES, frameBatch, isBat
 import { EnvelopeCodec } from '../src/codec.js';
 import { callEnvelope, type Envelope, tellEnvelope } from '../src/envelope.js';
 import { DecodeError, EncodeError } from '../src/errors.js';
+import { codeOf } from './error-code.js';
 
 const codec = new EnvelopeCodec();
 const envs: Envelope[] = [0, 1, 2, 3].map((i) => callEnvelope('fn', { i, s: `v${i}` }, { id: `b.${i}` }));
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 /** Byte offset of frame `index`'s length prefix in a batch made of `frames`. */
 function prefixOffset(frames: Uint8Array[], index: number): number {

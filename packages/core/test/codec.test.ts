@@ -11,6 +11,7 @@ import {
   replyEnvelope,
 } from '../src/envelope.js';
 import { ConfigError, DecodeError, EncodeError, TimeoutError } from '../src/errors.js';
+import { codeOf } from './error-code.js';
 
 const order = { orderId: 'ord-000123', symbol: 'AAPL', qty: 100, price: 187.25, side: 'buy' };
 
@@ -21,15 +22,6 @@ function sampleCall(payload: unknown = order): Envelope {
     traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
     origin: 'node-a',
   });
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
 }
 
 describe('EnvelopeCodec single envelopes', () => {

@@ -3,19 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { defineFunction, type FunctionDefinition } from '../src/definition.js';
 import { ConfigError, FunctionDisabledError, UnknownFunctionError } from '../src/errors.js';
 import { compareVersions, createRegistry, type FunctionRegistry } from '../src/registry.js';
+import { codeOf } from './error-code.js';
 import * as duplicateModule from './fixtures/duplicate-price.js';
 import * as pricingModule from './fixtures/pricing.js';
 
 const ctx = { name: 't', attempt: 1, deadline: 0 };
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 function fromPricing(): FunctionRegistry {
   const registry = createRegistry();

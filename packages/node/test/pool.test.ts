@@ -14,6 +14,7 @@ import {
 } from '@lucent/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFunctionPool, type FunctionPool } from '../src/pool/function-pool.js';
+import { codeOfSettled } from './error-code.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
 const MATH = fixture('math.mjs');
@@ -24,14 +25,6 @@ const CRASH = fixture('crash.mjs');
 const BATCH_BUDGET = { maxBatchEstimateMs: 1_000 };
 
 /** The code of what a promise rejects with, or `'resolved'`. */
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
-}
 
 describe('function pool: results, batching and handler errors', () => {
   let pool: FunctionPool;
@@ -164,18 +157,20 @@ describe('function pool: deadlines and cancellation', () => {
 
   it('keeps serving after an infinite loop: two stuck calls on two threads are both cut off', async () => {
     const stuck = [1, 2].map(() => pool.call('maybeSpin', { forever: true }, { timeoutMs: 80 }));
-    expect(await Promise.all(stuck.map(codeOf))).toEqual([TimeoutError.code, TimeoutError.code]);
+    expect(await Promise.all(stuck.map(codeOfSettled))).toEqual([TimeoutError.code, TimeoutError.code]);
     expect(await Promise.all([7, 8, 9].map((value) => pool.call('maybeSpin', { value })))).toEqual([7, 8, 9]);
   });
 
   it('fails a call whose deadline has already passed without running it', async () => {
     const before = pool.stats();
-    expect(await codeOf(pool.call('maybeSpin', { value: 1 }, { deadline: Date.now() - 1 }))).toBe(TimeoutError.code);
+    expect(await codeOfSettled(pool.call('maybeSpin', { value: 1 }, { deadline: Date.now() - 1 }))).toBe(
+      TimeoutError.code,
+    );
     expect(pool.stats().batches).toBe(before.batches);
   });
 
   it('cancels a call through its signal: before the call, while queued, and while running', async () => {
-    expect(await codeOf(pool.call('maybeSpin', { value: 1 }, { signal: AbortSignal.abort() }))).toBe(
+    expect(await codeOfSettled(pool.call('maybeSpin', { value: 1 }, { signal: AbortSignal.abort() }))).toBe(
       CancelledError.code,
     );
     const running = new AbortController();
@@ -185,9 +180,9 @@ describe('function pool: deadlines and cancellation', () => {
     const busy = pool.call('maybeSpin', { spinMs: 200, value: 'busy' });
     const waiting = pool.call('maybeSpin', { value: 'never' }, { signal: queued.signal });
     queued.abort();
-    expect(await codeOf(waiting)).toBe(CancelledError.code);
+    expect(await codeOfSettled(waiting)).toBe(CancelledError.code);
     running.abort();
-    expect(await codeOf(stuck)).toBe(CancelledError.code);
+    expect(await codeOfSettled(stuck)).toBe(CancelledError.code);
     expect(await busy).toBe('busy');
     expect(await pool.call('maybeSpin', { value: 'after' })).toBe('after');
   });
@@ -215,7 +210,7 @@ describe('function pool: worker crashes', () => {
   });
 
   it('treats an uncaught error outside the handler as a crash', async () => {
-    expect(await codeOf(pool.call('throwOutside', 1))).toBe(WorkerCrashedError.code);
+    expect(await codeOfSettled(pool.call('throwOutside', 1))).toBe(WorkerCrashedError.code);
   });
 
   it('lets the batch-mates of a call that kills its worker succeed (they are retried one by one)', async () => {
@@ -245,7 +240,7 @@ describe('function pool: workers that cannot run', () => {
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
     });
     try {
-      expect(await codeOf(pool.call('exhaustHeap', null))).toBe(WorkerCrashedError.code);
+      expect(await codeOfSettled(pool.call('exhaustHeap', null))).toBe(WorkerCrashedError.code);
       expect(await pool.call('exitIf', { value: 'recovered' })).toBe('recovered');
     } finally {
       await pool.close();
@@ -255,7 +250,7 @@ describe('function pool: workers that cannot run', () => {
   it('fails calls with WorkerCrashedError when the module throws on import in the workers', async () => {
     const pool = await createFunctionPool({ modules: [fixture('crash-on-import.mjs')], threads: 1 });
     try {
-      expect(await codeOf(pool.call('unreachable', 1))).toBe(WorkerCrashedError.code);
+      expect(await codeOfSettled(pool.call('unreachable', 1))).toBe(WorkerCrashedError.code);
     } finally {
       await pool.close();
     }
@@ -267,7 +262,7 @@ describe('function pool: close', () => {
     const pool = await createFunctionPool({ modules: [MATH, SLOW], threads: 2, ...BATCH_BUDGET });
     const inFlight = [1, 2, 3].map((i) => pool.call('maybeSpin', { spinMs: 30, value: i }));
     const closing = pool.close();
-    expect(await codeOf(pool.call('addOne', 1))).toBe(ShuttingDownError.code);
+    expect(await codeOfSettled(pool.call('addOne', 1))).toBe(ShuttingDownError.code);
     expect(await Promise.all(inFlight)).toEqual([1, 2, 3]);
     await closing;
     expect(pool.close()).toBe(closing); // idempotent
@@ -275,8 +270,8 @@ describe('function pool: close', () => {
 
   it('fails calls still running after closeTimeoutMs with ShuttingDownError', async () => {
     const pool = await createFunctionPool({ modules: [SLOW], threads: 1, closeTimeoutMs: 100 });
-    const stuck = codeOf(pool.call('maybeSpin', { forever: true }));
-    const queued = codeOf(pool.call('maybeSpin', { value: 1 }));
+    const stuck = codeOfSettled(pool.call('maybeSpin', { forever: true }));
+    const queued = codeOfSettled(pool.call('maybeSpin', { value: 1 }));
     await pool.close();
     expect(await stuck).toBe(ShuttingDownError.code);
     expect(await queued).toBe(ShuttingDownError.code);

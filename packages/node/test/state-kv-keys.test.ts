@@ -2,19 +2,11 @@ import { ConfigError, DecodeError, EncodeError } from '@lucent/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeKvKey, encodeKvKey, kvBucketName, MAX_KV_KEY_LENGTH } from '../src/state/kv-keys.js';
+import { codeOf } from './error-code.js';
 
 /** What nats.js `validateKey` accepts, plus no empty token: the server treats `.` as a token separator. */
 function isValidKvKey(key: string): boolean {
   return /^[-/=.\w]+$/.test(key) && !key.startsWith('.') && !key.endsWith('.') && !key.includes('..');
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
 }
 
 describe('encodeKvKey / decodeKvKey', () => {

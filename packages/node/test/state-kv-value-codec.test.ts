@@ -2,15 +2,7 @@ import { DecodeError, EncodeError } from '@lucent/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeKvValue, encodeKvValue } from '../src/state/kv-value-codec.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-}
+import { codeOf } from './error-code.js';
 
 describe('KV value codec', () => {
   it('round-trips JSON-like data (property); -0 comes back as 0, as it would through JSON', () => {

@@ -7,6 +7,7 @@ import type { StateStore } from '@lucent/actors';
 import { ConflictError, EncodeError } from '@lucent/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { codeOfSettled } from './error-code.js';
 
 export interface StateStoreContractOptions {
   /** A fresh, empty store for each test. */
@@ -16,14 +17,6 @@ export interface StateStoreContractOptions {
 }
 
 /** The error code a promise rejects with, or `undefined` when it resolves. */
-export async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-}
 
 /** Registers the contract suite under `name`. */
 export function describeStateStoreContract(name: string, options: StateStoreContractOptions): void {
@@ -115,8 +108,8 @@ export function describeStateStoreContract(name: string, options: StateStoreCont
       expect(loaded.context.items).toEqual([1]);
       loaded.context.items.push(3);
       expect((await load()).context.items).toEqual([1]);
-      expect(await codeOf(store.save('f', { fn: () => 1 }, null))).toBe(EncodeError.code);
-      expect(await codeOf(store.save('s', { s: Symbol('x') }, null))).toBe(EncodeError.code);
+      expect(await codeOfSettled(store.save('f', { fn: () => 1 }, null))).toBe(EncodeError.code);
+      expect(await codeOfSettled(store.save('s', { s: Symbol('x') }, null))).toBe(EncodeError.code);
       expect(await store.load('f')).toBeNull();
     });
 
@@ -171,7 +164,7 @@ export function describeStateStoreContract(name: string, options: StateStoreCont
             const expected = o.stale ? (current === null ? 999_999 : null) : current;
             const attempt = store.save(key, o.v, expected);
             if (o.stale) {
-              expect(await codeOf(attempt)).toBe(ConflictError.code);
+              expect(await codeOfSettled(attempt)).toBe(ConflictError.code);
             } else {
               model.set(key, { v: o.v, revision: await attempt });
             }

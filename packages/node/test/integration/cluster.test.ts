@@ -20,6 +20,7 @@ import { type ClusterClient, connectCluster } from '../../src/client/cluster-cli
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { NatsTransport } from '../../src/transport/nats-transport.js';
 import { nodeSubject } from '../../src/transport/subjects.js';
+import { codeOfSettled } from '../error-code.js';
 import { type CliProcess, CliProcesses, clusterNodeArgs, fixture } from './shard-node-harness.js';
 
 const CLUSTER = 'cl';
@@ -89,15 +90,6 @@ function keysOwnedBy(id: string, count: number): string[] {
   return keys;
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
-}
-
 async function metricsOf(id: string): Promise<string> {
   const port = nodes.get(id)?.httpPort ?? 0;
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -150,7 +142,7 @@ describe('a three-node cluster on NATS', () => {
   it('rejects an unknown function and a late call with their typed errors', async () => {
     // A keyed definition the cluster does not serve goes to its key's owner, which answers the typed error.
     const unknown = defineFunction({ name: 'noSuchFunction', shardBy: 'key' }, () => null);
-    expect(await codeOf(cluster.client.call(unknown, { key: 'k1' }))).toBe(UnknownFunctionError.code);
+    expect(await codeOfSettled(cluster.client.call(unknown, { key: 'k1' }))).toBe(UnknownFunctionError.code);
     // By name alone it goes to the function's queue group, which no node subscribes: NATS says "no responders"
     // at once, and the client names the function (not a timeout 30 s later).
     const started = Date.now();
@@ -161,7 +153,7 @@ describe('a three-node cluster on NATS', () => {
     const direct = await requestVia('n1', callEnvelope('noSuchFunction', {}));
     expect((direct.payload as WireError).code).toBe(UnknownFunctionError.code);
     const late = cluster.client.call('slowKey', { key: 'k1', ms: 3_000 }, { timeoutMs: 300 });
-    expect(await codeOf(late)).toBe(TimeoutError.code);
+    expect(await codeOfSettled(late)).toBe(TimeoutError.code);
   });
 
   it('moves a SIGKILLed node’s keys to the survivors within the dead window', async () => {

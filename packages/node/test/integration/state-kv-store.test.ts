@@ -7,7 +7,8 @@ import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KvStateStore } from '../../src/state/kv-state-store.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
-import { codeOf, describeStateStoreContract } from '../state-store-contract.js';
+import { codeOfSettled } from '../error-code.js';
+import { describeStateStoreContract } from '../state-store-contract.js';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
@@ -53,13 +54,13 @@ describe('KvStateStore on JetStream', () => {
     const kv = await nc.jetstream().views.kv(store.bucket);
     // An array header promising two items, then only one.
     await kv.put('garbage', new Uint8Array([0x92, 0x01]));
-    expect(await codeOf(store.load('garbage'))).toBe(DecodeError.code);
+    expect(await codeOfSettled(store.load('garbage'))).toBe(DecodeError.code);
   });
 
   it('rejects a snapshot over the server max payload with EncodeError and writes nothing', async () => {
     const store = await freshStore();
     const big = { blob: 'x'.repeat((nc.info?.max_payload ?? 1024 * 1024) + 1) };
-    expect(await codeOf(store.save('big', big, null))).toBe(EncodeError.code);
+    expect(await codeOfSettled(store.save('big', big, null))).toBe(EncodeError.code);
     expect(await store.load('big')).toBeNull();
   });
 
@@ -79,15 +80,15 @@ describe('KvStateStore on JetStream', () => {
     const own = await connect({ servers: server.url });
     const store = await KvStateStore.open(own, { bucket: 'closed-conn' });
     await own.close();
-    expect(await codeOf(store.save('k', 1, null))).toBe(NodeUnavailableError.code);
-    expect(await codeOf(store.load('k'))).toBe(NodeUnavailableError.code);
+    expect(await codeOfSettled(store.save('k', 1, null))).toBe(NodeUnavailableError.code);
+    expect(await codeOfSettled(store.load('k'))).toBe(NodeUnavailableError.code);
   });
 
   it('fails to open with NodeUnavailableError on a server without JetStream', async () => {
     const plain = await startNatsServer({ jetstream: false });
     const own = await connect({ servers: plain.url });
     try {
-      expect(await codeOf(KvStateStore.open(own, { timeoutMs: 1_000 }))).toBe(NodeUnavailableError.code);
+      expect(await codeOfSettled(KvStateStore.open(own, { timeoutMs: 1_000 }))).toBe(NodeUnavailableError.code);
     } finally {
       await own.close();
       await plain.stop();

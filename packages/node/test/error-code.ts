@@ -1,0 +1,21 @@
+/** Test helpers: the error `code` of a failed call, to compare with `SomeError.code`. */
+
+/** The `code` of what `fn` throws (`undefined` when it does not throw). */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return undefined;
+}
+
+/** The `code` of `promise`'s rejection (the error as text when it has none), or `'resolved'`. */
+export async function codeOfSettled(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}
