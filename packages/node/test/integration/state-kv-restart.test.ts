@@ -2,6 +2,7 @@
  * State and leases across a nats-server restart (harness `restart()`: same port, same file store). Its own
  * server, since a restart disturbs every connection to it.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivationLeases } from '../../src/state/activation-lease.js';
@@ -22,6 +23,21 @@ afterAll(async () => {
 });
 
 /** Retries `attempt` until it resolves or `boundMs` passes; the store rejects while JetStream is coming back. */
+/**
+ * Stops `pid` with SIGSTOP and waits (bounded) until every thread of it is stopped: `kill` returns before the
+ * signal has taken effect, and a busy server could otherwise still answer the next request (seen in CI).
+ */
+async function freeze(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  const stopped = (): boolean =>
+    readdirSync(`/proc/${pid}/task`).every((task) => {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
+    });
+  for (let i = 0; i < 200 && !stopped(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(stopped()).toBe(true);
+}
+
 async function eventually<T>(attempt: () => Promise<T>, boundMs = 15_000): Promise<T> {
   const deadline = Date.now() + boundMs;
   for (;;) {
@@ -58,7 +74,7 @@ describe('KV state and leases across a server restart', () => {
     const store = await eventually(() => KvStateStore.open(nc, { bucket: 'restart-state', timeoutMs: 300 }));
     await eventually(() => store.load('Counter/o-1'));
     // Freeze (not kill) the server we started: the connection stays up and requests go unanswered.
-    process.kill(server.pid, 'SIGSTOP');
+    await freeze(server.pid);
     try {
       await expect(store.load('Counter/o-1')).rejects.toMatchObject({ code: 'LUCENT_TIMEOUT' });
       await expect(store.save('Counter/o-9', 1, null)).rejects.toMatchObject({ code: 'LUCENT_TIMEOUT' });
