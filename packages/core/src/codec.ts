@@ -23,7 +23,6 @@
  * only `length` elements, sending stale bytes of its output buffer (an information leak).
  */
 import { Packr, Unpackr } from 'msgpackr';
-import { BATCH_HEADER_BYTES, FRAME_PREFIX_BYTES, frameBatch, readBatchHeader, readUint32 } from './batch-frame.js';
 import { ENVELOPE_FIELDS, type Envelope } from './envelope.js';
 import { envelopeProblem } from './envelope-check.js';
 import { ConfigError, DecodeError, EncodeError } from './errors.js';
@@ -35,21 +34,8 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 const ENVELOPE_RECORD_ID = 0x40;
 
 export interface EnvelopeCodecOptions {
-  /** Largest encoding (single envelope or whole batch) that is written or read. Default 1 MiB. */
+  /** Largest encoding that is written or read. Default 1 MiB. */
   readonly maxMessageBytes?: number;
-}
-
-/** Result of {@link EnvelopeCodec.decodeBatch}: the frames that decoded, in order, and those that did not. */
-export interface DecodedBatch {
-  readonly envelopes: Envelope[];
-  readonly failures: BatchFailure[];
-}
-
-/** One frame of a batch that could not be decoded. */
-export interface BatchFailure {
-  /** Position of the frame in the batch (0-based). */
-  readonly index: number;
-  readonly error: DecodeError;
 }
 
 /**
@@ -59,7 +45,7 @@ export interface BatchFailure {
  * from there; nothing else is thrown.
  */
 export class EnvelopeCodec {
-  /** Limit applied to single envelopes and to whole batches. */
+  /** Limit applied to every encoding, written or read. */
   readonly maxMessageBytes: number;
   readonly #packr: Packr;
   readonly #unpackr: Unpackr;
@@ -130,7 +116,7 @@ export class EnvelopeCodec {
 
   /**
    * Decodes one envelope. Throws {@link DecodeError} (and nothing else) for oversized input (checked before
-   * parsing), a batch, malformed or truncated msgpack, trailing bytes, valid msgpack that is not an envelope,
+   * parsing), bytes that do not start with the envelope record id, malformed or truncated msgpack, trailing bytes, valid msgpack that is not an envelope,
    * wrong field types or an unknown kind. The result never shares memory with `bytes`.
    */
   decode(bytes: Uint8Array): Envelope {
@@ -154,59 +140,6 @@ export class EnvelopeCodec {
     if (problem !== '') throw new DecodeError({ reason: `not an envelope: ${problem}`, byteLength });
     return value as Envelope;
   }
-
-  /**
-   * Encodes envelopes into one batch (see `batch-frame.ts`), in order. All or nothing: throws
-   * {@link EncodeError} if any envelope fails or the batch is over `maxMessageBytes`. A coalescing queue that
-   * must not fail a whole batch for one bad envelope should `encode` each when it is queued (so its sender gets
-   * the error) and join the bytes with `frameBatch` on flush. The result owns its `ArrayBuffer`.
-   */
-  encodeBatch(envelopes: readonly Envelope[]): Uint8Array {
-    const frames = new Array<Uint8Array>(envelopes.length);
-    for (let i = 0; i < envelopes.length; i++) frames[i] = this.encode(envelopes[i] as Envelope);
-    return frameBatch(frames, this.maxMessageBytes);
-  }
-
-  /**
-   * Decodes a batch. Frames that fail are reported in `failures` and do not affect the others. A frame whose
-   * length prefix runs past the end is reported as a failure and ends decoding (later frames cannot be
-   * located); bytes after the last frame are reported as a failure at index `count`.
-   * Throws {@link DecodeError} when the batch as a whole is unreadable: oversized, not a batch, or a header
-   * that is truncated or claims more frames than the bytes can hold.
-   */
-  decodeBatch(bytes: Uint8Array): DecodedBatch {
-    if (!(bytes instanceof Uint8Array)) {
-      throw new DecodeError({ reason: 'input is not a Uint8Array', byteLength: 0 });
-    }
-    const byteLength = bytes.length;
-    if (byteLength > this.maxMessageBytes) {
-      throw new DecodeError({ reason: `over the limit of ${this.maxMessageBytes} bytes`, byteLength });
-    }
-    const count = readBatchHeader(bytes);
-    const envelopes: Envelope[] = [];
-    const failures: BatchFailure[] = [];
-    let offset = BATCH_HEADER_BYTES;
-    for (let index = 0; index < count; index++) {
-      const start = offset + FRAME_PREFIX_BYTES;
-      const end = start + (start <= byteLength ? readUint32(bytes, offset) : 0);
-      if (start > byteLength || end > byteLength) {
-        const reason = `frame ${index} runs past the end; ${count - index - 1} later frames lost`;
-        failures.push({ index, error: new DecodeError({ reason, byteLength }) });
-        return { envelopes, failures };
-      }
-      try {
-        envelopes.push(this.decode(bytes.subarray(start, end)));
-      } catch (error) {
-        failures.push({ index, error: asDecodeError(error, end - start) });
-      }
-      offset = end;
-    }
-    if (offset !== byteLength) {
-      const reason = `${byteLength - offset} bytes after the last frame`;
-      failures.push({ index: count, error: new DecodeError({ reason, byteLength }) });
-    }
-    return { envelopes, failures };
-  }
 }
 
 /** A fresh structures list holding the envelope structure, marked shared (see below). */
@@ -220,10 +153,4 @@ function envelopeStructures(): string[][] {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function asDecodeError(error: unknown, byteLength: number): DecodeError {
-  return DecodeError.is(error)
-    ? (error as DecodeError)
-    : new DecodeError({ reason: describe(error), byteLength }, { cause: error });
 }

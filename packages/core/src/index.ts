@@ -6,7 +6,6 @@
  * - envelope and codec: one envelope type for every message, msgpack with a fixed shared header structure
  * - placement: the hash ring, the cluster view, routing strategies (`routing.hash(...)`, ...), load scoring
  */
-export { BATCH_MARKER, frameBatch, isBatch } from './batch-frame.js';
 export * from './cluster-view.js';
 export * from './codec.js';
 export * from './decorators.js';

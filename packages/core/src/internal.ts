@@ -1,4 +1,3 @@
 /** Internals for sibling packages and tests; not part of the public API (blocked for users by `exports`). */
-export * from './batch-frame.js';
 export * from './envelope-check.js';
 export * from './index.js';

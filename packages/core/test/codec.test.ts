@@ -144,7 +144,7 @@ describe('EnvelopeCodec rejects what is not an envelope', () => {
     ['fractional hops', withHeader([1, 'id', 't', '', 0, 1.5, '', ''])],
     ['a numeric target', withHeader([1, 'id', 7, '', 0, 0, '', ''])],
     ['an error kind without a WireError payload', withHeader([6, 'id', 't', 'c', 0, 0, '', ''], 'oops')],
-    ['a batch', codec.encodeBatch([sampleCall()])],
+    ['bytes behind another first byte', Uint8Array.from([0xc1, ...valid.subarray(1)])],
     ['a record of another program', records.pack({ a: 1 })],
   ])('%s throws DecodeError', (_name, bytes) => {
     expect(codeOf(() => codec.decode(bytes))).toBe(DecodeError.code);

@@ -1,14 +1,13 @@
 /**
  * core/codec: Lucent's envelope codec against JSON on the same ~200 B call envelope, in one tinybench run.
  * Also measures raw msgpackr (the envelope structure without Lucent's field checks and size limit) to show
- * what the checks cost, encode-only rates, a 64-envelope batch, and the encoded sizes.
+ * what the checks cost, encode-only rates, and the encoded sizes. (Batching many envelopes in one wire message
+ * is the transport's framing, measured by node/transport.)
  */
 import { callEnvelope, ENVELOPE_FIELDS, type Envelope, EnvelopeCodec } from '@lucent/core';
 import { Packr, Unpackr } from 'msgpackr';
 import { measureOps } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
-
-const BATCH = 64;
 
 /** A realistic call: an order to place, with a deadline and the sender's node id (no trace context). */
 function orderCall(): Envelope {
@@ -25,7 +24,6 @@ export const scenario: Scenario = {
   async run(opts) {
     const codec = new EnvelopeCodec();
     const env = orderCall();
-    const batch = Array.from({ length: BATCH }, orderCall);
     // The baseline §4 configuration: one shared structure, no checks. Payload objects as plain maps, like Lucent.
     const keys: string[] & { isShared?: boolean } = [...ENVELOPE_FIELDS];
     keys.isShared = true;
@@ -34,7 +32,6 @@ export const scenario: Scenario = {
 
     const encoded = codec.encodeDetached(env);
     const json = JSON.stringify(env);
-    const encodedBatch = codec.encodeBatch(batch);
     let sink: unknown;
 
     const measurements = await measureOps(
@@ -63,27 +60,18 @@ export const scenario: Scenario = {
         'JSON parse': () => {
           sink = JSON.parse(json);
         },
-        [`lucent encodeBatch+decodeBatch x${BATCH}`]: () => {
-          sink = codec.decodeBatch(codec.encodeBatch(batch));
-        },
       },
       opts,
     );
     if (sink === undefined) throw new Error('unreachable: keeps the results alive');
 
-    const perEnvelope = measurements.find((m) => m.name === `lucent encodeBatch+decodeBatch x${BATCH}`);
     const sizes: Measurement[] = [
       { name: 'lucent size', value: encoded.length, unit: 'bytes' },
       { name: 'JSON size', value: Buffer.byteLength(json), unit: 'bytes' },
-      { name: `lucent batch size per envelope (x${BATCH})`, value: encodedBatch.length / BATCH, unit: 'bytes' },
     ];
-    const batched: Measurement[] =
-      perEnvelope === undefined
-        ? []
-        : [{ name: 'lucent batched envelopes encode+decode', value: perEnvelope.value * BATCH, unit: 'ops/s' }];
 
     return {
-      measurements: [...measurements, ...batched, ...sizes],
+      measurements: [...measurements, ...sizes],
       ratios: [
         {
           name: 'encode+decode vs JSON',
@@ -97,11 +85,6 @@ export const scenario: Scenario = {
           name: 'encode+decode vs raw msgpackr (cost of checks)',
           of: 'lucent encode+decode',
           to: 'msgpackr raw encode+decode',
-        },
-        {
-          name: 'batched vs single encode+decode',
-          of: 'lucent batched envelopes encode+decode',
-          to: 'lucent encode+decode',
         },
         { name: 'JSON size / lucent size', of: 'JSON size', to: 'lucent size' },
       ],
