@@ -2,8 +2,8 @@
  * The demo's traffic, the same whether the shards are processes on NATS or nodes in this process: keyed calls
  * (which shard served each account), latency percentiles, order actors (tell and ask) and an event.
  */
-import { EnvelopeCodec } from '@lucent/core';
-import { type ClusterClient, eventSubject } from '@lucent/node';
+import { EnvelopeCodec, eventSubject } from '@lucent/core';
+import type { ClusterClient } from '@lucent/node';
 import type { OrderContext } from './actors.js';
 import { order } from './actors.js';
 import { type PortfolioValue, pricePortfolio } from './functions.js';

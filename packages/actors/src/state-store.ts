@@ -26,14 +26,6 @@ export interface StateStore {
   delete(key: string): Promise<void>;
 }
 
-/**
- * The store key of a function actor: `${type}/${id}`. Actor types never contain `/` (`defineActor` rejects it),
- * so the first `/` separates the two and ids may contain anything.
- */
-export function actorStateKey(type: string, id: string): string {
-  return `${type}/${id}`;
-}
-
 /** Which store operation a {@link FaultInjectingStateStore} fault applies to. */
 export type StateStoreOperation = 'load' | 'save' | 'delete';
 

@@ -2,7 +2,7 @@ import { ConflictError, EncodeError } from '@lucent/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../src/memory-state-store.js';
-import { actorStateKey, FaultInjectingStateStore, InjectedStoreFault } from '../src/state-store.js';
+import { FaultInjectingStateStore, InjectedStoreFault } from '../src/state-store.js';
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -129,14 +129,5 @@ describe('FaultInjectingStateStore', () => {
     store.failNext('save', 1, error);
     await expect(store.save('k', 1, null)).rejects.toBe(error);
     expect(await new MemoryStateStore().load('k')).toBeNull();
-  });
-});
-
-describe('actorStateKey', () => {
-  it('is type/id, and the first slash separates them', () => {
-    expect(actorStateKey('order', 'o-1')).toBe('order/o-1');
-    const key = actorStateKey('order', 'a/b');
-    expect(key.slice(0, key.indexOf('/'))).toBe('order');
-    expect(key.slice(key.indexOf('/') + 1)).toBe('a/b');
   });
 });

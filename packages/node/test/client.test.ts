@@ -3,11 +3,18 @@
  * `Completed` events, timeouts, closing, and one cluster whose node runs calls on the real piscina pool.
  */
 import { defineActor, SimulatedClock } from '@lucent/actors';
-import { createRegistry, defineFunction, type Envelope, EnvelopeCodec, eventEnvelope } from '@lucent/core';
+import {
+  createRegistry,
+  defineFunction,
+  type Envelope,
+  EnvelopeCodec,
+  eventEnvelope,
+  eventSubject,
+  nodeSubject,
+} from '@lucent/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { createFunctionPool, type FunctionPool } from '../src/pool/function-pool.js';
-import { eventSubject, nodeSubject } from '../src/transport/subjects.js';
 import { rejection, TestCluster, viewOf } from './router-test-cluster.js';
 
 type CounterEvent = { type: 'inc' } | { type: 'get' };

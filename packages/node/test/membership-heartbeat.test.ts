@@ -1,4 +1,12 @@
-import { ConfigError, callEnvelope, controlEnvelope, DecodeError, EnvelopeCodec, EnvelopeKind } from '@lucent/core';
+import {
+  ConfigError,
+  callEnvelope,
+  controlEnvelope,
+  DecodeError,
+  EnvelopeCodec,
+  EnvelopeKind,
+  membershipSubject,
+} from '@lucent/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,7 +17,6 @@ import {
   MembershipMessageType,
   wireSafeLoad,
 } from '../src/membership/heartbeat.js';
-import { membershipSubject } from '../src/transport/subjects.js';
 
 const codec = new EnvelopeCodec();
 const heartbeat: HeartbeatMessage = {

@@ -5,6 +5,7 @@ import {
   HandlerError,
   type LoadReport,
   type LucentError,
+  membershipSubject,
   ShuttingDownError,
 } from '@lucent/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +14,6 @@ import { type MembershipEvent, MembershipEventType } from '../src/membership/mem
 import { IDLE_LOAD, type MembershipOptions, MembershipRole } from '../src/membership/membership-options.js';
 import { InMemoryBus } from '../src/transport/in-memory-bus.js';
 import { InMemoryTransport } from '../src/transport/in-memory-transport.js';
-import { membershipSubject } from '../src/transport/subjects.js';
 import type { FrameHandler, SubscribeOptions, Transport, TransportSubscription } from '../src/transport/transport.js';
 
 const INTERVAL = 100;

@@ -19,11 +19,11 @@ import {
   createRegistry,
   type FunctionDefinition,
   type FunctionRegistry,
+  fixedViewSource,
   type LoadReport,
 } from '@lucent/core';
 import { createClient, type LucentClient } from '../src/client/lucent-client.js';
 import { createInlineRunner, type FunctionRunner } from '../src/router/function-runner.js';
-import { fixedViewSource } from '../src/router/placement.js';
 import { type RequestHandlerOptions, RoutingRequestHandler } from '../src/router/request-handler.js';
 import { subscribeRequestHandler } from '../src/router/router-subscriptions.js';
 import { InMemoryBus } from '../src/transport/in-memory-bus.js';

@@ -10,11 +10,11 @@ import {
   EnvelopeCodec,
   EnvelopeKind,
   errorFromWire,
+  nodeSubject,
   replyEnvelope,
   type WireError,
 } from '@lucent/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeSubject } from '../src/transport/subjects.js';
 import { rejection, TestCluster, viewOf } from './router-test-cluster.js';
 
 const balance = defineFunction(

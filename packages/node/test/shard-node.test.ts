@@ -10,6 +10,8 @@ import {
   type Envelope,
   EnvelopeCodec,
   EnvelopeKind,
+  functionSubject,
+  nodeSubject,
   tellEnvelope,
   type WireError,
 } from '@lucent/core';
@@ -21,7 +23,6 @@ import { ShardNode, type ShardNodeOptions } from '../src/shard/shard-node.js';
 import { freePort } from '../src/testing/nats-server.js';
 import { InMemoryBus } from '../src/transport/in-memory-bus.js';
 import { InMemoryTransport } from '../src/transport/in-memory-transport.js';
-import { functionSubject, nodeSubject } from '../src/transport/subjects.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const codec = new EnvelopeCodec();

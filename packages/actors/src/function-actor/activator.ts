@@ -13,8 +13,8 @@
  * {@link ActivationGuard} (another process may hold the actor) it also waits for the guard's `acquire` first,
  * and gives the actor back with `release` once it has stopped.
  */
-import { ConfigError, UnknownActorTypeError } from '@lucent/core';
-import { actorStateKey, type StateStore } from '../state-store.js';
+import { actorKey, ConfigError, UnknownActorTypeError } from '@lucent/core';
+import type { StateStore } from '../state-store.js';
 import type { ActorRef, ActorSystem, AskOptions, MailboxOptions, SpawnOptions, SupervisionOptions } from '../types.js';
 import type { ActivationGuard } from './activation-guard.js';
 import { type ActorEventOf, type ActorReplyOf, type AnyActorDefinition, isActorDefinition } from './define-actor.js';
@@ -207,7 +207,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
   async stop(type: ActorTypeOf<Ds>, id: string): Promise<void> {
     const host = this.#active.get(type)?.get(id);
     if (host === undefined) {
-      await this.#releasing.get(actorStateKey(type, id));
+      await this.#releasing.get(actorKey(type, id));
       return;
     }
     host.requestStop();
@@ -249,7 +249,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
     const existing = byId.get(id);
     if (existing !== undefined) return existing;
     const definition = this.#definitions.get(type) as AnyActorDefinition;
-    const previous = this.#releasing.size === 0 ? undefined : this.#releasing.get(actorStateKey(type, id));
+    const previous = this.#releasing.size === 0 ? undefined : this.#releasing.get(actorKey(type, id));
     const guard = this.#guard;
     // With a guard the activation waits for its predecessor here, then for the guard; a refusal rejects this.
     const admission = guard === undefined ? previous : admit(previous, guard, type, id);

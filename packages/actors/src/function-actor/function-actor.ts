@@ -15,10 +15,10 @@
  * On error it restores the last good snapshot (the state before the failed event) into a fresh actor and retries
  * the event, up to `maxRecoveryAttempts` times; then the activation stops with `RecoveryFailedError`.
  */
-import { ActorStoppedError, ConflictError, type RecoveryFailedError } from '@lucent/core';
+import { ActorStoppedError, actorKey, ConflictError, type RecoveryFailedError } from '@lucent/core';
 import type { AnyActor, EventObject, Observer } from 'xstate';
 import type { Clock } from '../clock.js';
-import { actorStateKey, type StateStore } from '../state-store.js';
+import type { StateStore } from '../state-store.js';
 import type { ActorContext, ActorRef, Behavior } from '../types.js';
 import type { AnyActorDefinition, LucentReply } from './define-actor.js';
 import { type LifecycleChange, type LifecycleEvent, LifecycleStatus, nextLifecycleStatus } from './lifecycle.js';
@@ -117,7 +117,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
 
   /** The state store key, `${type}/${id}` (computed: not worth a string per idle actor). */
   get key(): string {
-    return actorStateKey(this.definition.type, this.id);
+    return actorKey(this.definition.type, this.id);
   }
 
   /** The kernel actor hosting this activation: set once the kernel ran `preStart` (inside `spawn`). */

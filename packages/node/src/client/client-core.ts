@@ -22,17 +22,20 @@ import {
   errorFromWire,
   eventEnvelope,
   type FunctionDefinition,
+  functionNameOf,
   NodeUnavailableError,
+  PlacementType,
+  placeActor,
+  placeFunction,
   RoutingError,
   ShuttingDownError,
   tellEnvelope,
   UnknownFunctionError,
+  type ViewSource,
   type WireError,
 } from '@lucent/core';
-import { shardKeyOf, type ViewSource } from '../router/placement.js';
-import { SubjectCache } from '../router/subject-cache.js';
+import { SubjectCache } from '@lucent/core/internal';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
-import { functionNameOf } from '../transport/subjects.js';
 import type { Transport } from '../transport/transport.js';
 
 /** Default {@link ClientCoreOptions.defaultTimeoutMs}. */
@@ -164,20 +167,20 @@ export class ClientCore {
     if (this.#closed) throw new ShuttingDownError({ node: 'client' });
   }
 
+  /** The owner's node subject when the call is placed on a node, else the function's queue group (any node). */
   #callSubject(ref: string, definition: FunctionDefinition | undefined, input: unknown): string {
-    if (definition === undefined || definition.shardBy === undefined) return this.#subjects.function(ref);
-    const key = shardKeyOf(definition, input); // validated even without a view: the node would refuse it too
-    const view = this.#view?.current();
-    if (view === undefined || view.members.length === 0) return this.#subjects.function(ref);
-    return this.#subjects.node(view.ring.owner(key));
+    if (definition === undefined) return this.#subjects.function(ref);
+    // Reads (and checks) a keyed call's shard key even without a view: the node would refuse it too.
+    const placement = placeFunction(definition, input, this.#view?.current());
+    return placement.type === PlacementType.Node ? this.#subjects.node(placement.node) : this.#subjects.function(ref);
   }
 
   #actorSubject(key: string): string {
-    const view = this.#view?.current();
-    if (view === undefined || view.members.length === 0) {
+    const placement = placeActor(key, this.#view?.current());
+    if (placement.type === PlacementType.Unplaced) {
       throw new RoutingError({ target: key, field: 'view', reason: 'the client has no cluster view to place actors' });
     }
-    return this.#subjects.node(view.ring.owner(key));
+    return this.#subjects.node(placement.node);
   }
 
   /** Turns an answer's bytes into its value, or throws the error it carries. Bound once: no closure per call. */

@@ -12,10 +12,9 @@
  * Use the nodes' heartbeat period (or their `deadAfterMs`): the observer declares a node dead on the same
  * window as the nodes do, and views that disagree cost forwards (or, for a dead node, timeouts) meanwhile.
  */
-import { type ClusterView, TimeoutError } from '@lucent/core';
+import { type ClusterView, TimeoutError, viewSourceOf } from '@lucent/core';
 import { Membership } from '../membership/membership.js';
 import { MembershipRole } from '../membership/membership-options.js';
-import { viewSourceOf } from '../router/placement.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { type ConnectOptions, createClient, DEFAULT_SERVERS, type LucentClient } from './lucent-client.js';

@@ -3,8 +3,15 @@
  * place. Every time is in milliseconds of the injected `Clock`.
  */
 import { type Clock, systemClock } from '@lucent/actors';
-import { type ClusterViewOptions, ConfigError, EnvelopeCodec, type LoadReport } from '@lucent/core';
-import { DEFAULT_CLUSTER, membershipSubject, nodeSubject } from '../transport/subjects.js';
+import {
+  type ClusterViewOptions,
+  ConfigError,
+  DEFAULT_CLUSTER,
+  EnvelopeCodec,
+  type LoadReport,
+  membershipSubject,
+  nodeSubject,
+} from '@lucent/core';
 import type { Transport } from '../transport/transport.js';
 
 /** A member heartbeats and is part of the ring; an observer (a client) only watches. */

@@ -20,15 +20,17 @@ import {
   type FunctionDefinition,
   type FunctionRegistry,
   HopLimitError,
+  isRemote,
+  placeFunction,
   UnknownFunctionError,
+  type ViewSource,
 } from '@lucent/core';
+import type { SubjectCache } from '@lucent/core/internal';
 import type { Transport } from '../transport/transport.js';
 import { asLucentError } from './as-lucent-error.js';
 import type { FunctionRunner, RunOptions } from './function-runner.js';
 import type { InFlight } from './in-flight.js';
-import { placeFunction, type ViewSource } from './placement.js';
 import type { BoundRouterObserver, MutableRouterStats } from './router-observer.js';
-import type { SubjectCache } from './subject-cache.js';
 
 /** What the dispatcher shares with its request handler. */
 export interface EventDispatcherContext {
@@ -87,8 +89,8 @@ export class EventDispatcher {
   #dispatchTo(event: Envelope, type: string, definition: FunctionDefinition): void {
     const ctx = this.#ctx;
     try {
-      const placement = placeFunction(definition, event.payload, ctx.view?.current(), ctx.nodeId);
-      if (placement.type === 'local') {
+      const placement = placeFunction(definition, event.payload, ctx.view?.current());
+      if (!isRemote(placement, ctx.nodeId)) {
         void this.#run(event, definition);
         return;
       }

@@ -19,6 +19,7 @@
  * no closures, no `Error` unless failing, no JSON.
  */
 import {
+  actorTargetSeparator,
   type DecodeError,
   type Envelope,
   EnvelopeCodec,
@@ -28,18 +29,22 @@ import {
   type FunctionRegistry,
   forwardedEnvelope,
   HopLimitError,
+  isRemote,
   type LucentError,
+  placeActor,
+  placeFunction,
   RoutingError,
   replyEnvelope,
   TimeoutError,
   UnknownActorTypeError,
+  type ViewSource,
 } from '@lucent/core';
+import { SubjectCache } from '@lucent/core/internal';
 import type { FrameHandler, Replier, Transport } from '../transport/transport.js';
 import { asLucentError } from './as-lucent-error.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import type { FunctionRunner, RunOptions } from './function-runner.js';
 import { InFlight } from './in-flight.js';
-import { actorTargetSeparator, placeFunction, placeKey, type ViewSource } from './placement.js';
 import {
   type BoundRouterObserver,
   bindRouterObserver,
@@ -47,7 +52,6 @@ import {
   type RouterObserver,
   type RouterStats,
 } from './router-observer.js';
-import { SubjectCache } from './subject-cache.js';
 
 /** Default {@link RequestHandlerOptions.hopLimit}. */
 export const DEFAULT_HOP_LIMIT = 3;
@@ -217,8 +221,8 @@ export class RoutingRequestHandler {
   #onCall(envelope: Envelope, replier: Replier | undefined): void {
     // `get` throws UnknownFunctionError / FunctionDisabledError; `find` first keeps the hit path to one lookup.
     const definition = this.#functions.find(envelope.target) ?? this.#functions.get(envelope.target);
-    const placement = placeFunction(definition, envelope.payload, this.#view?.current(), this.nodeId);
-    if (placement.type === 'forward') this.#forward(envelope, placement.node, replier);
+    const placement = placeFunction(definition, envelope.payload, this.#view?.current());
+    if (isRemote(placement, this.nodeId)) this.#forward(envelope, placement.node, replier);
     else void this.#runCall(envelope, replier);
   }
 
@@ -226,8 +230,8 @@ export class RoutingRequestHandler {
     const target = envelope.target;
     const slash = actorTargetSeparator(target);
     if (slash < 0) throw new RoutingError({ target, field: 'target', reason: "an actor target is 'type/id'" });
-    const placement = placeKey(target, this.#view?.current(), this.nodeId);
-    if (placement.type === 'forward') {
+    const placement = placeActor(target, this.#view?.current());
+    if (isRemote(placement, this.nodeId)) {
       this.#forward(envelope, placement.node, replier);
       return;
     }

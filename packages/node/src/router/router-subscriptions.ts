@@ -8,6 +8,7 @@
  * ```
  */
 import type { FunctionRegistry } from '@lucent/core';
+import { SubjectCache } from '@lucent/core/internal';
 import type {
   FrameHandler,
   SubscribeOptions,
@@ -15,7 +16,6 @@ import type {
   TransportErrorListener,
   TransportSubscription,
 } from '../transport/transport.js';
-import { SubjectCache } from './subject-cache.js';
 
 /** Queue group of the function subjects. */
 export const FUNCTION_QUEUE = 'lucent-fn';

@@ -9,7 +9,7 @@
  * ```
  * Messages that reach this node for a moved key meanwhile are forwarded by the router, as for any key.
  */
-import { actorStateKey } from '@lucent/actors';
+import { actorKey, isRemote, placeActor } from '@lucent/core';
 import { MembershipEventType } from '../membership/membership-events.js';
 import type { MembershipExtension } from './membership-extension.js';
 import type { ShardContext, ShardExtension } from './shard-context.js';
@@ -59,12 +59,12 @@ export class ActorHandoffExtension implements ShardExtension {
 
   async #handOff(context: ShardContext): Promise<void> {
     const view = this.#membership.viewSource.current();
-    if (view === undefined || view.members.length === 0) return;
     const me = context.nodeId;
     const moved: string[] = [];
+    // Without a view every actor is unplaced, so none is remote and none moves.
     const stopping = context.actors.stopWhere((type, id) => {
-      const key = actorStateKey(type, id);
-      if (view.ring.owner(key) === me) return false;
+      const key = actorKey(type, id);
+      if (!isRemote(placeActor(key, view), me)) return false;
       moved.push(key);
       return true;
     });

@@ -22,7 +22,7 @@
  * declared it dead. Released leases' delete markers are purged every `leaseSweepIntervalMs` (`LeaseSweepExtension`).
  */
 import type { ActivationGuard, StateStore } from '@lucent/actors';
-import { ConfigError, type FunctionRegistry } from '@lucent/core';
+import { ConfigError, type FunctionRegistry, PlacementType, placeKey } from '@lucent/core';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import { createNodeLogger } from '../logging.js';
@@ -175,8 +175,8 @@ function leaseSweep(config: NodeConfig, membership: MembershipExtension): LeaseS
       return ActivationLeases.open(transport.natsConnection, { cluster: config.cluster });
     },
     ownerOf: (key) => {
-      const view = membership.viewSource.current();
-      return view === undefined || view.members.length === 0 ? undefined : view.ring.owner(key);
+      const placement = placeKey(key, membership.viewSource.current());
+      return placement.type === PlacementType.Node ? placement.node : undefined;
     },
   });
 }

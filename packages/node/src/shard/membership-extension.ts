@@ -11,10 +11,9 @@
  * the router reads as "serve everything here".
  */
 import { getHeapStatistics } from 'node:v8';
-import type { ClusterView, LoadReport } from '@lucent/core';
+import type { ClusterView, LoadReport, ViewSource } from '@lucent/core';
 import { Membership } from '../membership/membership.js';
 import type { MembershipEvent } from '../membership/membership-events.js';
-import type { ViewSource } from '../router/placement.js';
 import type { ShardContext, ShardExtension } from './shard-context.js';
 
 /** Options of {@link MembershipExtension}. */

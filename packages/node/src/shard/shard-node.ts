@@ -18,7 +18,7 @@ import {
   MemoryStateStore,
   type StateStore,
 } from '@lucent/actors';
-import { EnvelopeCodec, type LucentError } from '@lucent/core';
+import { EnvelopeCodec, functionSubject, type LucentError, nodeSubject } from '@lucent/core';
 import type { NodeConfig } from '../config/node-config.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
@@ -28,7 +28,6 @@ import { createFunctionPool, type FunctionPool } from '../pool/function-pool.js'
 import { InMemoryBus } from '../transport/in-memory-bus.js';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
-import { functionSubject, nodeSubject } from '../transport/subjects.js';
 import type { Transport, TransportSubscription } from '../transport/transport.js';
 import { loadActorDefinitions } from './actor-modules.js';
 import { LocalRequestHandler } from './local-request-handler.js';

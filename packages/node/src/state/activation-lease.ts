@@ -19,9 +19,8 @@
  * periodically. A stale holder can still act between losing its lease and noticing (its next renew rejects);
  * state writes are revision-checked too, so it cannot overwrite what the new owner saved.
  */
-import { ConflictError, DecodeError } from '@lucent/core';
+import { ConflictError, DEFAULT_CLUSTER, DecodeError } from '@lucent/core';
 import type { NatsConnection } from 'nats';
-import { DEFAULT_CLUSTER } from '../transport/subjects.js';
 import { kvBucketName } from './kv-keys.js';
 import { decodeKvValue, encodeKvValue } from './kv-value-codec.js';
 import { RevisionedKv } from './revisioned-kv.js';

@@ -14,8 +14,8 @@
  * report the revision that won.
  */
 import type { StateStore, StoredSnapshot } from '@lucent/actors';
+import { DEFAULT_CLUSTER } from '@lucent/core';
 import type { NatsConnection } from 'nats';
-import { DEFAULT_CLUSTER } from '../transport/subjects.js';
 import { kvBucketName } from './kv-keys.js';
 import { decodeKvValue, encodeKvValue } from './kv-value-codec.js';
 import { RevisionedKv } from './revisioned-kv.js';

@@ -3,10 +3,10 @@
  * same coalescing, framing, request-id and deadline code as the NATS one; only the connection differs.
  * Used by unit tests and as the single-process default.
  */
-import { ShuttingDownError } from '@lucent/core';
+import { DEFAULT_CLUSTER, replySubject, ShuttingDownError } from '@lucent/core';
+import { newConnectionId } from './connection-id.js';
 import { type ConnectionSubscription, FramedTransport, type MessageInbox } from './framed-transport.js';
 import type { InMemoryBus } from './in-memory-bus.js';
-import { DEFAULT_CLUSTER, newConnectionId, replySubject } from './subjects.js';
 import type { TransportOptions } from './transport.js';
 
 export interface InMemoryTransportOptions extends TransportOptions {

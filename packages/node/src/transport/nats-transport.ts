@@ -7,10 +7,10 @@
  * and coalesces requests and replies per destination (`framed-transport.ts`). `noAsyncTraces` is still set on
  * the connection, so any request API the client uses internally (flush) stays cheap.
  */
-import { NodeUnavailableError } from '@lucent/core';
+import { DEFAULT_CLUSTER, NodeUnavailableError, replySubject } from '@lucent/core';
 import { connect, DebugEvents, Events, type NatsConnection, type SubscriptionOptions } from 'nats';
+import { newConnectionId } from './connection-id.js';
 import { type ConnectionSubscription, FramedTransport, type MessageInbox } from './framed-transport.js';
-import { DEFAULT_CLUSTER, newConnectionId, replySubject } from './subjects.js';
 import type { TransportOptions } from './transport.js';
 
 export interface NatsTransportOptions extends TransportOptions {

@@ -4,14 +4,21 @@
  * real heartbeat timers (short), so it lives with the integration tests; no NATS needed.
  */
 import { MemoryStateStore } from '@lucent/actors';
-import { callEnvelope, type Envelope, EnvelopeCodec, EnvelopeKind, HopLimitError, type WireError } from '@lucent/core';
+import {
+  callEnvelope,
+  type Envelope,
+  EnvelopeCodec,
+  EnvelopeKind,
+  HopLimitError,
+  nodeSubject,
+  type WireError,
+} from '@lucent/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
 import { resolveNodeConfig } from '../../src/config/resolve-config.js';
 import { type ComposedShard, startShardNode } from '../../src/shard/compose.js';
 import { InMemoryBus } from '../../src/transport/in-memory-bus.js';
 import { InMemoryTransport } from '../../src/transport/in-memory-transport.js';
-import { nodeSubject } from '../../src/transport/subjects.js';
 import { fixture } from './shard-node-harness.js';
 
 const CLUSTER = 'inproc';

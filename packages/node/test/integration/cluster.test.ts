@@ -11,6 +11,7 @@ import {
   type Envelope,
   EnvelopeCodec,
   EnvelopeKind,
+  nodeSubject,
   TimeoutError,
   UnknownFunctionError,
   type WireError,
@@ -19,7 +20,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { NatsTransport } from '../../src/transport/nats-transport.js';
-import { nodeSubject } from '../../src/transport/subjects.js';
 import { codeOfSettled } from '../error-code.js';
 import { type CliProcess, CliProcesses, clusterNodeArgs, fixture } from './shard-node-harness.js';
 

@@ -2,12 +2,11 @@
  * The built `lucent-node` CLI against a real nats-server (harness: free port, killed by pid): calls over NATS,
  * garbage on its subject, graceful shutdown with work in flight, and the second-signal exit.
  */
-import { callEnvelope, EnvelopeCodec, EnvelopeKind, type WireError } from '@lucent/core';
+import { callEnvelope, EnvelopeCodec, EnvelopeKind, functionSubject, nodeSubject, type WireError } from '@lucent/core';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { NatsTransport } from '../../src/transport/nats-transport.js';
-import { functionSubject, nodeSubject } from '../../src/transport/subjects.js';
 import { CliProcesses, fixture, httpStatus } from './shard-node-harness.js';
 
 const codec = new EnvelopeCodec();

@@ -10,9 +10,9 @@
  * lucent.<cluster>.reply.<conn>     one reply subject per connection
  * lucent.<cluster>.membership       heartbeats, leaves and probes
  * ```
+ * Pure string functions (connection ids, which need randomness, are made in `@lucent/node`).
  */
-import { randomBytes } from 'node:crypto';
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '../errors.js';
 
 /** Default cluster name. */
 export const DEFAULT_CLUSTER = 'lucent';
@@ -73,11 +73,6 @@ export function allEventsSubject(cluster: string): string {
 /** `lucent.<cluster>.reply.<connectionId>`: the one reply subject of a connection. */
 export function replySubject(cluster: string, connectionId: string): string {
   return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.reply.${check(connectionId, TOKEN, 'connection id')}`;
-}
-
-/** A fresh connection id: 96 random bits as 16 base64url characters, unique without coordination. */
-export function newConnectionId(): string {
-  return randomBytes(12).toString('base64url');
 }
 
 /**

@@ -3,7 +3,7 @@
  * tokens with a regular expression and concatenate; the router would otherwise pay that per forwarded message
  * and per `Completed` event.
  */
-import { DEFAULT_CLUSTER, eventSubject, functionSubject, nodeSubject } from '../transport/subjects.js';
+import { DEFAULT_CLUSTER, eventSubject, functionSubject, nodeSubject } from './subjects.js';
 
 /** Memoized subjects of one cluster. Grows with the number of distinct nodes, functions and event types. */
 export class SubjectCache {

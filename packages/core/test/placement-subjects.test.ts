@@ -1,16 +1,18 @@
-import { ConfigError } from '@lucent/core';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/errors.js';
+import { SubjectCache } from '../src/placement/subject-cache.js';
 import {
   allEventsSubject,
   allMetricsSubject,
+  DEFAULT_CLUSTER,
   eventSubject,
   functionNameOf,
   functionSubject,
+  membershipSubject,
   metricsSubject,
-  newConnectionId,
   nodeSubject,
   replySubject,
-} from '../src/transport/subjects.js';
+} from '../src/placement/subjects.js';
 
 describe('subjects', () => {
   it('reads the function name back from its subject, and nothing from other subjects', () => {
@@ -41,10 +43,26 @@ describe('subjects', () => {
   ])('rejects tokens that would change the subject (%#) with ConfigError', (build) => {
     expect(build).toThrow(ConfigError);
   });
+});
 
-  it('connection ids are single tokens and distinct', () => {
-    const ids = new Set(Array.from({ length: 1000 }, newConnectionId));
-    expect(ids.size).toBe(1000);
-    for (const id of ids) expect(() => replySubject('c', id)).not.toThrow();
+describe('SubjectCache', () => {
+  it('builds the same subjects as the functions, once each, and drops a version suffix for functions', () => {
+    const cache = new SubjectCache('prod');
+    expect(cache.node('n-1')).toBe(nodeSubject('prod', 'n-1'));
+    expect(cache.node('n-1')).toBe(cache.node('n-1'));
+    expect(cache.function('orders.place@2')).toBe(functionSubject('prod', 'orders.place'));
+    expect(cache.event('order.placed')).toBe(eventSubject('prod', 'order.placed'));
+    expect(new SubjectCache().node('x')).toBe(nodeSubject(DEFAULT_CLUSTER, 'x'));
+  });
+
+  it('refuses an invalid cluster at construction and invalid names at first use with ConfigError', () => {
+    expect(() => new SubjectCache('a.b')).toThrow(ConfigError);
+    const cache = new SubjectCache('c');
+    expect(() => cache.node('a.b')).toThrow(ConfigError);
+    expect(() => cache.event('>')).toThrow(ConfigError);
+  });
+
+  it('names the membership subject of a cluster', () => {
+    expect(membershipSubject('prod')).toBe('lucent.prod.membership');
   });
 });

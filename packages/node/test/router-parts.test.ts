@@ -1,0 +1,51 @@
+/** The small pure parts of the router: the subscription list and the inline runner. (Placement is core's.) */
+import { createRegistry, defineFunction } from '@lucent/core';
+import { describe, expect, it } from 'vitest';
+import { createInlineRunner } from '../src/router/function-runner.js';
+import { EVENT_QUEUE, FUNCTION_QUEUE, routerSubscriptions } from '../src/router/router-subscriptions.js';
+import { rejection } from './router-test-cluster.js';
+
+const keyed = defineFunction({ name: 'keyed', shardBy: 'order.customer' }, (_ctx, x: unknown) => x);
+const unkeyed = defineFunction({ name: 'unkeyed', handles: ['B', 'A'] }, (_ctx, x: unknown) => x);
+const alsoA = defineFunction({ name: 'alsoA', handles: 'A' }, (_ctx, x: unknown) => x);
+
+describe('router subscriptions', () => {
+  it('lists the direct subject, one queue-group subject per function name and per handled event type', () => {
+    const registry = createRegistry([keyed, unkeyed, alsoA]);
+    expect(routerSubscriptions({ cluster: 'c1', nodeId: 'n1', functions: registry })).toEqual([
+      { subject: 'lucent.c1.node.n1', queue: undefined },
+      { subject: 'lucent.c1.fn.alsoA', queue: FUNCTION_QUEUE },
+      { subject: 'lucent.c1.fn.keyed', queue: FUNCTION_QUEUE },
+      { subject: 'lucent.c1.fn.unkeyed', queue: FUNCTION_QUEUE },
+      { subject: 'lucent.c1.events.A', queue: EVENT_QUEUE },
+      { subject: 'lucent.c1.events.B', queue: EVENT_QUEUE },
+    ]);
+  });
+
+  it('refuses a node id that is not a subject token (ConfigError)', () => {
+    expect(() => routerSubscriptions({ nodeId: 'a.b', functions: createRegistry() })).toThrow(
+      expect.objectContaining({ code: 'LUCENT_CONFIG' }),
+    );
+  });
+});
+
+describe('inline runner', () => {
+  it('runs handlers, refuses expired deadlines without running, and types failures', async () => {
+    let runs = 0;
+    const counted = defineFunction({ name: 'counted' }, (_ctx, x: number) => {
+      runs++;
+      if (x < 0) throw new Error('negative');
+      return x + 1;
+    });
+    const registry = createRegistry([counted]);
+    const runner = createInlineRunner(registry, { now: () => 1_000 });
+    expect(await runner.call('counted', 1)).toBe(2);
+    expect(await runner.call('counted', 1, { deadline: 1_001 })).toBe(2);
+    expect((await rejection(runner.call('counted', 1, { deadline: 1_000 }))).code).toBe('LUCENT_TIMEOUT');
+    expect((await rejection(runner.call('counted', -1))).code).toBe('LUCENT_HANDLER');
+    expect((await rejection(runner.call('missing', 1))).code).toBe('LUCENT_UNKNOWN_FUNCTION');
+    registry.disable('counted');
+    expect((await rejection(runner.call('counted', 1))).code).toBe('LUCENT_FUNCTION_DISABLED');
+    expect(runs).toBe(3);
+  });
+});
