@@ -166,7 +166,7 @@ function openLeaseGuard(
   };
 }
 
-/** Purges released leases' markers from the cluster's lease bucket; the ring owner of the sweep key does it. */
+/** Purges released leases' markers from the cluster's lease bucket; the node the sweep key is placed on does it. */
 function leaseSweep(config: NodeConfig, membership: MembershipExtension): LeaseSweepExtension {
   return new LeaseSweepExtension({
     intervalMs: config.leaseSweepIntervalMs,
