@@ -20,10 +20,10 @@ import {
   type FunctionDefinition,
   type FunctionRegistry,
   HopLimitError,
+  toLucentError,
   UnknownFunctionError,
 } from '@lucent/core';
 import type { Transport } from '../transport/transport.js';
-import { asLucentError } from './as-lucent-error.js';
 import type { FunctionRunner, RunOptions } from './function-runner.js';
 import type { InFlight } from './in-flight.js';
 import { placeFunction, type ViewSource } from './placement.js';
@@ -137,7 +137,7 @@ export class EventDispatcher {
 
   #drop(event: Envelope, target: string, thrown: unknown): void {
     this.#ctx.stats.failed++;
-    this.#ctx.observer.dropped(event.kind, target, asLucentError(thrown, target));
+    this.#ctx.observer.dropped(event.kind, target, toLucentError(thrown, target));
   }
 }
 
