@@ -179,7 +179,7 @@ export function replyEnvelope<P>(request: Envelope, value: P, origin = ''): Enve
   return answerTo(EnvelopeKind.Reply, request, value, origin);
 }
 
-/** The failed answer to `request` (see {@link replyEnvelope}); build `error` with `toWireError()`. */
+/** The failed answer to `request` (see {@link replyEnvelope}); build `error` with `toLucentError(thrown, target).toWire(origin)`. */
 export function errorEnvelope(request: Envelope, error: WireError, origin = ''): ErrorEnvelope {
   return answerTo(EnvelopeKind.Error, request, error, origin) as ErrorEnvelope;
 }

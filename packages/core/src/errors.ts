@@ -272,14 +272,25 @@ export function errorFromWire(wire: WireError): LucentError {
 }
 
 /**
- * The data form of anything thrown: a Lucent error keeps its code; anything else becomes a
- * {@link HandlerError} for `target`, carrying the thrown value's name and message.
+ * The one rule for turning anything thrown into a Lucent error: a Lucent error is returned as it is (same
+ * object, code and origin kept); anything else becomes a {@link HandlerError} for `target` (default
+ * `'unknown'`) carrying the thrown value's name (`typeof` for a non-`Error`) and message, with the value as
+ * `cause`. Never throws. Its wire form is `toLucentError(thrown, target).toWire(origin)`.
  */
-export function toWireError(thrown: unknown, target: string, origin?: string): WireError {
-  if (thrown instanceof LucentError) return thrown.toWire(origin);
+export function toLucentError(thrown: unknown, target = 'unknown'): LucentError {
+  if (thrown instanceof LucentError) return thrown;
   const remoteName = thrown instanceof Error ? thrown.name : typeof thrown;
-  const remoteMessage = thrown instanceof Error ? thrown.message : String(thrown);
-  return new HandlerError({ target, remoteName, remoteMessage }).toWire(origin);
+  const remoteMessage = thrown instanceof Error ? thrown.message : describeThrown(thrown);
+  return new HandlerError({ target, remoteName, remoteMessage }, { cause: thrown });
+}
+
+/** `String(value)`, or a fixed text for a value that cannot be converted (`Object.create(null)`, a throwing `toString`). */
+function describeThrown(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return `unprintable ${typeof value}`;
+  }
 }
 
 /** Every error code this build knows, for documentation and exhaustive tests. */

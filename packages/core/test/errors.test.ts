@@ -7,7 +7,7 @@ import {
   LucentError,
   RemoteError,
   TimeoutError,
-  toWireError,
+  toLucentError,
 } from '../src/errors.js';
 
 describe('errors', () => {
@@ -47,11 +47,38 @@ describe('errors', () => {
     expect(got.name).toBe('FutureError');
   });
 
-  it('wrap anything else thrown as a HandlerError naming the target', () => {
-    const wire = toWireError(new RangeError('too big'), 'fn:add', 'n1');
-    expect(wire.code).toBe(HandlerError.code);
-    expect(wire.details).toEqual({ target: 'fn:add', remoteName: 'RangeError', remoteMessage: 'too big' });
-    expect(toWireError('a string', 'fn:add').details.remoteName).toBe('string');
+  it('normalise a Lucent error to itself, code and origin kept', () => {
+    const thrown = new TimeoutError({ target: 'fn:add', timeoutMs: 5 }, { origin: 'n2' });
+    expect(toLucentError(thrown, 'other')).toBe(thrown);
+    const revived = errorFromWire(structuredClone(thrown.toWire()));
+    expect(toLucentError(revived)).toBe(revived);
+    expect(toLucentError(revived).origin).toBe('n2');
+  });
+
+  it('wrap anything else thrown as a HandlerError naming the target, with the thrown value as cause', () => {
+    const thrown = new RangeError('too big');
+    const error = toLucentError(thrown, 'fn:add');
+    expect(error).toBeInstanceOf(HandlerError);
+    expect(error.code).toBe(HandlerError.code);
+    expect(error.cause).toBe(thrown);
+    expect(error.details).toEqual({ target: 'fn:add', remoteName: 'RangeError', remoteMessage: 'too big' });
+    const wire = error.toWire('n1');
+    expect(wire).toMatchObject({ code: HandlerError.code, origin: 'n1' });
+    expect(toLucentError('a string', 'fn:add').details).toEqual({
+      target: 'fn:add',
+      remoteName: 'string',
+      remoteMessage: 'a string',
+    });
+  });
+
+  it('never throw, whatever was thrown, and name an unknown target', () => {
+    const unprintable = Object.create(null) as object;
+    expect(toLucentError(unprintable).details).toEqual({
+      target: 'unknown',
+      remoteName: 'object',
+      remoteMessage: 'unprintable object',
+    });
+    expect(toLucentError(undefined).details.remoteName).toBe('undefined');
   });
 
   it('have unique codes', () => {

@@ -26,7 +26,6 @@ export * from './router/request-handler.js';
 export * from './router/router-observer.js';
 export * from './router/router-subscriptions.js';
 export * from './shard/compose.js';
-export * from './shard/local-request-handler.js';
 export * from './shard/membership-extension.js';
 export * from './shard/shard-context.js';
 export * from './shard/shard-node.js';

@@ -7,7 +7,6 @@ export * from './index.js';
 export * from './membership/heartbeat.js';
 export * from './membership/membership-view.js';
 export * from './metrics/metric-families.js';
-export * from './router/as-lucent-error.js';
 export * from './router/event-dispatcher.js';
 export * from './router/in-flight.js';
 export * from './shard/actor-modules.js';

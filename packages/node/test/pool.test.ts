@@ -6,6 +6,7 @@
 import {
   CancelledError,
   ConflictError,
+  createRegistry,
   HandlerError,
   ShuttingDownError,
   TimeoutError,
@@ -229,6 +230,24 @@ describe('function pool: worker crashes', () => {
 
   it('keeps serving after crashes', async () => {
     expect(await pool.call('exitIf', { value: 'still here' })).toBe('still here');
+  });
+});
+
+describe('function pool: a registry handed over', () => {
+  it('takes its metadata from the registry and imports nothing for it on this thread', async () => {
+    // The workers import math.mjs whole; this thread's registry holds only `double`. A pool that loaded the
+    // modules again on this thread would list (and accept) every function of math.mjs.
+    const math = (await import(MATH.href)) as Record<string, unknown>;
+    const registry = createRegistry();
+    registry.addModule({ double: math.double });
+    const pool = await createFunctionPool({ modules: [MATH], registry, threads: 1 });
+    try {
+      expect(pool.functions).toEqual(['double@1', 'double']);
+      expect(await pool.call('double', 21)).toBe(42);
+      expect(await codeOfSettled(pool.call('addOne', 1))).toBe(UnknownFunctionError.code);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

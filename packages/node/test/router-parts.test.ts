@@ -2,7 +2,7 @@
 import { createRegistry, defineFunction } from '@lucent/core';
 import { describe, expect, it } from 'vitest';
 import { createInlineRunner } from '../src/router/function-runner.js';
-import { EVENT_QUEUE, FUNCTION_QUEUE, routerSubscriptions } from '../src/router/router-subscriptions.js';
+import { EVENT_QUEUE_GROUP, FUNCTION_QUEUE_GROUP, routerSubscriptions } from '../src/router/router-subscriptions.js';
 import { rejection } from './router-test-cluster.js';
 
 const keyed = defineFunction({ name: 'keyed', shardBy: 'order.customer' }, (_ctx, x: unknown) => x);
@@ -14,11 +14,11 @@ describe('router subscriptions', () => {
     const registry = createRegistry([keyed, unkeyed, alsoA]);
     expect(routerSubscriptions({ cluster: 'c1', nodeId: 'n1', functions: registry })).toEqual([
       { subject: 'lucent.c1.node.n1', queue: undefined },
-      { subject: 'lucent.c1.fn.alsoA', queue: FUNCTION_QUEUE },
-      { subject: 'lucent.c1.fn.keyed', queue: FUNCTION_QUEUE },
-      { subject: 'lucent.c1.fn.unkeyed', queue: FUNCTION_QUEUE },
-      { subject: 'lucent.c1.events.A', queue: EVENT_QUEUE },
-      { subject: 'lucent.c1.events.B', queue: EVENT_QUEUE },
+      { subject: 'lucent.c1.fn.alsoA', queue: FUNCTION_QUEUE_GROUP },
+      { subject: 'lucent.c1.fn.keyed', queue: FUNCTION_QUEUE_GROUP },
+      { subject: 'lucent.c1.fn.unkeyed', queue: FUNCTION_QUEUE_GROUP },
+      { subject: 'lucent.c1.events.A', queue: EVENT_QUEUE_GROUP },
+      { subject: 'lucent.c1.events.B', queue: EVENT_QUEUE_GROUP },
     ]);
   });
 

@@ -1,6 +1,6 @@
 /**
- * ShardNode in process, on the in-memory transport: HTTP endpoints, the default request handler, the extension
- * and handler seams, readiness and graceful shutdown. Uses the real function pool (build the package first:
+ * ShardNode in process, on the in-memory transport: HTTP endpoints, the router as the node's request handler,
+ * the extension and view seams, readiness and graceful shutdown. Uses the real function pool (build the package first:
  * `npx tsc -b packages/node`, for the pool's worker entry).
  */
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import {
   type Envelope,
   EnvelopeCodec,
   EnvelopeKind,
+  fixedViewSource,
   functionSubject,
   nodeSubject,
   tellEnvelope,
@@ -18,11 +19,12 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultNodeConfig, type NodeConfig } from '../src/config/node-config.js';
 import { DEFAULT_LOG_LIMIT } from '../src/log-throttle.js';
-import type { RequestHandler, ShardContext, ShardExtension } from '../src/shard/shard-context.js';
+import type { ShardExtension } from '../src/shard/shard-context.js';
 import { ShardNode, type ShardNodeOptions } from '../src/shard/shard-node.js';
 import { freePort } from '../src/testing/nats-server.js';
 import { InMemoryBus } from '../src/transport/in-memory-bus.js';
 import { InMemoryTransport } from '../src/transport/in-memory-transport.js';
+import { viewOf } from './router-test-cluster.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const codec = new EnvelopeCodec();
@@ -152,7 +154,7 @@ describe('ShardNode HTTP endpoints', () => {
   });
 });
 
-describe('ShardNode default request handler', () => {
+describe('ShardNode request handling (the router)', () => {
   it('runs calls on the pool, via the node subject and the function queue group', async () => {
     const { node, client } = await startNode();
     const direct = callEnvelope('add', { a: 1, b: 2 }, { origin: 'client' });
@@ -188,8 +190,8 @@ describe('ShardNode default request handler', () => {
     const garbage = await request(client, subject, new Uint8Array([1, 2, 3]));
     expect(errorCode(garbage)).toBe('LUCENT_DECODE');
     expect(garbage.correlationId).toBe('');
-    const event = codec.encode({ ...callEnvelope('x', 1), kind: EnvelopeKind.Event });
-    expect(errorCode(await request(client, subject, event))).toBe('LUCENT_ROUTING');
+    const reply = codec.encode({ ...callEnvelope('x', 1), kind: EnvelopeKind.Reply });
+    expect(errorCode(await request(client, subject, reply))).toBe('LUCENT_ROUTING');
     const text = await node.metrics.text();
     expect(text).toContain('lucent_calls_total{function="add",outcome="error",node="n1"} 1');
     expect(text).toContain('lucent_errors_total{code="LUCENT_DECODE",node="n1"} 1');
@@ -223,73 +225,69 @@ describe('ShardNode default request handler', () => {
 });
 
 describe('ShardNode seams', () => {
-  it('subscribes an injected handler on the node subject and each function queue group, and drains it', async () => {
-    const frames: string[] = [];
-    let context: ShardContext | undefined;
-    let drained = false;
-    const handler = (ctx: ShardContext): RequestHandler => {
-      context = ctx;
-      return {
-        handle: (frame, replier) => {
-          frames.push(codec.decode(frame).target);
-          replier?.reply(frame);
-        },
-        drain: async () => {
-          drained = true;
-        },
-      };
-    };
-    const { node, client } = await startNode({}, { handler });
-    expect(context?.functionNames).toEqual(['add', 'sleepy']);
-    expect(context?.transportKind).toBe('memory');
-    expect(context?.nodeId).toBe('n1');
-    await request(client, nodeSubject('lucent', 'n1'), callEnvelope('direct', 1));
-    await request(client, functionSubject('lucent', 'sleepy'), callEnvelope('queued', 1));
-    expect(frames).toEqual(['direct', 'queued']);
-    await node.shutdown();
-    expect(drained).toBe(true);
+  it('loads the function registry once into the context, and the router serves it and counts what it served', async () => {
+    const { node, client } = await startNode();
+    expect(node.context.functions.list().map((definition) => definition.id)).toEqual(['add@1', 'sleepy@1']);
+    expect([...node.context.pool!.functions].sort()).toEqual(['add', 'add@1', 'sleepy', 'sleepy@1']);
+    await request(client, nodeSubject('lucent', 'n1'), callEnvelope('add', { a: 1, b: 1 }));
+    expect(node.router.stats).toMatchObject({ received: 1, succeeded: 1, forwarded: 0 });
   });
 
-  it('lets a handler subscribe itself; the node unsubscribes what it returns at shutdown', async () => {
-    const subjects: string[] = [];
-    const { node, client } = await startNode(
-      {},
-      {
-        handler: () => ({
-          handle: (frame, replier) => replier?.reply(frame),
-          subscribe: (transport) => {
-            subjects.push('custom');
-            return [transport.subscribe('lucent.lucent.custom', (frame, replier) => replier?.reply(frame))];
-          },
-        }),
-      },
+  it('rejects start with ConfigError (field functions) when a function module does not load', async () => {
+    const error = await startNode({ functions: [fixture('no-such-module.mjs')] }).catch((e: unknown) => e);
+    expect((error as { code: string }).code).toBe('LUCENT_CONFIG');
+    expect((error as { details: { field: string } }).details.field).toBe('functions');
+  });
+
+  it('routes with the view it is given: a key owned by another node is forwarded there', async () => {
+    const bus = new InMemoryBus();
+    const view = fixedViewSource(viewOf('a', 'b'));
+    let key = 'counter/0';
+    for (let i = 1; view.current()?.ring.owner(key) !== 'b'; i++) key = `counter/${i}`;
+    const { node: a, client } = await startNode({ shard: 'a' }, { bus, view });
+    const { node: b } = await startNode({ shard: 'b' }, { bus, view });
+    const answer = await request(client, nodeSubject('lucent', 'a'), askEnvelope(key, { type: 'inc' }));
+    expect(answer).toMatchObject({ kind: EnvelopeKind.Reply, payload: { count: 1 }, origin: 'b' });
+    expect(a.router.stats.forwarded).toBe(1);
+    expect(b.context.actors.activeCount).toBe(1);
+  });
+
+  it('refuses to forward past hopLimit with HopLimitError', async () => {
+    const view = fixedViewSource(viewOf('a', 'b'));
+    let key = 'counter/0';
+    for (let i = 1; view.current()?.ring.owner(key) !== 'b'; i++) key = `counter/${i}`;
+    const { client } = await startNode({ shard: 'a' }, { view, hopLimit: 0 });
+    expect(errorCode(await request(client, nodeSubject('lucent', 'a'), askEnvelope(key, { type: 'inc' })))).toBe(
+      'LUCENT_HOP_LIMIT',
     );
-    expect(subjects).toEqual(['custom']);
-    const echoed = await request(client, 'lucent.lucent.custom', callEnvelope('echo', 1));
-    expect(echoed.target).toBe('echo');
-    // The default subjects were not subscribed: nobody answers there.
+  });
+
+  it('unsubscribes the router at shutdown: nobody answers on its subjects any more', async () => {
+    const { node, client } = await startNode();
+    await node.shutdown();
     const missed = await client
-      .request(nodeSubject('lucent', 'n1'), codec.encode(callEnvelope('x', 1)), 1_000)
+      .request(nodeSubject('lucent', 'n1'), codec.encode(callEnvelope('add', { a: 1, b: 1 })), 1_000)
       .catch((e: { code: string }) => e.code);
     expect(missed).toBe('LUCENT_NODE_UNAVAILABLE');
-    await node.shutdown();
     expect(node.context.transport.isClosed).toBe(true);
   });
 
   it('bounds a drain that never finishes by drainTimeoutMs, then still stops everything', async () => {
     const stopped: string[] = [];
-    const { node, logs } = await startNode(
+    const { node, logs, client } = await startNode(
       { drainTimeoutMs: 50 },
-      {
-        handler: () => ({ handle: () => {}, drain: () => new Promise<void>(() => {}) }),
-        extensions: [{ name: 'x', start: () => {}, stop: () => void stopped.push('x') }],
-      },
+      { extensions: [{ name: 'x', start: () => {}, stop: () => void stopped.push('x') }] },
     );
+    const pending = request(client, nodeSubject('lucent', 'n1'), callEnvelope('sleepy', { ms: 10_000, value: 'x' }));
+    // Let the call reach the router before shutting down.
+    for (let i = 0; i < 100 && node.router.inFlight === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(node.router.inFlight).toBe(1);
     await node.shutdown();
     expect(stopped).toEqual(['x']);
     expect(logs.map((l) => l.msg)).toContain('node.drain_timeout');
     expect(logs.at(-1)?.msg).toBe('node.stopped');
     expect(node.context.transport.isClosed).toBe(true);
+    await pending.catch(() => undefined);
   });
 
   it('connects two in-process nodes through one bus', async () => {

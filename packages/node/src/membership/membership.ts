@@ -28,8 +28,14 @@
  * `t + deadAfterMs` (plus the clock's timer latency).
  */
 import type { TimerHandle } from '@lucent/actors';
-import { type ClusterView, ConfigError, type LoadReport, type LucentError, ShuttingDownError } from '@lucent/core';
-import { toLucentError } from '../transport/frame-dispatch.js';
+import {
+  type ClusterView,
+  ConfigError,
+  type LoadReport,
+  type LucentError,
+  ShuttingDownError,
+  toLucentError,
+} from '@lucent/core';
 import type { TransportStatusEvent, TransportSubscription } from '../transport/transport.js';
 import {
   decodeMembershipMessage,

@@ -28,7 +28,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import { ConfigError } from '@lucent/core';
+import { ConfigError, type FunctionRegistry } from '@lucent/core';
 import { Piscina } from 'piscina';
 import { loadRegistry } from './catalog.js';
 import { Lane } from './lane.js';
@@ -37,8 +37,18 @@ import { defaultWorkerFilename, toModuleUrl } from './worker-location.js';
 
 /** Options of {@link createFunctionPool}. */
 export interface FunctionPoolOptions {
-  /** Function modules (paths, `file:` URLs or bare specifiers); both this thread and the workers import them. */
+  /**
+   * Function modules (paths, `file:` URLs or bare specifiers). The workers import them; this thread too, unless
+   * `registry` is given.
+   */
   readonly modules: readonly (string | URL)[];
+  /**
+   * The registry of `modules`, already loaded on this thread (a node loads it once, for its router, and hands it
+   * over). The pool reads its metadata (names, versions, timeouts, retry policies) from it and imports nothing
+   * on this thread. Must hold what `modules` define: a reference it lacks is refused `UnknownFunctionError`, one
+   * the workers lack fails there. Default: the pool loads `modules` itself.
+   */
+  readonly registry?: FunctionRegistry;
   /** Worker threads (fixed; the pool neither grows nor shrinks). Default: `os.availableParallelism()`. */
   readonly threads?: number;
   /**
@@ -129,8 +139,8 @@ function positive(name: string, value: number | undefined, fallback: number, int
 }
 
 /**
- * Imports the modules, starts the workers and returns the pool. Rejects with the import error of a module
- * that fails to load, or `ConfigError` for a bad option or a function name defined twice.
+ * Imports the modules (unless `registry` is given), starts the workers and returns the pool. Rejects with the
+ * import error of a module that fails to load, or `ConfigError` for a bad option or a function name defined twice.
  */
 export async function createFunctionPool(options: FunctionPoolOptions): Promise<FunctionPool> {
   const threads = positive('threads', options.threads, availableParallelism(), true);
@@ -144,7 +154,7 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
   );
   const closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs, 10_000, false);
   const modules = options.modules.map(toModuleUrl);
-  const registry = await loadRegistry(modules);
+  const registry = options.registry ?? (await loadRegistry(modules));
   // One lane per version, reachable by `name@version` and, for the active version, by `name`.
   const lanes = new Map<string, Lane>();
   for (const definition of registry.list()) lanes.set(definition.id, new Lane(definition));

@@ -13,7 +13,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
-import { type FunctionContext, type FunctionRegistry, toWireError, type WireError } from '@lucent/core';
+import { type FunctionContext, type FunctionRegistry, toLucentError, type WireError } from '@lucent/core';
 import { loadRegistry } from './catalog.js';
 import {
   type BatchErrors,
@@ -96,7 +96,7 @@ function runBatch(task: BatchTask): BatchResult | Promise<BatchResult> {
               result[RESULT_VALUES + slot] = v;
             },
             (e: unknown) => {
-              errors = fail(errors, count, slot, toWireError(e, name));
+              errors = fail(errors, count, slot, toLucentError(e, name).toWire());
             },
           ),
         );
@@ -104,7 +104,7 @@ function runBatch(task: BatchTask): BatchResult | Promise<BatchResult> {
         result[RESULT_VALUES + i] = value;
       }
     } catch (e) {
-      errors = fail(errors, count, i, toWireError(e, name));
+      errors = fail(errors, count, i, toLucentError(e, name).toWire());
     }
   }
   if (pending === null) {

@@ -22,12 +22,12 @@ import {
   HopLimitError,
   isRemote,
   placeFunction,
+  toLucentError,
   UnknownFunctionError,
   type ViewSource,
 } from '@lucent/core';
 import type { SubjectCache } from '@lucent/core/internal';
 import type { Transport } from '../transport/transport.js';
-import { asLucentError } from './as-lucent-error.js';
 import type { FunctionRunner, RunOptions } from './function-runner.js';
 import type { InFlight } from './in-flight.js';
 import type { BoundRouterObserver, MutableRouterStats } from './router-observer.js';
@@ -139,7 +139,7 @@ export class EventDispatcher {
 
   #drop(event: Envelope, target: string, thrown: unknown): void {
     this.#ctx.stats.failed++;
-    this.#ctx.observer.dropped(event.kind, target, asLucentError(thrown, target));
+    this.#ctx.observer.dropped(event.kind, target, toLucentError(thrown, target));
   }
 }
 

@@ -3,8 +3,13 @@
  * runner here runs handlers on the calling thread, for tests and for single-process setups that want no
  * worker threads (a handler that blocks then blocks the node: only for small, fast functions).
  */
-import { type FunctionContext, type FunctionRegistry, TimeoutError, UnknownFunctionError } from '@lucent/core';
-import { asLucentError } from './as-lucent-error.js';
+import {
+  type FunctionContext,
+  type FunctionRegistry,
+  TimeoutError,
+  toLucentError,
+  UnknownFunctionError,
+} from '@lucent/core';
 
 /** Options of one run, as the pool takes them. */
 export interface RunOptions {
@@ -58,7 +63,7 @@ class InlineRunner implements FunctionRunner {
     try {
       return (await definition.handler(ctx, input)) as O;
     } catch (error) {
-      throw asLucentError(error, name);
+      throw toLucentError(error, name);
     }
   }
 }

@@ -5,11 +5,15 @@
  * ```
  *  frame ─► decode ──fail──► DecodeError answer (requests) / decodeFailed hook
  *             │
- *             ├─ expired deadline ─────────────► TimeoutError answer, nothing runs
- *             ├─ call  ─► registry ─► placement ─┬─ local ──► runner.call ─► reply | error
- *             ├─ tell/ask ─────────► placement ─┤─ local ──► function actors ─► (ask) reply | error
- *             ├─ event ─► see event-dispatcher.ts│
- *             └─ other kinds ─► RoutingError     └─ forward ─► owner's node subject (hops + 1), reply relayed
+ *             ▼
+ *  decideRoute(envelope, view, this node, now)          the pure decision: route-decision.ts
+ *             │
+ *             ├─ serve ──► call ─┐ one path: runner.call / actors.ask ─► reply | error
+ *             │            ask ──┘
+ *             │            tell ──► actors.tell                        (reply null to a request)
+ *             │            event ─► event-dispatcher.ts                (reply null to a request)
+ *             ├─ forward ─► owner's node subject (hops + 1), the owner's answer relayed
+ *             └─ reject ──► error answer (requests) / dropped hook (one-way)
  * ```
  * Answers carry this node's id as `origin` (the envelope's and the wire error's), so a caller knows who failed.
  * A forwarded request's answer is relayed as the owner's bytes, not decoded again. Forwarding stops at the hop
@@ -24,27 +28,21 @@ import {
   type Envelope,
   EnvelopeCodec,
   EnvelopeKind,
-  envelopeKindName,
   errorEnvelope,
   type FunctionRegistry,
   forwardedEnvelope,
-  HopLimitError,
-  isRemote,
   type LucentError,
-  placeActor,
-  placeFunction,
-  RoutingError,
   replyEnvelope,
-  TimeoutError,
+  toLucentError,
   UnknownActorTypeError,
   type ViewSource,
 } from '@lucent/core';
 import { SubjectCache } from '@lucent/core/internal';
 import type { FrameHandler, Replier, Transport } from '../transport/transport.js';
-import { asLucentError } from './as-lucent-error.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import type { FunctionRunner, RunOptions } from './function-runner.js';
 import { InFlight } from './in-flight.js';
+import { decideRoute, type RouteNode } from './route-decision.js';
 import {
   type BoundRouterObserver,
   bindRouterObserver,
@@ -95,10 +93,20 @@ export interface RequestHandlerOptions {
 }
 
 const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
-// Stands in for the request when a frame does not decode: the answer then correlates with nothing.
+// Stands in for `actors` when the node hosts none; the decision already rejects their messages.
+const NO_ACTORS: ActorHost = Object.freeze({
+  tell(type: string): void {
+    throw new UnknownActorTypeError({ type });
+  },
+  ask(type: string): Promise<unknown> {
+    return Promise.reject(new UnknownActorTypeError({ type }));
+  },
+});
+// Stands in for the request when a frame does not decode: the answer then correlates with nothing (its
+// `correlationId` is '').
 const UNDECODABLE: Envelope = Object.freeze({
   kind: EnvelopeKind.Call,
-  id: 'undecodable',
+  id: '',
   target: '',
   correlationId: '',
   deadline: 0,
@@ -110,8 +118,8 @@ const UNDECODABLE: Envelope = Object.freeze({
 
 /**
  * Serves frames: subscribe {@link RoutingRequestHandler.handle} on the node's subjects (`routerSubscriptions`).
- * `handle` never throws and never blocks on work: results are answered when they are ready. Implements the
- * shard shell's `RequestHandler` (`handle`, `drain`).
+ * `handle` never throws and never blocks on work: results are answered when they are ready. A shard node builds
+ * one from its parts in `ShardNode.start` (its only request handler) and drains it at shutdown.
  */
 export class RoutingRequestHandler {
   /** The frame handler, bound to this instance: pass it to `transport.subscribe` as is. */
@@ -120,11 +128,11 @@ export class RoutingRequestHandler {
   readonly #stats = new MutableRouterStats();
   readonly #codec: EnvelopeCodec;
   readonly #transport: Transport;
-  readonly #functions: FunctionRegistry;
   readonly #runner: FunctionRunner;
-  readonly #actors: ActorHost | undefined;
+  readonly #actors: ActorHost;
   readonly #view: ViewSource | undefined;
-  readonly #hopLimit: number;
+  /** This node as `decideRoute` sees it. */
+  readonly #self: RouteNode;
   readonly #defaultTimeoutMs: number;
   readonly #now: () => number;
   readonly #observer: BoundRouterObserver;
@@ -136,11 +144,16 @@ export class RoutingRequestHandler {
     this.nodeId = options.nodeId;
     this.#codec = options.codec ?? new EnvelopeCodec();
     this.#transport = options.transport;
-    this.#functions = options.functions;
     this.#runner = options.runner;
-    this.#actors = options.actors;
+    this.#actors = options.actors ?? NO_ACTORS;
     this.#view = options.view;
-    this.#hopLimit = options.hopLimit ?? DEFAULT_HOP_LIMIT;
+    const hopLimit = options.hopLimit ?? DEFAULT_HOP_LIMIT;
+    this.#self = Object.freeze({
+      nodeId: this.nodeId,
+      functions: options.functions,
+      hopLimit,
+      hostsActors: options.actors !== undefined,
+    });
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#now = options.now ?? Date.now;
     this.#observer = bindRouterObserver(options.observer);
@@ -149,10 +162,10 @@ export class RoutingRequestHandler {
       nodeId: this.nodeId,
       codec: this.#codec,
       transport: this.#transport,
-      functions: this.#functions,
+      functions: options.functions,
       runner: this.#runner,
       view: this.#view,
-      hopLimit: this.#hopLimit,
+      hopLimit,
       subjects: this.#subjects,
       observer: this.#observer,
       stats: this.#stats,
@@ -193,100 +206,72 @@ export class RoutingRequestHandler {
       return;
     }
     try {
-      if (envelope.deadline !== 0 && this.#now() >= envelope.deadline) {
-        throw new TimeoutError({ target: envelope.target, timeoutMs: 0 });
-      }
-      switch (envelope.kind) {
-        case EnvelopeKind.Call:
-          this.#onCall(envelope, replier);
+      const decision = decideRoute(envelope, this.#view?.current(), this.#self, this.#now());
+      switch (decision.type) {
+        case 'serve':
+          this.#serve(envelope, replier);
           return;
-        case EnvelopeKind.Tell:
-        case EnvelopeKind.Ask:
-          this.#onActorMessage(envelope, replier);
+        case 'node':
+          this.#forward(envelope, decision.node, replier);
           return;
-        case EnvelopeKind.Event:
-          this.#events.dispatch(envelope);
-          if (replier !== undefined) replier.reply(this.#replyFrame(envelope, null));
-          return;
-        default: {
-          const reason = `${envelopeKindName(envelope.kind)} envelopes are not requests`;
-          throw new RoutingError({ target: envelope.target, field: 'kind', reason });
-        }
+        default:
+          this.#fail(envelope, replier, decision.error, 0);
       }
     } catch (error) {
       this.#fail(envelope, replier, error, 0);
     }
   }
 
-  #onCall(envelope: Envelope, replier: Replier | undefined): void {
-    // `get` throws UnknownFunctionError / FunctionDisabledError; `find` first keeps the hit path to one lookup.
-    const definition = this.#functions.find(envelope.target) ?? this.#functions.get(envelope.target);
-    const placement = placeFunction(definition, envelope.payload, this.#view?.current());
-    if (isRemote(placement, this.nodeId)) this.#forward(envelope, placement.node, replier);
-    else void this.#runCall(envelope, replier);
+  /** Serves a request the decision placed here; may throw (a tell to an unknown type), answered by the caller. */
+  #serve(envelope: Envelope, replier: Replier | undefined): void {
+    switch (envelope.kind) {
+      case EnvelopeKind.Tell: {
+        const target = envelope.target;
+        const slash = actorTargetSeparator(target);
+        this.#actors.tell(target.slice(0, slash), target.slice(slash + 1), envelope.payload);
+        this.#succeed(envelope, replier, null, 0);
+        return;
+      }
+      case EnvelopeKind.Event:
+        this.#events.dispatch(envelope);
+        if (replier !== undefined) replier.reply(this.#replyFrame(envelope, null));
+        return;
+      default:
+        // Call or Ask (the decision serves nothing else): both answer with what they resolve to.
+        void this.#run(envelope, replier);
+    }
   }
 
-  #onActorMessage(envelope: Envelope, replier: Replier | undefined): void {
+  /** Runs a call or an ask to its end and answers it: the one path for work that resolves to a reply. */
+  async #run(envelope: Envelope, replier: Replier | undefined): Promise<void> {
+    this.#inFlight.begin();
+    const started = performance.now();
+    let value: unknown;
+    try {
+      value = await (envelope.kind === EnvelopeKind.Call ? this.#call(envelope) : this.#ask(envelope));
+    } catch (error) {
+      this.#fail(envelope, replier, error, performance.now() - started);
+      this.#inFlight.end();
+      return;
+    }
+    this.#succeed(envelope, replier, value, performance.now() - started);
+    this.#inFlight.end();
+  }
+
+  #call(envelope: Envelope): Promise<unknown> {
+    const options = envelope.deadline === 0 ? NO_RUN_OPTIONS : { deadline: envelope.deadline };
+    return this.#runner.call(envelope.target, envelope.payload, options);
+  }
+
+  #ask(envelope: Envelope): Promise<unknown> {
     const target = envelope.target;
     const slash = actorTargetSeparator(target);
-    if (slash < 0) throw new RoutingError({ target, field: 'target', reason: "an actor target is 'type/id'" });
-    const placement = placeActor(target, this.#view?.current());
-    if (isRemote(placement, this.nodeId)) {
-      this.#forward(envelope, placement.node, replier);
-      return;
-    }
-    const type = target.slice(0, slash);
-    const actors = this.#actors;
-    if (actors === undefined) throw new UnknownActorTypeError({ type });
-    const id = target.slice(slash + 1);
-    if (envelope.kind === EnvelopeKind.Ask) {
-      void this.#runAsk(actors, envelope, type, id, replier);
-      return;
-    }
-    actors.tell(type, id, envelope.payload);
-    this.#succeed(envelope, replier, null, 0);
+    const timeoutMs = this.#remainingMs(envelope);
+    return this.#actors.ask(target.slice(0, slash), target.slice(slash + 1), envelope.payload, { timeoutMs });
   }
 
-  async #runCall(envelope: Envelope, replier: Replier | undefined): Promise<void> {
-    this.#inFlight.begin();
-    const started = performance.now();
-    const options = envelope.deadline === 0 ? NO_RUN_OPTIONS : { deadline: envelope.deadline };
-    let value: unknown;
-    try {
-      value = await this.#runner.call(envelope.target, envelope.payload, options);
-    } catch (error) {
-      this.#fail(envelope, replier, error, performance.now() - started);
-      this.#inFlight.end();
-      return;
-    }
-    this.#succeed(envelope, replier, value, performance.now() - started);
-    this.#inFlight.end();
-  }
-
-  async #runAsk(
-    actors: ActorHost,
-    envelope: Envelope,
-    type: string,
-    id: string,
-    replier: Replier | undefined,
-  ): Promise<void> {
-    this.#inFlight.begin();
-    const started = performance.now();
-    let value: unknown;
-    try {
-      value = await actors.ask(type, id, envelope.payload, { timeoutMs: this.#remainingMs(envelope) });
-    } catch (error) {
-      this.#fail(envelope, replier, error, performance.now() - started);
-      this.#inFlight.end();
-      return;
-    }
-    this.#succeed(envelope, replier, value, performance.now() - started);
-    this.#inFlight.end();
-  }
-
-  /** Sends `envelope` on to `node`; a request's answer is relayed to `replier`. Throws HopLimitError past the limit. */
+  /** Sends `envelope` on to `node` (the decision checked the hop limit); a request's answer is relayed to `replier`. */
   #forward(envelope: Envelope, node: string, replier: Replier | undefined): void {
-    if (envelope.hops >= this.#hopLimit) throw new HopLimitError({ target: envelope.target, hops: envelope.hops });
     const subject = this.#subjects.node(node);
     const frame = this.#codec.encode(forwardedEnvelope(envelope));
     if (replier === undefined) this.#transport.send(subject, frame);
@@ -321,7 +306,7 @@ export class RoutingRequestHandler {
   }
 
   #fail(envelope: Envelope, replier: Replier | undefined, thrown: unknown, durationMs: number): void {
-    const error = asLucentError(thrown, envelope.target);
+    const error = toLucentError(thrown, envelope.target);
     this.#stats.failed++;
     if (replier === undefined) {
       this.#observer.dropped(envelope.kind, envelope.target, error);
@@ -336,7 +321,7 @@ export class RoutingRequestHandler {
     try {
       return this.#codec.encode(replyEnvelope(request, value, this.nodeId));
     } catch (error) {
-      return this.#errorFrame(request, asLucentError(error, request.target));
+      return this.#errorFrame(request, toLucentError(error, request.target));
     }
   }
 

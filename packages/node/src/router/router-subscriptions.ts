@@ -17,10 +17,10 @@ import type {
   TransportSubscription,
 } from '../transport/transport.js';
 
-/** Queue group of the function subjects. */
-export const FUNCTION_QUEUE = 'lucent-fn';
-/** Queue group of the event subjects. */
-export const EVENT_QUEUE = 'lucent-events';
+/** Queue group of the function subjects: every node serving a function is one member, one of them gets each call. */
+export const FUNCTION_QUEUE_GROUP = 'lucent-fn';
+/** Queue group of the event subjects: one node of the cluster gets each fresh event. */
+export const EVENT_QUEUE_GROUP = 'lucent-events';
 
 /** One subscription a node needs. */
 export interface RouterSubscriptionSpec {
@@ -54,8 +54,8 @@ export function routerSubscriptions(options: RouterSubscriptionOptions): RouterS
     names.add(definition.name);
     for (const type of definition.handles) types.add(type);
   }
-  for (const name of [...names].sort()) specs.push({ subject: subjects.function(name), queue: FUNCTION_QUEUE });
-  for (const type of [...types].sort()) specs.push({ subject: subjects.event(type), queue: EVENT_QUEUE });
+  for (const name of [...names].sort()) specs.push({ subject: subjects.function(name), queue: FUNCTION_QUEUE_GROUP });
+  for (const type of [...types].sort()) specs.push({ subject: subjects.event(type), queue: EVENT_QUEUE_GROUP });
   return specs;
 }
 

@@ -30,6 +30,14 @@ export class RouterMetricsObserver implements RouterObserver {
     this.#logThrottle = logThrottle;
   }
 
+  /**
+   * Binds the metrics of `names` now, so their series are listed (at 0) before their first call. Idempotent:
+   * a name bound already keeps its binding.
+   */
+  bindFunctions(names: Iterable<string>): void {
+    for (const name of names) this.#forFunction(name);
+  }
+
   forwarded(): void {
     this.#metrics.forwarded();
   }

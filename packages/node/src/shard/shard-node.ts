@@ -1,12 +1,15 @@
 /**
- * One shard node: owns the transport, the function pool, the function actors, metrics, logs and the HTTP
- * endpoints, and wires a {@link RequestHandler} and {@link ShardExtension}s to them (see `shard-context.ts`).
+ * One shard node: owns the transport, the function registry and pool, the function actors, the router, metrics,
+ * logs and the HTTP endpoints, and wires {@link ShardExtension}s to them (see `shard-context.ts`).
  *
  * ```
- *  start:    HTTP (live, not ready) → transport → pool → actors → handler subscribed → extensions → ready
- *  shutdown: not ready → extensions.beginShutdown → unsubscribe → handler.drain (≤ drainTimeoutMs)
+ *  start:    HTTP (live, not ready) → transport → registry (once) → pool → actors
+ *            → router subscribed (node, function and event subjects) → extensions → ready
+ *  shutdown: not ready → extensions.beginShutdown → unsubscribe → router.drain (≤ drainTimeoutMs)
  *            → extensions.stop → actors.stopAll, system.terminate → pool.close → transport.close → HTTP close
  * ```
+ * The router is the node's one request handler: it serves what it owns and forwards the rest by `view`
+ * (without a view, everything is served here).
  */
 import {
   type ActivationGuard,
@@ -18,24 +21,26 @@ import {
   MemoryStateStore,
   type StateStore,
 } from '@lucent/actors';
-import { EnvelopeCodec, functionSubject, type LucentError, nodeSubject } from '@lucent/core';
+import type { ViewSource } from '@lucent/core';
+import { EnvelopeCodec, type FunctionRegistry, type LucentError } from '@lucent/core';
 import type { NodeConfig } from '../config/node-config.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import { createNodeLogger, type LogDestination, type Logger } from '../logging.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { createFunctionPool, type FunctionPool } from '../pool/function-pool.js';
+import { createInlineRunner } from '../router/function-runner.js';
+import { createRequestHandler, type RoutingRequestHandler } from '../router/request-handler.js';
+import { subscribeRequestHandler } from '../router/router-subscriptions.js';
 import { InMemoryBus } from '../transport/in-memory-bus.js';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport, TransportSubscription } from '../transport/transport.js';
 import { loadActorDefinitions } from './actor-modules.js';
-import { LocalRequestHandler } from './local-request-handler.js';
+import { loadFunctionModules } from './function-modules.js';
+import { RouterMetricsObserver } from './router-metrics.js';
 import { settleWithin } from './settle-within.js';
-import type { RequestHandler, RequestHandlerFactory, ShardContext, ShardExtension } from './shard-context.js';
-
-/** Queue group of the `functionSubject` subscriptions: every node serving a function is one member. */
-export const FUNCTION_QUEUE_GROUP = 'lucent-fn';
+import type { ShardContext, ShardExtension } from './shard-context.js';
 
 export interface ShardNodeOptions {
   readonly config: NodeConfig;
@@ -44,9 +49,14 @@ export interface ShardNodeOptions {
   readonly logDestination?: LogDestination;
   /** Standalone mode's bus (no `config.nats`); pass one bus to several in-process nodes to connect them. */
   readonly bus?: InMemoryBus;
-  /** Builds the request handler; default {@link LocalRequestHandler}. */
-  readonly handler?: RequestHandlerFactory;
-  /** Started in order after the handler is subscribed; the node is ready once all have started. */
+  /**
+   * The live cluster view the router places keys with (membership's `viewSource`); default none: everything
+   * is served here.
+   */
+  readonly view?: ViewSource;
+  /** Most forwards per message (default the router's, 3). */
+  readonly hopLimit?: number;
+  /** Started in order after the router is subscribed; the node is ready once all have started. */
   readonly extensions?: readonly ShardExtension[];
   /** The actor state store; default a `MemoryStateStore`. Receives the connected transport. */
   readonly store?: (transport: Transport) => StateStore | Promise<StateStore>;
@@ -68,7 +78,7 @@ export class ShardNode {
   readonly metrics: NodeMetrics;
   #http: NodeHttpServer | undefined = undefined;
   #context: ShardContext | undefined = undefined;
-  #handler: RequestHandler | undefined = undefined;
+  #router: RoutingRequestHandler | undefined = undefined;
   #extensions: ShardExtension[] = [];
   #subscriptions: TransportSubscription[] = [];
   readonly #logThrottle = new LogThrottle();
@@ -125,6 +135,12 @@ export class ShardNode {
     return this.#context;
   }
 
+  /** The node's request handler: counters (`stats`) and in-flight work. Throws `TypeError` before `start` finished. */
+  get router(): RoutingRequestHandler {
+    if (this.#router === undefined) throw new TypeError('ShardNode is not started');
+    return this.#router;
+  }
+
   /**
    * Graceful shutdown in the order of the module diagram. Each step's failure is logged and does not stop the
    * next. Idempotent: later calls return the same promise. Never rejects.
@@ -154,9 +170,12 @@ export class ShardNode {
     this.#transport = transport;
     transport.onStatus((event) => logger.info({ status: event }, 'transport.status'));
     transport.onError((error, subject) => this.#onSubscriptionError(error, subject));
+    // Loaded once on this thread: the router and the pool share it (the pool's workers import the modules).
+    const functions = await loadFunctionModules(config.functions);
     if (config.functions.length > 0) {
       this.#pool = await createFunctionPool({
         modules: config.functions,
+        registry: functions,
         threads: config.threads,
         closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
       });
@@ -179,7 +198,6 @@ export class ShardNode {
     });
     this.#actors = actors;
     this.metrics.observeActiveActors(() => actors.activeCount);
-    const functionNames = [...new Set((this.#pool?.functions ?? []).filter((ref) => !ref.includes('@')))];
     const context: ShardContext = {
       config,
       nodeId: config.shard,
@@ -188,7 +206,7 @@ export class ShardNode {
       transportKind,
       codec: new EnvelopeCodec({ maxMessageBytes: 1024 * 1024 }),
       pool: this.#pool,
-      functionNames,
+      functions,
       actors,
       actorTypes: definitions.map((definition) => definition.type),
       actorSystem: this.#actorSystem,
@@ -197,18 +215,7 @@ export class ShardNode {
       logger,
     };
     this.#context = context;
-    const handler: RequestHandler = options.handler?.(context) ?? new LocalRequestHandler(context);
-    this.#handler = handler;
-    if (handler.subscribe !== undefined) this.#subscriptions.push(...handler.subscribe(transport));
-    else {
-      // One closure per subscription, not per frame: the handler's method is bound once.
-      const handle = handler.handle.bind(handler);
-      this.#subscriptions.push(transport.subscribe(nodeSubject(config.cluster, config.shard), handle));
-      for (const name of functionNames) {
-        const subject = functionSubject(config.cluster, name);
-        this.#subscriptions.push(transport.subscribe(subject, handle, { queue: FUNCTION_QUEUE_GROUP }));
-      }
-    }
+    this.#startRouter(context, options);
     // Subscriptions reach a NATS server asynchronously: without this round trip a request sent right after
     // `node.ready` could arrive before the server knows the subscription, and be dropped.
     await transport.flush();
@@ -224,7 +231,7 @@ export class ShardNode {
         cluster: config.cluster,
         httpPort: this.httpPort,
         transport: transportKind,
-        functions: functionNames,
+        functions: activeFunctionNames(functions),
         actorTypes: context.actorTypes,
         tags: config.tags,
       },
@@ -243,9 +250,9 @@ export class ShardNode {
     }
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#subscriptions = [];
-    const handler = this.#handler;
-    if (handler?.drain !== undefined) {
-      const drained = await settleWithin(handler.drain(), drainTimeoutMs);
+    const router = this.#router;
+    if (router !== undefined) {
+      const drained = await settleWithin(router.drain(), drainTimeoutMs);
       if (!drained) logger.warn({ drainTimeoutMs }, 'node.drain_timeout');
     }
     for (const extension of extensions) {
@@ -274,6 +281,33 @@ export class ShardNode {
     logger.info({ reason }, 'node.stopped');
   }
 
+  /** Builds the router from the parts and subscribes it on the node's subjects (`router-subscriptions.ts`). */
+  #startRouter(context: ShardContext, options: ShardNodeOptions): void {
+    const observer = new RouterMetricsObserver(this.metrics, this.logger);
+    // Every served function has its series from the start, not only after its first call.
+    observer.bindFunctions(activeFunctionNames(context.functions));
+    const router = createRequestHandler({
+      nodeId: context.nodeId,
+      cluster: context.cluster,
+      transport: context.transport,
+      functions: context.functions,
+      // Without `--functions` there is no pool: the inline runner over the empty registry refuses every call.
+      runner: context.pool ?? createInlineRunner(context.functions),
+      actors: context.actors,
+      codec: context.codec,
+      observer,
+      ...(options.view === undefined ? {} : { view: options.view }),
+      ...(options.hopLimit === undefined ? {} : { hopLimit: options.hopLimit }),
+    });
+    this.#router = router;
+    const subscriptions = subscribeRequestHandler(context.transport, router.handle, {
+      cluster: context.cluster,
+      nodeId: context.nodeId,
+      functions: context.functions,
+    });
+    this.#subscriptions.push(...subscriptions);
+  }
+
   /** Runs one shutdown step; a throw or rejection is logged, never propagated. */
   async #step(name: string, run: () => unknown): Promise<void> {
     try {
@@ -290,4 +324,12 @@ export class ShardNode {
     if (suppressed === SUPPRESS) return;
     this.logger.warn({ err: error, subject, suppressed }, 'transport.subscription_error');
   }
+}
+
+/** Names of the functions with an active version, in registration order (for the `node.ready` log). */
+function activeFunctionNames(functions: FunctionRegistry): string[] {
+  return functions
+    .list()
+    .filter((definition) => functions.find(definition.name) === definition)
+    .map((definition) => definition.name);
 }

@@ -3,7 +3,7 @@
  * matching of replies to pending requests. Objects, not closures, so nothing is allocated per message except a
  * replier per request.
  */
-import { DecodeError, HandlerError, LucentError, NodeUnavailableError } from '@lucent/core';
+import { DecodeError, type LucentError, NodeUnavailableError, toLucentError } from '@lucent/core';
 import { FrameKind, type FrameVisitor } from './frames.js';
 import { destinationOfReplyTo } from './outbound-queue.js';
 import type { PendingRequests } from './pending-requests.js';
@@ -169,11 +169,4 @@ export class ReplyDispatcher implements MessageInbox, FrameVisitor {
     const error = new DecodeError({ reason: `frame kind ${kind} on a reply subject`, byteLength: payload.byteLength });
     this.host.reportError(error, this.host.replySubject, undefined);
   }
-}
-
-export function toLucentError(thrown: unknown, subject: string): LucentError {
-  if (thrown instanceof LucentError) return thrown;
-  const remoteName = thrown instanceof Error ? thrown.name : typeof thrown;
-  const remoteMessage = thrown instanceof Error ? thrown.message : String(thrown);
-  return new HandlerError({ target: subject, remoteName, remoteMessage }, { cause: thrown });
 }

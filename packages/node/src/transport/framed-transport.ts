@@ -10,7 +10,7 @@
  *  reply sub R ─► Reply(id,r) ─► pending.resolve(id, r)
  * ```
  */
-import { type LucentError, ShuttingDownError } from '@lucent/core';
+import { type LucentError, ShuttingDownError, toLucentError } from '@lucent/core';
 import {
   type ConnectionSubscription,
   type DispatchHost,
@@ -18,7 +18,6 @@ import {
   MutableStats,
   ReplyDispatcher,
   SubscriptionDispatcher,
-  toLucentError,
 } from './frame-dispatch.js';
 import { FrameKind, type FrameVisitor, readFrames } from './frames.js';
 import { type BatchSink, OutboundQueue } from './outbound-queue.js';
