@@ -3,17 +3,19 @@
  * endpoints, and wires a {@link RequestHandler} and {@link ShardExtension}s to them (see `shard-context.ts`).
  *
  * ```
- *  start:    HTTP (live, not ready) → transport → pool → actors → handler subscribed → extensions → ready
+ *  start:    HTTP (live, not ready) → transport → actor system → supervisor (pool, actors)
+ *            → handler subscribed → extensions → ready
  *  shutdown: not ready → extensions.beginShutdown → unsubscribe → handler.drain (≤ drainTimeoutMs)
  *            → extensions.stop → actors.stopAll, system.terminate → pool.close → transport.close → HTTP close
+ *  fatal:    the supervisor gave up on the pool → node.fatal logged → shutdown → options.onFatalStop(reason)
  * ```
+ * The pool and the function actors belong to the shard's supervisor actor (`shard-supervisor.ts`), which
+ * restarts a pool that died; the context's `pool` is its stable `SupervisedPool`.
  */
 import {
   type ActivationGuard,
-  type AnyActorDefinition,
   createActorSystem,
   createFunctionActors,
-  type FunctionActors,
   type LocalActorSystem,
   MemoryStateStore,
   type StateStore,
@@ -24,7 +26,7 @@ import { NodeHttpServer } from '../http/node-http-server.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import { createNodeLogger, type LogDestination, type Logger } from '../logging.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
-import { createFunctionPool, type FunctionPool } from '../pool/function-pool.js';
+import { createFunctionPool } from '../pool/function-pool.js';
 import { InMemoryBus } from '../transport/in-memory-bus.js';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
@@ -32,8 +34,10 @@ import { functionSubject, nodeSubject } from '../transport/subjects.js';
 import type { Transport, TransportSubscription } from '../transport/transport.js';
 import { loadActorDefinitions } from './actor-modules.js';
 import { LocalRequestHandler } from './local-request-handler.js';
+import type { PoolSupervisionOptions } from './pool-restart-policy.js';
 import { settleWithin } from './settle-within.js';
 import type { RequestHandler, RequestHandlerFactory, ShardContext, ShardExtension } from './shard-context.js';
+import { ShardSupervisor } from './shard-supervisor.js';
 
 /** Queue group of the `functionSubject` subscriptions: every node serving a function is one member. */
 export const FUNCTION_QUEUE_GROUP = 'lucent-fn';
@@ -60,6 +64,16 @@ export interface ShardNodeOptions {
   readonly httpHost?: string;
   /** Collect Node.js process metrics into the node's registry (default true). */
   readonly processMetrics?: boolean;
+  /**
+   * Restart budget and backoff of the function pool; fields set here override `config.poolMaxRestarts` and
+   * `config.poolRestartWindowMs` (backoff default in `pool-restart-policy.ts`).
+   */
+  readonly poolSupervision?: PoolSupervisionOptions;
+  /**
+   * Called once after a fatal stop finished (the pool could not be kept alive; the node logged `node.fatal`
+   * and shut down). `lucent-node` exits with `EXIT_FATAL` here. Default: nothing (the node is just stopped).
+   */
+  readonly onFatalStop?: (reason: string) => void;
 }
 
 /** A running shard node. Create with {@link ShardNode.start}; stop with {@link ShardNode.shutdown}. */
@@ -77,12 +91,14 @@ export class ShardNode {
   #shutdown: Promise<void> | undefined = undefined;
   // Parts as they come up, so a failed start can close exactly what it opened.
   #transport: Transport | undefined = undefined;
-  #pool: FunctionPool | undefined = undefined;
   #actorSystem: LocalActorSystem | undefined = undefined;
-  #actors: FunctionActors<readonly AnyActorDefinition[]> | undefined = undefined;
+  #supervisor: ShardSupervisor | undefined = undefined;
+  #fatalReason: string | undefined = undefined;
+  readonly #onFatalStop: ((reason: string) => void) | undefined;
 
   private constructor(options: ShardNodeOptions) {
     this.config = options.config;
+    this.#onFatalStop = options.onFatalStop;
     this.logger =
       options.logger ??
       createNodeLogger({
@@ -120,6 +136,11 @@ export class ShardNode {
     return this.#http?.port ?? -1;
   }
 
+  /** Why the node stopped fatally (its pool could not be kept alive), or `undefined`. */
+  get fatalReason(): string | undefined {
+    return this.#fatalReason;
+  }
+
   /** The parts, for tests and tools. Throws `TypeError` before `start` finished. */
   get context(): ShardContext {
     if (this.#context === undefined) throw new TypeError('ShardNode is not started');
@@ -155,32 +176,49 @@ export class ShardNode {
     this.#transport = transport;
     transport.onStatus((event) => logger.info({ status: event }, 'transport.status'));
     transport.onError((error, subject) => this.#onSubscriptionError(error, subject));
-    if (config.functions.length > 0) {
-      this.#pool = await createFunctionPool({
-        modules: config.functions,
-        threads: config.threads,
-        closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
-      });
-      this.metrics.observePool(this.#pool);
-    }
     const definitions = await loadActorDefinitions(config.actors);
     const store = options.store === undefined ? new MemoryStateStore() : await options.store(transport);
     const activationGuard = await options.activationGuard?.(transport, logger);
-    this.#actorSystem = createActorSystem({
+    const system = createActorSystem({
       name: `lucent-${config.shard}`,
       onError: (error, actorPath, phase) => logger.warn({ err: error, actorPath, phase }, 'actor.failed'),
     });
-    const actors = createFunctionActors({
-      system: this.#actorSystem,
-      store,
-      definitions,
-      onPersistFailure: (failure) =>
-        logger.warn({ err: failure.error, type: failure.type, id: failure.id }, 'actor.persist_failed'),
-      ...(activationGuard === undefined ? {} : { activationGuard }),
+    this.#actorSystem = system;
+    const supervisor = await ShardSupervisor.start({
+      system,
+      nodeId: config.shard,
+      createPool:
+        config.functions.length === 0
+          ? undefined
+          : (onDeath) =>
+              createFunctionPool({
+                modules: config.functions,
+                threads: config.threads,
+                closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
+                onDeath,
+              }),
+      createActors: () =>
+        createFunctionActors({
+          system,
+          store,
+          definitions,
+          onPersistFailure: (failure) =>
+            logger.warn({ err: failure.error, type: failure.type, id: failure.id }, 'actor.persist_failed'),
+          ...(activationGuard === undefined ? {} : { activationGuard }),
+        }),
+      supervision: {
+        maxRestarts: config.poolMaxRestarts,
+        windowMs: config.poolRestartWindowMs,
+        ...options.poolSupervision,
+      },
+      logger,
+      onFatal: (reason) => this.#stopFatally(reason),
     });
-    this.#actors = actors;
+    this.#supervisor = supervisor;
+    const { pool, actors } = supervisor;
+    if (pool !== undefined) this.metrics.observePool(pool);
     this.metrics.observeActiveActors(() => actors.activeCount);
-    const functionNames = [...new Set((this.#pool?.functions ?? []).filter((ref) => !ref.includes('@')))];
+    const functionNames = [...new Set((pool?.functions ?? []).filter((ref) => !ref.includes('@')))];
     const context: ShardContext = {
       config,
       nodeId: config.shard,
@@ -188,11 +226,11 @@ export class ShardNode {
       transport,
       transportKind,
       codec: new EnvelopeCodec({ maxMessageBytes: 1024 * 1024 }),
-      pool: this.#pool,
+      pool,
       functionNames,
       actors,
       actorTypes: definitions.map((definition) => definition.type),
-      actorSystem: this.#actorSystem,
+      actorSystem: system,
       store,
       metrics: this.metrics,
       logger,
@@ -252,10 +290,10 @@ export class ShardNode {
     for (const extension of extensions) {
       await this.#step(`extension ${extension.name} stop`, () => extension.stop?.());
     }
-    const actors = this.#actors;
-    if (actors !== undefined) {
+    const supervisor = this.#supervisor;
+    if (supervisor !== undefined) {
       const stopped = await settleWithin(
-        this.#step('actors stopAll', () => actors.stopAll()),
+        this.#step('actors stopAll', () => supervisor.stopActors()),
         drainTimeoutMs,
       );
       if (!stopped) logger.warn({ drainTimeoutMs }, 'actors.stop_timeout');
@@ -266,13 +304,23 @@ export class ShardNode {
         this.#step('actor system terminate', () => system.terminate()),
         drainTimeoutMs,
       );
-    const pool = this.#pool;
-    if (pool !== undefined) await this.#step('pool close', () => pool.close());
+    if (supervisor !== undefined) await this.#step('pool close', () => supervisor.closePool());
     const transport = this.#transport;
     if (transport !== undefined) await this.#step('transport close', () => transport.close());
     const http = this.#http;
     if (http !== undefined) await this.#step('http close', () => http.close());
     logger.info({ reason }, 'node.stopped');
+  }
+
+  /**
+   * The supervisor gave up on the pool: log why, leave the cluster through the normal shutdown (membership
+   * leave, drain, actors saved), then tell `onFatalStop`. Once; a shutdown already under way is joined.
+   */
+  #stopFatally(reason: string): void {
+    if (this.#fatalReason !== undefined) return;
+    this.#fatalReason = reason;
+    this.logger.fatal({ reason }, 'node.fatal');
+    void this.shutdown(`fatal: ${reason}`).then(() => this.#onFatalStop?.(reason));
   }
 
   /** Runs one shutdown step; a throw or rejection is logged, never propagated. */
