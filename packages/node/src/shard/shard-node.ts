@@ -94,6 +94,8 @@ export class ShardNode {
   #actorSystem: LocalActorSystem | undefined = undefined;
   #supervisor: ShardSupervisor | undefined = undefined;
   #fatalReason: string | undefined = undefined;
+  /** Settles when `#start` did; a fatal stop during start waits for it. */
+  #starting: Promise<void> = Promise.resolve();
   readonly #onFatalStop: ((reason: string) => void) | undefined;
 
   private constructor(options: ShardNodeOptions) {
@@ -117,7 +119,8 @@ export class ShardNode {
   static async start(options: ShardNodeOptions): Promise<ShardNode> {
     const node = new ShardNode(options);
     try {
-      await node.#start(options);
+      node.#starting = node.#start(options);
+      await node.#starting;
     } catch (error) {
       node.logger.error({ err: error }, 'node.start_failed');
       await node.shutdown('start failed');
@@ -320,7 +323,11 @@ export class ShardNode {
     if (this.#fatalReason !== undefined) return;
     this.#fatalReason = reason;
     this.logger.fatal({ reason }, 'node.fatal');
-    void this.shutdown(`fatal: ${reason}`).then(() => this.#onFatalStop?.(reason));
+    // During start, the shutdown waits for it; a start that fails shuts down and reports that failure instead.
+    this.#starting.then(
+      () => this.shutdown(`fatal: ${reason}`).then(() => this.#onFatalStop?.(reason)),
+      () => {},
+    );
   }
 
   /** Runs one shutdown step; a throw or rejection is logged, never propagated. */
