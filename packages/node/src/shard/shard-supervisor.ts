@@ -90,7 +90,8 @@ export class ShardSupervisor {
     this.#generation = generation;
     this.pool = pool === undefined ? undefined : new SupervisedPool(pool, options.nodeId);
     this.actors = options.createActors();
-    // Messages of one supervisor are few (deaths and restarts): the behavior object is the instance itself.
+    // The state (generation, restart history) lives on this object, not in the behavior: `#receive` never
+    // throws, so the kernel never restarts the actor, and a plain behavior object is enough.
     this.#ref = options.system.spawn<SupervisorMessage>(
       { receive: (message, ctx) => this.#receive(message, ctx) },
       { name: SHARD_SUPERVISOR_NAME },

@@ -92,11 +92,6 @@ export class SupervisedPool implements FunctionPool {
     };
   }
 
-  /** True while a pool serves calls (not restarting, not closed). */
-  get available(): boolean {
-    return !this.#closed && !(this.#current instanceof UnavailablePool);
-  }
-
   /**
    * Takes the current pool out (calls now fail fast with `NodeUnavailableError`) and returns it for the caller
    * to close. Returns `undefined` when there is none (already restarting, or closed).
