@@ -7,6 +7,8 @@
  *  0    graceful shutdown finished, or --help
  *  1    startup failed (NATS unreachable, HTTP port in use, a module that does not load); logged as JSON
  *  2    invalid command line or configuration; one line on stderr naming the option
+ *  3    fatal stop: the function pool kept dying past its restart budget; the node left the cluster through
+ *       the graceful shutdown and logged `node.fatal` with the reason (an orchestrator should restart it)
  *  130  a second signal arrived during the graceful shutdown
  * ```
  * The node logs JSON lines on stdout; `node.ready` (with `shard`, `httpPort`, `transport`) says it is serving,
@@ -22,6 +24,8 @@ import { handleShutdownSignals } from './shard/shutdown-signals.js';
 
 /** Exit code for an invalid command line or configuration. */
 const EXIT_USAGE = 2;
+/** Exit code after a fatal stop (`node.fatal`: the pool could not be kept alive). */
+const EXIT_FATAL = 3;
 
 async function main(): Promise<number | undefined> {
   let config: NodeConfig;
@@ -49,7 +53,9 @@ async function main(): Promise<number | undefined> {
   process.on('unhandledRejection', fatal);
   // The node as composed for a cluster: router, membership (ready only once joined), KV state on NATS.
   // A failed start is logged (`node.start_failed`) and closes what it had opened.
-  const starting = startShardNode({ config, logger }).then(
+  // A fatal stop has already left the cluster and shut the node down when this runs.
+  const onFatalStop = (): void => process.exit(EXIT_FATAL);
+  const starting = startShardNode({ config, logger, onFatalStop }).then(
     (shard) => shard.node,
     () => undefined,
   );

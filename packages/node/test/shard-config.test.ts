@@ -72,6 +72,16 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['60000', 60_000],
     ['86400000', 86_400_000],
   ],
+  poolMaxRestarts: [
+    ['0', 0],
+    ['3', 3],
+    ['1000', 1000],
+  ],
+  poolRestartWindowMs: [
+    ['1', 1],
+    ['30000', 30_000],
+    ['86400000', 86_400_000],
+  ],
 };
 
 /** Invalid raw values per option. */
@@ -88,6 +98,8 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   drainTimeoutMs: ['-5', '1e3', '3600001', 'soon'],
   heartbeatIntervalMs: ['0', '10ms', -1],
   leaseSweepIntervalMs: ['99', '86400001', '1m', -1],
+  poolMaxRestarts: ['-1', '1001', '2.5', 'many'],
+  poolRestartWindowMs: ['0', '86400001', '1m', -1],
 };
 
 function envName(key: NodeConfigKey): string {

@@ -43,7 +43,8 @@ export function buildCommand(output: CommandOutput): Command {
     'after',
     '\nPrecedence: flags > LUCENT_* environment > config file > defaults.\n' +
       'Exit codes: 0 after a graceful shutdown (SIGTERM/SIGINT) or --help; 2 for invalid options; ' +
-      '1 when startup fails; 130 when a second signal interrupts the shutdown.',
+      '1 when startup fails; 3 after a fatal stop (the function pool kept dying past its restart budget; ' +
+      'logged as node.fatal); 130 when a second signal interrupts the shutdown.',
   );
   return command;
 }

@@ -5,6 +5,8 @@
  * added in one place.
  */
 
+import { DEFAULT_POOL_MAX_RESTARTS, DEFAULT_POOL_RESTART_WINDOW_MS } from '../shard/pool-restart-policy.js';
+
 /** pino levels, plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -34,6 +36,10 @@ export interface NodeConfig {
   readonly heartbeatIntervalMs: number;
   /** How often released activation leases are purged from the lease bucket (actors on NATS; see `LeaseSweepExtension`). */
   readonly leaseSweepIntervalMs: number;
+  /** Function pool restarts allowed within {@link poolRestartWindowMs}; past them the node stops fatally (exit 3). */
+  readonly poolMaxRestarts: number;
+  /** The sliding window of the pool's restart budget. */
+  readonly poolRestartWindowMs: number;
 }
 
 /** Keys of {@link NodeConfig}: also the config-file keys. */
@@ -142,6 +148,24 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     max: 86_400_000,
     description: 'how often released activation leases are purged from the KV bucket (actors on NATS)',
   },
+  {
+    key: 'poolMaxRestarts',
+    flag: '--pool-max-restarts <n>',
+    env: 'LUCENT_POOL_MAX_RESTARTS',
+    kind: 'int',
+    min: 0,
+    max: 1000,
+    description: 'function pool restarts allowed within --pool-restart-window-ms before the node stops (exit 3)',
+  },
+  {
+    key: 'poolRestartWindowMs',
+    flag: '--pool-restart-window-ms <ms>',
+    env: 'LUCENT_POOL_RESTART_WINDOW_MS',
+    kind: 'int',
+    min: 1,
+    max: 86_400_000,
+    description: 'sliding window of the function pool restart budget',
+  },
 ];
 
 /** The `--config <file>` flag and its environment variable; it names the file, so it is read before the others. */
@@ -166,5 +190,7 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     drainTimeoutMs: 10_000,
     heartbeatIntervalMs: 1_000,
     leaseSweepIntervalMs: 600_000,
+    poolMaxRestarts: DEFAULT_POOL_MAX_RESTARTS,
+    poolRestartWindowMs: DEFAULT_POOL_RESTART_WINDOW_MS,
   };
 }

@@ -19,6 +19,8 @@
  * uncaught error, out of memory, or modules that fail to import in the worker) costs each of its calls an
  * attempt (`retry.maxAttempts` of the definition); calls with attempts left are re-run alone after the policy's
  * backoff, the rest fail with `WorkerCrashedError`. A handler that throws fails only its call (`HandlerError`).
+ * A pool whose workers all fail to load the modules, `threads` in a row, is dead: with `onDeath` set it fails
+ * its calls at once and reports it, for the shard's supervisor to replace it (`shard/shard-supervisor.ts`).
  *
  * Transfer: a batch crosses as one flat array by structured clone, and its outcomes come back the same way
  * (layout and measurements in `protocol.ts`).
@@ -28,12 +30,14 @@
  */
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import { ConfigError, type FunctionRegistry } from '@lucent/core';
+import { ConfigError, type FunctionRegistry, NodeUnavailableError } from '@lucent/core';
 import { Piscina } from 'piscina';
 import { loadRegistry } from './catalog.js';
 import { Lane } from './lane.js';
 import { PoolEngine } from './pool-engine.js';
+import { isWorkerLoadReport } from './protocol.js';
 import { defaultWorkerFilename, toModuleUrl } from './worker-location.js';
+import { WorkerStartTracker } from './worker-start-tracker.js';
 
 /** Options of {@link createFunctionPool}. */
 export interface FunctionPoolOptions {
@@ -71,7 +75,18 @@ export interface FunctionPoolOptions {
   readonly workerFilename?: string | URL;
   /** How long `close()` waits for queued and running calls before failing them. Default 10 000 ms. */
   readonly closeTimeoutMs?: number;
+  /**
+   * Called once when the pool dies: `threads` workers in a row could not load the function modules (see
+   * `worker-start-tracker.ts`). The pool has then already given up: its calls failed with
+   * `NodeUnavailableError` (reason {@link POOL_DIED_REASON}), new calls reject with `ShuttingDownError`, and
+   * its workers are being terminated; the owner replaces it (the shard's supervisor does). Without this
+   * option a pool whose workers cannot start keeps failing each call with `WorkerCrashedError`.
+   */
+  readonly onDeath?: (reason: string) => void;
 }
+
+/** `NodeUnavailableError.reason` prefix of the calls a dead pool failed (see {@link FunctionPoolOptions.onDeath}). */
+export const POOL_DIED_REASON = 'function pool died';
 
 /** Options of one call. */
 export interface CallOptions {
@@ -171,10 +186,30 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
     workerData: { modules },
     ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
   });
-  return new PoolEngine(piscina, lanes, {
+  const engine = new PoolEngine(piscina, lanes, {
     maxBatchSize,
     maxBatchEstimateMs,
     maxTasksInFlight: threads * perThread,
     closeTimeoutMs,
+  });
+  const onDeath = options.onDeath;
+  if (onDeath !== undefined) watchWorkerStarts(piscina, engine, threads, onDeath);
+  return engine;
+}
+
+/** Feeds the workers' load reports to a {@link WorkerStartTracker}; on death gives the engine up and tells the owner. */
+function watchWorkerStarts(
+  piscina: Piscina,
+  engine: PoolEngine,
+  threads: number,
+  onDeath: (reason: string) => void,
+): void {
+  const tracker = new WorkerStartTracker(threads);
+  piscina.on('message', (message: unknown) => {
+    if (!isWorkerLoadReport(message)) return;
+    if (!tracker.record(message.lucentWorkerLoad === 'loaded')) return;
+    const reason = `${threads} worker(s) in a row could not load the function modules: ${message.reason ?? 'unknown error'}`;
+    void engine.abandon(new NodeUnavailableError({ node: 'function pool', reason: `${POOL_DIED_REASON}: ${reason}` }));
+    onDeath(reason);
   });
 }

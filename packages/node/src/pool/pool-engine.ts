@@ -141,6 +141,16 @@ export class PoolEngine implements FunctionPool, CancelSink {
     return this.#closing;
   }
 
+  /**
+   * Gives the pool up at once (its workers cannot start): every queued, backing-off and running call fails
+   * with `error` now, new calls reject with `ShuttingDownError`, and the workers are terminated. Returns the
+   * same promise as `close()` (idempotent; after `close()` began it only returns that).
+   */
+  abandon(error: Error): Promise<void> {
+    this.#closing ??= this.#failAllAndDestroy(error);
+    return this.#closing;
+  }
+
   /** Called by a {@link PendingCall} whose signal fired. */
   cancel(call: PendingCall): void {
     const batch = call.batch as Batch | null;
@@ -383,7 +393,10 @@ export class PoolEngine implements FunctionPool, CancelSink {
       this.#notifyIfIdle();
     });
     this.#onIdle = null;
-    const error = new ShuttingDownError({ node: 'function pool' });
+    await this.#failAllAndDestroy(new ShuttingDownError({ node: 'function pool' }));
+  }
+
+  async #failAllAndDestroy(error: Error): Promise<void> {
     for (const batch of [...this.#inFlight]) {
       this.#finish(batch);
       for (const call of batch.calls) call.fail(error);

@@ -50,3 +50,18 @@ export interface PoolWorkerData {
   /** Function modules to import, as absolute file URLs (or bare specifiers). */
   readonly modules: readonly string[];
 }
+
+/**
+ * What a worker posts to the pool (piscina's `message` event) once, when its function modules have loaded or
+ * failed to: the pool counts workers that could not start (see `worker-start-tracker.ts`).
+ */
+export interface WorkerLoadReport {
+  readonly lucentWorkerLoad: 'loaded' | 'failed';
+  /** `name: message` of the import error when `failed`, else `null`. */
+  readonly reason: string | null;
+}
+
+/** True for a {@link WorkerLoadReport} (any other worker message is not the pool's). */
+export function isWorkerLoadReport(value: unknown): value is WorkerLoadReport {
+  return typeof value === 'object' && value !== null && 'lucentWorkerLoad' in value;
+}

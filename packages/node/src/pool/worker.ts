@@ -4,7 +4,8 @@
  *
  * The function modules (from `workerData`) are imported once, when this module loads, so the first task
  * does not pay for it. A module that fails to import fails every task this worker gets; the pool treats
- * that like a crash (retried, then `WorkerCrashedError`), since no call could have run.
+ * that like a crash (retried, then `WorkerCrashedError`), since no call could have run. Either way the worker
+ * posts a {@link WorkerLoadReport} to the pool, which declares itself dead when every worker in a row failed.
  *
  * A handler that throws (or rejects) fails only its own call: the error becomes wire data (a Lucent error
  * keeps its code; anything else is a `HandlerError` with the thrown name and message). Everything else that
@@ -12,7 +13,7 @@
  * piscina rejects the task for the pool to handle.
  */
 import { performance } from 'node:perf_hooks';
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { type FunctionContext, type FunctionRegistry, toLucentError, type WireError } from '@lucent/core';
 import { loadRegistry } from './catalog.js';
 import {
@@ -27,6 +28,7 @@ import {
   TASK_DEADLINES,
   TASK_INPUTS,
   TASK_NAME,
+  type WorkerLoadReport,
 } from './protocol.js';
 
 let registry: FunctionRegistry | undefined;
@@ -34,11 +36,26 @@ let loadError: unknown;
 const loading: Promise<void> = loadRegistry((workerData as PoolWorkerData).modules).then(
   (loaded) => {
     registry = loaded;
+    report({ lucentWorkerLoad: 'loaded', reason: null });
   },
   (error: unknown) => {
     loadError = error;
+    report({
+      lucentWorkerLoad: 'failed',
+      reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
   },
 );
+
+/** Tells the pool whether this worker could start (it counts workers that could not). */
+function report(outcome: WorkerLoadReport): void {
+  parentPort?.postMessage(outcome);
+}
+
+// Piscina imports this module before the worker reports ready and then blocks the thread in `Atomics.wait`
+// between tasks, so the modules must finish loading (and the report go out) during that import: a load still
+// pending then would only progress once a task arrives.
+await loading;
 
 /** One context object per call; a class so every context has the same shape. */
 class Context implements FunctionContext {

@@ -3,20 +3,21 @@
  * logs and the HTTP endpoints, and wires {@link ShardExtension}s to them (see `shard-context.ts`).
  *
  * ```
- *  start:    HTTP (live, not ready) → transport → registry (once) → pool → actors
+ *  start:    HTTP (live, not ready) → transport → registry (once) → actor system → supervisor (pool, actors)
  *            → router subscribed (node, function and event subjects) → extensions → ready
  *  shutdown: not ready → extensions.beginShutdown → unsubscribe → router.drain (≤ drainTimeoutMs)
  *            → extensions.stop → actors.stopAll, system.terminate → pool.close → transport.close → HTTP close
+ *  fatal:    the supervisor gave up on the pool → node.fatal logged → shutdown → options.onFatalStop(reason)
  * ```
  * The router is the node's one request handler: it serves what it owns and forwards the rest by `view`
- * (without a view, everything is served here).
+ * (without a view, everything is served here). The pool and the function actors belong to the shard's
+ * supervisor actor (`shard-supervisor.ts`), which restarts a pool that died; the context's `pool` is its
+ * stable `SupervisedPool`.
  */
 import {
   type ActivationGuard,
-  type AnyActorDefinition,
   createActorSystem,
   createFunctionActors,
-  type FunctionActors,
   type LocalActorSystem,
   MemoryStateStore,
   type StateStore,
@@ -28,7 +29,7 @@ import { NodeHttpServer } from '../http/node-http-server.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import { createNodeLogger, type LogDestination, type Logger } from '../logging.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
-import { createFunctionPool, type FunctionPool } from '../pool/function-pool.js';
+import { createFunctionPool } from '../pool/function-pool.js';
 import { createInlineRunner } from '../router/function-runner.js';
 import { createRequestHandler, type RoutingRequestHandler } from '../router/request-handler.js';
 import { subscribeRequestHandler } from '../router/router-subscriptions.js';
@@ -38,9 +39,11 @@ import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport, TransportSubscription } from '../transport/transport.js';
 import { loadActorDefinitions } from './actor-modules.js';
 import { loadFunctionModules } from './function-modules.js';
+import type { PoolSupervisionOptions } from './pool-restart-policy.js';
 import { RouterMetricsObserver } from './router-metrics.js';
 import { settleWithin } from './settle-within.js';
 import type { ShardContext, ShardExtension } from './shard-context.js';
+import { ShardSupervisor } from './shard-supervisor.js';
 
 export interface ShardNodeOptions {
   readonly config: NodeConfig;
@@ -69,6 +72,16 @@ export interface ShardNodeOptions {
   readonly httpHost?: string;
   /** Collect Node.js process metrics into the node's registry (default true). */
   readonly processMetrics?: boolean;
+  /**
+   * Restart budget and backoff of the function pool; fields set here override `config.poolMaxRestarts` and
+   * `config.poolRestartWindowMs` (backoff default in `pool-restart-policy.ts`).
+   */
+  readonly poolSupervision?: PoolSupervisionOptions;
+  /**
+   * Called once after a fatal stop finished (the pool could not be kept alive; the node logged `node.fatal`
+   * and shut down). `lucent-node` exits with `EXIT_FATAL` here. Default: nothing (the node is just stopped).
+   */
+  readonly onFatalStop?: (reason: string) => void;
 }
 
 /** A running shard node. Create with {@link ShardNode.start}; stop with {@link ShardNode.shutdown}. */
@@ -86,12 +99,16 @@ export class ShardNode {
   #shutdown: Promise<void> | undefined = undefined;
   // Parts as they come up, so a failed start can close exactly what it opened.
   #transport: Transport | undefined = undefined;
-  #pool: FunctionPool | undefined = undefined;
   #actorSystem: LocalActorSystem | undefined = undefined;
-  #actors: FunctionActors<readonly AnyActorDefinition[]> | undefined = undefined;
+  #supervisor: ShardSupervisor | undefined = undefined;
+  #fatalReason: string | undefined = undefined;
+  /** Settles when `#start` did; a fatal stop during start waits for it. */
+  #starting: Promise<void> = Promise.resolve();
+  readonly #onFatalStop: ((reason: string) => void) | undefined;
 
   private constructor(options: ShardNodeOptions) {
     this.config = options.config;
+    this.#onFatalStop = options.onFatalStop;
     this.logger =
       options.logger ??
       createNodeLogger({
@@ -110,7 +127,8 @@ export class ShardNode {
   static async start(options: ShardNodeOptions): Promise<ShardNode> {
     const node = new ShardNode(options);
     try {
-      await node.#start(options);
+      node.#starting = node.#start(options);
+      await node.#starting;
     } catch (error) {
       node.logger.error({ err: error }, 'node.start_failed');
       await node.shutdown('start failed');
@@ -127,6 +145,11 @@ export class ShardNode {
   /** The bound HTTP port (the real one when `httpPort` was 0). */
   get httpPort(): number {
     return this.#http?.port ?? -1;
+  }
+
+  /** Why the node stopped fatally (its pool could not be kept alive), or `undefined`. */
+  get fatalReason(): string | undefined {
+    return this.#fatalReason;
   }
 
   /** The parts, for tests and tools. Throws `TypeError` before `start` finished. */
@@ -172,31 +195,48 @@ export class ShardNode {
     transport.onError((error, subject) => this.#onSubscriptionError(error, subject));
     // Loaded once on this thread: the router and the pool share it (the pool's workers import the modules).
     const functions = await loadFunctionModules(config.functions);
-    if (config.functions.length > 0) {
-      this.#pool = await createFunctionPool({
-        modules: config.functions,
-        registry: functions,
-        threads: config.threads,
-        closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
-      });
-      this.metrics.observePool(this.#pool);
-    }
     const definitions = await loadActorDefinitions(config.actors);
     const store = options.store === undefined ? new MemoryStateStore() : await options.store(transport);
     const activationGuard = await options.activationGuard?.(transport, logger);
-    this.#actorSystem = createActorSystem({
+    const system = createActorSystem({
       name: `lucent-${config.shard}`,
       onError: (error, actorPath, phase) => logger.warn({ err: error, actorPath, phase }, 'actor.failed'),
     });
-    const actors = createFunctionActors({
-      system: this.#actorSystem,
-      store,
-      definitions,
-      onPersistFailure: (failure) =>
-        logger.warn({ err: failure.error, type: failure.type, id: failure.id }, 'actor.persist_failed'),
-      ...(activationGuard === undefined ? {} : { activationGuard }),
+    this.#actorSystem = system;
+    const supervisor = await ShardSupervisor.start({
+      system,
+      nodeId: config.shard,
+      createPool:
+        config.functions.length === 0
+          ? undefined
+          : (onDeath) =>
+              createFunctionPool({
+                modules: config.functions,
+                registry: functions,
+                threads: config.threads,
+                closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
+                onDeath,
+              }),
+      createActors: () =>
+        createFunctionActors({
+          system,
+          store,
+          definitions,
+          onPersistFailure: (failure) =>
+            logger.warn({ err: failure.error, type: failure.type, id: failure.id }, 'actor.persist_failed'),
+          ...(activationGuard === undefined ? {} : { activationGuard }),
+        }),
+      supervision: {
+        maxRestarts: config.poolMaxRestarts,
+        windowMs: config.poolRestartWindowMs,
+        ...options.poolSupervision,
+      },
+      logger,
+      onFatal: (reason) => this.#stopFatally(reason),
     });
-    this.#actors = actors;
+    this.#supervisor = supervisor;
+    const { pool, actors } = supervisor;
+    if (pool !== undefined) this.metrics.observePool(pool);
     this.metrics.observeActiveActors(() => actors.activeCount);
     const context: ShardContext = {
       config,
@@ -205,11 +245,11 @@ export class ShardNode {
       transport,
       transportKind,
       codec: new EnvelopeCodec({ maxMessageBytes: 1024 * 1024 }),
-      pool: this.#pool,
+      pool,
       functions,
       actors,
       actorTypes: definitions.map((definition) => definition.type),
-      actorSystem: this.#actorSystem,
+      actorSystem: system,
       store,
       metrics: this.metrics,
       logger,
@@ -258,10 +298,10 @@ export class ShardNode {
     for (const extension of extensions) {
       await this.#step(`extension ${extension.name} stop`, () => extension.stop?.());
     }
-    const actors = this.#actors;
-    if (actors !== undefined) {
+    const supervisor = this.#supervisor;
+    if (supervisor !== undefined) {
       const stopped = await settleWithin(
-        this.#step('actors stopAll', () => actors.stopAll()),
+        this.#step('actors stopAll', () => supervisor.stopActors()),
         drainTimeoutMs,
       );
       if (!stopped) logger.warn({ drainTimeoutMs }, 'actors.stop_timeout');
@@ -272,8 +312,7 @@ export class ShardNode {
         this.#step('actor system terminate', () => system.terminate()),
         drainTimeoutMs,
       );
-    const pool = this.#pool;
-    if (pool !== undefined) await this.#step('pool close', () => pool.close());
+    if (supervisor !== undefined) await this.#step('pool close', () => supervisor.closePool());
     const transport = this.#transport;
     if (transport !== undefined) await this.#step('transport close', () => transport.close());
     const http = this.#http;
@@ -306,6 +345,21 @@ export class ShardNode {
       functions: context.functions,
     });
     this.#subscriptions.push(...subscriptions);
+  }
+
+  /**
+   * The supervisor gave up on the pool: log why, leave the cluster through the normal shutdown (membership
+   * leave, drain, actors saved), then tell `onFatalStop`. Once; a shutdown already under way is joined.
+   */
+  #stopFatally(reason: string): void {
+    if (this.#fatalReason !== undefined) return;
+    this.#fatalReason = reason;
+    this.logger.fatal({ reason }, 'node.fatal');
+    // During start, the shutdown waits for it; a start that fails shuts down and reports that failure instead.
+    this.#starting.then(
+      () => this.shutdown(`fatal: ${reason}`).then(() => this.#onFatalStop?.(reason)),
+      () => {},
+    );
   }
 
   /** Runs one shutdown step; a throw or rejection is logged, never propagated. */
