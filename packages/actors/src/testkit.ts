@@ -16,9 +16,8 @@
  * ```
  */
 import { AssertionError } from 'node:assert';
-import { TimeoutError } from '@lucent/core';
+import { SimulatedClock, TimeoutError } from '@lucent/core';
 import { type ActorSystemOptions, createActorSystem, type LocalActorSystem } from './actor-system.js';
-import { SimulatedClock } from './clock.js';
 import type { ActorRef } from './types.js';
 
 /** Options of {@link createTestKit}; all optional. */

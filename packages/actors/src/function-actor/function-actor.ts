@@ -15,9 +15,10 @@
  * On error it restores the last good snapshot (the state before the failed event) into a fresh actor and retries
  * the event, up to `maxRecoveryAttempts` times; then the activation stops with `RecoveryFailedError`.
  */
+
+import type { Clock } from '@lucent/core';
 import { ActorStoppedError, ConflictError, type RecoveryFailedError } from '@lucent/core';
 import type { AnyActor, EventObject, Observer } from 'xstate';
-import type { Clock } from '../clock.js';
 import { actorStateKey, type StateStore } from '../state-store.js';
 import type { ActorContext, ActorRef, Behavior } from '../types.js';
 import type { AnyActorDefinition, LucentReply } from './define-actor.js';
