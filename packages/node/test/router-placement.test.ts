@@ -1,5 +1,5 @@
 /** The pure parts of routing: placement decisions, shard keys, actor targets and the subscription list. */
-import { createRegistry, defineFunction } from '@lucent/core';
+import { createRegistry, defineFunction, SimulatedClock } from '@lucent/core';
 import { describe, expect, it } from 'vitest';
 import { createInlineRunner } from '../src/router/function-runner.js';
 import {
@@ -97,7 +97,7 @@ describe('inline runner', () => {
       return x + 1;
     });
     const registry = createRegistry([counted]);
-    const runner = createInlineRunner(registry, { now: () => 1_000 });
+    const runner = createInlineRunner(registry, { clock: new SimulatedClock(0, 1_000) });
     expect(await runner.call('counted', 1)).toBe(2);
     expect(await runner.call('counted', 1, { deadline: 1_001 })).toBe(2);
     expect((await rejection(runner.call('counted', 1, { deadline: 1_000 }))).code).toBe('LUCENT_TIMEOUT');

@@ -28,7 +28,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import { ConfigError } from '@lucent/core';
+import { type Clock, ConfigError } from '@lucent/core';
 import { Piscina } from 'piscina';
 import { loadRegistry } from './catalog.js';
 import { Lane } from './lane.js';
@@ -61,11 +61,13 @@ export interface FunctionPoolOptions {
   readonly workerFilename?: string | URL;
   /** How long `close()` waits for queued and running calls before failing them. Default 10 000 ms. */
   readonly closeTimeoutMs?: number;
+  /** Time of deadlines, retry backoffs and the close timeout. Default `systemClock`. */
+  readonly clock?: Clock;
 }
 
 /** Options of one call. */
 export interface CallOptions {
-  /** Epoch ms (`Date.now()` clock) after which the call fails with `TimeoutError`. */
+  /** Epoch ms (wall time, the clock's `wallNow()`) after which the call fails with `TimeoutError`. */
   readonly deadline?: number;
   /** Relative alternative to `deadline`; the earlier of the two (and of the function's own timeout) wins. */
   readonly timeoutMs?: number;
@@ -161,10 +163,15 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
     workerData: { modules },
     ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
   });
-  return new PoolEngine(piscina, lanes, {
-    maxBatchSize,
-    maxBatchEstimateMs,
-    maxTasksInFlight: threads * perThread,
-    closeTimeoutMs,
-  });
+  return new PoolEngine(
+    piscina,
+    lanes,
+    {
+      maxBatchSize,
+      maxBatchEstimateMs,
+      maxTasksInFlight: threads * perThread,
+      closeTimeoutMs,
+    },
+    options.clock,
+  );
 }

@@ -19,6 +19,7 @@
  * no closures, no `Error` unless failing, no JSON.
  */
 import {
+  type Clock,
   type DecodeError,
   type Envelope,
   EnvelopeCodec,
@@ -31,6 +32,7 @@ import {
   type LucentError,
   RoutingError,
   replyEnvelope,
+  systemClock,
   TimeoutError,
   UnknownActorTypeError,
 } from '@lucent/core';
@@ -85,8 +87,8 @@ export interface RequestHandlerOptions {
   readonly hopLimit?: number;
   /** Timeout of forwards and asks for requests that carry no deadline. Default 30 000 ms. */
   readonly defaultTimeoutMs?: number;
-  /** Epoch-ms clock that envelope deadlines are read against (default `Date.now`). */
-  readonly now?: () => number;
+  /** Time source; envelope deadlines are read against its wall time (`wallNow()`). Default `systemClock`. */
+  readonly clock?: Clock;
   readonly observer?: RouterObserver;
 }
 
@@ -122,7 +124,7 @@ export class RoutingRequestHandler {
   readonly #view: ViewSource | undefined;
   readonly #hopLimit: number;
   readonly #defaultTimeoutMs: number;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #observer: BoundRouterObserver;
   readonly #subjects: SubjectCache;
   readonly #events: EventDispatcher;
@@ -138,7 +140,7 @@ export class RoutingRequestHandler {
     this.#view = options.view;
     this.#hopLimit = options.hopLimit ?? DEFAULT_HOP_LIMIT;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     this.#observer = bindRouterObserver(options.observer);
     this.#subjects = new SubjectCache(options.cluster);
     this.#events = new EventDispatcher({
@@ -189,7 +191,7 @@ export class RoutingRequestHandler {
       return;
     }
     try {
-      if (envelope.deadline !== 0 && this.#now() >= envelope.deadline) {
+      if (envelope.deadline !== 0 && this.#clock.wallNow() >= envelope.deadline) {
         throw new TimeoutError({ target: envelope.target, timeoutMs: 0 });
       }
       switch (envelope.kind) {
@@ -307,7 +309,7 @@ export class RoutingRequestHandler {
   }
 
   #remainingMs(envelope: Envelope): number {
-    return envelope.deadline === 0 ? this.#defaultTimeoutMs : Math.max(1, envelope.deadline - this.#now());
+    return envelope.deadline === 0 ? this.#defaultTimeoutMs : Math.max(1, envelope.deadline - this.#clock.wallNow());
   }
 
   #succeed(envelope: Envelope, replier: Replier | undefined, value: unknown, durationMs: number): void {

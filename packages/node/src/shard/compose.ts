@@ -22,7 +22,7 @@
  * declared it dead. Released leases' delete markers are purged every `leaseSweepIntervalMs` (`LeaseSweepExtension`).
  */
 import type { ActivationGuard, StateStore } from '@lucent/actors';
-import { ConfigError, type FunctionRegistry } from '@lucent/core';
+import { type Clock, ConfigError, type FunctionRegistry, systemClock } from '@lucent/core';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import { createNodeLogger } from '../logging.js';
@@ -70,6 +70,7 @@ export interface ComposedShard {
  */
 export async function startShardNode(options: ComposedShardOptions): Promise<ComposedShard> {
   const { config } = options;
+  const clock = options.clock ?? systemClock;
   // The pool's workers import the same modules; here they give the router names, `shardBy` and handlers.
   const functions = await loadFunctions(options);
   const membership = new MembershipExtension(options.membership);
@@ -84,6 +85,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
       actors: context.actors,
       view: membership.viewSource,
       codec: context.codec,
+      clock,
       ...(options.hopLimit === undefined ? {} : { hopLimit: options.hopLimit }),
       observer: new RouterMetricsObserver(context.metrics, context.logger),
     });
@@ -103,10 +105,11 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const kv = shouldUseKv(options);
   const store = options.store ?? (kv ? openKvStore(config.cluster) : undefined);
   const ownLeases = options.activationGuard === undefined && kv;
-  const activationGuard = options.activationGuard ?? (ownLeases ? openLeaseGuard(config, membership) : undefined);
+  const activationGuard =
+    options.activationGuard ?? (ownLeases ? openLeaseGuard(config, membership, clock) : undefined);
   const leaseParts: ShardExtension[] = activationGuard === undefined ? [] : [new ActorHandoffExtension(membership)];
   // Our KV leases leave delete markers to purge; a guard passed in brings its own storage.
-  if (ownLeases) leaseParts.push(leaseSweep(config, membership));
+  if (ownLeases) leaseParts.push(leaseSweep(config, membership, clock));
   const node = await ShardNode.start({
     ...shell,
     handler,
@@ -139,7 +142,7 @@ async function loadFunctions(options: ComposedShardOptions): Promise<FunctionReg
 
 /** The pool when the node has one; else a runner over the (empty) registry that answers `UnknownFunctionError`. */
 function runnerOf(context: ShardContext, functions: FunctionRegistry): FunctionRunner {
-  return context.pool ?? createInlineRunner(functions);
+  return context.pool ?? createInlineRunner(functions, { clock: context.clock });
 }
 
 /** KV state only where it can persist anything: on NATS, with actor types to host. */
@@ -151,14 +154,16 @@ function shouldUseKv(options: ComposedShardOptions): boolean {
 function openLeaseGuard(
   config: NodeConfig,
   membership: MembershipExtension,
+  clock: Clock,
 ): (transport: Transport, logger: Logger) => Promise<ActivationGuard> {
   return async (transport, logger) => {
     if (!(transport instanceof NatsTransport)) {
       throw new TypeError('activation leases need the node to run on NATS');
     }
-    const leases = await ActivationLeases.open(transport.natsConnection, { cluster: config.cluster });
+    const leases = await ActivationLeases.open(transport.natsConnection, { cluster: config.cluster, clock });
     return new LeaseActivationGuard({
       leases,
+      clock,
       owner: config.shard,
       isAlive: (nodeId) => membership.isAlive(nodeId),
       onReleaseError: (key, error) => logger.warn({ err: error, key }, 'actor.lease_release_failed'),
@@ -167,12 +172,13 @@ function openLeaseGuard(
 }
 
 /** Purges released leases' markers from the cluster's lease bucket; the ring owner of the sweep key does it. */
-function leaseSweep(config: NodeConfig, membership: MembershipExtension): LeaseSweepExtension {
+function leaseSweep(config: NodeConfig, membership: MembershipExtension, clock: Clock): LeaseSweepExtension {
   return new LeaseSweepExtension({
     intervalMs: config.leaseSweepIntervalMs,
+    clock,
     open: ({ transport }) => {
       if (!(transport instanceof NatsTransport)) throw new TypeError('activation leases need the node to run on NATS');
-      return ActivationLeases.open(transport.natsConnection, { cluster: config.cluster });
+      return ActivationLeases.open(transport.natsConnection, { cluster: config.cluster, clock });
     },
     ownerOf: (key) => {
       const view = membership.viewSource.current();

@@ -18,7 +18,7 @@ import {
   MemoryStateStore,
   type StateStore,
 } from '@lucent/actors';
-import { EnvelopeCodec, type LucentError } from '@lucent/core';
+import { type Clock, EnvelopeCodec, type LucentError, systemClock } from '@lucent/core';
 import type { NodeConfig } from '../config/node-config.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
@@ -60,6 +60,11 @@ export interface ShardNodeOptions {
   readonly httpHost?: string;
   /** Collect Node.js process metrics into the node's registry (default true). */
   readonly processMetrics?: boolean;
+  /**
+   * The node's time source, handed to the pool, the actor system, the extensions (`context.clock`: membership,
+   * lease sweep, leases) and, when given, the transport's request deadlines. Default `systemClock`.
+   */
+  readonly clock?: Clock;
 }
 
 /** A running shard node. Create with {@link ShardNode.start}; stop with {@link ShardNode.shutdown}. */
@@ -67,12 +72,13 @@ export class ShardNode {
   readonly config: NodeConfig;
   readonly logger: Logger;
   readonly metrics: NodeMetrics;
+  readonly clock: Clock;
   #http: NodeHttpServer | undefined = undefined;
   #context: ShardContext | undefined = undefined;
   #handler: RequestHandler | undefined = undefined;
   #extensions: ShardExtension[] = [];
   #subscriptions: TransportSubscription[] = [];
-  readonly #logThrottle = new LogThrottle();
+  readonly #logThrottle: LogThrottle;
   #ready = false;
   #shutdown: Promise<void> | undefined = undefined;
   // Parts as they come up, so a failed start can close exactly what it opened.
@@ -83,6 +89,8 @@ export class ShardNode {
 
   private constructor(options: ShardNodeOptions) {
     this.config = options.config;
+    this.clock = options.clock ?? systemClock;
+    this.#logThrottle = new LogThrottle({ clock: this.clock });
     this.logger =
       options.logger ??
       createNodeLogger({
@@ -148,10 +156,21 @@ export class ShardNode {
       onError: (error) => logger.warn({ err: error }, 'metrics.collect_failed'),
     });
     const transportKind = config.nats.length > 0 ? 'nats' : 'memory';
+    // Only a clock passed in: the transport's own default keeps its request timers ref'd, like a socket.
+    const transportClock = options.clock === undefined ? {} : { clock: options.clock };
     const transport =
       transportKind === 'nats'
-        ? await NatsTransport.connect({ servers: config.nats, cluster: config.cluster, name: `lucent-${config.shard}` })
-        : new InMemoryTransport(options.bus ?? new InMemoryBus(), { cluster: config.cluster, name: config.shard });
+        ? await NatsTransport.connect({
+            servers: config.nats,
+            cluster: config.cluster,
+            name: `lucent-${config.shard}`,
+            ...transportClock,
+          })
+        : new InMemoryTransport(options.bus ?? new InMemoryBus(), {
+            cluster: config.cluster,
+            name: config.shard,
+            ...transportClock,
+          });
     this.#transport = transport;
     transport.onStatus((event) => logger.info({ status: event }, 'transport.status'));
     transport.onError((error, subject) => this.#onSubscriptionError(error, subject));
@@ -160,6 +179,7 @@ export class ShardNode {
         modules: config.functions,
         threads: config.threads,
         closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
+        clock: this.clock,
       });
       this.metrics.observePool(this.#pool);
     }
@@ -168,6 +188,7 @@ export class ShardNode {
     const activationGuard = await options.activationGuard?.(transport, logger);
     this.#actorSystem = createActorSystem({
       name: `lucent-${config.shard}`,
+      clock: this.clock,
       onError: (error, actorPath, phase) => logger.warn({ err: error, actorPath, phase }, 'actor.failed'),
     });
     const actors = createFunctionActors({
@@ -196,6 +217,7 @@ export class ShardNode {
       store,
       metrics: this.metrics,
       logger,
+      clock: this.clock,
     };
     this.#context = context;
     const handler: RequestHandler = options.handler?.(context) ?? new LocalRequestHandler(context);
@@ -246,7 +268,7 @@ export class ShardNode {
     this.#subscriptions = [];
     const handler = this.#handler;
     if (handler?.drain !== undefined) {
-      const drained = await settleWithin(handler.drain(), drainTimeoutMs);
+      const drained = await settleWithin(handler.drain(), drainTimeoutMs, this.clock);
       if (!drained) logger.warn({ drainTimeoutMs }, 'node.drain_timeout');
     }
     for (const extension of extensions) {
@@ -257,6 +279,7 @@ export class ShardNode {
       const stopped = await settleWithin(
         this.#step('actors stopAll', () => actors.stopAll()),
         drainTimeoutMs,
+        this.clock,
       );
       if (!stopped) logger.warn({ drainTimeoutMs }, 'actors.stop_timeout');
     }
@@ -265,6 +288,7 @@ export class ShardNode {
       await settleWithin(
         this.#step('actor system terminate', () => system.terminate()),
         drainTimeoutMs,
+        this.clock,
       );
     const pool = this.#pool;
     if (pool !== undefined) await this.#step('pool close', () => pool.close());
