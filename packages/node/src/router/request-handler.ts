@@ -87,7 +87,10 @@ export interface RequestHandlerOptions {
   readonly hopLimit?: number;
   /** Timeout of forwards and asks for requests that carry no deadline. Default 30 000 ms. */
   readonly defaultTimeoutMs?: number;
-  /** Time source; envelope deadlines are read against its wall time (`wallNow()`). Default `systemClock`. */
+  /**
+   * Time source: envelope deadlines are read against its wall time (`wallNow()`), run durations for the observer
+   * against its monotonic `now()`. Default `systemClock`.
+   */
   readonly clock?: Clock;
   readonly observer?: RouterObserver;
 }
@@ -155,6 +158,7 @@ export class RoutingRequestHandler {
       observer: this.#observer,
       stats: this.#stats,
       inFlight: this.#inFlight,
+      clock: this.#clock,
     });
     this.handle = (frame, replier) => this.#handle(frame, replier);
   }
@@ -247,17 +251,17 @@ export class RoutingRequestHandler {
 
   async #runCall(envelope: Envelope, replier: Replier | undefined): Promise<void> {
     this.#inFlight.begin();
-    const started = performance.now();
+    const started = this.#clock.now();
     const options = envelope.deadline === 0 ? NO_RUN_OPTIONS : { deadline: envelope.deadline };
     let value: unknown;
     try {
       value = await this.#runner.call(envelope.target, envelope.payload, options);
     } catch (error) {
-      this.#fail(envelope, replier, error, performance.now() - started);
+      this.#fail(envelope, replier, error, this.#clock.now() - started);
       this.#inFlight.end();
       return;
     }
-    this.#succeed(envelope, replier, value, performance.now() - started);
+    this.#succeed(envelope, replier, value, this.#clock.now() - started);
     this.#inFlight.end();
   }
 
@@ -269,16 +273,16 @@ export class RoutingRequestHandler {
     replier: Replier | undefined,
   ): Promise<void> {
     this.#inFlight.begin();
-    const started = performance.now();
+    const started = this.#clock.now();
     let value: unknown;
     try {
       value = await actors.ask(type, id, envelope.payload, { timeoutMs: this.#remainingMs(envelope) });
     } catch (error) {
-      this.#fail(envelope, replier, error, performance.now() - started);
+      this.#fail(envelope, replier, error, this.#clock.now() - started);
       this.#inFlight.end();
       return;
     }
-    this.#succeed(envelope, replier, value, performance.now() - started);
+    this.#succeed(envelope, replier, value, this.#clock.now() - started);
     this.#inFlight.end();
   }
 

@@ -103,15 +103,15 @@ export class LocalRequestHandler implements RequestHandler {
       this.#fail(request, replier, new UnknownFunctionError({ name: request.target }), request.target);
       return;
     }
-    const started = performance.now();
+    const started = this.#context.clock.now();
     try {
       const options = request.deadline === 0 ? undefined : { deadline: request.deadline };
       const value = await this.#pool.call(request.target, request.payload, options);
-      metrics.succeeded((performance.now() - started) / 1000);
+      metrics.succeeded((this.#context.clock.now() - started) / 1000);
       this.#answer(request, replier, value);
     } catch (error) {
       const wire = toWireError(error, request.target, this.#context.nodeId);
-      metrics.failed(wire.code, (performance.now() - started) / 1000);
+      metrics.failed(wire.code, (this.#context.clock.now() - started) / 1000);
       this.#send(errorEnvelope(request, wire, this.#context.nodeId), replier);
     }
   }
@@ -124,7 +124,8 @@ export class LocalRequestHandler implements RequestHandler {
       return;
     }
     try {
-      const timeoutMs = request.deadline === 0 ? undefined : Math.max(1, request.deadline - Date.now());
+      const timeoutMs =
+        request.deadline === 0 ? undefined : Math.max(1, request.deadline - this.#context.clock.wallNow());
       const value = await this.#actors.ask(
         request.target.slice(0, slash),
         request.target.slice(slash + 1),
