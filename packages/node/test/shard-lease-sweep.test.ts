@@ -53,7 +53,7 @@ function contextFor(nodeId: string) {
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Moves the clock by `ms`, letting promise callbacks run after. */
-async function wait(ms: number): Promise<void> {
+async function advance(ms: number): Promise<void> {
   clock.advance(ms);
   await settle();
 }
@@ -85,12 +85,12 @@ describe('LeaseSweepExtension', () => {
     const purger = new FakePurger();
     const owner: { id: string | undefined } = { id: 'n2' };
     const { logged } = await startSweep(owner, purger);
-    await wait(INTERVAL * 4);
+    await advance(INTERVAL * 4);
     expect(purger.calls).toEqual([]);
     owner.id = 'n1';
-    await wait(INTERVAL - 1);
+    await advance(INTERVAL - 1);
     expect(purger.calls).toEqual([]);
-    await wait(1);
+    await advance(1);
     expect(purger.calls).toEqual([clock.wallNow() - INTERVAL]); // the wall time at the sweep, less one interval
     purger.finish(3);
     await settle();
@@ -100,35 +100,35 @@ describe('LeaseSweepExtension', () => {
   it('runs one sweep at a time, logs a failure and sweeps again at the next interval', async () => {
     const purger = new FakePurger();
     const { logged } = await startSweep({ id: 'n1' }, purger);
-    await wait(INTERVAL);
+    await advance(INTERVAL);
     expect(purger.calls).toHaveLength(1);
-    await wait(INTERVAL * 4);
+    await advance(INTERVAL * 4);
     expect(purger.calls).toHaveLength(1); // the first is still running
     purger.fail(new Error('jetstream away'));
     await settle();
     expect(logged).toHaveLength(1);
     expect(logged[0]?.slice(0, 2)).toEqual(['warn', 'leases.sweep_failed']);
-    await wait(INTERVAL);
+    await advance(INTERVAL);
     expect(purger.calls).toHaveLength(2);
     purger.finish(0);
-    await wait(INTERVAL);
+    await advance(INTERVAL);
     expect(logged).toHaveLength(1); // nothing purged: nothing logged
   });
 
   it('shutdown stops the timer and waits for the sweep in progress', async () => {
     const purger = new FakePurger();
     const { sweep } = await startSweep({ id: 'n1' }, purger);
-    await wait(INTERVAL);
+    await advance(INTERVAL);
     expect(purger.calls).toHaveLength(1);
     let stopped = false;
     const stopping = sweep.beginShutdown().then(() => {
       stopped = true;
     });
-    await wait(INTERVAL * 3);
+    await advance(INTERVAL * 3);
     expect(stopped).toBe(false);
     purger.finish(1);
     await stopping;
-    await wait(INTERVAL * 3);
+    await advance(INTERVAL * 3);
     expect(purger.calls).toHaveLength(1);
     expect(clock.pendingTimers).toBe(0);
   });
