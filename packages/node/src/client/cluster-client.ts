@@ -13,6 +13,7 @@
  * window as the nodes do, and views that disagree cost forwards (or, for a dead node, timeouts) meanwhile.
  */
 import { type Clock, type ClusterView, systemClock, TimeoutError } from '@lucent/core';
+import { keepProcessAlive } from '../keep-alive.js';
 import { Membership } from '../membership/membership.js';
 import { MembershipRole } from '../membership/membership-options.js';
 import { viewSourceOf } from '../router/placement.js';
@@ -63,10 +64,12 @@ export class ClusterClient {
   waitForMembers(count: number, timeoutMs = 10_000): Promise<ClusterView> {
     if (this.view.members.length >= count) return Promise.resolve(this.view);
     return new Promise((resolve, reject) => {
-      const timer = this.#clock.setTimeout(() => {
-        remove();
-        reject(new TimeoutError({ target: `${count} cluster members`, timeoutMs }));
-      }, timeoutMs);
+      const timer = keepProcessAlive(
+        this.#clock.setTimeout(() => {
+          remove();
+          reject(new TimeoutError({ target: `${count} cluster members`, timeoutMs }));
+        }, timeoutMs),
+      );
       const remove = this.membership.onEvent(() => {
         if (this.view.members.length < count) return;
         this.#clock.clearTimeout(timer);

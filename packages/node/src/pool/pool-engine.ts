@@ -13,6 +13,7 @@ import {
   UnknownFunctionError,
   WorkerCrashedError,
 } from '@lucent/core';
+import { keepProcessAlive } from '../keep-alive.js';
 import { type BatchLimits, earliestDeadline, hasSignal, nextBatchSize, toBatchTask } from './batcher.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { Deque } from './deque.js';
@@ -355,7 +356,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
     this.#queued++;
     this.#backingOff.add(call);
     // Rare (a crash with a backoff): one closure per retried call is fine here.
-    this.#clock.setTimeout(() => this.retryDue(lane, call), delayMs);
+    keepProcessAlive(this.#clock.setTimeout(() => this.retryDue(lane, call), delayMs));
   }
 
   /** A crashed call's backoff is over. */
@@ -384,7 +385,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
 
   async #close(): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = this.#clock.setTimeout(resolve, this.#limits.closeTimeoutMs);
+      const timer = keepProcessAlive(this.#clock.setTimeout(resolve, this.#limits.closeTimeoutMs));
       this.#onIdle = () => {
         this.#clock.clearTimeout(timer);
         resolve();

@@ -14,6 +14,7 @@
  */
 import type { ActivationGuard } from '@lucent/actors';
 import { type Clock, systemClock, TimeoutError } from '@lucent/core';
+import { keepProcessAlive } from '../keep-alive.js';
 import type { ActivationLeases, Lease } from './activation-lease.js';
 import { LeaseOutcomeType } from './activation-lease.js';
 import { mayTakeOver } from './lease-policy.js';
@@ -90,7 +91,7 @@ export class LeaseActivationGuard implements ActivationGuard {
   }
 
   #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
+    return new Promise((resolve) => keepProcessAlive(this.#clock.setTimeout(resolve, ms)));
   }
 
   /** Gives the lease of `type/id` back. Never rejects: a failure goes to `onReleaseError`. */

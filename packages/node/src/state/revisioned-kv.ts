@@ -26,6 +26,7 @@ import {
   TimeoutError,
 } from '@lucent/core';
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import { keepProcessAlive } from '../keep-alive.js';
 import { encodeKvKey } from './kv-keys.js';
 
 /** JetStream API error code of a failed `Nats-Expected-Last-Subject-Sequence` check. */
@@ -181,9 +182,11 @@ export class RevisionedKv {
     const markers: DeleteMarker[] = [];
     let watch: QueuedIterator<KvEntry> | undefined;
     let listed = false;
-    const timer = this.#clock.setTimeout(() => {
-      watch?.stop(new TimeoutError({ target: `KV ${this.bucket} list delete markers`, timeoutMs: this.timeoutMs }));
-    }, this.timeoutMs);
+    const timer = keepProcessAlive(
+      this.#clock.setTimeout(() => {
+        watch?.stop(new TimeoutError({ target: `KV ${this.bucket} list delete markers`, timeoutMs: this.timeoutMs }));
+      }, this.timeoutMs),
+    );
     try {
       // `initializedFn` runs once every existing key was delivered: in order inside the iteration, or before
       // `watch` resolves when the bucket is empty.
