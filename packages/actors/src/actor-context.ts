@@ -3,8 +3,9 @@
  * It holds only its cell (8 bytes of state): everything else is read through it, since idle actors are the
  * common case and every field is paid per actor.
  */
+
+import type { Clock } from '@lucent/core';
 import type { CellLifecycle } from './cell-lifecycle.js';
-import type { Clock } from './clock.js';
 import type { ActorContext, ActorRef, ActorSystem, BehaviorSource, SpawnOptions, Timers } from './types.js';
 
 /** Thin view of an actor cell for its behavior. */

@@ -2,11 +2,10 @@
  * The in-process actor system: the `/user` guardian of top-level actors, the dead-letter channel, the ask
  * deadlines and the clock. No I/O: everything runs on the caller's thread, driven by microtasks and the clock.
  */
-import { ConfigError, ShuttingDownError } from '@lucent/core';
+import { type Clock, ConfigError, ShuttingDownError, systemClock } from '@lucent/core';
 import { generatedName, spawnCell } from './actor-cell.js';
 import type { CellLifecycle } from './cell-lifecycle.js';
 import type { CellRuntime, FailurePhase, Supervisor } from './cell-runtime.js';
-import { type Clock, systemClock } from './clock.js';
 import { DeadLetters } from './dead-letters.js';
 import { Dispatcher } from './dispatcher.js';
 import { AskDeadlines } from './pending-ask.js';

@@ -9,10 +9,11 @@
  *     └────────── stop / failure: stop ──────> STOPPING ──children, postStop──> STOPPED
  * ```
  */
+
+import type { TimerHandle } from '@lucent/core';
 import { ActorStoppedError, MailboxFullError } from '@lucent/core';
 import { CellContext } from './actor-context.js';
 import type { CellRuntime, FailurePhase, Supervisor } from './cell-runtime.js';
-import type { TimerHandle } from './clock.js';
 import { Mailbox, UNBOUNDED, type UndeliveredReason } from './mailbox.js';
 import type { PendingAsk } from './pending-ask.js';
 import { RingQueue } from './ring-queue.js';

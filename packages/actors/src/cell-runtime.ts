@@ -2,8 +2,9 @@
  * What an actor cell needs from around it: the system's services ({@link CellRuntime}) and its supervisor
  * ({@link Supervisor}: the parent cell, or the system for top-level actors).
  */
+
+import type { Clock } from '@lucent/core';
 import type { CellLifecycle } from './cell-lifecycle.js';
-import type { Clock } from './clock.js';
 import type { DeadLetters } from './dead-letters.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { AskDeadlines } from './pending-ask.js';

@@ -1,5 +1,5 @@
+export { type Clock, SimulatedClock, systemClock, type TimerHandle } from '@lucent/core';
 export * from './actor-system.js';
-export * from './clock.js';
 export * from './function-actor/activation-guard.js';
 export * from './function-actor/activator.js';
 export * from './function-actor/define-actor.js';

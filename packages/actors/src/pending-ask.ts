@@ -10,8 +10,9 @@
  *  head ──> [ask d=100] <──> [ask d=105] <──> [ask d=130] <── tail       one clock timer armed at 100
  * ```
  */
+
+import type { Clock, TimerHandle } from '@lucent/core';
 import { TimeoutError } from '@lucent/core';
-import type { Clock, TimerHandle } from './clock.js';
 
 let capturing: PendingAsk | undefined;
 function captureSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {

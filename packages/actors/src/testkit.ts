@@ -16,15 +16,16 @@
  * ```
  */
 import { AssertionError } from 'node:assert';
-import { TimeoutError } from '@lucent/core';
+import { SimulatedClock, TimeoutError } from '@lucent/core';
 import { type ActorSystemOptions, createActorSystem, type LocalActorSystem } from './actor-system.js';
-import { SimulatedClock } from './clock.js';
 import type { ActorRef } from './types.js';
 
 /** Options of {@link createTestKit}; all optional. */
 export interface TestKitOptions extends Partial<Omit<ActorSystemOptions, 'clock'>> {
-  /** Initial simulated time; default 0. */
+  /** Initial simulated time (`clock.now()`); default 0. */
   readonly startMs?: number;
+  /** Initial simulated wall time (`clock.wallNow()`); default core's `SIMULATED_WALL_START_MS`. */
+  readonly wallStartMs?: number;
 }
 
 /** Lets every queued microtask (and the ones they queue) run: a macrotask turn, not a sleep. */
@@ -92,7 +93,7 @@ export class TestKit {
   private probes = 0;
 
   constructor(options: TestKitOptions = {}) {
-    this.clock = new SimulatedClock(options.startMs ?? 0);
+    this.clock = new SimulatedClock(options.startMs ?? 0, options.wallStartMs);
     this.system = createActorSystem({ random: () => 0, ...options, name: options.name ?? 'test', clock: this.clock });
   }
 

@@ -63,8 +63,10 @@ describe('function actors with an activation guard', () => {
     // b is asked while a still runs it: b's activation waits, holding the messages in order.
     b.tell('counter', 'c1', { type: 'log', entry: 'first at b' });
     const atB = b.ask('counter', 'c1', { type: 'inc' });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A few event-loop turns (no clock time): the activation is parked on the lease, not on a timer.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
     expect(b.status('counter', 'c1')).toBe('initializing');
+    expect(leases.log).toEqual(['a acquired counter/c1']);
 
     // Hand-off: a stops the actors it no longer owns; b then loads a's final state.
     await a.stopWhere((type, id) => type === 'counter' && id === 'c1');

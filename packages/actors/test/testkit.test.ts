@@ -32,11 +32,12 @@ describe('test kit', () => {
   });
 
   it('expectMessage rejects with TimeoutError after exactly timeoutMs of simulated time', async () => {
-    kit = createTestKit({ startMs: 1000 });
+    kit = createTestKit({ startMs: 1000, wallStartMs: 1_000_000 });
     const probe = kit.createProbe();
     const error = await probe.expectMessage(250).catch((e: unknown) => e);
     expect(TimeoutError.is(error)).toBe(true);
     expect(kit.clock.now()).toBe(1250);
+    expect(kit.clock.wallNow()).toBe(1_000_250);
   });
 
   it('expectNoMessage passes when nothing arrives and fails with ERR_ASSERTION when something does', async () => {

@@ -1,12 +1,15 @@
 /**
- * @lucent/core: the pure foundation every message passes through. No sockets, workers, files or timers.
+ * @lucent/core: the pure foundation every message passes through. No sockets, workers or files; time only through
+ * the injected `Clock`.
  *
  * - errors: `LucentError` and its classes with stable `code`s, and their wire form
  * - definitions: `defineFunction`, the decorators, resources, the function registry
  * - envelope and codec: one envelope type for every message, msgpack with a fixed shared header structure
+ * - clock: the `Clock` port (monotonic `now`, wall `wallNow`, timers), `systemClock`, `SimulatedClock`
  * - placement: where a message goes (`placeFunction`, `placeActor`), actor keys, subject names, the hash ring,
  *   the cluster view, routing strategies (`routing.hash(...)`, ...), load scoring
  */
+export * from './clock.js';
 export * from './cluster-view.js';
 export * from './codec.js';
 export * from './decorators.js';

@@ -10,6 +10,7 @@
  * ```
  * Pure apart from the injected clock; one instance per logger.
  */
+import { type Clock, systemClock } from '@lucent/core';
 
 /** Default {@link LogThrottleOptions.limit}. */
 export const DEFAULT_LOG_LIMIT = 10;
@@ -22,8 +23,8 @@ export interface LogThrottleOptions {
   /** Lines per key per window. Default 10. */
   readonly limit?: number;
   readonly windowMs?: number;
-  /** Monotonic ms clock (default `performance.now`). */
-  readonly now?: () => number;
+  /** Time source of the windows (its monotonic `now()`). Default `systemClock`. */
+  readonly clock?: Clock;
 }
 
 class KeyWindow {
@@ -41,13 +42,13 @@ export const SUPPRESS: Admission = -1;
 export class LogThrottle {
   readonly #limit: number;
   readonly #windowMs: number;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #windows = new Map<string, KeyWindow>();
 
   constructor(options: LogThrottleOptions = {}) {
     this.#limit = options.limit ?? DEFAULT_LOG_LIMIT;
     this.#windowMs = options.windowMs ?? DEFAULT_LOG_WINDOW_MS;
-    this.#now = options.now ?? (() => performance.now());
+    this.#clock = options.clock ?? systemClock;
   }
 
   /**
@@ -55,7 +56,7 @@ export class LogThrottle {
    * occurrences suppressed since the last logged one (usually 0).
    */
   admit(key: string): Admission {
-    const now = this.#now();
+    const now = this.#clock.now();
     let window = this.#windows.get(key);
     if (window === undefined) {
       if (this.#windows.size >= MAX_KEYS) this.#windows.clear();

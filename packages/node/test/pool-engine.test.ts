@@ -1,13 +1,29 @@
 /**
  * The pool's scheduling logic against an in-process twin of piscina that settles tasks only when the test
  * says so: batch sizes, the in-flight cap, fairness between functions, crash retries and cancellation.
- * Deterministic: no workers, no timers, no sleeping (only event-loop turns to let microtasks run).
+ * Deterministic: no workers, no real timers, no sleeping (only event-loop turns to let microtasks run); deadlines,
+ * backoffs and the close timeout run on a simulated clock.
  */
-import { CancelledError, defineFunction, type FunctionDefinition, WorkerCrashedError } from '@lucent/core';
+import {
+  CancelledError,
+  defineFunction,
+  type FunctionDefinition,
+  ShuttingDownError,
+  SimulatedClock,
+  TimeoutError,
+  WorkerCrashedError,
+} from '@lucent/core';
 import { describe, expect, it } from 'vitest';
 import { Lane } from '../src/pool/lane.js';
 import { PoolEngine, type TaskRunner } from '../src/pool/pool-engine.js';
-import { type BatchResult, type BatchTask, TASK_ATTEMPTS, TASK_INPUTS, TASK_NAME } from '../src/pool/protocol.js';
+import {
+  type BatchResult,
+  type BatchTask,
+  TASK_ATTEMPTS,
+  TASK_DEADLINES,
+  TASK_INPUTS,
+  TASK_NAME,
+} from '../src/pool/protocol.js';
 import type { TaskAbortHandle } from '../src/pool/task-abort-handle.js';
 
 interface Submitted {
@@ -62,7 +78,7 @@ class ManualRunner implements TaskRunner {
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function engineWith(definitions: FunctionDefinition[], maxTasksInFlight = 4) {
+function engineWith(definitions: FunctionDefinition[], maxTasksInFlight = 4, clock = new SimulatedClock()) {
   const runner = new ManualRunner();
   const lanes = new Map<string, Lane>();
   for (const d of definitions) {
@@ -70,13 +86,18 @@ function engineWith(definitions: FunctionDefinition[], maxTasksInFlight = 4) {
     lanes.set(d.name, lane);
     lanes.set(d.id, lane);
   }
-  const engine = new PoolEngine(runner, lanes, {
-    maxBatchSize: 8,
-    maxBatchEstimateMs: 1,
-    maxTasksInFlight,
-    closeTimeoutMs: 1_000,
-  });
-  return { runner, engine };
+  const engine = new PoolEngine(
+    runner,
+    lanes,
+    {
+      maxBatchSize: 8,
+      maxBatchEstimateMs: 1,
+      maxTasksInFlight,
+      closeTimeoutMs: 1_000,
+    },
+    clock,
+  );
+  return { runner, engine, clock };
 }
 
 const plain = (name: string, maxAttempts = 3) =>
@@ -205,6 +226,89 @@ describe('PoolEngine scheduling', () => {
     runner.complete(0);
     expect(await call).toBe(2);
     await closed;
+    expect(runner.destroyed).toBe(true);
+  });
+});
+
+describe('PoolEngine time (simulated clock)', () => {
+  const bounded = (timeoutMs: number) =>
+    defineFunction({ name: 'bounded', resources: { timeoutMs }, retry: { maxAttempts: 1 } }, (_c, x: number) => x);
+
+  it("aborts a run past the function's own timeout, counted from dispatch, then serves the next call", async () => {
+    const { runner, engine, clock } = engineWith([bounded(100)], 1);
+    const late = engine.call('bounded', 1).catch((e: unknown) => e);
+    clock.advance(30); // queued time does not count against the run budget
+    await turn();
+    expect(runner.submitted).toHaveLength(1);
+    const next = engine.call('bounded', 2);
+    clock.advance(100);
+    await turn();
+    expect(runner.submitted[0]!.signal?.aborted).toBe(false); // due at 130, the timer fires 1 ms later
+    clock.advance(1);
+    await turn();
+    const error = await late;
+    expect(TimeoutError.is(error)).toBe(true);
+    expect((error as TimeoutError).details).toEqual({ target: 'bounded', timeoutMs: 100 });
+    expect(runner.submitted[0]!.signal?.aborted).toBe(true);
+    expect(runner.inputsOf(1)).toEqual([2]);
+    runner.complete(1);
+    expect(await next).toBe(3);
+    expect(engine.stats().timeouts).toBe(1);
+  });
+
+  it("reads a caller's epoch-ms deadline against the clock's wall time and sends it to the worker as epoch ms", async () => {
+    const clock = new SimulatedClock(5_000, 1_800_000_000_000);
+    const { runner, engine } = engineWith([plain('f')], 1, clock);
+    const deadline = clock.wallNow() + 40;
+    const call = engine.call('f', 1, { deadline }).catch((e: unknown) => e);
+    await turn();
+    expect(runner.submitted[0]!.task[TASK_DEADLINES]).toEqual([deadline]);
+    clock.advance(40);
+    await turn();
+    expect(runner.submitted[0]!.signal?.aborted).toBe(false);
+    clock.advance(1);
+    const error = await call;
+    expect(TimeoutError.is(error)).toBe(true);
+    expect((error as TimeoutError).details).toEqual({ target: 'f', timeoutMs: 40 });
+    // A deadline already past fails in the queue, without a task.
+    const expired = await engine.call('f', 2, { deadline: clock.wallNow() - 1 }).catch((e: unknown) => e);
+    expect(TimeoutError.is(expired)).toBe(true);
+    expect(runner.submitted).toHaveLength(1);
+  });
+
+  it("waits out the retry policy's backoff on the clock before re-running a crashed call", async () => {
+    const backoff = defineFunction(
+      { name: 'b', resources: { timeoutMs: 0 }, retry: { maxAttempts: 2, backoffMs: 100 } },
+      (_c, x: number) => x,
+    );
+    const { runner, engine, clock } = engineWith([backoff], 1);
+    const call = engine.call('b', 7);
+    await turn();
+    runner.submitted[0]!.reject(new Error('worker exited'));
+    await turn();
+    clock.advance(99);
+    await turn();
+    expect(runner.submitted).toHaveLength(1);
+    expect(engine.stats().queueDepth).toBe(1); // backing off counts as queued
+    clock.advance(1);
+    await turn();
+    expect(runner.submitted).toHaveLength(2);
+    expect(runner.submitted[1]!.task[TASK_ATTEMPTS]).toEqual([2]);
+    runner.complete(1);
+    expect(await call).toBe(8);
+  });
+
+  it('close gives running calls closeTimeoutMs on the clock, then fails them with ShuttingDownError', async () => {
+    const { runner, engine, clock } = engineWith([plain('f')], 1);
+    const call = engine.call('f', 1).catch((e: unknown) => e);
+    await turn();
+    const closing = engine.close();
+    clock.advance(999);
+    await turn();
+    expect(runner.destroyed).toBe(false);
+    clock.advance(1);
+    await closing;
+    expect(ShuttingDownError.is(await call)).toBe(true);
     expect(runner.destroyed).toBe(true);
   });
 });

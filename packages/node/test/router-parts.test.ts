@@ -1,5 +1,5 @@
 /** The small pure parts of the router: the subscription list and the inline runner. (Placement is core's.) */
-import { createRegistry, defineFunction } from '@lucent/core';
+import { createRegistry, defineFunction, SimulatedClock } from '@lucent/core';
 import { describe, expect, it } from 'vitest';
 import { createInlineRunner } from '../src/router/function-runner.js';
 import { EVENT_QUEUE_GROUP, FUNCTION_QUEUE_GROUP, routerSubscriptions } from '../src/router/router-subscriptions.js';
@@ -38,7 +38,7 @@ describe('inline runner', () => {
       return x + 1;
     });
     const registry = createRegistry([counted]);
-    const runner = createInlineRunner(registry, { now: () => 1_000 });
+    const runner = createInlineRunner(registry, { clock: new SimulatedClock(0, 1_000) });
     expect(await runner.call('counted', 1)).toBe(2);
     expect(await runner.call('counted', 1, { deadline: 1_001 })).toBe(2);
     expect((await rejection(runner.call('counted', 1, { deadline: 1_000 }))).code).toBe('LUCENT_TIMEOUT');

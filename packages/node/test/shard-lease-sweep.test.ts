@@ -1,10 +1,18 @@
-/** LeaseSweepExtension with a fake lease bucket: who sweeps, what age it purges, failures, shutdown. */
-import { afterEach, describe, expect, it } from 'vitest';
+/**
+ * LeaseSweepExtension with a fake lease bucket: who sweeps, what age it purges, failures, shutdown.
+ * On a simulated clock: time passes only by `clock.advance`, so nothing sleeps.
+ */
+import { SimulatedClock } from '@lucent/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LeaseSweepExtension, type ReleasedLeasePurger, SWEEP_KEY } from '../src/shard/lease-sweep.js';
 import type { ShardContext } from '../src/shard/shard-context.js';
 
 const INTERVAL = 20;
 const NOW = 1_000_000;
+let clock: SimulatedClock;
+beforeEach(() => {
+  clock = new SimulatedClock(0, NOW);
+});
 
 /** Records every purge; each one settles when the test says so. */
 class FakePurger implements ReleasedLeasePurger {
@@ -41,12 +49,13 @@ function contextFor(nodeId: string) {
   return { context: { nodeId, logger } as unknown as ShardContext, logged };
 }
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Lets promise callbacks run (one event-loop turn); no clock time passes. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Polls (bounded) until `check` holds. */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await wait(5);
-  expect(check()).toBe(true);
+/** Moves the clock by `ms`, letting promise callbacks run after. */
+async function advance(ms: number): Promise<void> {
+  clock.advance(ms);
+  await settle();
 }
 
 const started: { sweep: LeaseSweepExtension; purger: FakePurger }[] = [];
@@ -63,7 +72,7 @@ async function startSweep(owner: { id: string | undefined }, purger: FakePurger,
     intervalMs: INTERVAL,
     open: async () => purger,
     ownerOf: (key) => (key === SWEEP_KEY ? owner.id : undefined),
-    now: () => NOW,
+    clock,
   });
   const { context, logged } = contextFor(nodeId);
   await sweep.start(context);
@@ -76,44 +85,51 @@ describe('LeaseSweepExtension', () => {
     const purger = new FakePurger();
     const owner: { id: string | undefined } = { id: 'n2' };
     const { logged } = await startSweep(owner, purger);
-    await wait(INTERVAL * 4);
+    await advance(INTERVAL * 4);
     expect(purger.calls).toEqual([]);
     owner.id = 'n1';
-    await until(() => purger.calls.length === 1);
-    expect(purger.calls[0]).toBe(NOW - INTERVAL);
+    await advance(INTERVAL - 1);
+    expect(purger.calls).toEqual([]);
+    await advance(1);
+    expect(purger.calls).toEqual([clock.wallNow() - INTERVAL]); // the wall time at the sweep, less one interval
     purger.finish(3);
-    await until(() => logged.length === 1);
-    expect(logged[0]).toEqual(['info', 'leases.swept', { purged: 3 }]);
+    await settle();
+    expect(logged).toEqual([['info', 'leases.swept', { purged: 3 }]]);
   });
 
   it('runs one sweep at a time, logs a failure and sweeps again at the next interval', async () => {
     const purger = new FakePurger();
     const { logged } = await startSweep({ id: 'n1' }, purger);
-    await until(() => purger.calls.length === 1);
-    await wait(INTERVAL * 4);
+    await advance(INTERVAL);
+    expect(purger.calls).toHaveLength(1);
+    await advance(INTERVAL * 4);
     expect(purger.calls).toHaveLength(1); // the first is still running
     purger.fail(new Error('jetstream away'));
-    await until(() => logged.length === 1);
+    await settle();
+    expect(logged).toHaveLength(1);
     expect(logged[0]?.slice(0, 2)).toEqual(['warn', 'leases.sweep_failed']);
-    await until(() => purger.calls.length === 2);
+    await advance(INTERVAL);
+    expect(purger.calls).toHaveLength(2);
     purger.finish(0);
-    await wait(INTERVAL);
+    await advance(INTERVAL);
     expect(logged).toHaveLength(1); // nothing purged: nothing logged
   });
 
   it('shutdown stops the timer and waits for the sweep in progress', async () => {
     const purger = new FakePurger();
     const { sweep } = await startSweep({ id: 'n1' }, purger);
-    await until(() => purger.calls.length === 1);
+    await advance(INTERVAL);
+    expect(purger.calls).toHaveLength(1);
     let stopped = false;
     const stopping = sweep.beginShutdown().then(() => {
       stopped = true;
     });
-    await wait(INTERVAL * 3);
+    await advance(INTERVAL * 3);
     expect(stopped).toBe(false);
     purger.finish(1);
     await stopping;
-    await wait(INTERVAL * 3);
+    await advance(INTERVAL * 3);
     expect(purger.calls).toHaveLength(1);
+    expect(clock.pendingTimers).toBe(0);
   });
 });

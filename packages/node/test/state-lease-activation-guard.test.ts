@@ -1,4 +1,4 @@
-import { TimeoutError } from '@lucent/core';
+import { SimulatedClock, TimeoutError } from '@lucent/core';
 import { describe, expect, it } from 'vitest';
 import { type Lease, type LeaseOutcome, LeaseOutcomeType } from '../src/state/activation-lease.js';
 import { LeaseActivationGuard, type LeaseStore } from '../src/state/lease-activation-guard.js';
@@ -38,9 +38,15 @@ class FakeLeases implements LeaseStore {
   }
 }
 
-/** A guard on a simulated clock: `sleep` advances it, so waiting costs no real time. */
-function guardOf(leases: FakeLeases, owner: string, alive: Set<string>, onSleep: () => void = () => {}) {
-  let now = 0;
+/** Lets promise callbacks run (one event-loop turn); no clock time passes. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * A guard on a simulated clock. `run` drives it: whenever the guard waits, it fires the next timer (moving the
+ * clock to it) and calls `onPause`, so waiting costs no real time.
+ */
+function guardOf(leases: FakeLeases, owner: string, alive: Set<string>, onPause: () => void = () => {}) {
+  const clock = new SimulatedClock();
   const releaseErrors: string[] = [];
   const guard = new LeaseActivationGuard({
     leases,
@@ -48,21 +54,30 @@ function guardOf(leases: FakeLeases, owner: string, alive: Set<string>, onSleep:
     isAlive: (id) => alive.has(id),
     retryMs: 50,
     waitMs: 1_000,
-    now: () => now,
-    sleep: async (ms) => {
-      now += ms;
-      onSleep();
-    },
+    clock,
     onReleaseError: (key) => releaseErrors.push(key),
   });
-  return { guard, releaseErrors, elapsed: () => now };
+  async function run<T>(work: Promise<T>): Promise<T> {
+    let done = false;
+    const settled = work.finally(() => {
+      done = true;
+    });
+    settled.catch(() => {});
+    for (;;) {
+      await settle();
+      if (done || !clock.fireNext(Number.POSITIVE_INFINITY)) break;
+      onPause();
+    }
+    return settled;
+  }
+  return { guard, releaseErrors, elapsed: () => clock.now(), run };
 }
 
 describe('LeaseActivationGuard', () => {
   it('acquires a free lease and releases it once', async () => {
     const leases = new FakeLeases();
-    const { guard } = guardOf(leases, 'a', new Set(['a']));
-    await guard.acquire('counter', 'c1');
+    const { guard, run } = guardOf(leases, 'a', new Set(['a']));
+    await run(guard.acquire('counter', 'c1'));
     expect(leases.table.get('counter/c1')?.owner).toBe('a');
     expect(guard.heldCount).toBe(1);
     await guard.release('counter', 'c1');
@@ -75,13 +90,13 @@ describe('LeaseActivationGuard', () => {
     const leases = new FakeLeases();
     const alive = new Set(['a', 'b']);
     const b = guardOf(leases, 'b', alive);
-    await b.guard.acquire('counter', 'c1');
-    let sleeps = 0;
+    await b.run(b.guard.acquire('counter', 'c1'));
+    let pauses = 0;
     const a = guardOf(leases, 'a', alive, () => {
       // b hands the actor off after a few retries.
-      if (++sleeps === 4) void b.guard.release('counter', 'c1');
+      if (++pauses === 4) void b.guard.release('counter', 'c1');
     });
-    await a.guard.acquire('counter', 'c1');
+    await a.run(a.guard.acquire('counter', 'c1'));
     expect(leases.table.get('counter/c1')?.owner).toBe('a');
     expect(a.elapsed()).toBe(200);
     expect(leases.calls.some((c) => c.startsWith('takeover'))).toBe(false);
@@ -89,9 +104,10 @@ describe('LeaseActivationGuard', () => {
 
   it('takes over the lease of a node that is dead in its view', async () => {
     const leases = new FakeLeases();
-    await guardOf(leases, 'b', new Set(['b'])).guard.acquire('counter', 'c1');
+    const b = guardOf(leases, 'b', new Set(['b']));
+    await b.run(b.guard.acquire('counter', 'c1'));
     const a = guardOf(leases, 'a', new Set(['a']));
-    await a.guard.acquire('counter', 'c1');
+    await a.run(a.guard.acquire('counter', 'c1'));
     expect(leases.table.get('counter/c1')?.owner).toBe('a');
     expect(leases.calls).toContain('takeover counter/c1 b->a');
     expect(a.elapsed()).toBe(0);
@@ -100,9 +116,10 @@ describe('LeaseActivationGuard', () => {
   it('gives up with TimeoutError when a live holder keeps the lease for waitMs', async () => {
     const leases = new FakeLeases();
     const alive = new Set(['a', 'b']);
-    await guardOf(leases, 'b', alive).guard.acquire('counter', 'c1');
+    const b = guardOf(leases, 'b', alive);
+    await b.run(b.guard.acquire('counter', 'c1'));
     const a = guardOf(leases, 'a', alive);
-    const error = await a.guard.acquire('counter', 'c1').catch((e: unknown) => e);
+    const error = await a.run(a.guard.acquire('counter', 'c1')).catch((e: unknown) => e);
     expect(TimeoutError.is(error)).toBe(true);
     expect(a.elapsed()).toBe(1_000);
     expect(a.guard.heldCount).toBe(0);
@@ -111,7 +128,7 @@ describe('LeaseActivationGuard', () => {
   it('reports a failed release and forgets the lease', async () => {
     const leases = new FakeLeases();
     const a = guardOf(leases, 'a', new Set(['a']));
-    await a.guard.acquire('counter', 'c1');
+    await a.run(a.guard.acquire('counter', 'c1'));
     leases.failRelease = true;
     await a.guard.release('counter', 'c1');
     expect(a.releaseErrors).toEqual(['counter/c1']);

@@ -15,9 +15,8 @@
  * On error it restores the last good snapshot (the state before the failed event) into a fresh actor and retries
  * the event, up to `maxRecoveryAttempts` times; then the activation stops with `RecoveryFailedError`.
  */
-import { ActorStoppedError, actorKey, ConflictError, type RecoveryFailedError } from '@lucent/core';
+import { ActorStoppedError, actorKey, type Clock, ConflictError, type RecoveryFailedError } from '@lucent/core';
 import type { AnyActor, EventObject, Observer } from 'xstate';
-import type { Clock } from '../clock.js';
 import type { StateStore } from '../state-store.js';
 import type { ActorContext, ActorRef, Behavior } from '../types.js';
 import type { AnyActorDefinition, LucentReply } from './define-actor.js';

@@ -14,6 +14,7 @@
  */
 import {
   askEnvelope,
+  type Clock,
   callEnvelope,
   DecodeError,
   EnvelopeCodec,
@@ -29,6 +30,7 @@ import {
   placeFunction,
   RoutingError,
   ShuttingDownError,
+  systemClock,
   tellEnvelope,
   UnknownFunctionError,
   type ViewSource,
@@ -59,8 +61,12 @@ export interface ClientCoreOptions {
   readonly codec?: EnvelopeCodec;
   /** `origin` of the envelopes sent (a node id when the client lives in a node); default `''`. */
   readonly origin?: string;
-  /** Epoch-ms clock for envelope deadlines (default `Date.now`). */
-  readonly now?: () => number;
+  /**
+   * Time source of envelope deadlines: they cross processes, so they are its wall time (`wallNow()`). The
+   * transport times the request itself: `connect` and `connectCluster` hand this clock to the transport they open.
+   * Default `systemClock`.
+   */
+  readonly clock?: Clock;
 }
 
 /** See the module doc. Methods that return promises never throw synchronously. */
@@ -71,7 +77,7 @@ export class ClientCore {
   readonly #subjects: SubjectCache;
   readonly #view: ViewSource | undefined;
   readonly #origin: string;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   #closed = false;
 
   /** Throws `ConfigError` for a cluster name that is not a subject token. */
@@ -82,7 +88,7 @@ export class ClientCore {
     this.#subjects = new SubjectCache(options.cluster);
     this.#view = options.viewSource;
     this.#origin = options.origin ?? '';
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
   }
 
   get isClosed(): boolean {
@@ -111,7 +117,7 @@ export class ClientCore {
       this.#checkOpen();
       const subject = this.#callSubject(ref, definition, input);
       const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
-      const envelope = callEnvelope(ref, input, { deadline: this.#now() + timeoutMs, origin: this.#origin });
+      const envelope = callEnvelope(ref, input, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
       sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs);
     } catch (error) {
       return Promise.reject(error);
@@ -136,7 +142,7 @@ export class ClientCore {
       this.#checkOpen();
       const subject = this.#actorSubject(key);
       const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
-      const envelope = askEnvelope(key, event, { deadline: this.#now() + timeoutMs, origin: this.#origin });
+      const envelope = askEnvelope(key, event, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
       sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs);
     } catch (error) {
       return Promise.reject(error);

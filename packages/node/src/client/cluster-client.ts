@@ -12,7 +12,8 @@
  * Use the nodes' heartbeat period (or their `deadAfterMs`): the observer declares a node dead on the same
  * window as the nodes do, and views that disagree cost forwards (or, for a dead node, timeouts) meanwhile.
  */
-import { type ClusterView, TimeoutError, viewSourceOf } from '@lucent/core';
+import { type Clock, type ClusterView, systemClock, TimeoutError, viewSourceOf } from '@lucent/core';
+import { keepProcessAlive } from '../keep-alive.js';
 import { Membership } from '../membership/membership.js';
 import { MembershipRole } from '../membership/membership-options.js';
 import { NatsTransport } from '../transport/nats-transport.js';
@@ -33,9 +34,17 @@ export class ClusterClient {
   readonly membership: Membership;
   readonly #transport: Transport;
   readonly #ownsTransport: boolean;
+  readonly #clock: Clock;
 
   /** Not for direct use: see {@link connectCluster}. */
-  constructor(client: LucentClient, membership: Membership, transport: Transport, ownsTransport: boolean) {
+  constructor(
+    client: LucentClient,
+    membership: Membership,
+    transport: Transport,
+    ownsTransport: boolean,
+    clock: Clock = systemClock,
+  ) {
+    this.#clock = clock;
     this.client = client;
     this.membership = membership;
     this.#transport = transport;
@@ -54,13 +63,15 @@ export class ClusterClient {
   waitForMembers(count: number, timeoutMs = 10_000): Promise<ClusterView> {
     if (this.view.members.length >= count) return Promise.resolve(this.view);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        remove();
-        reject(new TimeoutError({ target: `${count} cluster members`, timeoutMs }));
-      }, timeoutMs);
+      const timer = keepProcessAlive(
+        this.#clock.setTimeout(() => {
+          remove();
+          reject(new TimeoutError({ target: `${count} cluster members`, timeoutMs }));
+        }, timeoutMs),
+      );
       const remove = this.membership.onEvent(() => {
         if (this.view.members.length < count) return;
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         remove();
         resolve(this.view);
       });
@@ -89,11 +100,13 @@ export async function connectCluster(options: ClusterClientOptions = {}): Promis
       servers: options.servers ?? DEFAULT_SERVERS,
       ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
       ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
     }));
   try {
     const membership = new Membership({
       transport,
       role: MembershipRole.Observer,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
       ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(options.deadAfterMs === undefined ? {} : { deadAfterMs: options.deadAfterMs }),
@@ -101,7 +114,7 @@ export async function connectCluster(options: ClusterClientOptions = {}): Promis
     const { heartbeatIntervalMs: _interval, deadAfterMs: _dead, servers: _servers, name: _name, ...rest } = options;
     const client = createClient({ ...rest, transport, viewSource: viewSourceOf(membership) });
     await membership.start();
-    return new ClusterClient(client, membership, transport, owns);
+    return new ClusterClient(client, membership, transport, owns, options.clock);
   } catch (error) {
     if (owns) await transport.close();
     throw error;

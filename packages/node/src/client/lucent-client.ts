@@ -121,6 +121,7 @@ export async function connect(options: ConnectOptions = {}): Promise<LucentClien
     servers: options.servers ?? DEFAULT_SERVERS,
     ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
     ...(options.name === undefined ? {} : { name: options.name }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   try {
     return new LucentClient(new ClientCore({ ...options, transport }), true);

@@ -2,8 +2,8 @@
  * Options of `Membership`, their defaults and their validation, apart from the shell so the rules read in one
  * place. Every time is in milliseconds of the injected `Clock`.
  */
-import { type Clock, systemClock } from '@lucent/actors';
 import {
+  type Clock,
   type ClusterViewOptions,
   ConfigError,
   DEFAULT_CLUSTER,
@@ -11,6 +11,7 @@ import {
   type LoadReport,
   membershipSubject,
   nodeSubject,
+  systemClock,
 } from '@lucent/core';
 import type { Transport } from '../transport/transport.js';
 
@@ -60,11 +61,11 @@ export interface MembershipOptions {
    * use the same value, or their views disagree for the difference. Default 3 × `heartbeatIntervalMs`.
    */
   readonly deadAfterMs?: number;
-  /** Time source of heartbeats and deaths. Default `systemClock`. */
+  /** Time source of heartbeats and deaths (monotonic `now()`) and of the default incarnation (`wallNow()`). Default `systemClock`. */
   readonly clock?: Clock;
   /** Codec of the wire messages. Default: a new `EnvelopeCodec`. */
   readonly codec?: EnvelopeCodec;
-  /** This run's incarnation: must grow across restarts of one node id. Default `Date.now()` at construction. */
+  /** This run's incarnation: must grow across restarts of one node id. Default the clock's `wallNow()` at construction. */
   readonly incarnation?: number;
   /** How views are built (ring vnodes, load weights). */
   readonly view?: ClusterViewOptions;
@@ -112,7 +113,8 @@ export function resolveMembershipOptions(options: MembershipOptions): ResolvedMe
   if (deadAfterMs <= heartbeatIntervalMs) fail('deadAfterMs', 'must exceed heartbeatIntervalMs');
   const weight = options.weight ?? 1;
   positive('weight', weight);
-  const incarnation = options.incarnation ?? Date.now();
+  const clock = options.clock ?? systemClock;
+  const incarnation = options.incarnation ?? clock.wallNow();
   if (!Number.isFinite(incarnation) || incarnation < 0) fail('incarnation', 'must be a finite number >= 0');
   const tags = options.tags ?? [];
   for (const tag of tags) if (typeof tag !== 'string') fail('tags', 'every tag must be a string');
@@ -126,7 +128,7 @@ export function resolveMembershipOptions(options: MembershipOptions): ResolvedMe
     load: options.load ?? idleLoad,
     heartbeatIntervalMs,
     deadAfterMs,
-    clock: options.clock ?? systemClock,
+    clock,
     codec: options.codec ?? new EnvelopeCodec(),
     incarnation,
     view: options.view ?? {},

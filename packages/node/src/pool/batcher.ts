@@ -33,15 +33,12 @@ export function nextBatchSize(queued: number, perCallMs: number, limits: BatchLi
   return Math.max(1, Math.min(byTime, limits.maxBatchSize, queued));
 }
 
-// Read once: `performance.timeOrigin` is a getter into the runtime.
-const TIME_ORIGIN = performance.timeOrigin;
-
 /**
  * The task for `calls` of the function with id `id` (`name@version`). The per-call `attempts` and `deadlines` arrays are only built when
  * some call needs them (a retry, a deadline); deadlines travel as epoch ms because each worker has its own
- * `performance.now()` origin.
+ * `performance.now()` origin: `wallOffsetMs` is the engine clock's `wallNow() - now()`, read once per pool.
  */
-export function toBatchTask(id: string, calls: readonly PendingCall[]): BatchTask {
+export function toBatchTask(id: string, calls: readonly PendingCall[], wallOffsetMs: number): BatchTask {
   const count = calls.length;
   const task: BatchTask = new Array<unknown>(TASK_INPUTS + count);
   let attempts: number[] | null = null;
@@ -55,7 +52,7 @@ export function toBatchTask(id: string, calls: readonly PendingCall[]): BatchTas
     }
     if (call.deadlineAt !== Number.POSITIVE_INFINITY) {
       deadlines ??= new Array<number>(count).fill(0);
-      deadlines[i] = TIME_ORIGIN + call.deadlineAt;
+      deadlines[i] = wallOffsetMs + call.deadlineAt;
     }
   }
   task[TASK_NAME] = id;

@@ -30,7 +30,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import { ConfigError, type FunctionRegistry, NodeUnavailableError } from '@lucent/core';
+import { type Clock, ConfigError, type FunctionRegistry, NodeUnavailableError } from '@lucent/core';
 import { Piscina } from 'piscina';
 import { loadRegistry } from './catalog.js';
 import { Lane } from './lane.js';
@@ -83,6 +83,8 @@ export interface FunctionPoolOptions {
    * option a pool whose workers cannot start keeps failing each call with `WorkerCrashedError`.
    */
   readonly onDeath?: (reason: string) => void;
+  /** Time of deadlines, retry backoffs and the close timeout. Default `systemClock`. */
+  readonly clock?: Clock;
 }
 
 /** `NodeUnavailableError.reason` prefix of the calls a dead pool failed (see {@link FunctionPoolOptions.onDeath}). */
@@ -90,7 +92,7 @@ export const POOL_DIED_REASON = 'function pool died';
 
 /** Options of one call. */
 export interface CallOptions {
-  /** Epoch ms (`Date.now()` clock) after which the call fails with `TimeoutError`. */
+  /** Epoch ms (wall time, the clock's `wallNow()`) after which the call fails with `TimeoutError`. */
   readonly deadline?: number;
   /** Relative alternative to `deadline`; the earlier of the two (and of the function's own timeout) wins. */
   readonly timeoutMs?: number;
@@ -186,12 +188,17 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
     workerData: { modules },
     ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
   });
-  const engine = new PoolEngine(piscina, lanes, {
-    maxBatchSize,
-    maxBatchEstimateMs,
-    maxTasksInFlight: threads * perThread,
-    closeTimeoutMs,
-  });
+  const engine = new PoolEngine(
+    piscina,
+    lanes,
+    {
+      maxBatchSize,
+      maxBatchEstimateMs,
+      maxTasksInFlight: threads * perThread,
+      closeTimeoutMs,
+    },
+    options.clock,
+  );
   const onDeath = options.onDeath;
   if (onDeath !== undefined) watchWorkerStarts(piscina, engine, threads, onDeath);
   return engine;

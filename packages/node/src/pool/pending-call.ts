@@ -28,7 +28,7 @@ export class PendingCall {
   reject: (reason: unknown) => void;
 
   /**
-   * Effective deadline (`performance.now()` time; `Infinity` = none): the caller's, tightened at each dispatch
+   * Effective deadline (monotonic `clock.now()` time; `Infinity` = none): the caller's, tightened at each dispatch
    * by the function's own run-time limit. Past it the call fails with `TimeoutError`.
    */
   deadlineAt: number;
@@ -36,7 +36,7 @@ export class PendingCall {
   timeoutMs: number;
 
   /**
-   * @param callerDeadlineAt the caller's deadline (`performance.now()` time; `Infinity` = none), which also
+   * @param callerDeadlineAt the caller's deadline (monotonic `clock.now()` time; `Infinity` = none), which also
    *   covers time spent waiting in the queue
    * @param callerTimeoutMs the caller's budget, reported in the `TimeoutError`
    */

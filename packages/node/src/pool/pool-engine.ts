@@ -3,15 +3,17 @@
  * calls on a result, a crash, a deadline or a cancel. `createFunctionPool` builds one; see there for the
  * semantics.
  */
-import { performance } from 'node:perf_hooks';
 import {
   CancelledError,
+  type Clock,
   errorFromWire,
   ShuttingDownError,
+  systemClock,
   TimeoutError,
   UnknownFunctionError,
   WorkerCrashedError,
 } from '@lucent/core';
+import { keepProcessAlive } from '../keep-alive.js';
 import { type BatchLimits, earliestDeadline, hasSignal, nextBatchSize, toBatchTask } from './batcher.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { Deque } from './deque.js';
@@ -48,10 +50,6 @@ export interface EngineLimits extends BatchLimits {
   readonly closeTimeoutMs: number;
 }
 
-function onRetryDue(engine: PoolEngine, lane: Lane, call: PendingCall): void {
-  engine.retryDue(lane, call);
-}
-
 /** The pool implementation. Single-threaded: every method runs on the main thread's event loop. */
 export class PoolEngine implements FunctionPool, CancelSink {
   readonly functions: readonly string[];
@@ -66,7 +64,10 @@ export class PoolEngine implements FunctionPool, CancelSink {
   /** Crashed calls waiting out their retry backoff. */
   readonly #backingOff = new Set<PendingCall>();
   #pumpScheduled = false;
-  readonly #deadlines = new DeadlineTimer(() => this.expireLateBatches());
+  readonly #clock: Clock;
+  /** `wallNow() - now()` of the clock, read once: turns monotonic deadlines into the epoch ms workers get. */
+  readonly #wallOffsetMs: number;
+  readonly #deadlines: DeadlineTimer;
   #closing: Promise<void> | null = null;
   #onIdle: (() => void) | null = null;
   readonly #pumpNow = (): void => this.#pump();
@@ -79,10 +80,17 @@ export class PoolEngine implements FunctionPool, CancelSink {
   #timeouts = 0;
   #queued = 0;
 
-  constructor(piscina: TaskRunner, lanes: Map<string, Lane>, limits: EngineLimits) {
+  /**
+   * @param clock time of deadlines (monotonic `now()`; a caller's epoch-ms `deadline` is read against
+   *   `wallNow()`), of retry backoffs and of the close timeout. Default `systemClock`.
+   */
+  constructor(piscina: TaskRunner, lanes: Map<string, Lane>, limits: EngineLimits, clock: Clock = systemClock) {
     this.#piscina = piscina;
     this.#lanes = lanes;
     this.#limits = limits;
+    this.#clock = clock;
+    this.#wallOffsetMs = clock.wallNow() - clock.now();
+    this.#deadlines = new DeadlineTimer(() => this.expireLateBatches(), clock);
     this.functions = [...lanes.keys()];
     // A worker that dies with no task on it is reported as an 'error' event; unhandled, it would throw.
     piscina.on('error', () => {
@@ -100,11 +108,12 @@ export class PoolEngine implements FunctionPool, CancelSink {
     let timeoutMs = Number.POSITIVE_INFINITY;
     if (options !== undefined) {
       if (options.timeoutMs !== undefined && options.timeoutMs < timeoutMs) timeoutMs = options.timeoutMs;
-      if (options.deadline !== undefined && options.deadline - Date.now() < timeoutMs) {
-        timeoutMs = Math.max(0, options.deadline - Date.now());
+      if (options.deadline !== undefined) {
+        const left = options.deadline - this.#clock.wallNow();
+        if (left < timeoutMs) timeoutMs = Math.max(0, left);
       }
     }
-    const deadlineAt = timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : performance.now() + timeoutMs;
+    const deadlineAt = timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : this.#clock.now() + timeoutMs;
     this.#calls++;
     return new Promise<O>((resolve, reject) => {
       const call = new PendingCall(
@@ -171,7 +180,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
    * fail, the rest re-run), then re-arms the timer for the earliest deadline still running.
    */
   expireLateBatches(): void {
-    const now = performance.now();
+    const now = this.#clock.now();
     for (const batch of [...this.#inFlight]) {
       if (batch.earliestAt > now) continue;
       let late: PendingCall | null = null;
@@ -221,7 +230,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
     const queue = lane.queue;
     const size = nextBatchSize(queue.size, lane.estimator.perCallMs, this.#limits);
     const calls: PendingCall[] = [];
-    const now = performance.now();
+    const now = this.#clock.now();
     while (calls.length < size && queue.size > 0) {
       const call = queue.peek()!;
       if (call.state === CallState.Settled) {
@@ -246,10 +255,10 @@ export class PoolEngine implements FunctionPool, CancelSink {
     if (lane.timeoutMs > 0) {
       // The run budget starts at dispatch, so it also covers the wait in piscina's queue for a worker (at most
       // the batches ahead of it, or a worker's start-up after a crash).
-      const now = performance.now();
+      const now = this.#clock.now();
       for (const call of calls) call.startRun(now, lane.timeoutMs);
     }
-    const task = toBatchTask(lane.id, calls);
+    const task = toBatchTask(lane.id, calls, this.#wallOffsetMs);
     const earliest = earliestDeadline(calls);
     const abortHandle = earliest !== Number.POSITIVE_INFINITY || hasSignal(calls) ? this.#takeAbortHandle() : null;
     const batch = new Batch(lane, calls, abortHandle, earliest);
@@ -331,7 +340,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
    */
   #abort(batch: Batch, culprit: PendingCall, error: Error | null): void {
     if (!this.#finish(batch)) return;
-    const now = performance.now();
+    const now = this.#clock.now();
     const { calls, lane } = batch;
     for (let i = calls.length - 1; i >= 0; i--) {
       const call = calls[i]!;
@@ -356,7 +365,8 @@ export class PoolEngine implements FunctionPool, CancelSink {
     call.batch = null;
     this.#queued++;
     this.#backingOff.add(call);
-    setTimeout(onRetryDue, delayMs, this, lane, call);
+    // Rare (a crash with a backoff): one closure per retried call is fine here.
+    keepProcessAlive(this.#clock.setTimeout(() => this.retryDue(lane, call), delayMs));
   }
 
   /** A crashed call's backoff is over. */
@@ -385,9 +395,9 @@ export class PoolEngine implements FunctionPool, CancelSink {
 
   async #close(): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.#limits.closeTimeoutMs);
+      const timer = keepProcessAlive(this.#clock.setTimeout(resolve, this.#limits.closeTimeoutMs));
       this.#onIdle = () => {
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         resolve();
       };
       this.#notifyIfIdle();

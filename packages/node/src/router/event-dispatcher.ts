@@ -13,6 +13,7 @@
  * So a keyed handler's forward never re-runs the other handlers of the event.
  */
 import {
+  type Clock,
   type Envelope,
   type EnvelopeCodec,
   EnvelopeKind,
@@ -45,6 +46,8 @@ export interface EventDispatcherContext {
   readonly observer: BoundRouterObserver;
   readonly stats: MutableRouterStats;
   readonly inFlight: InFlight;
+  /** Times runs for the observer (its monotonic `now()`). */
+  readonly clock: Clock;
 }
 
 /** The `Completed` event type of a function. */
@@ -108,7 +111,7 @@ export class EventDispatcher {
     const ctx = this.#ctx;
     ctx.stats.eventRuns++;
     ctx.inFlight.begin();
-    const started = performance.now();
+    const started = ctx.clock.now();
     let result: unknown;
     try {
       const options = event.deadline === 0 ? NO_RUN_OPTIONS : { deadline: event.deadline };
@@ -124,7 +127,7 @@ export class EventDispatcher {
     }
     ctx.stats.completedEvents++;
     ctx.stats.succeeded++;
-    ctx.observer.completed(EnvelopeKind.Event, definition.name, performance.now() - started, '');
+    ctx.observer.completed(EnvelopeKind.Event, definition.name, ctx.clock.now() - started, '');
     ctx.inFlight.end();
   }
 

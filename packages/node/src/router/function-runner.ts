@@ -4,8 +4,10 @@
  * worker threads (a handler that blocks then blocks the node: only for small, fast functions).
  */
 import {
+  type Clock,
   type FunctionContext,
   type FunctionRegistry,
+  systemClock,
   TimeoutError,
   toLucentError,
   UnknownFunctionError,
@@ -13,7 +15,7 @@ import {
 
 /** Options of one run, as the pool takes them. */
 export interface RunOptions {
-  /** Epoch ms (`Date.now()` clock) after which the call fails with `TimeoutError`. Omit for no deadline. */
+  /** Epoch ms (wall time, a clock's `wallNow()`) after which the call fails with `TimeoutError`. Omit for no deadline. */
   readonly deadline?: number;
 }
 
@@ -28,8 +30,8 @@ export interface FunctionRunner {
 
 /** Options of {@link createInlineRunner}. */
 export interface InlineRunnerOptions {
-  /** Epoch-ms clock for deadlines (default `Date.now`). */
-  readonly now?: () => number;
+  /** Time source; deadlines are read against its wall time (`wallNow()`). Default `systemClock`. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -38,16 +40,16 @@ export interface InlineRunnerOptions {
  * handler. A non-Lucent throw becomes a `HandlerError`, as in the pool. Resolves and rejects asynchronously.
  */
 export function createInlineRunner(registry: FunctionRegistry, options: InlineRunnerOptions = {}): FunctionRunner {
-  return new InlineRunner(registry, options.now ?? Date.now);
+  return new InlineRunner(registry, options.clock ?? systemClock);
 }
 
 class InlineRunner implements FunctionRunner {
   readonly #registry: FunctionRegistry;
-  readonly #now: () => number;
+  readonly #clock: Clock;
 
-  constructor(registry: FunctionRegistry, now: () => number) {
+  constructor(registry: FunctionRegistry, clock: Clock) {
     this.#registry = registry;
-    this.#now = now;
+    this.#clock = clock;
   }
 
   async call<O = unknown>(name: string, input: unknown, options?: RunOptions): Promise<O> {
@@ -58,7 +60,7 @@ class InlineRunner implements FunctionRunner {
       throw new UnknownFunctionError({ name });
     }
     const deadline = options?.deadline ?? 0;
-    if (deadline !== 0 && this.#now() >= deadline) throw new TimeoutError({ target: name, timeoutMs: 0 });
+    if (deadline !== 0 && this.#clock.wallNow() >= deadline) throw new TimeoutError({ target: name, timeoutMs: 0 });
     const ctx: FunctionContext = { name: definition.name, attempt: 1, deadline };
     try {
       return (await definition.handler(ctx, input)) as O;

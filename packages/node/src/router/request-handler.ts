@@ -24,6 +24,7 @@
  */
 import {
   actorTargetSeparator,
+  type Clock,
   type DecodeError,
   type Envelope,
   EnvelopeCodec,
@@ -33,6 +34,7 @@ import {
   forwardedEnvelope,
   type LucentError,
   replyEnvelope,
+  systemClock,
   toLucentError,
   UnknownActorTypeError,
   type ViewSource,
@@ -87,8 +89,11 @@ export interface RequestHandlerOptions {
   readonly hopLimit?: number;
   /** Timeout of forwards and asks for requests that carry no deadline. Default 30 000 ms. */
   readonly defaultTimeoutMs?: number;
-  /** Epoch-ms clock that envelope deadlines are read against (default `Date.now`). */
-  readonly now?: () => number;
+  /**
+   * Time source: envelope deadlines are read against its wall time (`wallNow()`), run durations for the observer
+   * against its monotonic `now()`. Default `systemClock`.
+   */
+  readonly clock?: Clock;
   readonly observer?: RouterObserver;
 }
 
@@ -134,7 +139,7 @@ export class RoutingRequestHandler {
   /** This node as `decideRoute` sees it. */
   readonly #self: RouteNode;
   readonly #defaultTimeoutMs: number;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #observer: BoundRouterObserver;
   readonly #subjects: SubjectCache;
   readonly #events: EventDispatcher;
@@ -155,7 +160,7 @@ export class RoutingRequestHandler {
       hostsActors: options.actors !== undefined,
     });
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     this.#observer = bindRouterObserver(options.observer);
     this.#subjects = new SubjectCache(options.cluster);
     this.#events = new EventDispatcher({
@@ -170,6 +175,7 @@ export class RoutingRequestHandler {
       observer: this.#observer,
       stats: this.#stats,
       inFlight: this.#inFlight,
+      clock: this.#clock,
     });
     this.handle = (frame, replier) => this.#handle(frame, replier);
   }
@@ -206,7 +212,7 @@ export class RoutingRequestHandler {
       return;
     }
     try {
-      const decision = decideRoute(envelope, this.#view?.current(), this.#self, this.#now());
+      const decision = decideRoute(envelope, this.#view?.current(), this.#self, this.#clock.wallNow());
       switch (decision.type) {
         case 'serve':
           this.#serve(envelope, replier);
@@ -245,16 +251,16 @@ export class RoutingRequestHandler {
   /** Runs a call or an ask to its end and answers it: the one path for work that resolves to a reply. */
   async #run(envelope: Envelope, replier: Replier | undefined): Promise<void> {
     this.#inFlight.begin();
-    const started = performance.now();
+    const started = this.#clock.now();
     let value: unknown;
     try {
       value = await (envelope.kind === EnvelopeKind.Call ? this.#call(envelope) : this.#ask(envelope));
     } catch (error) {
-      this.#fail(envelope, replier, error, performance.now() - started);
+      this.#fail(envelope, replier, error, this.#clock.now() - started);
       this.#inFlight.end();
       return;
     }
-    this.#succeed(envelope, replier, value, performance.now() - started);
+    this.#succeed(envelope, replier, value, this.#clock.now() - started);
     this.#inFlight.end();
   }
 
@@ -296,7 +302,7 @@ export class RoutingRequestHandler {
   }
 
   #remainingMs(envelope: Envelope): number {
-    return envelope.deadline === 0 ? this.#defaultTimeoutMs : Math.max(1, envelope.deadline - this.#now());
+    return envelope.deadline === 0 ? this.#defaultTimeoutMs : Math.max(1, envelope.deadline - this.#clock.wallNow());
   }
 
   #succeed(envelope: Envelope, replier: Replier | undefined, value: unknown, durationMs: number): void {

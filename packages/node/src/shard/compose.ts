@@ -20,7 +20,7 @@
  * declared it dead. Released leases' delete markers are purged every `leaseSweepIntervalMs` (`LeaseSweepExtension`).
  */
 import type { ActivationGuard, StateStore } from '@lucent/actors';
-import { type FunctionRegistry, PlacementType, placeKey } from '@lucent/core';
+import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
@@ -60,15 +60,17 @@ export interface ComposedShard {
  */
 export async function startShardNode(options: ComposedShardOptions): Promise<ComposedShard> {
   const { config } = options;
+  const clock = options.clock ?? systemClock;
   const membership = new MembershipExtension(options.membership);
   const { extensions, membership: _membership, ...shell } = options;
   const kv = shouldUseKv(options);
   const store = options.store ?? (kv ? openKvStore(config.cluster) : undefined);
   const ownLeases = options.activationGuard === undefined && kv;
-  const activationGuard = options.activationGuard ?? (ownLeases ? openLeaseGuard(config, membership) : undefined);
+  const activationGuard =
+    options.activationGuard ?? (ownLeases ? openLeaseGuard(config, membership, clock) : undefined);
   const leaseParts: ShardExtension[] = activationGuard === undefined ? [] : [new ActorHandoffExtension(membership)];
   // Our KV leases leave delete markers to purge; a guard passed in brings its own storage.
-  if (ownLeases) leaseParts.push(leaseSweep(config, membership));
+  if (ownLeases) leaseParts.push(leaseSweep(config, membership, clock));
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
@@ -88,14 +90,16 @@ function shouldUseKv(options: ComposedShardOptions): boolean {
 function openLeaseGuard(
   config: NodeConfig,
   membership: MembershipExtension,
+  clock: Clock,
 ): (transport: Transport, logger: Logger) => Promise<ActivationGuard> {
   return async (transport, logger) => {
     if (!(transport instanceof NatsTransport)) {
       throw new TypeError('activation leases need the node to run on NATS');
     }
-    const leases = await ActivationLeases.open(transport.natsConnection, { cluster: config.cluster });
+    const leases = await ActivationLeases.open(transport.natsConnection, { cluster: config.cluster, clock });
     return new LeaseActivationGuard({
       leases,
+      clock,
       owner: config.shard,
       isAlive: (nodeId) => membership.isAlive(nodeId),
       onReleaseError: (key, error) => logger.warn({ err: error, key }, 'actor.lease_release_failed'),
@@ -104,12 +108,13 @@ function openLeaseGuard(
 }
 
 /** Purges released leases' markers from the cluster's lease bucket; the node the sweep key is placed on does it. */
-function leaseSweep(config: NodeConfig, membership: MembershipExtension): LeaseSweepExtension {
+function leaseSweep(config: NodeConfig, membership: MembershipExtension, clock: Clock): LeaseSweepExtension {
   return new LeaseSweepExtension({
     intervalMs: config.leaseSweepIntervalMs,
+    clock,
     open: ({ transport }) => {
       if (!(transport instanceof NatsTransport)) throw new TypeError('activation leases need the node to run on NATS');
-      return ActivationLeases.open(transport.natsConnection, { cluster: config.cluster });
+      return ActivationLeases.open(transport.natsConnection, { cluster: config.cluster, clock });
     },
     ownerOf: (key) => {
       const placement = placeKey(key, membership.viewSource.current());

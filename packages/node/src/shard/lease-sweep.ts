@@ -12,6 +12,7 @@
  * One node sweeps at a time without any coordination: the ring names it. A lease acquired again after its marker
  * was listed is never removed (see `RevisionedKv.purgeMarkers`).
  */
+import { type Clock, systemClock, type TimerHandle } from '@lucent/core';
 import type { ShardContext, ShardExtension } from './shard-context.js';
 
 /** The ring key whose owner sweeps. */
@@ -30,33 +31,40 @@ export interface LeaseSweepOptions {
   readonly open: (context: ShardContext) => Promise<ReleasedLeasePurger>;
   /** The node that owns `key` in this node's current view (`undefined` before it has one). */
   readonly ownerOf: (key: string) => string | undefined;
-  /** Wall clock (markers carry wall-clock times). Default `Date.now`. */
-  readonly now?: () => number;
+  /**
+   * Time source: the interval runs on its timers, and the purge age is read from `wallNow()` (markers carry
+   * wall-clock times). Default `systemClock`, whose timers are unref'd: housekeeping must not keep a stopping
+   * process alive.
+   */
+  readonly clock?: Clock;
 }
 
 /** See the module doc. */
 export class LeaseSweepExtension implements ShardExtension {
   readonly name = 'lease sweep';
   readonly #options: LeaseSweepOptions;
-  readonly #now: () => number;
-  #timer: ReturnType<typeof setInterval> | undefined = undefined;
+  readonly #clock: Clock;
+  #timer: TimerHandle | undefined = undefined;
   /** The sweep in progress (one at a time), so shutdown can wait for it. */
   #sweeping: Promise<void> | undefined = undefined;
 
   constructor(options: LeaseSweepOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
   }
 
   async start(context: ShardContext): Promise<void> {
     const purger = await this.#options.open(context);
-    this.#timer = setInterval(() => this.#tick(context, purger), this.#options.intervalMs);
-    // Housekeeping must not keep a stopping process alive.
-    this.#timer.unref();
+    // An interval as a timer re-armed at each tick (the clock has one-shot timers only).
+    const tick = (): void => {
+      this.#timer = this.#clock.setTimeout(tick, this.#options.intervalMs);
+      this.#tick(context, purger);
+    };
+    this.#timer = this.#clock.setTimeout(tick, this.#options.intervalMs);
   }
 
   async beginShutdown(): Promise<void> {
-    clearInterval(this.#timer);
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#sweeping;
   }
@@ -74,7 +82,7 @@ export class LeaseSweepExtension implements ShardExtension {
 
   async #sweep(context: ShardContext, purger: ReleasedLeasePurger): Promise<void> {
     try {
-      const purged = await purger.purgeReleased(this.#now() - this.#options.intervalMs);
+      const purged = await purger.purgeReleased(this.#clock.wallNow() - this.#options.intervalMs);
       if (purged > 0) context.logger.info({ purged }, 'leases.swept');
     } catch (error) {
       context.logger.warn({ err: error }, 'leases.sweep_failed');

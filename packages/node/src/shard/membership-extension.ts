@@ -11,7 +11,7 @@
  * the router reads as "serve everything here".
  */
 import { getHeapStatistics } from 'node:v8';
-import type { ClusterView, LoadReport, ViewSource } from '@lucent/core';
+import { type Clock, type ClusterView, type LoadReport, systemClock, type ViewSource } from '@lucent/core';
 import { Membership } from '../membership/membership.js';
 import type { MembershipEvent } from '../membership/membership-events.js';
 import type { ShardContext, ShardExtension } from './shard-context.js';
@@ -32,7 +32,9 @@ export class MembershipExtension implements ShardExtension {
   readonly viewSource: ViewSource;
   readonly #options: MembershipExtensionOptions;
   #membership: Membership | undefined = undefined;
-  /** `performance.now()` when membership started; until `deadAfterMs` later its view may still be filling. */
+  /** The node's clock (from the context at start). */
+  #clock: Clock = systemClock;
+  /** `clock.now()` when membership started; until `deadAfterMs` later its view may still be filling. */
   #startedAt = Number.POSITIVE_INFINITY;
 
   constructor(options: MembershipExtensionOptions = {}) {
@@ -48,7 +50,7 @@ export class MembershipExtension implements ShardExtension {
    */
   isAlive(nodeId: string): boolean {
     const membership = this.#membership;
-    if (membership === undefined || performance.now() - this.#startedAt < membership.deadAfterMs) return true;
+    if (membership === undefined || this.#clock.now() - this.#startedAt < membership.deadAfterMs) return true;
     return membership.members.some((member) => member.id === nodeId);
   }
 
@@ -59,9 +61,11 @@ export class MembershipExtension implements ShardExtension {
 
   /** Joins. Rejects with `ConfigError` for invalid timing options, `ShuttingDownError` if the transport closed. */
   async start(context: ShardContext): Promise<void> {
-    const { config, logger, pool } = context;
+    const { config, logger, pool, clock } = context;
     const threads = config.threads;
+    this.#clock = clock;
     const membership = new Membership({
+      clock,
       transport: context.transport,
       nodeId: context.nodeId,
       cluster: context.cluster,
@@ -89,7 +93,7 @@ export class MembershipExtension implements ShardExtension {
       logger.warn({ err: error }, 'membership.error');
     });
     this.#membership = membership;
-    this.#startedAt = performance.now();
+    this.#startedAt = clock.now();
     try {
       await membership.start();
     } catch (error) {

@@ -12,7 +12,7 @@
  * (bounded by `drainTimeoutMs`) → `stop` → actors, pool, transport, HTTP.
  */
 import type { AnyActorDefinition, FunctionActors, LocalActorSystem, StateStore } from '@lucent/actors';
-import type { EnvelopeCodec, FunctionRegistry } from '@lucent/core';
+import type { Clock, EnvelopeCodec, FunctionRegistry } from '@lucent/core';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
@@ -44,6 +44,8 @@ export interface ShardContext {
   readonly store: StateStore;
   readonly metrics: NodeMetrics;
   readonly logger: Logger;
+  /** The node's time source (`ShardNodeOptions.clock`, default `systemClock`); extensions schedule on it. */
+  readonly clock: Clock;
 }
 
 /**

@@ -22,8 +22,14 @@ import {
   MemoryStateStore,
   type StateStore,
 } from '@lucent/actors';
-import type { ViewSource } from '@lucent/core';
-import { EnvelopeCodec, type FunctionRegistry, type LucentError } from '@lucent/core';
+import {
+  type Clock,
+  EnvelopeCodec,
+  type FunctionRegistry,
+  type LucentError,
+  systemClock,
+  type ViewSource,
+} from '@lucent/core';
 import type { NodeConfig } from '../config/node-config.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
@@ -82,6 +88,11 @@ export interface ShardNodeOptions {
    * and shut down). `lucent-node` exits with `EXIT_FATAL` here. Default: nothing (the node is just stopped).
    */
   readonly onFatalStop?: (reason: string) => void;
+  /**
+   * The node's time source, handed to the pool, the actor system, the extensions (`context.clock`: membership,
+   * lease sweep, leases) and, when given, the transport's request deadlines. Default `systemClock`.
+   */
+  readonly clock?: Clock;
 }
 
 /** A running shard node. Create with {@link ShardNode.start}; stop with {@link ShardNode.shutdown}. */
@@ -89,12 +100,13 @@ export class ShardNode {
   readonly config: NodeConfig;
   readonly logger: Logger;
   readonly metrics: NodeMetrics;
+  readonly clock: Clock;
   #http: NodeHttpServer | undefined = undefined;
   #context: ShardContext | undefined = undefined;
   #router: RoutingRequestHandler | undefined = undefined;
   #extensions: ShardExtension[] = [];
   #subscriptions: TransportSubscription[] = [];
-  readonly #logThrottle = new LogThrottle();
+  readonly #logThrottle: LogThrottle;
   #ready = false;
   #shutdown: Promise<void> | undefined = undefined;
   // Parts as they come up, so a failed start can close exactly what it opened.
@@ -109,6 +121,8 @@ export class ShardNode {
   private constructor(options: ShardNodeOptions) {
     this.config = options.config;
     this.#onFatalStop = options.onFatalStop;
+    this.clock = options.clock ?? systemClock;
+    this.#logThrottle = new LogThrottle({ clock: this.clock });
     this.logger =
       options.logger ??
       createNodeLogger({
@@ -186,10 +200,21 @@ export class ShardNode {
       onError: (error) => logger.warn({ err: error }, 'metrics.collect_failed'),
     });
     const transportKind = config.nats.length > 0 ? 'nats' : 'memory';
+    // Only a clock passed in: the transport's own default keeps its request timers ref'd, like a socket.
+    const transportClock = options.clock === undefined ? {} : { clock: options.clock };
     const transport =
       transportKind === 'nats'
-        ? await NatsTransport.connect({ servers: config.nats, cluster: config.cluster, name: `lucent-${config.shard}` })
-        : new InMemoryTransport(options.bus ?? new InMemoryBus(), { cluster: config.cluster, name: config.shard });
+        ? await NatsTransport.connect({
+            servers: config.nats,
+            cluster: config.cluster,
+            name: `lucent-${config.shard}`,
+            ...transportClock,
+          })
+        : new InMemoryTransport(options.bus ?? new InMemoryBus(), {
+            cluster: config.cluster,
+            name: config.shard,
+            ...transportClock,
+          });
     this.#transport = transport;
     transport.onStatus((event) => logger.info({ status: event }, 'transport.status'));
     transport.onError((error, subject) => this.#onSubscriptionError(error, subject));
@@ -200,6 +225,7 @@ export class ShardNode {
     const activationGuard = await options.activationGuard?.(transport, logger);
     const system = createActorSystem({
       name: `lucent-${config.shard}`,
+      clock: this.clock,
       onError: (error, actorPath, phase) => logger.warn({ err: error, actorPath, phase }, 'actor.failed'),
     });
     this.#actorSystem = system;
@@ -215,6 +241,7 @@ export class ShardNode {
                 registry: functions,
                 threads: config.threads,
                 closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
+                clock: this.clock,
                 onDeath,
               }),
       createActors: () =>
@@ -253,6 +280,7 @@ export class ShardNode {
       store,
       metrics: this.metrics,
       logger,
+      clock: this.clock,
     };
     this.#context = context;
     this.#startRouter(context, options);
@@ -292,7 +320,7 @@ export class ShardNode {
     this.#subscriptions = [];
     const router = this.#router;
     if (router !== undefined) {
-      const drained = await settleWithin(router.drain(), drainTimeoutMs);
+      const drained = await settleWithin(router.drain(), drainTimeoutMs, this.clock);
       if (!drained) logger.warn({ drainTimeoutMs }, 'node.drain_timeout');
     }
     for (const extension of extensions) {
@@ -303,6 +331,7 @@ export class ShardNode {
       const stopped = await settleWithin(
         this.#step('actors stopAll', () => supervisor.stopActors()),
         drainTimeoutMs,
+        this.clock,
       );
       if (!stopped) logger.warn({ drainTimeoutMs }, 'actors.stop_timeout');
     }
@@ -311,6 +340,7 @@ export class ShardNode {
       await settleWithin(
         this.#step('actor system terminate', () => system.terminate()),
         drainTimeoutMs,
+        this.clock,
       );
     if (supervisor !== undefined) await this.#step('pool close', () => supervisor.closePool());
     const transport = this.#transport;
@@ -331,9 +361,10 @@ export class ShardNode {
       transport: context.transport,
       functions: context.functions,
       // Without `--functions` there is no pool: the inline runner over the empty registry refuses every call.
-      runner: context.pool ?? createInlineRunner(context.functions),
+      runner: context.pool ?? createInlineRunner(context.functions, { clock: context.clock }),
       actors: context.actors,
       codec: context.codec,
+      clock: context.clock,
       observer,
       ...(options.view === undefined ? {} : { view: options.view }),
       ...(options.hopLimit === undefined ? {} : { hopLimit: options.hopLimit }),

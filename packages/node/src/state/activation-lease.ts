@@ -19,7 +19,7 @@
  * periodically. A stale holder can still act between losing its lease and noticing (its next renew rejects);
  * state writes are revision-checked too, so it cannot overwrite what the new owner saved.
  */
-import { ConflictError, DEFAULT_CLUSTER, DecodeError } from '@lucent/core';
+import { type Clock, ConflictError, DEFAULT_CLUSTER, DecodeError, systemClock } from '@lucent/core';
 import type { NatsConnection } from 'nats';
 import { kvBucketName } from './kv-keys.js';
 import { decodeKvValue, encodeKvValue } from './kv-value-codec.js';
@@ -56,8 +56,11 @@ export interface ActivationLeasesOptions {
   readonly replicas?: number;
   /** Bucket `max_age` backstop when the bucket is created (see the file comment). Default: none. */
   readonly ttlMs?: number;
-  /** Wall clock for lease times (default `Date.now`): leases are compared across nodes, so not a monotonic clock. */
-  readonly now?: () => number;
+  /**
+   * Time source: lease times are its `wallNow()` (leases are compared across nodes, so not the monotonic
+   * `now()`). Default `systemClock`.
+   */
+  readonly clock?: Clock;
 }
 
 /** Rounds of create-then-read before `acquire` gives up on a key that keeps changing hands. */
@@ -70,23 +73,25 @@ const MAX_ACQUIRE_ROUNDS = 3;
  */
 export class ActivationLeases {
   readonly #kv: RevisionedKv;
-  readonly #now: () => number;
+  readonly #clock: Clock;
 
-  private constructor(kv: RevisionedKv, now: () => number) {
+  private constructor(kv: RevisionedKv, clock: Clock) {
     this.#kv = kv;
-    this.#now = now;
+    this.#clock = clock;
   }
 
   /** Binds the lease bucket, creating it when missing (an existing bucket keeps its `max_age`). */
   static async open(nc: NatsConnection, options: ActivationLeasesOptions = {}): Promise<ActivationLeases> {
     const bucket = options.bucket ?? kvBucketName(options.cluster ?? DEFAULT_CLUSTER, 'leases');
+    const clock = options.clock ?? systemClock;
     const kv = await RevisionedKv.open(nc, {
       bucket,
+      clock,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
       ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
     });
-    return new ActivationLeases(kv, options.now ?? Date.now);
+    return new ActivationLeases(kv, clock);
   }
 
   /** The bucket holding the leases. */
@@ -107,7 +112,7 @@ export class ActivationLeases {
    * Rejects with `ConflictError` only if the key changed hands on every one of a few rounds.
    */
   async acquire(key: string, owner: string): Promise<LeaseOutcome> {
-    const now = this.#now();
+    const now = this.#clock.wallNow();
     const bytes = encodeLease(key, owner, now, now);
     for (let round = 0; round < MAX_ACQUIRE_ROUNDS; round++) {
       try {
@@ -135,7 +140,7 @@ export class ActivationLeases {
    * when the lease was released and the create succeeded. Never replaces a lease other than `holder`.
    */
   async takeover(holder: Lease, owner: string): Promise<LeaseOutcome> {
-    const now = this.#now();
+    const now = this.#clock.wallNow();
     try {
       const revision = await this.#kv.update(holder.key, encodeLease(holder.key, owner, now, now), holder.revision);
       const lease: Lease = { key: holder.key, owner, acquiredAtMs: now, renewedAtMs: now, revision };
@@ -152,7 +157,7 @@ export class ActivationLeases {
    * the caller no longer holds it and must stop the actor.
    */
   async renew(lease: Lease): Promise<Lease> {
-    const now = this.#now();
+    const now = this.#clock.wallNow();
     const bytes = encodeLease(lease.key, lease.owner, lease.acquiredAtMs, now);
     const revision = await this.#kv.update(lease.key, bytes, lease.revision);
     return { key: lease.key, owner: lease.owner, acquiredAtMs: lease.acquiredAtMs, renewedAtMs: now, revision };

@@ -13,7 +13,8 @@
  * A node that restarts under the same id finds its own leases and keeps them (acquire is idempotent per owner).
  */
 import type { ActivationGuard } from '@lucent/actors';
-import { TimeoutError } from '@lucent/core';
+import { type Clock, systemClock, TimeoutError } from '@lucent/core';
+import { keepProcessAlive } from '../keep-alive.js';
 import type { ActivationLeases, Lease } from './activation-lease.js';
 import { LeaseOutcomeType } from './activation-lease.js';
 import { mayTakeOver } from './lease-policy.js';
@@ -38,25 +39,23 @@ export interface LeaseActivationGuardOptions {
   readonly waitMs?: number;
   /** Reports release failures (the lease then stays until the holder is seen dead or restarts). */
   readonly onReleaseError?: (key: string, error: unknown) => void;
-  /** Monotonic ms clock and sleep, injectable for tests. */
-  readonly now?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Time source: the wait budget and the pauses run on its monotonic `now()` and timers, lease ages are judged
+   * against its `wallNow()` (lease times are wall times, written by other nodes). Default `systemClock`.
+   */
+  readonly clock?: Clock;
 }
-
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** See the module doc. One per node. */
 export class LeaseActivationGuard implements ActivationGuard {
   readonly #options: LeaseActivationGuardOptions;
-  readonly #now: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #clock: Clock;
   /** The leases this node holds, by actor key. */
   readonly #held = new Map<string, Lease>();
 
   constructor(options: LeaseActivationGuardOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => performance.now());
-    this.#sleep = options.sleep ?? realSleep;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Leases held now (for tests and metrics). */
@@ -72,12 +71,12 @@ export class LeaseActivationGuard implements ActivationGuard {
     const key = `${type}/${id}`;
     const { leases, owner, isAlive } = this.#options;
     const waitMs = this.#options.waitMs ?? DEFAULT_LEASE_WAIT_MS;
-    const giveUpAt = this.#now() + waitMs;
+    const giveUpAt = this.#clock.now() + waitMs;
     for (;;) {
       let outcome = await leases.acquire(key, owner);
       if (
         outcome.type === LeaseOutcomeType.held &&
-        mayTakeOver(outcome.holder, { nowMs: Date.now(), isOwnerAlive: isAlive })
+        mayTakeOver(outcome.holder, { nowMs: this.#clock.wallNow(), isOwnerAlive: isAlive })
       ) {
         outcome = await leases.takeover(outcome.holder, owner);
       }
@@ -85,9 +84,14 @@ export class LeaseActivationGuard implements ActivationGuard {
         this.#held.set(key, outcome.lease);
         return;
       }
-      if (this.#now() >= giveUpAt) throw new TimeoutError({ target: `activation lease of ${key}`, timeoutMs: waitMs });
-      await this.#sleep(this.#options.retryMs ?? DEFAULT_LEASE_RETRY_MS);
+      if (this.#clock.now() >= giveUpAt)
+        throw new TimeoutError({ target: `activation lease of ${key}`, timeoutMs: waitMs });
+      await this.#pause(this.#options.retryMs ?? DEFAULT_LEASE_RETRY_MS);
     }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => keepProcessAlive(this.#clock.setTimeout(resolve, ms)));
   }
 
   /** Gives the lease of `type/id` back. Never rejects: a failure goes to `onReleaseError`. */

@@ -7,7 +7,7 @@ import type { Lease } from './activation-lease.js';
 
 /** What the caller knows when it finds a lease held by someone else. */
 export interface TakeoverView {
-  /** Wall-clock now, in the same clock as the lease times (`Date.now()` by default). */
+  /** Wall-clock now, in the same clock as the lease times (the clock's `wallNow()`). */
   readonly nowMs: number;
   /** The caller's membership view: is this node id alive (heartbeating)? */
   readonly isOwnerAlive: (owner: string) => boolean;

@@ -16,8 +16,17 @@
  *   A stream purge with a subject filter and `seq` removes a key's messages below `seq` only, so purging up to a
  *   listed marker cannot remove a value written after it was listed.
  */
-import { ConflictError, EncodeError, LucentError, NodeUnavailableError, TimeoutError } from '@lucent/core';
+import {
+  type Clock,
+  ConflictError,
+  EncodeError,
+  LucentError,
+  NodeUnavailableError,
+  systemClock,
+  TimeoutError,
+} from '@lucent/core';
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import { keepProcessAlive } from '../keep-alive.js';
 import { encodeKvKey } from './kv-keys.js';
 
 /** JetStream API error code of a failed `Nats-Expected-Last-Subject-Sequence` check. */
@@ -34,6 +43,8 @@ export interface RevisionedKvOptions {
   readonly replicas?: number;
   /** Bucket `ttl` (stream `max_age`) at creation: a key not written for this long disappears. Default: none. */
   readonly ttlMs?: number;
+  /** Time source of the bounds this class enforces itself (the marker listing). Default `systemClock`. */
+  readonly clock?: Clock;
 }
 
 /** A deleted key's marker, as listed by {@link RevisionedKv.deleteMarkers}. */
@@ -60,9 +71,11 @@ export class RevisionedKv {
   readonly timeoutMs: number;
   readonly #kv: KV;
   readonly #nc: NatsConnection;
+  readonly #clock: Clock;
 
-  private constructor(nc: NatsConnection, kv: KV, bucket: string, timeoutMs: number) {
+  private constructor(nc: NatsConnection, kv: KV, bucket: string, timeoutMs: number, clock: Clock) {
     this.#nc = nc;
+    this.#clock = clock;
     this.#kv = kv;
     this.bucket = bucket;
     this.timeoutMs = timeoutMs;
@@ -81,7 +94,7 @@ export class RevisionedKv {
         replicas: options.replicas ?? 1,
         ...(options.ttlMs === undefined ? {} : { ttl: options.ttlMs }),
       });
-      return new RevisionedKv(nc, kv, options.bucket, timeoutMs);
+      return new RevisionedKv(nc, kv, options.bucket, timeoutMs, options.clock ?? systemClock);
     } catch (error) {
       throw storeFailure(error, 'open', options.bucket, '', timeoutMs);
     }
@@ -169,9 +182,11 @@ export class RevisionedKv {
     const markers: DeleteMarker[] = [];
     let watch: QueuedIterator<KvEntry> | undefined;
     let listed = false;
-    const timer = setTimeout(() => {
-      watch?.stop(new TimeoutError({ target: `KV ${this.bucket} list delete markers`, timeoutMs: this.timeoutMs }));
-    }, this.timeoutMs);
+    const timer = keepProcessAlive(
+      this.#clock.setTimeout(() => {
+        watch?.stop(new TimeoutError({ target: `KV ${this.bucket} list delete markers`, timeoutMs: this.timeoutMs }));
+      }, this.timeoutMs),
+    );
     try {
       // `initializedFn` runs once every existing key was delivered: in order inside the iteration, or before
       // `watch` resolves when the bucket is empty.
@@ -192,7 +207,7 @@ export class RevisionedKv {
     } catch (error) {
       throw storeFailure(error, 'list delete markers', this.bucket, '', this.timeoutMs);
     } finally {
-      clearTimeout(timer);
+      this.#clock.clearTimeout(timer);
     }
     return markers;
   }

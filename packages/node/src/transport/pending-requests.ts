@@ -59,9 +59,13 @@ class DeadlineList {
 /** Empty deadline lists kept for reuse; past this many lists, an emptied one is dropped. */
 const MAX_IDLE_LISTS = 16;
 
-/** Default clock: `performance.now()` and Node timers (ref'd while requests wait, like a socket would be). */
+/**
+ * Default clock: `systemClock`'s times with Node timers that stay ref'd while requests wait, like a socket would
+ * be (`systemClock` unrefs its timers).
+ */
 export const realClock: TransportClock = {
   now: () => performance.now(),
+  wallNow: () => Date.now(),
   setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

@@ -4,8 +4,7 @@
  * `InMemoryTransport` (unit tests and the single-process default). Both coalesce frames per destination and
  * carry requests on one reply subject per connection (see `framed-transport.ts`).
  */
-import type { Clock } from '@lucent/actors';
-import type { LucentError } from '@lucent/core';
+import type { Clock, LucentError } from '@lucent/core';
 
 /** Answers one request. Obtained from a {@link FrameHandler}; valid after the handler returns (reply later). */
 export interface Replier {
@@ -128,8 +127,8 @@ export interface Transport {
 }
 
 /**
- * The time source of request deadlines: the actors package's `Clock` port, so its `SimulatedClock` drives
- * transport timeouts in tests.
+ * The time source of request deadlines: core's `Clock` port (monotonic `now()` only), so its `SimulatedClock`
+ * drives transport timeouts in tests.
  */
 export type TransportClock = Clock;
 

@@ -1,5 +1,5 @@
 /** ActivationLeases against a real nats-server: atomic acquire, revision-checked renew/release/takeover, TTL. */
-import { ConflictError } from '@lucent/core';
+import { ConflictError, systemClock } from '@lucent/core';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivationLeases, type Lease, type LeaseOutcome } from '../../src/state/activation-lease.js';
@@ -16,7 +16,7 @@ let wallMs = 1_000;
 const freshLeases = (ttlMs?: number) =>
   ActivationLeases.open(nc, {
     bucket: `lease-test-${buckets++}`,
-    now: () => wallMs,
+    clock: { ...systemClock, wallNow: () => wallMs }, // real timers, lease times set by the test
     ...(ttlMs === undefined ? {} : { ttlMs }),
   });
 
