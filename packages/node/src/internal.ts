@@ -18,6 +18,7 @@ export * from './state/kv-keys.js';
 export * from './state/kv-value-codec.js';
 export * from './state/revisioned-kv.js';
 export * from './testing/nats-server.js';
+export * from './testing/node-process.js';
 export * from './transport/framed-transport.js';
 export * from './transport/frames.js';
 export * from './transport/outbound-queue.js';

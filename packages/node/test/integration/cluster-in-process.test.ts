@@ -12,7 +12,7 @@ import { type ComposedShard, startShardNode } from '../../src/shard/compose.js';
 import { InMemoryBus } from '../../src/transport/in-memory-bus.js';
 import { InMemoryTransport } from '../../src/transport/in-memory-transport.js';
 import { nodeSubject } from '../../src/transport/subjects.js';
-import { fixture } from './shard-node-harness.js';
+import { fixture } from './cli-fixtures.js';
 
 const CLUSTER = 'inproc';
 const HEARTBEAT_MS = 100;
