@@ -12,7 +12,8 @@ import {
   viewSourceOf,
 } from '../src/router/placement.js';
 import { EVENT_QUEUE, FUNCTION_QUEUE, routerSubscriptions } from '../src/router/router-subscriptions.js';
-import { rejection, viewOf } from './router-test-cluster.js';
+import { rejection } from './error-code.js';
+import { viewOf } from './fixed-view.js';
 
 const keyed = defineFunction({ name: 'keyed', shardBy: 'order.customer' }, (_ctx, x: unknown) => x);
 const unkeyed = defineFunction({ name: 'unkeyed', handles: ['B', 'A'] }, (_ctx, x: unknown) => x);

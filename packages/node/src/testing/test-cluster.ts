@@ -32,7 +32,8 @@ import { type ComposedShard, startShardNode } from '../shard/compose.js';
 import { InMemoryBus } from '../transport/in-memory-bus.js';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
-import type { Transport } from '../transport/transport.js';
+import { DEFAULT_CLUSTER } from '../transport/subjects.js';
+import type { Transport, TransportOptions } from '../transport/transport.js';
 import { CrashableStateStore } from './crashable-state-store.js';
 import { type NatsServerHandle, startNatsServer } from './nats-server.js';
 
@@ -48,7 +49,7 @@ export interface TestClusterOptions {
   readonly actors?: readonly (string | URL)[];
   /** With `'nats'`: use these servers (JetStream enabled) instead of starting a nats-server. */
   readonly servers?: string | readonly string[];
-  /** Cluster name (subjects, KV buckets); default `test`. */
+  /** Cluster name (subjects, KV buckets); default `lucent`, as nodes and clients default to. */
   readonly cluster?: string;
   /** Worker threads per node (default 1). */
   readonly threads?: number;
@@ -94,8 +95,11 @@ export interface TestCluster {
   readonly store: MemoryStateStore | undefined;
   /** The running node `id`. Throws `ConfigError` if there is none. */
   node(id: string): TestClusterNode;
-  /** A new raw connection to the cluster's transport, closed by `close()`. */
-  connect(): Promise<Transport>;
+  /**
+   * A new raw connection to the cluster's transport (e.g. for a client with its own view or clock), closed by
+   * `close()`. `options.cluster` is always the cluster's.
+   */
+  connect(options?: TransportOptions): Promise<Transport>;
   /**
    * Starts node `id` (a new one, or again after stop/kill) and resolves once it and the client see it as a member.
    * Rejects with `ConfigError` if `id` is running, with the node's start error, or `TimeoutError`.
@@ -166,7 +170,7 @@ class RunningTestCluster implements TestCluster {
         reason: 'need distinct node ids, at least one',
       });
     }
-    this.#cluster = options.cluster ?? 'test';
+    this.#cluster = options.cluster ?? DEFAULT_CLUSTER;
     this.#heartbeatMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
     const memory = (options.transport ?? 'memory') === 'memory';
     this.bus = memory ? new InMemoryBus() : undefined;
@@ -225,11 +229,11 @@ class RunningTestCluster implements TestCluster {
     return entry;
   }
 
-  async connect(): Promise<Transport> {
+  async connect(options: TransportOptions = {}): Promise<Transport> {
     const transport =
       this.bus === undefined
-        ? await NatsTransport.connect({ servers: this.#servers, cluster: this.#cluster })
-        : new InMemoryTransport(this.bus, { cluster: this.#cluster });
+        ? await NatsTransport.connect({ ...options, servers: this.#servers, cluster: this.#cluster })
+        : new InMemoryTransport(this.bus, { ...options, cluster: this.#cluster });
     this.#connections.push(transport);
     return transport;
   }
