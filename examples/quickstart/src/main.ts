@@ -23,14 +23,21 @@ import {
   resolveNodeConfig,
   startShardNode,
 } from '@lucent/node';
-import { findNatsServerBinary, type NatsServerHandle, startNatsServer } from '@lucent/node/internal';
-import { ShardProcess } from './shard-processes.js';
+import {
+  findNatsServerBinary,
+  type NatsServerHandle,
+  type NodeProcess,
+  startNatsServer,
+  startNodeProcess,
+} from '@lucent/node/internal';
 import { runTraffic } from './traffic.js';
 
 const CLUSTER = 'quickstart';
 const SHARDS = ['s1', 's2', 's3'] as const;
 const HEARTBEAT_MS = 500;
 const TOTAL_BOUND_MS = 55_000;
+const FUNCTIONS = fileURLToPath(new URL('./functions.js', import.meta.url));
+const ACTORS = fileURLToPath(new URL('./actors.js', import.meta.url));
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
 
 /** Whatever must be stopped at the end, most recent first. */
@@ -58,23 +65,36 @@ function hasNatsServer(): boolean {
   }
 }
 
+/**
+ * One `lucent-node` child process (the built CLI of @lucent/node) with the quick start's modules, flags as a user
+ * would type them; http port 0 = ephemeral, so three nodes never collide. Stopped by pid (SIGTERM, then SIGKILL).
+ */
+function startShardProcess(shard: string, natsUrl: string): NodeProcess {
+  return startNodeProcess({
+    name: shard,
+    args: [
+      ...['--shard', shard, '--nats', natsUrl, '--cluster', CLUSTER],
+      ...['--functions', FUNCTIONS, '--actors', ACTORS, '--threads', '1', '--http-port', '0'],
+      ...['--heartbeat-interval-ms', String(HEARTBEAT_MS), '--log-level', 'info'],
+    ],
+  });
+}
+
 async function onNats(): Promise<void> {
   const server: NatsServerHandle = await startNatsServer({ jetstream: true });
   cleanups.push(() => server.stop());
   print(`nats-server on ${server.url}; starting ${SHARDS.length} lucent-node processes ...`);
-  const shards = SHARDS.map(
-    (shard) => new ShardProcess({ shard, natsUrl: server.url, cluster: CLUSTER, heartbeatIntervalMs: HEARTBEAT_MS }),
-  );
+  const shards = SHARDS.map((shard) => startShardProcess(shard, server.url));
   cleanups.push(async () => {
     await Promise.all(shards.map((shard) => shard.stop(5_000)));
     print(`stopped the shards (pids ${shards.map((shard) => shard.pid).join(', ')})`);
   });
-  await Promise.all(shards.map((shard) => shard.ready(30_000)));
+  await Promise.all(shards.map((shard) => shard.waitForLog('node.ready', 30_000)));
   const cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, heartbeatIntervalMs: HEARTBEAT_MS });
   cleanups.push(() => cluster.close());
   await cluster.waitForMembers(SHARDS.length, 10_000);
   print(`cluster ready: ${describe(cluster)}`);
-  const shardOfPid = new Map(shards.map((shard) => [shard.pid, shard.shard]));
+  const shardOfPid = new Map(shards.map((shard, i) => [shard.pid, SHARDS[i] as string]));
   await runTraffic({ cluster, clusterName: CLUSTER, shardOfPid, print });
 }
 
@@ -82,7 +102,6 @@ async function inProcess(): Promise<void> {
   print(`no nats-server (or LUCENT_DEMO_IN_PROCESS=1): ${SHARDS.length} shards in this process, in-memory transport`);
   const bus = new InMemoryBus();
   const store = new MemoryStateStore(); // the KV bucket's in-memory twin, shared like the real one
-  const modules = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
   const nodes: ComposedShard[] = [];
   cleanups.push(async () => {
     await Promise.all(nodes.map((shard) => shard.node.shutdown('demo finished')));
@@ -92,8 +111,8 @@ async function inProcess(): Promise<void> {
       flags: {
         shard,
         cluster: CLUSTER,
-        functions: [modules('functions')],
-        actors: [modules('actors')],
+        functions: [FUNCTIONS],
+        actors: [ACTORS],
         threads: '1',
         httpPort: '0',
         logLevel: 'warn',

@@ -1,12 +1,22 @@
 // `pnpm demo:cluster` runs this demo: keep it working (needs `tsc -b`, which `pnpm test` runs). Both modes:
 // three lucent-node processes on nats-server (when installed), and three shards in one process.
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { startNodeProcess } from '@lucent/node/internal';
 import { describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const run = promisify(execFile);
+
+/** Runs the built demo to its end (killed after `timeoutMs`) and resolves with its stdout; it must exit 0. */
+async function run(env: Record<string, string>, timeoutMs: number): Promise<string> {
+  const demo = startNodeProcess({ script: main, env });
+  try {
+    const exit = await demo.exit(timeoutMs);
+    expect(exit, demo.stderr).toEqual({ code: 0, signal: null });
+    return demo.stdout;
+  } finally {
+    demo.kill();
+  }
+}
 
 function checkTraffic(stdout: string): void {
   expect(stdout).toContain('cluster ready: s1, s2, s3');
@@ -18,14 +28,13 @@ function checkTraffic(stdout: string): void {
 
 describe('quick start demo', () => {
   it('runs three shards in one process on the in-memory transport', async () => {
-    const env = { ...process.env, LUCENT_DEMO_IN_PROCESS: '1' };
-    const { stdout } = await run(process.execPath, [main], { timeout: 60_000, env });
+    const stdout = await run({ LUCENT_DEMO_IN_PROCESS: '1' }, 60_000);
     expect(stdout).toContain('3 shards in this process');
     checkTraffic(stdout);
   }, 65_000);
 
   it('runs three lucent-node processes on nats-server, each account priced on its ring owner', async () => {
-    const { stdout } = await run(process.execPath, [main], { timeout: 60_000 });
+    const stdout = await run({}, 60_000);
     if (stdout.includes('3 shards in this process')) return; // no nats-server on this machine
     expect(stdout).toContain('served on the ring owner: 24/24');
     checkTraffic(stdout);

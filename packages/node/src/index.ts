@@ -4,6 +4,7 @@
  * - the shard process: `startShardNode` (what `lucent-node` runs), `ShardNode`, config, logs, metrics, HTTP
  * - the client: `connect` / `createClient` (`call`, `actor(...).tell/ask`, `emit`), `connectCluster` (routes with
  *   a membership view)
+ * - tests: `createTestCluster` (a cluster of real shard nodes in the test process, memory or nats-server)
  * - the parts: transport (NATS and in-memory, coalescing), membership, router, function pool, KV state store
  */
 export * from './client/actor-handle.js';
@@ -35,6 +36,12 @@ export { POOL_RESTARTING_REASON } from './shard/supervised-pool.js';
 export * from './state/activation-lease.js';
 export * from './state/kv-state-store.js';
 export * from './state/lease-policy.js';
+export {
+  createTestCluster,
+  type TestCluster,
+  type TestClusterNode,
+  type TestClusterOptions,
+} from './testing/test-cluster.js';
 export * from './transport/in-memory-bus.js';
 export * from './transport/in-memory-transport.js';
 export * from './transport/nats-transport.js';

@@ -19,3 +19,14 @@ export async function codeOfSettled(promise: Promise<unknown>): Promise<string> 
     return (error as { code?: string }).code ?? String(error);
   }
 }
+
+/** The `code` of `promise`'s rejection and the node that answered it (`origin`), or `'resolved'`. */
+export async function rejection(promise: Promise<unknown>): Promise<{ code: string; origin: string | undefined }> {
+  try {
+    await promise;
+    return { code: 'resolved', origin: undefined };
+  } catch (error) {
+    const e = error as { code?: string; origin?: string };
+    return { code: e.code ?? String(error), origin: e.origin };
+  }
+}

@@ -12,7 +12,7 @@ import {
 } from '@lucent/core';
 import { describe, expect, it } from 'vitest';
 import { decideRoute, type RouteDecision, type RouteNode, SERVE } from '../src/router/route-decision.js';
-import { viewOf } from './router-test-cluster.js';
+import { viewOf } from './fixed-view.js';
 
 const keyed = defineFunction({ name: 'keyed', shardBy: 'customer' }, (_ctx, x: unknown) => x);
 const unkeyed = defineFunction({ name: 'unkeyed' }, (_ctx, x: unknown) => x);

@@ -3,7 +3,7 @@ import { createRegistry, defineFunction, SimulatedClock } from '@lucent/core';
 import { describe, expect, it } from 'vitest';
 import { createInlineRunner } from '../src/router/function-runner.js';
 import { EVENT_QUEUE_GROUP, FUNCTION_QUEUE_GROUP, routerSubscriptions } from '../src/router/router-subscriptions.js';
-import { rejection } from './router-test-cluster.js';
+import { rejection } from './error-code.js';
 
 const keyed = defineFunction({ name: 'keyed', shardBy: 'order.customer' }, (_ctx, x: unknown) => x);
 const unkeyed = defineFunction({ name: 'unkeyed', handles: ['B', 'A'] }, (_ctx, x: unknown) => x);

@@ -1,21 +1,36 @@
 /**
- * The request handler over the in-memory transport: placement (local vs forward), forwarding with the hop
- * limit, deadlines, and every error answer carrying the answering node as `origin`.
+ * The request handler as a unit, over the in-memory transport: handlers with fixed views (so views can disagree on
+ * purpose), an inline runner that records where each call ran, and the handler's own options (observer, hop
+ * limit). Forwarding with the hop limit, deadlines, draining, and every error answer carrying the answering node
+ * as `origin`. Placement across a real cluster (real shard nodes, membership views, worker pools) is in
+ * test/integration/test-cluster-routing.test.ts.
  */
 import {
+  type ClusterView,
   ConflictError,
   callEnvelope,
+  createRegistry,
   defineFunction,
   type Envelope,
   EnvelopeCodec,
   EnvelopeKind,
   errorFromWire,
+  type FunctionDefinition,
+  type FunctionRegistry,
+  fixedViewSource,
   nodeSubject,
   replyEnvelope,
   type WireError,
 } from '@lucent/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { rejection, TestCluster, viewOf } from './router-test-cluster.js';
+import { createClient, type LucentClient } from '../src/client/lucent-client.js';
+import { createInlineRunner, type FunctionRunner } from '../src/router/function-runner.js';
+import { type RequestHandlerOptions, RoutingRequestHandler } from '../src/router/request-handler.js';
+import { subscribeRequestHandler } from '../src/router/router-subscriptions.js';
+import { InMemoryBus } from '../src/transport/in-memory-bus.js';
+import { InMemoryTransport } from '../src/transport/in-memory-transport.js';
+import { rejection } from './error-code.js';
+import { viewOf } from './fixed-view.js';
 
 const balance = defineFunction(
   { name: 'balance', shardBy: 'account' },
@@ -35,15 +50,85 @@ let release: (value: string) => void = () => {};
 const gated = defineFunction({ name: 'gated' }, () => new Promise<string>((resolve) => (release = resolve)));
 const FUNCTIONS = [balance, nested, echo, fails, unencodable, gated];
 
+interface HandlerNode {
+  readonly handler: RoutingRequestHandler;
+  readonly registry: FunctionRegistry;
+}
+
+/**
+ * Handlers on one bus, one per node id, each with its own registry, a fixed view (default: every node) and an
+ * inline runner that records where each call ran. Not a cluster (no membership, no shard node): the handler
+ * alone, with views no real membership would produce.
+ */
+class Handlers {
+  readonly bus = new InMemoryBus();
+  readonly nodes = new Map<string, HandlerNode>();
+  readonly runs: { node: string; name: string; input: unknown }[] = [];
+  readonly fullView: ClusterView;
+  readonly #transports: InMemoryTransport[] = [];
+
+  constructor(options: {
+    readonly nodes: readonly string[];
+    readonly functions: readonly FunctionDefinition[];
+    readonly viewOf?: (nodeId: string) => ClusterView;
+    readonly handler?: Partial<RequestHandlerOptions>;
+  }) {
+    this.fullView = viewOf(...options.nodes);
+    for (const id of options.nodes) {
+      const registry = createRegistry(options.functions);
+      const inline = createInlineRunner(registry);
+      const runner: FunctionRunner = {
+        call: (name, input, runOptions) => {
+          this.runs.push({ node: id, name, input });
+          return inline.call(name, input, runOptions);
+        },
+      };
+      const transport = this.connect();
+      const view = options.viewOf?.(id) ?? this.fullView;
+      const handler = new RoutingRequestHandler({
+        nodeId: id,
+        transport,
+        functions: registry,
+        runner,
+        view: fixedViewSource(view),
+        ...options.handler,
+      });
+      subscribeRequestHandler(transport, handler.handle, { nodeId: id, functions: registry });
+      this.nodes.set(id, { handler, registry });
+    }
+  }
+
+  node(id: string): HandlerNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  connect(): InMemoryTransport {
+    const transport = new InMemoryTransport(this.bus);
+    this.#transports.push(transport);
+    return transport;
+  }
+
+  /** A client routing with `view` (default: the full view). */
+  client(view: ClusterView = this.fullView): LucentClient {
+    return createClient({ transport: this.connect(), viewSource: fixedViewSource(view) });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#transports.map((t) => t.close()));
+  }
+}
+
 const codec = new EnvelopeCodec();
-let cluster: TestCluster | undefined;
+let cluster: Handlers | undefined;
 afterEach(async () => {
   await cluster?.close();
   cluster = undefined;
 });
 
 /** Sends `frame` as a request to `subject` from a fresh connection and decodes the answer. */
-async function rawRequest(c: TestCluster, subject: string, frame: Uint8Array): Promise<Envelope> {
+async function rawRequest(c: Handlers, subject: string, frame: Uint8Array): Promise<Envelope> {
   const answer = await c.connect().request(subject, frame, 5_000);
   return codec.decode(answer);
 }
@@ -54,67 +139,10 @@ function keyOwnedBy(view: ReturnType<typeof viewOf>, node: string, prefix = 'acc
   throw new Error(`no key for ${node}`);
 }
 
-describe('request handler: placement', () => {
-  it('runs a keyed call on the ring owner of its shard key, without forwards when views agree', async () => {
-    cluster = new TestCluster({ nodes: ['a', 'b', 'c'], functions: FUNCTIONS });
-    const client = cluster.client();
-    const accounts = Array.from({ length: 30 }, (_, i) => `acct-${i}`);
-    const results = await Promise.all(accounts.map((account, i) => client.call(balance, { account, amount: i })));
-    expect(results.map((r) => r.doubled)).toEqual(accounts.map((_, i) => i * 2));
-    expect(cluster.ranOn('balance')).toHaveLength(30);
-    for (const run of cluster.runs) {
-      expect(run.node).toBe(cluster.fullView.ring.owner((run.input as { account: string }).account));
-    }
-    // Keys spread: more than one node served them.
-    expect(new Set(cluster.ranOn('balance')).size).toBeGreaterThan(1);
-    expect(cluster.forwards).toBe(0);
-  });
-
-  it('routes by a nested shardBy path, numbers as strings', async () => {
-    cluster = new TestCluster({ nodes: ['a', 'b', 'c'], functions: FUNCTIONS });
-    const client = cluster.client();
-    expect(await client.call(nested, { order: { customer: 42 } })).toBe('42');
-    expect(cluster.ranOn('nested')).toEqual([cluster.fullView.ring.owner('42')]);
-  });
-
-  it('a client with a stale view (missing a member) still gets the answer, through exactly one forward', async () => {
-    cluster = new TestCluster({ nodes: ['a', 'b', 'c'], functions: FUNCTIONS });
-    const account = keyOwnedBy(cluster.fullView, 'c');
-    const stale = viewOf('a', 'b');
-    const client = cluster.client(stale);
-    const result = await client.call(balance, { account, amount: 5 });
-    expect(result).toEqual({ account, doubled: 10 });
-    expect(cluster.ranOn('balance')).toEqual(['c']);
-    expect(cluster.forwards).toBe(1);
-    expect(cluster.node(stale.ring.owner(account)).handler.stats.forwarded).toBe(1);
-  });
-
-  it('a keyed call by name goes to the queue group and is forwarded to its owner when it lands elsewhere', async () => {
-    cluster = new TestCluster({ nodes: ['a', 'b', 'c'], functions: FUNCTIONS });
-    const client = cluster.client();
-    const accounts = Array.from({ length: 12 }, (_, i) => `by-name-${i}`);
-    const results = await Promise.all(
-      accounts.map((account) => client.call<{ doubled: number }>('balance', { account, amount: 1 })),
-    );
-    expect(results.every((r) => r.doubled === 2)).toBe(true);
-    for (const run of cluster.runs) {
-      expect(run.node).toBe(cluster.fullView.ring.owner((run.input as { account: string }).account));
-    }
-    // Round-robin over three members: a third of the messages land on the owner, the rest forward.
-    expect(cluster.forwards).toBeGreaterThan(0);
-  });
-
-  it('serves an unkeyed call wherever it lands (queue group), never forwarding', async () => {
-    cluster = new TestCluster({ nodes: ['a', 'b'], functions: FUNCTIONS });
-    const client = cluster.client();
-    for (let i = 0; i < 4; i++) expect(await client.call(echo, { i })).toEqual({ i });
-    expect(new Set(cluster.ranOn('echo'))).toEqual(new Set(['a', 'b']));
-    expect(cluster.forwards).toBe(0);
-  });
-
+describe('request handler: forwarding', () => {
   it('refuses to forward past the hop limit when views disagree in a cycle (HopLimitError)', async () => {
     // a believes b owns everything, b believes a does.
-    cluster = new TestCluster({
+    cluster = new Handlers({
       nodes: ['a', 'b'],
       functions: FUNCTIONS,
       viewOf: (id) => viewOf(id === 'a' ? 'b' : 'a'),
@@ -127,25 +155,11 @@ describe('request handler: placement', () => {
     expect(cluster.node('b').handler.stats.forwarded).toBe(1);
     expect(cluster.runs).toHaveLength(0);
   });
-
-  it('honours a configured hop limit of 0: the first non-owner refuses', async () => {
-    cluster = new TestCluster({
-      nodes: ['a', 'b'],
-      functions: FUNCTIONS,
-      viewOf: () => viewOf('b'),
-      handler: { hopLimit: 0 },
-    });
-    const client = cluster.client(viewOf('a'));
-    expect(await rejection(client.call(balance, { account: 'x', amount: 1 }))).toEqual({
-      code: 'LUCENT_HOP_LIMIT',
-      origin: 'a',
-    });
-  });
 });
 
 describe('request handler: errors', () => {
   it('answers UnknownFunctionError and FunctionDisabledError with the node as origin', async () => {
-    cluster = new TestCluster({ nodes: ['solo'], functions: FUNCTIONS });
+    cluster = new Handlers({ nodes: ['solo'], functions: FUNCTIONS });
     const client = cluster.client();
     const codec = new EnvelopeCodec();
     const answer = await rawRequest(cluster, nodeSubject('lucent', 'solo'), codec.encode(callEnvelope('nope', 1)));
@@ -160,7 +174,7 @@ describe('request handler: errors', () => {
   });
 
   it('answers an expired request with TimeoutError without running it', async () => {
-    cluster = new TestCluster({ nodes: ['solo'], functions: FUNCTIONS });
+    cluster = new Handlers({ nodes: ['solo'], functions: FUNCTIONS });
     const expired = callEnvelope('echo', 1, { deadline: 1 });
     const answer = await rawRequest(cluster, nodeSubject('lucent', 'solo'), codec.encode(expired));
     expect(answer.correlationId).toBe(expired.id);
@@ -171,7 +185,7 @@ describe('request handler: errors', () => {
 
   it('answers a malformed frame with DecodeError and keeps serving', async () => {
     const decodeFailures: boolean[] = [];
-    cluster = new TestCluster({
+    cluster = new Handlers({
       nodes: ['solo'],
       functions: FUNCTIONS,
       handler: { observer: { decodeFailed: (_error, replied) => decodeFailures.push(replied) } },
@@ -191,14 +205,14 @@ describe('request handler: errors', () => {
   });
 
   it('revives handler failures: a plain throw as HandlerError, a Lucent error with its own code', async () => {
-    cluster = new TestCluster({ nodes: ['solo'], functions: FUNCTIONS });
+    cluster = new Handlers({ nodes: ['solo'], functions: FUNCTIONS });
     const client = cluster.client();
     expect(await rejection(client.call(fails, -1))).toEqual({ code: 'LUCENT_HANDLER', origin: 'solo' });
     expect(await rejection(client.call(fails, 1))).toEqual({ code: 'LUCENT_CONFLICT', origin: 'solo' });
   });
 
   it('answers EncodeError when the result cannot cross the wire', async () => {
-    cluster = new TestCluster({ nodes: ['solo'], functions: FUNCTIONS });
+    cluster = new Handlers({ nodes: ['solo'], functions: FUNCTIONS });
     expect(await rejection(cluster.client().call(unencodable, null))).toEqual({
       code: 'LUCENT_ENCODE',
       origin: 'solo',
@@ -206,14 +220,14 @@ describe('request handler: errors', () => {
   });
 
   it('refuses envelopes that are not requests with RoutingError', async () => {
-    cluster = new TestCluster({ nodes: ['solo'], functions: FUNCTIONS });
+    cluster = new Handlers({ nodes: ['solo'], functions: FUNCTIONS });
     const stray = replyEnvelope(callEnvelope('echo', 1), 'late');
     const answer = await rawRequest(cluster, nodeSubject('lucent', 'solo'), codec.encode(stray));
     expect((answer.payload as WireError).code).toBe('LUCENT_ROUTING');
   });
 
   it('rejects a keyed call whose input lacks the shard key (RoutingError), at the client and at the node', async () => {
-    cluster = new TestCluster({ nodes: ['a', 'b'], functions: FUNCTIONS });
+    cluster = new Handlers({ nodes: ['a', 'b'], functions: FUNCTIONS });
     const client = cluster.client();
     expect((await rejection(client.call(balance, { amount: 1 } as never))).code).toBe('LUCENT_ROUTING');
     expect(await rejection(client.call('balance', { amount: 1 }))).toMatchObject({ code: 'LUCENT_ROUTING' });
@@ -224,7 +238,7 @@ describe('request handler: errors', () => {
 describe('request handler: observing and draining', () => {
   it('reports forwards and completions (with error codes) to its observer hooks', async () => {
     const seen: string[] = [];
-    cluster = new TestCluster({
+    cluster = new Handlers({
       nodes: ['a', 'b'],
       functions: FUNCTIONS,
       handler: {
@@ -244,7 +258,7 @@ describe('request handler: observing and draining', () => {
   });
 
   it('drain() resolves only once the requests it accepted have been answered', async () => {
-    cluster = new TestCluster({ nodes: ['solo'], functions: FUNCTIONS });
+    cluster = new Handlers({ nodes: ['solo'], functions: FUNCTIONS });
     const handler = cluster.node('solo').handler;
     const answer = cluster.client().call(gated, null);
     // Bounded: a few event-loop turns carry the request from the client to the handler.

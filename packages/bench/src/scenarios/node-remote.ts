@@ -8,13 +8,11 @@
  * 3. remote actor `tell` throughput between the two processes (goal ≥ 500k msgs/s), confirmed by asks.
  * Bounded: ~30 s plus process start-up.
  */
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type ClusterClient, connectCluster } from '@lucent/node';
-import { startNatsServer } from '@lucent/node/internal';
+import { type NodeProcess, startNatsServer, startNodeProcess } from '@lucent/node/internal';
 import { connect, type NatsConnection } from 'nats';
-import { startProcess, stopProcess } from '../child-process.js';
 import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import { median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
@@ -97,16 +95,17 @@ export const scenario: Scenario = {
   suite: 'node',
   async run() {
     const server = await startNatsServer({ jetstream: true });
-    let responder: ChildProcess | undefined;
-    let node: ChildProcess | undefined;
+    let responder: NodeProcess | undefined;
+    let node: NodeProcess | undefined;
     let nc: NatsConnection | undefined;
     let cluster: ClusterClient | undefined;
     try {
-      responder = await startProcess(
-        [path('../processes/transport-responder.js'), server.url, RAW_SUBJECT, UNUSED_SUBJECT],
-        'ready',
-      );
-      const cli = path('../../../node/dist/cli.js');
+      responder = startNodeProcess({
+        script: path('../processes/transport-responder.js'),
+        args: [server.url, RAW_SUBJECT, UNUSED_SUBJECT],
+        stderr: 'inherit',
+      });
+      await responder.waitForOutput('ready');
       const nodeArgs = ['--shard', 'remote-1', '--nats', server.url, '--cluster', CLUSTER, '--threads', '2'];
       const modules = [
         '--functions',
@@ -114,10 +113,12 @@ export const scenario: Scenario = {
         '--actors',
         path('../processes/remote-actors.js'),
       ];
-      node = await startProcess(
-        [cli, ...nodeArgs, ...modules, '--http-port', '0', '--log-level', 'info'],
-        'node.ready',
-      );
+      // The built lucent-node CLI (the harness's default script).
+      node = startNodeProcess({
+        args: [...nodeArgs, ...modules, '--http-port', '0', '--log-level', 'info'],
+        stderr: 'inherit',
+      });
+      await node.waitForLog('node.ready');
       nc = await connect({ servers: server.url, noAsyncTraces: true });
       cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, name: 'bench-client' });
       await cluster.waitForMembers(1, 10_000);
@@ -198,8 +199,8 @@ export const scenario: Scenario = {
     } finally {
       await cluster?.close();
       await nc?.close();
-      await stopProcess(node);
-      await stopProcess(responder);
+      await node?.stop();
+      await responder?.stop();
       await server.stop();
     }
   },

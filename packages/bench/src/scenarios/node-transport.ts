@@ -6,11 +6,9 @@
  * 2. throughput with 1000 in flight: what coalescing and the one reply subject buy (raw request ~57k/s here).
  * Bounded: ~17 s in total.
  */
-import type { ChildProcess } from 'node:child_process';
 import { NatsTransport } from '@lucent/node';
-import { startNatsServer } from '@lucent/node/internal';
+import { type NodeProcess, startNatsServer, startNodeProcess } from '@lucent/node/internal';
 import { connect, type NatsConnection } from 'nats';
-import { startProcess, stopProcess } from '../child-process.js';
 import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import { median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
@@ -31,20 +29,16 @@ export const scenario: Scenario = {
   suite: 'node',
   async run() {
     const server = await startNatsServer({ jetstream: false });
-    let responder: ChildProcess | undefined;
+    let responder: NodeProcess | undefined;
     let nc: NatsConnection | undefined;
     let transport: NatsTransport | undefined;
     try {
-      responder = await startProcess(
-        [
-          new URL('../processes/transport-responder.js', import.meta.url).pathname,
-          server.url,
-          RAW_SUBJECT,
-          LUCENT_SUBJECT,
-        ],
-        'ready',
-        10_000,
-      );
+      responder = startNodeProcess({
+        script: new URL('../processes/transport-responder.js', import.meta.url).pathname,
+        args: [server.url, RAW_SUBJECT, LUCENT_SUBJECT],
+        stderr: 'inherit',
+      });
+      await responder.waitForOutput('ready', 10_000);
       nc = await connect({ servers: server.url, noAsyncTraces: true });
       transport = await NatsTransport.connect({ servers: server.url, name: 'bench-client' });
       const rawNc = nc;
@@ -119,7 +113,7 @@ export const scenario: Scenario = {
     } finally {
       await transport?.close();
       await nc?.close();
-      await stopProcess(responder, 3_000);
+      await responder?.stop(3_000);
       await server.stop();
     }
   },

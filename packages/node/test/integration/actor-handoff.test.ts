@@ -11,23 +11,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
 import { ActivationLeases } from '../../src/state/activation-lease.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
-import { type CliProcess, CliProcesses, clusterNodeArgs, fixture } from './shard-node-harness.js';
+import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
+import { clusterNodeArgs, fixture } from './cli-fixtures.js';
 
 const CLUSTER = 'ho';
 const HEARTBEAT_MS = 250;
 const SWEEP_MS = 400;
 const ACTORS = 24;
-const processes = new CliProcesses();
+const processes = new NodeProcesses();
 let server: NatsServerHandle;
 let cluster: ClusterClient;
 let nc: NatsConnection;
 let leases: ActivationLeases;
 let jsm: JetStreamManager;
 
-function spawnNode(id: string): CliProcess {
+function spawnNode(id: string): NodeProcess {
   const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS };
   const extra = ['--actors', fixture('shard-actors.mjs'), '--lease-sweep-interval-ms', String(SWEEP_MS)];
-  return processes.spawn(clusterNodeArgs(id, options, extra));
+  return processes.start({ args: clusterNodeArgs(id, options, extra) });
 }
 
 const ids = Array.from({ length: ACTORS }, (_, i) => `h-${i}`);
@@ -98,7 +99,7 @@ describe('activation leases and hand-off (real nats-server and lucent-node proce
     const owners = ids.map((id) => cluster.view.ring.owner(`counter/${id}`));
     expect(owners).toContain('n2');
     for (const [i, id] of ids.entries()) expect((await leases.current(`counter/${id}`))?.owner).toBe(owners[i]);
-    const n1 = processes.all[0] as CliProcess;
+    const n1 = processes.all[0] as NodeProcess;
     const handedOff = n1.lines.filter((line) => line.msg === 'actors.handed_off');
     const moved = handedOff.reduce((sum, line) => sum + (line.actors as number), 0);
     expect(moved).toBe(owners.filter((owner) => owner === 'n2').length);
@@ -107,7 +108,7 @@ describe('activation leases and hand-off (real nats-server and lucent-node proce
   it('takes over the leases of a SIGKILLed node once membership declares it dead', async () => {
     const onN2 = ids.filter((id) => cluster.view.ring.owner(`counter/${id}`) === 'n2');
     expect(onN2.length).toBeGreaterThan(0);
-    const n2 = processes.all[1] as CliProcess;
+    const n2 = processes.all[1] as NodeProcess;
     n2.kill();
     await n2.exited;
     // Its leases outlive it: nothing released them.
@@ -129,7 +130,7 @@ describe('activation leases and hand-off (real nats-server and lucent-node proce
       if (outcome.type === 'lease.acquired') await leases.release(outcome.lease);
     }
     expect(await bucketMessages()).toBe(live + 5);
-    const n1 = processes.all[0] as CliProcess;
+    const n1 = processes.all[0] as NodeProcess;
     // Markers older than one interval go at the next sweep: bounded by a few intervals.
     const deadline = Date.now() + 10_000;
     while ((await bucketMessages()) > live && Date.now() < deadline) await pause(100);

@@ -1,9 +1,8 @@
 /**
  * The composed shard node (`startShardNode`: router + membership + state store) with three nodes in one
- * process on one in-memory bus, and a `connectCluster` client over the same bus. Real pools (build first) and
- * real heartbeat timers (short), so it lives with the integration tests; no NATS needed.
+ * process on one in-memory bus (`createTestCluster`), and its membership client over the same bus. Real pools
+ * (build first) and real heartbeat timers (short), so it lives with the integration tests; no NATS needed.
  */
-import { MemoryStateStore } from '@lucent/actors';
 import {
   callEnvelope,
   type Envelope,
@@ -14,65 +13,41 @@ import {
   type WireError,
 } from '@lucent/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
-import { resolveNodeConfig } from '../../src/config/resolve-config.js';
-import { type ComposedShard, startShardNode } from '../../src/shard/compose.js';
-import { InMemoryBus } from '../../src/transport/in-memory-bus.js';
-import { InMemoryTransport } from '../../src/transport/in-memory-transport.js';
-import { fixture } from './shard-node-harness.js';
+import type { ComposedShard } from '../../src/shard/compose.js';
+import { createTestCluster, type TestCluster } from '../../src/testing/test-cluster.js';
+import type { Transport } from '../../src/transport/transport.js';
+import { fixture } from './cli-fixtures.js';
 
 const CLUSTER = 'inproc';
 const HEARTBEAT_MS = 100;
 const FUNCTIONS = new URL('./cluster-functions.mjs', import.meta.url).pathname;
 const codec = new EnvelopeCodec();
-const bus = new InMemoryBus();
-const store = new MemoryStateStore();
-const shards = new Map<string, ComposedShard>();
-let cluster: ClusterClient;
-let raw: InMemoryTransport;
-
-function configOf(shard: string) {
-  return resolveNodeConfig({
-    flags: {
-      shard,
-      cluster: CLUSTER,
-      functions: [FUNCTIONS],
-      actors: [fixture('shard-actors.mjs')],
-      threads: '1',
-      httpPort: '0',
-      logLevel: 'silent',
-      heartbeatIntervalMs: String(HEARTBEAT_MS),
-      drainTimeoutMs: '2000',
-    },
-    machine: { cpuCount: 1 },
-  });
-}
+let cluster: TestCluster;
+let raw: Transport;
 
 beforeAll(async () => {
-  for (const id of ['a', 'b', 'c']) {
-    const shard = await startShardNode({ config: configOf(id), bus, store: () => store, processMetrics: false });
-    // Ready means joined: the node is in its own view before start resolves.
-    expect(shard.node.isReady).toBe(true);
-    expect(shard.membership.membership?.members.some((m) => m.id === id && m.local)).toBe(true);
-    shards.set(id, shard);
-  }
-  raw = new InMemoryTransport(bus, { cluster: CLUSTER, name: 'raw' });
-  cluster = await connectCluster({
-    transport: new InMemoryTransport(bus, { cluster: CLUSTER }),
+  cluster = await createTestCluster({
+    nodes: ['a', 'b', 'c'],
     cluster: CLUSTER,
+    functions: [FUNCTIONS],
+    actors: [fixture('shard-actors.mjs')],
     heartbeatIntervalMs: HEARTBEAT_MS,
   });
-  await cluster.waitForMembers(3, 5_000);
+  for (const node of cluster.nodes) {
+    // Ready means joined: the node is in its own view before start resolves.
+    expect(node.shard.node.isReady).toBe(true);
+    expect(node.shard.membership.membership?.members.some((m) => m.id === node.id && m.local)).toBe(true);
+  }
+  raw = await cluster.connect();
+  expect(cluster.view.members).toHaveLength(3);
 }, 30_000);
 
 afterAll(async () => {
   await cluster?.close();
-  await raw?.close();
-  await Promise.all([...shards.values()].map((shard) => shard.node.shutdown('test done')));
 });
 
 function shard(id: string): ComposedShard {
-  return shards.get(id) as ComposedShard;
+  return cluster.node(id).shard;
 }
 
 async function requestVia(id: string, envelope: Envelope): Promise<Envelope> {
@@ -115,8 +90,7 @@ describe('composed shard nodes in one process', () => {
     const remove = shard('a').membership.membership?.onEvent((event) => {
       if (event.member.id === 'c') seen.push(event.type);
     });
-    await shard('c').node.shutdown('test');
-    shards.delete('c');
+    await cluster.stopNode('c');
     remove?.();
     expect(seen).toEqual(['member.left']);
     expect(shard('a').membership.membership?.members.map((m) => m.id)).toEqual(['a', 'b']);

@@ -19,9 +19,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
+import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
 import { NatsTransport } from '../../src/transport/nats-transport.js';
 import { codeOfSettled } from '../error-code.js';
-import { type CliProcess, CliProcesses, clusterNodeArgs, fixture } from './shard-node-harness.js';
+import { clusterNodeArgs, fixture } from './cli-fixtures.js';
 
 const CLUSTER = 'cl';
 const HEARTBEAT_MS = 250;
@@ -35,20 +36,20 @@ const slowKey = defineFunction(
   { name: 'slowKey', shardBy: 'key' },
   (_ctx, input: { key: string; ms: number }) => input.key,
 );
-const processes = new CliProcesses();
-const nodes = new Map<string, { cli: CliProcess; httpPort: number }>();
+const processes = new NodeProcesses();
+const nodes = new Map<string, { cli: NodeProcess; httpPort: number }>();
 let server: NatsServerHandle;
 let cluster: ClusterClient;
 let raw: NatsTransport;
 
-function spawnNode(id: string): CliProcess {
+function spawnNode(id: string): NodeProcess {
   const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS };
-  return processes.spawn(
-    clusterNodeArgs(id, options, [
+  return processes.start({
+    args: clusterNodeArgs(id, options, [
       ...['--threads', '1', '--drain-timeout-ms', '5000'],
       ...['--functions', FUNCTIONS, '--actors', fixture('shard-actors.mjs')],
     ]),
-  );
+  });
 }
 
 beforeAll(async () => {
@@ -207,7 +208,7 @@ describe('a three-node cluster on NATS', () => {
       if (/lucent_pool_tasks_in_flight\{node="n3"\} [1-9]/.test(await metricsOf(victim))) break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    const cli = nodes.get(victim)?.cli as CliProcess;
+    const cli = nodes.get(victim)?.cli as NodeProcess;
     cli.signal('SIGTERM');
     const results = await Promise.all(calls);
     expect(results).toEqual(keys.map((key) => ({ ok: true, value: key })));

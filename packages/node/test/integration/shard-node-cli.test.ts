@@ -5,9 +5,10 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NODE_OPTION_SPECS } from '../../src/config/node-config.js';
-import { CliProcesses, fixture, httpStatus } from './shard-node-harness.js';
+import { NodeProcesses } from '../../src/testing/node-process.js';
+import { fixture, httpStatus } from './cli-fixtures.js';
 
-const processes = new CliProcesses();
+const processes = new NodeProcesses();
 
 afterEach(async () => {
   await processes.killAll();
@@ -15,18 +16,20 @@ afterEach(async () => {
 
 describe('lucent-node standalone', () => {
   it('becomes ready, serves /healthz and /readyz, and exits 0 on SIGTERM', async () => {
-    const cli = processes.spawn([
-      '--shard',
-      's1',
-      '--http-port',
-      '0',
-      '--threads',
-      '1',
-      '--functions',
-      fixture('shard-functions.mjs'),
-      '--actors',
-      fixture('shard-actors.mjs'),
-    ]);
+    const cli = processes.start({
+      args: [
+        '--shard',
+        's1',
+        '--http-port',
+        '0',
+        '--threads',
+        '1',
+        '--functions',
+        fixture('shard-functions.mjs'),
+        '--actors',
+        fixture('shard-actors.mjs'),
+      ],
+    });
     const ready = await cli.waitForLog('node.ready');
     expect(ready).toMatchObject({ shard: 's1', transport: 'memory', level: 'info', node: 's1' });
     const port = ready.httpPort as number;
@@ -42,7 +45,10 @@ describe('lucent-node standalone', () => {
   });
 
   it('reads options from LUCENT_* variables and exits 0 on SIGINT too', async () => {
-    const cli = processes.spawn([], { LUCENT_SHARD: 'env-node', LUCENT_HTTP_PORT: '0', LUCENT_LOG_LEVEL: 'debug' });
+    const cli = processes.start({
+      args: [],
+      env: { LUCENT_SHARD: 'env-node', LUCENT_HTTP_PORT: '0', LUCENT_LOG_LEVEL: 'debug' },
+    });
     const ready = await cli.waitForLog('node.ready');
     expect(ready).toMatchObject({ shard: 'env-node', level: 'info' });
     cli.signal('SIGINT');
@@ -50,7 +56,7 @@ describe('lucent-node standalone', () => {
   });
 
   it('--help exits 0 and lists every flag with its environment variable', async () => {
-    const cli = processes.spawn(['--help']);
+    const cli = processes.start({ args: ['--help'] });
     expect((await cli.exit()).code).toBe(0);
     for (const spec of NODE_OPTION_SPECS) {
       expect(cli.stdout).toContain(spec.flag.split(' ')[0]);
@@ -66,20 +72,20 @@ describe('lucent-node standalone', () => {
     [['--shard', 's1', '--log-level', 'loud'], '--log-level'],
     [['--http-port', '0'], '--shard'],
   ])('exits 2 with a message naming the option for %j', async (args, option) => {
-    const cli = processes.spawn(args);
+    const cli = processes.start({ args: args });
     expect((await cli.exit()).code).toBe(2);
     expect(cli.stderr).toContain(option);
     expect(cli.stdout).not.toContain('node.ready');
   });
 
   it('exits 2 for an unknown flag and names it', async () => {
-    const cli = processes.spawn(['--shard', 's1', '--bogus']);
+    const cli = processes.start({ args: ['--shard', 's1', '--bogus'] });
     expect((await cli.exit()).code).toBe(2);
     expect(cli.stderr).toContain('--bogus');
   });
 
   it('exits 2 naming the variable when a LUCENT_* value is bad', async () => {
-    const cli = processes.spawn(['--shard', 's1'], { LUCENT_DRAIN_TIMEOUT_MS: 'soon' });
+    const cli = processes.start({ args: ['--shard', 's1'], env: { LUCENT_DRAIN_TIMEOUT_MS: 'soon' } });
     expect((await cli.exit()).code).toBe(2);
     expect(cli.stderr).toContain('LUCENT_DRAIN_TIMEOUT_MS');
   });
@@ -89,7 +95,7 @@ describe('lucent-node standalone', () => {
     await new Promise<void>((resolve) => blocker.listen(0, resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const cli = processes.spawn(['--shard', 's1', '--http-port', String(port)]);
+      const cli = processes.start({ args: ['--shard', 's1', '--http-port', String(port)] });
       expect((await cli.exit()).code).toBe(1);
       const failed = cli.lines.find((line) => line.msg === 'node.start_failed');
       expect((failed?.err as { code?: string } | undefined)?.code).toBe('LUCENT_CONFIG');

@@ -7,9 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CliProcesses, fixture } from './shard-node-harness.js';
+import { NodeProcesses } from '../../src/testing/node-process.js';
+import { fixture } from './cli-fixtures.js';
 
-const processes = new CliProcesses();
+const processes = new NodeProcesses();
 let dir: string;
 
 beforeEach(() => {
@@ -24,8 +25,8 @@ afterEach(async () => {
 describe('lucent-node fatal stop', () => {
   it('exits 3 after logging node.fatal when the pool dies past its restart budget', async () => {
     const loads = join(dir, 'loads');
-    const cli = processes.spawn(
-      [
+    const cli = processes.start({
+      args: [
         '--shard',
         's1',
         '--http-port',
@@ -37,8 +38,8 @@ describe('lucent-node fatal stop', () => {
         '--pool-max-restarts',
         '2',
       ],
-      { LUCENT_TEST_LOAD_COUNTER: loads, LUCENT_TEST_CRASH_AFTER: '0' },
-    );
+      env: { LUCENT_TEST_LOAD_COUNTER: loads, LUCENT_TEST_CRASH_AFTER: '0' },
+    });
     expect((await cli.exit(30_000)).code).toBe(3);
     const messages = cli.lines.map((line) => line.msg);
     const fatal = cli.lines.find((line) => line.msg === 'node.fatal');

@@ -6,11 +6,12 @@ import { callEnvelope, EnvelopeCodec, EnvelopeKind, functionSubject, nodeSubject
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
+import { NodeProcesses } from '../../src/testing/node-process.js';
 import { NatsTransport } from '../../src/transport/nats-transport.js';
-import { CliProcesses, fixture, httpStatus } from './shard-node-harness.js';
+import { fixture, httpStatus } from './cli-fixtures.js';
 
 const codec = new EnvelopeCodec();
-const processes = new CliProcesses();
+const processes = new NodeProcesses();
 let server: NatsServerHandle;
 let raw: NatsConnection;
 let client: NatsTransport;
@@ -32,22 +33,24 @@ afterAll(async () => {
 });
 
 function startShard(shard: string) {
-  return processes.spawn([
-    '--shard',
-    shard,
-    '--cluster',
-    'it',
-    '--nats',
-    server.url,
-    '--http-port',
-    '0',
-    '--threads',
-    '1',
-    '--drain-timeout-ms',
-    '5000',
-    '--functions',
-    fixture('shard-functions.mjs'),
-  ]);
+  return processes.start({
+    args: [
+      '--shard',
+      shard,
+      '--cluster',
+      'it',
+      '--nats',
+      server.url,
+      '--http-port',
+      '0',
+      '--threads',
+      '1',
+      '--drain-timeout-ms',
+      '5000',
+      '--functions',
+      fixture('shard-functions.mjs'),
+    ],
+  });
 }
 
 async function metricsText(port: number): Promise<string> {

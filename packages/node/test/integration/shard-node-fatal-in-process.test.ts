@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultNodeConfig } from '../src/config/node-config.js';
-import { ShardNode } from '../src/shard/shard-node.js';
+import { defaultNodeConfig } from '../../src/config/node-config.js';
+import { ShardNode } from '../../src/shard/shard-node.js';
 
 const ENV_KEYS = ['LUCENT_TEST_LOAD_COUNTER', 'LUCENT_TEST_CRASH_AFTER'] as const;
 let dir: string;
@@ -39,7 +39,7 @@ describe('ShardNode fatal stop', () => {
         httpPort: 0,
         threads: 1,
         drainTimeoutMs: 1_000,
-        functions: [fileURLToPath(new URL('./fixtures/crash-on-load-after.mjs', import.meta.url))],
+        functions: [fileURLToPath(new URL('../fixtures/crash-on-load-after.mjs', import.meta.url))],
         poolMaxRestarts: 1,
       },
       poolSupervision: { backoff: { minMs: 1, maxMs: 1, jitter: 0 } },

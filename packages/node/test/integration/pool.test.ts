@@ -14,10 +14,10 @@ import {
   WorkerCrashedError,
 } from '@lucent/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFunctionPool, type FunctionPool } from '../src/pool/function-pool.js';
-import { codeOfSettled } from './error-code.js';
+import { createFunctionPool, type FunctionPool } from '../../src/pool/function-pool.js';
+import { codeOfSettled } from '../error-code.js';
 
-const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
 const MATH = fixture('math.mjs');
 const SLOW = fixture('slow.mjs');
 const CRASH = fixture('crash.mjs');

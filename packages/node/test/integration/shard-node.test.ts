@@ -17,16 +17,16 @@ import {
   type WireError,
 } from '@lucent/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultNodeConfig, type NodeConfig } from '../src/config/node-config.js';
-import { DEFAULT_LOG_LIMIT } from '../src/log-throttle.js';
-import type { ShardExtension } from '../src/shard/shard-context.js';
-import { ShardNode, type ShardNodeOptions } from '../src/shard/shard-node.js';
-import { freePort } from '../src/testing/nats-server.js';
-import { InMemoryBus } from '../src/transport/in-memory-bus.js';
-import { InMemoryTransport } from '../src/transport/in-memory-transport.js';
-import { viewOf } from './router-test-cluster.js';
+import { defaultNodeConfig, type NodeConfig } from '../../src/config/node-config.js';
+import { DEFAULT_LOG_LIMIT } from '../../src/log-throttle.js';
+import type { ShardExtension } from '../../src/shard/shard-context.js';
+import { ShardNode, type ShardNodeOptions } from '../../src/shard/shard-node.js';
+import { freePort } from '../../src/testing/nats-server.js';
+import { InMemoryBus } from '../../src/transport/in-memory-bus.js';
+import { InMemoryTransport } from '../../src/transport/in-memory-transport.js';
+import { viewOf } from '../fixed-view.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const codec = new EnvelopeCodec();
 const started: ShardNode[] = [];
 const transports: InMemoryTransport[] = [];

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { createActorSystem, createFunctionActors, type LocalActorSystem, MemoryStateStore } from '@lucent/actors';
 import { NodeUnavailableError, WorkerCrashedError } from '@lucent/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createNodeLogger } from '../src/logging.js';
-import { createFunctionPool } from '../src/pool/function-pool.js';
-import { ShardSupervisor } from '../src/shard/shard-supervisor.js';
-import { codeOfSettled } from './error-code.js';
+import { createNodeLogger } from '../../src/logging.js';
+import { createFunctionPool } from '../../src/pool/function-pool.js';
+import { ShardSupervisor } from '../../src/shard/shard-supervisor.js';
+import { codeOfSettled } from '../error-code.js';
 
-const CRASH_ON_LOAD_AFTER = new URL('./fixtures/crash-on-load-after.mjs', import.meta.url);
-const CRASH_ON_IMPORT = new URL('./fixtures/crash-on-import.mjs', import.meta.url);
+const CRASH_ON_LOAD_AFTER = new URL('../fixtures/crash-on-load-after.mjs', import.meta.url);
+const CRASH_ON_IMPORT = new URL('../fixtures/crash-on-import.mjs', import.meta.url);
 const ENV_KEYS = ['LUCENT_TEST_LOAD_COUNTER', 'LUCENT_TEST_CRASH_AFTER', 'LUCENT_TEST_CRASH_LOADS'] as const;
 const WAIT = { timeout: 15_000, interval: 20 };
 
