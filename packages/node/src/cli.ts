@@ -12,15 +12,15 @@
  *  130  a second signal arrived during the graceful shutdown
  * ```
  * The node logs JSON lines on stdout; `node.ready` (with `shard`, `httpPort`, `transport`) says it is serving,
- * after it joined the cluster's membership (`membership.joined`). Wiring: `shard/compose.ts`.
+ * after it joined the cluster's membership (`membership.joined`). Wiring: `shard/start-shard-node.ts`.
  */
 import { ConfigError } from '@lucent/core';
 import { CommanderError } from 'commander';
 import { loadNodeConfig } from './config/load-config.js';
 import type { NodeConfig } from './config/node-config.js';
 import { createNodeLogger } from './logging.js';
-import { startShardNode } from './shard/compose.js';
 import { handleShutdownSignals } from './shard/shutdown-signals.js';
+import { startShardNode } from './shard/start-shard-node.js';
 
 /** Exit code for an invalid command line or configuration. */
 const EXIT_USAGE = 2;

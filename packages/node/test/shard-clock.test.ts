@@ -5,7 +5,7 @@
 import { SimulatedClock } from '@lucent/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultNodeConfig } from '../src/config/node-config.js';
-import { type ComposedShard, startShardNode } from '../src/shard/compose.js';
+import { type ComposedShard, startShardNode } from '../src/shard/start-shard-node.js';
 import { InMemoryBus } from '../src/transport/in-memory-bus.js';
 
 const HEARTBEAT_MS = 100;

@@ -7,8 +7,8 @@ import { NodeUnavailableError, ShuttingDownError } from '@lucent/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeLogger } from '../src/logging.js';
 import type { FunctionPool, FunctionPoolStats } from '../src/pool/function-pool.js';
+import { POOL_RESTARTING_REASON } from '../src/pool/supervised-pool.js';
 import { ShardSupervisor } from '../src/shard/shard-supervisor.js';
-import { POOL_RESTARTING_REASON } from '../src/shard/supervised-pool.js';
 import { codeOfSettled } from './error-code.js';
 
 /** A pool twin: answers `{ pool, input }`; `die` reports its death as the real pool's `onDeath` does. */

@@ -32,7 +32,7 @@ import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import { type Clock, ConfigError, type FunctionRegistry, NodeUnavailableError } from '@lucent/core';
 import { Piscina } from 'piscina';
-import { loadRegistry } from './catalog.js';
+import { loadRegistry } from '../modules/load-registry.js';
 import { Lane } from './lane.js';
 import { PoolEngine } from './pool-engine.js';
 import { isWorkerLoadReport } from './protocol.js';

@@ -22,8 +22,8 @@ import {
   type PoolSupervisionOptions,
   type ResolvedPoolSupervision,
   resolvePoolSupervision,
-} from './pool-restart-policy.js';
-import { SupervisedPool } from './supervised-pool.js';
+} from '../pool/pool-restart-policy.js';
+import { SupervisedPool } from '../pool/supervised-pool.js';
 
 /** Name of the supervisor actor under `/user`. */
 export const SHARD_SUPERVISOR_NAME = 'shard-supervisor';

@@ -28,7 +28,7 @@ import type { LucentClient } from '../client/lucent-client.js';
 import type { LogLevel } from '../config/node-config.js';
 import { resolveNodeConfig } from '../config/resolve-config.js';
 import type { Membership } from '../membership/membership.js';
-import { type ComposedShard, startShardNode } from '../shard/compose.js';
+import { type ComposedShard, startShardNode } from '../shard/start-shard-node.js';
 import { InMemoryBus } from '../transport/in-memory-bus.js';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';

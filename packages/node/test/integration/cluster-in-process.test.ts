@@ -13,7 +13,7 @@ import {
   type WireError,
 } from '@lucent/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ComposedShard } from '../../src/shard/compose.js';
+import type { ComposedShard } from '../../src/shard/start-shard-node.js';
 import { createTestCluster, type TestCluster } from '../../src/testing/test-cluster.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { fixture } from './cli-fixtures.js';

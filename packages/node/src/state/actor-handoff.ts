@@ -11,8 +11,8 @@
  */
 import { actorKey, isRemote, placeActor } from '@lucent/core';
 import { MembershipEventType } from '../membership/membership-events.js';
-import type { MembershipExtension } from './membership-extension.js';
-import type { ShardContext, ShardExtension } from './shard-context.js';
+import type { MembershipExtension } from '../membership/membership-extension.js';
+import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 
 /** Stops actors whose keys moved away; see the module doc. Start it after the membership extension. */
 export class ActorHandoffExtension implements ShardExtension {

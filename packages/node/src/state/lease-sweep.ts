@@ -13,7 +13,7 @@
  * was listed is never removed (see `RevisionedKv.purgeMarkers`).
  */
 import { type Clock, systemClock, type TimerHandle } from '@lucent/core';
-import type { ShardContext, ShardExtension } from './shard-context.js';
+import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 
 /** The ring key whose owner sweeps. */
 export const SWEEP_KEY = 'lucent:lease-sweep';

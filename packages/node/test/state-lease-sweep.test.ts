@@ -4,8 +4,8 @@
  */
 import { SimulatedClock } from '@lucent/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LeaseSweepExtension, type ReleasedLeasePurger, SWEEP_KEY } from '../src/shard/lease-sweep.js';
 import type { ShardContext } from '../src/shard/shard-context.js';
+import { LeaseSweepExtension, type ReleasedLeasePurger, SWEEP_KEY } from '../src/state/lease-sweep.js';
 
 const INTERVAL = 20;
 const NOW = 1_000_000;

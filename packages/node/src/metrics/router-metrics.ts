@@ -14,8 +14,8 @@
 import { type DecodeError, EnvelopeKind, type LucentError, UnknownFunctionError } from '@lucent/core';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import type { Logger } from '../logging.js';
-import type { FunctionCallMetrics, NodeMetrics } from '../metrics/node-metrics.js';
 import type { RouterObserver } from '../router/router-observer.js';
+import type { FunctionCallMetrics, NodeMetrics } from './node-metrics.js';
 
 /** A {@link RouterObserver} that records into `metrics` and logs one-way failures on `logger`. */
 export class RouterMetricsObserver implements RouterObserver {

@@ -9,7 +9,7 @@ import {
   decidePoolRestart,
   type PoolRestartDecision,
   resolvePoolSupervision,
-} from '../src/shard/pool-restart-policy.js';
+} from '../src/pool/pool-restart-policy.js';
 import { codeOf } from './error-code.js';
 
 const POLICY = resolvePoolSupervision({

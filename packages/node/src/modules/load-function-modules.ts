@@ -4,8 +4,8 @@
  * The pool's workers import the same modules themselves, to run the handlers.
  */
 import { ConfigError, type FunctionRegistry } from '@lucent/core';
-import { loadRegistry } from '../pool/catalog.js';
 import { toModuleUrl } from '../pool/worker-location.js';
+import { loadRegistry } from './load-registry.js';
 
 /**
  * Imports `modules` in order and returns the registry of the functions they export (empty for no modules).

@@ -23,15 +23,15 @@ import type { ActivationGuard, StateStore } from '@lucent/actors';
 import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
+import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
 import { ActivationLeases } from '../state/activation-lease.js';
+import { ActorHandoffExtension } from '../state/actor-handoff.js';
 import { KvStateStore } from '../state/kv-state-store.js';
 import { LeaseActivationGuard } from '../state/lease-activation-guard.js';
+import { LeaseSweepExtension } from '../state/lease-sweep.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
-import { ActorHandoffExtension } from './actor-handoff.js';
-import { LeaseSweepExtension } from './lease-sweep.js';
-import { MembershipExtension, type MembershipExtensionOptions } from './membership-extension.js';
 import type { ShardExtension } from './shard-context.js';
 import { ShardNode, type ShardNodeOptions } from './shard-node.js';
 

@@ -10,7 +10,7 @@
  * ```
  */
 import { NodeUnavailableError, ShuttingDownError } from '@lucent/core';
-import type { CallOptions, FunctionPool, FunctionPoolStats } from '../pool/function-pool.js';
+import type { CallOptions, FunctionPool, FunctionPoolStats } from './function-pool.js';
 
 /** `NodeUnavailableError.reason` of calls made while the shard restarts its function pool. */
 export const POOL_RESTARTING_REASON = 'function pool restarting';

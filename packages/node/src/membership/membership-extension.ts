@@ -12,9 +12,9 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { type Clock, type ClusterView, type LoadReport, systemClock, type ViewSource } from '@lucent/core';
-import { Membership } from '../membership/membership.js';
-import type { MembershipEvent } from '../membership/membership-events.js';
-import type { ShardContext, ShardExtension } from './shard-context.js';
+import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
+import { Membership } from './membership.js';
+import type { MembershipEvent } from './membership-events.js';
 
 /** Options of {@link MembershipExtension}. */
 export interface MembershipExtensionOptions {
