@@ -1,22 +1,20 @@
 /**
  * A tour of @lucent/core in one process, with no network: define functions, build a registry, place keys on a
- * ring of three shards, route with two strategies, send envelopes through the codec, and see a typed error
- * survive the wire. `pnpm demo` runs it; the shard-node demo replaces it once `lucent-node` exists.
+ * ring of three shards, send envelopes through the codec, and see a typed error survive the wire. `pnpm
+ * demo:core` runs it. The envelope and the codec are the wire's internals (`@lucent/core/internal`): an
+ * application never touches them, the tour shows what crosses the wire.
  */
 import {
-  callEnvelope,
   createClusterView,
   createRegistry,
   DecodeError,
   defineFunction,
-  EnvelopeCodec,
-  errorEnvelope,
   errorFromWire,
   type LoadReport,
-  replyEnvelope,
-  routing,
+  placeFunction,
   TimeoutError,
 } from '@lucent/core';
+import { callEnvelope, EnvelopeCodec, errorEnvelope, replyEnvelope } from '@lucent/core/internal';
 
 interface Order {
   readonly orderId: string;
@@ -39,8 +37,6 @@ const view = createClusterView([
   { id: 'shard-b', tags: ['us'], load: idle },
   { id: 'shard-c', tags: ['eu'], load: busy },
 ]);
-const bySymbol = routing.hash('symbol');
-const leastLoaded = routing.leastLoaded();
 const codec = new EnvelopeCodec();
 
 const orders: Order[] = ['AAPL', 'MSFT', 'NVDA', 'AAPL', 'TSLA', 'MSFT'].map((symbol, i) => ({
@@ -53,17 +49,17 @@ const orders: Order[] = ['AAPL', 'MSFT', 'NVDA', 'AAPL', 'TSLA', 'MSFT'].map((sy
 console.log('Lucent core tour: 3 shards, one ring, the envelope codec\n');
 console.log(`registry: ${registry.describe().map((d) => `${d.id} (shardBy ${d.shardBy}, cpu ${d.resources.cpu})`)}`);
 for (const order of orders) {
-  const owner = bySymbol.route(order, view, undefined);
   const def = registry.get('priceOrder');
+  const placement = placeFunction(def, order, view);
+  const owner = placement.type === 'node' ? placement.node : 'any shard';
   const bytes = codec.encode(callOf(order));
   const received = codec.decode(bytes);
   const result = def.handler({ name: def.name, attempt: 1, deadline: received.deadline }, received.payload as Order);
   const reply = codec.decode(codec.encode(replyEnvelope(received, result, owner)));
   console.log(
-    `${order.orderId} ${order.symbol.padEnd(4)} -> ${owner} (hash) | ${bytes.byteLength} B on the wire | reply ${reply.payload}`,
+    `${order.orderId} ${order.symbol.padEnd(4)} -> ${owner} (ring owner of the symbol) | ${bytes.byteLength} B on the wire | reply ${reply.payload}`,
   );
 }
-console.log(`\nleastLoaded picks ${leastLoaded.route({}, view, undefined)} (shard-c is at load ≥ 0.9 and is skipped)`);
 
 // A typed error crosses the wire as data and comes back as the same class, with its code and origin.
 const failed = errorEnvelope(

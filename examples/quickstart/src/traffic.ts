@@ -2,7 +2,8 @@
  * The demo's traffic, the same whether the shards are processes on NATS or nodes in this process: keyed calls
  * (which shard served each account), latency percentiles, order actors (tell and ask) and an event.
  */
-import { EnvelopeCodec, eventSubject } from '@lucent/core';
+// The event's raw subscription uses the wire's internals until clients can subscribe to events themselves.
+import { EnvelopeCodec, eventSubject } from '@lucent/core/internal';
 import type { ClusterClient } from '@lucent/node';
 import type { OrderContext } from './actors.js';
 import { order } from './actors.js';

@@ -1,10 +1,60 @@
-export { type Clock, SimulatedClock, systemClock, type TimerHandle } from '@lucent/core';
-export * from './actor-system.js';
-export * from './function-actor/activation-guard.js';
-export * from './function-actor/activator.js';
-export * from './function-actor/define-actor.js';
-export * from './function-actor/lifecycle.js';
-export * from './memory-state-store.js';
-export * from './state-store.js';
-export * from './testkit.js';
-export * from './types.js';
+/**
+ * @lucent/actors: the in-process actor kernel and the xstate function actors.
+ *
+ * This entry is the public API: an actor system with mailboxes and supervision, its test kit on a simulated
+ * clock, function actors defined from xstate machines, and the `StateStore` port their snapshots go through.
+ * The kernel's parts (cells, dispatcher, mailboxes, the function actor host) are reachable by sibling packages
+ * and tests only, through `@lucent/actors/internal`.
+ */
+
+// Testing on simulated time (the clock itself is core's).
+export { type Clock, SimulatedClock, systemClock, type TimerHandle } from '@lucent/core/internal';
+// The kernel.
+export { type ActorSystemOptions, createActorSystem, type LocalActorSystem } from './actor-system.js';
+// Persistence and activation ports, with the in-memory store.
+export type { ActivationGuard } from './function-actor/activation-guard.js';
+export {
+  type ActorTypeOf,
+  createFunctionActors,
+  type DefinitionOfType,
+  type FunctionActorRef,
+  type FunctionActors,
+  type FunctionActorsOptions,
+  type PersistFailure,
+} from './function-actor/activator.js';
+
+// Function actors: xstate machines addressed as (type, id), with a lifecycle and saved snapshots.
+export {
+  type ActorDefinition,
+  type ActorDefinitionConfig,
+  type ActorEventOf,
+  type ActorReplyOf,
+  type AnyActorDefinition,
+  defineActor,
+  type EmittedReplyOf,
+  type LucentReply,
+  type PersistOptions,
+  REPLY_EVENT_TYPE,
+  type ReplyMode,
+} from './function-actor/define-actor.js';
+export { type LifecycleChange, type LifecycleListener, LifecycleStatus } from './function-actor/lifecycle.js';
+export { MemoryStateStore, type MemoryStateStoreOptions } from './memory-state-store.js';
+export type { StateStore, StoredSnapshot } from './state-store.js';
+export { createTestKit, flushMicrotasks, type TestKit, type TestKitOptions, type TestProbe } from './testkit.js';
+export {
+  type ActorContext,
+  type ActorRef,
+  type ActorSystem,
+  type AskOptions,
+  type Behavior,
+  type BehaviorSource,
+  type ChildTerminated,
+  DEFAULT_ASK_TIMEOUT_MS,
+  type DeadLetter,
+  type Directive,
+  type MailboxOptions,
+  type OverflowPolicy,
+  type SpawnOptions,
+  type SupervisionOptions,
+  type Timers,
+} from './types.js';

@@ -1,14 +1,27 @@
+/**
+ * Internals for sibling packages and tests; not part of the public API (blocked for users by `exports`).
+ * Everything the public entry exports, plus the kernel's parts and the function actor host.
+ */
 export * from './actor-cell.js';
+export * from './actor-system.js';
 export * from './backoff.js';
 export * from './cell-runtime.js';
 export * from './dead-letters.js';
 export * from './dispatcher.js';
+export * from './function-actor/activation-guard.js';
+export * from './function-actor/activator.js';
+export * from './function-actor/define-actor.js';
 export * from './function-actor/function-actor.js';
+export * from './function-actor/lifecycle.js';
 export * from './function-actor/persistence.js';
 export * from './function-actor/xstate-actor.js';
 export * from './index.js';
 export * from './mailbox.js';
+export * from './memory-state-store.js';
 export * from './pending-ask.js';
 export * from './ring-queue.js';
+export * from './state-store.js';
 export * from './supervision.js';
+export * from './testkit.js';
 export * from './timers.js';
+export * from './types.js';

@@ -3,7 +3,7 @@
  * in and out (structured clone), so a caller can neither mutate stored state through a reference it kept nor store
  * something a real store could not carry (a function, a class instance's methods).
  */
-import { EncodeError } from '@lucent/core';
+import { EncodeError } from '@lucent/core/internal';
 import { revisionConflict, type StateStore, type StoredSnapshot } from './state-store.js';
 
 interface Entry {
@@ -11,6 +11,7 @@ interface Entry {
   readonly revision: number;
 }
 
+/** Options of {@link MemoryStateStore}. */
 export interface MemoryStateStoreOptions {
   /** Copy snapshots on save and load (default true). Turn off only in benchmarks that measure the caller. */
   readonly copy?: boolean;

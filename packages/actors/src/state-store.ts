@@ -4,7 +4,7 @@
  *
  * Implementations: {@link MemoryStateStore} here (tests, single process), a JetStream KV store in `@lucent/node`.
  */
-import { ConflictError } from '@lucent/core';
+import { ConflictError } from '@lucent/core/internal';
 
 /** A snapshot as stored, with the revision that a later `save` must name to replace it. */
 export interface StoredSnapshot {
@@ -13,6 +13,11 @@ export interface StoredSnapshot {
   readonly revision: number;
 }
 
+/**
+ * The persistence port of function actors: snapshots by key with revision checks, so a stale writer gets
+ * `ConflictError` instead of overwriting. `MemoryStateStore` is the in-memory twin; `@lucent/node` brings the
+ * JetStream KV one.
+ */
 export interface StateStore {
   /** The stored snapshot, or `null` when the key has none. Rejects only when the store itself fails. */
   load(key: string): Promise<StoredSnapshot | null>;

@@ -3,11 +3,12 @@
  * Implementations live beside this file (system, ref, mailbox, supervision, timers); function actors
  * (xstate) are built on exactly this surface.
  */
-import type { Clock } from '@lucent/core';
+import type { Clock } from '@lucent/core/internal';
 
 /** Default ask timeout when neither the call nor the system sets one. */
 export const DEFAULT_ASK_TIMEOUT_MS = 5_000;
 
+/** Options of one `ask`. */
 export interface AskOptions {
   /** Milliseconds until the ask rejects with the core `TimeoutError`. */
   readonly timeoutMs?: number;
@@ -115,8 +116,10 @@ export interface ChildTerminated {
 /** A behavior, or a factory called on each start and restart so that a restart begins with fresh state. */
 export type BehaviorSource<M> = Behavior<M> | (() => Behavior<M>);
 
+/** What a full bounded mailbox does with a new message: drop it, drop the oldest, or reject the send. */
 export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'reject';
 
+/** An actor's mailbox: unbounded, or bounded with an {@link OverflowPolicy}. */
 export type MailboxOptions =
   | { readonly kind: 'unbounded' }
   | { readonly kind: 'bounded'; readonly capacity: number; readonly overflow: OverflowPolicy };
@@ -146,6 +149,7 @@ export interface SupervisionOptions {
   readonly windowMs?: number;
 }
 
+/** Options of `spawn`: the actor's name, mailbox and supervision. */
 export interface SpawnOptions {
   /** Unique among siblings; generated when absent. */
   readonly name?: string;
@@ -161,6 +165,7 @@ export interface DeadLetter {
   readonly reason: 'stopped' | 'mailbox-full' | 'dropped-oldest' | 'dropped-newest' | 'late-reply';
 }
 
+/** An actor system: spawns top-level actors, owns the clock and dead letters, terminates them all. */
 export interface ActorSystem {
   readonly name: string;
   readonly clock: Clock;

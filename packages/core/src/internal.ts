@@ -1,4 +1,27 @@
-/** Internals for sibling packages and tests; not part of the public API (blocked for users by `exports`). */
+/**
+ * Internals for sibling packages and tests; not part of the public API (blocked for users by `exports`).
+ * Everything the public entry exports, plus the wire (envelopes, codec, subjects), the ring, routing strategies
+ * and load scoring.
+ */
+export * from './clock.js';
+export * from './cluster-view.js';
+export * from './codec.js';
+export * from './decorators.js';
+export * from './definition.js';
+export * from './envelope.js';
 export * from './envelope-check.js';
-export * from './index.js';
+export * from './errors.js';
+export * from './hash.js';
+export * from './hash-ring.js';
+export * from './placement/actor-key.js';
+export * from './placement/place.js';
+export * from './placement/placement.js';
+export * from './placement/shard-key.js';
 export * from './placement/subject-cache.js';
+export * from './placement/subjects.js';
+export * from './placement/view-source.js';
+export * from './registry.js';
+export * from './resources.js';
+export type { AnyRoutingStrategy, RoutingStrategy } from './routing/strategy.js';
+export * as routing from './routing/strategy.js';
+export * from './scoring.js';

@@ -8,8 +8,9 @@ import {
   functionsOf,
   handles,
   type LoadReport,
+  placeActor,
+  placeFunction,
   resources,
-  routing,
 } from '../src/index.js';
 
 describe('README: functions and placement', () => {
@@ -50,13 +51,17 @@ describe('README: functions and placement', () => {
       { id: 'shard-a', tags: ['eu'], load },
       { id: 'shard-b', tags: ['us'], load },
     ]);
-    const owner = routing.hash('symbol').route({ symbol: 'AAPL' }, view, undefined); // the ring owner of 'AAPL'
+    const placement = placeFunction(priceOrder, { symbol: 'AAPL', qty: 1, price: 2 }, view); // { type: 'node', node }
+    const actorPlacement = placeActor('order/ord-1', view); // actors are placed by 'type/id'
     // --- README end ---
+    const owner = placement.type === 'node' ? placement.node : undefined;
 
     expect(active.id).toBe('priceOrder@1');
     expect(active.resources.memoryBytes).toBe(256 * 2 ** 20);
     expect(handlers.map((h) => h.name)).toEqual(['exposure']);
     expect(['shard-a', 'shard-b']).toContain(owner);
     expect(view.ring.owner('AAPL')).toBe(owner);
+    expect(actorPlacement).toEqual({ type: 'node', node: view.ring.owner('order/ord-1') });
+    expect(placeFunction(registry.get('exposure'), { qty: 1, price: 2 }, view)).toEqual({ type: 'any' });
   });
 });

@@ -1,48 +1,45 @@
 /**
  * @lucent/node: everything that does I/O.
  *
- * - the shard process: `startShardNode` (what `lucent-node` runs), `ShardNode`, config, logs, metrics, HTTP
- * - the client: `connect` / `createClient` (`call`, `actor(...).tell/ask`, `emit`), `connectCluster` (routes with
- *   a membership view)
- * - tests: `createTestCluster` (a cluster of real shard nodes in the test process, memory or nats-server)
- * - the parts: transport (NATS and in-memory, coalescing), membership, router, function pool, KV state store
+ * This entry is the public API:
+ * - run a shard: `startShardNode` (what `lucent-node` runs) with a `NodeConfig` from `resolveNodeConfig` or
+ *   `defaultNodeConfig`; extensions hook into its start and shutdown
+ * - talk to a cluster: `connectCluster` (routes with a membership view), `connect` / `createClient` (`call`,
+ *   `actor(...).tell/ask`, `emit`)
+ * - test against real nodes in one process: `createTestCluster`
+ * The parts (transports, membership, router, pool, KV state, leases, metrics, process harness) are reachable by
+ * sibling packages and tests only, through `@lucent/node/internal`.
  */
-export * from './client/actor-handle.js';
+
+// Talking to a cluster.
+export { ActorHandle } from './client/actor-handle.js';
 export { DEFAULT_CLIENT_TIMEOUT_MS, type RequestOptions } from './client/client-core.js';
-export * from './client/cluster-client.js';
-export * from './client/lucent-client.js';
-export * from './config/load-config.js';
-export * from './config/node-config.js';
-export * from './config/resolve-config.js';
-export * from './logging.js';
-export * from './membership/membership.js';
-export * from './membership/membership-events.js';
-export * from './membership/membership-extension.js';
-export * from './membership/membership-options.js';
-export * from './membership/membership-table.js';
-export * from './metrics/node-metrics.js';
-export * from './pool/function-pool.js';
+export { type ClusterClient, type ClusterClientOptions, connectCluster } from './client/cluster-client.js';
+export {
+  type ClientOptions,
+  type ConnectOptions,
+  connect,
+  createClient,
+  LucentClient,
+} from './client/lucent-client.js';
+// Running a shard.
+export { defaultNodeConfig, type NodeConfig } from './config/node-config.js';
+export { resolveNodeConfig } from './config/resolve-config.js';
+export { createNodeLogger, type Logger } from './logging.js';
 export type { PoolSupervisionOptions } from './pool/pool-restart-policy.js';
 export { POOL_RESTARTING_REASON } from './pool/supervised-pool.js';
 export { completedEventType } from './router/event-dispatcher.js';
-export * from './router/function-runner.js';
-export * from './router/request-handler.js';
-export * from './router/router-observer.js';
-export * from './router/router-subscriptions.js';
-export * from './shard/shard-context.js';
-export * from './shard/shard-node.js';
-export * from './shard/shutdown-signals.js';
-export * from './shard/start-shard-node.js';
-export * from './state/activation-lease.js';
-export * from './state/kv-state-store.js';
-export * from './state/lease-policy.js';
+export type { ShardContext, ShardExtension } from './shard/shard-context.js';
+export { ShardNode, type ShardNodeOptions } from './shard/shard-node.js';
+export { handleShutdownSignals } from './shard/shutdown-signals.js';
+export { type ComposedShard, type ComposedShardOptions, startShardNode } from './shard/start-shard-node.js';
+// Testing.
 export {
   createTestCluster,
   type TestCluster,
   type TestClusterNode,
   type TestClusterOptions,
 } from './testing/test-cluster.js';
-export * from './transport/in-memory-bus.js';
-export * from './transport/in-memory-transport.js';
-export * from './transport/nats-transport.js';
-export * from './transport/transport.js';
+export { InMemoryBus } from './transport/in-memory-bus.js';
+export { InMemoryTransport } from './transport/in-memory-transport.js';
+export type { Transport } from './transport/transport.js';

@@ -13,7 +13,7 @@
  * {@link ActivationGuard} (another process may hold the actor) it also waits for the guard's `acquire` first,
  * and gives the actor back with `release` once it has stopped.
  */
-import { actorKey, ConfigError, UnknownActorTypeError } from '@lucent/core';
+import { actorKey, ConfigError, UnknownActorTypeError } from '@lucent/core/internal';
 import type { StateStore } from '../state-store.js';
 import type { ActorRef, ActorSystem, AskOptions, MailboxOptions, SpawnOptions, SupervisionOptions } from '../types.js';
 import type { ActivationGuard } from './activation-guard.js';
@@ -33,6 +33,7 @@ export interface PersistFailure {
   readonly error: unknown;
 }
 
+/** Options of {@link createFunctionActors}: where actors run, where their snapshots go, which types exist. */
 export interface FunctionActorsOptions<Ds extends readonly AnyActorDefinition[]> {
   readonly system: ActorSystem;
   readonly store: StateStore;

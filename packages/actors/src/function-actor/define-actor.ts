@@ -2,7 +2,7 @@
  * `defineActor`: the metadata of a function actor type (its xstate v5 machine, persistence, passivation, how asks
  * are answered), as a branded value that a module can export and a registry can recognise.
  */
-import { ConfigError, isValidName } from '@lucent/core';
+import { ConfigError, isValidName } from '@lucent/core/internal';
 import type { AnyStateMachine, ContextFrom, EmittedFrom, EventFromLogic } from 'xstate';
 
 /** Brand of every actor definition; `Symbol.for` so that two copies of this module agree. */
@@ -28,6 +28,7 @@ export interface LucentReply<V> {
  */
 export type ReplyMode = 'context' | 'emit';
 
+/** When a function actor saves its snapshot besides stop and passivation (see the README's durability notes). */
 export interface PersistOptions {
   /** Save the snapshot, when it changed, every `everyMs` (actor timer). */
   readonly everyMs?: number;
@@ -35,6 +36,7 @@ export interface PersistOptions {
   readonly onTransition?: boolean;
 }
 
+/** What {@link defineActor} takes: the type name, the xstate machine, the reply mode and persistence settings. */
 export interface ActorDefinitionConfig<
   TType extends string,
   TMachine extends AnyStateMachine,
@@ -73,8 +75,8 @@ export interface ActorDefinition<
   readonly maxRecoveryAttempts: number;
 }
 
-/** Any actor definition, whatever its machine. */
 // biome-ignore lint/suspicious/noExplicitAny: the reply mode is erased here on purpose
+/** Any actor definition, whatever its machine. */
 export type AnyActorDefinition = ActorDefinition<string, AnyStateMachine, any>;
 
 /** The events an actor of definition `D` accepts (`tell`/`ask`), from its machine. */

@@ -21,7 +21,7 @@ import {
   type LocalActorSystem,
   MemoryStateStore,
   type StateStore,
-} from '@lucent/actors';
+} from '@lucent/actors/internal';
 import {
   type Clock,
   EnvelopeCodec,
@@ -29,7 +29,7 @@ import {
   type LucentError,
   systemClock,
   type ViewSource,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
@@ -51,6 +51,7 @@ import { settleWithin } from './settle-within.js';
 import type { ShardContext, ShardExtension } from './shard-context.js';
 import { ShardSupervisor } from './shard-supervisor.js';
 
+/** Options of {@link ShardNode.start}: the resolved config plus the seams tests and embedders replace. */
 export interface ShardNodeOptions {
   readonly config: NodeConfig;
   /** Default: a pino logger on stdout at `config.logLevel` (or on `logDestination`). */
