@@ -11,8 +11,8 @@
  * ```
  */
 
-import type { Clock, TimerHandle } from '@lucent/core/internal';
-import { TimeoutError } from '@lucent/core/internal';
+import type { Clock, LinkedEnds, TimerHandle } from '@lucent/core/internal';
+import { TimeoutError, unlinkEntry } from '@lucent/core/internal';
 
 let capturing: PendingAsk | undefined;
 function captureSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
@@ -71,9 +71,9 @@ export class PendingAsk {
  * The deadlines of every pending ask of one system. An ask whose deadline passes is rejected with the core
  * `TimeoutError` when the clock timer fires (so with a simulated clock, exactly when time reaches it).
  */
-export class AskDeadlines {
-  private head: PendingAsk | null = null;
-  private tail: PendingAsk | null = null;
+export class AskDeadlines implements LinkedEnds<PendingAsk> {
+  head: PendingAsk | null = null;
+  tail: PendingAsk | null = null;
   private timer: TimerHandle | null = null;
   private armedFor = Number.POSITIVE_INFINITY;
   private readonly onTimer: () => void;
@@ -102,12 +102,7 @@ export class AskDeadlines {
   /** Stops tracking `ask` (idempotent). The armed timer is left alone: when it fires it re-arms for the head. */
   remove(ask: PendingAsk): void {
     if (ask.list !== this) return;
-    if (ask.prev === null) this.head = ask.next;
-    else ask.prev.next = ask.next;
-    if (ask.next === null) this.tail = ask.prev;
-    else ask.next.prev = ask.prev;
-    ask.prev = null;
-    ask.next = null;
+    unlinkEntry(this, ask);
     ask.list = null;
   }
 

@@ -78,14 +78,8 @@ export class SupervisedPool implements FunctionPool {
 
   stats(): FunctionPoolStats {
     const now = this.#current.stats();
-    const past = this.#past;
     return {
-      calls: past.calls + now.calls,
-      batches: past.batches + now.batches,
-      reruns: past.reruns + now.reruns,
-      retries: past.retries + now.retries,
-      crashes: past.crashes + now.crashes,
-      timeouts: past.timeouts + now.timeouts,
+      ...addCounters(this.#past, now),
       queueDepth: now.queueDepth,
       tasksInFlight: now.tasksInFlight,
       utilization: now.utilization,
@@ -129,15 +123,18 @@ export class SupervisedPool implements FunctionPool {
   }
 
   #keepCounters(pool: FunctionPool): void {
-    const s = pool.stats();
-    const p = this.#past;
-    this.#past = {
-      calls: p.calls + s.calls,
-      batches: p.batches + s.batches,
-      reruns: p.reruns + s.reruns,
-      retries: p.retries + s.retries,
-      crashes: p.crashes + s.crashes,
-      timeouts: p.timeouts + s.timeouts,
-    };
+    this.#past = addCounters(this.#past, pool.stats());
   }
+}
+
+/** Counters of pools past and present, added up: the supervised pool's totals survive restarts. */
+function addCounters(a: Counters, b: Counters): Counters {
+  return {
+    calls: a.calls + b.calls,
+    batches: a.batches + b.batches,
+    reruns: a.reruns + b.reruns,
+    retries: a.retries + b.retries,
+    crashes: a.crashes + b.crashes,
+    timeouts: a.timeouts + b.timeouts,
+  };
 }

@@ -11,12 +11,13 @@
  * A child still running when the test process exits is killed (SIGKILL) by an exit hook.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, rmSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ConfigError, TimeoutError } from '@lucent/core/internal';
+import { forgetDir, reapOnExit, removeOnExit } from './process-reaper.js';
 
 export interface NatsServerOptions {
   /** Enable JetStream with a temp store dir (`-js -sd <dir>`). Default true. */
@@ -46,25 +47,6 @@ export interface NatsServerHandle {
 }
 
 const STOP_GRACE_MS = 5_000;
-const live = new Set<ChildProcess>();
-const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
 /** Finds the `nats-server` binary, or throws `ConfigError` saying where it looked. */
 export function findNatsServerBinary(explicit?: string): string {
   const candidates = explicit !== undefined ? [explicit] : [];
@@ -147,12 +129,11 @@ class NatsServerProcess implements NatsServerHandle {
     const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
     this.#output = '';
-    live.add(child);
+    reapOnExit(child);
     // Keep the last few KiB of the log for error messages; draining the pipe also keeps the server from blocking.
     child.stderr?.on('data', (chunk: Buffer) => {
       this.#output = (this.#output + chunk.toString('utf8')).slice(-4096);
     });
-    child.once('exit', () => live.delete(child));
     // The handle must not keep a test process alive; the exit hook kills the child.
     child.unref();
     (child.stderr as { unref?: () => void } | null)?.unref?.();
@@ -178,7 +159,7 @@ class NatsServerProcess implements NatsServerHandle {
     await this.#kill();
     if (this.storeDir !== undefined) {
       await rm(this.storeDir, { recursive: true, force: true });
-      liveDirs.delete(this.storeDir);
+      forgetDir(this.storeDir);
     }
   }
 
@@ -213,11 +194,10 @@ class NatsServerProcess implements NatsServerHandle {
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const binary = findNatsServerBinary(options.binary);
-  installExitHook();
   const port = await freePort();
   const monitorPort = options.monitor === true ? await freePort() : undefined;
   const storeDir = options.jetstream === false ? undefined : await mkdtemp(join(tmpdir(), 'lucent-nats-'));
-  if (storeDir !== undefined) liveDirs.add(storeDir);
+  if (storeDir !== undefined) removeOnExit(storeDir);
   const server = new NatsServerProcess(binary, port, monitorPort, storeDir, options.readyTimeoutMs ?? 10_000);
   try {
     await server.launch();

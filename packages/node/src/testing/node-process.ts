@@ -16,6 +16,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, TimeoutError } from '@lucent/core/internal';
+import { reapOnExit } from './process-reaper.js';
 
 /**
  * The built `lucent-node` CLI, `dist/cli.js` of this package. From TypeScript sources (vitest) `/src/` is
@@ -54,23 +55,6 @@ export const STOP_GRACE_MS = 5_000;
 /** Output kept for error messages and {@link NodeProcess.stdout}; older text is dropped. */
 const MAX_OUTPUT_CHARS = 1024 * 1024;
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  });
-}
-
 /** One running child process. Create with {@link startNodeProcess}. */
 export class NodeProcess {
   readonly name: string;
@@ -93,15 +77,13 @@ export class NodeProcess {
     }
     this.name = options.name ?? script.slice(script.lastIndexOf('/') + 1);
     const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LUCENT_')));
-    installExitHook();
     this.child = spawn(process.execPath, [script, ...(options.args ?? [])], {
       env: { ...base, ...options.env },
       stdio: ['ignore', 'pipe', options.stderr ?? 'pipe'],
     });
-    live.add(this.child);
+    reapOnExit(this.child);
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code, signal) => {
-        live.delete(this.child);
         this.#wake();
         resolve({ code, signal });
       }),

@@ -14,14 +14,14 @@
  * `setTimeout` closure and no `Error` per request; a `TimeoutError` is built only for a request that times out.
  */
 import type { TimerHandle } from '@lucent/actors/internal';
-import { TimeoutError } from '@lucent/core/internal';
+import { type LinkedEnds, TimeoutError, unlinkEntry } from '@lucent/core/internal';
 import { MAX_FRAME_ID } from './frames.js';
 import type { TransportClock } from './transport.js';
 
 /** One waiting request. Monomorphic: every field set in the constructor. */
 class PendingRequest {
-  prev: PendingRequest | undefined = undefined;
-  next: PendingRequest | undefined = undefined;
+  prev: PendingRequest | null = null;
+  next: PendingRequest | null = null;
   constructor(
     readonly id: number,
     readonly target: string,
@@ -34,25 +34,20 @@ class PendingRequest {
 }
 
 /** Requests sharing one `timeoutMs`, oldest (earliest deadline) first. */
-class DeadlineList {
+class DeadlineList implements LinkedEnds<PendingRequest> {
   constructor(readonly key: number) {}
-  head: PendingRequest | undefined = undefined;
-  tail: PendingRequest | undefined = undefined;
+  head: PendingRequest | null = null;
+  tail: PendingRequest | null = null;
 
   push(entry: PendingRequest): void {
     entry.prev = this.tail;
-    if (this.tail === undefined) this.head = entry;
+    if (this.tail === null) this.head = entry;
     else this.tail.next = entry;
     this.tail = entry;
   }
 
   unlink(entry: PendingRequest): void {
-    if (entry.prev === undefined) this.head = entry.next;
-    else entry.prev.next = entry.next;
-    if (entry.next === undefined) this.tail = entry.prev;
-    else entry.next.prev = entry.prev;
-    entry.prev = undefined;
-    entry.next = undefined;
+    unlinkEntry(this, entry);
   }
 }
 
@@ -179,7 +174,7 @@ export class PendingRequests {
     const list = entry.list;
     list.unlink(entry);
     // Many distinct timeouts (remaining budgets) would otherwise leave empty lists behind for the sweep to visit.
-    if (list.head === undefined && this.#byTimeout.size > MAX_IDLE_LISTS) this.#byTimeout.delete(list.key);
+    if (list.head === null && this.#byTimeout.size > MAX_IDLE_LISTS) this.#byTimeout.delete(list.key);
   }
 
   #arm(deadline: number): void {
@@ -201,14 +196,14 @@ export class PendingRequests {
     let nextDeadline = Number.POSITIVE_INFINITY;
     for (const list of this.#byTimeout.values()) {
       let head = list.head;
-      while (head !== undefined && head.deadline <= now) {
+      while (head !== null && head.deadline <= now) {
         this.#byId.delete(head.id);
         this.#unlink(head);
         this.timeouts++;
         head.reject(new TimeoutError({ target: head.target, timeoutMs: head.timeoutMs }));
         head = list.head;
       }
-      if (head !== undefined && head.deadline < nextDeadline) nextDeadline = head.deadline;
+      if (head !== null && head.deadline < nextDeadline) nextDeadline = head.deadline;
     }
     // A reject callback may have added a request (and armed the timer) meanwhile; keep the earlier deadline.
     if (nextDeadline < this.#armedAt) this.#arm(nextDeadline);
