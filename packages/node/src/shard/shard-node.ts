@@ -242,6 +242,8 @@ export class ShardNode {
                 threads: config.threads,
                 closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
                 clock: this.clock,
+                // Ready means a worker can serve: a module that loads here but not in a worker fails the start.
+                verifyWorkerStart: true,
                 onDeath,
               }),
       createActors: () =>
