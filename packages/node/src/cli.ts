@@ -27,6 +27,11 @@ const EXIT_USAGE = 2;
 /** Exit code after a fatal stop (`node.fatal`: the pool could not be kept alive). */
 const EXIT_FATAL = 3;
 
+/** `lucent-node: <message>`, without a second `lucent-node` where the message already names it. */
+function usageLine(message: string): string {
+  return `lucent-node: ${message.replace(/^lucent-node /, '')}`;
+}
+
 async function main(): Promise<number | undefined> {
   let config: NodeConfig;
   try {
@@ -39,12 +44,12 @@ async function main(): Promise<number | undefined> {
     // Commander has already written its message (or the help text).
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
     if (ConfigError.is(error)) {
-      process.stderr.write(`lucent-node: ${error.message}\n(run lucent-node --help for every option)\n`);
+      process.stderr.write(`${usageLine(error.message)}\n(run lucent-node --help for every option)\n`);
       return EXIT_USAGE;
     }
     throw error;
   }
-  const logger = createNodeLogger({ nodeId: config.shard, level: config.logLevel });
+  const logger = createNodeLogger({ nodeId: config.shard, level: config.logLevel, format: config.logFormat });
   const fatal = (error: unknown): void => {
     logger.fatal({ err: error }, 'node.crashed');
     process.exit(1);
@@ -55,7 +60,9 @@ async function main(): Promise<number | undefined> {
   // A failed start is logged (`node.start_failed`) and closes what it had opened.
   // A fatal stop has already left the cluster and shut the node down when this runs.
   const onFatalStop = (): void => process.exit(EXIT_FATAL);
-  const starting = startShardNode({ config, logger, onFatalStop }).then(
+  // A signal during start-up stops the NATS connect retries (which may be unbounded) rather than wait for them.
+  const startAbort = new AbortController();
+  const starting = startShardNode({ config, logger, onFatalStop, startSignal: startAbort.signal }).then(
     (shard) => shard.node,
     () => undefined,
   );
@@ -63,6 +70,7 @@ async function main(): Promise<number | undefined> {
   // startup) must still shut down gracefully rather than kill the process.
   const target = {
     shutdown: async (reason: string): Promise<void> => {
+      startAbort.abort();
       const node = await starting;
       await node?.shutdown(reason);
     },
