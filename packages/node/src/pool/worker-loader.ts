@@ -9,7 +9,7 @@
  * loader's registration module and calls its `register()` export (tsx's documented API), once, and imports again:
  *
  * ```
- *  execArgv  --import tsx | --import=tsx | --import tsx/esm | --loader tsx   ─►  'tsx/esm/api'
+ *  execArgv  --import tsx | --import=tsx | --import tsx/esm | a path in node_modules/tsx/ ─►  'tsx/esm/api'
  *  anything else                                                             ─►  none (nothing to retry with)
  * ```
  * The registration module is resolved from the worker's file, i.e. from the `node_modules` @lucent/node is installed
@@ -39,7 +39,9 @@ export function workerLoaderHooks(execArgv: readonly string[]): string[] {
 }
 
 function hooksModuleOf(specifier: string): string | undefined {
-  if (specifier === 'tsx' || specifier === 'tsx/esm') return 'tsx/esm/api';
+  if (specifier === 'tsx' || specifier === 'tsx/esm' || /[\\/]node_modules[\\/]tsx[\\/]/.test(specifier)) {
+    return 'tsx/esm/api';
+  }
   return undefined;
 }
 
