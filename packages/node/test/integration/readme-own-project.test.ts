@@ -45,35 +45,36 @@ function pnpmCommand(): [string, string[]] {
 
 describe('README: use Lucent in your own project', () => {
   it('packs, installs with npm, and runs the app against two installed lucent-node processes', async () => {
-    project = await mkdtemp(join(tmpdir(), 'lucent-my-app-'));
+    const dir = await mkdtemp(join(tmpdir(), 'lucent-my-app-'));
+    project = dir;
     const [pnpm, pnpmArgs] = pnpmCommand();
     await run(
       pnpm,
-      [...pnpmArgs, '-r', '--filter', './packages/{core,actors,node}', 'pack', '--pack-destination', project],
+      [...pnpmArgs, '-r', '--filter', './packages/{core,actors,node}', 'pack', '--pack-destination', dir],
       {
         cwd: repoRoot,
       },
     );
-    await run('npm', ['init', '-y'], { cwd: project });
-    await run('npm', ['pkg', 'set', 'type=module'], { cwd: project });
-    const tarballs = (await readdir(project)).filter((name) => /^lucent-.*\.tgz$/.test(name));
+    await run('npm', ['init', '-y'], { cwd: dir });
+    await run('npm', ['pkg', 'set', 'type=module'], { cwd: dir });
+    const tarballs = (await readdir(dir)).filter((name) => /^lucent-.*\.tgz$/.test(name));
     expect(tarballs).toHaveLength(3);
     await run(
       'npm',
       ['install', ...tarballs.map((name) => `./${name}`), 'xstate', '--prefer-offline', '--no-audit', '--no-fund'],
-      { cwd: project, timeout: 240_000 },
+      { cwd: dir, timeout: 240_000 },
     );
 
     const files = readmeFiles(await readFile(join(repoRoot, 'README.md'), 'utf8'));
     expect([...files.keys()].sort()).toEqual(['actors.mjs', 'app.mjs', 'fns.mjs']);
-    for (const [name, text] of files) await writeFile(join(project, name), text);
+    for (const [name, text] of files) await writeFile(join(dir, name), text);
 
     server = await startNatsServer();
-    const bin = join(project, 'node_modules', '.bin', 'lucent-node');
+    const bin = join(dir, 'node_modules', '.bin', 'lucent-node');
     const nodes = ['a', 'b'].map((shard) =>
       processes.start({
         script: bin,
-        cwd: project,
+        cwd: dir,
         args: ['--shard', shard, '--nats', server!.url, '--functions', './fns.mjs', '--actors', './actors.mjs'].concat(
           '--http-port',
           '0',
@@ -82,7 +83,7 @@ describe('README: use Lucent in your own project', () => {
     );
     for (const node of nodes) await node.waitForLog('node.ready', 30_000);
 
-    const app = processes.start({ script: join(project, 'app.mjs'), cwd: project, env: { NATS_URL: server.url } });
+    const app = processes.start({ script: join(dir, 'app.mjs'), cwd: dir, env: { NATS_URL: server.url } });
     const exit = await app.exit(30_000);
     expect(exit, app.stderr).toEqual({ code: 0, signal: null });
     expect(app.stdout).toContain('hello ada');
