@@ -4,14 +4,16 @@
  * listed by `lucent-node --help` (see `config/node-config.ts` and `config/load-config.ts`):
  *
  * ```
- *  0    graceful shutdown finished, or --help
- *  1    startup failed (NATS unreachable, HTTP port in use, a module that does not load); logged as JSON
+ *  0    graceful shutdown finished, --help or --version
+ *  1    startup failed (NATS unreachable past --nats-connect-timeout-ms, HTTP port in use, a module that does not
+ *       load on this thread or in a pool worker); logged (node.start_failed)
  *  2    invalid command line or configuration; one line on stderr naming the option
  *  3    fatal stop: the function pool kept dying past its restart budget; the node left the cluster through
  *       the graceful shutdown and logged `node.fatal` with the reason (an orchestrator should restart it)
  *  130  a second signal arrived during the graceful shutdown
  * ```
- * The node logs JSON lines on stdout; `node.ready` (with `shard`, `httpPort`, `transport`) says it is serving,
+ * The node logs on stdout (`--log-format`: JSON lines, or pino-pretty on a TTY); `node.ready` (with `shard`,
+ * `httpPort`, `transport`) says it is serving,
  * after it joined the cluster's membership (`membership.joined`). Wiring: `shard/start-shard-node.ts`.
  */
 import { ConfigError } from '@lucent/core';

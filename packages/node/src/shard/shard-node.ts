@@ -121,6 +121,8 @@ export class ShardNode {
   #actorSystem: LocalActorSystem | undefined = undefined;
   #supervisor: ShardSupervisor | undefined = undefined;
   #fatalReason: string | undefined = undefined;
+  /** Set once the first pool has proven a worker can load the modules (start); restarts do not wait for it. */
+  #poolStarted = false;
   /** Settles when `#start` did; a fatal stop during start waits for it. */
   #starting: Promise<void> = Promise.resolve();
   readonly #onFatalStop: ((reason: string) => void) | undefined;
@@ -274,7 +276,8 @@ export class ShardNode {
                 closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
                 clock: this.clock,
                 // Ready means a worker can serve: a module that loads here but not in a worker fails the start.
-                verifyWorkerStart: true,
+                // Restarts are the supervisor's: a pool that cannot start then is one more death in its budget.
+                verifyWorkerStart: !this.#poolStarted,
                 onDeath,
               }),
       createActors: () =>
@@ -295,6 +298,7 @@ export class ShardNode {
       onFatal: (reason) => this.#stopFatally(reason),
     });
     this.#supervisor = supervisor;
+    this.#poolStarted = true;
     const { pool, actors } = supervisor;
     if (pool !== undefined) this.metrics.observePool(pool);
     this.metrics.observeActiveActors(() => actors.activeCount);
