@@ -1,4 +1,4 @@
-import { SimulatedClock } from '@lucent/core';
+import { SimulatedClock } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { createNodeLogger } from '../src/logging.js';
 import { type ConnectRetry, connectRetryDelayMs, connectWithRetry } from '../src/transport/connect-retry.js';

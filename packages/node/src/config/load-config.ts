@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import { Command, Option } from 'commander';
 import { CONFIG_FLAG, defaultNodeConfig, NODE_OPTION_SPECS, type NodeConfig } from './node-config.js';
 import { configPathFrom, resolveNodeConfig } from './resolve-config.js';

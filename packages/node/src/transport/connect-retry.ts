@@ -8,7 +8,7 @@
  * ```
  * The delays are {@link connectRetryDelayMs} (pure); time is the injected `Clock`.
  */
-import { CancelledError, type Clock, TimeoutError } from '@lucent/core';
+import { CancelledError, type Clock, TimeoutError } from '@lucent/core/internal';
 
 /** First pause between attempts. */
 export const CONNECT_RETRY_BASE_MS = 250;

@@ -10,7 +10,7 @@
  *  closed       ─► info  nats.closed
  * ```
  */
-import type { Clock } from '@lucent/core';
+import type { Clock } from '@lucent/core/internal';
 import type { Logger } from '../logging.js';
 import type { TransportStatusEvent, TransportStatusListener } from './transport.js';
 

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineFunction } from '@lucent/core';
+import { defineFunction } from '@lucent/core/internal';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectCluster } from '../../src/index.js';
 import { startNatsServer } from '../../src/testing/nats-server.js';
