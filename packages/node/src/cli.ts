@@ -4,14 +4,16 @@
  * listed by `lucent-node --help` (see `config/node-config.ts` and `config/load-config.ts`):
  *
  * ```
- *  0    graceful shutdown finished, or --help
- *  1    startup failed (NATS unreachable, HTTP port in use, a module that does not load); logged as JSON
+ *  0    graceful shutdown finished, --help or --version
+ *  1    startup failed (NATS unreachable past --nats-connect-timeout-ms, HTTP port in use, a module that does not
+ *       load on this thread or in a pool worker); logged (node.start_failed)
  *  2    invalid command line or configuration; one line on stderr naming the option
  *  3    fatal stop: the function pool kept dying past its restart budget; the node left the cluster through
  *       the graceful shutdown and logged `node.fatal` with the reason (an orchestrator should restart it)
  *  130  a second signal arrived during the graceful shutdown
  * ```
- * The node logs JSON lines on stdout; `node.ready` (with `shard`, `httpPort`, `transport`) says it is serving,
+ * The node logs on stdout (`--log-format`: JSON lines, or pino-pretty on a TTY); `node.ready` (with `shard`,
+ * `httpPort`, `transport`) says it is serving,
  * after it joined the cluster's membership (`membership.joined`). Wiring: `shard/start-shard-node.ts`.
  */
 import { ConfigError } from '@lucent/core/internal';
@@ -27,6 +29,11 @@ const EXIT_USAGE = 2;
 /** Exit code after a fatal stop (`node.fatal`: the pool could not be kept alive). */
 const EXIT_FATAL = 3;
 
+/** `lucent-node: <message>`, without a second `lucent-node` where the message already names it. */
+function usageLine(message: string): string {
+  return `lucent-node: ${message.replace(/^lucent-node /, '')}`;
+}
+
 async function main(): Promise<number | undefined> {
   let config: NodeConfig;
   try {
@@ -39,12 +46,12 @@ async function main(): Promise<number | undefined> {
     // Commander has already written its message (or the help text).
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
     if (ConfigError.is(error)) {
-      process.stderr.write(`lucent-node: ${error.message}\n(run lucent-node --help for every option)\n`);
+      process.stderr.write(`${usageLine(error.message)}\n(run lucent-node --help for every option)\n`);
       return EXIT_USAGE;
     }
     throw error;
   }
-  const logger = createNodeLogger({ nodeId: config.shard, level: config.logLevel });
+  const logger = createNodeLogger({ nodeId: config.shard, level: config.logLevel, format: config.logFormat });
   const fatal = (error: unknown): void => {
     logger.fatal({ err: error }, 'node.crashed');
     process.exit(1);
@@ -55,7 +62,9 @@ async function main(): Promise<number | undefined> {
   // A failed start is logged (`node.start_failed`) and closes what it had opened.
   // A fatal stop has already left the cluster and shut the node down when this runs.
   const onFatalStop = (): void => process.exit(EXIT_FATAL);
-  const starting = startShardNode({ config, logger, onFatalStop }).then(
+  // A signal during start-up stops the NATS connect retries (which may be unbounded) rather than wait for them.
+  const startAbort = new AbortController();
+  const starting = startShardNode({ config, logger, onFatalStop, startSignal: startAbort.signal }).then(
     (shard) => shard.node,
     () => undefined,
   );
@@ -63,6 +72,7 @@ async function main(): Promise<number | undefined> {
   // startup) must still shut down gracefully rather than kill the process.
   const target = {
     shutdown: async (reason: string): Promise<void> => {
+      startAbort.abort();
       const node = await starting;
       await node?.shutdown(reason);
     },

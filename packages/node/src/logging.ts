@@ -1,5 +1,5 @@
 /**
- * Node logs: pino, one JSON object per line on stdout, every line tagged with the node id. Work that belongs to
+ * Node logs: pino, one JSON object per line on stdout (or pino-pretty lines, `--log-format pretty`), every line tagged with the node id. Work that belongs to
  * a request logs through a child carrying its `correlationId` (the envelope id), so one call can be followed
  * across nodes with a grep.
  *
@@ -7,7 +7,8 @@
  * writes mean the last lines before `process.exit` (and the `node.ready` line tests wait for) are never lost.
  */
 import { pino } from 'pino';
-import type { LogLevel } from './config/node-config.js';
+import pinoPretty from 'pino-pretty';
+import type { LogFormat, LogLevel } from './config/node-config.js';
 
 /** The logger type used across @lucent/node. */
 export type Logger = pino.Logger;
@@ -20,6 +21,17 @@ export interface NodeLoggerOptions {
   readonly level: LogLevel;
   /** Default: stdout, synchronous. */
   readonly destination?: LogDestination;
+  /**
+   * `json` (default): one object per line. `pretty`: pino-pretty's coloured lines for a person at a terminal
+   * (same fields, still synchronous); `auto`: pretty when stdout is a TTY. Ignored when `destination` is given.
+   */
+  readonly format?: LogFormat;
+}
+
+/** The format `auto` stands for on this process: pretty on a terminal, JSON for log collectors and pipes. */
+export function resolveLogFormat(format: LogFormat, stdoutIsTTY: boolean): 'pretty' | 'json' {
+  if (format === 'auto') return stdoutIsTTY ? 'pretty' : 'json';
+  return format;
 }
 
 /**
@@ -27,7 +39,7 @@ export interface NodeLoggerOptions {
  * they are readable without pino's numeric level table. `silent` drops everything at no cost per call.
  */
 export function createNodeLogger(options: NodeLoggerOptions): Logger {
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
+  const destination = options.destination ?? defaultDestination(options.format ?? 'json');
   return pino(
     {
       level: options.level,
@@ -37,6 +49,19 @@ export function createNodeLogger(options: NodeLoggerOptions): Logger {
     },
     destination,
   );
+}
+
+function defaultDestination(format: LogFormat): LogDestination {
+  const isTTY = process.stdout.isTTY === true;
+  if (resolveLogFormat(format, isTTY) === 'json') return pino.destination({ dest: 1, sync: true });
+  return pinoPretty({
+    destination: 1,
+    sync: true,
+    colorize: isTTY,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    singleLine: true,
+  });
 }
 
 /**

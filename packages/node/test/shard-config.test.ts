@@ -82,6 +82,16 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['30000', 30_000],
     ['86400000', 86_400_000],
   ],
+  logFormat: [
+    ['pretty', 'pretty'],
+    ['json', 'json'],
+    ['auto', 'auto'],
+  ],
+  natsConnectTimeoutMs: [
+    ['0', 0],
+    ['5000', 5000],
+    ['86400000', 86_400_000],
+  ],
 };
 
 /** Invalid raw values per option. */
@@ -100,6 +110,8 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   leaseSweepIntervalMs: ['99', '86400001', '1m', -1],
   poolMaxRestarts: ['-1', '1001', '2.5', 'many'],
   poolRestartWindowMs: ['0', '86400001', '1m', -1],
+  logFormat: ['PRETTY', 'yaml', 1],
+  natsConnectTimeoutMs: ['-1', '86400001', '5s'],
 };
 
 function envName(key: NodeConfigKey): string {

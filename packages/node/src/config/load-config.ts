@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '@lucent/core/internal';
@@ -31,22 +32,31 @@ export function buildCommand(output: CommandOutput): Command {
   const defaults: Readonly<Record<string, unknown>> = defaultNodeConfig({ cpuCount: availableParallelism() });
   for (const spec of NODE_OPTION_SPECS) {
     const option = new Option(spec.flag, spec.description).env(spec.env);
-    // Shown in --help only: values whose source is not the command line are ignored by loadNodeConfig.
+    // Shown in --help only (one default per option): values whose source is not the command line are
+    // ignored by loadNodeConfig.
     const fallback = defaults[spec.key];
-    if (typeof fallback === 'string' || typeof fallback === 'number') option.default(fallback);
+    if (spec.defaultLabel !== undefined) option.default(fallback, spec.defaultLabel);
+    else if (typeof fallback === 'string' || typeof fallback === 'number') option.default(fallback);
     command.addOption(option);
   }
-  command.addOption(
-    new Option(CONFIG_FLAG.flag, 'JSON config file with the same keys (httpPort, ...)').env(CONFIG_FLAG.env),
-  );
+  command.addOption(new Option(CONFIG_FLAG.flag, 'JSON config file with the keys listed below').env(CONFIG_FLAG.env));
+  command.version(nodePackageVersion(), '-V, --version', 'print the version of @lucent/node and exit');
   command.addHelpText(
     'after',
     '\nPrecedence: flags > LUCENT_* environment > config file > defaults.\n' +
+      `Config file keys (JSON object): ${NODE_OPTION_SPECS.map((spec) => spec.key).join(', ')}.\n` +
+      'TypeScript modules: node --import tsx node_modules/.bin/lucent-node --functions ./fns.ts (workers use the same loader).\n' +
       'Exit codes: 0 after a graceful shutdown (SIGTERM/SIGINT) or --help; 2 for invalid options; ' +
       '1 when startup fails; 3 after a fatal stop (the function pool kept dying past its restart budget; ' +
       'logged as node.fatal); 130 when a second signal interrupts the shutdown.',
   );
   return command;
+}
+
+/** The `version` of the installed @lucent/node (its package.json, one folder above `dist/` or `src/`). */
+export function nodePackageVersion(): string {
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }
 
 export interface LoadConfigOptions {

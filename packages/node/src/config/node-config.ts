@@ -11,6 +11,10 @@ import { DEFAULT_POOL_MAX_RESTARTS, DEFAULT_POOL_RESTART_WINDOW_MS } from '../po
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** How log lines are written: `pretty` (pino-pretty, for people), `json` (one object per line), `auto` = pretty on a TTY. */
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /** The resolved, validated configuration of one shard node. Every field is set (defaults applied). */
 export interface NodeConfig {
   /** Node id: one NATS subject token (`[A-Za-z0-9_-]+`). Required. */
@@ -40,6 +44,11 @@ export interface NodeConfig {
   readonly poolMaxRestarts: number;
   /** The sliding window of the pool's restart budget. */
   readonly poolRestartWindowMs: number;
+  // Start-up and logging for people (issue 15):
+  /** How log lines are written; `auto` (default) is `pretty` when stdout is a TTY, else `json`. */
+  readonly logFormat: LogFormat;
+  /** How long start-up keeps retrying to reach NATS; 0 (default) = forever, one log line per attempt. */
+  readonly natsConnectTimeoutMs: number;
 }
 
 /** Keys of {@link NodeConfig}: also the config-file keys. */
@@ -48,9 +57,9 @@ export type NodeConfigKey = keyof NodeConfig;
 /**
  * How a raw value (a string from a flag or the environment, or a JSON value from the config file) is read:
  * `token` one subject token · `list` comma-separated strings (or a JSON array) · `int` an integer in
- * [`min`, `max`] · `level` one of {@link LOG_LEVELS}.
+ * [`min`, `max`] · `level` one of {@link LOG_LEVELS} · `choice` one of `choices`.
  */
-export type OptionKind = 'token' | 'list' | 'int' | 'level';
+export type OptionKind = 'token' | 'list' | 'int' | 'level' | 'choice';
 
 /** One row of the option table. */
 export interface NodeOptionSpec {
@@ -64,6 +73,10 @@ export interface NodeOptionSpec {
   /** For `int`: inclusive bounds. */
   readonly min?: number;
   readonly max?: number;
+  /** For `choice`: the accepted values. */
+  readonly choices?: readonly string[];
+  /** Shown in `--help` instead of the computed default (e.g. `core count`). */
+  readonly defaultLabel?: string;
   /** For `list`: entries are module references (relative paths in a config file resolve against its folder). */
   readonly modules?: boolean;
 }
@@ -103,7 +116,8 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     kind: 'int',
     min: 1,
     max: 1024,
-    description: 'pool worker threads (default: core count)',
+    defaultLabel: 'core count',
+    description: 'pool worker threads',
   },
   {
     key: 'httpPort',
@@ -166,6 +180,26 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     max: 86_400_000,
     description: 'sliding window of the function pool restart budget',
   },
+  // Start-up and logging for people (issue 15):
+  {
+    key: 'logFormat',
+    flag: '--log-format <format>',
+    env: 'LUCENT_LOG_FORMAT',
+    kind: 'choice',
+    choices: LOG_FORMATS,
+    defaultLabel: 'pretty on a TTY, else json',
+    description: `log line format: ${LOG_FORMATS.join(', ')}`,
+  },
+  {
+    key: 'natsConnectTimeoutMs',
+    flag: '--nats-connect-timeout-ms <ms>',
+    env: 'LUCENT_NATS_CONNECT_TIMEOUT_MS',
+    kind: 'int',
+    min: 0,
+    max: 86_400_000,
+    defaultLabel: '0 = retry forever',
+    description: 'how long start-up retries to reach NATS (with backoff, one log line per attempt)',
+  },
 ];
 
 /** The `--config <file>` flag and its environment variable; it names the file, so it is read before the others. */
@@ -192,5 +226,7 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     leaseSweepIntervalMs: 600_000,
     poolMaxRestarts: DEFAULT_POOL_MAX_RESTARTS,
     poolRestartWindowMs: DEFAULT_POOL_RESTART_WINDOW_MS,
+    logFormat: 'auto',
+    natsConnectTimeoutMs: 0,
   };
 }

@@ -55,6 +55,8 @@ export function parseOptionValue(
       return parseLevel(spec, raw, source);
     case 'list':
       return parseList(spec, raw, source, baseDir);
+    case 'choice':
+      return parseChoice(spec, raw, source);
   }
 }
 
@@ -80,6 +82,12 @@ function parseInteger(spec: NodeOptionSpec, raw: unknown, source: ConfigSource):
 function parseLevel(spec: NodeOptionSpec, raw: unknown, source: ConfigSource): LogLevel {
   if (typeof raw === 'string' && (LOG_LEVELS as readonly string[]).includes(raw)) return raw as LogLevel;
   throw optionError(spec, source, `must be one of ${LOG_LEVELS.join(', ')}, got ${quote(raw)}`);
+}
+
+function parseChoice(spec: NodeOptionSpec, raw: unknown, source: ConfigSource): string {
+  const choices = spec.choices ?? [];
+  if (typeof raw === 'string' && choices.includes(raw)) return raw;
+  throw optionError(spec, source, `must be one of ${choices.join(', ')}, got ${quote(raw)}`);
 }
 
 function parseList(spec: NodeOptionSpec, raw: unknown, source: ConfigSource, baseDir: string | undefined): string[] {

@@ -4,6 +4,7 @@
  */
 import { type AnyActorDefinition, isActorDefinition } from '@lucent/actors/internal';
 import { ConfigError } from '@lucent/core/internal';
+import { isUnknownExtensionError, TYPESCRIPT_HINT } from '../pool/worker-loader.js';
 import { toModuleUrl } from '../pool/worker-location.js';
 
 /**
@@ -19,7 +20,10 @@ export async function loadActorDefinitions(modules: readonly string[]): Promise<
     try {
       namespace = (await import(toModuleUrl(module))) as Record<string, unknown>;
     } catch (cause) {
-      const reason = `cannot import '${module}': ${cause instanceof Error ? cause.message : String(cause)}`;
+      // The cause's message is not repeated here: loggers print it with the cause (pino appends it once).
+      const reason = isUnknownExtensionError(cause)
+        ? `cannot import '${module}': ${TYPESCRIPT_HINT}`
+        : `cannot import '${module}' (see the cause)`;
       throw new ConfigError({ subject: 'lucent-node option --actors', field: 'actors', reason }, { cause });
     }
     let found = 0;

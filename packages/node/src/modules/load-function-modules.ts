@@ -4,6 +4,7 @@
  * The pool's workers import the same modules themselves, to run the handlers.
  */
 import { ConfigError, type FunctionRegistry } from '@lucent/core/internal';
+import { isUnknownExtensionError, TYPESCRIPT_HINT } from '../pool/worker-loader.js';
 import { toModuleUrl } from '../pool/worker-location.js';
 import { loadRegistry } from './load-registry.js';
 
@@ -17,7 +18,10 @@ export async function loadFunctionModules(modules: readonly string[]): Promise<F
     return await loadRegistry(modules.map(toModuleUrl));
   } catch (cause) {
     if (ConfigError.is(cause)) throw cause;
-    const reason = `cannot load function modules: ${cause instanceof Error ? cause.message : String(cause)}`;
+    // The cause's message is not repeated here: loggers print it with the cause (pino appends it once).
+    const reason = isUnknownExtensionError(cause)
+      ? `cannot load function modules: ${TYPESCRIPT_HINT}`
+      : 'cannot load function modules (see the cause)';
     throw new ConfigError({ subject: 'lucent-node option --functions', field: 'functions', reason }, { cause });
   }
 }

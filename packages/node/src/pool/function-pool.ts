@@ -35,7 +35,8 @@ import { Piscina } from 'piscina';
 import { loadRegistry } from '../modules/load-registry.js';
 import { Lane } from './lane.js';
 import { PoolEngine } from './pool-engine.js';
-import { isWorkerLoadReport } from './protocol.js';
+import { isWorkerLoadReport, type PoolWorkerData, type WorkerLoadReport } from './protocol.js';
+import { TYPESCRIPT_HINT, workerLoaderHooks } from './worker-loader.js';
 import { defaultWorkerFilename, toModuleUrl } from './worker-location.js';
 import { WorkerStartTracker } from './worker-start-tracker.js';
 
@@ -85,6 +86,18 @@ export interface FunctionPoolOptions {
   readonly onDeath?: (reason: string) => void;
   /** Time of deadlines, retry backoffs and the close timeout. Default `systemClock`. */
   readonly clock?: Clock;
+  /**
+   * Resolve only once a worker has loaded every function module, and reject with `ConfigError` (field
+   * `functions`, the worker's import error as `cause`) when the first worker to report could not: a module the
+   * main thread loads may still fail in a worker (a TypeScript loader that does not reach workers, a
+   * worker-only import). Default false: resolve as soon as the workers are started.
+   */
+  readonly verifyWorkerStart?: boolean;
+  /**
+   * Node flags of the workers. Default `process.execArgv`, so a loader the main thread runs with
+   * (`node --import tsx`) runs in the workers too (`worker-loader.ts` covers loaders that skip workers).
+   */
+  readonly execArgv?: readonly string[];
 }
 
 /** `NodeUnavailableError.reason` prefix of the calls a dead pool failed (see {@link FunctionPoolOptions.onDeath}). */
@@ -180,12 +193,14 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
     if (active !== undefined) lanes.set(definition.name, lanes.get(active.id)!);
   }
   const filename = options.workerFilename ?? defaultWorkerFilename();
+  const execArgv = [...(options.execArgv ?? process.execArgv)];
   const piscina = new Piscina({
     filename: typeof filename === 'string' ? filename : filename.href,
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: Number.POSITIVE_INFINITY,
-    workerData: { modules },
+    execArgv,
+    workerData: { modules, loaderHooks: workerLoaderHooks(execArgv) } satisfies PoolWorkerData,
     ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
   });
   const engine = new PoolEngine(
@@ -199,9 +214,41 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
     },
     options.clock,
   );
+  const firstReport = options.verifyWorkerStart === true ? nextLoadReport(piscina) : undefined;
   const onDeath = options.onDeath;
   if (onDeath !== undefined) watchWorkerStarts(piscina, engine, threads, onDeath);
+  if (firstReport !== undefined) {
+    const report = await firstReport;
+    if (report.lucentWorkerLoad === 'failed') {
+      await engine.close();
+      throw workerLoadError(report.reason ?? 'unknown error');
+    }
+  }
   return engine;
+}
+
+/** The first {@link WorkerLoadReport} any worker of `piscina` posts. */
+function nextLoadReport(piscina: Piscina): Promise<WorkerLoadReport> {
+  return new Promise((resolve) => {
+    const listener = (message: unknown): void => {
+      if (!isWorkerLoadReport(message)) return;
+      piscina.off('message', listener);
+      resolve(message);
+    };
+    piscina.on('message', listener);
+  });
+}
+
+function workerLoadError(reason: string): ConfigError {
+  const hint =
+    reason.includes('ERR_UNKNOWN_FILE_EXTENSION') || reason.includes('Unknown file extension')
+      ? ` (${TYPESCRIPT_HINT})`
+      : '';
+  return new ConfigError({
+    subject: 'lucent-node option --functions',
+    field: 'functions',
+    reason: `a pool worker cannot load the function modules: ${reason}${hint}`,
+  });
 }
 
 /** Feeds the workers' load reports to a {@link WorkerStartTracker}; on death gives the engine up and tells the owner. */

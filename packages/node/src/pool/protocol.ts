@@ -49,6 +49,8 @@ export type BatchErrors = (WireError | null)[];
 export interface PoolWorkerData {
   /** Function modules to import, as absolute file URLs (or bare specifiers). */
   readonly modules: readonly string[];
+  /** Loader registration modules (`register()` export) for a module that needs the main thread's loader (`worker-loader.ts`). */
+  readonly loaderHooks?: readonly string[];
 }
 
 /**

@@ -30,10 +30,11 @@ import {
   TASK_NAME,
   type WorkerLoadReport,
 } from './protocol.js';
+import { isUnknownExtensionError } from './worker-loader.js';
 
 let registry: FunctionRegistry | undefined;
 let loadError: unknown;
-const loading: Promise<void> = loadRegistry((workerData as PoolWorkerData).modules).then(
+const loading: Promise<void> = loadModules(workerData as PoolWorkerData).then(
   (loaded) => {
     registry = loaded;
     report({ lucentWorkerLoad: 'loaded', reason: null });
@@ -46,6 +47,27 @@ const loading: Promise<void> = loadRegistry((workerData as PoolWorkerData).modul
     });
   },
 );
+
+/**
+ * Imports the function modules. When one is TypeScript and the main thread's loader did not register itself in
+ * this worker (`worker-loader.ts`), registers the loader here and imports once more.
+ */
+async function loadModules(data: PoolWorkerData): Promise<FunctionRegistry> {
+  try {
+    return await loadRegistry(data.modules);
+  } catch (error) {
+    const hooks = data.loaderHooks ?? [];
+    if (!isUnknownExtensionError(error) || hooks.length === 0) throw error;
+    for (const hook of hooks) {
+      // Resolved from this file: in a user's project that is its node_modules, where the loader is installed.
+      const api = (await import(hook)) as { register?: () => unknown };
+      if (typeof api.register !== 'function') throw error;
+      api.register();
+    }
+    // A failed import stays in the module map under its URL: import the files again under a fresh query.
+    return await loadRegistry(data.modules.map((module) => (module.startsWith('file:') ? `${module}?loader` : module)));
+  }
+}
 
 /** Tells the pool whether this worker could start (it counts workers that could not). */
 function report(outcome: WorkerLoadReport): void {

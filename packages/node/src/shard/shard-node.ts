@@ -43,6 +43,8 @@ import type { PoolSupervisionOptions } from '../pool/pool-restart-policy.js';
 import { createInlineRunner } from '../router/function-runner.js';
 import { createRequestHandler, type RoutingRequestHandler } from '../router/request-handler.js';
 import { subscribeRequestHandler } from '../router/router-subscriptions.js';
+import { connectWithRetry } from '../transport/connect-retry.js';
+import { connectionStatusLogger } from '../transport/connection-status-log.js';
 import { InMemoryBus } from '../transport/in-memory-bus.js';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
@@ -94,6 +96,11 @@ export interface ShardNodeOptions {
    * lease sweep, leases) and, when given, the transport's request deadlines. Default `systemClock`.
    */
   readonly clock?: Clock;
+  /**
+   * Aborting it during start-up stops waiting for NATS (`--nats-connect-timeout-ms` may be forever): the start
+   * then rejects with `CancelledError`. `lucent-node` aborts it on SIGTERM/SIGINT.
+   */
+  readonly startSignal?: AbortSignal;
 }
 
 /** A running shard node. Create with {@link ShardNode.start}; stop with {@link ShardNode.shutdown}. */
@@ -115,6 +122,8 @@ export class ShardNode {
   #actorSystem: LocalActorSystem | undefined = undefined;
   #supervisor: ShardSupervisor | undefined = undefined;
   #fatalReason: string | undefined = undefined;
+  /** Set once the first pool has proven a worker can load the modules (start); restarts do not wait for it. */
+  #poolStarted = false;
   /** Settles when `#start` did; a fatal stop during start waits for it. */
   #starting: Promise<void> = Promise.resolve();
   readonly #onFatalStop: ((reason: string) => void) | undefined;
@@ -205,19 +214,43 @@ export class ShardNode {
     const transportClock = options.clock === undefined ? {} : { clock: options.clock };
     const transport =
       transportKind === 'nats'
-        ? await NatsTransport.connect({
-            servers: config.nats,
-            cluster: config.cluster,
-            name: `lucent-${config.shard}`,
-            ...transportClock,
-          })
+        ? await connectWithRetry(
+            (connectTimeoutMs) =>
+              NatsTransport.connect({
+                servers: config.nats,
+                cluster: config.cluster,
+                name: `lucent-${config.shard}`,
+                connectTimeoutMs,
+                ...transportClock,
+                // The server's own reason (CONNECTION_REFUSED): a URL is not a node, so not NodeUnavailableError.
+              }).catch((error: unknown) => {
+                throw (error as { cause?: unknown }).cause ?? error;
+              }),
+            {
+              target: `NATS at ${config.nats.join(',')}`,
+              timeoutMs: config.natsConnectTimeoutMs,
+              clock: this.clock,
+              ...(options.startSignal === undefined ? {} : { signal: options.startSignal }),
+              onRetry: ({ attempt, delayMs, error }) =>
+                logger.warn(
+                  {
+                    servers: config.nats,
+                    attempt,
+                    retryInMs: delayMs,
+                    reason: error instanceof Error ? error.message : String(error),
+                    natsConnectTimeoutMs: config.natsConnectTimeoutMs,
+                  },
+                  'nats.connect_retry',
+                ),
+            },
+          )
         : new InMemoryTransport(options.bus ?? new InMemoryBus(), {
             cluster: config.cluster,
             name: config.shard,
             ...transportClock,
           });
     this.#transport = transport;
-    transport.onStatus((event) => logger.info({ status: event }, 'transport.status'));
+    transport.onStatus(connectionStatusLogger(logger, this.clock));
     transport.onError((error, subject) => this.#onSubscriptionError(error, subject));
     // Loaded once on this thread: the router and the pool share it (the pool's workers import the modules).
     const functions = await loadFunctionModules(config.functions);
@@ -243,6 +276,9 @@ export class ShardNode {
                 threads: config.threads,
                 closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
                 clock: this.clock,
+                // Ready means a worker can serve: a module that loads here but not in a worker fails the start.
+                // Restarts are the supervisor's: a pool that cannot start then is one more death in its budget.
+                verifyWorkerStart: !this.#poolStarted,
                 onDeath,
               }),
       createActors: () =>
@@ -263,6 +299,7 @@ export class ShardNode {
       onFatal: (reason) => this.#stopFatally(reason),
     });
     this.#supervisor = supervisor;
+    this.#poolStarted = true;
     const { pool, actors } = supervisor;
     if (pool !== undefined) this.metrics.observePool(pool);
     this.metrics.observeActiveActors(() => actors.activeCount);
@@ -303,6 +340,9 @@ export class ShardNode {
         functions: activeFunctionNames(functions),
         actorTypes: context.actorTypes,
         tags: config.tags,
+        ...(transportKind === 'memory'
+          ? { reachable: 'standalone (no --nats): in-memory bus, no client outside this process can reach this node' }
+          : {}),
       },
       'node.ready',
     );
@@ -320,14 +360,21 @@ export class ShardNode {
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#subscriptions = [];
     const router = this.#router;
+    // What shutdown took care of, for the `node.stopped` line.
+    let callsDrained = 0;
+    let callsLeft = 0;
     if (router !== undefined) {
+      const inFlight = router.inFlight;
       const drained = await settleWithin(router.drain(), drainTimeoutMs, this.clock);
       if (!drained) logger.warn({ drainTimeoutMs }, 'node.drain_timeout');
+      callsLeft = router.inFlight;
+      callsDrained = Math.max(0, inFlight - callsLeft);
     }
     for (const extension of extensions) {
       await this.#step(`extension ${extension.name} stop`, () => extension.stop?.());
     }
     const supervisor = this.#supervisor;
+    const actorsActive = supervisor?.actors.activeCount ?? 0;
     if (supervisor !== undefined) {
       const stopped = await settleWithin(
         this.#step('actors stopAll', () => supervisor.stopActors()),
@@ -336,6 +383,8 @@ export class ShardNode {
       );
       if (!stopped) logger.warn({ drainTimeoutMs }, 'actors.stop_timeout');
     }
+    // Each actor stopped by stopAll saved its state on the way out.
+    const actorsSaved = Math.max(0, actorsActive - (supervisor?.actors.activeCount ?? 0));
     const system = this.#actorSystem;
     if (system !== undefined)
       await settleWithin(
@@ -348,7 +397,7 @@ export class ShardNode {
     if (transport !== undefined) await this.#step('transport close', () => transport.close());
     const http = this.#http;
     if (http !== undefined) await this.#step('http close', () => http.close());
-    logger.info({ reason }, 'node.stopped');
+    logger.info({ reason, callsDrained, callsLeft, actorsSaved }, 'node.stopped');
   }
 
   /** Builds the router from the parts and subscribes it on the node's subjects (`router-subscriptions.ts`). */

@@ -28,6 +28,8 @@ export interface NatsServerOptions {
   readonly readyTimeoutMs?: number;
   /** Path of the binary; default: `$NATS_SERVER_BIN`, then `PATH`, `/usr/sbin`, `/usr/local/bin`. */
   readonly binary?: string;
+  /** Listen on this port (e.g. one a node was told to use before the server existed); default a free one. */
+  readonly port?: number;
 }
 
 export interface NatsServerHandle {
@@ -194,7 +196,7 @@ class NatsServerProcess implements NatsServerHandle {
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const binary = findNatsServerBinary(options.binary);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const monitorPort = options.monitor === true ? await freePort() : undefined;
   const storeDir = options.jetstream === false ? undefined : await mkdtemp(join(tmpdir(), 'lucent-nats-'));
   if (storeDir !== undefined) removeOnExit(storeDir);

@@ -42,6 +42,10 @@ export interface NodeProcessOptions {
   readonly stderr?: 'pipe' | 'inherit';
   /** Name in error messages (default the script's file name). */
   readonly name?: string;
+  /** Working directory of the child (default the parent's). */
+  readonly cwd?: string;
+  /** Node flags before the script, e.g. `['--import', 'tsx']` (default none). */
+  readonly execArgv?: readonly string[];
 }
 
 /** How a process ended. */
@@ -77,8 +81,9 @@ export class NodeProcess {
     }
     this.name = options.name ?? script.slice(script.lastIndexOf('/') + 1);
     const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LUCENT_')));
-    this.child = spawn(process.execPath, [script, ...(options.args ?? [])], {
+    this.child = spawn(process.execPath, [...(options.execArgv ?? []), script, ...(options.args ?? [])], {
       env: { ...base, ...options.env },
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       stdio: ['ignore', 'pipe', options.stderr ?? 'pipe'],
     });
     reapOnExit(this.child);

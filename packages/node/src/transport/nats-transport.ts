@@ -127,15 +127,19 @@ export class NatsTransport extends FramedTransport {
   }
 
   async #watchStatus(): Promise<void> {
+    // nats.js' `reconnecting` event carries the server, not a count: attempts are counted here, per outage.
+    let attempts = 0;
     for await (const s of this.#nc.status()) {
       switch (s.type) {
         case Events.Disconnect:
+          attempts = 0;
           this.emitStatus({ type: 'disconnected', server: String(s.data) });
           break;
         case DebugEvents.Reconnecting:
-          this.emitStatus({ type: 'reconnecting', attempt: Number(s.data) || 0 });
+          this.emitStatus({ type: 'reconnecting', attempt: ++attempts });
           break;
         case Events.Reconnect:
+          attempts = 0;
           this.emitStatus({ type: 'reconnected', server: String(s.data) });
           break;
         case Events.Error:

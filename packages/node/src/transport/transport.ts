@@ -49,6 +49,7 @@ export interface TransportSubscription {
  */
 export type TransportStatusEvent =
   | { readonly type: 'disconnected'; readonly server: string }
+  /** `attempt`: 1, 2, … since the last disconnect. */
   | { readonly type: 'reconnecting'; readonly attempt: number }
   | { readonly type: 'reconnected'; readonly server: string }
   | { readonly type: 'error'; readonly message: string }

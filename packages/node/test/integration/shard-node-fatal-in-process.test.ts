@@ -26,7 +26,8 @@ afterEach(() => {
 describe('ShardNode fatal stop', () => {
   it('logs node.fatal, shuts down gracefully, then calls onFatalStop, once the pool restarts are spent', async () => {
     process.env.LUCENT_TEST_LOAD_COUNTER = join(dir, 'loads');
-    process.env.LUCENT_TEST_CRASH_AFTER = '0';
+    // Load 1 (the first pool, which must load for the node to start) works; every load after it crashes.
+    process.env.LUCENT_TEST_CRASH_AFTER = '1';
     const logs: Record<string, unknown>[] = [];
     let fatal: (reason: string) => void = () => {};
     const stopped = new Promise<string>((resolve) => {
@@ -47,6 +48,8 @@ describe('ShardNode fatal stop', () => {
       processMetrics: false,
       onFatalStop: (reason) => fatal(reason),
     });
+    // The worker exits; its replacement cannot load: the pool dies, and so does every restarted one.
+    await node.context.pool?.call('exitWorker', null).catch(() => undefined);
     const reason = await stopped;
     expect(reason).toContain('crash on load');
     expect(node.fatalReason).toBe(reason);
