@@ -19,6 +19,7 @@ import type { ActorRef, ActorSystem, AskOptions, MailboxOptions, SpawnOptions, S
 import type { ActivationGuard } from './activation-guard.js';
 import { type ActorEventOf, type ActorReplyOf, type AnyActorDefinition, isActorDefinition } from './define-actor.js';
 import { FunctionActorHost, type FunctionActorServices } from './function-actor.js';
+import { GroupCommit } from './group-commit.js';
 import type { LifecycleChange, LifecycleListener, LifecycleStatus } from './lifecycle.js';
 
 /** A function actor type name among definitions `Ds`. */
@@ -143,6 +144,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
       store: options.store,
       clock: options.system.clock,
       xstateOptions: Object.freeze({ clock: options.system.clock }),
+      commits: new GroupCommit(),
       onLifecycle: (change: LifecycleChange): void => {
         for (const listener of this.#listeners) listener(change);
       },
