@@ -72,9 +72,12 @@ export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
   tell<T extends ActorTypeOf<Ds>>(type: T, id: string, event: ActorEventOf<DefinitionOfType<Ds, T>>): void;
   /**
    * As `tell`, and resolves with the reply (the definition's `replyWith`: the context after the event by default).
+   * With `persist: 'durable'` (the default) it resolves only once the snapshot including the event is stored.
    * Rejects with `UnknownActorTypeError`, `TimeoutError` at `timeoutMs` (a paused actor holds the event),
    * `RecoveryFailedError` when the event (or activation) failed past recovery, `ConflictError` or
-   * `ActorStoppedError` when the activation stopped before handling it.
+   * `ActorStoppedError` when the activation stopped before handling it; when durable, also with `ConflictError`
+   * (a stale owner) or the store's error (`TimeoutError`, `NodeUnavailableError`) when the save failed, after
+   * which the activation has stopped.
    */
   ask<T extends ActorTypeOf<Ds>>(
     type: T,
