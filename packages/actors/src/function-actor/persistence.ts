@@ -77,13 +77,15 @@ export class SnapshotPersister implements Committable {
   #savedRef: WeakRef<object> | undefined = undefined;
   #inFlight: Promise<void> | null = null;
   #again = false;
-  #conflict: ConflictError | undefined = undefined;
   readonly #commits: GroupCommit | undefined;
   /** Durable: the replies of the group not yet saving; `null` while none waits. */
   #held: ReplyBatch | null = null;
   /** Durable: queued on the group commit (until its `commit` runs). */
   #queued = false;
-  /** Durable: why the persister stopped writing (a failed save, or the activation gave up); held replies get it. */
+  /**
+   * Why the persister writes no more: a `ConflictError` (any mode), a failed durable save, or the activation gave up
+   * (`abandon`). Held replies get it.
+   */
   #failure: unknown = undefined;
 
   constructor(store: StateStore, source: SnapshotSource, commits?: GroupCommit) {
@@ -111,8 +113,8 @@ export class SnapshotPersister implements Committable {
    * `reply` at once with it.
    */
   hold(reply: DeferredReply | undefined, value: unknown): void {
-    if (this.#failure !== undefined || this.#conflict !== undefined) {
-      reply?.reject(this.#failure ?? this.#conflict);
+    if (this.#failure !== undefined) {
+      reply?.reject(this.#failure);
       return;
     }
     if (reply !== undefined) {
@@ -133,7 +135,7 @@ export class SnapshotPersister implements Committable {
   /** @internal Run by the group commit at the end of the turn: starts this group's save. */
   commit(): void {
     this.#queued = false;
-    if (this.#failure !== undefined || this.#conflict !== undefined) return;
+    if (this.#failure !== undefined) return;
     if (this.#inFlight !== null) {
       this.#again = true; // a flush started one: the rest goes after it
       return;
@@ -148,7 +150,7 @@ export class SnapshotPersister implements Committable {
 
   /** The conflict that stopped this persister, if any. */
   get conflict(): ConflictError | undefined {
-    return this.#conflict;
+    return ConflictError.is(this.#failure) ? (this.#failure as ConflictError) : undefined;
   }
 
   /** True when the live snapshot differs from the last one saved or loaded. */
@@ -171,7 +173,7 @@ export class SnapshotPersister implements Committable {
 
   /** Starts a save of the live snapshot if it is dirty; coalesces with one in flight. Never throws. */
   requestSave(): void {
-    if (this.#conflict !== undefined) return;
+    if (this.#failure !== undefined) return;
     if (this.#inFlight !== null) {
       this.#again = true;
       return;
@@ -185,7 +187,7 @@ export class SnapshotPersister implements Committable {
    */
   async flush(): Promise<void> {
     while (this.#inFlight !== null) await this.#inFlight;
-    if (this.#conflict !== undefined) throw this.#conflict;
+    if (this.#failure !== undefined) throw this.#failure;
     if (this.#commits !== undefined) {
       if (this.#failure !== undefined) throw this.#failure;
       if (!this.isDirty && this.#held === null) return;
@@ -268,7 +270,7 @@ export class SnapshotPersister implements Committable {
       this.markSaved(snapshot);
       return undefined;
     } catch (error) {
-      if (ConflictError.is(error)) this.#conflict = error as ConflictError;
+      if (ConflictError.is(error)) this.#failure = error;
       return error;
     }
   }
