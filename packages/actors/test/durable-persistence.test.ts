@@ -3,7 +3,7 @@
  * messages of one turn share one save (group commit), and a failed or conflicting save answers nobody with success
  * and stops the activation. Also the other modes: write-behind replies first, `{ everyMs }` saves periodically.
  */
-import { ConflictError, NodeUnavailableError } from '@lucent/core';
+import { ConflictError, NodeUnavailableError } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFunctionActors } from '../src/function-actor/activator.js';
 import { defineActor } from '../src/function-actor/define-actor.js';

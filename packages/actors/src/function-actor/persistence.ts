@@ -20,7 +20,7 @@
  * A `ConflictError` means another owner wrote since we last read: the persister turns *failed*, never writes again,
  * and reports through `onConflict` so the activation stops (a stale owner must never overwrite newer state).
  */
-import { ConflictError } from '@lucent/core';
+import { ConflictError } from '@lucent/core/internal';
 import type { StateStore } from '../state-store.js';
 import type { DeferredReply } from '../types.js';
 import type { Committable, GroupCommit } from './group-commit.js';

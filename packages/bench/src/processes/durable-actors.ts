@@ -3,7 +3,7 @@
  * (`'durable'`: an ask is answered once its state is in KV) and once `'write-behind'` (answered first, saved
  * right after), so the bench compares the two on one node in one run.
  */
-import { defineActor } from '@lucent/actors';
+import { defineActor } from '@lucent/actors/internal';
 import { assign, setup } from 'xstate';
 
 const counterMachine = setup({

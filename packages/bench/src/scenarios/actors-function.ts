@@ -17,7 +17,7 @@ import {
   MemoryStateStore,
   type StateStore,
   type StoredSnapshot,
-} from '@lucent/actors';
+} from '@lucent/actors/internal';
 import { type AnyActor, createActor } from 'xstate';
 import { counter, counterMachine, INC } from '../fixtures/counter-actor.js';
 import { measureOps, median } from '../measure.js';

@@ -9,8 +9,13 @@
  * Bounded: ~25 s plus process start-up.
  */
 import { fileURLToPath } from 'node:url';
-import { type ClusterClient, connectCluster } from '@lucent/node';
-import { type NodeProcess, startNatsServer, startNodeProcess } from '@lucent/node/internal';
+import {
+  type ClusterClient,
+  connectCluster,
+  type NodeProcess,
+  startNatsServer,
+  startNodeProcess,
+} from '@lucent/node/internal';
 import { connect, type NatsConnection } from 'nats';
 import { type Call, pipelined } from '../closed-loop.js';
 import { median } from '../measure.js';

@@ -18,8 +18,8 @@
  * commit starts them, leave in one socket write and their acks come back on the connection's one request inbox:
  * N actors cost one round trip, not N. Nothing here awaits one save before sending the next.
  */
-import type { StateStore, StoredSnapshot } from '@lucent/actors';
-import { DEFAULT_CLUSTER } from '@lucent/core';
+import type { StateStore, StoredSnapshot } from '@lucent/actors/internal';
+import { DEFAULT_CLUSTER } from '@lucent/core/internal';
 import type { NatsConnection } from 'nats';
 import { kvBucketName } from './kv-keys.js';
 import { decodeKvValue, encodeKvValue } from './kv-value-codec.js';

@@ -4,7 +4,7 @@
  * `npx tsc -b packages/node`, for the pool's worker entry).
  */
 import { fileURLToPath } from 'node:url';
-import { MemoryStateStore, type StateStore } from '@lucent/actors';
+import { MemoryStateStore, type StateStore } from '@lucent/actors/internal';
 import {
   askEnvelope,
   callEnvelope,
@@ -16,7 +16,7 @@ import {
   nodeSubject,
   tellEnvelope,
   type WireError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultNodeConfig, type NodeConfig } from '../../src/config/node-config.js';
 import { DEFAULT_LOG_LIMIT } from '../../src/log-throttle.js';
