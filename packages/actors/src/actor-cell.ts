@@ -10,6 +10,7 @@
 import { ActorStoppedError } from '@lucent/core/internal';
 import { CellLifecycle, ChildCells, RUNNING, STOPPED, STOPPING } from './cell-lifecycle.js';
 import type { CellRuntime, Supervisor } from './cell-runtime.js';
+import { currentAsk } from './current-ask.js';
 import { PendingAsk } from './pending-ask.js';
 import type { AskOptions, BehaviorSource, SpawnOptions } from './types.js';
 import { invalidAskTimeout, validateChildName } from './validation.js';
@@ -115,14 +116,19 @@ export class ActorCell<M> extends CellLifecycle<M> {
         const message = this.mailbox.takeMessage() as M;
         ask = this.mailbox.takeAsk();
         this.busy = true;
+        currentAsk.ask = ask;
         try {
           result = this.behavior.receive(message, this.context);
         } catch (error) {
           this.busy = false;
+          if (currentAsk.taken) ask = undefined;
+          currentAsk.clear();
           ask?.reject(error);
           this.fail(error, 'receive', undefined);
           continue;
         }
+        if (currentAsk.taken) ask = undefined; // the behavior answers it (deferReply)
+        currentAsk.clear();
       }
       if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
         this.async ??= new AsyncReceive(this);

@@ -6,7 +6,16 @@
 
 import type { Clock } from '@lucent/core/internal';
 import type { CellLifecycle } from './cell-lifecycle.js';
-import type { ActorContext, ActorRef, ActorSystem, BehaviorSource, SpawnOptions, Timers } from './types.js';
+import { currentAsk } from './current-ask.js';
+import type {
+  ActorContext,
+  ActorRef,
+  ActorSystem,
+  BehaviorSource,
+  DeferredReply,
+  SpawnOptions,
+  Timers,
+} from './types.js';
 
 /** Thin view of an actor cell for its behavior. */
 export class CellContext<M> implements ActorContext<M> {
@@ -40,6 +49,10 @@ export class CellContext<M> implements ActorContext<M> {
    */
   spawn<C>(behavior: BehaviorSource<C>, options?: SpawnOptions): ActorRef<C> {
     return this.cell.spawnChild(behavior, options);
+  }
+
+  deferReply(): DeferredReply | undefined {
+    return currentAsk.take();
   }
 
   /** Stops this actor once the current message is done; idempotent. */

@@ -33,6 +33,8 @@ export {
   defineActor,
   type EmittedReplyOf,
   type LucentReply,
+  type PersistMode,
+  type PersistOption,
   type PersistOptions,
   REPLY_EVENT_TYPE,
   type ReplyMode,

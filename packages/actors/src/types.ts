@@ -64,6 +64,21 @@ export interface ActorContext<M = unknown> {
   spawn<C>(behavior: BehaviorSource<C>, options?: SpawnOptions): ActorRef<C>;
   /** Stops this actor after the current message. */
   stop(): void;
+  /**
+   * Takes over the answer to the current message: the kernel will not answer its ask with what `receive` returns
+   * (or throws); the behavior settles it later through the returned handle, while the actor goes on with its next
+   * messages. `undefined` for a tell, when called outside the synchronous part of `receive`, or a second time.
+   */
+  deferReply(): DeferredReply | undefined;
+}
+
+/**
+ * The answer to an ask, taken over by its behavior ({@link ActorContext.deferReply}). Settles the ask once; both
+ * methods return false (and do nothing) once it has settled (answered, or timed out).
+ */
+export interface DeferredReply {
+  resolve(value: unknown): boolean;
+  reject(error: unknown): boolean;
 }
 
 /**

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FailurePhase } from '../src/cell-runtime.js';
 import { createFunctionActors } from '../src/function-actor/activator.js';
 import { FunctionActorHost, type FunctionActorServices } from '../src/function-actor/function-actor.js';
+import { GroupCommit } from '../src/function-actor/group-commit.js';
 import { MemoryStateStore } from '../src/memory-state-store.js';
 import type { StateStore, StoredSnapshot } from '../src/state-store.js';
 import { createTestKit, flushMicrotasks, type TestKit } from '../src/testkit.js';
@@ -181,6 +182,7 @@ describe('function actors: a stop while paused or initializing', () => {
       store,
       clock: kit.clock,
       xstateOptions: { clock: kit.clock },
+      commits: new GroupCommit(),
       onLifecycle: () => undefined,
       onRelease: (host) => void released.push(host),
       onPersistError: () => undefined,

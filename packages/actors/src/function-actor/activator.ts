@@ -19,6 +19,7 @@ import type { ActorRef, ActorSystem, AskOptions, MailboxOptions, SpawnOptions, S
 import type { ActivationGuard } from './activation-guard.js';
 import { type ActorEventOf, type ActorReplyOf, type AnyActorDefinition, isActorDefinition } from './define-actor.js';
 import { FunctionActorHost, type FunctionActorServices } from './function-actor.js';
+import { GroupCommit } from './group-commit.js';
 import type { LifecycleChange, LifecycleListener, LifecycleStatus } from './lifecycle.js';
 
 /** A function actor type name among definitions `Ds`. */
@@ -72,9 +73,12 @@ export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
   tell<T extends ActorTypeOf<Ds>>(type: T, id: string, event: ActorEventOf<DefinitionOfType<Ds, T>>): void;
   /**
    * As `tell`, and resolves with the reply (the definition's `replyWith`: the context after the event by default).
+   * With `persist: 'durable'` (the default) it resolves only once the snapshot including the event is stored.
    * Rejects with `UnknownActorTypeError`, `TimeoutError` at `timeoutMs` (a paused actor holds the event),
    * `RecoveryFailedError` when the event (or activation) failed past recovery, `ConflictError` or
-   * `ActorStoppedError` when the activation stopped before handling it.
+   * `ActorStoppedError` when the activation stopped before handling it; when durable, also with `ConflictError`
+   * (a stale owner) or the store's error (`TimeoutError`, `NodeUnavailableError`) when the save failed, after
+   * which the activation has stopped.
    */
   ask<T extends ActorTypeOf<Ds>>(
     type: T,
@@ -144,6 +148,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
       store: options.store,
       clock: options.system.clock,
       xstateOptions: Object.freeze({ clock: options.system.clock }),
+      commits: new GroupCommit(),
       onLifecycle: (change: LifecycleChange): void => {
         for (const listener of this.#listeners) listener(change);
       },

@@ -28,11 +28,30 @@ export interface LucentReply<V> {
  */
 export type ReplyMode = 'context' | 'emit';
 
-/** When a function actor saves its snapshot besides stop and passivation (see the README's durability notes). */
+/**
+ * When an actor's snapshot is saved, named for what it risks (see the README's "Durability" section):
+ * - `'durable'` (default): a reply (and the end of a message) is sent only once the snapshot that includes the
+ *   message is stored. Messages handled in the same turn share one save (group commit); a failed save answers
+ *   their asks with the error and stops the activation. Loses nothing that was acknowledged.
+ * - `'write-behind'`: reply first, save right behind (at most one save in flight, coalesced). A crash between the
+ *   reply and the save loses acknowledged messages (typically the last few milliseconds).
+ * - `{ everyMs }`: save when changed, every `everyMs` (and on stop and passivation). A crash loses up to `everyMs`
+ *   of acknowledged messages.
+ * All modes save on graceful stop and passivation, and every save is revision-checked.
+ */
+export type PersistOption = 'durable' | 'write-behind' | { readonly everyMs: number } | PersistOptions;
+
+/** What {@link PersistOption} resolves to on a definition. */
+export type PersistMode = 'durable' | 'write-behind' | 'periodic';
+
+/** The object form of {@link PersistOption}. */
 export interface PersistOptions {
-  /** Save the snapshot, when it changed, every `everyMs` (actor timer). */
+  /** Save the snapshot, when it changed, every `everyMs` (actor timer): mode `periodic` (unless `onTransition`). */
   readonly everyMs?: number;
-  /** Save after every event that changed the snapshot (write-behind, coalesced: at most one save in flight). */
+  /**
+   * @deprecated Use `persist: 'write-behind'`. Save after every event that changed the snapshot, replying first
+   * (write-behind). An object with neither field means the default, `'durable'`.
+   */
   readonly onTransition?: boolean;
 }
 
@@ -48,8 +67,8 @@ export interface ActorDefinitionConfig<
    */
   readonly type: TType;
   readonly machine: TMachine;
-  /** When to save snapshots besides on stop and passivation (always). Default: only then. */
-  readonly persist?: PersistOptions;
+  /** When to save snapshots besides on stop and passivation (always). Default `'durable'`: see {@link PersistOption}. */
+  readonly persist?: PersistOption;
   /** Snapshot and stop an activation idle this long; it reactivates with its state on its next message. */
   readonly passivateAfterMs?: number;
   /** Event field that carries the actor id, for routing unaddressed events (used by `@lucent/node`). */
@@ -68,7 +87,15 @@ export interface ActorDefinition<
   readonly [ACTOR_BRAND]: true;
   readonly type: TType;
   readonly machine: TMachine;
-  readonly persist: { readonly everyMs: number | undefined; readonly onTransition: boolean };
+  /**
+   * The resolved persistence: `mode`, the periodic interval (`periodic`, or a deprecated `onTransition` with
+   * `everyMs`) and `onTransition` (true in `write-behind`, kept for code that read the old field).
+   */
+  readonly persist: {
+    readonly mode: PersistMode;
+    readonly everyMs: number | undefined;
+    readonly onTransition: boolean;
+  };
   readonly passivateAfterMs: number | undefined;
   readonly shardBy: string | undefined;
   readonly replyWith: TReply;
@@ -117,8 +144,7 @@ export function defineActor<
   ) {
     throw invalid('machine', 'must be an xstate v5 machine (createMachine / setup().createMachine)');
   }
-  const everyMs = config.persist?.everyMs;
-  if (everyMs !== undefined && !isPositiveFinite(everyMs)) throw invalid('persist.everyMs', 'must be > 0');
+  const persist = resolvePersist(config.persist, invalid);
   if (config.passivateAfterMs !== undefined && !isPositiveFinite(config.passivateAfterMs)) {
     throw invalid('passivateAfterMs', 'must be > 0');
   }
@@ -135,7 +161,7 @@ export function defineActor<
     [ACTOR_BRAND]: true as const,
     type: config.type,
     machine: config.machine,
-    persist: Object.freeze({ everyMs, onTransition: config.persist?.onTransition ?? false }),
+    persist,
     passivateAfterMs: config.passivateAfterMs,
     shardBy: config.shardBy,
     replyWith,
@@ -146,6 +172,26 @@ export function defineActor<
 /** True for a value made by {@link defineActor} (checked by brand, so it works across module copies). */
 export function isActorDefinition(value: unknown): value is AnyActorDefinition {
   return typeof value === 'object' && value !== null && (value as { [ACTOR_BRAND]?: unknown })[ACTOR_BRAND] === true;
+}
+
+function resolvePersist(
+  option: PersistOption | undefined,
+  invalid: (field: string, reason: string) => Error,
+): ActorDefinition['persist'] {
+  if (option === undefined || option === 'durable') {
+    return Object.freeze({ mode: 'durable' as const, everyMs: undefined, onTransition: false });
+  }
+  if (option === 'write-behind') {
+    return Object.freeze({ mode: 'write-behind' as const, everyMs: undefined, onTransition: true });
+  }
+  if (typeof option !== 'object' || option === null) {
+    throw invalid('persist', "must be 'durable', 'write-behind' or { everyMs }");
+  }
+  const { everyMs } = option as PersistOptions;
+  const onTransition = (option as PersistOptions).onTransition === true;
+  if (everyMs !== undefined && !isPositiveFinite(everyMs)) throw invalid('persist.everyMs', 'must be > 0');
+  const mode: PersistMode = onTransition ? 'write-behind' : everyMs !== undefined ? 'periodic' : 'durable';
+  return Object.freeze({ mode, everyMs, onTransition });
 }
 
 function isPositiveFinite(value: unknown): boolean {

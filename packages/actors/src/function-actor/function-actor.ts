@@ -11,6 +11,11 @@
  * stop (`terminate()`, the kernel ref's `stop()`) reaches the host through `stopRequested`: the held message is the
  * current one, so the gate opens, it is handled, and `postStop` saves the final snapshot.
  *
+ * Replies: by default (`persist: 'durable'`) the host takes each message's reply over (`ctx.deferReply()`) and
+ * hands it to the persister, which answers it once the snapshot including the message is stored (group commit, see
+ * `persistence.ts`); the kernel meanwhile runs the next messages. A failed save rejects those replies and stops the
+ * activation without a final save. `'write-behind'` and `{ everyMs }` reply at once and save later.
+ *
  * Failures: after each `send` the host checks the snapshot status (xstate does not throw; see `xstate-actor.ts`).
  * On error it restores the last good snapshot (the state before the failed event) into a fresh actor and retries
  * the event, up to `maxRecoveryAttempts` times; then the activation stops with `RecoveryFailedError`.
@@ -24,8 +29,9 @@ import {
 } from '@lucent/core/internal';
 import type { AnyActor, EventObject, Observer } from 'xstate';
 import type { StateStore } from '../state-store.js';
-import type { ActorContext, ActorRef, Behavior } from '../types.js';
+import type { ActorContext, ActorRef, Behavior, DeferredReply } from '../types.js';
 import type { AnyActorDefinition, LucentReply } from './define-actor.js';
+import type { GroupCommit } from './group-commit.js';
 import { type LifecycleChange, type LifecycleEvent, LifecycleStatus, nextLifecycleStatus } from './lifecycle.js';
 import { SnapshotPersister, type SnapshotSource } from './persistence.js';
 import { createHostedActor, persistedBeforeFailure, recoveryFailedError, stopIfActive } from './xstate-actor.js';
@@ -69,6 +75,8 @@ export interface FunctionActorServices {
   readonly clock: Clock;
   /** The options every xstate actor is created with (`{ clock }`), shared. */
   readonly xstateOptions: { readonly clock: Clock };
+  /** Where durable activations queue their saves at the end of a turn (one per directory). */
+  readonly commits: GroupCommit;
   readonly onLifecycle: (change: LifecycleChange) => void;
   /** The activation leaves the directory (stop, passivation or failure); called once. */
   readonly onRelease: (host: FunctionActorHost) => void;
@@ -110,7 +118,11 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     this.id = id;
     this.#services = services;
     this.#previous = previous;
-    this.#persister = new SnapshotPersister(services.store, this);
+    this.#persister = new SnapshotPersister(
+      services.store,
+      this,
+      definition.persist.mode === 'durable' ? services.commits : undefined,
+    );
     this.#onReply =
       definition.replyWith === 'emit'
         ? (event) => {
@@ -161,7 +173,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     if (message === STOP_REQUEST)
       return this.#gate === null ? this.#finishStop() : this.#gate.promise.then(() => this.#finishStop());
     if (message === ASYNC_FAILURE) return this.#recoverFromAsyncFailure();
-    return this.#deliver(message as EventObject);
+    if (this.#persister.durable) return this.#deliverDurably(message as EventObject);
+    return this.#deliver(message as EventObject, undefined);
   }
 
   /**
@@ -238,12 +251,32 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
 
   onSaveError(error: unknown): void {
     this.#services.onPersistError(this, error);
+    // Durable: the live state holds changes whose senders were told the save failed; drop it (the next activation
+    // loads what is stored).
+    if (this.#persister.durable) this.#abort(error);
   }
 
   // ── Events ──────────────────────────────────────────────────────────────────────────────────────────────
-  #deliver(event: EventObject): unknown {
+  /** Durable: the reply is taken from the kernel here (synchronously) and answered once stored, or rejected. */
+  #deliverDurably(event: EventObject): unknown {
+    const reply = this.#ctx?.deferReply();
+    try {
+      const result = this.#deliver(event, reply);
+      if (result === undefined || reply === undefined) return result;
+      // Held by the gate (initializing or paused): the kernel no longer answers this ask, so a failure must.
+      return (result as Promise<unknown>).then(undefined, (error: unknown) => {
+        reply.reject(error);
+        throw error;
+      });
+    } catch (error) {
+      reply?.reject(error);
+      throw error;
+    }
+  }
+
+  #deliver(event: EventObject, reply: DeferredReply | undefined): unknown {
     // A closure per held message only: held messages are the paused/initializing case, not the hot path.
-    if (this.#gate !== null) return this.#gate.promise.then(() => this.#deliver(event));
+    if (this.#gate !== null) return this.#gate.promise.then(() => this.#deliver(event, reply));
     const actor = this.#actor;
     if (actor === undefined || this.#status === Stopped) {
       throw this.#fatal ?? new ActorStoppedError({ actor: this.key });
@@ -254,21 +287,34 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     actor.send(event);
     this.#flags &= ~IN_SEND;
     const after = actor.getSnapshot();
-    if (after.status === 'error') return this.#recover(event, before, after.error);
-    return this.#afterEvent(before, after);
+    if (after.status === 'error') return this.#recover(event, before, after.error, reply);
+    return this.#afterEvent(before, after, reply);
   }
 
-  #afterEvent(before: unknown, after: { context: unknown }): unknown {
+  /**
+   * The reply to the event just handled: returned to the kernel (write-behind, periodic), or, when durable, answered
+   * now if nothing unsaved shows in it, else held until stored (and `undefined` returned: the kernel has no ask).
+   */
+  #afterEvent(before: unknown, after: { context: unknown }, reply: DeferredReply | undefined): unknown {
     if (this.definition.passivateAfterMs !== undefined) this.#lastActivityAt = this.#services.clock.now();
-    if (after !== before && this.definition.persist.onTransition) this.#persister.requestSave();
-    if (this.#onReply === undefined) return after.context;
-    const reply = this.#reply;
-    this.#reply = undefined;
-    return reply;
+    let value: unknown;
+    if (this.#onReply === undefined) value = after.context;
+    else {
+      value = this.#reply;
+      this.#reply = undefined;
+    }
+    const persister = this.#persister;
+    if (persister.durable) {
+      if (after === before && !persister.mustHold) reply?.resolve(value);
+      else persister.hold(reply, value);
+      return undefined;
+    }
+    if (after !== before && this.definition.persist.onTransition) persister.requestSave();
+    return value;
   }
 
   /** An action or guard threw on `event`: restore the state before it into a fresh actor and retry, N times. */
-  #recover(event: EventObject, lastGood: object, error: unknown): unknown {
+  #recover(event: EventObject, lastGood: object, error: unknown, reply: DeferredReply | undefined): unknown {
     this.#transition({ type: 'failed' }, error);
     const persisted = this.toPersisted(lastGood);
     let lastError = error;
@@ -289,7 +335,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
         continue;
       }
       this.#afterRecovered();
-      return this.#afterEvent(restored, after);
+      return this.#afterEvent(restored, after, reply);
     }
     const failure = this.#recoveryFailed(lastError);
     this.#abort(failure);
@@ -450,6 +496,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   #abort(error: unknown): void {
     if (this.#status === Stopped) return;
     this.#fatal = error;
+    this.#persister.abandon(error); // held replies were never stored: they get the error
     this.#release();
     this.#cancelTimers();
     stopIfActive(this.#actor);

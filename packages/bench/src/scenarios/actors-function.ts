@@ -11,7 +11,13 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createActorSystem, createFunctionActors, MemoryStateStore } from '@lucent/actors/internal';
+import {
+  createActorSystem,
+  createFunctionActors,
+  MemoryStateStore,
+  type StateStore,
+  type StoredSnapshot,
+} from '@lucent/actors/internal';
 import { type AnyActor, createActor } from 'xstate';
 import { counter, counterMachine, INC } from '../fixtures/counter-actor.js';
 import { measureOps, median } from '../measure.js';
@@ -55,11 +61,27 @@ async function rawHeapPerActor(gc: (() => void) | undefined): Promise<number> {
   return (after - before) / ACTORS;
 }
 
+/** A state store that accepts every save and keeps nothing (the heap bench measures the actors, not a store). */
+class DiscardingStore implements StateStore {
+  #revision = 0;
+
+  async load(): Promise<StoredSnapshot | null> {
+    return null;
+  }
+
+  async save(): Promise<number> {
+    return ++this.#revision;
+  }
+
+  async delete(): Promise<void> {}
+}
+
 /** Bytes per idle function actor (activated, one event handled) in a fresh system and directory. */
 async function lucentHeapPerActor(gc: (() => void) | undefined): Promise<number> {
   const before = await settle(gc);
   const system = createActorSystem({ name: 'heap' });
-  const actors = createFunctionActors({ system, store: new MemoryStateStore(), definitions: [counter] });
+  // The store keeps nothing: its copies of the snapshots (a KV bucket in production) are not the actors' memory.
+  const actors = createFunctionActors({ system, store: new DiscardingStore(), definitions: [counter] });
   for (let i = 0; i < ACTORS; i++) actors.tell('counter', `c${i}`, INC);
   await actors.ask('counter', `c${ACTORS - 1}`, INC);
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve)); // every first event handled

@@ -232,6 +232,11 @@ export class RoutingRequestHandler {
   #serve(envelope: Envelope, replier: Replier | undefined): void {
     switch (envelope.kind) {
       case EnvelopeKind.Tell: {
+        if (replier !== undefined) {
+          // An awaited tell: answered (null) once the actor handled it and, when durable, stored its state.
+          void this.#run(envelope, replier);
+          return;
+        }
         const target = envelope.target;
         const slash = actorTargetSeparator(target);
         this.#actors.tell(target.slice(0, slash), target.slice(slash + 1), envelope.payload);
@@ -248,13 +253,17 @@ export class RoutingRequestHandler {
     }
   }
 
-  /** Runs a call or an ask to its end and answers it: the one path for work that resolves to a reply. */
+  /**
+   * Runs a call, an ask or an awaited tell (as an ask, answered with null) to its end and answers it: the one path
+   * for work that resolves to a reply.
+   */
   async #run(envelope: Envelope, replier: Replier | undefined): Promise<void> {
     this.#inFlight.begin();
     const started = this.#clock.now();
     let value: unknown;
     try {
       value = await (envelope.kind === EnvelopeKind.Call ? this.#call(envelope) : this.#ask(envelope));
+      if (envelope.kind === EnvelopeKind.Tell) value = null;
     } catch (error) {
       this.#fail(envelope, replier, error, this.#clock.now() - started);
       this.#inFlight.end();

@@ -12,6 +12,11 @@
  * ```
  * Costs one KV round trip per call (~200 µs on loopback, `baselines.md` §3); a conflict costs one more `get` to
  * report the revision that won.
+ *
+ * Pipelining: a `save` sends its KV put synchronously (nats.js queues the PUB in the connection's outbound buffer
+ * and writes the buffer once, in a microtask), so saves started in the same turn, as the durable actors' group
+ * commit starts them, leave in one socket write and their acks come back on the connection's one request inbox:
+ * N actors cost one round trip, not N. Nothing here awaits one save before sending the next.
  */
 import type { StateStore, StoredSnapshot } from '@lucent/actors/internal';
 import { DEFAULT_CLUSTER } from '@lucent/core/internal';

@@ -29,14 +29,14 @@ describe('README: test cluster example', () => {
       const after = await handle.ask({ type: 'inc' }); // { count: 2 } on the next owner
 
       const next = cluster.view.ring.owner('counter/c-1');
-      await cluster.killNode(next); // a crash: no leave, no save; the others notice after deadAfterMs
+      await cluster.killNode(next); // a crash: no leave; the others notice after deadAfterMs
       await cluster.waitForView((view) => !view.members.some((m) => m.id === next));
-      const recovered = await handle.ask({ type: 'get' }); // { count: 1 }: the last saved state
+      const recovered = await handle.ask({ type: 'get' }); // { count: 2 }: acknowledged means stored
       // --- README end ---
 
       expect(answer).toBe(42);
       expect(after.count).toBe(2);
-      expect(recovered.count).toBe(1);
+      expect(recovered.count).toBe(2);
       expect(cluster.view.members).toHaveLength(1);
     } finally {
       await cluster.close();

@@ -4,6 +4,7 @@
  * `npx tsc -b packages/node`, for the pool's worker entry).
  */
 import { fileURLToPath } from 'node:url';
+import { MemoryStateStore, type StateStore } from '@lucent/actors/internal';
 import {
   askEnvelope,
   callEnvelope,
@@ -196,6 +197,37 @@ describe('ShardNode request handling (the router)', () => {
     expect(text).toContain('lucent_calls_total{function="add",outcome="error",node="n1"} 1');
     expect(text).toContain('lucent_errors_total{code="LUCENT_DECODE",node="n1"} 1');
     expect(text).toContain('lucent_errors_total{code="LUCENT_UNKNOWN_FUNCTION",node="n1"} 1');
+  });
+
+  it('answers an awaited tell only once the actor state it produced is stored (durable default)', async () => {
+    const memory = new MemoryStateStore();
+    let release: (() => void) | undefined;
+    let holding = false;
+    // A store whose saves wait for `release` while `holding`: a slow KV.
+    const slow: StateStore = {
+      load: (key) => memory.load(key),
+      delete: (key) => memory.delete(key),
+      save: async (key, snapshot, revision) => {
+        if (holding) await new Promise<void>((resolve) => (release = resolve));
+        return memory.save(key, snapshot, revision);
+      },
+    };
+    const { client } = await startNode({}, { store: async () => slow });
+    const subject = nodeSubject('lucent', 'n1');
+    holding = true;
+    let answered = false;
+    const answer = request(client, subject, tellEnvelope('counter/t1', { type: 'inc', by: 2 })).then((a) => {
+      answered = true;
+      return a;
+    });
+    for (let i = 0; i < 50 && release === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(release).toBeDefined(); // the save started
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answered).toBe(false);
+    holding = false;
+    release?.();
+    expect(await answer).toMatchObject({ kind: EnvelopeKind.Reply, payload: null });
+    expect((await memory.load('counter/t1'))?.snapshot).toMatchObject({ context: { count: 2 } });
   });
 
   it('serves actor asks and tells, and reports unknown actor types', async () => {
