@@ -8,3 +8,4 @@ export * from './memory-state-store.js';
 export * from './state-store.js';
 export * from './testkit.js';
 export * from './types.js';
+export { DEDUP_FIELD, DEFAULT_DEDUP_CAPACITY, DedupWindow, IdentifiedEvent, splitDedupWindow, withDedupWindow } from './function-actor/dedup-window.js';

@@ -19,6 +19,7 @@ import { ActorStoppedError, actorKey, type Clock, ConflictError, type RecoveryFa
 import type { AnyActor, EventObject, Observer } from 'xstate';
 import type { StateStore } from '../state-store.js';
 import type { ActorContext, ActorRef, Behavior } from '../types.js';
+import { DedupWindow, IdentifiedEvent, splitDedupWindow, withDedupWindow } from './dedup-window.js';
 import type { AnyActorDefinition, LucentReply } from './define-actor.js';
 import { type LifecycleChange, type LifecycleEvent, LifecycleStatus, nextLifecycleStatus } from './lifecycle.js';
 import { SnapshotPersister, type SnapshotSource } from './persistence.js';
@@ -88,6 +89,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   #lastActivityAt = 0;
   #fatal: unknown = undefined;
   #stopped: Latch | null = null;
+  /** Ids of the messages applied last (dedup-window.ts); created on the first identified message or load. */
+  #dedup: DedupWindow | undefined = undefined;
 
   /**
    * `previous` settles when the previous activation of the same key has saved its last snapshot (and, with an
@@ -155,6 +158,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     if (message === STOP_REQUEST)
       return this.#gate === null ? this.#finishStop() : this.#gate.promise.then(() => this.#finishStop());
     if (message === ASYNC_FAILURE) return this.#recoverFromAsyncFailure();
+    if (message instanceof IdentifiedEvent) return this.#deliverIdentified(message);
     return this.#deliver(message as EventObject);
   }
 
@@ -223,7 +227,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   }
 
   toPersisted(snapshot: object): unknown {
-    return this.definition.machine.getPersistedSnapshot(snapshot as never);
+    // Dedup hook: the window travels in the same stored value as the state it describes.
+    return withDedupWindow(this.definition.machine.getPersistedSnapshot(snapshot as never), this.#dedup);
   }
 
   onConflict(error: ConflictError): void {
@@ -235,6 +240,20 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   }
 
   // ── Events ──────────────────────────────────────────────────────────────────────────────────────────────
+  /**
+   * An event with its message id (dedup-window.ts): a duplicate is not applied and gets the current reply value.
+   * The id is recorded before the event runs, so a save started by it already carries the id.
+   */
+  #deliverIdentified(message: IdentifiedEvent): unknown {
+    if (this.#gate !== null) return this.#gate.promise.then(() => this.#deliverIdentified(message));
+    const actor = this.#actor;
+    if (actor !== undefined && this.#status !== Stopped && this.#dedup?.has(message.id) === true) {
+      return this.#onReply === undefined ? (actor.getSnapshot() as { context: unknown }).context : undefined;
+    }
+    (this.#dedup ??= new DedupWindow()).add(message.id);
+    return this.#deliver(message.event as EventObject);
+  }
+
   #deliver(event: EventObject): unknown {
     // A closure per held message only: held messages are the paused/initializing case, not the hot path.
     if (this.#gate !== null) return this.#gate.promise.then(() => this.#deliver(event));
@@ -264,7 +283,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   /** An action or guard threw on `event`: restore the state before it into a fresh actor and retry, N times. */
   #recover(event: EventObject, lastGood: object, error: unknown): unknown {
     this.#transition({ type: 'failed' }, error);
-    const persisted = this.toPersisted(lastGood);
+    const persisted = this.definition.machine.getPersistedSnapshot(lastGood as never);
     let lastError = error;
     for (let attempt = 0; attempt < this.definition.maxRecoveryAttempts; attempt++) {
       const actor = this.#startActor(persisted);
@@ -336,7 +355,9 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
       if (this.#status === Stopped) return;
       if (attempt > 0 && this.#status === Initializing) this.#transition({ type: 'failed' }, lastError);
       try {
-        const persisted = await this.#persister.load();
+        // Dedup hook: the stored value carries the window beside the machine's snapshot.
+        const { persisted, ids } = splitDedupWindow(await this.#persister.load());
+        if (ids.length > 0) this.#dedup = new DedupWindow(undefined, ids);
         const snapshot = this.#startActor(persisted).getSnapshot();
         if (snapshot.status === 'error') {
           lastError = snapshot.error;
