@@ -27,3 +27,5 @@ export * from './transport/framed-transport.js';
 export * from './transport/frames.js';
 export * from './transport/outbound-queue.js';
 export * from './transport/pending-requests.js';
+export { type LeaseRenewalOptions, LeaseRenewalExtension, type LeaseRenewer } from './state/lease-renewal.js';
+export { DEFAULT_FENCE_ROUNDS, fenceState } from './state/state-fence.js';
