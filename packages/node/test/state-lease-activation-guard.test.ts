@@ -52,6 +52,8 @@ function guardOf(leases: FakeLeases, owner: string, alive: Set<string>, onPause:
     leases,
     owner,
     isAlive: (id) => alive.has(id),
+    // These fakes write no renewal times: membership alone decides here (TTL takeovers: state-lease-renewal.test.ts).
+    ttlMs: Number.POSITIVE_INFINITY,
     retryMs: 50,
     waitMs: 1_000,
     clock,
