@@ -141,8 +141,9 @@ describe('resolveNodeConfig (pure merge)', () => {
       resolveNodeConfig({ flags: { shard: 'a', leaseTtlMs: '1000', leaseRenewIntervalMs: '1000' }, machine }),
     );
     expect(error.details.field).toBe('leaseRenewIntervalMs');
-    expect(resolveNodeConfig({ flags: { shard: 'a', leaseTtlMs: '1000', leaseRenewIntervalMs: '999' }, machine }))
-      .toMatchObject({ leaseTtlMs: 1000, leaseRenewIntervalMs: 999 });
+    expect(
+      resolveNodeConfig({ flags: { shard: 'a', leaseTtlMs: '1000', leaseRenewIntervalMs: '999' }, machine }),
+    ).toMatchObject({ leaseTtlMs: 1000, leaseRenewIntervalMs: 999 });
   });
 
   it('covers every option in the sample tables', () => {

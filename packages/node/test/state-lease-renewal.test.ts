@@ -4,6 +4,7 @@
  */
 import { ConfigError, ConflictError, SimulatedClock } from '@lucent/core';
 import { describe, expect, it } from 'vitest';
+import type { ShardContext } from '../src/shard/shard-context.js';
 import { type Lease, type LeaseOutcome, LeaseOutcomeType } from '../src/state/activation-lease.js';
 import { LeaseActivationGuard, type LeaseStore } from '../src/state/lease-activation-guard.js';
 import {
@@ -15,7 +16,6 @@ import {
   renewalVerdict,
 } from '../src/state/lease-policy.js';
 import { LeaseRenewalExtension } from '../src/state/lease-renewal.js';
-import type { ShardContext } from '../src/shard/shard-context.js';
 
 /** A renewal held open until the test answers it. */
 interface PendingRenewal {
@@ -220,7 +220,10 @@ describe('LeaseRenewalExtension', () => {
             if (predicate(type, id)) stopped.push(`${type}/${id}`);
         },
       },
-      logger: { warn: (_o: unknown, msg: string) => logs.push(msg), info: (_o: unknown, msg: string) => logs.push(msg) },
+      logger: {
+        warn: (_o: unknown, msg: string) => logs.push(msg),
+        info: (_o: unknown, msg: string) => logs.push(msg),
+      },
     } as unknown as ShardContext;
     const extension = new LeaseRenewalExtension({
       intervalMs: 500,

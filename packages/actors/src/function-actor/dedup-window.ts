@@ -89,7 +89,8 @@ export class DedupWindow {
  * {@link DEDUP_FIELD}. Returns `persisted` itself when there is no window, or it is not an object.
  */
 export function withDedupWindow(persisted: unknown, window: DedupWindow | undefined): unknown {
-  if (window === undefined || window.size === 0 || typeof persisted !== 'object' || persisted === null) return persisted;
+  if (window === undefined || window.size === 0 || typeof persisted !== 'object' || persisted === null)
+    return persisted;
   return { ...persisted, [DEDUP_FIELD]: window.toArray() };
 }
 

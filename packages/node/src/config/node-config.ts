@@ -5,8 +5,8 @@
  * added in one place.
  */
 
-import { DEFAULT_POOL_MAX_RESTARTS, DEFAULT_POOL_RESTART_WINDOW_MS } from '../pool/pool-restart-policy.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../membership/membership-options.js';
+import { DEFAULT_POOL_MAX_RESTARTS, DEFAULT_POOL_RESTART_WINDOW_MS } from '../pool/pool-restart-policy.js';
 import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS } from '../state/lease-policy.js';
 
 /** pino levels, plus `silent`. */

@@ -76,10 +76,12 @@ export class LeaseRenewalExtension implements ShardExtension {
     const lost = new Set(report.lost);
     context.logger.warn({ actors: lost.size, failed: report.failed }, 'actors.lease_lost');
     // Not awaited: a stop drains the actor's mailbox, and the other leases must not wait for that to be renewed.
-    void context.actors.stopWhere((type, id) => lost.has(`${type}/${id}`)).then(
-      () => context.logger.info({ actors: lost.size }, 'actors.stepped_down'),
-      // Expected when a new owner fenced the state: the final save conflicts and the actor stops without it.
-      (error: unknown) => context.logger.info({ actors: lost.size, err: error }, 'actors.stepped_down'),
-    );
+    void context.actors
+      .stopWhere((type, id) => lost.has(`${type}/${id}`))
+      .then(
+        () => context.logger.info({ actors: lost.size }, 'actors.stepped_down'),
+        // Expected when a new owner fenced the state: the final save conflicts and the actor stops without it.
+        (error: unknown) => context.logger.info({ actors: lost.size, err: error }, 'actors.stepped_down'),
+      );
   }
 }
