@@ -250,7 +250,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     if (actor !== undefined && this.#status !== Stopped && this.#dedup?.has(message.id) === true) {
       return this.#onReply === undefined ? (actor.getSnapshot() as { context: unknown }).context : undefined;
     }
-    (this.#dedup ??= new DedupWindow()).add(message.id);
+    this.#dedup ??= new DedupWindow();
+    this.#dedup.add(message.id);
     return this.#deliver(message.event as EventObject);
   }
 
