@@ -164,6 +164,47 @@ describe('LeaseActivationGuard: TTL, renewal and fencing', () => {
     expect(await fail(guard.renewAll())).toEqual({ renewed: 0, failed: 0, lost: ['counter/x'] });
   });
 
+  it('drops leases unconfirmed for the TTL at once (after a pause), and a renewal answered past the TTL', async () => {
+    const clock = new SimulatedClock();
+    const leases = new FakeLeases(clock);
+    const guard = guardOf(leases, 'a', new Set(['a']));
+    await guard.acquire('counter', 'x');
+    clock.advance(1_000);
+    await guard.acquire('counter', 'y');
+    clock.advance(499);
+    expect(guard.dropExpired()).toEqual([]);
+    clock.advance(1); // x: 1500 ms unconfirmed
+    expect(guard.dropExpired()).toEqual(['counter/x']);
+    expect(guard.holds('counter/y')).toBe(true);
+    leases.holdRenewals = true;
+    const pass = guard.renewAll();
+    await settle();
+    clock.advance(1_500); // paused while the renewal was out
+    for (const p of leases.pending.splice(0)) p.resolve(await leases.renewNow(p.lease));
+    expect(await pass).toEqual({ renewed: 0, failed: 0, lost: ['counter/y'] });
+  });
+
+  it('does not take over a freshly renewed lease whose owner looks dead (a view after a pause)', async () => {
+    const clock = new SimulatedClock();
+    const leases = new FakeLeases(clock);
+    leases.write('counter/x', 'b');
+    const guard = new LeaseActivationGuard({
+      leases,
+      owner: 'a',
+      isAlive: () => false,
+      ttlMs: 1_500,
+      clock,
+      waitMs: 100,
+    });
+    const attempt = guard.acquire('counter', 'x').catch((error: unknown) => error);
+    for (let i = 0; i < 5; i++) {
+      await settle();
+      clock.advance(50);
+    }
+    expect(((await attempt) as { code?: string }).code).toBe('LUCENT_TIMEOUT');
+    expect(leases.table.get('counter/x')?.owner).toBe('b');
+  });
+
   it('takes over a lease not renewed for the TTL even while its owner looks alive, not before', async () => {
     const clock = new SimulatedClock();
     const leases = new FakeLeases(clock);
@@ -229,6 +270,7 @@ describe('LeaseRenewalExtension', () => {
       intervalMs: 500,
       clock,
       renewer: () => ({
+        dropExpired: () => [],
         renewAll: async () => reports[passes++] ?? { renewed: 0, failed: 0, lost: [] },
       }),
     });

@@ -5,11 +5,12 @@
  * ```
  *  acquire(k) ─► leases.acquire(k, me) ─acquired─────────────────────────────► fence(k) ─► run (load, serve)
  *                        │ held by h
- *                        ├─ h dead in my view, or h's lease not renewed for ttlMs ─► takeover(h) ─acquired─┘
- *                        └─ h alive and renewing ─► wait (h hands k off when it sees k is no longer its own), retry
+ *                        ├─ h's lease not renewed for ttlMs ─► takeover(h) ─acquired──────────────────┘
+ *                        └─ h renewing ─► wait (h hands k off when it sees k is no longer its own), retry
  *                                      ─ past waitMs ─► TimeoutError: the activation is refused
- *  renewAll()  every renew interval, one pass over every held lease, renewals pipelined (lease-renewal.ts):
- *              renewed ─► keep · conflict ─► step down · failed ─► keep until ttlMs unconfirmed, then step down
+ *  dropExpired()  first thing at every renew interval: leases unconfirmed for ttlMs ─► step down at once
+ *  renewAll()     then one pass over every held lease, renewals pipelined (lease-renewal.ts):
+ *                 renewed ─► keep · conflict ─► step down · failed ─► keep until ttlMs unconfirmed, then step down
  *  release(k) ─► leases.release(lease)   (after the final snapshot was saved)
  * ```
  *
@@ -29,7 +30,13 @@
  * (liveness), never whether A's writes are refused (safety). Leases are fenced on every acquisition (one KV read and
  * one write per activation) because a lease that looked free may have been held by a paused node a moment ago.
  * Step-down (a renewal that conflicts or stays unconfirmed for `ttlMs`) stops the old owner's actors quickly, so
- * they do not go on answering reads from stale state; it is not what keeps writes safe.
+ * they do not go on answering from stale state; it is not what keeps writes safe. After a pause longer than the
+ * TTL, the overdue renewal timer fires in the same timer phase as the heartbeat that announces the node again, so
+ * `dropExpired` stops its actors before any message routed to it because of that heartbeat can reach them.
+ *
+ * Takeover is judged by the lease's renewal time only (`mayTakeOver` with `staleAfterMs` = `ttlMs`), not by the
+ * membership view: a node back from a pause briefly sees every other member as silent, and must not take over the
+ * leases their owners keep renewing.
  *
  * A node that restarts under the same id finds its own leases and keeps them (acquire is idempotent per owner),
  * and fences them like any other.
@@ -39,7 +46,14 @@ import { type Clock, ConflictError, systemClock, TimeoutError } from '@lucent/co
 import { keepProcessAlive } from '../keep-alive.js';
 import type { ActivationLeases, Lease } from './activation-lease.js';
 import { LeaseOutcomeType } from './activation-lease.js';
-import { DEFAULT_LEASE_TTL_MS, mayTakeOver, RenewalResult, RenewalVerdict, renewalVerdict } from './lease-policy.js';
+import {
+  DEFAULT_LEASE_TTL_MS,
+  mayTakeOver,
+  RenewalResult,
+  RenewalVerdict,
+  renewalVerdict,
+  type TakeoverView,
+} from './lease-policy.js';
 
 /** The lease operations the guard uses (`ActivationLeases`; a fake in unit tests). */
 export type LeaseStore = Pick<ActivationLeases, 'acquire' | 'takeover' | 'release' | 'renew'>;
@@ -58,6 +72,7 @@ export interface LeaseActivationGuardOptions {
   /**
    * Lease TTL: a lease not renewed for this long may be taken over even if its owner looks alive, and a holder that
    * could not confirm its lease for this long steps down. Holders must renew well within it. Default 1500 ms.
+   * `Infinity`: leases never expire and the membership view alone decides takeovers (for holders that never renew).
    */
   readonly ttlMs?: number;
   /**
@@ -135,10 +150,7 @@ export class LeaseActivationGuard implements ActivationGuard {
     for (;;) {
       const startedAt = this.#clock.now();
       let outcome = await leases.acquire(key, owner);
-      if (
-        outcome.type === LeaseOutcomeType.held &&
-        mayTakeOver(outcome.holder, { nowMs: this.#clock.wallNow(), isOwnerAlive: isAlive, staleAfterMs: this.#ttlMs })
-      ) {
+      if (outcome.type === LeaseOutcomeType.held && mayTakeOver(outcome.holder, this.#takeoverView(isAlive))) {
         outcome = await leases.takeover(outcome.holder, owner);
       }
       if (outcome.type === LeaseOutcomeType.acquired) {
@@ -150,6 +162,11 @@ export class LeaseActivationGuard implements ActivationGuard {
         throw new TimeoutError({ target: `activation lease of ${key}`, timeoutMs: waitMs });
       await this.#pause(this.#options.retryMs ?? DEFAULT_LEASE_RETRY_MS);
     }
+  }
+
+  #takeoverView(isOwnerAlive: (owner: string) => boolean): TakeoverView {
+    const nowMs = this.#clock.wallNow();
+    return Number.isFinite(this.#ttlMs) ? { nowMs, isOwnerAlive, staleAfterMs: this.#ttlMs } : { nowMs, isOwnerAlive };
   }
 
   async #fence(key: string, lease: Lease): Promise<void> {
@@ -166,6 +183,22 @@ export class LeaseActivationGuard implements ActivationGuard {
 
   #pause(ms: number): Promise<void> {
     return new Promise((resolve) => keepProcessAlive(this.#clock.setTimeout(resolve, ms)));
+  }
+
+  /**
+   * Drops, at once, every lease not confirmed for the TTL (another node may already have taken it over) and returns
+   * their actor keys: the caller stops those actors. Synchronous, so it can run before any I/O after a long pause.
+   */
+  dropExpired(): string[] {
+    const now = this.#clock.now();
+    const expired: string[] = [];
+    for (const [key, held] of this.#held) {
+      if (now - held.confirmedAt >= this.#ttlMs) {
+        this.#held.delete(key);
+        expired.push(key);
+      }
+    }
+    return expired;
   }
 
   /**
@@ -203,6 +236,12 @@ export class LeaseActivationGuard implements ActivationGuard {
       const [key, held] = entries[i] as [string, Held];
       const result = results[i] as Lease | RenewalResult;
       if (this.#held.get(key) !== held) continue; // released meanwhile
+      if (typeof result !== 'string' && now - sentAt >= this.#ttlMs) {
+        // Renewed, but the answer came after a pause past the TTL: others may have judged it stale meanwhile.
+        this.#held.delete(key);
+        lost.push(key);
+        continue;
+      }
       if (typeof result !== 'string') {
         held.lease = result;
         held.confirmedAt = sentAt;

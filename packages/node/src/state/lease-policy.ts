@@ -13,23 +13,28 @@ export interface TakeoverView {
   /** The caller's membership view: is this node id alive (heartbeating)? */
   readonly isOwnerAlive: (owner: string) => boolean;
   /**
-   * Also treat a lease not renewed for longer than this as abandoned, even if its owner looks alive. Only meaningful
-   * when holders renew more often than this. Default: never (membership alone decides).
+   * The lease TTL, when holders renew their leases (the node's renewal pass does): then a lease may be taken over
+   * only once it has gone unrenewed for longer than this, whatever the membership view says. Default: none
+   * (membership alone decides; for holders that never renew).
    */
   readonly staleAfterMs?: number;
 }
 
 /**
- * True when `holder` may be taken over: its owner is dead in the caller's membership view, or (with
- * `staleAfterMs`) it has not been renewed for longer than that. Clock skew between nodes shifts the second test by
- * the skew; keep `staleAfterMs` well above it.
+ * True when `holder` may be taken over. With `staleAfterMs` (renewing holders): only when the lease has not been
+ * renewed for longer than that. The owner's renewals are the proof of life that counts: a node that comes back
+ * from a pause (SIGSTOP, GC stall) sees every other member silent for a moment and must not take over leases that
+ * their live owners keep renewing. Without it: when the owner is dead in the caller's membership view.
+ *
+ * Clock skew between nodes shifts the staleness test by the skew (renewal times are the holder's wall clock); keep
+ * `staleAfterMs` well above it. Either way a wrong judgement costs availability, never safety: takeovers are
+ * revision-checked and the new owner fences the state before loading it (`lease-activation-guard.ts`).
  */
 export function mayTakeOver(holder: Lease, view: TakeoverView): boolean {
-  if (!view.isOwnerAlive(holder.owner)) return true;
-  return view.staleAfterMs !== undefined && view.nowMs - holder.renewedAtMs > view.staleAfterMs;
+  if (view.staleAfterMs !== undefined) return view.nowMs - holder.renewedAtMs > view.staleAfterMs;
+  return !view.isOwnerAlive(holder.owner);
 }
 
-/** Default lease TTL: a lease not renewed for this long may be taken over (`staleAfterMs`). */
 export const DEFAULT_LEASE_TTL_MS = 1_500;
 /** Default period of the node's batched renewal pass: three passes fit in one TTL, so two may fail. */
 export const DEFAULT_LEASE_RENEW_INTERVAL_MS = 500;

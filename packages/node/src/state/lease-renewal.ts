@@ -3,7 +3,8 @@
  * renewals pipelined on the connection, not one timer per actor), and stops the actors whose lease it lost.
  *
  * ```
- *  every intervalMs ─► guard.renewAll() ─► renewed: keep serving
+ *  every intervalMs ─► guard.dropExpired() (sync: unconfirmed for the TTL) ─► stop those actors at once
+ *                   ─► guard.renewAll() ─► renewed: keep serving
  *                                        └► lost (taken over, or unconfirmed for the TTL) ─► stop those actors
  *                                           (step down: a fenced final save fails, so nothing stale is written)
  * ```
@@ -17,6 +18,7 @@ import type { RenewalReport } from './lease-activation-guard.js';
 
 /** What the renewal needs of the guard (`LeaseActivationGuard` has it). */
 export interface LeaseRenewer {
+  dropExpired(): readonly string[];
   renewAll(): Promise<RenewalReport>;
 }
 
@@ -71,10 +73,15 @@ export class LeaseRenewalExtension implements ShardExtension {
   async #pass(context: ShardContext): Promise<void> {
     const renewer = this.#options.renewer();
     if (renewer === undefined) return;
+    const expired = renewer.dropExpired();
+    if (expired.length > 0) this.#stepDown(context, expired, 0);
     const report = await renewer.renewAll();
-    if (report.lost.length === 0) return;
-    const lost = new Set(report.lost);
-    context.logger.warn({ actors: lost.size, failed: report.failed }, 'actors.lease_lost');
+    if (report.lost.length > 0) this.#stepDown(context, report.lost, report.failed);
+  }
+
+  #stepDown(context: ShardContext, keys: readonly string[], failed: number): void {
+    const lost = new Set(keys);
+    context.logger.warn({ actors: lost.size, failed }, 'actors.lease_lost');
     // Not awaited: a stop drains the actor's mailbox, and the other leases must not wait for that to be renewed.
     void context.actors
       .stopWhere((type, id) => lost.has(`${type}/${id}`))
