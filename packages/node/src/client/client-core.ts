@@ -172,7 +172,8 @@ export class ClientCore {
       return Promise.reject(error);
     }
     // One closure per ask for its retry (the ask already allocates its envelope); the answer handler is shared.
-    return sent.then(this.#decodeAnswer, (error: unknown) => this.#retryAsk(attempt, error));
+    // The retry also sees errors *answered* by a node (a relay to a gone owner), hence `catch` after decoding.
+    return sent.then(this.#decodeAnswer).catch((error: unknown) => this.#retryAsk(attempt, error));
   }
 
   /**
@@ -202,7 +203,7 @@ export class ClientCore {
     const envelope = askEnvelope(attempt.key, attempt.event, options);
     attempt.sentTo = subject;
     const sent = this.transport.request(subject, this.#codec.encode(envelope), remaining);
-    return sent.then(this.#decodeAnswer, (next: unknown) => this.#retryAsk(attempt, next));
+    return sent.then(this.#decodeAnswer).catch((next: unknown) => this.#retryAsk(attempt, next));
   }
 
   /** The node subject the view places `key` on, `undefined` when it cannot place it. */
