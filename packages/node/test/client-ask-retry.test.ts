@@ -2,8 +2,8 @@
  * A client's ask to a node that is gone is sent again, with the same envelope id, once its view places the actor
  * elsewhere (in-process cluster; the client's poll runs on a simulated clock).
  */
-import { SimulatedClock } from '@lucent/actors';
-import { type ClusterView, EnvelopeCodec, type ViewSource } from '@lucent/core';
+import { SimulatedClock } from '@lucent/actors/internal';
+import { type ClusterView, EnvelopeCodec, type ViewSource } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../src/client/lucent-client.js';
 import { createTestCluster, type TestCluster } from '../src/testing/test-cluster.js';

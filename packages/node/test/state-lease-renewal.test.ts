@@ -2,7 +2,7 @@
  * Lease TTL, renewal and step-down on a simulated clock: the guard's batched renewal pass, expiry-based takeover,
  * the fence before admission, and the node extension that runs one pass per interval and stops lost actors.
  */
-import { ConfigError, ConflictError, SimulatedClock } from '@lucent/core';
+import { ConfigError, ConflictError, SimulatedClock } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import type { ShardContext } from '../src/shard/shard-context.js';
 import { type Lease, type LeaseOutcome, LeaseOutcomeType } from '../src/state/activation-lease.js';

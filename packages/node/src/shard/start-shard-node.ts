@@ -22,8 +22,8 @@
  * fences the actor's state before loading it (`state-fence.ts`), so the old owner can never write again.
  * Released leases' delete markers are purged every `leaseSweepIntervalMs` (`LeaseSweepExtension`).
  */
-import type { ActivationGuard, StateStore } from '@lucent/actors';
-import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core';
+import type { ActivationGuard, StateStore } from '@lucent/actors/internal';
+import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';

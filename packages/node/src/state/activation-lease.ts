@@ -18,7 +18,7 @@
  * expiry only periodically. A stale holder can still act between losing its lease and noticing; its state writes
  * are refused after the new owner's fencing write (`lease-activation-guard.ts` has the argument).
  */
-import { type Clock, ConflictError, DEFAULT_CLUSTER, DecodeError, systemClock } from '@lucent/core';
+import { type Clock, ConflictError, DEFAULT_CLUSTER, DecodeError, systemClock } from '@lucent/core/internal';
 import type { NatsConnection } from 'nats';
 import { kvBucketName } from './kv-keys.js';
 import { decodeKvValue, encodeKvValue } from './kv-value-codec.js';

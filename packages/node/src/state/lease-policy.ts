@@ -3,7 +3,7 @@
  * `ActivationLeases.takeover` (which stays revision-checked, so a wrong judgement can cost a race, never two
  * winners).
  */
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import type { Lease } from './activation-lease.js';
 
 /** What the caller knows when it finds a lease held by someone else. */

@@ -12,7 +12,7 @@
  * GC stall) the overdue timer fires first thing, so the paused node learns it lost its leases early; its writes
  * are refused by the fence in any case (`lease-activation-guard.ts`).
  */
-import { type Clock, systemClock, type TimerHandle } from '@lucent/core';
+import { type Clock, systemClock, type TimerHandle } from '@lucent/core/internal';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 import type { RenewalReport } from './lease-activation-guard.js';
 

@@ -10,8 +10,8 @@
  * It writes back exactly what it read, so the state does not change; only its revision moves. `null` stands for
  * "no snapshot" (function actors read it so).
  */
-import type { StateStore } from '@lucent/actors';
-import { ConflictError } from '@lucent/core';
+import type { StateStore } from '@lucent/actors/internal';
+import { ConflictError } from '@lucent/core/internal';
 
 /** Default {@link fenceState} rounds: each lost round means the previous owner wrote in between. */
 export const DEFAULT_FENCE_ROUNDS = 5;
