@@ -374,7 +374,7 @@ describe('Membership (in-memory transport, simulated clock)', () => {
       );
     }
     const defaults = new Membership({ transport, nodeId: 'n' });
-    expect([defaults.heartbeatIntervalMs, defaults.deadAfterMs]).toEqual([1000, 3000]);
+    expect([defaults.heartbeatIntervalMs, defaults.deadAfterMs]).toEqual([500, 1500]);
     await transport.close();
   });
 });

@@ -67,6 +67,16 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['200', 200],
     ['300', 300],
   ],
+  leaseTtlMs: [
+    ['1000', 1000],
+    ['2000', 2000],
+    ['3000', 3000],
+  ],
+  leaseRenewIntervalMs: [
+    ['100', 100],
+    ['200', 200],
+    ['1000', 1000],
+  ],
   leaseSweepIntervalMs: [
     ['100', 100],
     ['60000', 60_000],
@@ -107,6 +117,8 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   logLevel: ['loud', 'INFO', 3],
   drainTimeoutMs: ['-5', '1e3', '3600001', 'soon'],
   heartbeatIntervalMs: ['0', '10ms', -1],
+  leaseTtlMs: ['99', '3600001', '1s', -1],
+  leaseRenewIntervalMs: ['9', '3600001', '1s', -1],
   leaseSweepIntervalMs: ['99', '86400001', '1m', -1],
   poolMaxRestarts: ['-1', '1001', '2.5', 'many'],
   poolRestartWindowMs: ['0', '86400001', '1m', -1],
@@ -134,6 +146,16 @@ describe('resolveNodeConfig (pure merge)', () => {
     expect(config).toEqual({ shard: 'a', ...defaultNodeConfig(machine) });
     expect(config.threads).toBe(3);
     expect(config.cluster).toBe('lucent');
+  });
+
+  it('refuses a lease renewal interval not below the lease TTL', () => {
+    const error = caught(() =>
+      resolveNodeConfig({ flags: { shard: 'a', leaseTtlMs: '1000', leaseRenewIntervalMs: '1000' }, machine }),
+    );
+    expect(error.details.field).toBe('leaseRenewIntervalMs');
+    expect(
+      resolveNodeConfig({ flags: { shard: 'a', leaseTtlMs: '1000', leaseRenewIntervalMs: '999' }, machine }),
+    ).toMatchObject({ leaseTtlMs: 1000, leaseRenewIntervalMs: 999 });
   });
 
   it('covers every option in the sample tables', () => {

@@ -23,6 +23,10 @@ class FakeLeases implements LeaseStore {
     return { type: LeaseOutcomeType.acquired, lease: this.#write(holder.key, owner) };
   }
 
+  async renew(lease: Lease): Promise<Lease> {
+    return lease; // renewal is covered in state-lease-renewal.test.ts
+  }
+
   async release(lease: Lease): Promise<boolean> {
     this.calls.push(`release ${lease.key} ${lease.owner}`);
     if (this.failRelease) throw new Error('kv down');
@@ -52,6 +56,8 @@ function guardOf(leases: FakeLeases, owner: string, alive: Set<string>, onPause:
     leases,
     owner,
     isAlive: (id) => alive.has(id),
+    // These fakes write no renewal times: membership alone decides here (TTL takeovers: state-lease-renewal.test.ts).
+    ttlMs: Number.POSITIVE_INFINITY,
     retryMs: 50,
     waitMs: 1_000,
     clock,

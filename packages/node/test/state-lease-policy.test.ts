@@ -22,4 +22,10 @@ describe('mayTakeOver', () => {
     expect(mayTakeOver(holder, view(2_500))).toBe(false);
     expect(mayTakeOver(holder, view(2_501))).toBe(true);
   });
+
+  it('with staleAfterMs, refuses a freshly renewed lease even when its owner looks dead (a view after a pause)', () => {
+    const view = (nowMs: number) => ({ nowMs, isOwnerAlive: alive('node-b'), staleAfterMs: 500 });
+    expect(mayTakeOver(holder, view(2_400))).toBe(false);
+    expect(mayTakeOver(holder, view(2_501))).toBe(true);
+  });
 });

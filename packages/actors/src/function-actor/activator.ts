@@ -17,6 +17,7 @@ import { actorKey, ConfigError, UnknownActorTypeError } from '@lucent/core/inter
 import type { StateStore } from '../state-store.js';
 import type { ActorRef, ActorSystem, AskOptions, MailboxOptions, SpawnOptions, SupervisionOptions } from '../types.js';
 import type { ActivationGuard } from './activation-guard.js';
+import { IdentifiedEvent } from './dedup-window.js';
 import { type ActorEventOf, type ActorReplyOf, type AnyActorDefinition, isActorDefinition } from './define-actor.js';
 import { FunctionActorHost, type FunctionActorServices } from './function-actor.js';
 import { GroupCommit } from './group-commit.js';
@@ -59,6 +60,15 @@ export interface FunctionActorRef<E, R> {
   ask(event: E, options?: AskOptions): Promise<R>;
 }
 
+/** Options of {@link FunctionActors.ask}. */
+export interface FunctionAskOptions extends AskOptions {
+  /**
+   * The id of the message (its envelope id). The actor remembers the ids it applied last (dedup-window.ts) and
+   * does not apply a message with the same id again: the duplicate gets the current reply value.
+   */
+  readonly messageId?: string;
+}
+
 /** The function actors of one process. Create with {@link createFunctionActors}. */
 export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
   /** Throws `UnknownActorTypeError` for an unknown type. Does not activate anything by itself. */
@@ -84,7 +94,7 @@ export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
     type: T,
     id: string,
     event: ActorEventOf<DefinitionOfType<Ds, T>>,
-    options?: AskOptions,
+    options?: FunctionAskOptions,
   ): Promise<ActorReplyOf<DefinitionOfType<Ds, T>>>;
   /** Activations currently in the directory (initializing, running, paused or recovering). */
   readonly activeCount: number;
@@ -189,10 +199,13 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
     type: T,
     id: string,
     event: ActorEventOf<DefinitionOfType<Ds, T>>,
-    options?: AskOptions,
+    options?: FunctionAskOptions,
   ): Promise<ActorReplyOf<DefinitionOfType<Ds, T>>> {
     try {
-      return (this.#activate(type, id).ref as ActorRef<unknown>).ask(event, options);
+      const ref = this.#activate(type, id).ref as ActorRef<unknown>;
+      const messageId = options?.messageId;
+      // Only identified asks pay for the wrapper (dedup-window.ts).
+      return ref.ask(messageId === undefined ? event : new IdentifiedEvent(messageId, event), options);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -102,8 +102,8 @@ export interface ActorDefinition<
   readonly maxRecoveryAttempts: number;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the reply mode is erased here on purpose
 /** Any actor definition, whatever its machine. */
+// biome-ignore lint/suspicious/noExplicitAny: the reply mode is erased here on purpose
 export type AnyActorDefinition = ActorDefinition<string, AnyStateMachine, any>;
 
 /** The events an actor of definition `D` accepts (`tell`/`ask`), from its machine. */

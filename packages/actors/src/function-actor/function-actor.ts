@@ -30,6 +30,7 @@ import {
 import type { AnyActor, EventObject, Observer } from 'xstate';
 import type { StateStore } from '../state-store.js';
 import type { ActorContext, ActorRef, Behavior, DeferredReply } from '../types.js';
+import { DedupWindow, IdentifiedEvent, splitDedupWindow, withDedupWindow } from './dedup-window.js';
 import type { AnyActorDefinition, LucentReply } from './define-actor.js';
 import type { GroupCommit } from './group-commit.js';
 import { type LifecycleChange, type LifecycleEvent, LifecycleStatus, nextLifecycleStatus } from './lifecycle.js';
@@ -102,6 +103,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   #lastActivityAt = 0;
   #fatal: unknown = undefined;
   #stopped: Latch | null = null;
+  /** Ids of the messages applied last (dedup-window.ts); created on the first identified message or load. */
+  #dedup: DedupWindow | undefined = undefined;
 
   /**
    * `previous` settles when the previous activation of the same key has saved its last snapshot (and, with an
@@ -173,8 +176,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     if (message === STOP_REQUEST)
       return this.#gate === null ? this.#finishStop() : this.#gate.promise.then(() => this.#finishStop());
     if (message === ASYNC_FAILURE) return this.#recoverFromAsyncFailure();
-    if (this.#persister.durable) return this.#deliverDurably(message as EventObject);
-    return this.#deliver(message as EventObject, undefined);
+    if (this.#persister.durable) return this.#deliverDurably(message);
+    return this.#route(message, undefined);
   }
 
   /**
@@ -242,7 +245,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   }
 
   toPersisted(snapshot: object): unknown {
-    return this.definition.machine.getPersistedSnapshot(snapshot as never);
+    // Dedup hook: the window travels in the same stored value as the state it describes.
+    return withDedupWindow(this.definition.machine.getPersistedSnapshot(snapshot as never), this.#dedup);
   }
 
   onConflict(error: ConflictError): void {
@@ -257,11 +261,18 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   }
 
   // ── Events ──────────────────────────────────────────────────────────────────────────────────────────────
+  /** An event with its message id goes through the dedup window; any other event straight to the machine. */
+  #route(message: unknown, reply: DeferredReply | undefined): unknown {
+    return message instanceof IdentifiedEvent
+      ? this.#deliverIdentified(message, reply)
+      : this.#deliver(message as EventObject, reply);
+  }
+
   /** Durable: the reply is taken from the kernel here (synchronously) and answered once stored, or rejected. */
-  #deliverDurably(event: EventObject): unknown {
+  #deliverDurably(message: unknown): unknown {
     const reply = this.#ctx?.deferReply();
     try {
-      const result = this.#deliver(event, reply);
+      const result = this.#route(message, reply);
       if (result === undefined || reply === undefined) return result;
       // Held by the gate (initializing or paused): the kernel no longer answers this ask, so a failure must.
       return (result as Promise<unknown>).then(undefined, (error: unknown) => {
@@ -272,6 +283,26 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
       reply?.reject(error);
       throw error;
     }
+  }
+
+  /**
+   * An event with its message id (dedup-window.ts): a duplicate is not applied and gets the current reply value
+   * (when durable, once what it shows is stored). The id is recorded before the event runs, so a save started by
+   * it already carries the id.
+   */
+  #deliverIdentified(message: IdentifiedEvent, reply: DeferredReply | undefined): unknown {
+    if (this.#gate !== null) return this.#gate.promise.then(() => this.#deliverIdentified(message, reply));
+    const actor = this.#actor;
+    if (actor !== undefined && this.#status !== Stopped && this.#dedup?.has(message.id) === true) {
+      const value = this.#onReply === undefined ? (actor.getSnapshot() as { context: unknown }).context : undefined;
+      if (reply === undefined) return value;
+      if (this.#persister.mustHold) this.#persister.hold(reply, value);
+      else reply.resolve(value);
+      return undefined;
+    }
+    this.#dedup ??= new DedupWindow();
+    this.#dedup.add(message.id);
+    return this.#deliver(message.event as EventObject, reply);
   }
 
   #deliver(event: EventObject, reply: DeferredReply | undefined): unknown {
@@ -316,7 +347,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   /** An action or guard threw on `event`: restore the state before it into a fresh actor and retry, N times. */
   #recover(event: EventObject, lastGood: object, error: unknown, reply: DeferredReply | undefined): unknown {
     this.#transition({ type: 'failed' }, error);
-    const persisted = this.toPersisted(lastGood);
+    const persisted = this.definition.machine.getPersistedSnapshot(lastGood as never);
     let lastError = error;
     for (let attempt = 0; attempt < this.definition.maxRecoveryAttempts; attempt++) {
       const actor = this.#startActor(persisted);
@@ -388,7 +419,9 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
       if (this.#status === Stopped) return;
       if (attempt > 0 && this.#status === Initializing) this.#transition({ type: 'failed' }, lastError);
       try {
-        const persisted = await this.#persister.load();
+        // Dedup hook: the stored value carries the window beside the machine's snapshot.
+        const { persisted, ids } = splitDedupWindow(await this.#persister.load());
+        if (ids.length > 0) this.#dedup = new DedupWindow(undefined, ids);
         const snapshot = this.#startActor(persisted).getSnapshot();
         if (snapshot.status === 'error') {
           lastError = snapshot.error;

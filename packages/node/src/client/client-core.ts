@@ -8,6 +8,11 @@
  *  tell/ask(type/id) ── view ─────────► owner's node subject ─┘                        └─► errorFromWire → throw
  *  emit(type, data) ──────────────────► events.<type> (one-way)
  * ```
+ * An ask whose node is gone (`NodeUnavailableError`, no responders on its subject, e.g. after a kill -9) is sent
+ * again, with the same envelope id, once the client's view places the actor on a node other than the one that was
+ * unavailable, until the ask's own timeout; the actor applies an id at most once (its dedup window), so a retry of
+ * an ask that did arrive is not applied twice. Calls and tells are not retried.
+ *
  * A client whose view is stale still reaches the right node: the receiving node forwards (router). A client
  * without a view sends calls to the function's queue group; it cannot address actors (there is no "any node"
  * subject for them), so tells and asks then fail with `RoutingError`.
@@ -43,6 +48,9 @@ import type { Transport } from '../transport/transport.js';
 /** Default {@link ClientCoreOptions.defaultTimeoutMs}. */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
 
+/** How often a failed ask checks whether the view moved its actor to another node. */
+export const ASK_RETRY_POLL_MS = 25;
+
 /** Per-request options. */
 export interface RequestOptions {
   /** How long to wait for the answer; it also becomes the envelope's deadline. Default: the client's. */
@@ -67,6 +75,19 @@ export interface ClientCoreOptions {
    * Default `systemClock`.
    */
   readonly clock?: Clock;
+}
+
+/** What an ask needs to be sent again (same id, same deadline). */
+interface AskAttempt {
+  readonly key: string;
+  readonly event: unknown;
+  readonly id: string;
+  /** The envelope's deadline (wall ms). */
+  readonly deadline: number;
+  /** When (the clock's monotonic ms) the caller stops waiting. */
+  readonly giveUpAt: number;
+  /** The node subject of the last attempt. */
+  sentTo: string;
 }
 
 /** See the module doc. Methods that return promises never throw synchronously. */
@@ -138,16 +159,57 @@ export class ClientCore {
   /** Asks actor `key` (`type/id`); rejects like {@link call} (`UnknownActorTypeError` for an unknown type). */
   ask(key: string, event: unknown, options?: RequestOptions): Promise<unknown> {
     let sent: Promise<Uint8Array>;
+    let attempt: AskAttempt;
     try {
       this.#checkOpen();
       const subject = this.#actorSubject(key);
       const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
       const envelope = askEnvelope(key, event, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
       sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs);
+      const giveUpAt = this.#clock.now() + timeoutMs;
+      attempt = { key, event, id: envelope.id, deadline: envelope.deadline, giveUpAt, sentTo: subject };
     } catch (error) {
       return Promise.reject(error);
     }
-    return sent.then(this.#decodeAnswer);
+    // One closure per ask for its retry (the ask already allocates its envelope); the answer handler is shared.
+    // The retry also sees errors *answered* by a node (a relay to a gone owner), hence `catch` after decoding.
+    return sent.then(this.#decodeAnswer).catch((error: unknown) => this.#retryAsk(attempt, error));
+  }
+
+  /**
+   * After `error` on an ask: when it says the node is gone and time is left, waits for the view to place the actor
+   * on another node and sends the same envelope id there; otherwise rethrows `error`.
+   */
+  async #retryAsk(attempt: AskAttempt, error: unknown): Promise<unknown> {
+    // Only "nobody subscribes that node's subject" says the node is gone; other unavailability (its store, our
+    // connection) is not cured by another node.
+    if (!NodeUnavailableError.is(error) || error.details.reason !== NO_RESPONDERS_REASON || this.#view === undefined) {
+      throw error;
+    }
+    const gone = error.details.node;
+    let subject = this.#placedSubject(attempt.key);
+    // The node asked relayed to a gone owner (stale view there): pause once before asking it again.
+    let paused = false;
+    while (subject === undefined || subject === gone || (subject === attempt.sentTo && !paused)) {
+      paused = true;
+      const remaining = attempt.giveUpAt - this.#clock.now();
+      if (remaining <= 0 || this.#closed) throw error;
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, Math.min(ASK_RETRY_POLL_MS, remaining)));
+      subject = this.#placedSubject(attempt.key);
+    }
+    const remaining = attempt.giveUpAt - this.#clock.now();
+    if (remaining <= 0 || this.#closed) throw error;
+    const options = { id: attempt.id, deadline: attempt.deadline, origin: this.#origin };
+    const envelope = askEnvelope(attempt.key, attempt.event, options);
+    attempt.sentTo = subject;
+    const sent = this.transport.request(subject, this.#codec.encode(envelope), remaining);
+    return sent.then(this.#decodeAnswer).catch((next: unknown) => this.#retryAsk(attempt, next));
+  }
+
+  /** The node subject the view places `key` on, `undefined` when it cannot place it. */
+  #placedSubject(key: string): string | undefined {
+    const placement = placeActor(key, this.#view?.current());
+    return placement.type === PlacementType.Node ? this.#subjects.node(placement.node) : undefined;
   }
 
   /** Publishes event `type`. At most once; throws `ConfigError` (invalid type), `EncodeError`, `ShuttingDownError`. */

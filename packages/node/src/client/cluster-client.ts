@@ -22,7 +22,7 @@ import { type ConnectOptions, createClient, DEFAULT_SERVERS, type LucentClient }
 
 /** Options of {@link connectCluster}. */
 export interface ClusterClientOptions extends Omit<ConnectOptions, 'viewSource'> {
-  /** The nodes' heartbeat period (default membership's, 1000 ms); sets the default `deadAfterMs`. */
+  /** The nodes' heartbeat period (default membership's, 500 ms); sets the default `deadAfterMs`. */
   readonly heartbeatIntervalMs?: number;
   /** When the observer declares a silent node dead (default 3 × `heartbeatIntervalMs`, as on the nodes). */
   readonly deadAfterMs?: number;

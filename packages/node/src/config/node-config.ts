@@ -5,7 +5,9 @@
  * added in one place.
  */
 
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../membership/membership-options.js';
 import { DEFAULT_POOL_MAX_RESTARTS, DEFAULT_POOL_RESTART_WINDOW_MS } from '../pool/pool-restart-policy.js';
+import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS } from '../state/lease-policy.js';
 
 /** pino levels, plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -38,6 +40,13 @@ export interface NodeConfig {
   readonly drainTimeoutMs: number;
   /** Membership heartbeat period. */
   readonly heartbeatIntervalMs: number;
+  /**
+   * Activation lease TTL (actors on NATS): a lease its owner has not renewed for this long is taken over by the
+   * key's new owner, and an owner that could not renew for this long stops its actors.
+   */
+  readonly leaseTtlMs: number;
+  /** Period of the node's one batched renewal of all its leases; must be below {@link leaseTtlMs}. */
+  readonly leaseRenewIntervalMs: number;
   /** How often released activation leases are purged from the lease bucket (actors on NATS; see `LeaseSweepExtension`). */
   readonly leaseSweepIntervalMs: number;
   /** Function pool restarts allowed within {@link poolRestartWindowMs}; past them the node stops fatally (exit 3). */
@@ -154,6 +163,24 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     description: 'membership heartbeat period',
   },
   {
+    key: 'leaseTtlMs',
+    flag: '--lease-ttl-ms <ms>',
+    env: 'LUCENT_LEASE_TTL_MS',
+    kind: 'int',
+    min: 100,
+    max: 3_600_000,
+    description: 'activation lease TTL: an unrenewed lease is taken over after this (actors on NATS)',
+  },
+  {
+    key: 'leaseRenewIntervalMs',
+    flag: '--lease-renew-interval-ms <ms>',
+    env: 'LUCENT_LEASE_RENEW_INTERVAL_MS',
+    kind: 'int',
+    min: 10,
+    max: 3_600_000,
+    description: 'period of the batched renewal of all leases of the node; below --lease-ttl-ms',
+  },
+  {
     key: 'leaseSweepIntervalMs',
     flag: '--lease-sweep-interval-ms <ms>',
     env: 'LUCENT_LEASE_SWEEP_INTERVAL_MS',
@@ -222,7 +249,9 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     httpPort: 8080,
     logLevel: 'info',
     drainTimeoutMs: 10_000,
-    heartbeatIntervalMs: 1_000,
+    heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
+    leaseTtlMs: DEFAULT_LEASE_TTL_MS,
+    leaseRenewIntervalMs: DEFAULT_LEASE_RENEW_INTERVAL_MS,
     leaseSweepIntervalMs: 600_000,
     poolMaxRestarts: DEFAULT_POOL_MAX_RESTARTS,
     poolRestartWindowMs: DEFAULT_POOL_RESTART_WINDOW_MS,

@@ -53,6 +53,13 @@ export function resolveNodeConfig(layers: ConfigLayers): NodeConfig {
       reason: `is required (flag --shard, env LUCENT_SHARD or config file key 'shard')`,
     });
   }
+  if ((resolved.leaseRenewIntervalMs as number) >= (resolved.leaseTtlMs as number)) {
+    throw new ConfigError({
+      subject: 'lucent-node option --lease-renew-interval-ms',
+      field: 'leaseRenewIntervalMs',
+      reason: `must be below --lease-ttl-ms (${String(resolved.leaseTtlMs)})`,
+    });
+  }
   return resolved as unknown as NodeConfig;
 }
 

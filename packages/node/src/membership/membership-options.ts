@@ -23,8 +23,12 @@ export const MembershipRole = {
 
 export type MembershipRole = (typeof MembershipRole)[keyof typeof MembershipRole];
 
-/** Default {@link MembershipOptions.heartbeatIntervalMs}. */
-export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000;
+/**
+ * Default {@link MembershipOptions.heartbeatIntervalMs}. With {@link DEFAULT_DEAD_AFTER_INTERVALS}, a killed node is
+ * declared dead 1.5 s after its last heartbeat, in line with the activation lease TTL (1.5 s, `lease-policy.ts`), so
+ * its actors answer elsewhere within ~2 s.
+ */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 500;
 
 /** Default {@link MembershipOptions.deadAfterMs}, in heartbeat intervals: two heartbeats may be lost. */
 export const DEFAULT_DEAD_AFTER_INTERVALS = 3;
@@ -54,7 +58,7 @@ export interface MembershipOptions {
   readonly weight?: number;
   /** Called at every heartbeat for the load to report. Default: {@link IDLE_LOAD}. Must not throw. */
   readonly load?: () => LoadReport;
-  /** Time between two heartbeats of this member. Default 1000. */
+  /** Time between two heartbeats of this member. Default 500. */
   readonly heartbeatIntervalMs?: number;
   /**
    * A member silent this long is removed. Must exceed `heartbeatIntervalMs`; every process of a cluster should

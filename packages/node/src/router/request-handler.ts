@@ -64,7 +64,13 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  */
 export interface ActorHost {
   tell(type: string, id: string, event: unknown): void;
-  ask(type: string, id: string, event: unknown, options?: { readonly timeoutMs?: number }): Promise<unknown>;
+  /** `messageId` is the envelope id: the function actor applies a message id at most once (its dedup window). */
+  ask(
+    type: string,
+    id: string,
+    event: unknown,
+    options?: { readonly timeoutMs?: number; readonly messageId?: string },
+  ): Promise<unknown>;
 }
 
 /** Options of {@link createRequestHandler}. */
@@ -282,7 +288,8 @@ export class RoutingRequestHandler {
     const target = envelope.target;
     const slash = actorTargetSeparator(target);
     const timeoutMs = this.#remainingMs(envelope);
-    return this.#actors.ask(target.slice(0, slash), target.slice(slash + 1), envelope.payload, { timeoutMs });
+    const options = { timeoutMs, messageId: envelope.id };
+    return this.#actors.ask(target.slice(0, slash), target.slice(slash + 1), envelope.payload, options);
   }
 
   /** Sends `envelope` on to `node` (the decision checked the hop limit); a request's answer is relayed to `replier`. */

@@ -16,8 +16,11 @@
  * Actors on NATS (KV state) also get activation leases (`LeaseActivationGuard`) and a hand-off
  * (`ActorHandoffExtension`): when the ring changes, a node stops the actors it no longer owns (final save, lease
  * released), and the new owner's activation waits for that lease, so it loads the latest state and one actor
- * runs in one place even while views disagree. A dead owner's leases are taken over once membership has
- * declared it dead. Released leases' delete markers are purged every `leaseSweepIntervalMs` (`LeaseSweepExtension`).
+ * runs in one place even while views disagree. A lease has a TTL (`leaseTtlMs`): the node renews all its leases in
+ * one batch every `leaseRenewIntervalMs` (`LeaseRenewalExtension`) and stops the actors whose lease it lost; a dead
+ * owner's lease is taken over once membership declared it dead or it went unrenewed for the TTL, and the new owner
+ * fences the actor's state before loading it (`state-fence.ts`), so the old owner can never write again.
+ * Released leases' delete markers are purged every `leaseSweepIntervalMs` (`LeaseSweepExtension`).
  */
 import type { ActivationGuard, StateStore } from '@lucent/actors/internal';
 import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core/internal';
@@ -29,7 +32,9 @@ import { ActivationLeases } from '../state/activation-lease.js';
 import { ActorHandoffExtension } from '../state/actor-handoff.js';
 import { KvStateStore } from '../state/kv-state-store.js';
 import { LeaseActivationGuard } from '../state/lease-activation-guard.js';
+import { LeaseRenewalExtension } from '../state/lease-renewal.js';
 import { LeaseSweepExtension } from '../state/lease-sweep.js';
+import { fenceState } from '../state/state-fence.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
 import type { ShardExtension } from './shard-context.js';
@@ -66,11 +71,18 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const kv = shouldUseKv(options);
   const store = options.store ?? (kv ? openKvStore(config.cluster) : undefined);
   const ownLeases = options.activationGuard === undefined && kv;
+  const leaseHolder: { guard?: LeaseActivationGuard } = {};
   const activationGuard =
-    options.activationGuard ?? (ownLeases ? openLeaseGuard(config, membership, clock) : undefined);
+    options.activationGuard ?? (ownLeases ? openLeaseGuard(config, membership, clock, leaseHolder) : undefined);
   const leaseParts: ShardExtension[] = activationGuard === undefined ? [] : [new ActorHandoffExtension(membership)];
-  // Our KV leases leave delete markers to purge; a guard passed in brings its own storage.
-  if (ownLeases) leaseParts.push(leaseSweep(config, membership, clock));
+  // Our KV leases are renewed in one batch per interval, and leave delete markers to purge; a guard passed in
+  // brings its own storage and renewal.
+  if (ownLeases) {
+    leaseParts.push(
+      new LeaseRenewalExtension({ intervalMs: config.leaseRenewIntervalMs, clock, renewer: () => leaseHolder.guard }),
+      leaseSweep(config, membership, clock),
+    );
+  }
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
@@ -91,19 +103,27 @@ function openLeaseGuard(
   config: NodeConfig,
   membership: MembershipExtension,
   clock: Clock,
+  holder: { guard?: LeaseActivationGuard },
 ): (transport: Transport, logger: Logger) => Promise<ActivationGuard> {
   return async (transport, logger) => {
     if (!(transport instanceof NatsTransport)) {
       throw new TypeError('activation leases need the node to run on NATS');
     }
     const leases = await ActivationLeases.open(transport.natsConnection, { cluster: config.cluster, clock });
-    return new LeaseActivationGuard({
+    // The fence writes the state bucket the actors save to (same cluster bucket as `openKvStore`).
+    const state = await KvStateStore.open(transport.natsConnection, { cluster: config.cluster });
+    holder.guard = new LeaseActivationGuard({
       leases,
       clock,
       owner: config.shard,
+      ttlMs: config.leaseTtlMs,
       isAlive: (nodeId) => membership.isAlive(nodeId),
+      fence: async (key) => {
+        await fenceState(state, key);
+      },
       onReleaseError: (key, error) => logger.warn({ err: error, key }, 'actor.lease_release_failed'),
     });
+    return holder.guard;
   };
 }
 

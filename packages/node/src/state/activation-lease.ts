@@ -10,14 +10,13 @@
  * ```
  * Every write names the revision it read, so of two contenders for a free or a dead owner's lease exactly one wins.
  *
- * Expiry. Server 2.9 has no per-key TTL, so a lease does not end by itself: the primary rule is the caller's
- * membership view. A node that finds a lease whose owner is dead (missed heartbeats) takes it over
- * (`mayTakeOver` in `lease-policy.ts`). Optionally, `ttlMs` sets the bucket's `max_age` as a backstop: with
- * history 1 each key's only message ages from its last write, so a lease not renewed within `ttlMs` disappears
- * and can be acquired again; holders must then renew well within `ttlMs` (e.g. every `ttlMs / 3`). It is off by
- * default because it makes renewals mandatory for every active actor, and the server checks expiry only
- * periodically. A stale holder can still act between losing its lease and noticing (its next renew rejects);
- * state writes are revision-checked too, so it cannot overwrite what the new owner saved.
+ * Expiry. Server 2.9 has no per-key TTL, so a lease does not end by itself: it expires by *judgement*. Its holder
+ * renews it (one batched pass per node every `leaseRenewIntervalMs`, `lease-renewal.ts`), and a contender takes it
+ * over once `renewedAtMs` is older than the TTL (`mayTakeOver` in `lease-policy.ts`); the holder steps down when it
+ * cannot confirm the lease for the TTL. Optionally, `ttlMs` also sets the bucket's `max_age` as a backstop (with
+ * history 1 each key's only message ages from its last write); it is off by default because the server checks
+ * expiry only periodically. A stale holder can still act between losing its lease and noticing; its state writes
+ * are refused after the new owner's fencing write (`lease-activation-guard.ts` has the argument).
  */
 import { type Clock, ConflictError, DEFAULT_CLUSTER, DecodeError, systemClock } from '@lucent/core/internal';
 import type { NatsConnection } from 'nats';
