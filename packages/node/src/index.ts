@@ -8,12 +8,23 @@
  * - the parts: transport (NATS and in-memory, coalescing), membership, router, function pool, KV state store
  */
 export * from './client/actor-handle.js';
-export { DEFAULT_CLIENT_TIMEOUT_MS, type RequestOptions } from './client/client-core.js';
+export { DEFAULT_CLIENT_TIMEOUT_MS, type EmitOptions, type RequestOptions } from './client/client-core.js';
 export * from './client/cluster-client.js';
 export * from './client/lucent-client.js';
 export * from './config/load-config.js';
 export * from './config/node-config.js';
 export * from './config/resolve-config.js';
+export type { DeadLetter, DeadLetterError, DeadLetterRecord } from './events/dead-letter.js';
+export { DELIVERY_EXHAUSTED_CODE, DurableEventConsumers } from './events/durable-event-consumers.js';
+export {
+  DEFAULT_EVENT_ACK_WAIT_MS,
+  DEFAULT_EVENT_DUPLICATE_WINDOW_MS,
+  DEFAULT_EVENT_MAX_ACK_PENDING,
+  deadLetterStreamName,
+  eventConsumerName,
+  eventStreamName,
+} from './events/event-consumer-plan.js';
+export { type DeadLetterListOptions, DeadLetters, EventsAdmin } from './events/events-admin.js';
 export * from './logging.js';
 export * from './membership/membership.js';
 export * from './membership/membership-events.js';
@@ -24,7 +35,7 @@ export * from './metrics/node-metrics.js';
 export * from './pool/function-pool.js';
 export type { PoolSupervisionOptions } from './pool/pool-restart-policy.js';
 export { POOL_RESTARTING_REASON } from './pool/supervised-pool.js';
-export { completedEventType } from './router/event-dispatcher.js';
+export { completedEventType, failedEventType } from './router/event-dispatcher.js';
 export * from './router/function-runner.js';
 export * from './router/request-handler.js';
 export * from './router/router-observer.js';
