@@ -2,11 +2,6 @@
 
 export * from './client/client-core.js';
 export * from './config/option-values.js';
-export * from './http/node-http-server.js';
-export * from './index.js';
-export * from './membership/heartbeat.js';
-export * from './membership/membership-view.js';
-export * from './metrics/metric-families.js';
 export * from './events/dead-letter.js';
 export * from './events/event-consumer-plan.js';
 export * from './events/event-log.js';
@@ -14,7 +9,12 @@ export * from './events/event-log-for.js';
 export * from './events/event-message.js';
 export * from './events/jetstream-event-log.js';
 export * from './events/memory-event-log.js';
+export * from './http/node-http-server.js';
+export * from './index.js';
+export * from './membership/heartbeat.js';
+export * from './membership/membership-view.js';
 export * from './metrics/event-metrics.js';
+export * from './metrics/metric-families.js';
 export * from './metrics/router-metrics.js';
 export * from './modules/load-actor-definitions.js';
 export * from './pool/pool-restart-policy.js';

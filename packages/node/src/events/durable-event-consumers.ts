@@ -24,8 +24,8 @@ import {
   eventSubject,
   type FunctionRegistry,
   type LucentError,
-  toLucentError,
   type TimerHandle,
+  toLucentError,
 } from '@lucent/core';
 import type { Logger } from '../logging.js';
 import type { ConsumerEventMetrics, EventMetrics } from '../metrics/event-metrics.js';

@@ -6,8 +6,13 @@
  *  stream   LUCENT_<C>_EVENTS   subjects lucent.<C>.events.>   (file storage, dedup window)
  *  stream   LUCENT_<C>_DLQ      subjects lucent.<C>.dlq.>      (dead letters, one subject per consumer)
  *  consumer <fn>--<type>        durable, pull, filter lucent.<C>.events.<type>, explicit ack,
- *                               max_deliver = retry.maxAttempts, redelivery delay = retryDelayMs(retry, n + 1)
+ *                               max_deliver = retry.maxAttempts + CRASH_REDELIVERIES,
+ *                               redelivery delay after a failed run n = retryDelayMs(retry, n + 1)
  * ```
+ * Attempts are deliveries (`ctx.event.attempt`): a failed run on delivery `retry.maxAttempts` or later is
+ * dead-lettered. Deliveries lost to a dead node also count, and a killed client's open pull request can swallow
+ * one more; `max_deliver` keeps {@link CRASH_REDELIVERIES} spare so such losses do not strand an event that has
+ * not failed. What runs out of them anyway is dead-lettered from the server's MAX_DELIVERIES advisory.
  * nats-server 2.9 gives a consumer one filter subject, so a function handling two event types has two
  * consumers. The consumer's `backoff` list is not used: with it the server also shortens the ack wait of the
  * first delivery to `backoff[0]`, which would redeliver a slow but healthy handler. A failed run is
@@ -22,6 +27,9 @@ import {
   type RetryPolicy,
   retryDelayMs,
 } from '@lucent/core';
+
+/** Deliveries a consumer allows beyond the retry policy's attempts, for deliveries lost to dead nodes. */
+export const CRASH_REDELIVERIES = 2;
 
 /** Default {@link EventConsumerOptions.ackWaitMs}: a delivery unanswered this long goes to another node. */
 export const DEFAULT_EVENT_ACK_WAIT_MS = 30_000;
@@ -69,8 +77,10 @@ export interface EventConsumerPlan {
   readonly eventType: string;
   readonly filterSubject: string;
   readonly deadLetterSubject: string;
-  /** Deliveries in all, the first included (`retry.maxAttempts`). */
+  /** Failed runs are dead-lettered from this delivery on (`retry.maxAttempts`). */
   readonly maxDeliver: number;
+  /** The consumer's `max_deliver`: {@link maxDeliver} + {@link CRASH_REDELIVERIES}. */
+  readonly maxDeliveries: number;
   readonly ackWaitMs: number;
   readonly maxAckPending: number;
   readonly retry: RetryPolicy;
@@ -106,6 +116,7 @@ export function planEventConsumers(functions: FunctionRegistry, options: EventCo
         filterSubject: eventSubject(options.cluster, type),
         deadLetterSubject: deadLetterSubject(options.cluster, name),
         maxDeliver: definition.retry.maxAttempts,
+        maxDeliveries: definition.retry.maxAttempts + CRASH_REDELIVERIES,
         ackWaitMs,
         maxAckPending,
         retry: definition.retry,

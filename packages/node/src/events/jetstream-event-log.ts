@@ -10,7 +10,14 @@
  *   client's buffer.
  * - `nak(delay)` and `term()` are plain acks of server 2.9; `working()` restarts the ack wait.
  */
-import { EncodeError, LucentError, NodeUnavailableError, TimeoutError } from '@lucent/core';
+import {
+  allDeadLettersSubject,
+  allEventsSubject,
+  EncodeError,
+  LucentError,
+  NodeUnavailableError,
+  TimeoutError,
+} from '@lucent/core';
 import {
   AckPolicy,
   type ConsumerConfig,
@@ -25,7 +32,6 @@ import {
   RetentionPolicy,
   StorageType,
 } from 'nats';
-import { allDeadLettersSubject, allEventsSubject } from '@lucent/core';
 import { deadLetterStreamName, type EventConsumerPlan, eventStreamName } from './event-consumer-plan.js';
 import type {
   EventLog,
@@ -60,6 +66,7 @@ const NO_MESSAGE_FOUND = 10037;
 const MESSAGE_TOO_LARGE = 10054;
 /** Deliveries the client asks for per pull (the server's `max_ack_pending` bounds what is in flight). */
 const PULL_BATCH = 64;
+const PULL_EXPIRES_MS = 5000;
 
 /** A delivery over a `JsMsg`; one object per message, no closures. */
 class JetStreamDelivery implements EventLogDelivery {
@@ -154,7 +161,11 @@ export class JetStreamEventLog implements EventLog {
       duplicate_window: nanos(this.#options.duplicateWindowMs ?? 120_000),
     };
     await this.#ensureStream({ name: this.stream, subjects: [allEventsSubject(this.#cluster)], ...common });
-    await this.#ensureStream({ name: this.deadLetterStream, subjects: [allDeadLettersSubject(this.#cluster)], ...common });
+    await this.#ensureStream({
+      name: this.deadLetterStream,
+      subjects: [allDeadLettersSubject(this.#cluster)],
+      ...common,
+    });
   }
 
   async #ensureStream(config: { name: string; subjects: string[] } & Record<string, unknown>): Promise<void> {
@@ -200,7 +211,7 @@ export class JetStreamEventLog implements EventLog {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       filter_subject: plan.filterSubject,
-      max_deliver: plan.maxDeliver,
+      max_deliver: plan.maxDeliveries,
       ack_wait: nanos(plan.ackWaitMs),
       max_ack_pending: plan.maxAckPending,
     };
@@ -222,7 +233,7 @@ export class JetStreamEventLog implements EventLog {
         existing.max_ack_pending === config.max_ack_pending;
       if (!same) {
         await this.#jsm.consumers.update(this.stream, plan.name, {
-          max_deliver: plan.maxDeliver,
+          max_deliver: plan.maxDeliveries,
           ack_wait: nanos(plan.ackWaitMs),
           max_ack_pending: plan.maxAckPending,
         });
@@ -238,6 +249,9 @@ export class JetStreamEventLog implements EventLog {
       const consumer = await this.#js.consumers.get(this.stream, plan.name);
       messages = await consumer.consume({
         max_messages: Math.min(PULL_BATCH, plan.maxAckPending),
+        // A pull request outlives a killed client on the server until it expires, and a redelivery sent to it
+        // is lost (one more delivery spent). 5 s instead of nats.js' 30 s keeps that window short.
+        expires: PULL_EXPIRES_MS,
         // One closure per consumer, not per message.
         callback: (msg) => handler(new JetStreamDelivery(msg)),
       });
@@ -287,7 +301,8 @@ export class JetStreamEventLog implements EventLog {
     const out: StoredDeadLetter[] = [];
     try {
       const info = await this.#jsm.streams.info(this.deadLetterStream);
-      let seq = info.state.first_seq;
+      if (info.state.messages === 0) return out;
+      let seq = Math.max(1, info.state.first_seq);
       const last = info.state.last_seq;
       while (seq <= last && out.length < limit) {
         const stored = await this.deadLetter(seq);

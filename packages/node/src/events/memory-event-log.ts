@@ -118,7 +118,7 @@ class MemoryConsumer {
     if (delivery.settled) return;
     delivery.settled = true;
     this.inFlight.delete(delivery);
-    if (delivery.attempt >= this.plan.maxDeliver) this.log.maxDeliveries(this.plan.name, delivery);
+    if (delivery.attempt >= this.plan.maxDeliveries) this.log.maxDeliveries(this.plan.name, delivery);
     else this.ready.push(delivery.event);
     this.log.schedulePump();
   }
@@ -130,7 +130,7 @@ class MemoryConsumer {
       const event = this.#next();
       if (event === undefined) return;
       const attempt = (this.deliveries.get(event.sequence) ?? 0) + 1;
-      if (attempt > this.plan.maxDeliver) continue;
+      if (attempt > this.plan.maxDeliveries) continue;
       this.deliveries.set(event.sequence, attempt);
       const delivery = new MemoryDelivery(this, event, attempt);
       this.inFlight.add(delivery);

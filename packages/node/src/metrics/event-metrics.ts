@@ -25,9 +25,11 @@ export class EventMetrics {
   readonly #deadLettered: CounterFamily;
 
   constructor(registry: Registry | undefined) {
-    this.#handled = new CounterFamily('lucent_events_handled_total', 'Durable event deliveries handled and acknowledged', [
-      'consumer',
-    ]);
+    this.#handled = new CounterFamily(
+      'lucent_events_handled_total',
+      'Durable event deliveries handled and acknowledged',
+      ['consumer'],
+    );
     this.#retried = new CounterFamily('lucent_event_retries_total', 'Failed event runs given back for redelivery', [
       'consumer',
     ]);

@@ -31,18 +31,18 @@ import {
   type ViewSource,
 } from '@lucent/core';
 import type { NodeConfig } from '../config/node-config.js';
+import { DurableEventConsumers } from '../events/durable-event-consumers.js';
+import { eventLogFor } from '../events/event-log-for.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import { createNodeLogger, type LogDestination, type Logger } from '../logging.js';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { RouterMetricsObserver } from '../metrics/router-metrics.js';
 import { loadActorDefinitions } from '../modules/load-actor-definitions.js';
 import { loadFunctionModules } from '../modules/load-function-modules.js';
 import { createFunctionPool } from '../pool/function-pool.js';
 import type { PoolSupervisionOptions } from '../pool/pool-restart-policy.js';
-import { DurableEventConsumers } from '../events/durable-event-consumers.js';
-import { eventLogFor } from '../events/event-log-for.js';
-import { EventMetrics } from '../metrics/event-metrics.js';
 import { createInlineRunner, type FunctionRunner } from '../router/function-runner.js';
 import { createRequestHandler, type RoutingRequestHandler } from '../router/request-handler.js';
 import { subscribeRequestHandler } from '../router/router-subscriptions.js';
