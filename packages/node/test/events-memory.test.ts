@@ -214,4 +214,38 @@ describe('durable events on the in-memory twin', () => {
     expect(consumers.handled).toBe(1);
     await consumers.stop();
   });
+
+  it('dead-letters a delivery whose last attempt got no answer (max deliveries by ack timeout)', async () => {
+    const clock = new SimulatedClock();
+    const log = new MemoryEventLog({ clock });
+    const functions = createRegistry([
+      defineFunction({ name: 'f', handles: 'T', retry: { maxAttempts: 1 } }, (_ctx, x: number) => x),
+    ]);
+    const [plan] = planEventConsumers(functions, { cluster: 'c', ackWaitMs: 1000 });
+    // A node that takes every delivery and never answers (it hangs, or dies each time).
+    const swallowed: number[] = [];
+    const dead = await log.consume(plan!, (delivery) => swallowed.push(delivery.attempt));
+    await emit(log, 'T', 1, 'lost');
+    await settle();
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1000);
+      await settle();
+    }
+    expect(swallowed).toEqual([1, 2, 3]);
+    const watcher = node(log, clock, functions, 'w');
+    await watcher.start();
+    await dead.stop();
+    // The server's MAX_DELIVERIES advisory, as the twin raises it when the third ack wait ends.
+    log.maxDeliveries(plan!.name, { sequence: 1, attempt: 3 });
+    await settle();
+    const [letter] = await new EventsAdmin(() => Promise.resolve(log), codec, 'c').deadLetters.list();
+    expect(letter).toMatchObject({
+      consumer: 'f--T',
+      eventId: 'lost',
+      attempts: 3,
+      error: { code: 'LUCENT_DELIVERY_EXHAUSTED' },
+      node: 'w',
+    });
+    await watcher.stop();
+  });
 });

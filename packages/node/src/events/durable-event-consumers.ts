@@ -24,6 +24,7 @@ import {
   eventSubject,
   type FunctionRegistry,
   type LucentError,
+  ShuttingDownError,
   type TimerHandle,
   toLucentError,
 } from '@lucent/core';
@@ -175,6 +176,11 @@ export class DurableEventConsumers {
 
   async #failed(consumer: ServedConsumer, delivery: EventLogDelivery, eventId: string, error: LucentError) {
     const { plan } = consumer;
+    if (ShuttingDownError.is(error) || this.#stopped) {
+      // This node is going away, the handler did not fail: give the delivery back for another node at once.
+      delivery.nak(0);
+      return;
+    }
     const action = decideFailedDelivery(plan, delivery.attempt);
     if (action.type === 'retry') {
       delivery.nak(action.delayMs);

@@ -258,7 +258,7 @@ export class MemoryEventLog implements EventLog {
   }
 
   /** @internal A delivery exhausted `max_deliver` by ack timeout (NATS sends the MAX_DELIVERIES advisory). */
-  maxDeliveries(consumer: string, delivery: MemoryDelivery): void {
+  maxDeliveries(consumer: string, delivery: { readonly sequence: number; readonly attempt: number }): void {
     for (const listener of this.#maxDeliveryListeners) listener(consumer, delivery.sequence, delivery.attempt);
   }
 

@@ -3,12 +3,13 @@
  * by id, each event runs once per handler across nodes, failures are retried then dead-lettered (list, replay,
  * purge), and a node killed with SIGKILL mid-run leaves its delivery to a survivor.
  */
-import { type Envelope, EnvelopeCodec, eventSubject } from '@lucent/core';
+import { createRegistry, defineFunction, type Envelope, EnvelopeCodec, eventSubject } from '@lucent/core';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect as connectClient, type LucentClient } from '../../src/client/lucent-client.js';
-import { eventStreamName } from '../../src/events/event-consumer-plan.js';
+import { eventStreamName, planEventConsumers } from '../../src/events/event-consumer-plan.js';
 import { decodeEventMessage } from '../../src/events/event-message.js';
+import { JetStreamEventLog } from '../../src/events/jetstream-event-log.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { NodeProcesses } from '../../src/testing/node-process.js';
 import { createTestCluster, type TestCluster } from '../../src/testing/test-cluster.js';
@@ -200,6 +201,30 @@ describe('durable events: consumers', () => {
 });
 
 describe('durable events: node failure', () => {
+  it('reports a delivery that ran out of max_deliver by ack timeout (the server advisory)', async () => {
+    const name = nextCluster();
+    const log = await JetStreamEventLog.open(raw, { cluster: name });
+    const functions = createRegistry([
+      defineFunction({ name: 'f', handles: 'T', retry: { maxAttempts: 1 } }, (_ctx, x: unknown) => x),
+    ]);
+    const [plan] = planEventConsumers(functions, { cluster: name, ackWaitMs: 200 });
+    await log.ensureConsumer(plan!);
+    const reported: [string, number, number][] = [];
+    const unwatch = await log.watchMaxDeliveries((consumer, seq, deliveries) =>
+      reported.push([consumer, seq, deliveries]),
+    );
+    const swallowed: number[] = [];
+    const subscription = await log.consume(plan!, (delivery) => swallowed.push(delivery.attempt));
+    const c = await client(name);
+    await c.emit('T', 1);
+    await until('the advisory', () => reported.length > 0);
+    expect(swallowed).toEqual([1, 2, 3]);
+    expect(reported[0]).toEqual(['f--T', 1, 3]);
+    unwatch();
+    await subscription.stop();
+    await log.close();
+  });
+
   it('a node killed with SIGKILL mid-run leaves its delivery to a survivor', async () => {
     const name = nextCluster();
     const start = (shard: string) =>
