@@ -10,7 +10,7 @@ import {
   EnvelopeCodec,
   eventEnvelope,
   SimulatedClock,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { DurableEventConsumers } from '../src/events/durable-event-consumers.js';
 import { planEventConsumers } from '../src/events/event-consumer-plan.js';

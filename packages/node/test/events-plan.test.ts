@@ -1,5 +1,5 @@
 /** The pure parts of durable events: names, the retry policy → consumer mapping, failure decisions, dead-letter records. */
-import { createRegistry, defineFunction, EnvelopeCodec, eventEnvelope } from '@lucent/core';
+import { createRegistry, defineFunction, EnvelopeCodec, eventEnvelope } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import {
   type DeadLetterRecord,

@@ -30,14 +30,14 @@ import {
   placeFunction,
   RoutingError,
   ShuttingDownError,
+  SubjectCache,
   systemClock,
   TimeoutError,
   tellEnvelope,
   UnknownFunctionError,
   type ViewSource,
   type WireError,
-} from '@lucent/core';
-import { SubjectCache } from '@lucent/core/internal';
+} from '@lucent/core/internal';
 import type { EventLog } from '../events/event-log.js';
 import { type EventLogOptions, eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';

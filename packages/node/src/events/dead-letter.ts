@@ -2,7 +2,7 @@
  * The dead-letter record: what the dead-letter stream keeps about an event a handler never completed. Pure:
  * the record, its encoding (JSON, the original message as base64) and its decoding.
  */
-import { DecodeError, type Envelope, type EnvelopeCodec } from '@lucent/core';
+import { DecodeError, type Envelope, type EnvelopeCodec } from '@lucent/core/internal';
 import { decodeEventMessage } from './event-message.js';
 
 /** Why a delivery was dead-lettered, as the handler's error data. */

@@ -27,7 +27,7 @@ import {
   ShuttingDownError,
   type TimerHandle,
   toLucentError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import type { Logger } from '../logging.js';
 import type { ConsumerEventMetrics, EventMetrics } from '../metrics/event-metrics.js';
 import { completedEventType, failedEventType } from '../router/event-dispatcher.js';

@@ -26,7 +26,7 @@ import {
   type FunctionRegistry,
   type RetryPolicy,
   retryDelayMs,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 
 /** Deliveries a consumer allows beyond the retry policy's attempts, for deliveries lost to dead nodes. */
 export const CRASH_REDELIVERIES = 2;

@@ -2,7 +2,7 @@
  * Which {@link EventLog} a transport's cluster uses: JetStream on the NATS connection, or the in-memory twin
  * shared by everything on the same in-memory bus. One log per transport (and cluster), opened on first use.
  */
-import { type Clock, ConfigError } from '@lucent/core';
+import { type Clock, ConfigError } from '@lucent/core/internal';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';

@@ -3,7 +3,7 @@
  * envelope. A JetStream publish is also a NATS publish, so plain subscribers of an event subject (tools, tests,
  * the framed transport) read stored events like any other message.
  */
-import type { Envelope, EnvelopeCodec } from '@lucent/core';
+import type { Envelope, EnvelopeCodec } from '@lucent/core/internal';
 import { encodeFrames, FrameKind, readFrames } from '../transport/frames.js';
 
 /** One event envelope as a stored message. Throws `EncodeError` for a payload the codec cannot encode. */

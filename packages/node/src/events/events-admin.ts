@@ -9,7 +9,7 @@
  * await client.events.removeConsumer('oldHandler--OrderPlaced');
  * ```
  */
-import { ConfigError, type EnvelopeCodec, eventSubject } from '@lucent/core';
+import { ConfigError, type EnvelopeCodec, eventSubject } from '@lucent/core/internal';
 import { type DeadLetter, decodeDeadLetter, toDeadLetter } from './dead-letter.js';
 import type { EventLog } from './event-log.js';
 

@@ -17,7 +17,7 @@ import {
   LucentError,
   NodeUnavailableError,
   TimeoutError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import {
   AckPolicy,
   type ConsumerConfig,

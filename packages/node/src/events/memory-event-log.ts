@@ -11,7 +11,7 @@
  * dropped); a delivery that exhausts `max_deliver` by ack timeout is handed to `onMaxDeliveries` (NATS sends an
  * advisory) instead of being left unacknowledged; timers run on the injected clock.
  */
-import { type Clock, systemClock, type TimerHandle } from '@lucent/core';
+import { type Clock, systemClock, type TimerHandle } from '@lucent/core/internal';
 import type { InMemoryBus } from '../transport/in-memory-bus.js';
 import { DEFAULT_EVENT_DUPLICATE_WINDOW_MS, type EventConsumerPlan } from './event-consumer-plan.js';
 import type {

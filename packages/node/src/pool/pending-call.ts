@@ -3,7 +3,7 @@
  * queue and an in-flight batch (and back, when the batch is re-run) and settle exactly once.
  */
 
-import type { EventDelivery } from '@lucent/core';
+import type { EventDelivery } from '@lucent/core/internal';
 
 /** Where a call is. Integer constants keep the field a small integer (monomorphic). */
 export const CallState = { Queued: 0, Running: 1, Settled: 2 } as const;

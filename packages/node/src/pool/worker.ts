@@ -20,7 +20,7 @@ import {
   type FunctionRegistry,
   toLucentError,
   type WireError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { loadRegistry } from '../modules/load-registry.js';
 import {
   type BatchErrors,

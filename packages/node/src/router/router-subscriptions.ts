@@ -10,7 +10,7 @@
  * subscriptions. `coreEvents: true` keeps the old core-NATS queue group (one node per event, at most once) for
  * a router used without an event log.
  */
-import type { FunctionRegistry } from '@lucent/core';
+import type { FunctionRegistry } from '@lucent/core/internal';
 import { SubjectCache } from '@lucent/core/internal';
 import type {
   FrameHandler,

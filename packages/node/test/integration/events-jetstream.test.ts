@@ -3,7 +3,7 @@
  * by id, each event runs once per handler across nodes, failures are retried then dead-lettered (list, replay,
  * purge), and a node killed with SIGKILL mid-run leaves its delivery to a survivor.
  */
-import { createRegistry, defineFunction, type Envelope, EnvelopeCodec, eventSubject } from '@lucent/core';
+import { createRegistry, defineFunction, type Envelope, EnvelopeCodec, eventSubject } from '@lucent/core/internal';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect as connectClient, type LucentClient } from '../../src/client/lucent-client.js';
