@@ -105,7 +105,7 @@ export async function runTraffic(options: TrafficOptions): Promise<void> {
     completed.push(codec.decode(frame).payload as { orderId: string; pid: number });
   });
   await client.transport.flush();
-  client.emit('OrderPlaced', { orderId: 'ord-1', qty: 100 });
+  await client.emit('OrderPlaced', { orderId: 'ord-1', qty: 100 }); // resolves once the event stream stored it
   for (let i = 0; i < 100 && completed.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
   subscription.unsubscribe();
   for (const done of completed) {

@@ -33,6 +33,19 @@ export interface FunctionContext {
   readonly attempt: number;
   /** Epoch ms after which the result is no longer wanted; `0` means no deadline. */
   readonly deadline: number;
+  /**
+   * Set when the run handles a durable event: its id (the same on every redelivery) and the delivery attempt
+   * (1 for the first delivery). Delivery is at least once, so an idempotent handler can tell a repeat by `id`.
+   */
+  readonly event?: EventDelivery | undefined;
+}
+
+/** Which event a handler run serves (see {@link FunctionContext.event}). */
+export interface EventDelivery {
+  /** The event's id (`Envelope.id`), stable across redeliveries. */
+  readonly id: string;
+  /** 1 for the first delivery, 2 for the first redelivery, and so on. */
+  readonly attempt: number;
 }
 
 /** A function's code: deterministic, no I/O (see the module doc). May return a value or a promise of it. */

@@ -13,7 +13,7 @@
 
 // Talking to a cluster.
 export { ActorHandle } from './client/actor-handle.js';
-export { DEFAULT_CLIENT_TIMEOUT_MS, type RequestOptions } from './client/client-core.js';
+export { DEFAULT_CLIENT_TIMEOUT_MS, type EmitOptions, type RequestOptions } from './client/client-core.js';
 export { type ClusterClient, type ClusterClientOptions, connectCluster } from './client/cluster-client.js';
 export {
   type ClientOptions,
@@ -25,10 +25,12 @@ export {
 // Running a shard.
 export { defaultNodeConfig, type NodeConfig } from './config/node-config.js';
 export { resolveNodeConfig } from './config/resolve-config.js';
+export type { DeadLetter, DeadLetterError, DeadLetterRecord } from './events/dead-letter.js';
+export { type DeadLetterListOptions, DeadLetters, EventsAdmin } from './events/events-admin.js';
 export { createNodeLogger, type Logger } from './logging.js';
 export type { PoolSupervisionOptions } from './pool/pool-restart-policy.js';
 export { POOL_RESTARTING_REASON } from './pool/supervised-pool.js';
-export { completedEventType } from './router/event-dispatcher.js';
+export { completedEventType, failedEventType } from './router/event-dispatcher.js';
 export type { ShardContext, ShardExtension } from './shard/shard-context.js';
 export { ShardNode, type ShardNodeOptions } from './shard/shard-node.js';
 export { handleShutdownSignals } from './shard/shutdown-signals.js';

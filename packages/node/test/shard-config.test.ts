@@ -12,6 +12,26 @@ const machine = { cpuCount: 3 };
 
 /** Three distinct valid raw values per option (flag, env, file) and what each resolves to. */
 const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> = {
+  eventReplicas: [
+    ['1', 1],
+    ['3', 3],
+    ['5', 5],
+  ],
+  eventDuplicateWindowMs: [
+    ['1000', 1000],
+    ['2000', 2000],
+    ['3000', 3000],
+  ],
+  eventAckWaitMs: [
+    ['500', 500],
+    ['600', 600],
+    ['700', 700],
+  ],
+  eventMaxAckPending: [
+    ['10', 10],
+    ['20', 20],
+    ['30', 30],
+  ],
   shard: [
     ['f1', 'f1'],
     ['e1', 'e1'],
@@ -107,6 +127,10 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
 /** Invalid raw values per option. */
 const bad: Record<NodeConfigKey, readonly unknown[]> = {
   shard: ['a.b', 'has space', '*', 42],
+  eventReplicas: ['0', '6', 'x', 1.5],
+  eventDuplicateWindowMs: ['99', '86400001', 'x'],
+  eventAckWaitMs: ['99', '3600001', 'x'],
+  eventMaxAckPending: ['0', '1000001', 'x'],
   nats: ['nats://a:1,,nats://b:1', 'nats://a 1', 7, [1]],
   cluster: ['a.b', '>', ''],
   functions: [',', 'a b.mjs', {}],

@@ -7,6 +7,7 @@
  * lucent.<cluster>.fn.<name>        queue group for unkeyed, load-balanced calls
  * lucent.<cluster>.metrics.<id>     load reports
  * lucent.<cluster>.events.<type>    durable events (JetStream)
+ * lucent.<cluster>.dlq.<consumer>   dead letters of one event consumer (JetStream)
  * lucent.<cluster>.reply.<conn>     one reply subject per connection
  * lucent.<cluster>.membership       heartbeats, leaves and probes
  * ```
@@ -68,6 +69,19 @@ export function eventSubject(cluster: string, type: string): string {
 /** `lucent.<cluster>.events.>`: every event subject of the cluster (the stream's subject filter). */
 export function allEventsSubject(cluster: string): string {
   return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.events.>`;
+}
+
+/**
+ * `lucent.<cluster>.dlq.<consumer>`: dead letters of one durable event consumer. Outside `events.>` so the event
+ * stream never captures them. Throws `ConfigError` on an invalid cluster or consumer name.
+ */
+export function deadLetterSubject(cluster: string, consumer: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.dlq.${check(consumer, TOKEN, 'consumer')}`;
+}
+
+/** `lucent.<cluster>.dlq.>`: every dead-letter subject of the cluster (the dead-letter stream's filter). */
+export function allDeadLettersSubject(cluster: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.dlq.>`;
 }
 
 /** `lucent.<cluster>.reply.<connectionId>`: the one reply subject of a connection. */

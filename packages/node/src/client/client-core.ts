@@ -6,7 +6,7 @@
  *  call(def, input) ── keyed & view ──► owner's node subject ─┐
  *                   └─ otherwise ─────► fn.<name> queue group ─┤── transport.request ──► decode ──► value
  *  tell/ask(type/id) ── view ─────────► owner's node subject ─┘                        └─► errorFromWire → throw
- *  emit(type, data) ──────────────────► events.<type> (one-way)
+ *  emit(type, data) ──────────────────► events.<type> in the event log (JetStream), resolved once stored
  * ```
  * An ask whose node is gone (`NodeUnavailableError`, no responders on its subject, e.g. after a kill -9) is sent
  * again, with the same envelope id, once the client's view places the actor on a node other than the one that was
@@ -37,11 +37,15 @@ import {
   ShuttingDownError,
   SubjectCache,
   systemClock,
+  TimeoutError,
   tellEnvelope,
   UnknownFunctionError,
   type ViewSource,
   type WireError,
 } from '@lucent/core/internal';
+import type { EventLog } from '../events/event-log.js';
+import { type EventLogOptions, eventLogFor } from '../events/event-log-for.js';
+import { encodeEventMessage } from '../events/event-message.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -75,6 +79,10 @@ export interface ClientCoreOptions {
    * Default `systemClock`.
    */
   readonly clock?: Clock;
+  /** Replicas of the event streams if this client is the first to need them (default 1; nodes set theirs). */
+  readonly eventReplicas?: number;
+  /** Duplicate window of the event stream if this client creates it (default 120 000 ms). */
+  readonly eventDuplicateWindowMs?: number;
 }
 
 /** What an ask needs to be sent again (same id, same deadline). */
@@ -90,6 +98,21 @@ interface AskAttempt {
   sentTo: string;
 }
 
+/** Options of one `emit`. */
+export interface EmitOptions {
+  /**
+   * The event's id (default: a new one). It is also the deduplication id: emits with the same id within the
+   * duplicate window are stored once, so pass the first attempt's id when retrying an emit yourself.
+   */
+  readonly id?: string;
+  /** How long to keep retrying an unreachable event log. Default: the client's `defaultTimeoutMs`. */
+  readonly timeoutMs?: number;
+}
+
+/** First pause between emit retries; doubles up to {@link EMIT_RETRY_MAX_MS}. */
+const EMIT_RETRY_FIRST_MS = 50;
+const EMIT_RETRY_MAX_MS = 1000;
+
 /** See the module doc. Methods that return promises never throw synchronously. */
 export class ClientCore {
   readonly transport: Transport;
@@ -99,6 +122,8 @@ export class ClientCore {
   readonly #view: ViewSource | undefined;
   readonly #origin: string;
   readonly #clock: Clock;
+  readonly #eventLogOptions: EventLogOptions;
+  #eventLog: Promise<EventLog> | undefined = undefined;
   #closed = false;
 
   /** Throws `ConfigError` for a cluster name that is not a subject token. */
@@ -110,6 +135,22 @@ export class ClientCore {
     this.#view = options.viewSource;
     this.#origin = options.origin ?? '';
     this.#clock = options.clock ?? systemClock;
+    this.#eventLogOptions = {
+      cluster: this.#subjects.cluster,
+      clock: this.#clock,
+      ...(options.eventReplicas === undefined ? {} : { replicas: options.eventReplicas }),
+      ...(options.eventDuplicateWindowMs === undefined ? {} : { duplicateWindowMs: options.eventDuplicateWindowMs }),
+    };
+  }
+
+  /** The shared codec. */
+  get codec(): EnvelopeCodec {
+    return this.#codec;
+  }
+
+  /** The cluster name of the subjects. */
+  get cluster(): string {
+    return this.#subjects.cluster;
   }
 
   get isClosed(): boolean {
@@ -212,11 +253,53 @@ export class ClientCore {
     return placement.type === PlacementType.Node ? this.#subjects.node(placement.node) : undefined;
   }
 
-  /** Publishes event `type`. At most once; throws `ConfigError` (invalid type), `EncodeError`, `ShuttingDownError`. */
-  emit(type: string, data: unknown): void {
+  /**
+   * Stores event `type` in the cluster's event log and resolves with its id once the log confirmed it. A
+   * failure to reach the log (`TimeoutError`, `NodeUnavailableError`) is retried with the same id until
+   * `timeoutMs`, so a retry is stored once (within the duplicate window). Rejects with that error after it,
+   * `ConfigError` (invalid type), `EncodeError`, `ShuttingDownError`. Never throws synchronously.
+   */
+  async emit(type: string, data: unknown, options?: EmitOptions): Promise<string> {
     this.#checkOpen();
     const subject = this.#subjects.event(type);
-    this.transport.send(subject, this.#codec.encode(eventEnvelope(type, data, { origin: this.#origin })));
+    const envelope = eventEnvelope(type, data, {
+      origin: this.#origin,
+      ...(options?.id === undefined ? {} : { id: options.id }),
+    });
+    const message = encodeEventMessage(envelope, this.#codec);
+    const publish = { msgId: envelope.id };
+    const giveUpAt = this.#clock.now() + (options?.timeoutMs ?? this.defaultTimeoutMs);
+    let pauseMs = EMIT_RETRY_FIRST_MS;
+    for (;;) {
+      try {
+        await (await this.eventLog()).publish(subject, message, publish);
+        return envelope.id;
+      } catch (error) {
+        const retryable = TimeoutError.is(error) || NodeUnavailableError.is(error);
+        if (!retryable || this.#closed || this.#clock.now() + pauseMs >= giveUpAt) throw error;
+      }
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, pauseMs));
+      pauseMs = Math.min(pauseMs * 2, EMIT_RETRY_MAX_MS);
+    }
+  }
+
+  /** The cluster's event log, opened (and its streams created if missing) on first use. */
+  eventLog(): Promise<EventLog> {
+    this.#eventLog ??= eventLogFor(this.transport, this.#eventLogOptions).then(
+      async (log) => {
+        await log.ensureStreams();
+        return log;
+      },
+      (error: unknown) => {
+        this.#eventLog = undefined;
+        throw error;
+      },
+    );
+    const opened = this.#eventLog;
+    opened.catch(() => {
+      if (this.#eventLog === opened) this.#eventLog = undefined;
+    });
+    return opened;
   }
 
   /**

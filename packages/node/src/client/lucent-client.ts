@@ -8,17 +8,18 @@
  * const counter = client.actor(counterActor, 'c-1');
  * counter.tell({ type: 'inc' });
  * const { count } = await counter.ask({ type: 'inc' });
- * client.emit('OrderPlaced', order);
+ * await client.emit('OrderPlaced', order);                            // resolves once stored
  * await client.close();
  * ```
  * Inside a node, pass the node's transport (and its view) instead of `servers`: `createClient({ transport })`.
  */
 import type { ActorEventOf, ActorReplyOf, AnyActorDefinition } from '@lucent/actors/internal';
 import { ConfigError, type FunctionDefinition } from '@lucent/core/internal';
+import { EventsAdmin } from '../events/events-admin.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { ActorHandle } from './actor-handle.js';
-import { ClientCore, type ClientCoreOptions, type RequestOptions } from './client-core.js';
+import { ClientCore, type ClientCoreOptions, type EmitOptions, type RequestOptions } from './client-core.js';
 
 /** Options of {@link createClient}: an existing transport (which the client does not close). */
 export type ClientOptions = ClientCoreOptions;
@@ -40,6 +41,7 @@ export const DEFAULT_SERVERS = 'nats://127.0.0.1:4222';
 export class LucentClient {
   readonly #core: ClientCore;
   readonly #ownsTransport: boolean;
+  #events: EventsAdmin | undefined = undefined;
 
   /** Not for direct use: see {@link connect} and {@link createClient}. */
   constructor(core: ClientCore, ownsTransport: boolean) {
@@ -87,12 +89,22 @@ export class LucentClient {
   }
 
   /**
-   * Publishes event `type` with `data`: every function handling the type runs once in the cluster, and each
-   * publishes `${name}Completed`. One-way and at most once. Throws `ConfigError` (invalid type), `EncodeError`,
-   * `ShuttingDownError`.
+   * Publishes event `type` with `data` durably and resolves with the event's id once the cluster's event
+   * stream stored it. Every function handling the type then runs at least once in the cluster (its durable
+   * consumer delivers it to one node; a failed run is retried per the function's `retry` policy, then
+   * dead-lettered) and publishes `${name}Completed` (or `${name}Failed` once dead-lettered). An unreachable
+   * stream is retried with the same id until `timeoutMs`, so the event is stored once. Rejects with
+   * `TimeoutError` / `NodeUnavailableError` after that, `ConfigError` (invalid type), `EncodeError`,
+   * `ShuttingDownError`. Never throws synchronously.
    */
-  emit(type: string, data: unknown): void {
-    this.#core.emit(type, data);
+  emit(type: string, data: unknown, options?: EmitOptions): Promise<string> {
+    return this.#core.emit(type, data, options);
+  }
+
+  /** Durable events: dead letters (`list`, `replay`, `purge`) and durable consumers (`consumers`, `removeConsumer`). */
+  get events(): EventsAdmin {
+    this.#events ??= new EventsAdmin(() => this.#core.eventLog(), this.#core.codec, this.#core.cluster);
+    return this.#events;
   }
 
   /**

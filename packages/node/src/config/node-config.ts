@@ -5,6 +5,11 @@
  * added in one place.
  */
 
+import {
+  DEFAULT_EVENT_ACK_WAIT_MS,
+  DEFAULT_EVENT_DUPLICATE_WINDOW_MS,
+  DEFAULT_EVENT_MAX_ACK_PENDING,
+} from '../events/event-consumer-plan.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../membership/membership-options.js';
 import { DEFAULT_POOL_MAX_RESTARTS, DEFAULT_POOL_RESTART_WINDOW_MS } from '../pool/pool-restart-policy.js';
 import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS } from '../state/lease-policy.js';
@@ -58,6 +63,14 @@ export interface NodeConfig {
   readonly logFormat: LogFormat;
   /** How long start-up keeps retrying to reach NATS; 0 (default) = forever, one log line per attempt. */
   readonly natsConnectTimeoutMs: number;
+  /** Copies of the event and dead-letter streams when this node creates them (1 on one server, 3 on a NATS cluster). */
+  readonly eventReplicas: number;
+  /** Window in which an event published again with the same id (`Nats-Msg-Id`) is stored once. */
+  readonly eventDuplicateWindowMs: number;
+  /** A delivery neither acknowledged nor kept alive this long (its node died) goes to another node. */
+  readonly eventAckWaitMs: number;
+  /** Unacknowledged deliveries per event consumer across the cluster (bounds in-flight event runs). */
+  readonly eventMaxAckPending: number;
 }
 
 /** Keys of {@link NodeConfig}: also the config-file keys. */
@@ -227,6 +240,42 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     defaultLabel: '0 = retry forever',
     description: 'how long start-up retries to reach NATS (with backoff, one log line per attempt)',
   },
+  {
+    key: 'eventReplicas',
+    flag: '--event-replicas <n>',
+    env: 'LUCENT_EVENT_REPLICAS',
+    kind: 'int',
+    min: 1,
+    max: 5,
+    description: 'replicas of the event streams when this node creates them (3 on a NATS cluster)',
+  },
+  {
+    key: 'eventDuplicateWindowMs',
+    flag: '--event-duplicate-window-ms <ms>',
+    env: 'LUCENT_EVENT_DUPLICATE_WINDOW_MS',
+    kind: 'int',
+    min: 100,
+    max: 86_400_000,
+    description: 'window in which an event re-published with the same id is stored once',
+  },
+  {
+    key: 'eventAckWaitMs',
+    flag: '--event-ack-wait-ms <ms>',
+    env: 'LUCENT_EVENT_ACK_WAIT_MS',
+    kind: 'int',
+    min: 100,
+    max: 3_600_000,
+    description: 'how long an unanswered event delivery waits before it goes to another node',
+  },
+  {
+    key: 'eventMaxAckPending',
+    flag: '--event-max-ack-pending <n>',
+    env: 'LUCENT_EVENT_MAX_ACK_PENDING',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    description: 'unacknowledged deliveries per event consumer across the cluster',
+  },
 ];
 
 /** The `--config <file>` flag and its environment variable; it names the file, so it is read before the others. */
@@ -257,5 +306,9 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     poolRestartWindowMs: DEFAULT_POOL_RESTART_WINDOW_MS,
     logFormat: 'auto',
     natsConnectTimeoutMs: 0,
+    eventReplicas: 1,
+    eventDuplicateWindowMs: DEFAULT_EVENT_DUPLICATE_WINDOW_MS,
+    eventAckWaitMs: DEFAULT_EVENT_ACK_WAIT_MS,
+    eventMaxAckPending: DEFAULT_EVENT_MAX_ACK_PENDING,
   };
 }

@@ -11,7 +11,7 @@
  * Also builds the piscina task for a cut batch.
  */
 import type { PendingCall } from './pending-call.js';
-import { type BatchTask, TASK_ATTEMPTS, TASK_DEADLINES, TASK_INPUTS, TASK_NAME } from './protocol.js';
+import { type BatchTask, TASK_ATTEMPTS, TASK_DEADLINES, TASK_EVENTS, TASK_INPUTS, TASK_NAME } from './protocol.js';
 
 /** Limits that bound one batch. */
 export interface BatchLimits {
@@ -43,9 +43,14 @@ export function toBatchTask(id: string, calls: readonly PendingCall[], wallOffse
   const task: BatchTask = new Array<unknown>(TASK_INPUTS + count);
   let attempts: number[] | null = null;
   let deadlines: number[] | null = null;
+  let events: ([string, number] | null)[] | null = null;
   for (let i = 0; i < count; i++) {
     const call = calls[i]!;
     task[TASK_INPUTS + i] = call.input;
+    if (call.event !== null) {
+      events ??= new Array<[string, number] | null>(count).fill(null);
+      events[i] = [call.event.id, call.event.attempt];
+    }
     if (call.attempt !== 1) {
       attempts ??= new Array<number>(count).fill(1);
       attempts[i] = call.attempt;
@@ -58,6 +63,7 @@ export function toBatchTask(id: string, calls: readonly PendingCall[], wallOffse
   task[TASK_NAME] = id;
   task[TASK_ATTEMPTS] = attempts;
   task[TASK_DEADLINES] = deadlines;
+  task[TASK_EVENTS] = events;
   return task;
 }
 

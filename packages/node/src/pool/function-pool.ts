@@ -30,7 +30,13 @@
  */
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import { type Clock, ConfigError, type FunctionRegistry, NodeUnavailableError } from '@lucent/core/internal';
+import {
+  type Clock,
+  ConfigError,
+  type EventDelivery,
+  type FunctionRegistry,
+  NodeUnavailableError,
+} from '@lucent/core/internal';
 import { Piscina } from 'piscina';
 import { loadRegistry } from '../modules/load-registry.js';
 import { Lane } from './lane.js';
@@ -111,6 +117,8 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   /** Cancels the call (`CancelledError`); a running batch is aborted and its other calls re-run. */
   readonly signal?: AbortSignal;
+  /** The durable event the call serves: the handler sees it as `ctx.event`. */
+  readonly event?: EventDelivery;
 }
 
 /** Counters for metrics, as plain numbers (monotonic unless noted). */

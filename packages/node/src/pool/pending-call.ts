@@ -3,6 +3,8 @@
  * queue and an in-flight batch (and back, when the batch is re-run) and settle exactly once.
  */
 
+import type { EventDelivery } from '@lucent/core/internal';
+
 /** Where a call is. Integer constants keep the field a small integer (monomorphic). */
 export const CallState = { Queued: 0, Running: 1, Settled: 2 } as const;
 export type CallState = (typeof CallState)[keyof typeof CallState];
@@ -24,6 +26,8 @@ export class PendingCall {
   isolated = false;
   /** The in-flight batch running the call (an opaque token for the pool), or `null` while queued. */
   batch: object | null = null;
+  /** The durable event the call serves (`FunctionContext.event`), or `null`. */
+  event: EventDelivery | null = null;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
 

@@ -126,6 +126,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
         resolve as (v: unknown) => void,
         reject,
       );
+      if (options?.event !== undefined) call.event = options.event;
       if (signal !== null) signal.addEventListener('abort', call);
       this.#enqueue(lane, call);
     });

@@ -3,7 +3,7 @@
  * {@link BatchResult} back, both flat arrays sent by structured clone.
  *
  * ```
- *   BatchTask   [ id, attempts | null, deadlines | null, input0, input1, … ]     (id = name@version)
+ *   BatchTask   [ id, attempts | null, deadlines | null, events | null, input0, input1, … ]   (id = name@version)
  *   BatchResult [ runMs, errors | null, value0, value1, … ]
  * ```
  *
@@ -29,8 +29,13 @@ export const TASK_NAME = 0;
 export const TASK_ATTEMPTS = 1;
 /** Index of the per-call deadlines as epoch ms (0 = none), or `null` when no call has one. */
 export const TASK_DEADLINES = 2;
+/**
+ * Index of the per-call durable-event deliveries (`[eventId, attempt]`, or `null` for a call that serves no
+ * event), or `null` when no call of the batch serves one.
+ */
+export const TASK_EVENTS = 3;
 /** Index of the first input; call `i`'s input is at `TASK_INPUTS + i`. */
-export const TASK_INPUTS = 3;
+export const TASK_INPUTS = 4;
 
 /** The outcome of a {@link BatchTask}: one value or error per call, in call order (layout in the module doc). */
 export type BatchResult = unknown[];

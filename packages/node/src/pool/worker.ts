@@ -14,7 +14,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { type FunctionContext, type FunctionRegistry, toLucentError, type WireError } from '@lucent/core/internal';
+import {
+  type EventDelivery,
+  type FunctionContext,
+  type FunctionRegistry,
+  toLucentError,
+  type WireError,
+} from '@lucent/core/internal';
 import { loadRegistry } from '../modules/load-registry.js';
 import {
   type BatchErrors,
@@ -26,6 +32,7 @@ import {
   RESULT_VALUES,
   TASK_ATTEMPTS,
   TASK_DEADLINES,
+  TASK_EVENTS,
   TASK_INPUTS,
   TASK_NAME,
   type WorkerLoadReport,
@@ -85,6 +92,7 @@ class Context implements FunctionContext {
     readonly name: string,
     readonly attempt: number,
     readonly deadline: number,
+    readonly event: EventDelivery | undefined,
   ) {}
 }
 
@@ -116,6 +124,7 @@ function runBatch(task: BatchTask): BatchResult | Promise<BatchResult> {
   const handler = definition.handler;
   const attempts = task[TASK_ATTEMPTS] as number[] | null;
   const deadlines = task[TASK_DEADLINES] as number[] | null;
+  const events = task[TASK_EVENTS] as ([string, number] | null)[] | null;
   const count = task.length - TASK_INPUTS;
   const result: BatchResult = new Array<unknown>(RESULT_VALUES + count);
   let errors: BatchErrors | null = null;
@@ -123,7 +132,9 @@ function runBatch(task: BatchTask): BatchResult | Promise<BatchResult> {
   const start = performance.now();
   for (let i = 0; i < count; i++) {
     const deadline = deadlines === null ? 0 : (deadlines[i] ?? 0);
-    const ctx = new Context(name, attempts === null ? 1 : (attempts[i] ?? 1), deadline);
+    const delivery = events === null ? null : (events[i] ?? null);
+    const event = delivery === null ? undefined : { id: delivery[0], attempt: delivery[1] };
+    const ctx = new Context(name, attempts === null ? 1 : (attempts[i] ?? 1), deadline, event);
     try {
       const value = handler(ctx, task[TASK_INPUTS + i]);
       if (isThenable(value)) {

@@ -56,6 +56,11 @@ export function completedEventType(functionName: string): string {
   return `${functionName}Completed`;
 }
 
+/** The `Failed` event type of a function: published once when an event it handles is dead-lettered. */
+export function failedEventType(functionName: string): string {
+  return `${functionName}Failed`;
+}
+
 const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
 
 /** Runs and forwards event handlers for one request handler. Not for direct use. */

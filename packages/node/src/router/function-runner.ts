@@ -5,6 +5,7 @@
  */
 import {
   type Clock,
+  type EventDelivery,
   type FunctionContext,
   type FunctionRegistry,
   systemClock,
@@ -17,6 +18,8 @@ import {
 export interface RunOptions {
   /** Epoch ms (wall time, a clock's `wallNow()`) after which the call fails with `TimeoutError`. Omit for no deadline. */
   readonly deadline?: number;
+  /** The durable event the run serves: the handler sees it as `ctx.event`. */
+  readonly event?: EventDelivery;
 }
 
 /** Runs functions by reference (`name` or `name@version`). `FunctionPool` implements it. */
@@ -61,7 +64,10 @@ class InlineRunner implements FunctionRunner {
     }
     const deadline = options?.deadline ?? 0;
     if (deadline !== 0 && this.#clock.wallNow() >= deadline) throw new TimeoutError({ target: name, timeoutMs: 0 });
-    const ctx: FunctionContext = { name: definition.name, attempt: 1, deadline };
+    const ctx: FunctionContext =
+      options?.event === undefined
+        ? { name: definition.name, attempt: 1, deadline }
+        : { name: definition.name, attempt: 1, deadline, event: options.event };
     try {
       return (await definition.handler(ctx, input)) as O;
     } catch (error) {

@@ -4,8 +4,11 @@
  * ```
  *  lucent.<C>.node.<id>          direct: keyed calls, actor tells/asks, forwards, per-handler events
  *  lucent.<C>.fn.<name>          queue group `lucent-fn`: unkeyed calls (and keyed ones from view-less clients)
- *  lucent.<C>.events.<type>      queue group `lucent-events`: fresh events, one node per event
+ *  lucent.<C>.events.<type>      queue group `lucent-events`: only with `coreEvents` (at most once)
  * ```
+ * Events are durable by default: they reach nodes through JetStream consumers (`events/`), not these
+ * subscriptions. `coreEvents: true` keeps the old core-NATS queue group (one node per event, at most once) for
+ * a router used without an event log.
  */
 import type { FunctionRegistry } from '@lucent/core/internal';
 import { SubjectCache } from '@lucent/core/internal';
@@ -36,6 +39,8 @@ export interface RouterSubscriptionOptions {
   readonly nodeId: string;
   /** The node's functions: one function subject per registered name, one event subject per handled type. */
   readonly functions: FunctionRegistry;
+  /** Subscribe event types on core NATS (at most once) instead of leaving them to durable consumers. Default false. */
+  readonly coreEvents?: boolean;
   /** Errors of these subscriptions (malformed wire messages); default: the transport's `onError` listeners. */
   readonly onError?: TransportErrorListener;
 }
@@ -55,6 +60,7 @@ export function routerSubscriptions(options: RouterSubscriptionOptions): RouterS
     for (const type of definition.handles) types.add(type);
   }
   for (const name of [...names].sort()) specs.push({ subject: subjects.function(name), queue: FUNCTION_QUEUE_GROUP });
+  if (options.coreEvents !== true) return specs;
   for (const type of [...types].sort()) specs.push({ subject: subjects.event(type), queue: EVENT_QUEUE_GROUP });
   return specs;
 }

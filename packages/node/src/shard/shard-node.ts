@@ -31,16 +31,19 @@ import {
   type ViewSource,
 } from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
+import { DurableEventConsumers } from '../events/durable-event-consumers.js';
+import { eventLogFor } from '../events/event-log-for.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import { createNodeLogger, type LogDestination, type Logger } from '../logging.js';
+import { EventMetrics } from '../metrics/event-metrics.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { RouterMetricsObserver } from '../metrics/router-metrics.js';
 import { loadActorDefinitions } from '../modules/load-actor-definitions.js';
 import { loadFunctionModules } from '../modules/load-function-modules.js';
 import { createFunctionPool } from '../pool/function-pool.js';
 import type { PoolSupervisionOptions } from '../pool/pool-restart-policy.js';
-import { createInlineRunner } from '../router/function-runner.js';
+import { createInlineRunner, type FunctionRunner } from '../router/function-runner.js';
 import { createRequestHandler, type RoutingRequestHandler } from '../router/request-handler.js';
 import { subscribeRequestHandler } from '../router/router-subscriptions.js';
 import { connectWithRetry } from '../transport/connect-retry.js';
@@ -124,6 +127,7 @@ export class ShardNode {
   #fatalReason: string | undefined = undefined;
   /** Set once the first pool has proven a worker can load the modules (start); restarts do not wait for it. */
   #poolStarted = false;
+  #events: DurableEventConsumers | undefined = undefined;
   /** Settles when `#start` did; a fatal stop during start waits for it. */
   #starting: Promise<void> = Promise.resolve();
   readonly #onFatalStop: ((reason: string) => void) | undefined;
@@ -321,10 +325,11 @@ export class ShardNode {
       clock: this.clock,
     };
     this.#context = context;
-    this.#startRouter(context, options);
+    const runner = this.#startRouter(context, options);
     // Subscriptions reach a NATS server asynchronously: without this round trip a request sent right after
     // `node.ready` could arrive before the server knows the subscription, and be dropped.
     await transport.flush();
+    await this.#startEvents(context, runner);
     for (const extension of options.extensions ?? []) {
       await extension.start(context);
       this.#extensions.push(extension);
@@ -359,6 +364,15 @@ export class ShardNode {
     }
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#subscriptions = [];
+    const events = this.#events;
+    if (events !== undefined) {
+      const stopped = await settleWithin(
+        this.#step('event consumers stop', () => events.stop()),
+        drainTimeoutMs,
+        this.clock,
+      );
+      if (!stopped) logger.warn({ drainTimeoutMs, inFlight: events.inFlight }, 'events.drain_timeout');
+    }
     const router = this.#router;
     // What shutdown took care of, for the `node.stopped` line.
     let callsDrained = 0;
@@ -400,18 +414,55 @@ export class ShardNode {
     logger.info({ reason, callsDrained, callsLeft, actorsSaved }, 'node.stopped');
   }
 
+  /**
+   * Creates the event streams and this node's durable consumers (idempotent) and starts consuming: one consumer
+   * per (function, event type) served here (`events/durable-event-consumers.ts`).
+   */
+  async #startEvents(context: ShardContext, runner: FunctionRunner): Promise<void> {
+    const { config } = context;
+    // A node that handles no events needs no event log (nor JetStream).
+    if (!context.functions.list().some((definition) => definition.handles.length > 0)) return;
+    const log = await eventLogFor(context.transport, {
+      cluster: context.cluster,
+      replicas: config.eventReplicas,
+      duplicateWindowMs: config.eventDuplicateWindowMs,
+      clock: context.clock,
+    });
+    const events = new DurableEventConsumers({
+      nodeId: context.nodeId,
+      cluster: context.cluster,
+      log,
+      functions: context.functions,
+      runner,
+      codec: context.codec,
+      clock: context.clock,
+      logger: this.logger,
+      metrics: new EventMetrics(this.metrics.registry),
+      ackWaitMs: config.eventAckWaitMs,
+      maxAckPending: config.eventMaxAckPending,
+    });
+    this.#events = events;
+    await events.start();
+  }
+
+  /** The node's durable event consumers (counters, in-flight runs); `undefined` when it handles no events. */
+  get events(): DurableEventConsumers | undefined {
+    return this.#events;
+  }
+
   /** Builds the router from the parts and subscribes it on the node's subjects (`router-subscriptions.ts`). */
-  #startRouter(context: ShardContext, options: ShardNodeOptions): void {
+  #startRouter(context: ShardContext, options: ShardNodeOptions): FunctionRunner {
     const observer = new RouterMetricsObserver(this.metrics, this.logger);
     // Every served function has its series from the start, not only after its first call.
     observer.bindFunctions(activeFunctionNames(context.functions));
+    // Without `--functions` there is no pool: the inline runner over the empty registry refuses every call.
+    const runner = context.pool ?? createInlineRunner(context.functions, { clock: context.clock });
     const router = createRequestHandler({
       nodeId: context.nodeId,
       cluster: context.cluster,
       transport: context.transport,
       functions: context.functions,
-      // Without `--functions` there is no pool: the inline runner over the empty registry refuses every call.
-      runner: context.pool ?? createInlineRunner(context.functions, { clock: context.clock }),
+      runner,
       actors: context.actors,
       codec: context.codec,
       clock: context.clock,
@@ -426,6 +477,7 @@ export class ShardNode {
       functions: context.functions,
     });
     this.#subscriptions.push(...subscriptions);
+    return runner;
   }
 
   /**

@@ -64,6 +64,8 @@ export interface TestClusterOptions {
   readonly logLevel?: LogLevel;
   /** The client's default call timeout (default the client's). */
   readonly defaultTimeoutMs?: number;
+  /** Event deliveries unanswered this long go to another node (`--event-ack-wait-ms`; default the node's, 30 s). */
+  readonly eventAckWaitMs?: number;
   /** Bound on each wait for membership (start, `startNode`; default 10 000 ms). */
   readonly readyTimeoutMs?: number;
 }
@@ -307,6 +309,7 @@ class RunningTestCluster implements TestCluster {
         logLevel: this.#options.logLevel ?? 'silent',
         heartbeatIntervalMs: String(this.#heartbeatMs),
         drainTimeoutMs: String(this.#options.drainTimeoutMs ?? 2_000),
+        ...(this.#options.eventAckWaitMs === undefined ? {} : { eventAckWaitMs: String(this.#options.eventAckWaitMs) }),
       },
       machine: { cpuCount: 1 },
     });

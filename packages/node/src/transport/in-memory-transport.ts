@@ -27,6 +27,11 @@ export class InMemoryTransport extends FramedTransport {
     this.start();
   }
 
+  /** The bus this connection is attached to (its "server"): the event log of in-memory clusters lives beside it. */
+  get bus(): InMemoryBus {
+    return this.#bus;
+  }
+
   protected publishMessage(subject: string, message: Uint8Array, replyTo: string | undefined): void {
     if (this.#detached) throw new ShuttingDownError({ node: this.name });
     this.#bus.publish(subject, message, replyTo);

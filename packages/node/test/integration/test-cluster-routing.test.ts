@@ -162,23 +162,22 @@ describe('test cluster routing: placement', () => {
 });
 
 describe('test cluster routing: events', () => {
-  it('emit runs every handler once (keyed ones on their owner) and publishes their Completed events', async () => {
+  it('emit stores the event; every handler runs once in the cluster and publishes its Completed event', async () => {
     cluster = await createTestCluster({ nodes: ['a', 'b', 'c'], functions: FUNCTIONS });
     const reserved = collectEvents(cluster, 'reserveCompleted', 3);
     const audited = collectEvents(cluster, 'auditCompleted', 3);
     // Let the event subscriptions reach the bus before emitting.
     await cluster.bus?.idle();
     const skus = ['sku-1', 'sku-2', 'sku-3'];
-    for (const sku of skus) cluster.client.emit('OrderPlaced', { sku, qty: 2 });
+    for (const sku of skus) await cluster.client.emit('OrderPlaced', { sku, qty: 2 });
     const reservedEvents = await reserved;
     expect(
       reservedEvents
         .map((e) => e.payload)
         .sort((x, y) => String((x as { sku: string }).sku).localeCompare((y as { sku: string }).sku)),
     ).toEqual(skus.map((sku) => ({ sku, reserved: 2 })));
-    for (const event of reservedEvents) {
-      expect(event.origin).toBe(cluster.view.ring.owner((event.payload as { sku: string }).sku));
-    }
+    // Durable consumers run a handler on the node that pulled the delivery (not the key's owner).
+    for (const event of reservedEvents) expect(['a', 'b', 'c']).toContain(event.origin);
     expect((await audited).map((e) => (e.payload as { audited: string }).audited).sort()).toEqual(skus);
     // Three reserve runs and three audit runs, no more.
     expect(cluster.nodes.reduce((sum, node) => sum + ranOn(cluster as TestCluster, node.id), 0)).toBe(6);

@@ -1,0 +1,276 @@
+/**
+ * A node's side of durable events: one durable consumer per (function, event type) it serves, created
+ * idempotently at start, and the run of each delivery.
+ *
+ * ```
+ *  delivery (attempt n) ─► decode ─► runner.call(fn, payload, { event: { id, attempt: n } })
+ *        │                                   │ ok                         │ failed
+ *        │                        publish `${fn}Completed` (stored)       decideFailedDelivery(plan, n)
+ *        │                                   │                             ├─ retry ──► nak(delay)
+ *        │                                  ack                            └─ dead-letter ─► DLQ record (stored),
+ *        │                                                                   `${fn}Failed` (stored) ─► term
+ *        └─ replayed for another handler (header) ─► ack (not ours)
+ *  MAX_DELIVERIES advisory (last delivery lost: node died) ─► DLQ record with LUCENT_DELIVERY_EXHAUSTED
+ * ```
+ * At least once: a node that dies before the ack leaves the delivery to the ack wait, then another node gets
+ * it (the same event id, a higher attempt). `Completed`, `Failed` and dead letters carry ids derived from the
+ * event id, so a repeated run stores them once (within the duplicate window). A running handler is kept
+ * alive with `working()` every third of the ack wait, by one timer for the whole node.
+ */
+import {
+  type Clock,
+  type EnvelopeCodec,
+  eventEnvelope,
+  eventSubject,
+  type FunctionRegistry,
+  type LucentError,
+  ShuttingDownError,
+  type TimerHandle,
+  toLucentError,
+} from '@lucent/core/internal';
+import type { Logger } from '../logging.js';
+import type { ConsumerEventMetrics, EventMetrics } from '../metrics/event-metrics.js';
+import { completedEventType, failedEventType } from '../router/event-dispatcher.js';
+import type { FunctionRunner } from '../router/function-runner.js';
+import { InFlight } from '../router/in-flight.js';
+import { deadLetterMsgId, encodeDeadLetter } from './dead-letter.js';
+import {
+  decideFailedDelivery,
+  type EventConsumerOptions,
+  type EventConsumerPlan,
+  planEventConsumers,
+} from './event-consumer-plan.js';
+import type { EventLog, EventLogDelivery, EventLogSubscription } from './event-log.js';
+import { decodeEventMessage, encodeEventMessage } from './event-message.js';
+
+/** Error code of a dead letter whose last delivery got no answer (its node died or hung). */
+export const DELIVERY_EXHAUSTED_CODE = 'LUCENT_DELIVERY_EXHAUSTED';
+
+/** Options of {@link DurableEventConsumers}. */
+export interface DurableEventConsumersOptions extends EventConsumerOptions {
+  readonly nodeId: string;
+  readonly log: EventLog;
+  readonly functions: FunctionRegistry;
+  readonly runner: FunctionRunner;
+  readonly codec: EnvelopeCodec;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: EventMetrics;
+}
+
+/** One consumer this node serves: its plan, counters and the bound delivery handler. */
+class ServedConsumer {
+  readonly handle: (delivery: EventLogDelivery) => void;
+  subscription: EventLogSubscription | undefined = undefined;
+
+  constructor(
+    readonly plan: EventConsumerPlan,
+    readonly metrics: ConsumerEventMetrics | undefined,
+    owner: DurableEventConsumers,
+  ) {
+    this.handle = (delivery) => void owner.run(this, delivery);
+  }
+}
+
+/** See the module doc. `start()` at node start, `stop()` at shutdown. */
+export class DurableEventConsumers {
+  readonly plans: readonly EventConsumerPlan[];
+  readonly #options: DurableEventConsumersOptions;
+  readonly #consumers = new Map<string, ServedConsumer>();
+  readonly #running = new Set<EventLogDelivery>();
+  readonly #inFlight = new InFlight();
+  #keepAlive: TimerHandle | undefined = undefined;
+  #unwatch: (() => void) | undefined = undefined;
+  #stopped = false;
+  /** Deliveries handled and acknowledged, over all consumers. */
+  handled = 0;
+  /** Deliveries dead-lettered by this node. */
+  deadLettered = 0;
+
+  /** Throws `ConfigError` for invalid options or consumer names that collide. */
+  constructor(options: DurableEventConsumersOptions) {
+    this.#options = options;
+    this.plans = planEventConsumers(options.functions, options);
+    for (const plan of this.plans) {
+      this.#consumers.set(plan.name, new ServedConsumer(plan, options.metrics?.forConsumer(plan.name), this));
+    }
+  }
+
+  /**
+   * Creates the streams and this node's consumers (idempotent: existing ones are kept, their settings updated)
+   * and starts consuming. Rejects with `NodeUnavailableError` / `TimeoutError` when the log does not answer.
+   */
+  async start(): Promise<void> {
+    const log = this.#options.log;
+    await log.ensureStreams();
+    if (this.plans.length === 0) return;
+    for (const consumer of this.#consumers.values()) await log.ensureConsumer(consumer.plan);
+    this.#unwatch = await log.watchMaxDeliveries((name, sequence, deliveries) => {
+      const consumer = this.#consumers.get(name);
+      if (consumer !== undefined) void this.#exhausted(consumer, sequence, deliveries);
+    });
+    for (const consumer of this.#consumers.values()) {
+      consumer.subscription = await log.consume(consumer.plan, consumer.handle);
+    }
+    this.#scheduleKeepAlive();
+  }
+
+  /** Deliveries being run now. */
+  get inFlight(): number {
+    return this.#inFlight.count;
+  }
+
+  /**
+   * Stops taking deliveries and waits (up to `timeoutMs`) for the runs in progress to settle. Deliveries not
+   * acknowledged by then are redelivered elsewhere after the ack wait. Idempotent; never rejects.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#unwatch?.();
+    for (const consumer of this.#consumers.values()) await consumer.subscription?.stop().catch(() => undefined);
+    await this.#inFlight.drained();
+    if (this.#keepAlive !== undefined) this.#options.clock.clearTimeout(this.#keepAlive);
+    this.#keepAlive = undefined;
+  }
+
+  /** @internal Runs one delivery to its settlement (the module diagram). Never rejects. */
+  async run(consumer: ServedConsumer, delivery: EventLogDelivery): Promise<void> {
+    const { plan } = consumer;
+    if (delivery.handler !== undefined && delivery.handler !== plan.functionName) {
+      delivery.ack();
+      return;
+    }
+    const { codec, runner, log, nodeId } = this.#options;
+    this.#inFlight.begin();
+    this.#running.add(delivery);
+    let eventId = '';
+    try {
+      const events = decodeEventMessage(delivery.data, codec);
+      for (const event of events) {
+        eventId = event.id;
+        const result = await runner.call(plan.functionName, event.payload, {
+          ...(event.deadline === 0 ? {} : { deadline: event.deadline }),
+          event: { id: event.id, attempt: delivery.attempt },
+        });
+        const type = completedEventType(plan.functionName);
+        const completed = eventEnvelope(type, result, {
+          id: `${event.id}.${plan.functionName}`,
+          origin: nodeId,
+          traceparent: event.traceparent,
+        });
+        await log.publish(eventSubject(this.#options.cluster, type), encodeEventMessage(completed, codec), {
+          msgId: completed.id,
+        });
+      }
+      delivery.ack();
+      this.handled++;
+      consumer.metrics?.handled.inc();
+    } catch (thrown) {
+      await this.#failed(consumer, delivery, eventId, toLucentError(thrown, plan.functionName));
+    } finally {
+      this.#running.delete(delivery);
+      this.#inFlight.end();
+    }
+  }
+
+  async #failed(consumer: ServedConsumer, delivery: EventLogDelivery, eventId: string, error: LucentError) {
+    const { plan } = consumer;
+    if (ShuttingDownError.is(error) || this.#stopped) {
+      // This node is going away, the handler did not fail: give the delivery back for another node at once.
+      delivery.nak(0);
+      return;
+    }
+    const action = decideFailedDelivery(plan, delivery.attempt);
+    if (action.type === 'retry') {
+      delivery.nak(action.delayMs);
+      consumer.metrics?.retried.inc();
+      this.#options.logger?.debug(
+        { err: error, consumer: plan.name, attempt: delivery.attempt, delayMs: action.delayMs },
+        'event.retry',
+      );
+      return;
+    }
+    try {
+      await this.#deadLetter(consumer, delivery.sequence, delivery.data, eventId, delivery.attempt, error);
+      delivery.term();
+    } catch (publishError) {
+      // Not stored: leave the delivery unsettled; its ack wait ends in the MAX_DELIVERIES path, which retries this.
+      this.#options.logger?.warn({ err: publishError, consumer: plan.name }, 'event.dead_letter_failed');
+    }
+  }
+
+  /** Stores the dead letter and the `Failed` event; rejects when either is not stored. */
+  async #deadLetter(
+    consumer: ServedConsumer,
+    sequence: number,
+    original: Uint8Array,
+    eventId: string,
+    attempts: number,
+    error: { readonly code: string; readonly message: string },
+  ): Promise<void> {
+    const { plan } = consumer;
+    const { log, codec, nodeId, clock } = this.#options;
+    const record = encodeDeadLetter({
+      consumer: plan.name,
+      functionName: plan.functionName,
+      eventType: plan.eventType,
+      eventId,
+      attempts,
+      error: { code: error.code, message: error.message },
+      failedAt: clock.wallNow(),
+      node: nodeId,
+      streamSequence: sequence,
+      original,
+    });
+    await log.publishDeadLetter(plan.deadLetterSubject, record, deadLetterMsgId(plan.name, sequence));
+    const type = failedEventType(plan.functionName);
+    const failed = eventEnvelope(
+      type,
+      { eventId, eventType: plan.eventType, attempts, error: { code: error.code, message: error.message } },
+      { id: `${eventId || `seq-${sequence}`}.${plan.functionName}.failed`, origin: nodeId },
+    );
+    await log.publish(eventSubject(this.#options.cluster, type), encodeEventMessage(failed, codec), {
+      msgId: failed.id,
+    });
+    this.deadLettered++;
+    consumer.metrics?.deadLettered.inc();
+    this.#options.logger?.warn(
+      { consumer: plan.name, eventId, attempts, code: error.code, sequence },
+      'event.dead_lettered',
+    );
+  }
+
+  /** The last delivery of `sequence` got no answer: dead-letter it (every watching node may; deduplicated). */
+  async #exhausted(consumer: ServedConsumer, sequence: number, deliveries: number): Promise<void> {
+    try {
+      const original = await this.#options.log.eventMessage(sequence);
+      if (original === undefined) return;
+      let eventId = '';
+      try {
+        eventId = decodeEventMessage(original, this.#options.codec)[0]?.id ?? '';
+      } catch {
+        // Undecodable: dead-lettered without an id.
+      }
+      const error = {
+        code: DELIVERY_EXHAUSTED_CODE,
+        message: `no answer to delivery ${deliveries} within the ack wait (its node died or hung)`,
+      };
+      await this.#deadLetter(consumer, sequence, original, eventId, deliveries, error);
+    } catch (error) {
+      this.#options.logger?.warn({ err: error, consumer: consumer.plan.name, sequence }, 'event.dead_letter_failed');
+    }
+  }
+
+  #scheduleKeepAlive(): void {
+    if (this.#stopped) return;
+    const period = Math.max(1, Math.floor(Math.min(...this.plans.map((p) => p.ackWaitMs)) / 3));
+    this.#keepAlive = this.#options.clock.setTimeout(this.#tick, period);
+    (this.#keepAlive as { unref?: () => void }).unref?.();
+  }
+
+  readonly #tick = (): void => {
+    for (const delivery of this.#running) delivery.working();
+    this.#scheduleKeepAlive();
+  };
+}
