@@ -18,6 +18,7 @@ export * from './envelope.js';
 export * from './errors.js';
 export * from './hash.js';
 export * from './hash-ring.js';
+export { checkInput, type InputSchema, isInputSchema, type SchemaOutput } from './input-schema.js';
 export * from './placement/actor-key.js';
 export * from './placement/place.js';
 export * from './placement/placement.js';

@@ -15,7 +15,9 @@
 import {
   askEnvelope,
   type Clock,
+  ConfigError,
   callEnvelope,
+  checkInput,
   DecodeError,
   EnvelopeCodec,
   EnvelopeKind,
@@ -45,7 +47,10 @@ export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
 
 /** Per-request options. */
 export interface RequestOptions {
-  /** How long to wait for the answer; it also becomes the envelope's deadline. Default: the client's. */
+  /**
+   * How long to wait for the answer; it also becomes the envelope's deadline. Default: the client's. Must be
+   * positive (`Infinity` waits forever): `0`, a negative number or `NaN` is a `ConfigError`.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -55,7 +60,7 @@ export interface ClientCoreOptions {
   readonly cluster?: string;
   /** Cluster view for routing keyed calls and actors straight to their owner. */
   readonly viewSource?: ViewSource;
-  /** Timeout of requests that set none. Default 10 000 ms. */
+  /** Timeout of requests that set none. Default 10 000 ms; must be positive (else `ConfigError`). */
   readonly defaultTimeoutMs?: number;
   /** Shared codec; default a new one. */
   readonly codec?: EnvelopeCodec;
@@ -80,10 +85,10 @@ export class ClientCore {
   readonly #clock: Clock;
   #closed = false;
 
-  /** Throws `ConfigError` for a cluster name that is not a subject token. */
+  /** Throws `ConfigError` for a cluster name that is not a subject token or a `defaultTimeoutMs` that is not positive. */
   constructor(options: ClientCoreOptions) {
     this.transport = options.transport;
-    this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
+    this.defaultTimeoutMs = checkTimeoutMs(options.defaultTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, 'defaultTimeoutMs');
     this.#codec = options.codec ?? new EnvelopeCodec();
     this.#subjects = new SubjectCache(options.cluster);
     this.#view = options.viewSource;
@@ -112,13 +117,35 @@ export class ClientCore {
     input: unknown,
     options?: RequestOptions,
   ): Promise<unknown> {
+    if (definition?.input !== undefined) return this.#callChecked(ref, definition, input, options);
+    return this.#send(ref, definition, input, options);
+  }
+
+  /** A call whose definition has an input schema: nothing is sent unless the input passes it. */
+  async #callChecked(
+    ref: string,
+    definition: FunctionDefinition,
+    input: unknown,
+    options: RequestOptions | undefined,
+  ): Promise<unknown> {
+    this.#checkOpen();
+    if (definition.input !== undefined) await checkInput(definition.name, definition.input, input);
+    return this.#send(ref, definition, input, options);
+  }
+
+  #send(
+    ref: string,
+    definition: FunctionDefinition | undefined,
+    input: unknown,
+    options: RequestOptions | undefined,
+  ): Promise<unknown> {
     let sent: Promise<Uint8Array>;
     try {
       this.#checkOpen();
+      const timeoutMs = this.#timeoutOf(options);
       const subject = this.#callSubject(ref, definition, input);
-      const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
       const envelope = callEnvelope(ref, input, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
-      sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs);
+      sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, ref);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -140,10 +167,10 @@ export class ClientCore {
     let sent: Promise<Uint8Array>;
     try {
       this.#checkOpen();
+      const timeoutMs = this.#timeoutOf(options);
       const subject = this.#actorSubject(key);
-      const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
       const envelope = askEnvelope(key, event, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
-      sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs);
+      sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, `actor ${key}`);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -169,6 +196,11 @@ export class ClientCore {
     throw error;
   };
 
+  #timeoutOf(options: RequestOptions | undefined): number {
+    const timeoutMs = options?.timeoutMs;
+    return timeoutMs === undefined ? this.defaultTimeoutMs : checkTimeoutMs(timeoutMs, 'timeoutMs');
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw new ShuttingDownError({ node: 'client' });
   }
@@ -182,9 +214,15 @@ export class ClientCore {
   }
 
   #actorSubject(key: string): string {
-    const placement = placeActor(key, this.#view?.current());
+    const view = this.#view?.current();
+    const placement = placeActor(key, view);
     if (placement.type === PlacementType.Unplaced) {
-      throw new RoutingError({ target: key, field: 'view', reason: 'the client has no cluster view to place actors' });
+      const type = key.slice(0, Math.max(0, key.indexOf('/')));
+      const reason =
+        view === undefined
+          ? `cannot reach actor type '${type}': the client has no cluster view (connect with connectCluster)`
+          : `no node hosts actor type '${type}': the cluster has no live members`;
+      throw new RoutingError({ target: key, field: 'view', reason }, { message: reason });
     }
     return this.#subjects.node(placement.node);
   }
@@ -201,4 +239,14 @@ export class ClientCore {
     const reason = `the answer to a request is a ${envelopeKindName(decoded.kind)} envelope`;
     throw new DecodeError({ reason, byteLength: answer.byteLength });
   };
+}
+
+/** `timeoutMs` when it is positive (or `Infinity`); throws `ConfigError` naming `field` otherwise. */
+function checkTimeoutMs(timeoutMs: number, field: string): number {
+  if (typeof timeoutMs === 'number' && timeoutMs > 0) return timeoutMs;
+  throw new ConfigError({
+    subject: 'client',
+    field,
+    reason: `${String(timeoutMs)} is not a positive number of milliseconds (use Infinity to wait forever)`,
+  });
 }

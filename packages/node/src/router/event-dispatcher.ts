@@ -76,6 +76,7 @@ export class EventDispatcher {
     const slash = target.indexOf('/');
     if (slash < 0) {
       const handlers = this.#ctx.functions.handlersOf(target);
+      this.#ctx.observer.eventReceived(target, handlers.length);
       for (let i = 0; i < handlers.length; i++) this.#dispatchTo(event, target, handlers[i]!);
       return;
     }
@@ -83,9 +84,11 @@ export class EventDispatcher {
     const name = target.slice(slash + 1);
     const definition = this.#ctx.functions.find(name);
     if (definition === undefined || !definition.handles.includes(type)) {
+      this.#ctx.observer.eventReceived(type, 0);
       this.#drop(event, target, new UnknownFunctionError({ name }));
       return;
     }
+    this.#ctx.observer.eventReceived(type, 1);
     this.#dispatchTo(event, type, definition);
   }
 
@@ -127,7 +130,7 @@ export class EventDispatcher {
     }
     ctx.stats.completedEvents++;
     ctx.stats.succeeded++;
-    ctx.observer.completed(EnvelopeKind.Event, definition.name, ctx.clock.now() - started, '');
+    ctx.observer.completed(EnvelopeKind.Event, definition.name, ctx.clock.now() - started, '', '');
     ctx.inFlight.end();
   }
 
