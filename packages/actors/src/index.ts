@@ -4,6 +4,7 @@ export * from './function-actor/activation-guard.js';
 export * from './function-actor/activator.js';
 export * from './function-actor/define-actor.js';
 export * from './function-actor/lifecycle.js';
+export { actorMessageProblem, checkActorMessage } from './function-actor/message-check.js';
 export * from './memory-state-store.js';
 export * from './state-store.js';
 export * from './testkit.js';

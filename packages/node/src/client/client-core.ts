@@ -12,6 +12,8 @@
  * without a view sends calls to the function's queue group; it cannot address actors (there is no "any node"
  * subject for them), so tells and asks then fail with `RoutingError`.
  */
+
+import { actorMessageProblem } from '@lucent/actors';
 import {
   askEnvelope,
   type Clock,
@@ -26,6 +28,7 @@ import {
   eventEnvelope,
   type FunctionDefinition,
   functionNameOf,
+  InvalidMessageError,
   NodeUnavailableError,
   PlacementType,
   placeActor,
@@ -155,9 +158,13 @@ export class ClientCore {
     return sent.then(this.#decodeAnswer, this.#explainCallFailure);
   }
 
-  /** Sends `event` to actor `key` (`type/id`). Throws `RoutingError` (no view), `EncodeError`, `ShuttingDownError`. */
+  /**
+   * Sends `event` to actor `key` (`type/id`). Throws `InvalidMessageError` (not an object with a string `type`),
+   * `RoutingError` (no view), `EncodeError`, `ShuttingDownError`.
+   */
   tell(key: string, event: unknown): void {
     this.#checkOpen();
+    checkMessage(key, event);
     const subject = this.#actorSubject(key);
     this.transport.send(subject, this.#codec.encode(tellEnvelope(key, event, { origin: this.#origin })));
   }
@@ -167,6 +174,7 @@ export class ClientCore {
     let sent: Promise<Uint8Array>;
     try {
       this.#checkOpen();
+      checkMessage(key, event);
       const timeoutMs = this.#timeoutOf(options);
       const subject = this.#actorSubject(key);
       const envelope = askEnvelope(key, event, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
@@ -239,6 +247,12 @@ export class ClientCore {
     const reason = `the answer to a request is a ${envelopeKindName(decoded.kind)} envelope`;
     throw new DecodeError({ reason, byteLength: answer.byteLength });
   };
+}
+
+/** Throws `InvalidMessageError` when `event` is not an actor message (checked again by the owning node). */
+function checkMessage(key: string, event: unknown): void {
+  const reason = actorMessageProblem(event);
+  if (reason !== undefined) throw new InvalidMessageError({ actor: key, reason });
 }
 
 /** `timeoutMs` when it is positive (or `Infinity`); throws `ConfigError` naming `field` otherwise. */
