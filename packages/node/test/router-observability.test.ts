@@ -11,6 +11,8 @@ import {
   EnvelopeCodec,
   EnvelopeKind,
   errorFromWire,
+  eventEnvelope,
+  eventSubject,
   functionSubject,
   type InputSchema,
   SimulatedClock,
@@ -44,6 +46,11 @@ const double = defineFunction({ name: 'double', input: qtySchema }, (_ctx, input
   seen.push(input);
   return input.qty * 2;
 });
+const shipped: unknown[] = [];
+const ship = defineFunction({ name: 'ship', handles: 'OrderPlaced', input: qtySchema }, (_ctx, input) => {
+  shipped.push(input);
+  return input.qty;
+});
 const boom = defineFunction({ name: 'boom' }, () => {
   throw new RangeError('nope');
 });
@@ -59,7 +66,7 @@ function node(logs: Record<string, unknown>[]) {
   const bus = new InMemoryBus();
   const transport = new InMemoryTransport(bus);
   transports.push(transport);
-  const registry = createRegistry([double, boom]);
+  const registry = createRegistry([double, boom, ship]);
   const metrics = new NodeMetrics({ nodeId: 'a' });
   const logger = createNodeLogger({
     nodeId: 'a',
@@ -85,7 +92,14 @@ function node(logs: Record<string, unknown>[]) {
     );
     return answer.kind === EnvelopeKind.Error ? errorFromWire(answer.payload as WireError) : answer.payload;
   };
-  return { call, metrics, observer, handler };
+  /** Emits event `type` from the caller and waits until the node has handled it. */
+  const emit = async (type: string, data: unknown): Promise<void> => {
+    caller.send(eventSubject('lucent', type), codec.encode(eventEnvelope(type, data)));
+    await caller.flush();
+    await bus.idle();
+    await handler.drain();
+  };
+  return { call, emit, metrics, observer, handler };
 }
 
 describe('node: input schemas', () => {
@@ -97,6 +111,22 @@ describe('node: input schemas', () => {
     expect(seen).toEqual([]);
     expect(await call('double', { qty: '21' })).toBe(42);
     expect(seen).toEqual([{ qty: 21 }]);
+  });
+});
+
+describe('node: input schemas of event handlers', () => {
+  it('runs a handler only on event data that passes its schema, with the schema output', async () => {
+    shipped.length = 0;
+    const { emit, metrics } = node([]);
+    await emit('OrderPlaced', { qty: 'lots' });
+    expect(shipped).toEqual([]);
+    await emit('OrderPlaced', { qty: '3' });
+    expect(shipped).toEqual([{ qty: 3 }]);
+    const text = await metrics.text();
+    expect(sample(text, 'lucent_event_handler_runs_total', { function: 'ship', outcome: 'error' })).toBe(1);
+    expect(sample(text, 'lucent_event_handler_runs_total', { function: 'ship', outcome: 'ok' })).toBe(1);
+    expect(sample(text, 'lucent_errors_total', { code: 'LUCENT_INVALID_INPUT' })).toBe(1);
+    expect(sample(text, 'lucent_events_total', { type: 'OrderPlaced', outcome: 'dispatched' })).toBe(2);
   });
 });
 

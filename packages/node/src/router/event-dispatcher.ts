@@ -14,6 +14,7 @@
  */
 import {
   type Clock,
+  checkInput,
   type Envelope,
   type EnvelopeCodec,
   EnvelopeKind,
@@ -118,8 +119,13 @@ export class EventDispatcher {
     let result: unknown;
     try {
       const options = event.deadline === 0 ? NO_RUN_OPTIONS : { deadline: event.deadline };
+      // An input schema applies to event data as to call input: the handler gets the schema's output.
+      const input =
+        definition.input === undefined
+          ? event.payload
+          : await checkInput(definition.name, definition.input, event.payload);
       // By id: the exact version `handlersOf` chose, even if another becomes active meanwhile.
-      result = await ctx.runner.call(definition.id, event.payload, options);
+      result = await ctx.runner.call(definition.id, input, options);
       const type = this.#completedType(definition.name);
       const completed = eventEnvelope(type, result, { origin: ctx.nodeId, traceparent: event.traceparent });
       ctx.transport.send(ctx.subjects.event(type), ctx.codec.encode(completed));
