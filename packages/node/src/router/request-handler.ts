@@ -302,7 +302,7 @@ export class RoutingRequestHandler {
     this.#inFlight.begin();
     let answer: Uint8Array;
     try {
-      answer = await this.#transport.request(subject, frame, this.#remainingMs(envelope));
+      answer = await this.#transport.request(subject, frame, this.#remainingMs(envelope), envelope.target);
     } catch (error) {
       this.#fail(envelope, replier, error, 0);
       this.#inFlight.end();
