@@ -28,7 +28,7 @@ import {
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import type { Logger } from '../logging.js';
 import type { RouterObserver } from '../router/router-observer.js';
-import type { FunctionCallMetrics, NodeMetrics } from './node-metrics.js';
+import type { FunctionCallMetrics, NodeMetrics, OutcomeCounters } from './node-metrics.js';
 
 /** A {@link RouterObserver} that records into `metrics` and logs one-way failures on `logger`. */
 export class RouterMetricsObserver implements RouterObserver {
@@ -36,6 +36,8 @@ export class RouterMetricsObserver implements RouterObserver {
   readonly #logger: Logger;
   readonly #functions = new Map<string, FunctionCallMetrics>();
   readonly #logThrottle: LogThrottle;
+  #lastActorType = '';
+  #lastActorCounters: OutcomeCounters | undefined = undefined;
 
   constructor(metrics: NodeMetrics, logger: Logger, logThrottle: LogThrottle = new LogThrottle()) {
     this.#metrics = metrics;
@@ -108,7 +110,13 @@ export class RouterMetricsObserver implements RouterObserver {
     if (code === UnknownActorTypeError.code) return;
     const slash = actorTargetSeparator(target);
     if (slash <= 0) return;
-    this.#metrics.forActorType(target.slice(0, slash)).record(code);
+    // Messages of one type come in runs: reuse the last binding without slicing the type out of the target.
+    const last = this.#lastActorType;
+    if (slash !== last.length || !target.startsWith(last)) {
+      this.#lastActorType = target.slice(0, slash);
+      this.#lastActorCounters = this.#metrics.forActorType(this.#lastActorType);
+    }
+    this.#lastActorCounters?.record(code);
   }
 
   #forFunction(target: string): FunctionCallMetrics {
