@@ -1,6 +1,6 @@
 // A malformed message (no object, no string `type`, a forged xstate event) is refused with InvalidMessageError
 // before it reaches the actor: the actor stays Running and keeps its unsaved state (issue 15).
-import { InvalidMessageError } from '@lucent/core';
+import { InvalidMessageError } from '@lucent/core/internal';
 import { expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import {

@@ -3,7 +3,7 @@
  * not positive, input that fails a definition's schema, actor messages that are not events, a timeout that
  * names the function rather than a subject, and an unplaceable actor named by its type.
  */
-import { SimulatedClock } from '@lucent/actors';
+import { SimulatedClock } from '@lucent/actors/internal';
 import {
   type ClusterView,
   defineFunction,
@@ -11,7 +11,7 @@ import {
   functionSubject,
   type InputSchema,
   InvalidInputError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type LucentClient } from '../src/client/lucent-client.js';
 import { createTestCluster, type TestCluster } from '../src/testing/test-cluster.js';

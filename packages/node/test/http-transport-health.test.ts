@@ -2,7 +2,7 @@
  * `TransportHealth` from transport status events (simulated clock), and the HTTP probes reading it: `/readyz`
  * 503 with the reason while the connection is down, `/healthz` 200 saying why the node is not ready.
  */
-import { SimulatedClock } from '@lucent/core';
+import { SimulatedClock } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeHttpServer } from '../src/http/node-http-server.js';
 import { TransportHealth } from '../src/http/transport-health.js';

@@ -5,7 +5,7 @@
  * test/integration/join-check.test.ts.
  */
 import { fileURLToPath } from 'node:url';
-import { ConfigError, createRegistry, defineFunction, EnvelopeCodec, SimulatedClock } from '@lucent/core';
+import { ConfigError, createRegistry, defineFunction, EnvelopeCodec, SimulatedClock } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultNodeConfig } from '../src/config/node-config.js';
 import {

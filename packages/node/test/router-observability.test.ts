@@ -17,7 +17,7 @@ import {
   type InputSchema,
   SimulatedClock,
   type WireError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogThrottle } from '../src/log-throttle.js';
 import { createNodeLogger } from '../src/logging.js';

@@ -7,7 +7,7 @@
  * Event types starting with `xstate.` are xstate's own (`xstate.init`, `xstate.stop`, ...): a sender must not
  * be able to forge them. Cost: a few property reads per message.
  */
-import { InvalidMessageError } from '@lucent/core';
+import { InvalidMessageError } from '@lucent/core/internal';
 
 /** Why `event` cannot be sent to an actor, or `undefined` when it can. Pure; never throws. */
 export function actorMessageProblem(event: unknown): string | undefined {

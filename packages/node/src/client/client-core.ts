@@ -13,7 +13,7 @@
  * subject for them), so tells and asks then fail with `RoutingError`.
  */
 
-import { actorMessageProblem } from '@lucent/actors';
+import { actorMessageProblem } from '@lucent/actors/internal';
 import {
   askEnvelope,
   type Clock,
@@ -35,13 +35,13 @@ import {
   placeFunction,
   RoutingError,
   ShuttingDownError,
+  SubjectCache,
   systemClock,
   tellEnvelope,
   UnknownFunctionError,
   type ViewSource,
   type WireError,
-} from '@lucent/core';
-import { SubjectCache } from '@lucent/core/internal';
+} from '@lucent/core/internal';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
 

@@ -9,7 +9,7 @@
  *  closed                      ─► down for good
  * ```
  */
-import { type Clock, systemClock } from '@lucent/core';
+import { type Clock, systemClock } from '@lucent/core/internal';
 import type { Transport, TransportStatusEvent } from '../transport/transport.js';
 
 /** Tracks one transport's connection state. Starts up: a transport is handed out connected. */

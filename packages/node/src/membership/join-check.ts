@@ -11,7 +11,7 @@
  * type, so a node without an actor type would answer `UnknownActorTypeError` for its share of that type's keys.
  * Until placement is per type (the registry issue), a mismatch is refused at start instead of failing calls.
  */
-import { ConfigError, type FunctionRegistry } from '@lucent/core';
+import { ConfigError, type FunctionRegistry } from '@lucent/core/internal';
 
 /** What a member advertises in its heartbeats: `fn:<name>@<version>` and `actor:<type>`, sorted. */
 export function modulesOf(functions: FunctionRegistry, actorTypes: readonly string[]): readonly string[] {

@@ -24,7 +24,7 @@ import {
   type LucentError,
   UnknownActorTypeError,
   UnknownFunctionError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import type { Logger } from '../logging.js';
 import type { RouterObserver } from '../router/router-observer.js';
