@@ -27,6 +27,9 @@ import { ENVELOPE_FIELDS, type Envelope } from './envelope.js';
 import { envelopeProblem } from './envelope-check.js';
 import { ConfigError, DecodeError, EncodeError } from './errors.js';
 
+/** Where an over-size error points the user: the codec's option and the NATS server's matching limit. */
+const OVER_SIZE_HINT = "the codec's maxMessageBytes and nats-server's max_payload";
+
 /** Default {@link EnvelopeCodecOptions.maxMessageBytes}: 1 MiB, NATS's default `max_payload`. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
@@ -104,7 +107,12 @@ export class EnvelopeCodec {
       throw new EncodeError({ reason: 'envelope keys differ from ENVELOPE_FIELDS; build it with a factory' });
     }
     if (bytes.length > this.maxMessageBytes) {
-      throw new EncodeError({ reason: `${bytes.length} bytes, over the limit of ${this.maxMessageBytes}` });
+      throw new EncodeError({
+        reason: `the message is ${bytes.length} bytes, over the limit of ${this.maxMessageBytes} bytes`,
+        byteLength: bytes.length,
+        limitBytes: this.maxMessageBytes,
+        raiseWith: OVER_SIZE_HINT,
+      });
     }
     return bytes;
   }
@@ -125,7 +133,10 @@ export class EnvelopeCodec {
     }
     const byteLength = bytes.length;
     if (byteLength > this.maxMessageBytes) {
-      throw new DecodeError({ reason: `over the limit of ${this.maxMessageBytes} bytes`, byteLength });
+      throw new DecodeError({
+        reason: `over the limit of ${this.maxMessageBytes} bytes (raise the limit with ${OVER_SIZE_HINT})`,
+        byteLength,
+      });
     }
     if (bytes[0] !== ENVELOPE_RECORD_ID) {
       throw new DecodeError({ reason: 'not an envelope (wrong first byte)', byteLength });

@@ -14,6 +14,7 @@
  */
 
 import { ConfigError } from './errors.js';
+import { type InputSchema, resolveInputSchema, type SchemaOutput } from './input-schema.js';
 import { type ResourceSpec, type Resources, resolveResources } from './resources.js';
 
 /**
@@ -63,6 +64,12 @@ export interface FunctionOptions {
   readonly shardBy?: string;
   readonly resources?: ResourceSpec;
   readonly retry?: RetrySpec;
+  /**
+   * A Standard Schema (zod, valibot, arktype, ...) the input must pass: checked by the client before sending
+   * and by the node before running the handler, which gets the schema's output. Bad input is rejected with
+   * `InvalidInputError` listing the issues.
+   */
+  readonly input?: InputSchema;
 }
 
 /**
@@ -83,6 +90,8 @@ export interface FunctionDefinition<I = unknown, O = unknown> {
   readonly shardPath: readonly string[];
   readonly resources: Resources;
   readonly retry: RetryPolicy;
+  /** The input schema, or `undefined` when the input is not validated. */
+  readonly input: InputSchema | undefined;
   handler(ctx: FunctionContext, input: I): O | Promise<O>;
 }
 
@@ -96,7 +105,15 @@ const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const PATH_SEGMENT_PATTERN = /^[A-Za-z0-9_$-]+$/;
 // Path segments that would read an object's machinery instead of its data.
 const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
-const OPTION_KEYS: ReadonlySet<string> = new Set(['name', 'version', 'handles', 'shardBy', 'resources', 'retry']);
+const OPTION_KEYS: ReadonlySet<string> = new Set([
+  'name',
+  'version',
+  'handles',
+  'shardBy',
+  'resources',
+  'retry',
+  'input',
+]);
 
 /** True when `value` is a valid function name or event type (a NATS subject token; see the module doc). */
 export function isValidName(value: unknown): value is string {
@@ -108,10 +125,23 @@ export function isValidName(value: unknown): value is string {
  * `subject` = `fn:<name>` and `field` naming the bad option (`name`, `version`, `handles`, `shardBy`,
  * `resources.cpu`, `retry.maxAttempts`, `handler`, or an unknown option key). Pure: no registration happens here.
  *
+ * With an `input` schema, the handler's input type is the schema's output type (`field: 'input'` when it is
+ * not a Standard Schema).
+ *
  * @example
  * const price = defineFunction({ name: 'price' }, (ctx, input: { qty: number }) => input.qty * 2);
  * // price: FunctionDefinition<{ qty: number }, number>
+ * const quote = defineFunction({ name: 'quote', input: v.object({ qty: v.number() }) }, (ctx, { qty }) => qty * 2);
+ * // quote: FunctionDefinition<{ qty: number }, number>
  */
+export function defineFunction<S extends InputSchema, R = unknown>(
+  options: FunctionOptions & { readonly input: S },
+  handler: (ctx: FunctionContext, input: SchemaOutput<S>) => R,
+): FunctionDefinition<SchemaOutput<S>, Awaited<R>>;
+export function defineFunction<I = unknown, R = unknown>(
+  options: FunctionOptions,
+  handler: (ctx: FunctionContext, input: I) => R,
+): FunctionDefinition<I, Awaited<R>>;
 export function defineFunction<I = unknown, R = unknown>(
   options: FunctionOptions,
   handler: (ctx: FunctionContext, input: I) => R,
@@ -149,6 +179,7 @@ export function defineFunction<I = unknown, R = unknown>(
     shardPath,
     resources: resolveResources(options.resources, subject),
     retry: resolveRetry(options.retry, subject),
+    input: resolveInputSchema(options.input, subject),
     handler: handler as FunctionHandler<I, Awaited<R>>,
   };
   return Object.freeze(definition);

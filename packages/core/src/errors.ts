@@ -109,11 +109,15 @@ export const DecodeError = defineError(
 );
 export type DecodeError = InstanceType<typeof DecodeError>;
 
-/** A value could not be encoded, or its encoding is over the size limit. */
+/**
+ * A value could not be encoded, or its encoding is over the size limit. An over-size error also carries the
+ * sizes (`byteLength`, `limitBytes`) and `raiseWith`, the setting that raises the limit.
+ */
 export const EncodeError = defineError(
   'LUCENT_ENCODE',
   'EncodeError',
-  (d: { reason: string }) => `cannot encode message: ${d.reason}`,
+  (d: { reason: string; byteLength?: number; limitBytes?: number; raiseWith?: string }) =>
+    `cannot encode message: ${d.reason}${d.raiseWith === undefined ? '' : ` (raise the limit with ${d.raiseWith})`}`,
 );
 export type EncodeError = InstanceType<typeof EncodeError>;
 
@@ -141,6 +145,38 @@ export const NoCapacityError = defineError(
 );
 export type NoCapacityError = InstanceType<typeof NoCapacityError>;
 
+/** One problem found by an input schema: what is wrong, and where (`path`, dotted; `''` for the input itself). */
+export interface InputIssue {
+  readonly message: string;
+  readonly path: string;
+}
+
+/**
+ * A function's input failed its definition's `input` schema. Raised by the client before sending and again by
+ * the node before running the handler; `issues` lists every problem the schema reported.
+ */
+export const InvalidInputError = defineError(
+  'LUCENT_INVALID_INPUT',
+  'InvalidInputError',
+  (d: { name: string; issues: readonly InputIssue[] }) =>
+    `invalid input to '${d.name}': ${d.issues
+      .slice(0, 5)
+      .map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`))
+      .join('; ')}${d.issues.length > 5 ? ` (and ${d.issues.length - 5} more)` : ''}`,
+);
+export type InvalidInputError = InstanceType<typeof InvalidInputError>;
+
+/**
+ * A message to an actor is not an event its machine can take: not an object, or without a string `type`. The
+ * actor never sees it and keeps its state.
+ */
+export const InvalidMessageError = defineError(
+  'LUCENT_INVALID_MESSAGE',
+  'InvalidMessageError',
+  (d: { actor: string; reason: string }) => `invalid message to actor ${d.actor}: ${d.reason}`,
+);
+export type InvalidMessageError = InstanceType<typeof InvalidMessageError>;
+
 /** No function with this name (and version) is registered. */
 export const UnknownFunctionError = defineError(
   'LUCENT_UNKNOWN_FUNCTION',
@@ -161,7 +197,8 @@ export type FunctionDisabledError = InstanceType<typeof FunctionDisabledError>;
 export const UnknownActorTypeError = defineError(
   'LUCENT_UNKNOWN_ACTOR_TYPE',
   'UnknownActorTypeError',
-  (d: { type: string }) => `unknown actor type '${d.type}'`,
+  (d: { type: string }) =>
+    `no node hosts actor type '${d.type}' (start the nodes with --actors naming a module that defines it)`,
 );
 export type UnknownActorTypeError = InstanceType<typeof UnknownActorTypeError>;
 

@@ -37,6 +37,8 @@ export {
   FunctionDisabledError,
   HandlerError,
   HopLimitError,
+  InvalidInputError,
+  InvalidMessageError,
   LucentError,
   type LucentErrorOptions,
   MailboxFullError,
@@ -53,6 +55,7 @@ export {
   type WireError,
   WorkerCrashedError,
 } from './errors.js';
+export type { InputSchema, SchemaOutput } from './input-schema.js';
 export { actorKey } from './placement/actor-key.js';
 export { placeActor, placeFunction } from './placement/place.js';
 export type { Placement } from './placement/placement.js';

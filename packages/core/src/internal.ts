@@ -13,6 +13,7 @@ export * from './envelope-check.js';
 export * from './errors.js';
 export * from './hash.js';
 export * from './hash-ring.js';
+export * from './input-schema.js';
 export * from './linked-list.js';
 export * from './placement/actor-key.js';
 export * from './placement/place.js';

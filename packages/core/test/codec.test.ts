@@ -212,3 +212,21 @@ function withHeader(values: unknown[], payload: unknown = null): Uint8Array {
   const plain = new Packr({ useRecords: false });
   return Buffer.concat([Buffer.from([0x40]), plain.pack(values).subarray(1), plain.pack(payload)]);
 }
+
+describe('over-size errors (issue 15)', () => {
+  it('name the size, the limit and the setting that raises it', () => {
+    const codec = new EnvelopeCodec({ maxMessageBytes: 256 });
+    let error: unknown;
+    try {
+      codec.encode(sampleCall('x'.repeat(1000)));
+    } catch (e) {
+      error = e;
+    }
+    const { details, message } = error as EncodeError;
+    expect(details.limitBytes).toBe(256);
+    expect(details.byteLength).toBeGreaterThan(1000);
+    expect(details.raiseWith).toContain('maxMessageBytes');
+    expect(message).toContain('256 bytes');
+    expect(message).toContain('max_payload');
+  });
+});

@@ -26,6 +26,7 @@ const heartbeat: HeartbeatMessage = {
   tags: ['gpu', 'eu'],
   weight: 2,
   load: { cpu: 0.25, memory: 0.5, activeFunctions: 3, maxFunctions: 8, queueDepth: 1, maxQueue: 100 },
+  modules: ['actor:counter', 'fn:add@1'],
 };
 
 const roundTrip = (m: MembershipMessage) =>
@@ -53,7 +54,9 @@ describe('membership wire messages', () => {
   });
 
   it('a heartbeat is small (msgpack, not JSON)', () => {
-    expect(encodeMembershipMessage(codec, heartbeat).byteLength).toBeLessThan(200);
+    // The modules list costs its own text (plus a byte or two per entry) on top of the fixed fields.
+    const modulesText = (heartbeat.modules ?? []).reduce((sum, m) => sum + m.length + 2, 0);
+    expect(encodeMembershipMessage(codec, heartbeat).byteLength).toBeLessThan(200 + modulesText);
   });
 
   it('round-trips any valid heartbeat (property)', () => {
@@ -72,8 +75,17 @@ describe('membership wire messages', () => {
           queueDepth: count,
           maxQueue: count,
         }),
-        (node, incarnation, tags, weight, load) => {
-          const m: HeartbeatMessage = { type: MembershipMessageType.Heartbeat, node, incarnation, tags, weight, load };
+        fc.array(fc.string()),
+        (node, incarnation, tags, weight, load, modules) => {
+          const m: HeartbeatMessage = {
+            type: MembershipMessageType.Heartbeat,
+            node,
+            incarnation,
+            tags,
+            weight,
+            load,
+            modules,
+          };
           expect(roundTrip(m)).toEqual(m);
         },
       ),
@@ -90,6 +102,7 @@ describe('membership wire messages', () => {
     expectDecodeError(controlBytes({ ...heartbeat, weight: 0 }));
     expectDecodeError(controlBytes({ ...heartbeat, tags: ['ok', 3] }));
     expectDecodeError(controlBytes({ ...heartbeat, tags: 'gpu' }));
+    expectDecodeError(controlBytes({ ...heartbeat, modules: ['fn:a@1', 7] }));
     expectDecodeError(controlBytes({ ...heartbeat, load: { ...heartbeat.load, cpu: Number.NaN } }));
     expectDecodeError(controlBytes({ ...heartbeat, load: { ...heartbeat.load, maxQueue: undefined } }));
     expectDecodeError(controlBytes({ type: MembershipMessageType.Leave, node: 'n', incarnation: 'x' }));

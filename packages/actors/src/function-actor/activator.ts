@@ -22,6 +22,7 @@ import { type ActorEventOf, type ActorReplyOf, type AnyActorDefinition, isActorD
 import { FunctionActorHost, type FunctionActorServices } from './function-actor.js';
 import { GroupCommit } from './group-commit.js';
 import type { LifecycleChange, LifecycleListener, LifecycleStatus } from './lifecycle.js';
+import { checkActorMessage } from './message-check.js';
 
 /** A function actor type name among definitions `Ds`. */
 export type ActorTypeOf<Ds extends readonly AnyActorDefinition[]> = Ds[number]['type'];
@@ -78,13 +79,14 @@ export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
   ): FunctionActorRef<ActorEventOf<DefinitionOfType<Ds, T>>, ActorReplyOf<DefinitionOfType<Ds, T>>>;
   /**
    * Activates `(type, id)` if needed and enqueues `event`. Events from one caller are handled in call order,
-   * also across a pause and across reactivation. Throws `UnknownActorTypeError` (synchronously) for an unknown type.
+   * also across a pause and across reactivation. Throws `UnknownActorTypeError` (synchronously) for an unknown type,
+   * `InvalidMessageError` for an event that is not an object with a string `type` (the actor never sees it).
    */
   tell<T extends ActorTypeOf<Ds>>(type: T, id: string, event: ActorEventOf<DefinitionOfType<Ds, T>>): void;
   /**
    * As `tell`, and resolves with the reply (the definition's `replyWith`: the context after the event by default).
    * With `persist: 'durable'` (the default) it resolves only once the snapshot including the event is stored.
-   * Rejects with `UnknownActorTypeError`, `TimeoutError` at `timeoutMs` (a paused actor holds the event),
+   * Rejects with `UnknownActorTypeError`, `InvalidMessageError` (as `tell`), `TimeoutError` at `timeoutMs` (a paused actor holds the event),
    * `RecoveryFailedError` when the event (or activation) failed past recovery, `ConflictError` or
    * `ActorStoppedError` when the activation stopped before handling it; when durable, also with `ConflictError`
    * (a stale owner) or the store's error (`TimeoutError`, `NodeUnavailableError`) when the save failed, after
@@ -192,6 +194,8 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
   }
 
   tell<T extends ActorTypeOf<Ds>>(type: T, id: string, event: ActorEventOf<DefinitionOfType<Ds, T>>): void {
+    const invalid = this.#definitions.has(type) ? checkActorMessage(type, id, event) : undefined;
+    if (invalid !== undefined) throw invalid;
     (this.#activate(type, id).ref as ActorRef<unknown>).tell(event);
   }
 
@@ -202,6 +206,8 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
     options?: FunctionAskOptions,
   ): Promise<ActorReplyOf<DefinitionOfType<Ds, T>>> {
     try {
+      const invalid = this.#definitions.has(type) ? checkActorMessage(type, id, event) : undefined;
+      if (invalid !== undefined) throw invalid;
       const ref = this.#activate(type, id).ref as ActorRef<unknown>;
       const messageId = options?.messageId;
       // Only identified asks pay for the wrapper (dedup-window.ts).

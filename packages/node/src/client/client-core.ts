@@ -17,10 +17,14 @@
  * without a view sends calls to the function's queue group; it cannot address actors (there is no "any node"
  * subject for them), so tells and asks then fail with `RoutingError`.
  */
+
+import { actorMessageProblem } from '@lucent/actors/internal';
 import {
   askEnvelope,
   type Clock,
+  ConfigError,
   callEnvelope,
+  checkInput,
   DecodeError,
   EnvelopeCodec,
   EnvelopeKind,
@@ -29,6 +33,7 @@ import {
   eventEnvelope,
   type FunctionDefinition,
   functionNameOf,
+  InvalidMessageError,
   NodeUnavailableError,
   PlacementType,
   placeActor,
@@ -57,7 +62,10 @@ export const ASK_RETRY_POLL_MS = 25;
 
 /** Per-request options. */
 export interface RequestOptions {
-  /** How long to wait for the answer; it also becomes the envelope's deadline. Default: the client's. */
+  /**
+   * How long to wait for the answer; it also becomes the envelope's deadline. Default: the client's. Must be
+   * positive (`Infinity` waits forever): `0`, a negative number or `NaN` is a `ConfigError`.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -67,7 +75,7 @@ export interface ClientCoreOptions {
   readonly cluster?: string;
   /** Cluster view for routing keyed calls and actors straight to their owner. */
   readonly viewSource?: ViewSource;
-  /** Timeout of requests that set none. Default 10 000 ms. */
+  /** Timeout of requests that set none. Default 10 000 ms; must be positive (else `ConfigError`). */
   readonly defaultTimeoutMs?: number;
   /** Shared codec; default a new one. */
   readonly codec?: EnvelopeCodec;
@@ -126,10 +134,10 @@ export class ClientCore {
   #eventLog: Promise<EventLog> | undefined = undefined;
   #closed = false;
 
-  /** Throws `ConfigError` for a cluster name that is not a subject token. */
+  /** Throws `ConfigError` for a cluster name that is not a subject token or a `defaultTimeoutMs` that is not positive. */
   constructor(options: ClientCoreOptions) {
     this.transport = options.transport;
-    this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
+    this.defaultTimeoutMs = checkTimeoutMs(options.defaultTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, 'defaultTimeoutMs');
     this.#codec = options.codec ?? new EnvelopeCodec();
     this.#subjects = new SubjectCache(options.cluster);
     this.#view = options.viewSource;
@@ -174,13 +182,35 @@ export class ClientCore {
     input: unknown,
     options?: RequestOptions,
   ): Promise<unknown> {
+    if (definition?.input !== undefined) return this.#callChecked(ref, definition, input, options);
+    return this.#send(ref, definition, input, options);
+  }
+
+  /** A call whose definition has an input schema: nothing is sent unless the input passes it. */
+  async #callChecked(
+    ref: string,
+    definition: FunctionDefinition,
+    input: unknown,
+    options: RequestOptions | undefined,
+  ): Promise<unknown> {
+    this.#checkOpen();
+    if (definition.input !== undefined) await checkInput(definition.name, definition.input, input);
+    return this.#send(ref, definition, input, options);
+  }
+
+  #send(
+    ref: string,
+    definition: FunctionDefinition | undefined,
+    input: unknown,
+    options: RequestOptions | undefined,
+  ): Promise<unknown> {
     let sent: Promise<Uint8Array>;
     try {
       this.#checkOpen();
+      const timeoutMs = this.#timeoutOf(options);
       const subject = this.#callSubject(ref, definition, input);
-      const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
       const envelope = callEnvelope(ref, input, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
-      sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs);
+      sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, ref);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -190,9 +220,13 @@ export class ClientCore {
     return sent.then(this.#decodeAnswer, this.#explainCallFailure);
   }
 
-  /** Sends `event` to actor `key` (`type/id`). Throws `RoutingError` (no view), `EncodeError`, `ShuttingDownError`. */
+  /**
+   * Sends `event` to actor `key` (`type/id`). Throws `InvalidMessageError` (not an object with a string `type`),
+   * `RoutingError` (no view), `EncodeError`, `ShuttingDownError`.
+   */
   tell(key: string, event: unknown): void {
     this.#checkOpen();
+    checkMessage(key, event);
     const subject = this.#actorSubject(key);
     this.transport.send(subject, this.#codec.encode(tellEnvelope(key, event, { origin: this.#origin })));
   }
@@ -203,10 +237,11 @@ export class ClientCore {
     let attempt: AskAttempt;
     try {
       this.#checkOpen();
+      checkMessage(key, event);
+      const timeoutMs = this.#timeoutOf(options);
       const subject = this.#actorSubject(key);
-      const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
       const envelope = askEnvelope(key, event, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
-      sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs);
+      sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, `actor ${key}`);
       const giveUpAt = this.#clock.now() + timeoutMs;
       attempt = { key, event, id: envelope.id, deadline: envelope.deadline, giveUpAt, sentTo: subject };
     } catch (error) {
@@ -314,6 +349,11 @@ export class ClientCore {
     throw error;
   };
 
+  #timeoutOf(options: RequestOptions | undefined): number {
+    const timeoutMs = options?.timeoutMs;
+    return timeoutMs === undefined ? this.defaultTimeoutMs : checkTimeoutMs(timeoutMs, 'timeoutMs');
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw new ShuttingDownError({ node: 'client' });
   }
@@ -327,9 +367,15 @@ export class ClientCore {
   }
 
   #actorSubject(key: string): string {
-    const placement = placeActor(key, this.#view?.current());
+    const view = this.#view?.current();
+    const placement = placeActor(key, view);
     if (placement.type === PlacementType.Unplaced) {
-      throw new RoutingError({ target: key, field: 'view', reason: 'the client has no cluster view to place actors' });
+      const type = key.slice(0, Math.max(0, key.indexOf('/')));
+      const reason =
+        view === undefined
+          ? `cannot reach actor type '${type}': the client has no cluster view (connect with connectCluster)`
+          : `no node hosts actor type '${type}': the cluster has no live members`;
+      throw new RoutingError({ target: key, field: 'view', reason }, { message: reason });
     }
     return this.#subjects.node(placement.node);
   }
@@ -346,4 +392,20 @@ export class ClientCore {
     const reason = `the answer to a request is a ${envelopeKindName(decoded.kind)} envelope`;
     throw new DecodeError({ reason, byteLength: answer.byteLength });
   };
+}
+
+/** Throws `InvalidMessageError` when `event` is not an actor message (checked again by the owning node). */
+function checkMessage(key: string, event: unknown): void {
+  const reason = actorMessageProblem(event);
+  if (reason !== undefined) throw new InvalidMessageError({ actor: key, reason });
+}
+
+/** `timeoutMs` when it is positive (or `Infinity`); throws `ConfigError` naming `field` otherwise. */
+function checkTimeoutMs(timeoutMs: number, field: string): number {
+  if (typeof timeoutMs === 'number' && timeoutMs > 0) return timeoutMs;
+  throw new ConfigError({
+    subject: 'client',
+    field,
+    reason: `${String(timeoutMs)} is not a positive number of milliseconds (use Infinity to wait forever)`,
+  });
 }

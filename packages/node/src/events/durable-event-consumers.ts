@@ -19,6 +19,7 @@
  */
 import {
   type Clock,
+  checkInput,
   type EnvelopeCodec,
   eventEnvelope,
   eventSubject,
@@ -149,7 +150,14 @@ export class DurableEventConsumers {
       const events = decodeEventMessage(delivery.data, codec);
       for (const event of events) {
         eventId = event.id;
-        const result = await runner.call(plan.functionName, event.payload, {
+        // An input schema applies to event data as to call input: bad data fails the run (and, once its
+        // deliveries are spent, lands in the dead letters) without running the handler.
+        const definition = this.#options.functions.find(plan.functionName);
+        const input =
+          definition?.input === undefined
+            ? event.payload
+            : await checkInput(definition.name, definition.input, event.payload);
+        const result = await runner.call(plan.functionName, input, {
           ...(event.deadline === 0 ? {} : { deadline: event.deadline }),
           event: { id: event.id, attempt: delivery.attempt },
         });

@@ -2,8 +2,10 @@
  * The HTTP face of a shard node, for orchestrators and Prometheus:
  *
  * ```
- *  GET /healthz  200 "ok" while the process serves HTTP at all (liveness)
- *  GET /readyz   200 "ready" once the node has joined and until shutdown begins, else 503 "not ready"
+ *  GET /healthz  200 "ok" while the process serves HTTP at all (liveness); "ok (not ready: <reason>)" when
+ *                it is alive but not ready, e.g. while NATS is disconnected
+ *  GET /readyz   200 "ready" once the node has joined, while its connection is up and until shutdown begins,
+ *                else 503 "not ready: <reason>"
  *  GET /metrics  200 Prometheus text of the node's registry
  *  anything else 404; a method other than GET/HEAD on a known path 405
  * ```
@@ -17,6 +19,8 @@ import { ConfigError } from '@lucent/core/internal';
 export interface HttpProbeSource {
   /** True while `/readyz` should answer 200. Called per request; keep it cheap. */
   isReady(): boolean;
+  /** Why the node is not ready (`'starting'`, `'NATS disconnected …'`); read only when `isReady()` is false. */
+  notReadyReason?(): string | undefined;
   /** The Prometheus exposition for `/metrics`. */
   metricsText(): Promise<string>;
   readonly metricsContentType: string;
@@ -102,11 +106,16 @@ export class NodeHttpServer {
       send(res, 405, 'method not allowed\n');
       return;
     }
-    if (path === '/healthz') send(res, 200, 'ok\n');
-    else if (path === '/readyz') {
+    if (path === '/healthz') {
+      send(res, 200, this.#source.isReady() ? 'ok\n' : `ok (not ready: ${this.#notReadyReason()})\n`);
+    } else if (path === '/readyz') {
       if (this.#source.isReady()) send(res, 200, 'ready\n');
-      else send(res, 503, 'not ready\n');
+      else send(res, 503, `not ready: ${this.#notReadyReason()}\n`);
     } else void this.#metrics(res);
+  }
+
+  #notReadyReason(): string {
+    return this.#source.notReadyReason?.() ?? 'starting or shutting down';
   }
 
   async #metrics(res: ServerResponse): Promise<void> {

@@ -5,7 +5,8 @@
  * sender's heartbeats and its final leave in order.
  *
  * ```
- *  heartbeat  { type: 1, node, incarnation, tags, weight, load }   every heartbeatIntervalMs, and to answer a probe
+ *  heartbeat  { type: 1, node, incarnation, tags, weight, load, modules }
+ *                                                                  every heartbeatIntervalMs, and to answer a probe
  *  leave      { type: 2, node, incarnation }                       once, on graceful stop
  *  probe      { type: 3, from }                                    once, at start: "everyone, heartbeat now"
  * ```
@@ -34,6 +35,11 @@ export interface HeartbeatMessage {
   /** Share of the hash ring (positive, finite). */
   readonly weight: number;
   readonly load: LoadReport;
+  /**
+   * The functions (`fn:<name>@<version>`) and actor types (`actor:<type>`) this member hosts, sorted; a joining
+   * node compares them with its own (`join-check.ts`). Absent (or empty) from a member that hosts nothing.
+   */
+  readonly modules?: readonly string[];
 }
 
 /** "I am leaving on purpose": others drop the member at once instead of waiting for the dead-after window. */
@@ -89,6 +95,7 @@ export function decodeMembershipMessage(codec: EnvelopeCodec, bytes: Uint8Array)
         tags: tagsField(p.tags, bytes),
         weight,
         load: loadField(p.load, bytes),
+        modules: p.modules === undefined ? NO_MODULES : tagsField(p.modules, bytes, 'modules'),
       };
     }
     case MembershipMessageType.Leave:
@@ -121,9 +128,11 @@ function incarnationField(value: unknown, bytes: Uint8Array): number {
   return value;
 }
 
-function tagsField(value: unknown, bytes: Uint8Array): readonly string[] {
-  if (!Array.isArray(value)) return invalid('tags is not an array', bytes);
-  for (const tag of value) if (typeof tag !== 'string') return invalid('a tag is not a string', bytes);
+const NO_MODULES: readonly string[] = Object.freeze([]);
+
+function tagsField(value: unknown, bytes: Uint8Array, field = 'tags'): readonly string[] {
+  if (!Array.isArray(value)) return invalid(`${field} is not an array`, bytes);
+  for (const tag of value) if (typeof tag !== 'string') return invalid(`an entry of ${field} is not a string`, bytes);
   return Object.freeze([...(value as string[])]);
 }
 

@@ -3,7 +3,10 @@
  * when it shuts down, and its router reads the live view through {@link MembershipExtension.viewSource}.
  *
  * ```
- *  start          new Membership(member, node id, tags, heartbeat period, load from the pool)
+ *  start          join check: an observer probes the cluster (no heartbeat of ours yet) and collects who
+ *                 answers ─► refuse with ConfigError when a live process has this node's id or other modules
+ *                 (join-check.ts)
+ *                 ─► new Membership(member, node id, tags, heartbeat period, load from the pool, modules)
  *                 ─► start (own heartbeat + probe) ─► one more flush (the probe's answers) ─► ready
  *  beginShutdown  stop: a leave, so the others move this node's keys at once instead of after deadAfterMs
  * ```
@@ -13,14 +16,30 @@
 import { getHeapStatistics } from 'node:v8';
 import { type Clock, type ClusterView, type LoadReport, systemClock, type ViewSource } from '@lucent/core/internal';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
+import { joinConflict, modulesOf } from './join-check.js';
 import { Membership } from './membership.js';
 import type { MembershipEvent } from './membership-events.js';
+import { MembershipRole } from './membership-options.js';
 
 /** Options of {@link MembershipExtension}. */
 export interface MembershipExtensionOptions {
   /** A member silent this long is dead. Default: membership's (3 × the heartbeat period). */
   readonly deadAfterMs?: number;
+  /**
+   * Refuse to start when a live process already runs under this node's id, or when live members host other
+   * functions or actor types (see `join-check.ts`). Default true.
+   */
+  readonly joinCheck?: boolean;
+  /**
+   * How long the join check listens for answers to its probe after two round trips to the server, on the
+   * node's clock. Default: 0 on the in-memory bus (deliveries are done after the round trips), on NATS the
+   * smaller of the heartbeat period and 250 ms (answers from busy or distant members).
+   */
+  readonly joinCheckMs?: number;
 }
+
+/** Longest wait of the join check on NATS (see {@link MembershipExtensionOptions.joinCheckMs}). */
+const DEFAULT_JOIN_CHECK_MS = 250;
 
 /** Reports the pool's queue as load; with no pool, an idle node with room. */
 const QUEUE_CAPACITY = 1000;
@@ -64,7 +83,10 @@ export class MembershipExtension implements ShardExtension {
     const { config, logger, pool, clock } = context;
     const threads = config.threads;
     this.#clock = clock;
+    const modules = modulesOf(context.functions, context.actorTypes);
+    if (this.#options.joinCheck !== false) await this.#checkJoin(context, modules);
     const membership = new Membership({
+      modules,
       clock,
       transport: context.transport,
       nodeId: context.nodeId,
@@ -105,6 +127,36 @@ export class MembershipExtension implements ShardExtension {
     // before `node.ready`, so a freshly started cluster routes with full views (late ones only cost a forward).
     await context.transport.flush();
     logger.info({ members: membership.members.map((member) => member.id) }, 'membership.joined');
+  }
+
+  /**
+   * Probes the cluster as an observer (so nobody sees this node yet) and throws the `ConfigError` of
+   * `joinConflict` when it must not join.
+   */
+  async #checkJoin(context: ShardContext, modules: readonly string[]): Promise<void> {
+    const { config, transport, clock } = context;
+    const observer = new Membership({
+      role: MembershipRole.Observer,
+      transport,
+      cluster: context.cluster,
+      clock,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      ...(this.#options.deadAfterMs === undefined ? {} : { deadAfterMs: this.#options.deadAfterMs }),
+    });
+    try {
+      await observer.start(); // probe sent and flushed
+      // Members answer a probe on their next turn: let one pass, then one more round trip brings the answers.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await transport.flush();
+      const waitMs =
+        this.#options.joinCheckMs ??
+        (context.transportKind === 'nats' ? Math.min(config.heartbeatIntervalMs, DEFAULT_JOIN_CHECK_MS) : 0);
+      if (waitMs > 0) await new Promise<void>((resolve) => clock.setTimeout(resolve, waitMs));
+    } finally {
+      await observer.stop();
+    }
+    const conflict = joinConflict({ nodeId: context.nodeId, modules }, observer.members);
+    if (conflict !== undefined) throw conflict;
   }
 
   /** Leaves (idempotent; never rejects). */

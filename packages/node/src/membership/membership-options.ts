@@ -73,6 +73,8 @@ export interface MembershipOptions {
   readonly incarnation?: number;
   /** How views are built (ring vnodes, load weights). */
   readonly view?: ClusterViewOptions;
+  /** What this member hosts, advertised in its heartbeats (see `join-check.ts`). Default none. */
+  readonly modules?: readonly string[];
 }
 
 /** {@link MembershipOptions} with defaults applied and checked. */
@@ -91,6 +93,7 @@ export interface ResolvedMembershipOptions {
   readonly codec: EnvelopeCodec;
   readonly incarnation: number;
   readonly view: ClusterViewOptions;
+  readonly modules: readonly string[];
 }
 
 const idleLoad = (): LoadReport => IDLE_LOAD;
@@ -136,6 +139,7 @@ export function resolveMembershipOptions(options: MembershipOptions): ResolvedMe
     codec: options.codec ?? new EnvelopeCodec(),
     incarnation,
     view: options.view ?? {},
+    modules: Object.freeze([...(options.modules ?? [])].sort()),
   };
 }
 

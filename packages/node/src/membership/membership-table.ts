@@ -25,6 +25,8 @@ export interface MemberRecord extends ClusterMember {
   readonly tags: readonly string[];
   readonly weight: number;
   readonly load: LoadReport;
+  /** What the member hosts (`HeartbeatMessage.modules`), as of its first heartbeat of this incarnation. */
+  readonly modules: readonly string[];
   /** True for this process's own member. */
   readonly local: boolean;
 }
@@ -219,9 +221,12 @@ function toRecord(heartbeat: HeartbeatMessage, local: boolean): MemberRecord {
     tags: heartbeat.tags,
     weight: heartbeat.weight,
     load: heartbeat.load,
+    modules: heartbeat.modules ?? NO_MODULES,
     local,
   });
 }
+
+const NO_MODULES: readonly string[] = Object.freeze([]);
 
 function sameTags(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;

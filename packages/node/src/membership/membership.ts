@@ -232,6 +232,7 @@ export class Membership {
       tags: this.#o.tags,
       weight: this.#o.weight,
       load: this.#currentLoad(),
+      modules: this.#o.modules,
     };
     this.#apply(this.#table.setLocal(heartbeat, this.#o.clock.now()));
     if (this.#send(heartbeat)) this.stats.heartbeatsSent++;

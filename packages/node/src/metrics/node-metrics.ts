@@ -13,17 +13,35 @@
  * | `lucent_pool_queue_depth`            |                     | `pool.stats()` on scrape               |
  * | `lucent_pool_tasks_in_flight`        |                     | `pool.stats()` on scrape               |
  * | `lucent_active_actors`               |                     | the actor directory on scrape          |
+ * | `lucent_actor_messages_total`        | type, outcome       | {@link NodeMetrics.forActorType}       |
+ * | `lucent_events_total`                | type, outcome       | {@link NodeMetrics.eventReceived}      |
+ * | `lucent_event_handler_runs_total`    | function, outcome   | {@link NodeMetrics.forEventHandler}    |
+ * | `lucent_cluster_members`             |                     | the cluster view on scrape             |
+ * | `lucent_ring_share`                  |                     | this node's share of the ring on scrape|
+ * | `lucent_process_*`, `lucent_nodejs_*`|                     | prom-client's default metrics          |
  *
  * Hot path: the router asks {@link NodeMetrics.forFunction} once per function and keeps the result; recording
  * is then a few number increments (see `metric-families.ts`).
  */
-import { knownErrorCodes, TimeoutError } from '@lucent/core/internal';
+import { type ClusterView, knownErrorCodes, TimeoutError } from '@lucent/core/internal';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type CounterChild, CounterFamily, type HistogramChild, HistogramFamily } from './metric-families.js';
 
 /** `outcome` label values of `lucent_calls_total`. */
 export const CALL_OUTCOMES = ['ok', 'error', 'timeout'] as const;
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+/** `outcome` label values of `lucent_events_total`: some handler here took the event, or none did. */
+export const EVENT_OUTCOMES = ['dispatched', 'unhandled'] as const;
+export type EventOutcome = (typeof EVENT_OUTCOMES)[number];
+
+/**
+ * Label sets of one kind (actor types, event types, handlers) bound at most; past it, new values share the
+ * label `(other)`. Senders choose these names, so the bound keeps a node's series finite.
+ */
+export const MAX_BOUND_NAMES = 256;
+/** The label value of names past {@link MAX_BOUND_NAMES}. */
+export const OTHER_LABEL = '(other)';
 
 /** Latency buckets in seconds: 50 µs to 10 s, dense where pooled calls land (0.1–5 ms). */
 export const CALL_DURATION_BUCKETS: readonly number[] = [
@@ -79,6 +97,30 @@ export class FunctionCallMetrics {
   }
 }
 
+/**
+ * Outcome counters of one name (an actor type, an event-handler function), bound once: `ok`, `error` and
+ * `timeout` (for `LUCENT_TIMEOUT`). Recording is one increment.
+ */
+export class OutcomeCounters {
+  readonly #ok: CounterChild;
+  readonly #error: CounterChild;
+  readonly #timeout: CounterChild;
+
+  /** @internal Created by {@link NodeMetrics}. */
+  constructor(family: CounterFamily, name: string) {
+    this.#ok = family.bind([name, 'ok']);
+    this.#error = family.bind([name, 'error']);
+    this.#timeout = family.bind([name, 'timeout']);
+  }
+
+  /** Counts one success (`code` `''`) or one failure with error code `code`. */
+  record(code: string): void {
+    if (code === '') this.#ok.inc();
+    else if (code === TimeoutError.code) this.#timeout.inc();
+    else this.#error.inc();
+  }
+}
+
 /** The metrics registry of one node and the typed API the router, pool and actors record through. */
 export class NodeMetrics {
   /** The node's own registry; `/metrics` serves `registry.metrics()`. */
@@ -90,10 +132,19 @@ export class NodeMetrics {
   readonly #functions = new Map<string, FunctionCallMetrics>();
   readonly #forwards: CounterChild;
   readonly #retries: CounterChild;
+  readonly #actorMessages: CounterFamily;
+  readonly #actorTypes = new Map<string, OutcomeCounters>();
+  readonly #events: CounterFamily;
+  readonly #eventTypes = new Map<string, readonly [CounterChild, CounterChild]>();
+  readonly #handlerRuns: CounterFamily;
+  readonly #handlers = new Map<string, OutcomeCounters>();
   #pool: PoolGaugeSource | undefined = undefined;
   #activeActors: (() => number) | undefined = undefined;
+  #view: (() => ClusterView | undefined) | undefined = undefined;
+  readonly #nodeId: string;
 
   constructor(options: NodeMetricsOptions) {
+    this.#nodeId = options.nodeId;
     const registry = new Registry();
     registry.setDefaultLabels({ node: options.nodeId });
     this.registry = registry;
@@ -116,6 +167,21 @@ export class NodeMetrics {
       .register(registry)
       .bind([]);
     this.#retries = new CounterFamily('lucent_retries_total', 'Calls retried', []).register(registry).bind([]);
+    this.#actorMessages = new CounterFamily(
+      'lucent_actor_messages_total',
+      'Actor messages (asks and tells) served on this node, by actor type and outcome',
+      ['type', 'outcome'],
+    ).register(registry);
+    this.#events = new CounterFamily(
+      'lucent_events_total',
+      'Events received on this node, by event type and outcome (dispatched to a handler, or unhandled)',
+      ['type', 'outcome'],
+    ).register(registry);
+    this.#handlerRuns = new CounterFamily(
+      'lucent_event_handler_runs_total',
+      'Event handler runs on this node, by function and outcome',
+      ['function', 'outcome'],
+    ).register(registry);
     const gauge = (name: string, help: string, read: () => number | undefined): void => {
       new Gauge({
         name,
@@ -131,7 +197,17 @@ export class NodeMetrics {
     gauge('lucent_pool_queue_depth', 'Calls waiting in the pool', () => this.#pool?.stats().queueDepth);
     gauge('lucent_pool_tasks_in_flight', 'Pool tasks running now', () => this.#pool?.stats().tasksInFlight);
     gauge('lucent_active_actors', 'Function actor activations on this node', () => this.#activeActors?.());
-    if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'lucent_process_' });
+    gauge('lucent_cluster_members', "Live members in this node's view of the cluster", () => {
+      const view = this.#view?.();
+      return view === undefined ? undefined : view.members.length;
+    });
+    gauge('lucent_ring_share', 'Fraction of the hash ring (keys and actors) this node owns, in [0, 1]', () => {
+      const view = this.#view?.();
+      if (view === undefined) return undefined;
+      return view.ring.shares().get(this.#nodeId) ?? 0;
+    });
+    // prom-client's default names already start with `process_` / `nodejs_`: the prefix is the namespace only.
+    if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'lucent_' });
   }
 
   /**
@@ -145,6 +221,35 @@ export class NodeMetrics {
       this.#functions.set(name, bound);
     }
     return bound;
+  }
+
+  /**
+   * The bound outcome counters of actor type `type` (`lucent_actor_messages_total`): the same object on every
+   * call; past {@link MAX_BOUND_NAMES} types, one shared `(other)` binding. A Map lookup: keep the result.
+   */
+  forActorType(type: string): OutcomeCounters {
+    return bindOutcomes(this.#actorTypes, this.#actorMessages, type);
+  }
+
+  /** The bound outcome counters of event handler `name` (`lucent_event_handler_runs_total`); see {@link forActorType}. */
+  forEventHandler(name: string): OutcomeCounters {
+    return bindOutcomes(this.#handlers, this.#handlerRuns, name);
+  }
+
+  /** Counts one event of `type` received here, `dispatched` to at least one handler or `unhandled`. */
+  eventReceived(type: string, outcome: EventOutcome): void {
+    let bound = this.#eventTypes.get(type);
+    if (bound === undefined) {
+      const label = this.#eventTypes.size >= MAX_BOUND_NAMES ? OTHER_LABEL : type;
+      bound = [this.#events.bind([label, 'dispatched']), this.#events.bind([label, 'unhandled'])] as const;
+      if (label !== OTHER_LABEL) this.#eventTypes.set(type, bound);
+    }
+    (outcome === 'dispatched' ? bound[0] : bound[1]).inc();
+  }
+
+  /** Reads `lucent_cluster_members` and `lucent_ring_share` from `view()` on every scrape. */
+  observeCluster(view: () => ClusterView | undefined): void {
+    this.#view = view;
   }
 
   /** Counts one error of `code` (`lucent_errors_total`). Known codes are pre-bound; others bind on first use. */
@@ -186,4 +291,15 @@ export class NodeMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+function bindOutcomes(bound: Map<string, OutcomeCounters>, family: CounterFamily, name: string): OutcomeCounters {
+  let counters = bound.get(name);
+  if (counters !== undefined) return counters;
+  const other = bound.get(OTHER_LABEL);
+  if (bound.size >= MAX_BOUND_NAMES && other !== undefined) return other;
+  const label = bound.size >= MAX_BOUND_NAMES - 1 ? OTHER_LABEL : name;
+  counters = new OutcomeCounters(family, label);
+  bound.set(label, counters);
+  return counters;
 }

@@ -16,6 +16,7 @@
 import type { SubjectCache } from '@lucent/core/internal';
 import {
   type Clock,
+  checkInput,
   type Envelope,
   type EnvelopeCodec,
   EnvelopeKind,
@@ -82,6 +83,7 @@ export class EventDispatcher {
     const slash = target.indexOf('/');
     if (slash < 0) {
       const handlers = this.#ctx.functions.handlersOf(target);
+      this.#ctx.observer.eventReceived(target, handlers.length);
       for (let i = 0; i < handlers.length; i++) this.#dispatchTo(event, target, handlers[i]!);
       return;
     }
@@ -89,9 +91,11 @@ export class EventDispatcher {
     const name = target.slice(slash + 1);
     const definition = this.#ctx.functions.find(name);
     if (definition === undefined || !definition.handles.includes(type)) {
+      this.#ctx.observer.eventReceived(type, 0);
       this.#drop(event, target, new UnknownFunctionError({ name }));
       return;
     }
+    this.#ctx.observer.eventReceived(type, 1);
     this.#dispatchTo(event, type, definition);
   }
 
@@ -121,8 +125,13 @@ export class EventDispatcher {
     let result: unknown;
     try {
       const options = event.deadline === 0 ? NO_RUN_OPTIONS : { deadline: event.deadline };
+      // An input schema applies to event data as to call input: the handler gets the schema's output.
+      const input =
+        definition.input === undefined
+          ? event.payload
+          : await checkInput(definition.name, definition.input, event.payload);
       // By id: the exact version `handlersOf` chose, even if another becomes active meanwhile.
-      result = await ctx.runner.call(definition.id, event.payload, options);
+      result = await ctx.runner.call(definition.id, input, options);
       const type = this.#completedType(definition.name);
       const completed = eventEnvelope(type, result, { origin: ctx.nodeId, traceparent: event.traceparent });
       ctx.transport.send(ctx.subjects.event(type), ctx.codec.encode(completed));
@@ -133,7 +142,7 @@ export class EventDispatcher {
     }
     ctx.stats.completedEvents++;
     ctx.stats.succeeded++;
-    ctx.observer.completed(EnvelopeKind.Event, definition.name, ctx.clock.now() - started, '');
+    ctx.observer.completed(EnvelopeKind.Event, definition.name, ctx.clock.now() - started, '', '');
     ctx.inFlight.end();
   }
 

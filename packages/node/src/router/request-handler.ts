@@ -25,6 +25,7 @@
 import {
   actorTargetSeparator,
   type Clock,
+  checkInput,
   type DecodeError,
   type Envelope,
   EnvelopeCodec,
@@ -32,6 +33,7 @@ import {
   errorEnvelope,
   type FunctionRegistry,
   forwardedEnvelope,
+  type InputSchema,
   type LucentError,
   replyEnvelope,
   SubjectCache,
@@ -140,6 +142,7 @@ export class RoutingRequestHandler {
   readonly #codec: EnvelopeCodec;
   readonly #transport: Transport;
   readonly #runner: FunctionRunner;
+  readonly #functions: FunctionRegistry;
   readonly #actors: ActorHost;
   readonly #view: ViewSource | undefined;
   /** This node as `decideRoute` sees it. */
@@ -156,6 +159,7 @@ export class RoutingRequestHandler {
     this.#codec = options.codec ?? new EnvelopeCodec();
     this.#transport = options.transport;
     this.#runner = options.runner;
+    this.#functions = options.functions;
     this.#actors = options.actors ?? NO_ACTORS;
     this.#view = options.view;
     const hopLimit = options.hopLimit ?? DEFAULT_HOP_LIMIT;
@@ -281,7 +285,15 @@ export class RoutingRequestHandler {
 
   #call(envelope: Envelope): Promise<unknown> {
     const options = envelope.deadline === 0 ? NO_RUN_OPTIONS : { deadline: envelope.deadline };
+    const schema = this.#functions.find(envelope.target)?.input;
+    if (schema !== undefined) return this.#callChecked(envelope, schema, options);
     return this.#runner.call(envelope.target, envelope.payload, options);
+  }
+
+  /** A call of a function with an input schema: the handler runs on the schema's output, or not at all. */
+  async #callChecked(envelope: Envelope, schema: InputSchema, options: RunOptions): Promise<unknown> {
+    const input = await checkInput(functionNameOf(envelope.target), schema, envelope.payload);
+    return this.#runner.call(envelope.target, input, options);
   }
 
   #ask(envelope: Envelope): Promise<unknown> {
@@ -306,7 +318,7 @@ export class RoutingRequestHandler {
     this.#inFlight.begin();
     let answer: Uint8Array;
     try {
-      answer = await this.#transport.request(subject, frame, this.#remainingMs(envelope));
+      answer = await this.#transport.request(subject, frame, this.#remainingMs(envelope), envelope.target);
     } catch (error) {
       this.#fail(envelope, replier, error, 0);
       this.#inFlight.end();
@@ -324,7 +336,7 @@ export class RoutingRequestHandler {
   #succeed(envelope: Envelope, replier: Replier | undefined, value: unknown, durationMs: number): void {
     if (replier !== undefined) replier.reply(this.#replyFrame(envelope, value));
     this.#stats.succeeded++;
-    this.#observer.completed(envelope.kind, envelope.target, durationMs, '');
+    this.#observer.completed(envelope.kind, envelope.target, durationMs, '', envelope.id);
   }
 
   #fail(envelope: Envelope, replier: Replier | undefined, thrown: unknown, durationMs: number): void {
@@ -335,7 +347,7 @@ export class RoutingRequestHandler {
       return;
     }
     replier.reply(this.#errorFrame(envelope, error));
-    this.#observer.completed(envelope.kind, envelope.target, durationMs, error.code);
+    this.#observer.completed(envelope.kind, envelope.target, durationMs, error.code, envelope.id);
   }
 
   /** The reply to `request`; an unencodable value becomes an `EncodeError` answer instead. */
@@ -363,4 +375,10 @@ export class RoutingRequestHandler {
 /** Builds a {@link RoutingRequestHandler}. Throws `ConfigError` for a cluster name that is not a subject token. */
 export function createRequestHandler(options: RequestHandlerOptions): RoutingRequestHandler {
   return new RoutingRequestHandler(options);
+}
+
+/** `name` of a `name@version` reference (the name itself when unpinned). */
+function functionNameOf(ref: string): string {
+  const at = ref.indexOf('@');
+  return at < 0 ? ref : ref.slice(0, at);
 }

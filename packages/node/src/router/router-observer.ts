@@ -16,8 +16,9 @@ export interface RouterObserver {
   /**
    * This node finished a request it served itself: `code` is `''` on success or the error's code, also for
    * requests refused before running (expired, unknown function, hop limit). `durationMs` is 0 for those.
+   * `correlationId` is the request's envelope id (`''` for an event handler run).
    */
-  completed?(kind: EnvelopeKind, target: string, durationMs: number, code: string): void;
+  completed?(kind: EnvelopeKind, target: string, durationMs: number, code: string, correlationId: string): void;
   /**
    * One-way work failed and nobody can be told (a tell, an event handler, a `Completed` publish, a forward of
    * a one-way message): the hook is the only trace, so log it.
@@ -25,6 +26,8 @@ export interface RouterObserver {
   dropped?(kind: EnvelopeKind, target: string, error: LucentError): void;
   /** A frame did not decode; `replied` is true when the sender got a `DecodeError` answer. */
   decodeFailed?(error: DecodeError, replied: boolean): void;
+  /** An event of `type` reached this node; `handlers` is how many local handlers it was dispatched to. */
+  eventReceived?(type: string, handlers: number): void;
 }
 
 /** A {@link RouterObserver} with every hook present. */
@@ -38,7 +41,7 @@ const noop = (): void => {};
  */
 export function bindRouterObserver(observer: RouterObserver = {}): BoundRouterObserver {
   // One explicit wrapper per hook (no rest parameters): no array per call on the hot path.
-  const { forwarded, completed, dropped, decodeFailed } = observer;
+  const { forwarded, completed, dropped, decodeFailed, eventReceived } = observer;
   return {
     forwarded:
       forwarded === undefined
@@ -53,9 +56,9 @@ export function bindRouterObserver(observer: RouterObserver = {}): BoundRouterOb
     completed:
       completed === undefined
         ? noop
-        : (kind, target, durationMs, code) => {
+        : (kind, target, durationMs, code, correlationId) => {
             try {
-              completed.call(observer, kind, target, durationMs, code);
+              completed.call(observer, kind, target, durationMs, code, correlationId);
             } catch {}
           },
     dropped:
@@ -72,6 +75,14 @@ export function bindRouterObserver(observer: RouterObserver = {}): BoundRouterOb
         : (error, replied) => {
             try {
               decodeFailed.call(observer, error, replied);
+            } catch {}
+          },
+    eventReceived:
+      eventReceived === undefined
+        ? noop
+        : (type, handlers) => {
+            try {
+              eventReceived.call(observer, type, handlers);
             } catch {}
           },
   };

@@ -34,6 +34,7 @@ import type { NodeConfig } from '../config/node-config.js';
 import { DurableEventConsumers } from '../events/durable-event-consumers.js';
 import { eventLogFor } from '../events/event-log-for.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
+import { TransportHealth } from '../http/transport-health.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import { createNodeLogger, type LogDestination, type Logger } from '../logging.js';
 import { EventMetrics } from '../metrics/event-metrics.js';
@@ -119,6 +120,8 @@ export class ShardNode {
   #subscriptions: TransportSubscription[] = [];
   readonly #logThrottle: LogThrottle;
   #ready = false;
+  #stopping = false;
+  readonly #health: TransportHealth;
   #shutdown: Promise<void> | undefined = undefined;
   // Parts as they come up, so a failed start can close exactly what it opened.
   #transport: Transport | undefined = undefined;
@@ -137,6 +140,7 @@ export class ShardNode {
     this.#onFatalStop = options.onFatalStop;
     this.clock = options.clock ?? systemClock;
     this.#logThrottle = new LogThrottle({ clock: this.clock });
+    this.#health = new TransportHealth(this.clock);
     this.logger =
       options.logger ??
       createNodeLogger({
@@ -165,9 +169,19 @@ export class ShardNode {
     return node;
   }
 
-  /** True from the end of `start` until shutdown begins; `/readyz` answers 200 exactly then. */
+  /**
+   * True from the end of `start` until shutdown begins, while the transport is connected; `/readyz` answers 200
+   * exactly then.
+   */
   get isReady(): boolean {
-    return this.#ready;
+    return this.#ready && this.#health.connected;
+  }
+
+  /** Why {@link isReady} is false (`/readyz` and `/healthz` say it), or `undefined` when ready. */
+  notReadyReason(): string | undefined {
+    if (this.#stopping) return 'shutting down';
+    if (!this.#ready) return 'starting';
+    return this.#health.reason();
   }
 
   /** The bound HTTP port (the real one when `httpPort` was 0). */
@@ -207,7 +221,8 @@ export class ShardNode {
       port: config.httpPort,
       ...(options.httpHost === undefined ? {} : { host: options.httpHost }),
       source: {
-        isReady: () => this.#ready,
+        isReady: () => this.isReady,
+        notReadyReason: () => this.notReadyReason(),
         metricsText: () => this.metrics.text(),
         metricsContentType: this.metrics.contentType,
       },
@@ -254,6 +269,7 @@ export class ShardNode {
             ...transportClock,
           });
     this.#transport = transport;
+    this.#health.watch(transport);
     transport.onStatus(connectionStatusLogger(logger, this.clock));
     transport.onError((error, subject) => this.#onSubscriptionError(error, subject));
     // Loaded once on this thread: the router and the pool share it (the pool's workers import the modules).
@@ -357,6 +373,7 @@ export class ShardNode {
     const { logger } = this;
     const drainTimeoutMs = this.config.drainTimeoutMs;
     this.#ready = false;
+    this.#stopping = true;
     logger.info({ reason, drainTimeoutMs }, 'node.stopping');
     const extensions = [...this.#extensions].reverse();
     for (const extension of extensions) {
@@ -452,7 +469,9 @@ export class ShardNode {
 
   /** Builds the router from the parts and subscribes it on the node's subjects (`router-subscriptions.ts`). */
   #startRouter(context: ShardContext, options: ShardNodeOptions): FunctionRunner {
-    const observer = new RouterMetricsObserver(this.metrics, this.logger);
+    const observer = new RouterMetricsObserver(this.metrics, this.logger, this.#logThrottle);
+    const view = options.view;
+    if (view !== undefined) this.metrics.observeCluster(() => view.current());
     // Every served function has its series from the start, not only after its first call.
     observer.bindFunctions(activeFunctionNames(context.functions));
     // Without `--functions` there is no pool: the inline runner over the empty registry refuses every call.

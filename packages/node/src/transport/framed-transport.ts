@@ -132,10 +132,10 @@ export abstract class FramedTransport implements Transport {
     this.#queue.enqueue(subject, FrameKind.Send, 0, frame);
   }
 
-  request(subject: string, frame: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  request(subject: string, frame: Uint8Array, timeoutMs: number, label: string = subject): Promise<Uint8Array> {
     if (this.#closing) return Promise.reject(new ShuttingDownError({ node: this.name }));
     return new Promise<Uint8Array>((resolve, reject) => {
-      const id = this.#pending.add(subject, timeoutMs, resolve, reject);
+      const id = this.#pending.add(subject, timeoutMs, resolve, reject, label);
       try {
         this.#queue.enqueue(subject, FrameKind.Request, id, frame);
       } catch (error) {

@@ -121,7 +121,10 @@ export class OutboundQueue {
     const frameBytes = FRAME_HEADER_BYTES + frame.byteLength;
     if (MESSAGE_HEADER_BYTES + frameBytes > this.#maxMessageBytes) {
       throw new EncodeError({
-        reason: `frame of ${frame.byteLength} bytes exceeds the ${this.#maxMessageBytes}-byte message limit`,
+        reason: `the message is ${frame.byteLength} bytes, over the ${this.#maxMessageBytes}-byte message limit of the server`,
+        byteLength: frame.byteLength,
+        limitBytes: this.#maxMessageBytes,
+        raiseWith: "max_payload in nats-server's configuration",
       });
     }
     let batch = this.#batches.get(subject);

@@ -30,6 +30,8 @@ class PendingRequest {
     readonly list: DeadlineList,
     readonly resolve: (reply: Uint8Array) => void,
     readonly reject: (error: unknown) => void,
+    /** What the caller asked (a function name, an actor key): named in the `TimeoutError`. */
+    readonly label: string,
   ) {}
 }
 
@@ -92,7 +94,7 @@ export class PendingRequests {
 
   /**
    * Registers a request and returns its id (1..{@link MAX_FRAME_ID}, skipping ids still pending). `resolve` and
-   * `reject` are the request promise's; `target` names the destination in the `TimeoutError`. A `timeoutMs`
+   * `reject` are the request promise's; `label` (default `target`) names what was asked in the `TimeoutError`. A `timeoutMs`
    * that is not positive (or NaN) times out on the next timer turn; `Infinity` never times out.
    */
   add(
@@ -100,6 +102,7 @@ export class PendingRequests {
     timeoutMs: number,
     resolve: (reply: Uint8Array) => void,
     reject: (error: unknown) => void,
+    label: string = target,
   ): number {
     // NaN or a non-positive timeout expires on the next timer turn instead of never; Infinity never expires.
     const timeout = Number.isNaN(timeoutMs) ? 0 : Math.max(timeoutMs, 0);
@@ -116,7 +119,7 @@ export class PendingRequests {
       this.#byTimeout.set(key, list);
     }
     const deadline = this.#clock.now() + timeout;
-    const entry = new PendingRequest(id, target, timeout, deadline, list, resolve, reject);
+    const entry = new PendingRequest(id, target, timeout, deadline, list, resolve, reject, label);
     list.push(entry);
     this.#byId.set(id, entry);
     if (deadline < this.#armedAt) this.#arm(deadline);
@@ -200,7 +203,7 @@ export class PendingRequests {
         this.#byId.delete(head.id);
         this.#unlink(head);
         this.timeouts++;
-        head.reject(new TimeoutError({ target: head.target, timeoutMs: head.timeoutMs }));
+        head.reject(new TimeoutError({ target: head.label, timeoutMs: head.timeoutMs }));
         head = list.head;
       }
       if (head !== null && head.deadline < nextDeadline) nextDeadline = head.deadline;

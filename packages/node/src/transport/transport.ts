@@ -101,9 +101,10 @@ export interface Transport {
    * came within `timeoutMs` (at or shortly after the deadline), `NodeUnavailableError` (reason
    * `NO_RESPONDERS_REASON`) as soon as the wire reports that nobody subscribes `subject`, `ShuttingDownError` when the transport is or
    * becomes closed first, `EncodeError` when the frame is too large. Settles exactly once; a late reply is
-   * dropped and counted in `stats.unmatchedReplies`.
+   * dropped and counted in `stats.unmatchedReplies`. `label` (default `subject`) names what was asked in the
+   * `TimeoutError` (`'countPrimes did not answer within 3000 ms'`), since the caller never named the subject.
    */
-  request(subject: string, frame: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  request(subject: string, frame: Uint8Array, timeoutMs: number, label?: string): Promise<Uint8Array>;
 
   /** Delivers frames sent to `subject` to `handler`. Throws `ShuttingDownError` after `close()`. */
   subscribe(subject: string, handler: FrameHandler, options?: SubscribeOptions): TransportSubscription;
