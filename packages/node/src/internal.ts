@@ -73,6 +73,7 @@ export { DEFAULT_FENCE_ROUNDS, fenceState } from './state/state-fence.js';
 export * from './testing/crashable-state-store.js';
 export * from './testing/nats-server.js';
 export * from './testing/node-process.js';
+export * from './testing/simulated-cluster-time.js';
 export * from './testing/test-cluster.js';
 export * from './transport/connection-id.js';
 export * from './transport/frame-dispatch.js';

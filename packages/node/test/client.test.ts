@@ -1,13 +1,13 @@
 /**
- * The client against an in-process test cluster (`createTestCluster`, memory transport, no worker pools):
- * function actors addressed by (type, id), timeouts and closing. Calls that run functions on the nodes' pools
- * are in test/integration/test-cluster-routing.test.ts.
+ * The client against an in-process test cluster (`createTestCluster`, memory transport, simulated clock, no
+ * worker pools): function actors addressed by (type, id), timeouts and closing. Nothing waits on real time.
+ * Calls that run functions on the nodes' pools are in test/integration/test-cluster-routing.test.ts.
  */
 import { SimulatedClock } from '@lucent/actors/internal';
 import { type ClusterView, defineFunction, fixedViewSource, functionSubject } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type LucentClient } from '../src/client/lucent-client.js';
-import { createTestCluster, type TestCluster } from '../src/testing/test-cluster.js';
+import { createTestCluster, type TestCluster, type TestClusterOptions } from '../src/testing/test-cluster.js';
 import type { TransportOptions } from '../src/transport/transport.js';
 import { rejection } from './error-code.js';
 import { viewOf } from './fixed-view.js';
@@ -23,14 +23,21 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-/** A client on its own connection routing with `view` (`null`: none), e.g. a stale one. */
+/** A test cluster on a fresh simulated clock. */
+const simulated = (options: TestClusterOptions) => createTestCluster({ clock: new SimulatedClock(), ...options });
+
+/**
+ * A client on its own connection routing with `view` (`null`: none), e.g. a stale one. On the cluster's clock:
+ * its envelope deadlines are read on the nodes' clock.
+ */
 async function clientWith(
   c: TestCluster,
   view: ClusterView | null,
   options: TransportOptions = {},
 ): Promise<LucentClient> {
   const transport = await c.connect(options);
-  return createClient(view === null ? { transport } : { transport, viewSource: fixedViewSource(view) });
+  const clock = c.clock;
+  return createClient(view === null ? { transport, clock } : { transport, clock, viewSource: fixedViewSource(view) });
 }
 
 /** Sum of the nodes' router forwards. */
@@ -38,7 +45,7 @@ const forwards = (c: TestCluster) => c.nodes.reduce((sum, node) => sum + node.sh
 
 describe('client: function actors', () => {
   it('lands every message for one id on one node and keeps its state across 1000 messages', async () => {
-    cluster = await createTestCluster({ nodes: ['a', 'b', 'c'], actors: ACTORS });
+    cluster = await simulated({ nodes: ['a', 'b', 'c'], actors: ACTORS });
     const handle = cluster.client.actor(counter, 'c-7');
     for (let i = 0; i < 999; i++) handle.tell({ type: 'inc' });
     const context = await handle.ask({ type: 'inc' });
@@ -51,7 +58,7 @@ describe('client: function actors', () => {
   });
 
   it('keeps one activation per id even when a stale client view makes the messages go through a forward', async () => {
-    cluster = await createTestCluster({ nodes: ['a', 'b', 'c'], actors: ACTORS });
+    cluster = await simulated({ nodes: ['a', 'b', 'c'], actors: ACTORS });
     let id = '';
     for (let i = 0; id === ''; i++) if (cluster.view.ring.owner(`counter/k-${i}`) === 'c') id = `k-${i}`;
     const handle = (await clientWith(cluster, viewOf('a', 'b'))).actor(counter, id);
@@ -62,7 +69,7 @@ describe('client: function actors', () => {
   });
 
   it('answers an unknown actor type with UnknownActorTypeError from the owner', async () => {
-    cluster = await createTestCluster({ nodes: ['a', 'b'], actors: ACTORS });
+    cluster = await simulated({ nodes: ['a', 'b'], actors: ACTORS });
     const handle = cluster.client.actor('ghost', 'g-1');
     const owner = cluster.view.ring.owner('ghost/g-1');
     expect(await rejection(handle.ask({ type: 'boo' }))).toEqual({ code: 'LUCENT_UNKNOWN_ACTOR_TYPE', origin: owner });
@@ -75,7 +82,7 @@ describe('client: function actors', () => {
   });
 
   it('cannot place actors without a view (RoutingError)', async () => {
-    cluster = await createTestCluster({ nodes: ['a'], actors: ACTORS });
+    cluster = await simulated({ nodes: ['a'], actors: ACTORS });
     const client = await clientWith(cluster, null);
     expect(() => client.actor(counter, 'x').tell({ type: 'inc' })).toThrow(
       expect.objectContaining({ code: 'LUCENT_ROUTING' }),
@@ -84,27 +91,30 @@ describe('client: function actors', () => {
   });
 
   it('rejects an empty actor id with ConfigError', async () => {
-    cluster = await createTestCluster({ nodes: ['a'] });
+    cluster = await simulated({ nodes: ['a'] });
     expect(() => cluster?.client.actor(counter, '')).toThrow(expect.objectContaining({ code: 'LUCENT_CONFIG' }));
   });
 });
 
 describe('client: timeouts and closing', () => {
   it('rejects with TimeoutError when no answer comes within timeoutMs (simulated clock)', async () => {
-    cluster = await createTestCluster({ nodes: ['a'] });
+    cluster = await simulated({ nodes: ['a'] });
     // A subscriber that takes the call and never answers.
     (await cluster.connect()).subscribe(functionSubject('lucent', 'never'), () => {}, { queue: 'lucent-fn' });
-    const clock = new SimulatedClock();
-    const client = await clientWith(cluster, cluster.view, { clock });
-    const pending = rejection(client.call(never, null, { timeoutMs: 250 }));
-    await cluster.bus?.idle();
-    clock.advance(249);
-    clock.advance(1);
+    const client = await clientWith(cluster, cluster.view);
+    let settled = false;
+    const pending = rejection(client.call(never, null, { timeoutMs: 250 })).finally(() => {
+      settled = true;
+    });
+    await cluster.advance(249);
+    expect(settled).toBe(false);
+    await cluster.advance(1);
+    expect(settled).toBe(true);
     expect(await pending).toMatchObject({ code: 'LUCENT_TIMEOUT' });
   });
 
   it('rejects calls after close() with ShuttingDownError, without closing a transport it was given', async () => {
-    cluster = await createTestCluster({ nodes: ['a'] });
+    cluster = await simulated({ nodes: ['a'] });
     const client = await clientWith(cluster, cluster.view);
     await client.close();
     expect(await rejection(client.call(audit, { sku: 'x' }))).toMatchObject({ code: 'LUCENT_SHUTTING_DOWN' });

@@ -20,13 +20,38 @@
  *   save nothing more (memory: its door to the shared store is shut; NATS: its connection is gone, its activation
  *   leases stay held). The others notice only when its heartbeats stop (`deadAfterMs`), then take its keys and
  *   reactivate its actors from their last saved state. Its timers and pool are then released in the background.
+ *
+ * Time (`clock`): every node, the client and every `connect()` connection share one {@link Clock} (envelope
+ * deadlines are wall times: parts on different clocks would see each other's messages as expired or eternal).
+ * With the default `systemClock` everything runs on real time. With a {@link SimulatedClock} (memory only),
+ * time moves only when the cluster or the test moves it, and never by waiting:
+ *
+ * ```
+ *  waits (start, startNode, waitForView)  settle the bus ─► condition? ─► advance one heartbeat period, timer
+ *                                         by timer, settling after each ─► … stop at the firing that made it true
+ *  advance(ms)                            the same over exactly ms (what killNode + deadAfterMs needs)
+ *  stopNode, close                        the shutdown, with the clock driven while it needs a timer
+ * ```
+ * "Settle" is event-loop turns until the bus is idle and a turn published nothing (no real timer). A wait gives
+ * up with `TimeoutError` once `readyTimeoutMs` (or its `timeoutMs`) of simulated time has passed, bounded by
+ * that many heartbeat-sized steps. A fresh cluster usually forms at simulated time 0 (a newcomer's probe makes
+ * every member heartbeat at once), so `clock.now()` after `createTestCluster` is where the test's time starts.
  */
 import { MemoryStateStore } from '@lucent/actors/internal';
-import { type ClusterView, ConfigError, DEFAULT_CLUSTER, TimeoutError } from '@lucent/core/internal';
+import {
+  type Clock,
+  type ClusterView,
+  ConfigError,
+  DEFAULT_CLUSTER,
+  type SimulatedClock,
+  systemClock,
+  TimeoutError,
+} from '@lucent/core/internal';
 import { type ClusterClient, connectCluster } from '../client/cluster-client.js';
 import type { LucentClient } from '../client/lucent-client.js';
 import type { LogLevel } from '../config/node-config.js';
 import { resolveNodeConfig } from '../config/resolve-config.js';
+import { keepProcessAlive } from '../keep-alive.js';
 import type { Membership } from '../membership/membership.js';
 import { type ComposedShard, startShardNode } from '../shard/start-shard-node.js';
 import { InMemoryBus } from '../transport/in-memory-bus.js';
@@ -35,6 +60,7 @@ import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport, TransportOptions } from '../transport/transport.js';
 import { CrashableStateStore } from './crashable-state-store.js';
 import { type NatsServerHandle, startNatsServer } from './nats-server.js';
+import { SimulatedClusterTime } from './simulated-cluster-time.js';
 
 /** Options of {@link createTestCluster}. */
 export interface TestClusterOptions {
@@ -66,8 +92,15 @@ export interface TestClusterOptions {
   readonly defaultTimeoutMs?: number;
   /** Event deliveries unanswered this long go to another node (`--event-ack-wait-ms`; default the node's, 30 s). */
   readonly eventAckWaitMs?: number;
-  /** Bound on each wait for membership (start, `startNode`; default 10 000 ms). */
+  /** Bound on each wait for membership (start, `startNode`; default 10 000 ms, of the cluster's clock). */
   readonly readyTimeoutMs?: number;
+  /**
+   * The one clock of every node, the client and `connect()` connections (default `systemClock`: real time).
+   * A `SimulatedClock` (memory transport only; `ConfigError` with `'nats'`) makes the cluster's waits drive it
+   * and never sleep; move it with {@link TestCluster.advance}, not with `clock.advance` (which fires timers
+   * without letting the messages they send be delivered in between). See the module doc.
+   */
+  readonly clock?: Clock;
 }
 
 /** One node of a {@link TestCluster}. */
@@ -94,29 +127,51 @@ export interface TestCluster {
   readonly bus: InMemoryBus | undefined;
   /** With `'memory'`: the actor state store every node shares (the KV twin). */
   readonly store: MemoryStateStore | undefined;
+  /** The clock every node and the client use (`options.clock`, default `systemClock`). */
+  readonly clock: Clock;
   /** The running node `id`. Throws `ConfigError` if there is none. */
   node(id: string): TestClusterNode;
   /**
-   * A new raw connection to the cluster's transport (e.g. for a client with its own view or clock), closed by
-   * `close()`. `options.cluster` is always the cluster's.
+   * A new raw connection to the cluster's transport (e.g. for a client with its own view), closed by `close()`.
+   * `options.cluster` is always the cluster's; `options.clock` defaults to the cluster's `clock` when one was
+   * given (a client on it should get `clock` too: its envelope deadlines are read on the nodes' clock).
    */
   connect(options?: TransportOptions): Promise<Transport>;
   /**
    * Starts node `id` (a new one, or again after stop/kill) and resolves once it and the client see it as a member.
-   * Rejects with `ConfigError` if `id` is running, with the node's start error, or `TimeoutError`.
+   * Rejects with `ConfigError` if `id` is running, with the node's start error, or `TimeoutError`. With a
+   * `SimulatedClock`, a restart moves time 1 ms past the previous run's incarnation first (a restart happens
+   * later than the run it replaces; the others would ignore an equal incarnation as the run that left).
    */
   startNode(id: string): Promise<TestClusterNode>;
-  /** Graceful stop of a running node (see the module doc). Resolves once it has shut down. */
+  /**
+   * Graceful stop of a running node (see the module doc). Resolves once it has shut down. With a
+   * `SimulatedClock`, the clock is driven while the shutdown waits on a timer (e.g. a drain bounded by
+   * `drainTimeoutMs`); a shutdown that needs no timer moves no time.
+   */
   stopNode(id: string): Promise<void>;
   /** Simulated crash of a running node (see the module doc). Resolves once it is cut off. */
   killNode(id: string): Promise<void>;
-  /** Resolves with the client's view once `predicate` holds for it; rejects with `TimeoutError` after `timeoutMs`. */
+  /**
+   * Resolves with the client's view once `predicate` holds for it; rejects with `TimeoutError` after `timeoutMs`
+   * (default `readyTimeoutMs`) of the cluster's clock. With a `SimulatedClock` it drives the clock (see the module
+   * doc) and resolves at the exact simulated time the view changed: after `killNode`, at the killed node's last
+   * heartbeat + `deadAfterMs`.
+   */
   waitForView(predicate: (view: ClusterView) => boolean, timeoutMs?: number): Promise<ClusterView>;
+  /**
+   * Lets `ms` of the cluster's time pass and resolves with everything it caused done. With a `SimulatedClock`:
+   * fires the timers due in the span one by one in time order (heartbeats, deaths, ask and call timeouts, …),
+   * lets the in-memory bus deliver and promise continuations run after each, and resolves at exactly
+   * `clock.now() + ms`, with no real timer awaited. With a real clock: waits `ms` of real time.
+   */
+  advance(ms: number): Promise<void>;
   /** Stops the client, every node, the connections and the nats-server it started. Idempotent; never rejects. */
   close(): Promise<void>;
 }
 
 const DEFAULT_HEARTBEAT_MS = 100;
+const DEFAULT_DRAIN_MS = 2_000;
 
 /**
  * Starts `nodes` shard nodes and a client, and resolves once every node and the client see all nodes as members.
@@ -147,7 +202,10 @@ interface NodeEntry {
 class RunningTestCluster implements TestCluster {
   readonly bus: InMemoryBus | undefined;
   readonly store: MemoryStateStore | undefined;
+  readonly clock: Clock;
   readonly #options: TestClusterOptions;
+  /** With a `SimulatedClock`: what moves it. */
+  readonly #time: SimulatedClusterTime | undefined;
   readonly #ids: readonly string[];
   readonly #cluster: string;
   readonly #heartbeatMs: number;
@@ -176,6 +234,19 @@ class RunningTestCluster implements TestCluster {
     const memory = (options.transport ?? 'memory') === 'memory';
     this.bus = memory ? new InMemoryBus() : undefined;
     this.store = memory ? new MemoryStateStore() : undefined;
+    this.clock = options.clock ?? systemClock;
+    if (isSimulatedClock(this.clock)) {
+      if (this.bus === undefined) {
+        throw new ConfigError({
+          subject: 'createTestCluster',
+          field: 'clock',
+          reason: "a SimulatedClock needs transport 'memory' (a nats-server does not wait for simulated time)",
+        });
+      }
+      this.#time = new SimulatedClusterTime(this.clock, this.bus);
+    } else {
+      this.#time = undefined;
+    }
   }
 
   get clusterClient(): ClusterClient {
@@ -215,6 +286,7 @@ class RunningTestCluster implements TestCluster {
     this.#clusterClient = await connectCluster({
       transport: await this.connect(),
       cluster: this.#cluster,
+      ...this.#clockOption(),
       heartbeatIntervalMs: this.#heartbeatMs,
       ...(deadAfterMs === undefined ? {} : { deadAfterMs }),
       ...(this.#options.defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs: this.#options.defaultTimeoutMs }),
@@ -233,8 +305,13 @@ class RunningTestCluster implements TestCluster {
   async connect(options: TransportOptions = {}): Promise<Transport> {
     const transport =
       this.bus === undefined
-        ? await NatsTransport.connect({ ...options, servers: this.#servers, cluster: this.#cluster })
-        : new InMemoryTransport(this.bus, { ...options, cluster: this.#cluster });
+        ? await NatsTransport.connect({
+            ...this.#clockOption(),
+            ...options,
+            servers: this.#servers,
+            cluster: this.#cluster,
+          })
+        : new InMemoryTransport(this.bus, { ...this.#clockOption(), ...options, cluster: this.#cluster });
     this.#connections.push(transport);
     return transport;
   }
@@ -243,6 +320,7 @@ class RunningTestCluster implements TestCluster {
     if (this.#running(id) !== undefined) {
       throw new ConfigError({ subject: 'test cluster', field: 'node', reason: `node '${id}' is running` });
     }
+    await this.#afterPreviousRun(id);
     const entry = await this.#startShard(id);
     await this.#untilAllSee(this.#entries.filter((e) => e.state === 'running').map((e) => e.id));
     return entry;
@@ -251,7 +329,7 @@ class RunningTestCluster implements TestCluster {
   async stopNode(id: string): Promise<void> {
     const entry = this.node(id) as NodeEntry;
     entry.state = 'stopped';
-    await entry.shard.node.shutdown('test cluster: stopNode');
+    await this.#whileDriven(entry.shard.node.shutdown('test cluster: stopNode'));
   }
 
   async killNode(id: string): Promise<void> {
@@ -267,8 +345,16 @@ class RunningTestCluster implements TestCluster {
   }
 
   waitForView(predicate: (view: ClusterView) => boolean, timeoutMs?: number): Promise<ClusterView> {
-    const membership = this.clusterClient.membership;
-    return untilView(membership, predicate, timeoutMs ?? this.#readyTimeoutMs(), 'the test cluster client');
+    const timeout = timeoutMs ?? this.#readyTimeoutMs();
+    return this.#driven(
+      untilView(this.clusterClient.membership, predicate, timeout, 'the test cluster client', this.clock),
+      timeout,
+    );
+  }
+
+  async advance(ms: number): Promise<void> {
+    if (this.#time !== undefined) return this.#time.advance(ms);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
   }
 
   close(): Promise<void> {
@@ -278,9 +364,11 @@ class RunningTestCluster implements TestCluster {
 
   async #close(): Promise<void> {
     await this.#clusterClient?.close().catch(() => undefined);
-    await Promise.all(
-      this.#entries.map((entry) =>
-        entry.state === 'running' ? entry.shard.node.shutdown('test cluster closed') : entry.ending,
+    await this.#whileDriven(
+      Promise.all(
+        this.#entries.map((entry) =>
+          entry.state === 'running' ? entry.shard.node.shutdown('test cluster closed') : entry.ending,
+        ),
       ),
     );
     await Promise.all(this.#connections.map((transport) => transport.close().catch(() => undefined)));
@@ -293,6 +381,49 @@ class RunningTestCluster implements TestCluster {
 
   #readyTimeoutMs(): number {
     return this.#options.readyTimeoutMs ?? 10_000;
+  }
+
+  /** `{ clock }` when one was given (else nothing: each part keeps its own default, as in production). */
+  #clockOption(): { clock?: Clock } {
+    return this.#options.clock === undefined ? {} : { clock: this.#options.clock };
+  }
+
+  /**
+   * `wait` (which rejects with `TimeoutError` on the cluster's clock after `timeoutMs`), with a simulated clock
+   * driven in heartbeat-sized steps until it settles. The step bound ends the loop even if nothing fires.
+   */
+  async #driven<T>(wait: Promise<T>, timeoutMs: number): Promise<T> {
+    const time = this.#time;
+    if (time !== undefined) {
+      const steps = Math.ceil(timeoutMs / this.#heartbeatMs) + 1;
+      if (!(await time.drive(wait, this.#heartbeatMs, steps))) {
+        wait.catch(() => undefined);
+        throw new TimeoutError({ target: 'the test cluster (simulated time)', timeoutMs });
+      }
+    }
+    return wait;
+  }
+
+  /**
+   * Awaits `work` (a shutdown); with a simulated clock, drives it meanwhile so a step bounded by a timer (drain,
+   * actor stop) ends, for at most 3 × `drainTimeoutMs` of simulated time, then waits for the rest (real I/O).
+   */
+  async #whileDriven(work: Promise<unknown>): Promise<void> {
+    const drainMs = this.#options.drainTimeoutMs ?? DEFAULT_DRAIN_MS;
+    await this.#time?.drive(work, this.#heartbeatMs, Math.ceil((3 * drainMs) / this.#heartbeatMs) + 1);
+    await work;
+  }
+
+  /** With a simulated clock: moves time past the incarnation of `id`'s previous run (see `startNode`). */
+  async #afterPreviousRun(id: string): Promise<void> {
+    const time = this.#time;
+    if (time === undefined) return;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const entry of this.#entries) {
+      if (entry.id === id) last = Math.max(last, entry.shard.membership.membership?.incarnation ?? last);
+    }
+    const behind = last - this.clock.wallNow();
+    if (behind >= 0) await time.advance(behind + 1);
   }
 
   async #startShard(id: string): Promise<NodeEntry> {
@@ -308,7 +439,7 @@ class RunningTestCluster implements TestCluster {
         httpPort: '0',
         logLevel: this.#options.logLevel ?? 'silent',
         heartbeatIntervalMs: String(this.#heartbeatMs),
-        drainTimeoutMs: String(this.#options.drainTimeoutMs ?? 2_000),
+        drainTimeoutMs: String(this.#options.drainTimeoutMs ?? DEFAULT_DRAIN_MS),
         ...(this.#options.eventAckWaitMs === undefined ? {} : { eventAckWaitMs: String(this.#options.eventAckWaitMs) }),
       },
       machine: { cpuCount: 1 },
@@ -324,6 +455,7 @@ class RunningTestCluster implements TestCluster {
       ...(door === undefined ? {} : { store: () => door }),
       ...(deadAfterMs === undefined ? {} : { membership: { deadAfterMs } }),
       ...(this.#options.hopLimit === undefined ? {} : { hopLimit: this.#options.hopLimit }),
+      ...this.#clockOption(),
     });
     const entry: NodeEntry = { id, shard, state: 'running', door, ending: undefined };
     this.#entries.push(entry);
@@ -338,12 +470,24 @@ class RunningTestCluster implements TestCluster {
     for (const entry of this.#entries) {
       const membership = entry.state === 'running' ? entry.shard.membership.membership : undefined;
       if (membership !== undefined) {
-        watchers.push(untilView(membership, sees, this.#readyTimeoutMs(), `node ${entry.id}`));
+        watchers.push(untilView(membership, sees, this.#readyTimeoutMs(), `node ${entry.id}`, this.clock));
       }
     }
-    if (this.#clusterClient !== undefined) watchers.push(this.waitForView(sees));
-    await Promise.all(watchers);
+    const client = this.#clusterClient?.membership;
+    if (client !== undefined) {
+      watchers.push(untilView(client, sees, this.#readyTimeoutMs(), 'the test cluster client', this.clock));
+    }
+    await this.#driven(Promise.all(watchers), this.#readyTimeoutMs());
   }
+}
+
+/**
+ * A clock that moves only when told (core's `SimulatedClock`, by shape: a second copy of `@lucent/core` in a
+ * test's dependency tree must not make the cluster wait for a simulated timer in real time).
+ */
+function isSimulatedClock(clock: Clock): clock is SimulatedClock {
+  const candidate = clock as Partial<SimulatedClock>;
+  return typeof candidate.fireNext === 'function' && typeof candidate.advance === 'function';
 }
 
 /** A module reference as `--functions` / `--actors` take it. */
@@ -351,22 +495,28 @@ function moduleRef(module: string | URL): string {
   return module instanceof URL ? module.href : module;
 }
 
-/** Resolves once `predicate` holds for `membership.view` (checked now and after each membership event). */
+/**
+ * Resolves once `predicate` holds for `membership.view` (checked now and after each membership event); rejects
+ * with `TimeoutError` after `timeoutMs` of `clock` (a real timer keeps the process up meanwhile).
+ */
 function untilView(
   membership: Membership,
   predicate: (view: ClusterView) => boolean,
   timeoutMs: number,
   who: string,
+  clock: Clock,
 ): Promise<ClusterView> {
   if (predicate(membership.view)) return Promise.resolve(membership.view);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      remove();
-      reject(new TimeoutError({ target: `cluster view of ${who}`, timeoutMs }));
-    }, timeoutMs);
+    const timer = keepProcessAlive(
+      clock.setTimeout(() => {
+        remove();
+        reject(new TimeoutError({ target: `cluster view of ${who}`, timeoutMs }));
+      }, timeoutMs),
+    );
     const remove = membership.onEvent(() => {
       if (!predicate(membership.view)) return;
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       remove();
       resolve(membership.view);
     });
