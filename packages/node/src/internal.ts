@@ -20,6 +20,7 @@ export * from './state/kv-keys.js';
 export * from './state/kv-value-codec.js';
 export * from './state/revisioned-kv.js';
 export * from './testing/crashable-state-store.js';
+export * from './testing/nats-cluster.js';
 export * from './testing/nats-server.js';
 export * from './testing/node-process.js';
 export * from './transport/connection-id.js';

@@ -64,7 +64,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const membership = new MembershipExtension(options.membership);
   const { extensions, membership: _membership, ...shell } = options;
   const kv = shouldUseKv(options);
-  const store = options.store ?? (kv ? openKvStore(config.cluster) : undefined);
+  const store = options.store ?? (kv ? openKvStore(config) : undefined);
   const ownLeases = options.activationGuard === undefined && kv;
   const activationGuard =
     options.activationGuard ?? (ownLeases ? openLeaseGuard(config, membership, clock) : undefined);
@@ -96,7 +96,11 @@ function openLeaseGuard(
     if (!(transport instanceof NatsTransport)) {
       throw new TypeError('activation leases need the node to run on NATS');
     }
-    const leases = await ActivationLeases.open(transport.natsConnection, { cluster: config.cluster, clock });
+    const leases = await ActivationLeases.open(transport.natsConnection, {
+      cluster: config.cluster,
+      clock,
+      replicas: config.natsReplicas,
+    });
     return new LeaseActivationGuard({
       leases,
       clock,
@@ -114,7 +118,11 @@ function leaseSweep(config: NodeConfig, membership: MembershipExtension, clock: 
     clock,
     open: ({ transport }) => {
       if (!(transport instanceof NatsTransport)) throw new TypeError('activation leases need the node to run on NATS');
-      return ActivationLeases.open(transport.natsConnection, { cluster: config.cluster, clock });
+      return ActivationLeases.open(transport.natsConnection, {
+        cluster: config.cluster,
+        clock,
+        replicas: config.natsReplicas,
+      });
     },
     ownerOf: (key) => {
       const placement = placeKey(key, membership.viewSource.current());
@@ -123,11 +131,11 @@ function leaseSweep(config: NodeConfig, membership: MembershipExtension, clock: 
   });
 }
 
-function openKvStore(cluster: string): (transport: Transport) => Promise<StateStore> {
+function openKvStore(config: NodeConfig): (transport: Transport) => Promise<StateStore> {
   return (transport) => {
     if (!(transport instanceof NatsTransport)) {
       throw new TypeError('the KV state store needs the node to run on NATS');
     }
-    return KvStateStore.open(transport.natsConnection, { cluster });
+    return KvStateStore.open(transport.natsConnection, { cluster: config.cluster, replicas: config.natsReplicas });
   };
 }
