@@ -48,7 +48,8 @@ export interface ChaosResult {
         readonly node: string;
         readonly pausedMs: number;
         readonly failoverMs: number | undefined;
-        readonly logLines: number;
+        /** What the paused node logged after SIGCONT: log `msg` → lines (how it noticed and stepped down). */
+        readonly logged: Readonly<Record<string, number>>;
       }
     | undefined;
   readonly nats: { readonly server: string; readonly outageMs: number } | undefined;
@@ -120,18 +121,22 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     if (options.pauseMs > 0) {
       const node = random.pick(env.nodeIds);
       const owned = ownedBy(node);
-      const linesBefore = env.nodes.get(node)?.lines.length ?? 0;
       const stopAt = now();
       env.signal(node, 'SIGSTOP');
       const failover = timeUntilAnswered(owned, stopAt, options.pauseMs);
       await pause(options.pauseMs);
+      const linesBefore = env.nodes.get(node)?.lines.length ?? 0;
       env.signal(node, 'SIGCONT');
       const failoverMs = await failover;
       await env.client.waitForMembers(options.nodes, 30_000);
       await pause(options.settleMs);
       windows.push({ kind: 'pause', target: node, startMs: stopAt, endMs: now() + options.graceMs });
-      const logLines = (env.nodes.get(node)?.lines.length ?? 0) - linesBefore;
-      pauseResult = { node, pausedMs: options.pauseMs, failoverMs, logLines };
+      const logged: Record<string, number> = {};
+      for (const line of env.nodes.get(node)?.lines.slice(linesBefore) ?? []) {
+        const msg = String(line.msg);
+        logged[msg] = (logged[msg] ?? 0) + 1;
+      }
+      pauseResult = { node, pausedMs: options.pauseMs, failoverMs, logged };
       log(
         `paused ${node} for ${options.pauseMs} ms (${owned.length} actors answered elsewhere after ` +
           `${failoverMs === undefined ? '-' : Math.round(failoverMs)} ms), resumed`,
