@@ -7,9 +7,9 @@ import { type ChaosRecord, chaosViolations, overlaps, quantile, tallyChaos } fro
 function record(overrides: Partial<ChaosRecord> = {}): ChaosRecord {
   return {
     ackedDeposits: new Map([
-      ['d-1', { account: 'a-0', amount: 2 }],
-      ['d-2', { account: 'a-0', amount: 3 }],
-      ['d-3', { account: 'a-1', amount: 4 }],
+      ['d-1', { account: 'a-0', amount: 2, atMs: 10 }],
+      ['d-2', { account: 'a-0', amount: 3, atMs: 150 }],
+      ['d-3', { account: 'a-1', amount: 4, atMs: 20 }],
     ]),
     sentAmounts: new Map([
       ['d-1', 2],
@@ -50,7 +50,16 @@ describe('tallyChaos', () => {
       }),
     );
     expect(counts.lost).toBe(1);
+    expect(counts.lostAfter).toEqual({ none: 1 });
     expect(chaosViolations(counts)).toEqual(['lost=1']);
+    const windows = [
+      { kind: 'kill' as const, target: 'n1', startMs: 100, endMs: 120 },
+      { kind: 'pause' as const, target: 'n2', startMs: 140, endMs: 200 },
+    ];
+    const attributed = tallyChaos(
+      record({ windows, accounts: [{ id: 'a-0', state: { balance: 2, applied: ['d-1'] } }] }),
+    );
+    expect(attributed.lostAfter).toEqual({ pause: 1 });
   });
 
   it('counts an id applied twice as double-applied, with a consistent balance', () => {

@@ -30,7 +30,10 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What the load sent and what was acknowledged. Create, `start()`, later `await stop()`. */
 export class ChaosLoad {
-  readonly ackedDeposits = new Map<string, { readonly account: string; readonly amount: number }>();
+  readonly ackedDeposits = new Map<
+    string,
+    { readonly account: string; readonly amount: number; readonly atMs: number }
+  >();
   readonly sentAmounts = new Map<string, number>();
   readonly ackedEvents = new Set<string>();
   readonly failures: FailedOp[] = [];
@@ -87,7 +90,7 @@ export class ChaosLoad {
       await this.#client
         .actor(this.#type, account)
         .ask({ type: 'deposit', id, amount }, { timeoutMs: this.#options.askTimeoutMs });
-      this.ackedDeposits.set(id, { account, amount });
+      this.ackedDeposits.set(id, { account, amount, atMs: this.#now() });
     } catch (error) {
       this.#failed('deposit', started, error);
     }

@@ -9,6 +9,11 @@ export function chaosTable(result: ChaosResult): string {
   const rows: [string, string | number, string][] = [
     ['acked deposits', counts.ackedDeposits, ''],
     ['acked updates lost', counts.lost, 'must be 0'],
+    ...Object.entries(counts.lostAfter).map(([fault, n]): [string, number, string] => [
+      `  of which acked after the last ${fault === 'none' ? 'start (no fault yet)' : fault}`,
+      n,
+      '',
+    ]),
     ['double-applied deposits', counts.doubleApplied, 'must be 0'],
     ['accounts with an inconsistent balance', counts.inconsistentAccounts, 'must be 0'],
     ['accounts unreadable at the end', counts.unreadableAccounts, 'must be 0'],

@@ -39,6 +39,11 @@ export interface AccountReadback {
 export interface ChaosCounts {
   readonly ackedDeposits: number;
   readonly lost: number;
+  /**
+   * Lost deposits by the last fault that had started when they were acknowledged (`none`: before the first):
+   * which fault loses what.
+   */
+  readonly lostAfter: Readonly<Record<string, number>>;
   readonly doubleApplied: number;
   /** Accounts whose balance differs from the sum of the deposits they list (corrupt state). */
   readonly inconsistentAccounts: number;
@@ -57,8 +62,11 @@ export interface ChaosCounts {
 
 /** The inputs of {@link tallyChaos}. */
 export interface ChaosRecord {
-  /** Acknowledged deposits: id → account id and amount. */
-  readonly ackedDeposits: ReadonlyMap<string, { readonly account: string; readonly amount: number }>;
+  /** Acknowledged deposits: id → account id, amount and when the ask resolved. */
+  readonly ackedDeposits: ReadonlyMap<
+    string,
+    { readonly account: string; readonly amount: number; readonly atMs: number }
+  >;
   /** Amount of every deposit ever sent (acked or not), to check balances. */
   readonly sentAmounts: ReadonlyMap<string, number>;
   readonly accounts: readonly AccountReadback[];
@@ -72,6 +80,14 @@ export interface ChaosRecord {
 /** True when `a` and `b` overlap. */
 export function overlaps(a: Interval, b: Interval): boolean {
   return a.startMs <= b.endMs && b.startMs <= a.endMs;
+}
+
+/** The kind of the last window started at or before `atMs`, or `none`. */
+function lastStartedBefore(windows: readonly FaultWindow[], atMs: number): string {
+  let last: FaultWindow | undefined;
+  for (const window of windows)
+    if (window.startMs <= atMs && (last === undefined || window.startMs > last.startMs)) last = window;
+  return last?.kind ?? 'none';
 }
 
 /** Counts everything {@link ChaosCounts} lists. */
@@ -97,10 +113,14 @@ export function tallyChaos(record: ChaosRecord): ChaosCounts {
     appliedBy.set(account.id, times);
   }
   let lost = 0;
+  const lostAfter: Record<string, number> = {};
   for (const [id, deposit] of record.ackedDeposits) {
     const applied = appliedBy.get(deposit.account);
     // An unreadable account is counted apart, not as lost deposits.
-    if (applied !== undefined && !applied.has(id)) lost++;
+    if (applied === undefined || applied.has(id)) continue;
+    lost++;
+    const fault = lastStartedBefore(record.windows, deposit.atMs);
+    lostAfter[fault] = (lostAfter[fault] ?? 0) + 1;
   }
   let unhandledEvents = 0;
   for (const id of record.ackedEvents) if (!record.handledEvents.has(id)) unhandledEvents++;
@@ -115,6 +135,7 @@ export function tallyChaos(record: ChaosRecord): ChaosCounts {
   return {
     ackedDeposits: record.ackedDeposits.size,
     lost,
+    lostAfter,
     doubleApplied,
     inconsistentAccounts,
     unreadableAccounts,
