@@ -36,6 +36,35 @@ async function nodeConnections(): Promise<Map<string, string[]>> {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const BUCKET_STREAMS = [`KV_lucent-${CLUSTER}-state`, `KV_lucent-${CLUSTER}-leases`];
+
+/**
+ * Resolves once each bucket's stream has a leader and `replicas` followers that are current (caught up). Bounded:
+ * a rejoined server catches up, and a stream whose leader died elects a new one, within seconds.
+ */
+async function waitForStreams(replicas: number, timeoutMs = 30_000): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    let ready = true;
+    for (const stream of BUCKET_STREAMS) {
+      try {
+        const info = await jsm.streams.info(stream);
+        const followers = (info.cluster?.replicas ?? []).filter((r) => r.current && !r.offline);
+        last = JSON.stringify(info.cluster);
+        if (!info.cluster?.leader || followers.length < replicas) ready = false;
+      } catch (error) {
+        last = String(error);
+        ready = false;
+      }
+    }
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`bucket streams not ready within ${timeoutMs} ms: ${last}`);
+    await pause(200);
+  }
+}
+
 beforeAll(async () => {
   nats = await startNatsCluster({ size: 3 });
   const urls = nats.urls.join(',');
@@ -81,7 +110,7 @@ describe('a 3-server NATS cluster (startNatsCluster) with lucent-node processes 
     const counter = client.client.actor<{ type: 'inc' }, { count: number }>('counter', 'c-0');
     expect((await counter.ask({ type: 'inc' }, { timeoutMs: 10_000 })).count).toBe(1);
     const jsm = await nc.jetstreamManager();
-    for (const bucket of [`KV_lucent-${CLUSTER}-state`, `KV_lucent-${CLUSTER}-leases`]) {
+    for (const bucket of BUCKET_STREAMS) {
       const info = await jsm.streams.info(bucket);
       expect({ bucket, replicas: info.config.num_replicas }).toEqual({ bucket, replicas: 3 });
       expect(info.cluster?.replicas ?? []).toHaveLength(2);
@@ -142,9 +171,12 @@ describe('a 3-server NATS cluster (startNatsCluster) with lucent-node processes 
     // actor's final save, on R3 buckets), then a server other than the rejoined one is killed, and a fresh node
     // on the remaining two (the rejoined one among them) activates every counter from KV.
     for (const node of processes.all) expect((await node.stop()).code).toBe(0);
+    // The rejoined server has caught up on both buckets before another one goes.
+    await waitForStreams(2);
     const other = nats.servers.find((server) => server !== victim) ?? victim;
     await other.crash();
     await nats.waitForCluster(30_000);
+    await waitForStreams(1);
     const urls = nats.servers.filter((server) => server.running).map((server) => server.url);
     const extra = ['--actors', fixture('shard-actors.mjs'), '--nats-replicas', '3'];
     const fresh = processes.start({
