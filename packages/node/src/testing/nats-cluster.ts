@@ -63,8 +63,8 @@ export interface NatsClusterHandle {
   /** Every server's URL, for `--nats a,b,c` or a client's `servers`. */
   readonly urls: readonly string[];
   /**
-   * Resolves once every running server has routes to all the other running servers and knows a JetStream meta
-   * leader. Rejects with `TimeoutError` after `timeoutMs` (default the cluster's `readyTimeoutMs`).
+   * Resolves once every running server has routes to all the other running servers and names a running server
+   * as the JetStream meta leader. Rejects with `TimeoutError` after `timeoutMs` (default the cluster's `readyTimeoutMs`).
    */
   waitForCluster(timeoutMs?: number): Promise<void>;
   /** Stops every server and removes the cluster's dir. Idempotent; never rejects. */
@@ -202,13 +202,15 @@ class NatsCluster implements NatsClusterHandle {
 
   async #formed(): Promise<boolean> {
     const running = this.servers.filter((server) => server.running);
+    const names = new Set(running.map((server) => server.name));
     for (const server of running) {
       const routez = await monitor(server.monitorUrl, '/routez');
       const jsz = await monitor(server.monitorUrl, '/jsz');
       if (routez === undefined || jsz === undefined) return false;
       if (Number(routez.num_routes ?? 0) < running.length - 1) return false;
+      // A leader that is not running is a stale view (the election after a crash has not finished).
       const meta = jsz.meta_cluster as { leader?: string } | undefined;
-      if (running.length > 1 && (meta?.leader ?? '') === '') return false;
+      if (running.length > 1 && !names.has(meta?.leader ?? '')) return false;
     }
     return true;
   }

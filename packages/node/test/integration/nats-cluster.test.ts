@@ -43,7 +43,8 @@ const BUCKET_STREAMS = [`KV_lucent-${CLUSTER}-state`, `KV_lucent-${CLUSTER}-leas
  * a rejoined server catches up, and a stream whose leader died elects a new one, within seconds.
  */
 async function waitForStreams(replicas: number, timeoutMs = 30_000): Promise<void> {
-  const jsm = await nc.jetstreamManager();
+  // No API check at creation: that is a request too, and it may time out while a server is gone.
+  const jsm = await nc.jetstreamManager({ checkAPI: false });
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
