@@ -50,7 +50,7 @@ describe('tallyChaos', () => {
       }),
     );
     expect(counts.lost).toBe(1);
-    expect(counts.lostAfter).toEqual({ none: 1 });
+    expect(counts.lostAfter).toEqual({ 'before-first-fault': 1 });
     expect(chaosViolations(counts)).toEqual(['lost=1']);
     const windows = [
       { kind: 'kill' as const, target: 'n1', startMs: 100, endMs: 120 },

@@ -10,7 +10,9 @@ export function chaosTable(result: ChaosResult): string {
     ['acked deposits', counts.ackedDeposits, ''],
     ['acked updates lost', counts.lost, 'must be 0'],
     ...Object.entries(counts.lostAfter).map(([fault, n]): [string, number, string] => [
-      `  of which acked after the last ${fault === 'none' ? 'start (no fault yet)' : fault}`,
+      fault === 'before-first-fault'
+        ? '  of which acked before the first fault'
+        : `  of which acked after the last ${fault}`,
       n,
       '',
     ]),

@@ -40,7 +40,7 @@ export interface ChaosCounts {
   readonly ackedDeposits: number;
   readonly lost: number;
   /**
-   * Lost deposits by the last fault that had started when they were acknowledged (`none`: before the first):
+   * Lost deposits by the last fault that had started when they were acknowledged (`before-first-fault`: acked before any):
    * which fault loses what.
    */
   readonly lostAfter: Readonly<Record<string, number>>;
@@ -82,12 +82,12 @@ export function overlaps(a: Interval, b: Interval): boolean {
   return a.startMs <= b.endMs && b.startMs <= a.endMs;
 }
 
-/** The kind of the last window started at or before `atMs`, or `none`. */
+/** The kind of the last window started at or before `atMs`, or `before-first-fault`. */
 function lastStartedBefore(windows: readonly FaultWindow[], atMs: number): string {
   let last: FaultWindow | undefined;
   for (const window of windows)
     if (window.startMs <= atMs && (last === undefined || window.startMs > last.startMs)) last = window;
-  return last?.kind ?? 'none';
+  return last?.kind ?? 'before-first-fault';
 }
 
 /** Counts everything {@link ChaosCounts} lists. */
