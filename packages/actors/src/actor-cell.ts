@@ -7,7 +7,7 @@
  * non-thenable, and parks (busy) on a thenable until it settles. No closure, promise or error is created per
  * told message.
  */
-import { ActorStoppedError } from '@lucent/core';
+import { ActorStoppedError } from '@lucent/core/internal';
 import { CellLifecycle, ChildCells, RUNNING, STOPPED, STOPPING } from './cell-lifecycle.js';
 import type { CellRuntime, Supervisor } from './cell-runtime.js';
 import { PendingAsk } from './pending-ask.js';

@@ -4,7 +4,7 @@
  * common case and every field is paid per actor.
  */
 
-import type { Clock } from '@lucent/core';
+import type { Clock } from '@lucent/core/internal';
 import type { CellLifecycle } from './cell-lifecycle.js';
 import type { ActorContext, ActorRef, ActorSystem, BehaviorSource, SpawnOptions, Timers } from './types.js';
 

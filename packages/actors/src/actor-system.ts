@@ -2,7 +2,7 @@
  * The in-process actor system: the `/user` guardian of top-level actors, the dead-letter channel, the ask
  * deadlines and the clock. No I/O: everything runs on the caller's thread, driven by microtasks and the clock.
  */
-import { type Clock, ConfigError, ShuttingDownError, systemClock } from '@lucent/core';
+import { type Clock, ConfigError, ShuttingDownError, systemClock } from '@lucent/core/internal';
 import { generatedName, spawnCell } from './actor-cell.js';
 import type { CellLifecycle } from './cell-lifecycle.js';
 import type { CellRuntime, FailurePhase, Supervisor } from './cell-runtime.js';

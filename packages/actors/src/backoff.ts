@@ -2,7 +2,7 @@
  * Exponential backoff as a pure function: the delay before the next restart, from how many restarts came
  * before it in the current window. No clock, no randomness of its own: the caller passes `random`.
  */
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 
 /** Delay bounds of a backoff. `jitter` is a fraction in [0, 1] of the delay added at random. */
 export interface BackoffOptions {

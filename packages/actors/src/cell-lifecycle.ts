@@ -10,8 +10,8 @@
  * ```
  */
 
-import type { TimerHandle } from '@lucent/core';
-import { ActorStoppedError, MailboxFullError } from '@lucent/core';
+import type { TimerHandle } from '@lucent/core/internal';
+import { ActorStoppedError, MailboxFullError } from '@lucent/core/internal';
 import { CellContext } from './actor-context.js';
 import type { CellRuntime, FailurePhase, Supervisor } from './cell-runtime.js';
 import { Mailbox, UNBOUNDED, type UndeliveredReason } from './mailbox.js';

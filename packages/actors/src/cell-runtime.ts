@@ -3,7 +3,7 @@
  * ({@link Supervisor}: the parent cell, or the system for top-level actors).
  */
 
-import type { Clock } from '@lucent/core';
+import type { Clock } from '@lucent/core/internal';
 import type { CellLifecycle } from './cell-lifecycle.js';
 import type { DeadLetters } from './dead-letters.js';
 import type { Dispatcher } from './dispatcher.js';

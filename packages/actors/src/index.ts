@@ -1,4 +1,4 @@
-export { type Clock, SimulatedClock, systemClock, type TimerHandle } from '@lucent/core';
+export { type Clock, SimulatedClock, systemClock, type TimerHandle } from '@lucent/core/internal';
 export * from './actor-system.js';
 export * from './function-actor/activation-guard.js';
 export * from './function-actor/activator.js';

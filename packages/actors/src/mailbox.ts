@@ -7,7 +7,7 @@
  *  ring: [ msg0 , PendingAsk{message: msg1} , msg2 , … ]
  * ```
  */
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import { PendingAsk } from './pending-ask.js';
 import { RingQueue } from './ring-queue.js';
 import type { DeadLetter, MailboxOptions } from './types.js';

@@ -3,7 +3,7 @@
  * in and out (structured clone), so a caller can neither mutate stored state through a reference it kept nor store
  * something a real store could not carry (a function, a class instance's methods).
  */
-import { EncodeError } from '@lucent/core';
+import { EncodeError } from '@lucent/core/internal';
 import { revisionConflict, type StateStore, type StoredSnapshot } from './state-store.js';
 
 interface Entry {

@@ -11,8 +11,8 @@
  * ```
  */
 
-import type { Clock, TimerHandle } from '@lucent/core';
-import { TimeoutError } from '@lucent/core';
+import type { Clock, TimerHandle } from '@lucent/core/internal';
+import { TimeoutError } from '@lucent/core/internal';
 
 let capturing: PendingAsk | undefined;
 function captureSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {

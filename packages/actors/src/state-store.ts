@@ -4,7 +4,7 @@
  *
  * Implementations: {@link MemoryStateStore} here (tests, single process), a JetStream KV store in `@lucent/node`.
  */
-import { ConflictError } from '@lucent/core';
+import { ConflictError } from '@lucent/core/internal';
 
 /** A snapshot as stored, with the revision that a later `save` must name to replace it. */
 export interface StoredSnapshot {

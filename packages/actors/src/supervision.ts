@@ -2,7 +2,7 @@
  * Supervision decisions as a pure function: (error, restart history, options, now, random) → what to do and
  * when. The actor cell only carries the verdict out, so every rule here is unit-tested on exact numbers.
  */
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import { type BackoffOptions, backoffDelayMs, NO_BACKOFF, validateBackoff } from './backoff.js';
 import type { Directive, SupervisionOptions } from './types.js';
 

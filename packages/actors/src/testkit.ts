@@ -16,7 +16,7 @@
  * ```
  */
 import { AssertionError } from 'node:assert';
-import { SimulatedClock, TimeoutError } from '@lucent/core';
+import { SimulatedClock, TimeoutError } from '@lucent/core/internal';
 import { type ActorSystemOptions, createActorSystem, type LocalActorSystem } from './actor-system.js';
 import type { ActorRef } from './types.js';
 

@@ -2,7 +2,7 @@
  * Per-actor keyed timers on the system {@link Clock}. A firing timer does not call the behavior: it `tell`s
  * its message to the actor, so timer messages queue behind earlier messages and obey the mailbox policy.
  */
-import type { Clock, TimerHandle } from '@lucent/core';
+import type { Clock, TimerHandle } from '@lucent/core/internal';
 import type { Timers } from './types.js';
 
 /** Where a timer's message goes (the actor's own ref). */

@@ -3,7 +3,7 @@
  * Implementations live beside this file (system, ref, mailbox, supervision, timers); function actors
  * (xstate) are built on exactly this surface.
  */
-import type { Clock } from '@lucent/core';
+import type { Clock } from '@lucent/core/internal';
 
 /** Default ask timeout when neither the call nor the system sets one. */
 export const DEFAULT_ASK_TIMEOUT_MS = 5_000;

@@ -2,7 +2,7 @@
  * Checks on what users hand the kernel (names, timeouts, behaviors), as `ConfigError`s with stable fields.
  * Kept apart so the cell reads as the state machine it is.
  */
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 
 /** Throws `ConfigError` unless `name` is non-empty, has no `/`, and is not taken among `siblings`. */
 export function validateChildName(name: string, path: string, siblings: ReadonlyMap<string, unknown>): void {

@@ -1,4 +1,4 @@
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { assign, emit, setup } from 'xstate';
 import {

@@ -2,7 +2,7 @@
  * Function actors under an activation guard: one actor runs in one place across directories (processes), and a
  * hand-off (`stopWhere`) moves an actor with its latest state.
  */
-import { ConflictError } from '@lucent/core';
+import { ConflictError } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActivationGuard } from '../src/function-actor/activation-guard.js';
 import { createFunctionActors } from '../src/function-actor/activator.js';

@@ -1,4 +1,4 @@
-import { ConflictError, RecoveryFailedError, ShuttingDownError, UnknownActorTypeError } from '@lucent/core';
+import { ConflictError, RecoveryFailedError, ShuttingDownError, UnknownActorTypeError } from '@lucent/core/internal';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { createFunctionActors } from '../src/function-actor/activator.js';
 import { createHarness, faults, idleCounter, periodicCounter, rejectionCode } from './function-actor-fixtures.js';

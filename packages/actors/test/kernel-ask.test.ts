@@ -1,4 +1,4 @@
-import { ActorStoppedError, TimeoutError } from '@lucent/core';
+import { ActorStoppedError, TimeoutError } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestKit, type TestKit } from '../src/testkit.js';
 import type { DeadLetter } from '../src/types.js';

@@ -1,4 +1,4 @@
-import { ActorStoppedError, ConfigError, MailboxFullError, ShuttingDownError } from '@lucent/core';
+import { ActorStoppedError, ConfigError, MailboxFullError, ShuttingDownError } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestKit, type TestKit } from '../src/testkit.js';
 import type { ActorRef, Behavior, ChildTerminated, DeadLetter } from '../src/types.js';

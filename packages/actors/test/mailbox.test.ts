@@ -1,4 +1,4 @@
-import { ConfigError, MailboxFullError } from '@lucent/core';
+import { ConfigError, MailboxFullError } from '@lucent/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Mailbox, type OverflowSink, type UndeliveredReason } from '../src/mailbox.js';

@@ -4,7 +4,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { ConflictError } from '@lucent/core';
+import type { ConflictError } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { SnapshotPersister, type SnapshotSource } from '../src/function-actor/persistence.js';
 import { MemoryStateStore } from '../src/memory-state-store.js';

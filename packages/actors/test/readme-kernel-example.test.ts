@@ -1,5 +1,5 @@
 // The actor-kernel example of the README, run as written (keep the two in sync).
-import { TimeoutError } from '@lucent/core';
+import { TimeoutError } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { createActorSystem, createTestKit } from '../src/index.js';
 

@@ -1,4 +1,4 @@
-import { ConflictError, EncodeError } from '@lucent/core';
+import { ConflictError, EncodeError } from '@lucent/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../src/memory-state-store.js';

@@ -3,7 +3,7 @@
  * holds its current message (the function-actor gate while paused or initializing) lets go and the stop completes.
  * Regression tests for `terminate()` / `ref.stop()` hanging on a paused function actor.
  */
-import { ActorStoppedError } from '@lucent/core';
+import { ActorStoppedError } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FailurePhase } from '../src/cell-runtime.js';
 import { createFunctionActors } from '../src/function-actor/activator.js';

@@ -1,4 +1,4 @@
-import { ActorStoppedError } from '@lucent/core';
+import { ActorStoppedError } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestKit, type TestKit } from '../src/testkit.js';
 import type { ActorRef, Behavior, ChildTerminated, Directive, SupervisionOptions } from '../src/types.js';

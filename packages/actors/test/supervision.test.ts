@@ -1,4 +1,4 @@
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { backoffDelayMs } from '../src/backoff.js';
 import {

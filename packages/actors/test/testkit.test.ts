@@ -1,4 +1,4 @@
-import { TimeoutError } from '@lucent/core';
+import { TimeoutError } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestKit, type TestKit } from '../src/testkit.js';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHAOS_OPTIONS, HELP_REQUESTED, parseChaosOptions } from '../src/chaos/chaos-options.js';
 import { SeededRandom } from '../src/chaos/chaos-random.js';

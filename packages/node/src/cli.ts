@@ -14,7 +14,7 @@
  * The node logs JSON lines on stdout; `node.ready` (with `shard`, `httpPort`, `transport`) says it is serving,
  * after it joined the cluster's membership (`membership.joined`). Wiring: `shard/start-shard-node.ts`.
  */
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import { CommanderError } from 'commander';
 import { loadNodeConfig } from './config/load-config.js';
 import type { NodeConfig } from './config/node-config.js';

@@ -3,7 +3,7 @@
  * must keep it up, as a socket would: a crashed call's retry backoff (piscina unrefs idle workers), the pool's
  * close grace, a lease or membership wait a caller is awaiting. They pass their timer through here.
  */
-import type { TimerHandle } from '@lucent/core';
+import type { TimerHandle } from '@lucent/core/internal';
 
 /**
  * Makes a timer of `systemClock` (a Node `Timeout`) keep the process alive until it fires or is cleared.

@@ -10,7 +10,7 @@
  * ```
  * Pure apart from the injected clock; one instance per logger.
  */
-import { type Clock, systemClock } from '@lucent/core';
+import { type Clock, systemClock } from '@lucent/core/internal';
 
 /** Default {@link LogThrottleOptions.limit}. */
 export const DEFAULT_LOG_LIMIT = 10;

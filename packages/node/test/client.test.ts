@@ -3,8 +3,8 @@
  * function actors addressed by (type, id), timeouts and closing. Calls that run functions on the nodes' pools
  * are in test/integration/test-cluster-routing.test.ts.
  */
-import { SimulatedClock } from '@lucent/actors';
-import { type ClusterView, defineFunction, fixedViewSource, functionSubject } from '@lucent/core';
+import { SimulatedClock } from '@lucent/actors/internal';
+import { type ClusterView, defineFunction, fixedViewSource, functionSubject } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type LucentClient } from '../src/client/lucent-client.js';
 import { createTestCluster, type TestCluster } from '../src/testing/test-cluster.js';

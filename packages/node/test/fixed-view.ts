@@ -1,5 +1,5 @@
 /** Test helper: a fixed cluster view over node ids, for clients and handlers whose view must not follow membership. */
-import { type ClusterView, createClusterView, type LoadReport } from '@lucent/core';
+import { type ClusterView, createClusterView, type LoadReport } from '@lucent/core/internal';
 
 const IDLE_LOAD: LoadReport = { cpu: 0, memory: 0, activeFunctions: 0, maxFunctions: 8, queueDepth: 0, maxQueue: 100 };
 

@@ -1,4 +1,4 @@
-import { SimulatedClock, systemClock } from '@lucent/core';
+import { SimulatedClock, systemClock } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { keepProcessAlive } from '../src/keep-alive.js';
 

@@ -1,4 +1,4 @@
-import { SimulatedClock } from '@lucent/core';
+import { SimulatedClock } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { LogThrottle, SUPPRESS } from '../src/log-throttle.js';
 

@@ -6,7 +6,7 @@ import {
   EnvelopeCodec,
   EnvelopeKind,
   membershipSubject,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,4 +1,4 @@
-import { ConfigError, type LoadReport } from '@lucent/core';
+import { ConfigError, type LoadReport } from '@lucent/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type HeartbeatMessage, MembershipMessageType } from '../src/membership/heartbeat.js';

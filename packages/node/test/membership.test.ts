@@ -1,4 +1,4 @@
-import { SimulatedClock } from '@lucent/actors';
+import { SimulatedClock } from '@lucent/actors/internal';
 import {
   ConfigError,
   DecodeError,
@@ -7,7 +7,7 @@ import {
   type LucentError,
   membershipSubject,
   ShuttingDownError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Membership } from '../src/membership/membership.js';
 import { type MembershipEvent, MembershipEventType } from '../src/membership/membership-events.js';

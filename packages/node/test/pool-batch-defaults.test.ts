@@ -5,7 +5,7 @@
  * abortable task per worker at a time, and each task costs the main thread a clone and an `Atomics.notify`).
  * Deterministic: an in-process twin of piscina, no workers, no timers.
  */
-import { defineFunction } from '@lucent/core';
+import { defineFunction } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_TASKS_IN_FLIGHT_PER_THREAD } from '../src/pool/function-pool.js';
 import { Lane } from '../src/pool/lane.js';

@@ -12,7 +12,7 @@ import {
   SimulatedClock,
   TimeoutError,
   WorkerCrashedError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { Lane } from '../src/pool/lane.js';
 import { PoolEngine, type TaskRunner } from '../src/pool/pool-engine.js';

@@ -1,6 +1,6 @@
 /** The pure parts of the function pool: batch sizing, the run-time estimate, the deque, lanes, module lookup. */
 import { pathToFileURL } from 'node:url';
-import { defineFunction } from '@lucent/core';
+import { defineFunction } from '@lucent/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nextBatchSize } from '../src/pool/batcher.js';

@@ -1,6 +1,6 @@
 /** The pure restart rule of the shard's supervisor, on a simulated clock: exact delays, budget and window. */
-import { SimulatedClock } from '@lucent/actors';
-import { ConfigError } from '@lucent/core';
+import { SimulatedClock } from '@lucent/actors/internal';
+import { ConfigError } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_POOL_MAX_RESTARTS,

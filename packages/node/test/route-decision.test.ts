@@ -9,7 +9,7 @@ import {
   EnvelopeKind,
   eventEnvelope,
   tellEnvelope,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { decideRoute, type RouteDecision, type RouteNode, SERVE } from '../src/router/route-decision.js';
 import { viewOf } from './fixed-view.js';

@@ -1,5 +1,5 @@
 /** The small pure parts of the router: the subscription list and the inline runner. (Placement is core's.) */
-import { createRegistry, defineFunction, SimulatedClock } from '@lucent/core';
+import { createRegistry, defineFunction, SimulatedClock } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { createInlineRunner } from '../src/router/function-runner.js';
 import { EVENT_QUEUE_GROUP, FUNCTION_QUEUE_GROUP, routerSubscriptions } from '../src/router/router-subscriptions.js';

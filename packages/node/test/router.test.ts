@@ -21,7 +21,7 @@ import {
   nodeSubject,
   replyEnvelope,
   type WireError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type LucentClient } from '../src/client/lucent-client.js';
 import { createInlineRunner, type FunctionRunner } from '../src/router/function-runner.js';

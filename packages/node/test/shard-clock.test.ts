@@ -2,7 +2,7 @@
  * One clock per node: `startShardNode({ clock })` hands it to the actor system, the extensions (`context.clock`),
  * membership and the transport. No function modules, in-memory bus, simulated clock: nothing sleeps.
  */
-import { SimulatedClock } from '@lucent/core';
+import { SimulatedClock } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultNodeConfig } from '../src/config/node-config.js';
 import { type ComposedShard, startShardNode } from '../src/shard/start-shard-node.js';

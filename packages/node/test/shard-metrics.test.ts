@@ -1,4 +1,4 @@
-import { knownErrorCodes, TimeoutError } from '@lucent/core';
+import { knownErrorCodes, TimeoutError } from '@lucent/core/internal';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { CounterFamily, HistogramFamily } from '../src/metrics/metric-families.js';

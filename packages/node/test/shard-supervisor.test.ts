@@ -2,8 +2,14 @@
  * The shard's supervisor on a simulated clock with in-memory pools: restarts after the backoff, fails calls
  * fast meanwhile, ignores stale deaths, and asks for a fatal stop once the budget is spent. Never sleeps.
  */
-import { createFunctionActors, createTestKit, flushMicrotasks, MemoryStateStore, type TestKit } from '@lucent/actors';
-import { NodeUnavailableError, ShuttingDownError } from '@lucent/core';
+import {
+  createFunctionActors,
+  createTestKit,
+  flushMicrotasks,
+  MemoryStateStore,
+  type TestKit,
+} from '@lucent/actors/internal';
+import { NodeUnavailableError, ShuttingDownError } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeLogger } from '../src/logging.js';
 import type { FunctionPool, FunctionPoolStats } from '../src/pool/function-pool.js';

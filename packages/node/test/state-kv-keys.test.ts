@@ -1,4 +1,4 @@
-import { ConfigError, DecodeError, EncodeError } from '@lucent/core';
+import { ConfigError, DecodeError, EncodeError } from '@lucent/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeKvKey, encodeKvKey, kvBucketName, MAX_KV_KEY_LENGTH } from '../src/state/kv-keys.js';

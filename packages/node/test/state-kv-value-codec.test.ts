@@ -1,4 +1,4 @@
-import { DecodeError, EncodeError } from '@lucent/core';
+import { DecodeError, EncodeError } from '@lucent/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeKvValue, encodeKvValue } from '../src/state/kv-value-codec.js';

@@ -1,4 +1,4 @@
-import { SimulatedClock, TimeoutError } from '@lucent/core';
+import { SimulatedClock, TimeoutError } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { type Lease, type LeaseOutcome, LeaseOutcomeType } from '../src/state/activation-lease.js';
 import { LeaseActivationGuard, type LeaseStore } from '../src/state/lease-activation-guard.js';

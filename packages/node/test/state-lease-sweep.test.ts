@@ -2,7 +2,7 @@
  * LeaseSweepExtension with a fake lease bucket: who sweeps, what age it purges, failures, shutdown.
  * On a simulated clock: time passes only by `clock.advance`, so nothing sleeps.
  */
-import { SimulatedClock } from '@lucent/core';
+import { SimulatedClock } from '@lucent/core/internal';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ShardContext } from '../src/shard/shard-context.js';
 import { LeaseSweepExtension, type ReleasedLeasePurger, SWEEP_KEY } from '../src/state/lease-sweep.js';

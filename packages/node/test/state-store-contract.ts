@@ -3,8 +3,8 @@
  * `MemoryStateStore` in `state-store-contract.test.ts`, `KvStateStore` against a real nats-server in
  * `integration/state-kv-store.test.ts`. If the twin and the real store ever disagree, one of them fails here.
  */
-import type { StateStore } from '@lucent/actors';
-import { ConflictError, EncodeError } from '@lucent/core';
+import type { StateStore } from '@lucent/actors/internal';
+import { ConflictError, EncodeError } from '@lucent/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { codeOfSettled } from './error-code.js';

@@ -1,4 +1,4 @@
-import { replySubject } from '@lucent/core';
+import { replySubject } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { newConnectionId } from '../src/transport/connection-id.js';
 

@@ -1,4 +1,4 @@
-import { DecodeError } from '@lucent/core';
+import { DecodeError } from '@lucent/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

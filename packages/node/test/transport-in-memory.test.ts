@@ -1,4 +1,4 @@
-import { SimulatedClock } from '@lucent/actors';
+import { SimulatedClock } from '@lucent/actors/internal';
 import {
   DecodeError,
   EncodeError,
@@ -7,7 +7,7 @@ import {
   NodeUnavailableError,
   ShuttingDownError,
   TimeoutError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NO_RESPONDERS_REASON } from '../src/transport/frame-dispatch.js';
 import { InMemoryBus } from '../src/transport/in-memory-bus.js';

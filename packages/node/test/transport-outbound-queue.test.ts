@@ -1,4 +1,4 @@
-import { EncodeError } from '@lucent/core';
+import { EncodeError } from '@lucent/core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFrames, FrameKind } from '../src/transport/frames.js';

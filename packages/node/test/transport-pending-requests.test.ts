@@ -1,5 +1,5 @@
-import { SimulatedClock } from '@lucent/actors';
-import { ShuttingDownError, TimeoutError } from '@lucent/core';
+import { SimulatedClock } from '@lucent/actors/internal';
+import { ShuttingDownError, TimeoutError } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { PendingRequests } from '../src/transport/pending-requests.js';
 

@@ -13,7 +13,7 @@
  * {@link ActivationGuard} (another process may hold the actor) it also waits for the guard's `acquire` first,
  * and gives the actor back with `release` once it has stopped.
  */
-import { actorKey, ConfigError, UnknownActorTypeError } from '@lucent/core';
+import { actorKey, ConfigError, UnknownActorTypeError } from '@lucent/core/internal';
 import type { StateStore } from '../state-store.js';
 import type { ActorRef, ActorSystem, AskOptions, MailboxOptions, SpawnOptions, SupervisionOptions } from '../types.js';
 import type { ActivationGuard } from './activation-guard.js';

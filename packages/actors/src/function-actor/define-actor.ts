@@ -2,7 +2,7 @@
  * `defineActor`: the metadata of a function actor type (its xstate v5 machine, persistence, passivation, how asks
  * are answered), as a branded value that a module can export and a registry can recognise.
  */
-import { ConfigError, isValidName } from '@lucent/core';
+import { ConfigError, isValidName } from '@lucent/core/internal';
 import type { AnyStateMachine, ContextFrom, EmittedFrom, EventFromLogic } from 'xstate';
 
 /** Brand of every actor definition; `Symbol.for` so that two copies of this module agree. */

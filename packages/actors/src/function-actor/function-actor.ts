@@ -15,7 +15,13 @@
  * On error it restores the last good snapshot (the state before the failed event) into a fresh actor and retries
  * the event, up to `maxRecoveryAttempts` times; then the activation stops with `RecoveryFailedError`.
  */
-import { ActorStoppedError, actorKey, type Clock, ConflictError, type RecoveryFailedError } from '@lucent/core';
+import {
+  ActorStoppedError,
+  actorKey,
+  type Clock,
+  ConflictError,
+  type RecoveryFailedError,
+} from '@lucent/core/internal';
 import type { AnyActor, EventObject, Observer } from 'xstate';
 import type { StateStore } from '../state-store.js';
 import type { ActorContext, ActorRef, Behavior } from '../types.js';

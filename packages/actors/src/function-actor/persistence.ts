@@ -8,7 +8,7 @@
  * A `ConflictError` means another owner wrote since we last read: the persister turns *failed*, never writes again,
  * and reports through `onConflict` so the activation stops (a stale owner must never overwrite newer state).
  */
-import { ConflictError } from '@lucent/core';
+import { ConflictError } from '@lucent/core/internal';
 import type { StateStore } from '../state-store.js';
 
 /** What the persister needs from the activation it serves. */

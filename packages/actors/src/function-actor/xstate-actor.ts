@@ -12,7 +12,7 @@
  * - Delayed transitions (`after`) run on the actor's `clock` option, outside any `send`; they are not part of the
  *   persisted snapshot, so a restored actor does not re-arm them.
  */
-import { RecoveryFailedError } from '@lucent/core';
+import { RecoveryFailedError } from '@lucent/core/internal';
 import { type AnyActor, type AnyStateMachine, createActor, type EventObject, type Observer } from 'xstate';
 import { REPLY_EVENT_TYPE } from './define-actor.js';
 

@@ -4,11 +4,13 @@
  * of a node, SIGSTOP/SIGCONT, a NATS server restart (or kill -9 and restart of one cluster server).
  */
 import { fileURLToPath } from 'node:url';
-import { EnvelopeCodec, eventSubject } from '@lucent/core';
-import { type ClusterClient, connectCluster, NatsTransport } from '@lucent/node';
+import { EnvelopeCodec, eventSubject } from '@lucent/core/internal';
 import {
+  type ClusterClient,
+  connectCluster,
   type NatsClusterHandle,
   type NatsServerHandle,
+  NatsTransport,
   type NodeProcess,
   NodeProcesses,
   startNatsCluster,

@@ -10,7 +10,7 @@
  * Failures are recorded with their interval; nothing is retried here (a retry with a new message would be a
  * second deposit, not the runtime's at-most-once retry).
  */
-import type { LucentClient } from '@lucent/node';
+import type { LucentClient } from '@lucent/node/internal';
 import type { ChaosOptions } from './chaos-options.js';
 import type { SeededRandom } from './chaos-random.js';
 import type { FailedOp } from './chaos-tally.js';

@@ -2,7 +2,7 @@
  * Options of a chaos run (`pnpm chaos --help`), their defaults, and the pure parser of the command line.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 
 /** How a chaos run is shaped. Every field is set (defaults applied). */
 export interface ChaosOptions {

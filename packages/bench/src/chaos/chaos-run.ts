@@ -10,7 +10,7 @@
  * ```
  * Failures of the load are expected only inside a fault's window (fault start → healed + `graceMs`).
  */
-import type { ActorHandle } from '@lucent/node';
+import type { ActorHandle } from '@lucent/node/internal';
 import { ChaosEnv } from './chaos-env.js';
 import { accountIds, accountType, ChaosLoad } from './chaos-load.js';
 import type { ChaosOptions } from './chaos-options.js';

@@ -3,7 +3,7 @@
  * `pnpm chaos [options]` (see `--help`): runs {@link runChaos}, prints progress, the summary table and one JSON
  * line. Exit code 0 when every count that must be 0 is 0, 1 when one is not, 2 for bad options.
  */
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import { CHAOS_HELP, HELP_REQUESTED, parseChaosOptions } from './chaos-options.js';
 import { chaosJsonLine, chaosTable } from './chaos-report.js';
 import { runChaos } from './chaos-run.js';

@@ -2,7 +2,7 @@
  * The actor module of the `node/remote` bench: a counter the bench's node process hosts (`--actors`). Tells
  * increment it; an ask replies with the context, so the bench can check every tell was applied.
  */
-import { defineActor } from '@lucent/actors';
+import { defineActor } from '@lucent/actors/internal';
 import { assign, setup } from 'xstate';
 
 const counterMachine = setup({

@@ -4,7 +4,7 @@
  * Answers raw `nc.request()`s on the raw subject and Lucent transport requests on the other, echoing the bytes.
  * Prints `ready` once both subscriptions reached the server; runs until killed.
  */
-import { NatsTransport } from '@lucent/node';
+import { NatsTransport } from '@lucent/node/internal';
 import { connect } from 'nats';
 
 const [url, rawSubject, lucentSubject] = process.argv.slice(2);

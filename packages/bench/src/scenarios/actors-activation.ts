@@ -10,7 +10,7 @@
  * timed part, so the heap does not grow with the run.
  */
 import { performance } from 'node:perf_hooks';
-import { createActorSystem, createFunctionActors, MemoryStateStore } from '@lucent/actors';
+import { createActorSystem, createFunctionActors, MemoryStateStore } from '@lucent/actors/internal';
 import { type AnyActor, createActor } from 'xstate';
 import { counter, counterMachine, INC } from '../fixtures/counter-actor.js';
 import { median } from '../measure.js';

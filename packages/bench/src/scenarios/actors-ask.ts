@@ -4,7 +4,7 @@
  * carry the caller's `resolve` (a promise per call, no deadline). Sequential (1 in flight) and 100 in flight.
  * Lucent runs on the system clock here, so its deadlines are real (unref'd) Node timers, one armed at a time.
  */
-import { createActorSystem } from '@lucent/actors';
+import { createActorSystem } from '@lucent/actors/internal';
 import { measureOps } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
 

@@ -11,7 +11,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createActorSystem, createFunctionActors, MemoryStateStore } from '@lucent/actors';
+import { createActorSystem, createFunctionActors, MemoryStateStore } from '@lucent/actors/internal';
 import { type AnyActor, createActor } from 'xstate';
 import { counter, counterMachine, INC } from '../fixtures/counter-actor.js';
 import { measureOps, median } from '../measure.js';

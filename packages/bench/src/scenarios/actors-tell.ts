@@ -5,8 +5,8 @@
  * drain (`await null` until every message is counted), so the rate includes the scheduling of the drains.
  */
 
-import type { ActorRef } from '@lucent/actors';
-import { createActorSystem } from '@lucent/actors';
+import type { ActorRef } from '@lucent/actors/internal';
+import { createActorSystem } from '@lucent/actors/internal';
 import { measureOps } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
 

@@ -4,7 +4,7 @@
  * what the checks cost, encode-only rates, and the encoded sizes. (Batching many envelopes in one wire message
  * is the transport's framing, measured by node/transport.)
  */
-import { callEnvelope, ENVELOPE_FIELDS, type Envelope, EnvelopeCodec } from '@lucent/core';
+import { callEnvelope, ENVELOPE_FIELDS, type Envelope, EnvelopeCodec } from '@lucent/core/internal';
 import { Packr, Unpackr } from 'msgpackr';
 import { measureOps } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';

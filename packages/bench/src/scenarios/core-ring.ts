@@ -3,7 +3,7 @@
  * lookup at 3, 16 and 128 nodes on 100k distinct keys, cycled so hashring's 5000-key LRU cannot help (the
  * baseline's "uncached" row). Also measures ring build time and, by hand, the keys moved on a 3 -> 4 join.
  */
-import { DEFAULT_VNODES_PER_WEIGHT, HashRing } from '@lucent/core';
+import { DEFAULT_VNODES_PER_WEIGHT, HashRing } from '@lucent/core/internal';
 import HashRingPackage from 'hashring';
 import { measureOps } from '../measure.js';
 import type { Measurement, Ratio, Scenario, Target } from '../scenario.js';

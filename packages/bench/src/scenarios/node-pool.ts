@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createFunctionPool } from '@lucent/node';
+import { createFunctionPool } from '@lucent/node/internal';
 import { Piscina } from 'piscina';
 import { median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';

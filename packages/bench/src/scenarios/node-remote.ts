@@ -10,8 +10,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type ClusterClient, connectCluster } from '@lucent/node';
-import { type NodeProcess, startNatsServer, startNodeProcess } from '@lucent/node/internal';
+import {
+  type ClusterClient,
+  connectCluster,
+  type NodeProcess,
+  startNatsServer,
+  startNodeProcess,
+} from '@lucent/node/internal';
 import { connect, type NatsConnection } from 'nats';
 import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import { median } from '../measure.js';

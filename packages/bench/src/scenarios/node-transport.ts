@@ -6,8 +6,7 @@
  * 2. throughput with 1000 in flight: what coalescing and the one reply subject buy (raw request ~57k/s here).
  * Bounded: ~17 s in total.
  */
-import { NatsTransport } from '@lucent/node';
-import { type NodeProcess, startNatsServer, startNodeProcess } from '@lucent/node/internal';
+import { NatsTransport, type NodeProcess, startNatsServer, startNodeProcess } from '@lucent/node/internal';
 import { connect, type NatsConnection } from 'nats';
 import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import { median } from '../measure.js';

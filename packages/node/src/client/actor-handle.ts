@@ -3,7 +3,7 @@
  * Location-transparent: each message is routed with the client's current view, so a handle stays valid while
  * the actor moves between nodes (and across passivation).
  */
-import { actorKey } from '@lucent/core';
+import { actorKey } from '@lucent/core/internal';
 import type { ClientCore, RequestOptions } from './client-core.js';
 
 /** A typed handle; get one from `client.actor(definition, id)`. Cheap: holds the key string and the client. */

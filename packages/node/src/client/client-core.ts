@@ -30,13 +30,13 @@ import {
   placeFunction,
   RoutingError,
   ShuttingDownError,
+  SubjectCache,
   systemClock,
   tellEnvelope,
   UnknownFunctionError,
   type ViewSource,
   type WireError,
-} from '@lucent/core';
-import { SubjectCache } from '@lucent/core/internal';
+} from '@lucent/core/internal';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
 

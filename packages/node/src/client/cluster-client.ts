@@ -12,7 +12,7 @@
  * Use the nodes' heartbeat period (or their `deadAfterMs`): the observer declares a node dead on the same
  * window as the nodes do, and views that disagree cost forwards (or, for a dead node, timeouts) meanwhile.
  */
-import { type Clock, type ClusterView, systemClock, TimeoutError, viewSourceOf } from '@lucent/core';
+import { type Clock, type ClusterView, systemClock, TimeoutError, viewSourceOf } from '@lucent/core/internal';
 import { keepProcessAlive } from '../keep-alive.js';
 import { Membership } from '../membership/membership.js';
 import { MembershipRole } from '../membership/membership-options.js';

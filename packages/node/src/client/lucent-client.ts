@@ -13,8 +13,8 @@
  * ```
  * Inside a node, pass the node's transport (and its view) instead of `servers`: `createClient({ transport })`.
  */
-import type { ActorEventOf, ActorReplyOf, AnyActorDefinition } from '@lucent/actors';
-import { ConfigError, type FunctionDefinition } from '@lucent/core';
+import type { ActorEventOf, ActorReplyOf, AnyActorDefinition } from '@lucent/actors/internal';
+import { ConfigError, type FunctionDefinition } from '@lucent/core/internal';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { ActorHandle } from './actor-handle.js';

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import { Command, Option } from 'commander';
 import { CONFIG_FLAG, defaultNodeConfig, NODE_OPTION_SPECS, type NodeConfig } from './node-config.js';
 import { configPathFrom, resolveNodeConfig } from './resolve-config.js';

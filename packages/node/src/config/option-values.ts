@@ -4,7 +4,7 @@
  * value came from, so the CLI can print one clear line.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import { LOG_LEVELS, type LogLevel, type NodeOptionSpec } from './node-config.js';
 
 /** Where a raw value came from, in precedence order (flags win). */

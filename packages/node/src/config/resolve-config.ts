@@ -7,7 +7,7 @@
  * For each option the first layer that sets it wins, and only that value is validated (a flag can override a bad
  * environment variable). An empty environment variable counts as unset, as container tooling often sets `X=`.
  */
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import {
   CONFIG_FLAG,
   defaultNodeConfig,

@@ -11,7 +11,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 
 /** What the endpoints read. */
 export interface HttpProbeSource {

@@ -13,7 +13,7 @@
  * `incarnation` tells two runs of one node id apart (a restart). Payloads come from other processes, so
  * decoding checks every field and builds fresh objects instead of trusting the decoded shape.
  */
-import { controlEnvelope, DecodeError, type EnvelopeCodec, EnvelopeKind, type LoadReport } from '@lucent/core';
+import { controlEnvelope, DecodeError, type EnvelopeCodec, EnvelopeKind, type LoadReport } from '@lucent/core/internal';
 
 /** Message types, as small integers (one byte on the wire). */
 export const MembershipMessageType = {

@@ -2,7 +2,7 @@
  * What `Membership` tells its listeners: a closed set of events discriminated on `type`. Load updates are not
  * events (they come with every heartbeat); read them from `Membership.view`.
  */
-import type { LucentError } from '@lucent/core';
+import type { LucentError } from '@lucent/core/internal';
 import { type MemberChange, MemberChangeType, type MemberRecord } from './membership-table.js';
 
 /** Event types. */

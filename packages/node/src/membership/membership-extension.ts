@@ -11,7 +11,7 @@
  * the router reads as "serve everything here".
  */
 import { getHeapStatistics } from 'node:v8';
-import { type Clock, type ClusterView, type LoadReport, systemClock, type ViewSource } from '@lucent/core';
+import { type Clock, type ClusterView, type LoadReport, systemClock, type ViewSource } from '@lucent/core/internal';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 import { Membership } from './membership.js';
 import type { MembershipEvent } from './membership-events.js';

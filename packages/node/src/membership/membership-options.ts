@@ -12,7 +12,7 @@ import {
   membershipSubject,
   nodeSubject,
   systemClock,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import type { Transport } from '../transport/transport.js';
 
 /** A member heartbeats and is part of the ring; an observer (a client) only watches. */

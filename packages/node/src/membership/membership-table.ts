@@ -14,8 +14,8 @@
  * "Silent" counts from the local receipt time, never the sender's clock, so clock skew cannot kill a node.
  * The local member (set with {@link MembershipTable.setLocal}) never dies in its own table.
  */
-import type { ClusterMember, LoadReport } from '@lucent/core';
-import { ConfigError } from '@lucent/core';
+import type { ClusterMember, LoadReport } from '@lucent/core/internal';
+import { ConfigError } from '@lucent/core/internal';
 import type { HeartbeatMessage } from './heartbeat.js';
 
 /** A member as the table knows it. Immutable: a change replaces the record. */

@@ -14,7 +14,7 @@ import {
   createClusterView,
   type LoadReport,
   withLoadReports,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { changesMembership, type MemberChange, type MemberRecord } from './membership-table.js';
 
 /** Keeps the {@link ClusterView} of a changing member list. */

@@ -27,7 +27,7 @@
  * Heartbeats only postpone deadlines, so they never re-arm it; a member silent since `t` is removed at
  * `t + deadAfterMs` (plus the clock's timer latency).
  */
-import type { TimerHandle } from '@lucent/actors';
+import type { TimerHandle } from '@lucent/actors/internal';
 import {
   type ClusterView,
   ConfigError,
@@ -35,7 +35,7 @@ import {
   type LucentError,
   ShuttingDownError,
   toLucentError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import type { TransportStatusEvent, TransportSubscription } from '../transport/transport.js';
 import {
   decodeMembershipMessage,

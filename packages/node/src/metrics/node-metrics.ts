@@ -17,7 +17,7 @@
  * Hot path: the router asks {@link NodeMetrics.forFunction} once per function and keeps the result; recording
  * is then a few number increments (see `metric-families.ts`).
  */
-import { knownErrorCodes, TimeoutError } from '@lucent/core';
+import { knownErrorCodes, TimeoutError } from '@lucent/core/internal';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type CounterChild, CounterFamily, type HistogramChild, HistogramFamily } from './metric-families.js';
 

@@ -11,7 +11,7 @@
  * Calls of unknown functions count only as errors. Function metrics are bound once per call target (`name` or `name@version`, both counted under `name`), so
  * after the first call of a target a completion is one Map hit and two increments.
  */
-import { type DecodeError, EnvelopeKind, type LucentError, UnknownFunctionError } from '@lucent/core';
+import { type DecodeError, EnvelopeKind, type LucentError, UnknownFunctionError } from '@lucent/core/internal';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import type { Logger } from '../logging.js';
 import type { RouterObserver } from '../router/router-observer.js';

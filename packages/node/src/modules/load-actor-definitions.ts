@@ -2,8 +2,8 @@
  * Loading `--actors` modules: every export that is an actor definition (made by `defineActor`), or an array
  * of them, becomes a function actor type of the node.
  */
-import { type AnyActorDefinition, isActorDefinition } from '@lucent/actors';
-import { ConfigError } from '@lucent/core';
+import { type AnyActorDefinition, isActorDefinition } from '@lucent/actors/internal';
+import { ConfigError } from '@lucent/core/internal';
 import { toModuleUrl } from '../pool/worker-location.js';
 
 /**

@@ -3,7 +3,7 @@
  * router names, versions, `shardBy` and event handlers, and is handed to the function pool for its metadata.
  * The pool's workers import the same modules themselves, to run the handlers.
  */
-import { ConfigError, type FunctionRegistry } from '@lucent/core';
+import { ConfigError, type FunctionRegistry } from '@lucent/core/internal';
 import { toModuleUrl } from '../pool/worker-location.js';
 import { loadRegistry } from './load-registry.js';
 

@@ -3,7 +3,7 @@
  * thread and every worker build the same registry from the same modules: the main thread reads metadata
  * (names, versions, timeouts, retry policies), workers call the handlers.
  */
-import { createRegistry, type FunctionRegistry } from '@lucent/core';
+import { createRegistry, type FunctionRegistry } from '@lucent/core/internal';
 
 /**
  * Imports `modules` in order and registers what they export (definitions, arrays of them, decorated classes).

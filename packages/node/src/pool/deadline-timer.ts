@@ -3,7 +3,7 @@
  * only when an earlier one arrives. Batches usually finish long before their deadline (a function's default
  * timeout is 30 s), so most batches neither create nor clear a timer.
  */
-import { type Clock, systemClock, type TimerHandle } from '@lucent/core';
+import { type Clock, systemClock, type TimerHandle } from '@lucent/core/internal';
 
 /** A resettable single timer keyed by monotonic (`clock.now()`) times. */
 export class DeadlineTimer {

@@ -30,7 +30,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import { type Clock, ConfigError, type FunctionRegistry, NodeUnavailableError } from '@lucent/core';
+import { type Clock, ConfigError, type FunctionRegistry, NodeUnavailableError } from '@lucent/core/internal';
 import { Piscina } from 'piscina';
 import { loadRegistry } from '../modules/load-registry.js';
 import { Lane } from './lane.js';

@@ -2,7 +2,7 @@
  * Per-function state inside the pool (a lane: its queue, its cost estimate, its limits) and one in-flight
  * batch. Plain data with no I/O; the pool drives them.
  */
-import { type FunctionDefinition, retryDelayMs } from '@lucent/core';
+import { type FunctionDefinition, retryDelayMs } from '@lucent/core/internal';
 import { Deque } from './deque.js';
 import type { PendingCall } from './pending-call.js';
 import { RunEstimator } from './run-estimator.js';

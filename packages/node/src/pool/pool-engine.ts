@@ -12,7 +12,7 @@ import {
   TimeoutError,
   UnknownFunctionError,
   WorkerCrashedError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { keepProcessAlive } from '../keep-alive.js';
 import { type BatchLimits, earliestDeadline, hasSignal, nextBatchSize, toBatchTask } from './batcher.js';
 import { DeadlineTimer } from './deadline-timer.js';

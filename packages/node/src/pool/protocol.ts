@@ -18,7 +18,7 @@
  *
  * The optional per-call arrays are `null` in the common case (every call on its first attempt, no deadline).
  */
-import type { WireError } from '@lucent/core';
+import type { WireError } from '@lucent/core/internal';
 
 /** A batch of calls to one function, in call order (layout in the module doc). */
 export type BatchTask = unknown[];

@@ -9,7 +9,7 @@
  *                                     └─ closed:     rejects ShuttingDownError
  * ```
  */
-import { NodeUnavailableError, ShuttingDownError } from '@lucent/core';
+import { NodeUnavailableError, ShuttingDownError } from '@lucent/core/internal';
 import type { CallOptions, FunctionPool, FunctionPoolStats } from './function-pool.js';
 
 /** `NodeUnavailableError.reason` of calls made while the shard restarts its function pool. */

@@ -14,7 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { type FunctionContext, type FunctionRegistry, toLucentError, type WireError } from '@lucent/core';
+import { type FunctionContext, type FunctionRegistry, toLucentError, type WireError } from '@lucent/core/internal';
 import { loadRegistry } from '../modules/load-registry.js';
 import {
   type BatchErrors,

@@ -12,6 +12,8 @@
  * ```
  * So a keyed handler's forward never re-runs the other handlers of the event.
  */
+
+import type { SubjectCache } from '@lucent/core/internal';
 import {
   type Clock,
   type Envelope,
@@ -26,8 +28,7 @@ import {
   toLucentError,
   UnknownFunctionError,
   type ViewSource,
-} from '@lucent/core';
-import type { SubjectCache } from '@lucent/core/internal';
+} from '@lucent/core/internal';
 import type { Transport } from '../transport/transport.js';
 import type { FunctionRunner, RunOptions } from './function-runner.js';
 import type { InFlight } from './in-flight.js';

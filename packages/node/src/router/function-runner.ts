@@ -11,7 +11,7 @@ import {
   TimeoutError,
   toLucentError,
   UnknownFunctionError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 
 /** Options of one run, as the pool takes them. */
 export interface RunOptions {

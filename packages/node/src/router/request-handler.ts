@@ -34,12 +34,12 @@ import {
   forwardedEnvelope,
   type LucentError,
   replyEnvelope,
+  SubjectCache,
   systemClock,
   toLucentError,
   UnknownActorTypeError,
   type ViewSource,
-} from '@lucent/core';
-import { SubjectCache } from '@lucent/core/internal';
+} from '@lucent/core/internal';
 import type { FrameHandler, Replier, Transport } from '../transport/transport.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import type { FunctionRunner, RunOptions } from './function-runner.js';

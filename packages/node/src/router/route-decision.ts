@@ -34,7 +34,7 @@ import {
   TimeoutError,
   toLucentError,
   UnknownActorTypeError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 
 /** This node, as the decision sees it. Built once per request handler. */
 export interface RouteNode {

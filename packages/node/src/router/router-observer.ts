@@ -3,7 +3,7 @@
  * (missing hooks become shared no-ops when the handler is built, so the hot path never checks for them), and
  * plain counters that tests and `/metrics` can read at any time.
  */
-import type { DecodeError, EnvelopeKind, LucentError } from '@lucent/core';
+import type { DecodeError, EnvelopeKind, LucentError } from '@lucent/core/internal';
 
 /**
  * Hooks of one request handler. Every hook is optional. Hooks run inline on the hot path, so keep them cheap

@@ -7,7 +7,7 @@
  *  lucent.<C>.events.<type>      queue group `lucent-events`: fresh events, one node per event
  * ```
  */
-import type { FunctionRegistry } from '@lucent/core';
+import type { FunctionRegistry } from '@lucent/core/internal';
 import { SubjectCache } from '@lucent/core/internal';
 import type {
   FrameHandler,

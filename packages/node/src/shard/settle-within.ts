@@ -2,7 +2,7 @@
  * Bounded waiting for shutdown steps: a step that hangs (a stuck drain, an actor that never stops) must not
  * keep the process from exiting.
  */
-import { type Clock, systemClock } from '@lucent/core';
+import { type Clock, systemClock } from '@lucent/core/internal';
 
 /**
  * Resolves `true` when `work` settles (fulfilled or rejected: the caller logs rejections itself) within

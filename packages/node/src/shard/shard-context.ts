@@ -11,8 +11,8 @@
  * Shutdown calls the hooks in reverse: `beginShutdown` (announce leaving) → unsubscribe → `router.drain()`
  * (bounded by `drainTimeoutMs`) → `stop` → actors, pool, transport, HTTP.
  */
-import type { AnyActorDefinition, FunctionActors, LocalActorSystem, StateStore } from '@lucent/actors';
-import type { Clock, EnvelopeCodec, FunctionRegistry } from '@lucent/core';
+import type { AnyActorDefinition, FunctionActors, LocalActorSystem, StateStore } from '@lucent/actors/internal';
+import type { Clock, EnvelopeCodec, FunctionRegistry } from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';

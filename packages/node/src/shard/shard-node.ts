@@ -21,7 +21,7 @@ import {
   type LocalActorSystem,
   MemoryStateStore,
   type StateStore,
-} from '@lucent/actors';
+} from '@lucent/actors/internal';
 import {
   type Clock,
   EnvelopeCodec,
@@ -29,7 +29,7 @@ import {
   type LucentError,
   systemClock,
   type ViewSource,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';

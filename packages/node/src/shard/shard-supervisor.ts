@@ -14,7 +14,13 @@
  * Decisions are `pool-restart-policy.ts` (pure); time is the actor system's clock (its `SimulatedClock` in
  * tests). The request path holds {@link ShardSupervisor.pool}, which stays the same object across restarts.
  */
-import type { ActorContext, ActorRef, AnyActorDefinition, FunctionActors, LocalActorSystem } from '@lucent/actors';
+import type {
+  ActorContext,
+  ActorRef,
+  AnyActorDefinition,
+  FunctionActors,
+  LocalActorSystem,
+} from '@lucent/actors/internal';
 import type { Logger } from '../logging.js';
 import type { FunctionPool } from '../pool/function-pool.js';
 import {

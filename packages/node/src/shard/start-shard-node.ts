@@ -19,8 +19,8 @@
  * runs in one place even while views disagree. A dead owner's leases are taken over once membership has
  * declared it dead. Released leases' delete markers are purged every `leaseSweepIntervalMs` (`LeaseSweepExtension`).
  */
-import type { ActivationGuard, StateStore } from '@lucent/actors';
-import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core';
+import type { ActivationGuard, StateStore } from '@lucent/actors/internal';
+import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';

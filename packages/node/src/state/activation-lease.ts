@@ -19,7 +19,7 @@
  * periodically. A stale holder can still act between losing its lease and noticing (its next renew rejects);
  * state writes are revision-checked too, so it cannot overwrite what the new owner saved.
  */
-import { type Clock, ConflictError, DEFAULT_CLUSTER, DecodeError, systemClock } from '@lucent/core';
+import { type Clock, ConflictError, DEFAULT_CLUSTER, DecodeError, systemClock } from '@lucent/core/internal';
 import type { NatsConnection } from 'nats';
 import { kvBucketName } from './kv-keys.js';
 import { decodeKvValue, encodeKvValue } from './kv-value-codec.js';

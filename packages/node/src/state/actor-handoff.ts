@@ -9,7 +9,7 @@
  * ```
  * Messages that reach this node for a moved key meanwhile are forwarded by the router, as for any key.
  */
-import { actorKey, isRemote, placeActor } from '@lucent/core';
+import { actorKey, isRemote, placeActor } from '@lucent/core/internal';
 import { MembershipEventType } from '../membership/membership-events.js';
 import type { MembershipExtension } from '../membership/membership-extension.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';

@@ -13,7 +13,7 @@
  * The mapping is injective (escapes use only uppercase hex, `=` is always escaped), so distinct store keys never
  * share a KV key, and the result never contains `.`: each key is one subject token, never a wildcard.
  */
-import { ConfigError, DecodeError, EncodeError } from '@lucent/core';
+import { ConfigError, DecodeError, EncodeError } from '@lucent/core/internal';
 
 /** Characters a KV key keeps unescaped. `=` is the escape character and `.` the token separator, so neither is. */
 const PLAIN_KEY = /^[A-Za-z0-9\-_/]+$/;

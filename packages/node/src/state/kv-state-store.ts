@@ -13,8 +13,8 @@
  * Costs one KV round trip per call (~200 µs on loopback, `baselines.md` §3); a conflict costs one more `get` to
  * report the revision that won.
  */
-import type { StateStore, StoredSnapshot } from '@lucent/actors';
-import { DEFAULT_CLUSTER } from '@lucent/core';
+import type { StateStore, StoredSnapshot } from '@lucent/actors/internal';
+import { DEFAULT_CLUSTER } from '@lucent/core/internal';
 import type { NatsConnection } from 'nats';
 import { kvBucketName } from './kv-keys.js';
 import { decodeKvValue, encodeKvValue } from './kv-value-codec.js';

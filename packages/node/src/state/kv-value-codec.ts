@@ -6,7 +6,7 @@
  * msgpackr quietly packs a function as `undefined`; the in-memory twin (`structuredClone`) rejects it. Values are
  * checked first so both stores refuse the same things with `EncodeError`: a snapshot saved must load equal.
  */
-import { DecodeError, EncodeError } from '@lucent/core';
+import { DecodeError, EncodeError } from '@lucent/core/internal';
 import { Packr } from 'msgpackr';
 
 const packr = new Packr({ useRecords: false });

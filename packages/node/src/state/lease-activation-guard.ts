@@ -12,8 +12,8 @@
  * ```
  * A node that restarts under the same id finds its own leases and keeps them (acquire is idempotent per owner).
  */
-import type { ActivationGuard } from '@lucent/actors';
-import { type Clock, systemClock, TimeoutError } from '@lucent/core';
+import type { ActivationGuard } from '@lucent/actors/internal';
+import { type Clock, systemClock, TimeoutError } from '@lucent/core/internal';
 import { keepProcessAlive } from '../keep-alive.js';
 import type { ActivationLeases, Lease } from './activation-lease.js';
 import { LeaseOutcomeType } from './activation-lease.js';

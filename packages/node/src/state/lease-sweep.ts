@@ -12,7 +12,7 @@
  * One node sweeps at a time without any coordination: the ring names it. A lease acquired again after its marker
  * was listed is never removed (see `RevisionedKv.purgeMarkers`).
  */
-import { type Clock, systemClock, type TimerHandle } from '@lucent/core';
+import { type Clock, systemClock, type TimerHandle } from '@lucent/core/internal';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 
 /** The ring key whose owner sweeps. */

@@ -24,7 +24,7 @@ import {
   NodeUnavailableError,
   systemClock,
   TimeoutError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import { keepProcessAlive } from '../keep-alive.js';
 import { encodeKvKey } from './kv-keys.js';

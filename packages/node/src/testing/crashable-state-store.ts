@@ -3,8 +3,8 @@
  * nothing this node does reaches the store any more (a crashed process saves nothing), while the other nodes keep
  * using the shared store. Used by the in-memory test cluster to simulate a crash.
  */
-import type { StateStore, StoredSnapshot } from '@lucent/actors';
-import { NodeUnavailableError } from '@lucent/core';
+import type { StateStore, StoredSnapshot } from '@lucent/actors/internal';
+import { NodeUnavailableError } from '@lucent/core/internal';
 
 /** A {@link StateStore} forwarding to a shared one until {@link crash}; then every call rejects. */
 export class CrashableStateStore implements StateStore {

@@ -23,7 +23,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, TimeoutError } from '@lucent/core';
+import { ConfigError, TimeoutError } from '@lucent/core/internal';
 import { findNatsServerBinary, freePort, NatsServerProcess, trackStoreDir } from './nats-server.js';
 
 export interface NatsClusterOptions {

@@ -16,7 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ConfigError, TimeoutError } from '@lucent/core';
+import { ConfigError, TimeoutError } from '@lucent/core/internal';
 
 export interface NatsServerOptions {
   /** Enable JetStream with a temp store dir (`-js -sd <dir>`). Default true. */

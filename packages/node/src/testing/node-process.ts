@@ -15,7 +15,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, TimeoutError } from '@lucent/core';
+import { ConfigError, TimeoutError } from '@lucent/core/internal';
 
 /**
  * The built `lucent-node` CLI, `dist/cli.js` of this package. From TypeScript sources (vitest) `/src/` is

@@ -21,8 +21,8 @@
  *   leases stay held). The others notice only when its heartbeats stop (`deadAfterMs`), then take its keys and
  *   reactivate its actors from their last saved state. Its timers and pool are then released in the background.
  */
-import { MemoryStateStore } from '@lucent/actors';
-import { type ClusterView, ConfigError, DEFAULT_CLUSTER, TimeoutError } from '@lucent/core';
+import { MemoryStateStore } from '@lucent/actors/internal';
+import { type ClusterView, ConfigError, DEFAULT_CLUSTER, TimeoutError } from '@lucent/core/internal';
 import { type ClusterClient, connectCluster } from '../client/cluster-client.js';
 import type { LucentClient } from '../client/lucent-client.js';
 import type { LogLevel } from '../config/node-config.js';

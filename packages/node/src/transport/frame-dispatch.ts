@@ -3,7 +3,7 @@
  * matching of replies to pending requests. Objects, not closures, so nothing is allocated per message except a
  * replier per request.
  */
-import { DecodeError, type LucentError, NodeUnavailableError, toLucentError } from '@lucent/core';
+import { DecodeError, type LucentError, NodeUnavailableError, toLucentError } from '@lucent/core/internal';
 import { FrameKind, type FrameVisitor } from './frames.js';
 import { destinationOfReplyTo } from './outbound-queue.js';
 import type { PendingRequests } from './pending-requests.js';

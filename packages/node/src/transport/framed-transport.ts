@@ -10,7 +10,7 @@
  *  reply sub R ─► Reply(id,r) ─► pending.resolve(id, r)
  * ```
  */
-import { type LucentError, ShuttingDownError, toLucentError } from '@lucent/core';
+import { type LucentError, ShuttingDownError, toLucentError } from '@lucent/core/internal';
 import {
   type ConnectionSubscription,
   type DispatchHost,

@@ -9,7 +9,7 @@
  * match are all a {@link DecodeError}. The decoder validates the whole message before it delivers any frame,
  * so a malformed message delivers nothing (never half a batch), and it never reads out of bounds.
  */
-import { DecodeError } from '@lucent/core';
+import { DecodeError } from '@lucent/core/internal';
 
 /** Kinds of frame, as integer constants (the wire byte). */
 export const FrameKind = {

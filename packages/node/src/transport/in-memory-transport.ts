@@ -3,7 +3,7 @@
  * same coalescing, framing, request-id and deadline code as the NATS one; only the connection differs.
  * Used by unit tests and as the single-process default.
  */
-import { DEFAULT_CLUSTER, replySubject, ShuttingDownError } from '@lucent/core';
+import { DEFAULT_CLUSTER, replySubject, ShuttingDownError } from '@lucent/core/internal';
 import { newConnectionId } from './connection-id.js';
 import { type ConnectionSubscription, FramedTransport, type MessageInbox } from './framed-transport.js';
 import type { InMemoryBus } from './in-memory-bus.js';

@@ -7,7 +7,7 @@
  * and coalesces requests and replies per destination (`framed-transport.ts`). `noAsyncTraces` is still set on
  * the connection, so any request API the client uses internally (flush) stays cheap.
  */
-import { DEFAULT_CLUSTER, NodeUnavailableError, replySubject } from '@lucent/core';
+import { DEFAULT_CLUSTER, NodeUnavailableError, replySubject } from '@lucent/core/internal';
 import { connect, DebugEvents, Events, type NatsConnection, type SubscriptionOptions } from 'nats';
 import { newConnectionId } from './connection-id.js';
 import { type ConnectionSubscription, FramedTransport, type MessageInbox } from './framed-transport.js';

@@ -11,7 +11,7 @@
  * here, 16-64 per message near 1M/s). Order is kept per destination; flushes visit destinations in the order
  * they first got a frame since the last flush.
  */
-import { EncodeError } from '@lucent/core';
+import { EncodeError } from '@lucent/core/internal';
 import { FRAME_HEADER_BYTES, FrameKind, FrameWriter, MESSAGE_HEADER_BYTES } from './frames.js';
 import type { FlushScheduler } from './transport.js';
 

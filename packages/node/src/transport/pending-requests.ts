@@ -13,8 +13,8 @@
  * than the armed one, and when it fires it expires every due head and re-arms for the next. There is no
  * `setTimeout` closure and no `Error` per request; a `TimeoutError` is built only for a request that times out.
  */
-import type { TimerHandle } from '@lucent/actors';
-import { TimeoutError } from '@lucent/core';
+import type { TimerHandle } from '@lucent/actors/internal';
+import { TimeoutError } from '@lucent/core/internal';
 import { MAX_FRAME_ID } from './frames.js';
 import type { TransportClock } from './transport.js';
 

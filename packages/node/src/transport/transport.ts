@@ -4,7 +4,7 @@
  * `InMemoryTransport` (unit tests and the single-process default). Both coalesce frames per destination and
  * carry requests on one reply subject per connection (see `framed-transport.ts`).
  */
-import type { Clock, LucentError } from '@lucent/core';
+import type { Clock, LucentError } from '@lucent/core/internal';
 
 /** Answers one request. Obtained from a {@link FrameHandler}; valid after the handler returns (reply later). */
 export interface Replier {

@@ -11,7 +11,7 @@ import {
   HopLimitError,
   nodeSubject,
   type WireError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComposedShard } from '../../src/shard/start-shard-node.js';
 import { createTestCluster, type TestCluster } from '../../src/testing/test-cluster.js';

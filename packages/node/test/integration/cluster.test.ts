@@ -15,7 +15,7 @@ import {
   TimeoutError,
   UnknownFunctionError,
   type WireError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';

@@ -12,7 +12,7 @@ import {
   TimeoutError,
   UnknownFunctionError,
   WorkerCrashedError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFunctionPool, type FunctionPool } from '../../src/pool/function-pool.js';
 import { codeOfSettled } from '../error-code.js';

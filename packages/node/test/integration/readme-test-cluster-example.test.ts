@@ -1,6 +1,6 @@
 // The "Testing your functions and actors" example of the README, run as written (keep the two in sync; only the
 // module paths differ: the README's ./fns.js and ./actors.js are this test's fixtures).
-import { defineFunction } from '@lucent/core';
+import { defineFunction } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { createTestCluster } from '../../src/index.js';
 import { counter } from '../fixtures/counter-actor.js';

@@ -2,7 +2,14 @@
  * The built `lucent-node` CLI against a real nats-server (harness: free port, killed by pid): calls over NATS,
  * garbage on its subject, graceful shutdown with work in flight, and the second-signal exit.
  */
-import { callEnvelope, EnvelopeCodec, EnvelopeKind, functionSubject, nodeSubject, type WireError } from '@lucent/core';
+import {
+  callEnvelope,
+  EnvelopeCodec,
+  EnvelopeKind,
+  functionSubject,
+  nodeSubject,
+  type WireError,
+} from '@lucent/core/internal';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';

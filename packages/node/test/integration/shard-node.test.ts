@@ -15,7 +15,7 @@ import {
   nodeSubject,
   tellEnvelope,
   type WireError,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultNodeConfig, type NodeConfig } from '../../src/config/node-config.js';
 import { DEFAULT_LOG_LIMIT } from '../../src/log-throttle.js';

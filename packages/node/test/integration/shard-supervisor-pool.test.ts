@@ -6,8 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createActorSystem, createFunctionActors, type LocalActorSystem, MemoryStateStore } from '@lucent/actors';
-import { NodeUnavailableError, WorkerCrashedError } from '@lucent/core';
+import {
+  createActorSystem,
+  createFunctionActors,
+  type LocalActorSystem,
+  MemoryStateStore,
+} from '@lucent/actors/internal';
+import { NodeUnavailableError, WorkerCrashedError } from '@lucent/core/internal';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createNodeLogger } from '../../src/logging.js';
 import { createFunctionPool } from '../../src/pool/function-pool.js';

@@ -1,5 +1,5 @@
 /** ActivationLeases against a real nats-server: atomic acquire, revision-checked renew/release/takeover, TTL. */
-import { ConflictError, systemClock } from '@lucent/core';
+import { ConflictError, systemClock } from '@lucent/core/internal';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivationLeases, type Lease, type LeaseOutcome } from '../../src/state/activation-lease.js';

@@ -2,7 +2,7 @@
  * KvStateStore against a real nats-server (JetStream, file store): the shared StateStore contract, plus what only
  * the real store can get wrong (foreign bytes, oversized values, escaped keys on the wire, bucket naming).
  */
-import { ConflictError, DecodeError, EncodeError, NodeUnavailableError } from '@lucent/core';
+import { ConflictError, DecodeError, EncodeError, NodeUnavailableError } from '@lucent/core/internal';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KvStateStore } from '../../src/state/kv-state-store.js';

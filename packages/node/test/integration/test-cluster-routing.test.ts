@@ -12,7 +12,7 @@ import {
   eventSubject,
   fixedViewSource,
   nodeSubject,
-} from '@lucent/core';
+} from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type LucentClient } from '../../src/client/lucent-client.js';
 import { findNatsServerBinary } from '../../src/testing/nats-server.js';

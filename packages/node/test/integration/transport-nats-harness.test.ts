@@ -1,6 +1,6 @@
 /** The nats-server harness itself: own port and store, stop by pid, clear failure without the binary. */
 import { existsSync } from 'node:fs';
-import { ConfigError } from '@lucent/core';
+import { ConfigError } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { findNatsServerBinary, startNatsServer } from '../../src/testing/nats-server.js';
 

@@ -2,7 +2,7 @@
  * NatsTransport against a real nats-server (one per file, on a free port, started by the harness).
  * Fails (does not skip) when nats-server is not installed.
  */
-import { DecodeError, type LucentError, NodeUnavailableError, TimeoutError } from '@lucent/core';
+import { DecodeError, type LucentError, NodeUnavailableError, TimeoutError } from '@lucent/core/internal';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
