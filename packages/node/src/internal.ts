@@ -71,6 +71,7 @@ export * from './state/lease-sweep.js';
 export * from './state/revisioned-kv.js';
 export { DEFAULT_FENCE_ROUNDS, fenceState } from './state/state-fence.js';
 export * from './testing/crashable-state-store.js';
+export * from './testing/nats-cluster.js';
 export * from './testing/nats-server.js';
 export * from './testing/node-process.js';
 export * from './testing/simulated-cluster-time.js';

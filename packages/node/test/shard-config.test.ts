@@ -47,6 +47,11 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['ec', 'ec'],
     ['cc', 'cc'],
   ],
+  natsReplicas: [
+    ['3', 3],
+    ['1', 1],
+    ['5', 5],
+  ],
   functions: [
     ['/f/fn.mjs', ['/f/fn.mjs']],
     ['/e/fn.mjs,/e/fn2.mjs', ['/e/fn.mjs', '/e/fn2.mjs']],
@@ -133,6 +138,7 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   eventMaxAckPending: ['0', '1000001', 'x'],
   nats: ['nats://a:1,,nats://b:1', 'nats://a 1', 7, [1]],
   cluster: ['a.b', '>', ''],
+  natsReplicas: ['0', '6', '2.5', 'three', -1],
   functions: [',', 'a b.mjs', {}],
   actors: [',x.mjs', true],
   tags: ['a,,b', 'a b'],

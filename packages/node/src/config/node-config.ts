@@ -30,6 +30,11 @@ export interface NodeConfig {
   readonly nats: readonly string[];
   /** Cluster name used in subjects (default `lucent`). */
   readonly cluster: string;
+  /**
+   * JetStream replicas of the buckets and streams this node creates (state, leases, events): 1 on one server, up
+   * to the NATS cluster's size (3 for a 3-server cluster). An existing bucket keeps its replicas. Default 1.
+   */
+  readonly natsReplicas: number;
   /** Function modules loaded into the pool (paths, `file:` URLs or bare specifiers). */
   readonly functions: readonly string[];
   /** Modules whose exported actor definitions become function actors. */
@@ -114,6 +119,15 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     description: 'NATS servers, comma-separated; none = standalone on an in-memory bus',
   },
   { key: 'cluster', flag: '--cluster <name>', env: 'LUCENT_CLUSTER', kind: 'token', description: 'cluster name' },
+  {
+    key: 'natsReplicas',
+    flag: '--nats-replicas <n>',
+    env: 'LUCENT_NATS_REPLICAS',
+    kind: 'int',
+    min: 1,
+    max: 5,
+    description: 'JetStream replicas of the KV buckets and streams the node creates (3 on a 3-server NATS cluster)',
+  },
   {
     key: 'functions',
     flag: '--functions <module...>',
@@ -291,6 +305,7 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
   return {
     nats: [],
     cluster: 'lucent',
+    natsReplicas: 1,
     functions: [],
     actors: [],
     tags: [],

@@ -69,7 +69,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const membership = new MembershipExtension(options.membership);
   const { extensions, membership: _membership, ...shell } = options;
   const kv = shouldUseKv(options);
-  const store = options.store ?? (kv ? openKvStore(config.cluster) : undefined);
+  const store = options.store ?? (kv ? openKvStore(config) : undefined);
   const ownLeases = options.activationGuard === undefined && kv;
   const leaseHolder: { guard?: LeaseActivationGuard } = {};
   const activationGuard =
@@ -109,9 +109,16 @@ function openLeaseGuard(
     if (!(transport instanceof NatsTransport)) {
       throw new TypeError('activation leases need the node to run on NATS');
     }
-    const leases = await ActivationLeases.open(transport.natsConnection, { cluster: config.cluster, clock });
+    const leases = await ActivationLeases.open(transport.natsConnection, {
+      cluster: config.cluster,
+      clock,
+      replicas: config.natsReplicas,
+    });
     // The fence writes the state bucket the actors save to (same cluster bucket as `openKvStore`).
-    const state = await KvStateStore.open(transport.natsConnection, { cluster: config.cluster });
+    const state = await KvStateStore.open(transport.natsConnection, {
+      cluster: config.cluster,
+      replicas: config.natsReplicas,
+    });
     holder.guard = new LeaseActivationGuard({
       leases,
       clock,
@@ -134,7 +141,11 @@ function leaseSweep(config: NodeConfig, membership: MembershipExtension, clock: 
     clock,
     open: ({ transport }) => {
       if (!(transport instanceof NatsTransport)) throw new TypeError('activation leases need the node to run on NATS');
-      return ActivationLeases.open(transport.natsConnection, { cluster: config.cluster, clock });
+      return ActivationLeases.open(transport.natsConnection, {
+        cluster: config.cluster,
+        clock,
+        replicas: config.natsReplicas,
+      });
     },
     ownerOf: (key) => {
       const placement = placeKey(key, membership.viewSource.current());
@@ -143,11 +154,11 @@ function leaseSweep(config: NodeConfig, membership: MembershipExtension, clock: 
   });
 }
 
-function openKvStore(cluster: string): (transport: Transport) => Promise<StateStore> {
+function openKvStore(config: NodeConfig): (transport: Transport) => Promise<StateStore> {
   return (transport) => {
     if (!(transport instanceof NatsTransport)) {
       throw new TypeError('the KV state store needs the node to run on NATS');
     }
-    return KvStateStore.open(transport.natsConnection, { cluster });
+    return KvStateStore.open(transport.natsConnection, { cluster: config.cluster, replicas: config.natsReplicas });
   };
 }

@@ -92,6 +92,9 @@ export class RevisionedKv {
       const kv = await js.views.kv(options.bucket, {
         history: 1,
         replicas: options.replicas ?? 1,
+        // Replicated: reads go to the stream leader. A direct get may be answered by a follower that has not
+        // caught up (e.g. a server that just rejoined), and an actor would activate from stale state.
+        ...((options.replicas ?? 1) > 1 ? { allow_direct: false } : {}),
         ...(options.ttlMs === undefined ? {} : { ttl: options.ttlMs }),
       });
       return new RevisionedKv(nc, kv, options.bucket, timeoutMs, options.clock ?? systemClock);

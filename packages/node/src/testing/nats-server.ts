@@ -46,6 +46,11 @@ export interface NatsServerHandle {
   stop(): Promise<void>;
   /** Stops the process and starts a new one on the same port and store; resolves when it accepts connections. */
   restart(): Promise<void>;
+  /**
+   * kill -9 by pid: a crash, no shutdown; the store dir is kept, so {@link restart} brings the same server back.
+   * Resolves once the process has exited. Idempotent.
+   */
+  crash(): Promise<void>;
 }
 
 const STOP_GRACE_MS = 5_000;
@@ -101,8 +106,8 @@ function probe(port: number): Promise<boolean> {
   });
 }
 
-/** A running server; see {@link NatsServerHandle}. */
-class NatsServerProcess implements NatsServerHandle {
+/** A running server; see {@link NatsServerHandle}. Exported for `startNatsCluster`; tests use the start functions. */
+export class NatsServerProcess implements NatsServerHandle {
   readonly url: string;
   readonly monitorUrl: string | undefined;
   #child: ChildProcess | undefined = undefined;
@@ -115,6 +120,8 @@ class NatsServerProcess implements NatsServerHandle {
     readonly monitorPort: number | undefined,
     readonly storeDir: string | undefined,
     readonly readyTimeoutMs: number,
+    /** A config file (`-c`) that sets everything but the port flags (used by `startNatsCluster`). */
+    readonly configFile?: string,
   ) {
     this.url = `nats://127.0.0.1:${port}`;
     this.monitorUrl = monitorPort === undefined ? undefined : `http://127.0.0.1:${monitorPort}`;
@@ -124,10 +131,16 @@ class NatsServerProcess implements NatsServerHandle {
     return this.#child?.pid ?? -1;
   }
 
+  /** True while the current process runs. */
+  get running(): boolean {
+    const child = this.#child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
   async launch(): Promise<void> {
-    const args = ['-a', '127.0.0.1', '-p', String(this.port)];
-    if (this.storeDir !== undefined) args.push('-js', '-sd', this.storeDir);
-    if (this.monitorPort !== undefined) args.push('-m', String(this.monitorPort));
+    const args = this.configFile !== undefined ? ['-c', this.configFile] : ['-a', '127.0.0.1', '-p', String(this.port)];
+    if (this.configFile === undefined && this.storeDir !== undefined) args.push('-js', '-sd', this.storeDir);
+    if (this.configFile === undefined && this.monitorPort !== undefined) args.push('-m', String(this.monitorPort));
     const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
     this.#output = '';
@@ -169,6 +182,14 @@ class NatsServerProcess implements NatsServerHandle {
     if (this.#stopped) throw new ConfigError({ subject: 'nats-server harness', field: 'state', reason: 'stopped' });
     await this.#kill();
     await this.launch();
+  }
+
+  async crash(): Promise<void> {
+    const child = this.#child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within the grace period. */
