@@ -209,6 +209,19 @@ describe("persist: 'durable' (default)", () => {
     expect((await actors.ask('durable', 'd1', { type: 'inc' })).count).toBe(100);
   });
 
+  it('an ask that changed nothing, right behind a change, is answered once stored, and the actor still stops', async () => {
+    // Regression: a group with nothing left to write settled synchronously and left the in-flight slot set for
+    // good, so the final flush of a stop looped forever (a microtask loop: timers starved too).
+    const { kit, actors, memory } = setup();
+    actors.tell('durable', 'd1', { type: 'inc' }); // activates it, and a change
+    const unchanged = await actors.ask('durable', 'd1', { type: 'nothing' } as never); // no machine handles it
+    expect(unchanged.count).toBe(1);
+    const stopped = track(actors.stop('durable', 'd1'));
+    for (let i = 0; i < 5 && !stopped.done; i++) await kit.flush();
+    expect(stopped.done).toBe(true);
+    expect((await memory.load('durable/d1'))?.snapshot).toMatchObject({ context: { count: 1 } });
+  });
+
   it('a graceful stop stores what is held and answers it', async () => {
     const { gate, actors, memory } = setup();
     await actors.ask('durable', 'd1', { type: 'log', entry: 'x' });

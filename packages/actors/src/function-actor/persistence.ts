@@ -224,21 +224,23 @@ export class SnapshotPersister implements Committable {
     const batch = this.#held;
     this.#held = null;
     this.#again = false;
+    if (!this.isDirty) {
+      // Nothing to write: what the group's replies show is stored already. Settled here, synchronously, so no
+      // in-flight slot is claimed (an async run that never awaits would clear the slot before it was set).
+      this.#committed(batch);
+      return Promise.resolve();
+    }
     const inFlight = this.#commitOnce(batch);
     this.#inFlight = inFlight;
     return inFlight;
   }
 
-  /** One group: saves the live snapshot (if changed), then answers or rejects the group's replies. */
+  /** One group: saves the live snapshot, then answers or rejects the group's replies. */
   async #commitOnce(batch: ReplyBatch | null): Promise<void> {
-    const error = this.isDirty ? await this.#writeOnce() : undefined;
+    const error = await this.#writeOnce();
     this.#inFlight = null;
     if (error === undefined) {
-      batch?.resolveAll();
-      if (this.#failure === undefined && (this.#again || this.#held !== null)) {
-        this.#again = false;
-        this.#queueCommit();
-      }
+      this.#committed(batch);
       return;
     }
     this.#failure ??= error;
@@ -246,6 +248,15 @@ export class SnapshotPersister implements Committable {
     this.abandon(error);
     if (ConflictError.is(error)) this.#source.onConflict(error);
     else this.#source.onSaveError(error);
+  }
+
+  /** The group's state is stored: answer its replies, and queue what arrived meanwhile. */
+  #committed(batch: ReplyBatch | null): void {
+    batch?.resolveAll();
+    if (this.#failure === undefined && (this.#again || this.#held !== null)) {
+      this.#again = false;
+      this.#queueCommit();
+    }
   }
 
   async #writeLoop(): Promise<void> {
