@@ -61,6 +61,9 @@ export function nodeRows(records: readonly MemberRecord[], view: ClusterView, wa
   return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** Table borders without horizontal lines inside (compact: one line per row). */
+const NO_ROW_LINES = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
 /** `83 %` for a 0..1 fraction. */
 function percent(fraction: number): string {
   return `${Math.round(fraction * 100)} %`;
@@ -83,6 +86,7 @@ export function nodesTable(rows: readonly NodeRow[]): string {
   const table = new Table({
     head: ['node', 'tags', 'uptime', 'load', 'cpu', 'memory', 'functions', 'queue', 'incarnation'],
     style: { head: [], border: [] },
+    chars: NO_ROW_LINES,
   });
   for (const row of rows) {
     table.push([
@@ -165,6 +169,7 @@ export function deadLettersTable(rows: readonly DeadLetterRow[]): string {
   const table = new Table({
     head: ['id', 'consumer', 'event id', 'attempts', 'error', 'failed at', 'node'],
     style: { head: [], border: [] },
+    chars: NO_ROW_LINES,
   });
   for (const row of rows) {
     table.push([

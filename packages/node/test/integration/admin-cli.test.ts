@@ -103,6 +103,9 @@ describe('lucent admin CLI', () => {
     const dlq = await lucent('events', 'dlq', 'list', '--json');
     expect(dlq.code).toBe(0);
     expect(JSON.parse(dlq.stdout)).toEqual([]);
+    const purge = await lucent('events', 'dlq', 'purge', '--json');
+    expect(purge.code).toBe(0);
+    expect(JSON.parse(purge.stdout)).toEqual({ purged: 0 });
   });
 
   it('exits non-zero with the error code for an unknown function, and 2 for bad JSON', async () => {
