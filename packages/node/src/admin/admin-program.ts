@@ -19,6 +19,7 @@ import { type ClusterClient, connectCluster } from '../client/cluster-client.js'
 import { DEFAULT_SERVERS } from '../client/lucent-client.js';
 import { nodePackageVersion } from '../config/load-config.js';
 import { keepProcessAlive } from '../keep-alive.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../membership/membership-options.js';
 import {
   deadLetterRows,
   deadLettersTable,
@@ -51,8 +52,11 @@ export interface AdminIo {
 
 /** Default `--wait-ms`: how long `nodes`, `ring` and `ask` wait for the nodes' heartbeats. */
 export const DEFAULT_ADMIN_WAIT_MS = 2000;
-/** Once a member is seen, membership is considered complete after this long without a change. */
-const MEMBERS_SETTLE_MS = 300;
+/**
+ * Added to the heartbeat period for the settle window: once a member is seen, membership is considered complete
+ * after a heartbeat period plus this long without a change (every live node has heartbeated in that window).
+ */
+const SETTLE_MARGIN_MS = 100;
 
 /** The options every command shares (global options of the program). */
 interface GlobalOptions {
@@ -189,10 +193,16 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
     }
   };
 
-  /** Waits (bounded by `--wait-ms`) until members answered and membership stopped changing. */
+  /**
+   * Waits (bounded by `--wait-ms`) for a first member, then until membership has not changed for a heartbeat
+   * period (plus a margin): every live node has heartbeated by then.
+   */
   const settledMembers = async (command: Command, cluster: ClusterClient): Promise<void> => {
     const waitMs = positiveNumber(globals(command).waitMs, '--wait-ms') ?? DEFAULT_ADMIN_WAIT_MS;
     const deadline = clock.now() + waitMs;
+    const heartbeatMs =
+      positiveNumber(globals(command).heartbeatIntervalMs, '--heartbeat-interval-ms') ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    const settleMs = heartbeatMs + SETTLE_MARGIN_MS;
     try {
       await cluster.waitForMembers(1, waitMs);
     } catch {
@@ -203,7 +213,7 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
       lastChange = clock.now();
     });
     try {
-      while (clock.now() < deadline && clock.now() - lastChange < MEMBERS_SETTLE_MS) {
+      while (clock.now() < deadline && clock.now() - lastChange < settleMs) {
         await new Promise<void>((resolve) => keepProcessAlive(clock.setTimeout(resolve, 50)));
       }
     } finally {

@@ -25,7 +25,12 @@ interface CliResult {
 
 /** Runs `lucent <args>` against the test cluster (bounded by a kill timeout); never rejects. */
 function lucent(...args: string[]): Promise<CliResult> {
-  const env = { ...process.env, LUCENT_NATS: server.url, LUCENT_CLUSTER: CLUSTER };
+  const env = {
+    ...process.env,
+    LUCENT_NATS: server.url,
+    LUCENT_CLUSTER: CLUSTER,
+    LUCENT_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
+  };
   return new Promise((resolve) => {
     execFile(process.execPath, [LUCENT_CLI, ...args], { env, timeout: 20_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
@@ -108,13 +113,16 @@ describe('lucent admin CLI', () => {
     expect(JSON.parse(purge.stdout)).toEqual({ purged: 0 });
   });
 
-  it('exits non-zero with the error code for an unknown function, and 2 for bad JSON', async () => {
+  it('exits 1 with the error code for an unknown function, 2 for bad JSON, 3 without a NATS server', async () => {
     const unknown = await lucent('call', 'noSuchFunction', '{}', '--timeout-ms', '5000');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('LUCENT_UNKNOWN_FUNCTION');
     const bad = await lucent('call', 'add', '{not json');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('not valid JSON');
+    const unreachable = await lucent('nodes', '--nats', 'nats://127.0.0.1:1');
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain('LUCENT_NODE_UNAVAILABLE');
   });
 });
 
