@@ -255,7 +255,7 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
       const options = globals(command);
       const request = requestOptions(options);
       await withCluster(command, async (cluster) => {
-        await settledMembers(command, cluster);
+        // By name: sent to the function's queue group (a keyed function is forwarded to its owner by the node).
         print(jsonText(await cluster.client.call(fn, value, request), options.json === true));
       });
     });
