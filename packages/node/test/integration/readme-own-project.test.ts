@@ -1,7 +1,7 @@
 /**
  * README "Use Lucent in your own project", as written: pack the packages, install the tarballs into an empty
  * project with npm (dependencies from the registry), write the README's three files, start two installed
- * `lucent-node` bins from there against a real nats-server, and run the README's app.
+ * `lucent-node` bins from there against a real nats-server, run the README's app and the installed `lucent` CLI.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -88,5 +88,10 @@ describe('README: use Lucent in your own project', () => {
     expect(exit, app.stderr).toEqual({ code: 0, signal: null });
     expect(app.stdout).toContain('hello ada');
     expect(app.stdout).toContain('{ count: 2 }');
+
+    // The installed admin CLI, as the README shows it.
+    const lucent = join(dir, 'node_modules', '.bin', 'lucent');
+    const called = await run(lucent, ['call', 'greet', '{"name":"ada"}', '--json', '--nats', server.url], { cwd: dir });
+    expect(called.stdout.trim()).toBe('"hello ada"');
   }, 300_000);
 });
