@@ -69,7 +69,8 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = Object.freeze({
   askTimeoutMs: 5_000,
   graceMs: 3_000,
   failoverCapMs: 30_000,
-  drainMs: 5_000,
+  // Past the nodes' event ack wait (default 5 s): an event a killed node was running is redelivered by then.
+  drainMs: 10_000,
   persist: 'default',
   threads: 1,
   nodeArgs: Object.freeze([]),

@@ -20,7 +20,7 @@ const BOUNDED = {
   heartbeatMs: 500,
   warmupMs: 1_000,
   settleMs: 1_000,
-  drainMs: 3_000,
+  drainMs: 8_000, // past the nodes' event ack wait (5 s), so a killed node's event is redelivered in time
   failoverCapMs: 15_000,
 };
 

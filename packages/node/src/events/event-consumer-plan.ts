@@ -31,8 +31,12 @@ import {
 /** Deliveries a consumer allows beyond the retry policy's attempts, for deliveries lost to dead nodes. */
 export const CRASH_REDELIVERIES = 2;
 
-/** Default {@link EventConsumerOptions.ackWaitMs}: a delivery unanswered this long goes to another node. */
-export const DEFAULT_EVENT_ACK_WAIT_MS = 30_000;
+/**
+ * Default {@link EventConsumerOptions.ackWaitMs}: a delivery unanswered this long goes to another node. Short, so
+ * a killed node's events run elsewhere within seconds (as its actors do); a handler that runs longer is kept alive
+ * with `working()` every third of it.
+ */
+export const DEFAULT_EVENT_ACK_WAIT_MS = 5_000;
 /** Default {@link EventConsumerOptions.maxAckPending}: unacknowledged deliveries per consumer, cluster-wide. */
 export const DEFAULT_EVENT_MAX_ACK_PENDING = 256;
 /** Default duplicate window of the event stream (ms): a retried emit with the same id within it is stored once. */
