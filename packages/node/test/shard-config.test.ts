@@ -12,11 +12,6 @@ const machine = { cpuCount: 3 };
 
 /** Three distinct valid raw values per option (flag, env, file) and what each resolves to. */
 const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> = {
-  eventReplicas: [
-    ['1', 1],
-    ['3', 3],
-    ['5', 5],
-  ],
   eventDuplicateWindowMs: [
     ['1000', 1000],
     ['2000', 2000],
@@ -132,7 +127,6 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
 /** Invalid raw values per option. */
 const bad: Record<NodeConfigKey, readonly unknown[]> = {
   shard: ['a.b', 'has space', '*', 42],
-  eventReplicas: ['0', '6', 'x', 1.5],
   eventDuplicateWindowMs: ['99', '86400001', 'x'],
   eventAckWaitMs: ['99', '3600001', 'x'],
   eventMaxAckPending: ['0', '1000001', 'x'],

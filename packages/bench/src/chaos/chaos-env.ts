@@ -89,6 +89,8 @@ export class ChaosEnv {
       servers: [...this.natsUrls],
       cluster: CHAOS_CLUSTER,
       name: 'chaos-client',
+      // Should this client create the event streams first, they get the cluster's replicas too.
+      ...(options.natsCluster ? { eventReplicas: Math.min(3, options.natsServers) } : {}),
       ...(options.heartbeatMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatMs }),
     });
     await this.#client.waitForMembers(options.nodes, 30_000);

@@ -3,13 +3,13 @@
  * `lucent ring`, dead-letter rows, error lines. Tables are drawn with `cli-table3`; `--json` prints the same
  * records as JSON. No I/O here (see `admin-program.ts`).
  */
-import { type ClusterView, PlacementType, placeKey } from '@lucent/core/internal';
+import { type ClusterView, type LoadReport, PlacementType, placeKey } from '@lucent/core/internal';
 import Table from 'cli-table3';
 import type { DeadLetter } from '../events/dead-letter.js';
 import type { MemberRecord } from '../membership/membership-table.js';
 
-/** One live member as `lucent nodes` shows it. */
-export interface NodeRow {
+/** One live member as `lucent nodes` shows it: its load report's fields, and who it is. */
+export interface NodeRow extends LoadReport {
   readonly id: string;
   readonly tags: readonly string[];
   /** Its incarnation (epoch ms of its start by default). */
@@ -19,12 +19,6 @@ export interface NodeRow {
   readonly weight: number;
   /** The view's load score (0..1). */
   readonly loadScore: number;
-  readonly cpu: number;
-  readonly memory: number;
-  readonly activeFunctions: number;
-  readonly maxFunctions: number;
-  readonly queueDepth: number;
-  readonly maxQueue: number;
   /** The modules it hosts (function and actor module names). */
   readonly modules: readonly string[];
 }

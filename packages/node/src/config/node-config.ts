@@ -68,8 +68,6 @@ export interface NodeConfig {
   readonly logFormat: LogFormat;
   /** How long start-up keeps retrying to reach NATS; 0 (default) = forever, one log line per attempt. */
   readonly natsConnectTimeoutMs: number;
-  /** Copies of the event and dead-letter streams when this node creates them (1 on one server, 3 on a NATS cluster). */
-  readonly eventReplicas: number;
   /** Window in which an event published again with the same id (`Nats-Msg-Id`) is stored once. */
   readonly eventDuplicateWindowMs: number;
   /** A delivery neither acknowledged nor kept alive this long (its node died) goes to another node. */
@@ -255,15 +253,6 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     description: 'how long start-up retries to reach NATS (with backoff, one log line per attempt)',
   },
   {
-    key: 'eventReplicas',
-    flag: '--event-replicas <n>',
-    env: 'LUCENT_EVENT_REPLICAS',
-    kind: 'int',
-    min: 1,
-    max: 5,
-    description: 'replicas of the event streams when this node creates them (3 on a NATS cluster)',
-  },
-  {
     key: 'eventDuplicateWindowMs',
     flag: '--event-duplicate-window-ms <ms>',
     env: 'LUCENT_EVENT_DUPLICATE_WINDOW_MS',
@@ -321,7 +310,6 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     poolRestartWindowMs: DEFAULT_POOL_RESTART_WINDOW_MS,
     logFormat: 'auto',
     natsConnectTimeoutMs: 0,
-    eventReplicas: 1,
     eventDuplicateWindowMs: DEFAULT_EVENT_DUPLICATE_WINDOW_MS,
     eventAckWaitMs: DEFAULT_EVENT_ACK_WAIT_MS,
     eventMaxAckPending: DEFAULT_EVENT_MAX_ACK_PENDING,

@@ -441,7 +441,7 @@ export class ShardNode {
     if (!context.functions.list().some((definition) => definition.handles.length > 0)) return;
     const log = await eventLogFor(context.transport, {
       cluster: context.cluster,
-      replicas: config.eventReplicas,
+      replicas: config.natsReplicas,
       duplicateWindowMs: config.eventDuplicateWindowMs,
       clock: context.clock,
     });
