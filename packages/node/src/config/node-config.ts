@@ -74,6 +74,20 @@ export interface NodeConfig {
   readonly eventAckWaitMs: number;
   /** Unacknowledged deliveries per event consumer across the cluster (bounds in-flight event runs). */
   readonly eventMaxAckPending: number;
+  // The gateway's listeners (gRPC, CloudEvents over HTTP), issue 14. `''` = not set.
+  /** Interface the gateway listeners bind; default `127.0.0.1`, so exposing them is a decision. */
+  readonly gatewayHost: string;
+  /** PEM certificate chain of the gateway listeners; with {@link gatewayTlsKey} turns TLS on. */
+  readonly gatewayTlsCert: string;
+  /** PEM private key of {@link gatewayTlsCert}. */
+  readonly gatewayTlsKey: string;
+  /** PEM CA bundle: when set, clients must present a certificate it signed (mTLS). */
+  readonly gatewayTlsClientCa: string;
+  /**
+   * File of accepted bearer tokens, one per line; with it (or `LUCENT_GATEWAY_TOKENS`) every gateway request
+   * must carry `authorization: Bearer <token>`. The tokens themselves are never an option, so never in `--help`.
+   */
+  readonly gatewayTokensFile: string;
 }
 
 /** Keys of {@link NodeConfig}: also the config-file keys. */
@@ -82,9 +96,10 @@ export type NodeConfigKey = keyof NodeConfig;
 /**
  * How a raw value (a string from a flag or the environment, or a JSON value from the config file) is read:
  * `token` one subject token · `list` comma-separated strings (or a JSON array) · `int` an integer in
- * [`min`, `max`] · `level` one of {@link LOG_LEVELS} · `choice` one of `choices`.
+ * [`min`, `max`] · `level` one of {@link LOG_LEVELS} · `choice` one of `choices` · `path` a file path (relative
+ * ones in a config file resolve against its folder) · `text` any non-empty string without whitespace.
  */
-export type OptionKind = 'token' | 'list' | 'int' | 'level' | 'choice';
+export type OptionKind = 'token' | 'list' | 'int' | 'level' | 'choice' | 'path' | 'text';
 
 /** One row of the option table. */
 export interface NodeOptionSpec {
@@ -279,6 +294,42 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     max: 1_000_000,
     description: 'unacknowledged deliveries per event consumer across the cluster',
   },
+  // The gateway (issue 14):
+  {
+    key: 'gatewayHost',
+    flag: '--gateway-host <host>',
+    env: 'LUCENT_GATEWAY_HOST',
+    kind: 'text',
+    description: 'interface the gRPC and CloudEvents listeners bind (0.0.0.0 exposes them)',
+  },
+  {
+    key: 'gatewayTlsCert',
+    flag: '--gateway-tls-cert <file>',
+    env: 'LUCENT_GATEWAY_TLS_CERT',
+    kind: 'path',
+    description: 'PEM certificate of the gateway listeners (with --gateway-tls-key: TLS on)',
+  },
+  {
+    key: 'gatewayTlsKey',
+    flag: '--gateway-tls-key <file>',
+    env: 'LUCENT_GATEWAY_TLS_KEY',
+    kind: 'path',
+    description: 'PEM private key of --gateway-tls-cert',
+  },
+  {
+    key: 'gatewayTlsClientCa',
+    flag: '--gateway-tls-client-ca <file>',
+    env: 'LUCENT_GATEWAY_TLS_CLIENT_CA',
+    kind: 'path',
+    description: 'PEM CA: gateway clients must present a certificate it signed (mTLS)',
+  },
+  {
+    key: 'gatewayTokensFile',
+    flag: '--gateway-tokens-file <file>',
+    env: 'LUCENT_GATEWAY_TOKENS_FILE',
+    kind: 'path',
+    description: 'accepted bearer tokens, one per line (or LUCENT_GATEWAY_TOKENS=a,b); none = no auth',
+  },
 ];
 
 /** The `--config <file>` flag and its environment variable; it names the file, so it is read before the others. */
@@ -313,5 +364,10 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     eventDuplicateWindowMs: DEFAULT_EVENT_DUPLICATE_WINDOW_MS,
     eventAckWaitMs: DEFAULT_EVENT_ACK_WAIT_MS,
     eventMaxAckPending: DEFAULT_EVENT_MAX_ACK_PENDING,
+    gatewayHost: '127.0.0.1',
+    gatewayTlsCert: '',
+    gatewayTlsKey: '',
+    gatewayTlsClientCa: '',
+    gatewayTokensFile: '',
   };
 }

@@ -57,7 +57,24 @@ export function parseOptionValue(
       return parseList(spec, raw, source, baseDir);
     case 'choice':
       return parseChoice(spec, raw, source);
+    case 'path':
+      return parsePath(spec, raw, source, baseDir);
+    case 'text':
+      return parseText(spec, raw, source);
   }
+}
+
+function parseText(spec: NodeOptionSpec, raw: unknown, source: ConfigSource): string {
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    throw optionError(spec, source, `must be a non-empty string, got ${quote(raw)}`);
+  }
+  if (/\s/.test(raw)) throw optionError(spec, source, `'${raw}' contains whitespace`);
+  return raw;
+}
+
+function parsePath(spec: NodeOptionSpec, raw: unknown, source: ConfigSource, baseDir: string | undefined): string {
+  const path = parseText(spec, raw, source);
+  return baseDir !== undefined && !isAbsolute(path) ? resolve(baseDir, path) : path;
 }
 
 function parseToken(spec: NodeOptionSpec, raw: unknown, source: ConfigSource): string {
