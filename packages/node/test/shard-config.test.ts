@@ -122,6 +122,31 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['5000', 5000],
     ['86400000', 86_400_000],
   ],
+  gatewayHost: [
+    ['0.0.0.0', '0.0.0.0'],
+    ['::1', '::1'],
+    ['gateway.local', 'gateway.local'],
+  ],
+  gatewayTlsCert: [
+    ['/tls/a.pem', '/tls/a.pem'],
+    ['/tls/b.pem', '/tls/b.pem'],
+    ['/tls/c.pem', '/tls/c.pem'],
+  ],
+  gatewayTlsKey: [
+    ['/tls/a.key', '/tls/a.key'],
+    ['/tls/b.key', '/tls/b.key'],
+    ['/tls/c.key', '/tls/c.key'],
+  ],
+  gatewayTlsClientCa: [
+    ['/tls/a-ca.pem', '/tls/a-ca.pem'],
+    ['/tls/b-ca.pem', '/tls/b-ca.pem'],
+    ['/tls/c-ca.pem', '/tls/c-ca.pem'],
+  ],
+  gatewayTokensFile: [
+    ['/secrets/a', '/secrets/a'],
+    ['/secrets/b', '/secrets/b'],
+    ['/secrets/c', '/secrets/c'],
+  ],
 };
 
 /** Invalid raw values per option. */
@@ -148,6 +173,11 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   poolRestartWindowMs: ['0', '86400001', '1m', -1],
   logFormat: ['PRETTY', 'yaml', 1],
   natsConnectTimeoutMs: ['-1', '86400001', '5s'],
+  gatewayHost: ['has space', 7, ''],
+  gatewayTlsCert: ['a b.pem', 1, ''],
+  gatewayTlsKey: ['a b.key', {}, ''],
+  gatewayTlsClientCa: ['a b.pem', true],
+  gatewayTokensFile: ['a b', []],
 };
 
 function envName(key: NodeConfigKey): string {
