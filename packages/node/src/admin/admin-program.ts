@@ -30,6 +30,7 @@ import {
   ringAnswer,
   ringLine,
 } from './admin-format.js';
+import { addNatsAuthOptions, natsAuthFromOptions } from './nats-auth-options.js';
 
 /** Exit codes of `lucent`. */
 export const AdminExit = {
@@ -148,6 +149,7 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
         'Not here yet: status, actors/actor, watch, dashboard (they need the nodes’ admin subject).',
     );
 
+  addNatsAuthOptions(program);
   const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
   const print = (text: string): void => io.writeOut(text.endsWith('\n') ? text : `${text}\n`);
   const requestOptions = (options: GlobalOptions): { timeoutMs?: number } => {
@@ -165,6 +167,7 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
     try {
       cluster = await connectCluster({
         servers: options.nats ?? DEFAULT_SERVERS,
+        auth: natsAuthFromOptions(options as unknown as Record<string, unknown>),
         ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
         ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
         name: 'lucent-admin',

@@ -88,6 +88,22 @@ export interface NodeConfig {
    * must carry `authorization: Bearer <token>`. The tokens themselves are never an option, so never in `--help`.
    */
   readonly gatewayTokensFile: string;
+  // Credentials for a secured NATS (issue 16). `''` = not set; at most one kind of credentials.
+  /** Token auth. Prefer `LUCENT_NATS_TOKEN` to the flag: flags show in `ps`. */
+  readonly natsToken: string;
+  /** User of user/password auth (with {@link natsPassword}). */
+  readonly natsUser: string;
+  /** Password of {@link natsUser}; prefer `LUCENT_NATS_PASSWORD`. */
+  readonly natsPassword: string;
+  /** File with an NKey user seed. */
+  readonly natsNkeySeed: string;
+  /** A `.creds` file (JWT + seed). */
+  readonly natsCreds: string;
+  /** PEM CA that signed the NATS server's certificate (TLS required when set). */
+  readonly natsTlsCa: string;
+  /** PEM client certificate for servers that verify clients (with {@link natsTlsKey}). */
+  readonly natsTlsCert: string;
+  readonly natsTlsKey: string;
 }
 
 /** Keys of {@link NodeConfig}: also the config-file keys. */
@@ -330,6 +346,57 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     kind: 'path',
     description: 'accepted bearer tokens, one per line (or LUCENT_GATEWAY_TOKENS=a,b); none = no auth',
   },
+  // Secured NATS (issue 16); env names are shared with the client and the lucent CLI (NATS_AUTH_ENV).
+  {
+    key: 'natsToken',
+    flag: '--nats-token <token>',
+    env: 'LUCENT_NATS_TOKEN',
+    kind: 'text',
+    description: 'NATS token auth (prefer the env var: flags show in ps)',
+  },
+  { key: 'natsUser', flag: '--nats-user <user>', env: 'LUCENT_NATS_USER', kind: 'text', description: 'NATS user' },
+  {
+    key: 'natsPassword',
+    flag: '--nats-password <password>',
+    env: 'LUCENT_NATS_PASSWORD',
+    kind: 'text',
+    description: 'password of --nats-user (prefer the env var)',
+  },
+  {
+    key: 'natsNkeySeed',
+    flag: '--nats-nkey-seed <file>',
+    env: 'LUCENT_NATS_NKEY_SEED',
+    kind: 'path',
+    description: 'file with a NATS NKey user seed',
+  },
+  {
+    key: 'natsCreds',
+    flag: '--nats-creds <file>',
+    env: 'LUCENT_NATS_CREDS',
+    kind: 'path',
+    description: 'NATS .creds file (user JWT and seed)',
+  },
+  {
+    key: 'natsTlsCa',
+    flag: '--nats-tls-ca <file>',
+    env: 'LUCENT_NATS_TLS_CA',
+    kind: 'path',
+    description: 'PEM CA of the NATS server certificate (requires TLS)',
+  },
+  {
+    key: 'natsTlsCert',
+    flag: '--nats-tls-cert <file>',
+    env: 'LUCENT_NATS_TLS_CERT',
+    kind: 'path',
+    description: 'PEM client certificate for NATS servers that verify clients',
+  },
+  {
+    key: 'natsTlsKey',
+    flag: '--nats-tls-key <file>',
+    env: 'LUCENT_NATS_TLS_KEY',
+    kind: 'path',
+    description: 'PEM key of --nats-tls-cert',
+  },
 ];
 
 /** The `--config <file>` flag and its environment variable; it names the file, so it is read before the others. */
@@ -369,5 +436,13 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     gatewayTlsKey: '',
     gatewayTlsClientCa: '',
     gatewayTokensFile: '',
+    natsToken: '',
+    natsUser: '',
+    natsPassword: '',
+    natsNkeySeed: '',
+    natsCreds: '',
+    natsTlsCa: '',
+    natsTlsCert: '',
+    natsTlsKey: '',
   };
 }

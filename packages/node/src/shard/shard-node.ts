@@ -24,12 +24,14 @@ import {
 } from '@lucent/actors/internal';
 import {
   type Clock,
+  ConfigError,
   EnvelopeCodec,
   type FunctionRegistry,
   type LucentError,
   systemClock,
   type ViewSource,
 } from '@lucent/core/internal';
+import { natsAuthOf } from '../config/nats-auth-config.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { DurableEventConsumers } from '../events/durable-event-consumers.js';
 import { eventLogFor } from '../events/event-log-for.js';
@@ -237,16 +239,19 @@ export class ShardNode {
             (connectTimeoutMs) =>
               NatsTransport.connect({
                 servers: config.nats,
+                auth: natsAuthOf(config),
                 cluster: config.cluster,
                 name: `lucent-${config.shard}`,
                 connectTimeoutMs,
                 ...transportClock,
                 // The server's own reason (CONNECTION_REFUSED): a URL is not a node, so not NodeUnavailableError.
+                // Refused credentials stay a ConfigError: no retry can cure them.
               }).catch((error: unknown) => {
-                throw (error as { cause?: unknown }).cause ?? error;
+                throw ConfigError.is(error) ? error : ((error as { cause?: unknown }).cause ?? error);
               }),
             {
               target: `NATS at ${config.nats.join(',')}`,
+              isPermanent: (error) => ConfigError.is(error),
               timeoutMs: config.natsConnectTimeoutMs,
               clock: this.clock,
               ...(options.startSignal === undefined ? {} : { signal: options.startSignal }),
