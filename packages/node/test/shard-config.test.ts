@@ -147,6 +147,46 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['/secrets/b', '/secrets/b'],
     ['/secrets/c', '/secrets/c'],
   ],
+  natsToken: [
+    ['tok1', 'tok1'],
+    ['tok2', 'tok2'],
+    ['tok3', 'tok3'],
+  ],
+  natsUser: [
+    ['usr1', 'usr1'],
+    ['usr2', 'usr2'],
+    ['usr3', 'usr3'],
+  ],
+  natsPassword: [
+    ['pw1', 'pw1'],
+    ['pw2', 'pw2'],
+    ['pw3', 'pw3'],
+  ],
+  natsNkeySeed: [
+    ['/k/seed1', '/k/seed1'],
+    ['/k/seed2', '/k/seed2'],
+    ['/k/seed3', '/k/seed3'],
+  ],
+  natsCreds: [
+    ['/k/c.creds1', '/k/c.creds1'],
+    ['/k/c.creds2', '/k/c.creds2'],
+    ['/k/c.creds3', '/k/c.creds3'],
+  ],
+  natsTlsCa: [
+    ['/k/ca.pem1', '/k/ca.pem1'],
+    ['/k/ca.pem2', '/k/ca.pem2'],
+    ['/k/ca.pem3', '/k/ca.pem3'],
+  ],
+  natsTlsCert: [
+    ['/k/c.pem1', '/k/c.pem1'],
+    ['/k/c.pem2', '/k/c.pem2'],
+    ['/k/c.pem3', '/k/c.pem3'],
+  ],
+  natsTlsKey: [
+    ['/k/c.key1', '/k/c.key1'],
+    ['/k/c.key2', '/k/c.key2'],
+    ['/k/c.key3', '/k/c.key3'],
+  ],
 };
 
 /** Invalid raw values per option. */
@@ -178,6 +218,14 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   gatewayTlsKey: ['a b.key', {}, ''],
   gatewayTlsClientCa: ['a b.pem', true],
   gatewayTokensFile: ['a b', []],
+  natsToken: ['has space', 3],
+  natsUser: ['has space', 3],
+  natsPassword: ['has space', 3],
+  natsNkeySeed: ['has space', 3],
+  natsCreds: ['has space', 3],
+  natsTlsCa: ['has space', 3],
+  natsTlsCert: ['has space', 3],
+  natsTlsKey: ['has space', 3],
 };
 
 function envName(key: NodeConfigKey): string {
