@@ -147,6 +147,26 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['/secrets/b', '/secrets/b'],
     ['/secrets/c', '/secrets/c'],
   ],
+  healthMaxErrorRatePercent: [
+    ['0', 0],
+    ['5', 5],
+    ['100', 100],
+  ],
+  healthWindowMs: [
+    ['1000', 1000],
+    ['60000', 60_000],
+    ['3600000', 3_600_000],
+  ],
+  healthMinRequests: [
+    ['1', 1],
+    ['20', 20],
+    ['1000000', 1_000_000],
+  ],
+  healthMaxEventLoopDelayMs: [
+    ['10', 10],
+    ['3000', 3000],
+    ['3600000', 3_600_000],
+  ],
   natsToken: [
     ['tok1', 'tok1'],
     ['tok2', 'tok2'],
@@ -218,6 +238,10 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   gatewayTlsKey: ['a b.key', {}, ''],
   gatewayTlsClientCa: ['a b.pem', true],
   gatewayTokensFile: ['a b', []],
+  healthMaxErrorRatePercent: ['-1', '101', '5%'],
+  healthWindowMs: ['999', '3600001', '1m'],
+  healthMinRequests: ['0', '1000001', 'x'],
+  healthMaxEventLoopDelayMs: ['9', '3600001', '1s'],
   natsToken: ['has space', 3],
   natsUser: ['has space', 3],
   natsPassword: ['has space', 3],

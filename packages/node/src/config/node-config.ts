@@ -88,6 +88,15 @@ export interface NodeConfig {
    * must carry `authorization: Bearer <token>`. The tokens themselves are never an option, so never in `--help`.
    */
   readonly gatewayTokensFile: string;
+  // Liveness (`/healthz`), issue 16.
+  /** `/healthz` is 503 while the error rate over {@link healthWindowMs} is above this many percent. */
+  readonly healthMaxErrorRatePercent: number;
+  /** The window of the error rate and of the event-loop delay check. */
+  readonly healthWindowMs: number;
+  /** Requests in the window below which the error rate is not judged. */
+  readonly healthMinRequests: number;
+  /** `/healthz` is 503 while the event loop was blocked longer than this within the window. */
+  readonly healthMaxEventLoopDelayMs: number;
   // Credentials for a secured NATS (issue 16). `''` = not set; at most one kind of credentials.
   /** Token auth. Prefer `LUCENT_NATS_TOKEN` to the flag: flags show in `ps`. */
   readonly natsToken: string;
@@ -346,6 +355,43 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     kind: 'path',
     description: 'accepted bearer tokens, one per line (or LUCENT_GATEWAY_TOKENS=a,b); none = no auth',
   },
+  // Liveness (issue 16):
+  {
+    key: 'healthMaxErrorRatePercent',
+    flag: '--health-max-error-rate-percent <n>',
+    env: 'LUCENT_HEALTH_MAX_ERROR_RATE_PERCENT',
+    kind: 'int',
+    min: 0,
+    max: 100,
+    description: '/healthz is 503 while the error rate over --health-window-ms is above this',
+  },
+  {
+    key: 'healthWindowMs',
+    flag: '--health-window-ms <ms>',
+    env: 'LUCENT_HEALTH_WINDOW_MS',
+    kind: 'int',
+    min: 1_000,
+    max: 3_600_000,
+    description: 'window of the /healthz error rate and event-loop checks',
+  },
+  {
+    key: 'healthMinRequests',
+    flag: '--health-min-requests <n>',
+    env: 'LUCENT_HEALTH_MIN_REQUESTS',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    description: 'requests in the window below which the error rate is not judged',
+  },
+  {
+    key: 'healthMaxEventLoopDelayMs',
+    flag: '--health-max-event-loop-delay-ms <ms>',
+    env: 'LUCENT_HEALTH_MAX_EVENT_LOOP_DELAY_MS',
+    kind: 'int',
+    min: 10,
+    max: 3_600_000,
+    description: '/healthz is 503 while the event loop was blocked longer than this within the window',
+  },
   // Secured NATS (issue 16); env names are shared with the client and the lucent CLI (NATS_AUTH_ENV).
   {
     key: 'natsToken',
@@ -436,6 +482,10 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     gatewayTlsKey: '',
     gatewayTlsClientCa: '',
     gatewayTokensFile: '',
+    healthMaxErrorRatePercent: 5,
+    healthWindowMs: 60_000,
+    healthMinRequests: 20,
+    healthMaxEventLoopDelayMs: 3_000,
     natsToken: '',
     natsUser: '',
     natsPassword: '',

@@ -35,6 +35,7 @@ import { natsAuthOf } from '../config/nats-auth-config.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { DurableEventConsumers } from '../events/durable-event-consumers.js';
 import { eventLogFor } from '../events/event-log-for.js';
+import { HealthMonitor } from '../http/health-monitor.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { TransportHealth } from '../http/transport-health.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
@@ -124,6 +125,7 @@ export class ShardNode {
   #ready = false;
   #stopping = false;
   readonly #health: TransportHealth;
+  readonly #liveness: HealthMonitor;
   #shutdown: Promise<void> | undefined = undefined;
   // Parts as they come up, so a failed start can close exactly what it opened.
   #transport: Transport | undefined = undefined;
@@ -143,6 +145,17 @@ export class ShardNode {
     this.clock = options.clock ?? systemClock;
     this.#logThrottle = new LogThrottle({ clock: this.clock });
     this.#health = new TransportHealth(this.clock);
+    const config = options.config;
+    this.#liveness = new HealthMonitor({
+      clock: this.clock,
+      policy: {
+        maxErrorRate: config.healthMaxErrorRatePercent / 100,
+        windowMs: config.healthWindowMs,
+        minRequests: config.healthMinRequests,
+        maxEventLoopDelayMs: config.healthMaxEventLoopDelayMs,
+      },
+      counters: () => this.#router?.stats,
+    });
     this.logger =
       options.logger ??
       createNodeLogger({
@@ -219,12 +232,14 @@ export class ShardNode {
 
   async #start(options: ShardNodeOptions): Promise<void> {
     const { config, logger } = this;
+    this.#liveness.start();
     this.#http = await NodeHttpServer.start({
       port: config.httpPort,
       ...(options.httpHost === undefined ? {} : { host: options.httpHost }),
       source: {
         isReady: () => this.isReady,
         notReadyReason: () => this.notReadyReason(),
+        health: () => this.#liveness.verdict(),
         metricsText: () => this.metrics.text(),
         metricsContentType: this.metrics.contentType,
       },
@@ -433,6 +448,7 @@ export class ShardNode {
     if (transport !== undefined) await this.#step('transport close', () => transport.close());
     const http = this.#http;
     if (http !== undefined) await this.#step('http close', () => http.close());
+    this.#liveness.stop();
     logger.info({ reason, callsDrained, callsLeft, actorsSaved }, 'node.stopped');
   }
 
