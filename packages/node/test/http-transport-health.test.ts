@@ -59,7 +59,14 @@ describe('HTTP probes', () => {
   });
 
   it('answer /healthz 503 with the reasons and the numbers while the verdict is unhealthy', async () => {
-    let verdict: HealthVerdict = { healthy: true, reasons: [], errorRate: 0.01, requests: 100, eventLoopDelayMaxMs: 3 };
+    let verdict: HealthVerdict = {
+      healthy: true,
+      reasons: [],
+      errorRate: 0.01,
+      requests: 100,
+      eventLoopDelayMaxMs: 3,
+      windowMs: 60_000,
+    };
     server = await NodeHttpServer.start({
       port: 0,
       host: '127.0.0.1',
@@ -80,6 +87,7 @@ describe('HTTP probes', () => {
       errorRate: 0.5,
       requests: 40,
       eventLoopDelayMaxMs: 2,
+      windowMs: 60_000,
     };
     expect(await get('/healthz')).toEqual({
       status: 503,

@@ -40,6 +40,8 @@ export interface HealthVerdict {
   readonly errorRate: number;
   readonly requests: number;
   readonly eventLoopDelayMaxMs: number;
+  /** The window the numbers cover. */
+  readonly windowMs: number;
 }
 
 /**
@@ -75,7 +77,14 @@ export function assessHealth(samples: readonly HealthSample[], nowMs: number, po
       `event loop blocked for ${Math.round(loopDelayMaxMs)} ms within the last ${policy.windowMs} ms (bound ${policy.maxEventLoopDelayMs} ms)`,
     );
   }
-  return { healthy: reasons.length === 0, reasons, errorRate, requests, eventLoopDelayMaxMs: loopDelayMaxMs };
+  return {
+    healthy: reasons.length === 0,
+    reasons,
+    errorRate,
+    requests,
+    eventLoopDelayMaxMs: loopDelayMaxMs,
+    windowMs: policy.windowMs,
+  };
 }
 
 /** Drops samples that can no longer matter: all but the newest one older than the window. Mutates `samples`. */

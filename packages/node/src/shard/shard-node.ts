@@ -31,6 +31,8 @@ import {
   systemClock,
   type ViewSource,
 } from '@lucent/core/internal';
+import { NodeAdminService } from '../admin-service/node-admin-service.js';
+import { nodePackageVersion } from '../config/load-config.js';
 import { natsAuthOf } from '../config/nats-auth-config.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { DurableEventConsumers } from '../events/durable-event-consumers.js';
@@ -126,6 +128,8 @@ export class ShardNode {
   #stopping = false;
   readonly #health: TransportHealth;
   readonly #liveness: HealthMonitor;
+  readonly #startedAt: number;
+  #admin: NodeAdminService | undefined = undefined;
   #shutdown: Promise<void> | undefined = undefined;
   // Parts as they come up, so a failed start can close exactly what it opened.
   #transport: Transport | undefined = undefined;
@@ -145,6 +149,7 @@ export class ShardNode {
     this.clock = options.clock ?? systemClock;
     this.#logThrottle = new LogThrottle({ clock: this.clock });
     this.#health = new TransportHealth(this.clock);
+    this.#startedAt = this.clock.wallNow();
     const config = options.config;
     this.#liveness = new HealthMonitor({
       clock: this.clock,
@@ -362,6 +367,7 @@ export class ShardNode {
     };
     this.#context = context;
     const runner = this.#startRouter(context, options);
+    this.#admin = this.#startAdmin(context);
     // Subscriptions reach a NATS server asynchronously: without this round trip a request sent right after
     // `node.ready` could arrive before the server knows the subscription, and be dropped.
     await transport.flush();
@@ -400,6 +406,7 @@ export class ShardNode {
       await this.#step(`extension ${extension.name} beginShutdown`, () => extension.beginShutdown?.());
     }
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    this.#admin?.stop();
     this.#subscriptions = [];
     const events = this.#events;
     if (events !== undefined) {
@@ -489,6 +496,26 @@ export class ShardNode {
   }
 
   /** Builds the router from the parts and subscribes it on the node's subjects (`router-subscriptions.ts`). */
+  /** The node's answers on its admin subject (status, actors, lifecycle commands) for the CLI and dashboard. */
+  #startAdmin(context: ShardContext): NodeAdminService {
+    const admin = new NodeAdminService(context, {
+      version: nodePackageVersion(),
+      startedAt: this.#startedAt,
+      status: () => {
+        const notReady = this.notReadyReason();
+        return {
+          ready: this.isReady,
+          ...(notReady === undefined ? {} : { notReady }),
+          functions: activeFunctionNames(context.functions),
+          stats: { ...this.router.stats },
+          health: this.#liveness.verdict(),
+        };
+      },
+    });
+    admin.start();
+    return admin;
+  }
+
   #startRouter(context: ShardContext, options: ShardNodeOptions): FunctionRunner {
     const observer = new RouterMetricsObserver(this.metrics, this.logger, this.#logThrottle);
     const view = options.view;
