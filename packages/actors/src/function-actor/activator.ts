@@ -105,6 +105,8 @@ export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
   status(type: ActorTypeOf<Ds>, id: string): LifecycleStatus | undefined;
   /** What an operator may see of the active actors (of `type`, when given), without their contexts. */
   inspectAll(type?: string): ActorInspection[];
+  /** Active actors per type (every loaded type, 0 when none is active). */
+  activeCounts(): Record<string, number>;
   /** What an operator may see of one active actor, with its context; `undefined` when it is not active. */
   inspect(type: string, id: string): ActorInspection | undefined;
   /** Pauses an active actor: its events are held, in order, until `resume`. False when not active or not running. */
@@ -233,6 +235,12 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
       for (const host of hosts.values()) inspections.push(host.inspect(false));
     }
     return inspections;
+  }
+
+  activeCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [type, hosts] of this.#active) counts[type] = hosts.size;
+    return counts;
   }
 
   inspect(type: string, id: string): ActorInspection | undefined {

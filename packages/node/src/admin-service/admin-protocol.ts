@@ -39,6 +39,10 @@ export interface NodeStatus {
   readonly functions: readonly string[];
   readonly actorTypes: readonly string[];
   readonly activeActors: number;
+  /** Active actors per type. */
+  readonly actorCounts: Readonly<Record<string, number>>;
+  /** Calls and failures per function since start. */
+  readonly functionTotals: readonly { readonly name: string; readonly calls: number; readonly errors: number }[];
   readonly stats: RouterStats;
   readonly health: HealthVerdict;
 }

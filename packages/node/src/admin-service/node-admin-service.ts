@@ -74,7 +74,7 @@ export class NodeAdminService {
   }
 
   #status(): NodeStatus {
-    const { config, actorTypes, actors } = this.#context;
+    const { config, actorTypes, actors, metrics } = this.#context;
     return {
       node: config.shard,
       cluster: config.cluster,
@@ -84,6 +84,8 @@ export class NodeAdminService {
       uptimeMs: Math.round(this.#clock.now() - this.#startedAtMono),
       actorTypes,
       activeActors: actors.activeCount,
+      actorCounts: actors.activeCounts(),
+      functionTotals: metrics.functionTotals(),
       ...this.#sources.status(),
     };
   }

@@ -31,6 +31,7 @@ import {
   ringAnswer,
   ringLine,
 } from './admin-format.js';
+import { addDashboardCommand } from './dashboard-command.js';
 import { addInspectCommands } from './inspect-commands.js';
 import { addNatsAuthOptions, natsAuthFromOptions } from './nats-auth-options.js';
 
@@ -150,6 +151,7 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
         '  lucent actor counter c1\n' +
         '  lucent actor counter c1 pause\n' +
         "  lucent watch 'orders.>' --count 10\n" +
+        '  lucent dashboard --port 7070\n' +
         '\nExit codes: 0 done (also --help, --version); 1 the command failed, its error code and message on stderr ' +
         '(e.g. "lucent: LUCENT_UNKNOWN_FUNCTION: ..."); 2 invalid command line or JSON argument; 3 no NATS server ' +
         'accepted the connection.',
@@ -301,16 +303,18 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
     });
 
   const events = program.command('events').description('durable events administration');
-  addInspectCommands(program, {
+  const kit = {
     clock,
     withCluster,
     settledMembers,
     print,
-    json: (command) => globals(command).json === true,
-    cluster: (command) => globals(command).cluster ?? DEFAULT_CLUSTER,
-    usage: (message) => new UsageError(message),
+    json: (command: Command) => globals(command).json === true,
+    cluster: (command: Command) => globals(command).cluster ?? DEFAULT_CLUSTER,
+    usage: (message: string) => new UsageError(message),
     fail: () => setExit(AdminExit.Failed),
-  });
+  };
+  addInspectCommands(program, kit);
+  addDashboardCommand(program, kit);
   const dlq = events.command('dlq').description('dead letters: events whose handler failed every delivery');
   dlq
     .command('list')

@@ -79,6 +79,12 @@ export class FunctionCallMetrics {
     this.#duration = duration.bind([name]);
   }
 
+  /** Calls recorded so far, and how many of them failed (errors and timeouts). */
+  get totals(): { readonly calls: number; readonly errors: number } {
+    const errors = this.#error.value + this.#timeout.value;
+    return { calls: this.#ok.value + errors, errors };
+  }
+
   /** Records a call that returned a value after `seconds`. */
   succeeded(seconds: number): void {
     this.#ok.inc();
@@ -227,6 +233,11 @@ export class NodeMetrics {
    * The bound outcome counters of actor type `type` (`lucent_actor_messages_total`): the same object on every
    * call; past {@link MAX_BOUND_NAMES} types, one shared `(other)` binding. A Map lookup: keep the result.
    */
+  /** Calls and failures per function since start (the dashboard's top functions). */
+  functionTotals(): { readonly name: string; readonly calls: number; readonly errors: number }[] {
+    return [...this.#functions].map(([name, metrics]) => ({ name, ...metrics.totals }));
+  }
+
   forActorType(type: string): OutcomeCounters {
     return bindOutcomes(this.#actorTypes, this.#actorMessages, type);
   }
