@@ -4,7 +4,7 @@
  */
 import { type FunctionDefinition, PRIORITIES, retryDelayMs } from '@lucent/core/internal';
 import { Deque } from './deque.js';
-import type { InlineRunner } from './inline-runner.js';
+import type { MainThreadRunner } from './main-thread-runner.js';
 import type { PendingCall } from './pending-call.js';
 import { RunEstimator } from './run-estimator.js';
 import type { TaskAbortHandle } from './task-abort-handle.js';
@@ -28,8 +28,8 @@ export class Lane {
   readonly maxConcurrency: number;
   /** Calls running now: in flight to a worker, or inline with a pending promise. */
   running = 0;
-  /** Set while the function runs on the main thread (`cpu: 'low'`, see `inline-runner.ts`); `null` = pooled. */
-  inline: InlineRunner | null = null;
+  /** Set while the function runs on the main thread (`cpu: 'low'`, see `main-thread-runner.ts`); `null` = pooled. */
+  inline: MainThreadRunner | null = null;
   /** Frees the slot of an async inline run when it settles (bound once: no closure per call). */
   readonly release = (): void => {
     this.running--;

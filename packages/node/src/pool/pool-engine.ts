@@ -20,8 +20,8 @@ import { type BatchLimits, earliestDeadline, hasSignal, nextBatchSize, toBatchTa
 import { DeadlineTimer } from './deadline-timer.js';
 import type { CallOptions, FunctionPool, FunctionPoolStats } from './function-pool.js';
 import type { InlineRunLimits, InlineVerdict } from './inline-run-budget.js';
-import { InlineRunner } from './inline-runner.js';
 import { Batch, type Lane } from './lane.js';
+import { MainThreadRunner } from './main-thread-runner.js';
 import { CallState, type CancelSink, PendingCall } from './pending-call.js';
 import {
   type BatchErrors,
@@ -54,7 +54,7 @@ export interface EngineLimits extends BatchLimits {
   readonly closeTimeoutMs: number;
   /** Calls that may wait in the pool; past it `call` rejects with `OverloadedError`. Default {@link DEFAULT_MAX_QUEUED_CALLS}. */
   readonly maxQueuedCalls?: number;
-  /** Run `cpu: 'low'` functions on this thread while they stay cheap (`inline-runner.ts`). Default true. */
+  /** Run `cpu: 'low'` functions on this thread while they stay cheap (`main-thread-runner.ts`). Default true. */
   readonly inlineLowCpu?: boolean;
   /** The inline budget. Default `DEFAULT_INLINE_RUN_LIMITS`. */
   readonly inlineLimits?: InlineRunLimits;
@@ -123,8 +123,8 @@ export class PoolEngine implements FunctionPool, CancelSink {
     if (limits.inlineLowCpu !== false) {
       const now = (): number => clock.now();
       for (const lane of new Set(lanes.values())) {
-        if (InlineRunner.suits(lane.definition))
-          lane.inline = new InlineRunner(lane.definition, now, limits.inlineLimits);
+        if (MainThreadRunner.suits(lane.definition))
+          lane.inline = new MainThreadRunner(lane.definition, now, limits.inlineLimits);
       }
     }
     this.#wallOffsetMs = clock.wallNow() - clock.now();
@@ -240,7 +240,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
   }
 
   /**
-   * Runs a call of a `cpu: 'low'` function on this thread (see `inline-runner.ts`); the run that exhausts its
+   * Runs a call of a `cpu: 'low'` function on this thread (see `main-thread-runner.ts`); the run that exhausts its
    * budget moves the function to the workers for the pool's life, with one report to the owner.
    * @param timeoutMs the caller's budget (`Infinity` = none); the function's own limit tightens it
    */

@@ -1,6 +1,6 @@
 /**
  * Runs a `cpu: 'low'` function on the node's main thread, skipping the pool's two thread hops, while its
- * {@link InlineRunBudget} allows (see there). The engine asks {@link InlineRunner.verdict} after each run and
+ * {@link InlineRunBudget} allows (see there). The engine asks {@link MainThreadRunner.verdict} after each run and
  * moves the function to its workers once it is set.
  *
  * What differs from a pooled run: the input and the value are not cloned (the node decoded the input from the
@@ -31,7 +31,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** The main-thread runner of one function version. */
-export class InlineRunner {
+export class MainThreadRunner {
   readonly #definition: FunctionDefinition;
   readonly #budget: InlineRunBudget;
   readonly #now: () => number;
