@@ -5,11 +5,13 @@
  * of piscina, on a simulated clock (an inline handler "runs long" by advancing it).
  */
 import { threadId } from 'node:worker_threads';
-import { defineFunction, OverloadedError, type Priority, SimulatedClock } from '@lucent/core/internal';
+import { createRegistry, defineFunction, OverloadedError, type Priority, SimulatedClock } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { retryAfterMs } from '../src/pool/admission.js';
+import type { FunctionPool, FunctionPoolStats } from '../src/pool/function-pool.js';
 import type { InlineVerdict } from '../src/pool/inline-run-budget.js';
 import { InlineRunBudget } from '../src/pool/inline-run-budget.js';
+import { heapLimitMb, MemoryClassPools, referencesByMemoryClass } from '../src/pool/memory-class-pools.js';
 import { ReadyLanes } from '../src/pool/ready-lanes.js';
 import { engineWith, turn } from './pool-engine-harness.js';
 
@@ -200,5 +202,63 @@ describe("pool: cpu 'low' runs inline", () => {
       for (let i = 1; i < 100; i++) expect(budget.record(0.01)).toBeNull();
     }
     expect(budget.record(6)).toMatchObject({ lastRunMs: 6 });
+  });
+});
+
+/** A pool that answers every call with its own label; counts calls and closes. */
+class LabelPool implements FunctionPool {
+  readonly functions: readonly string[] = [];
+  calls = 0;
+  closed = false;
+  constructor(readonly label: string) {}
+  call<O>(): Promise<O> {
+    this.calls++;
+    return Promise.resolve(this.label as O);
+  }
+  stats(): FunctionPoolStats {
+    const zero = { batches: 0, reruns: 0, retries: 0, crashes: 0, timeouts: 0, overloaded: 0, inlineCalls: 0 };
+    return { ...zero, calls: this.calls, queueDepth: this.calls, tasksInFlight: 0, utilization: this.calls / 10 };
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+describe('pool memory classes (routing between pools)', () => {
+  const registry = createRegistry([
+    defineFunction({ name: 'plain' }, () => 0),
+    defineFunction({ name: 'small', resources: { memory: '64MB' } }, () => 0),
+    defineFunction({ name: 'alsoSmall', resources: { memory: '64MiB' } }, () => 0),
+    defineFunction({ name: 'big', resources: { memory: '1GB' } }, () => 0),
+  ]);
+
+  it('groups references by declared memory, and maps a size to whole V8 megabytes', () => {
+    const classes = referencesByMemoryClass(registry);
+    expect(classes.get(0)?.sort()).toEqual(['plain', 'plain@1']);
+    expect(classes.get(64 * 2 ** 20)?.sort()).toEqual(['alsoSmall', 'alsoSmall@1', 'small', 'small@1']);
+    expect(classes.get(2 ** 30)?.sort()).toEqual(['big', 'big@1']);
+    expect([heapLimitMb(64 * 2 ** 20), heapLimitMb(1), heapLimitMb(2 ** 30 + 1)]).toEqual([64, 1, 1025]);
+  });
+
+  it('starts one pool per class on its first call, shares it within the class, and closes them all', async () => {
+    const started: [number, readonly string[]][] = [];
+    const pools: LabelPool[] = [];
+    const defaultPool = new LabelPool('default');
+    const classes = new MemoryClassPools(defaultPool, referencesByMemoryClass(registry), (bytes, references) => {
+      started.push([bytes, references]);
+      const pool = new LabelPool(`${bytes / 2 ** 20} MiB`);
+      pools.push(pool);
+      return pool;
+    });
+    expect(await classes.call('plain', null)).toBe('default');
+    expect(started).toEqual([]);
+    expect(await classes.call('small', null)).toBe('64 MiB');
+    expect(await classes.call('alsoSmall@1', null)).toBe('64 MiB');
+    expect(await classes.call('big', null)).toBe('1024 MiB');
+    expect(started.map(([bytes]) => bytes)).toEqual([64 * 2 ** 20, 2 ** 30]);
+    expect(classes.startedClasses).toEqual([64 * 2 ** 20, 2 ** 30]);
+    expect(classes.stats()).toMatchObject({ calls: 4, queueDepth: 4, utilization: 0.2 });
+    await classes.close();
+    expect([defaultPool, ...pools].every((pool) => pool.closed)).toBe(true);
   });
 });
