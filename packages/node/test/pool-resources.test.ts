@@ -170,6 +170,25 @@ describe("pool: cpu 'low' runs inline", () => {
     expect(engine.stats().inlineCalls).toBe(11);
   });
 
+  it('holds an async inline run in its maxConcurrency slot; a call queued meanwhile goes once it settles', async () => {
+    let finish: (value: string) => void = () => undefined;
+    const slow = defineFunction(
+      { name: 'slowAsync', resources: { cpu: 'low', maxConcurrency: 1, timeoutMs: 0 } },
+      () => new Promise<string>((resolve) => (finish = resolve)),
+    );
+    const { runner, engine } = engineWith([slow], 2);
+    const first = engine.call('slowAsync', 1); // inline, pending
+    const second = engine.call('slowAsync', 2); // the slot is taken: queued for the pool
+    await turn();
+    expect(runner.submitted).toHaveLength(0);
+    finish('inline');
+    await expect(first).resolves.toBe('inline');
+    await turn();
+    expect(runner.inputsOf(0)).toEqual([2]);
+    runner.complete(0);
+    await expect(second).resolves.toBe(3);
+  });
+
   it('fails a throwing inline call alone, with the Lucent error or a HandlerError', async () => {
     const thrower = defineFunction({ name: 'thrower', resources: { cpu: 'low' } }, (_c, x: number) => {
       if (x < 0) throw new RangeError('negative');

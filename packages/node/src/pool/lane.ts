@@ -30,8 +30,11 @@ export class Lane {
   running = 0;
   /** Set while the function runs on the main thread (`cpu: 'low'`, see `main-thread-runner.ts`); `null` = pooled. */
   inline: MainThreadRunner | null = null;
-  /** Frees the slot of an async inline run when it settles (bound once: no closure per call). */
-  readonly release = (): void => {
+  /**
+   * Frees the slot of an async inline run when it settles. The engine binds it once per inline lane (no closure
+   * per call), so that calls queued meanwhile behind `maxConcurrency` get going again.
+   */
+  release: () => void = () => {
     this.running--;
   };
 

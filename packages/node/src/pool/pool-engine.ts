@@ -123,8 +123,9 @@ export class PoolEngine implements FunctionPool, CancelSink {
     if (limits.inlineLowCpu !== false) {
       const now = (): number => clock.now();
       for (const lane of new Set(lanes.values())) {
-        if (MainThreadRunner.suits(lane.definition))
-          lane.inline = new MainThreadRunner(lane.definition, now, limits.inlineLimits);
+        if (!MainThreadRunner.suits(lane.definition)) continue;
+        lane.inline = new MainThreadRunner(lane.definition, now, limits.inlineLimits);
+        lane.release = () => this.#releaseInline(lane);
       }
     }
     this.#wallOffsetMs = clock.wallNow() - clock.now();
@@ -264,6 +265,16 @@ export class PoolEngine implements FunctionPool, CancelSink {
       this.#onInlineMoved?.(lane.name, runner.verdict);
     }
     return outcome;
+  }
+
+  /** An async inline run settled: its `maxConcurrency` slot is free, so calls queued behind it may go. */
+  #releaseInline(lane: Lane): void {
+    lane.running--;
+    if (!lane.ready && lane.queue.size > 0) {
+      lane.ready = true;
+      this.#ready.push(lane);
+      this.#schedulePump();
+    }
   }
 
   #enqueue(lane: Lane, call: PendingCall): void {
