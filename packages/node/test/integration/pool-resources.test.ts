@@ -89,8 +89,9 @@ describe('lucent-node honours declared resources', () => {
   }, 60_000);
 
   it("runs a queued 'critical' call before 'low' calls queued earlier", async () => {
-    // One thread frees after 600 ms, the other after 3 s: the first free slot decides who goes next.
-    const busy = await occupyBothThreads(600, 3_000);
+    // One thread frees after 2 s, the other after 6 s: the first free slot decides who goes next (2 s leaves a
+    // loaded machine time to queue the low calls and then the critical one behind them).
+    const busy = await occupyBothThreads(2_000, 6_000);
     const finished: string[] = [];
     const record = (p: Promise<unknown>) => p.then((tag) => finished.push(String(tag)));
     // Each low call runs 150 ms: had one gone first, it would finish before the critical call started.
