@@ -14,6 +14,11 @@
  * At most `threads × maxTasksInFlightPerThread` tasks are in flight; further calls wait in their lane, which
  * is what lets batches grow under load while a lone call still goes out on the next microtask.
  *
+ * Declared resources: the pump serves lanes by `priority` (`ready-lanes.ts`), never runs more than a function's
+ * `maxConcurrency` at once, and a call finding `maxQueuedCalls` waiting is refused with `OverloadedError`
+ * (`admission.ts`). A `cpu: 'low'` function runs on the calling thread instead, while it stays cheap
+ * (`main-thread-runner.ts`); a function declaring `memory` runs in a pool of its own size (`memory-class-pools.ts`).
+ *
  * Failures: a deadline aborts the task (piscina terminates the worker), the late calls fail with
  * `TimeoutError` and the others go back to the front of their queue (a re-run). A crashed worker (exit,
  * uncaught error, out of memory, or modules that fail to import in the worker) costs each of its calls an
