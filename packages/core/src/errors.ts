@@ -145,6 +145,18 @@ export const NoCapacityError = defineError(
 );
 export type NoCapacityError = InstanceType<typeof NoCapacityError>;
 
+/**
+ * The node will not take the call now: a bounded queue is full (the pool's queue, or a function's own
+ * `maxConcurrency` backlog) or the owner is overloaded. Nothing ran; the caller may retry after `retryAfterMs`.
+ */
+export const OverloadedError = defineError(
+  'LUCENT_OVERLOADED',
+  'OverloadedError',
+  (d: { target: string; reason: string; retryAfterMs: number }) =>
+    `${d.target} rejected: ${d.reason} (retry after ${d.retryAfterMs} ms)`,
+);
+export type OverloadedError = InstanceType<typeof OverloadedError>;
+
 /** One problem found by an input schema: what is wrong, and where (`path`, dotted; `''` for the input itself). */
 export interface InputIssue {
   readonly message: string;

@@ -44,6 +44,7 @@ export {
   MailboxFullError,
   NoCapacityError,
   NodeUnavailableError,
+  OverloadedError,
   RecoveryFailedError,
   RemoteError,
   RoutingError,

@@ -112,6 +112,11 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['30000', 30_000],
     ['86400000', 86_400_000],
   ],
+  poolMaxQueue: [
+    ['1', 1],
+    ['50000', 50_000],
+    ['100000000', 100_000_000],
+  ],
   logFormat: [
     ['pretty', 'pretty'],
     ['json', 'json'],
@@ -231,6 +236,7 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   leaseSweepIntervalMs: ['99', '86400001', '1m', -1],
   poolMaxRestarts: ['-1', '1001', '2.5', 'many'],
   poolRestartWindowMs: ['0', '86400001', '1m', -1],
+  poolMaxQueue: ['0', '100000001', '1.5', 'lots'],
   logFormat: ['PRETTY', 'yaml', 1],
   natsConnectTimeoutMs: ['-1', '86400001', '5s'],
   gatewayHost: ['has space', 7, ''],

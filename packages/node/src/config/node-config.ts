@@ -11,6 +11,7 @@ import {
   DEFAULT_EVENT_MAX_ACK_PENDING,
 } from '../events/event-consumer-plan.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../membership/membership-options.js';
+import { DEFAULT_MAX_QUEUED_CALLS } from '../pool/admission.js';
 import { DEFAULT_POOL_MAX_RESTARTS, DEFAULT_POOL_RESTART_WINDOW_MS } from '../pool/pool-restart-policy.js';
 import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS } from '../state/lease-policy.js';
 
@@ -63,6 +64,8 @@ export interface NodeConfig {
   readonly poolMaxRestarts: number;
   /** The sliding window of the pool's restart budget. */
   readonly poolRestartWindowMs: number;
+  /** Calls that may wait in the function pool; past it a call fails at once with `OverloadedError`. */
+  readonly poolMaxQueue: number;
   // Start-up and logging for people (issue 15):
   /** How log lines are written; `auto` (default) is `pretty` when stdout is a TTY, else `json`. */
   readonly logFormat: LogFormat;
@@ -272,6 +275,15 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     max: 86_400_000,
     description: 'sliding window of the function pool restart budget',
   },
+  {
+    key: 'poolMaxQueue',
+    flag: '--pool-max-queue <n>',
+    env: 'LUCENT_POOL_MAX_QUEUE',
+    kind: 'int',
+    min: 1,
+    max: 100_000_000,
+    description: 'calls that may wait in the function pool; past it calls fail at once with OverloadedError',
+  },
   // Start-up and logging for people (issue 15):
   {
     key: 'logFormat',
@@ -472,6 +484,7 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     leaseSweepIntervalMs: 600_000,
     poolMaxRestarts: DEFAULT_POOL_MAX_RESTARTS,
     poolRestartWindowMs: DEFAULT_POOL_RESTART_WINDOW_MS,
+    poolMaxQueue: DEFAULT_MAX_QUEUED_CALLS,
     logFormat: 'auto',
     natsConnectTimeoutMs: 0,
     eventDuplicateWindowMs: DEFAULT_EVENT_DUPLICATE_WINDOW_MS,

@@ -325,6 +325,8 @@ export class ShardNode {
                 // Restarts are the supervisor's: a pool that cannot start then is one more death in its budget.
                 verifyWorkerStart: !this.#poolStarted,
                 onDeath,
+                maxQueuedCalls: config.poolMaxQueue,
+                onInlineMoved: (name, verdict) => logger.warn({ function: name, ...verdict }, 'pool.inline_moved'),
               }),
       createActors: () =>
         createFunctionActors({
