@@ -147,6 +147,16 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['/secrets/b', '/secrets/b'],
     ['/secrets/c', '/secrets/c'],
   ],
+  eventsPort: [
+    ['0', 0],
+    ['8443', 8443],
+    ['65535', 65535],
+  ],
+  eventSink: [
+    ['OrderPlaced=http://a/x', ['OrderPlaced=http://a/x']],
+    ['*=https://b/all,tally*=http://c/t', ['*=https://b/all', 'tally*=http://c/t']],
+    ['x=http://127.0.0.1:9/', ['x=http://127.0.0.1:9/']],
+  ],
 };
 
 /** Invalid raw values per option. */
@@ -178,6 +188,8 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   gatewayTlsKey: ['a b.key', {}, ''],
   gatewayTlsClientCa: ['a b.pem', true],
   gatewayTokensFile: ['a b', []],
+  eventsPort: ['-1', '65536', 'https'],
+  eventSink: ['noequals', 'a.b=http://x/', 'A=ftp://x/', 'A=not a url', 'A=http://x/,A=http://x/'],
 };
 
 function envName(key: NodeConfigKey): string {
