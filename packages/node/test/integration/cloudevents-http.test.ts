@@ -358,7 +358,7 @@ describe('webhook sink (--event-sink)', () => {
     expect(got.event).toMatchObject({
       specversion: '1.0',
       type: 'tallyCompleted',
-      source: 'lucent://' + node.cluster + '/ce-node',
+      source: `lucent://${node.cluster}/ce-node`,
       datacontenttype: 'application/json',
       data: 21,
     });
