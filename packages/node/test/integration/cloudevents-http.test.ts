@@ -5,12 +5,14 @@
  * counted); the own listener serves TLS and mTLS with a CA made here; a lost NATS answers 503 with Retry-After; a
  * webhook sink receives `Completed` as a CloudEvent, also after failing twice.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { type Envelope, EnvelopeCodec, eventSubject } from '@lucent/core/internal';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -387,5 +389,36 @@ describe('webhook sink (--event-sink)', () => {
         : undefined;
     });
     expect(metrics).toMatch(/lucent_event_sink_deliveries_total\{sink="[^"]+",outcome="retried"[^}]*\} 2$/m);
+  });
+});
+
+describe('README "CloudEvents"', () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../../../README.md', import.meta.url)), 'utf8');
+  const start = readme.indexOf('## CloudEvents');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+
+  it('the handler is the fixture, and both curl commands, run as written, get 202 and run it', async () => {
+    const handler = /```js\n\/\/ orders\.js\n([\s\S]*?)```/.exec(section)?.[1];
+    const fixtureText = readFileSync(fixture('order-events.mjs'), 'utf8');
+    expect(fixtureText.slice(fixtureText.indexOf('\n') + 1)).toBe(handler);
+    const shell = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const commands = shell
+      .replace(/\\\n\s*/g, '')
+      .split('\n')
+      .filter((line) => line.startsWith('curl '));
+    expect(commands).toHaveLength(2);
+    const node = await startNode();
+    for (const command of commands) {
+      const local = command.replace('http://localhost:8080', `http://127.0.0.1:${node.httpPort}`);
+      const { stdout } = await promisify(execFile)('sh', ['-c', local]);
+      expect(stdout).toMatch(/^HTTP\/1\.1 202 Accepted/);
+    }
+    const shipped = await until('two shipOrderCompleted', async () => {
+      const done = await storedEvents(node.cluster, 'shipOrderCompleted');
+      return done.length === 2 ? done : undefined;
+    });
+    expect(shipped.map((event) => event.payload)).toEqual(
+      expect.arrayContaining([{ shipped: 'ord-1' }, { shipped: 'ord-2' }]),
+    );
   });
 });
