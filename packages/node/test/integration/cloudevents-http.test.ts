@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Envelope, EnvelopeCodec, eventSubject } from '@lucent/core/internal';
-import { connect, type NatsConnection } from 'nats';
+import { connect, DiscardPolicy, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect as connectClient } from '../../src/client/lucent-client.js';
 import { eventStreamName } from '../../src/events/event-consumer-plan.js';
@@ -317,6 +317,22 @@ describe('NATS outage', () => {
     });
     expect(refused.headers.get('retry-after')).toBe('2');
     expect(refused.body).toMatchObject({ error: { code: 'LUCENT_NODE_UNAVAILABLE' } });
+  });
+});
+
+describe('full stream', () => {
+  it('answers 503 with Retry-After when the stream refuses the write', async () => {
+    const node = await startNode();
+    // A stream that takes one message and refuses new ones past it (discard new).
+    const jsm = await raw.jetstreamManager();
+    const stream = eventStreamName(node.cluster);
+    const { config } = await jsm.streams.info(stream);
+    await jsm.streams.update(stream, { ...config, max_msgs: 1, discard: DiscardPolicy.New });
+    expect((await post(node.httpPort, binary('full-1', 1).headers, '{"n":1}')).status).toBe(202);
+    const refused = await post(node.httpPort, binary('full-2', 2).headers, '{"n":2}');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('2');
+    expect(await streamMessages(node.cluster)).toBe(1);
   });
 });
 
