@@ -113,6 +113,16 @@ describe('parseCloudEvents: batch', () => {
   });
 });
 
+describe('parseCloudEvents: cost', () => {
+  it('restores Error.stackTraceLimit after a parse, also after a refused one', () => {
+    const before = Error.stackTraceLimit;
+    parseCloudEvents({ headers: binaryHeaders, body: utf8('{}') });
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(codeOf(() => parseCloudEvents({ headers: {}, body: utf8('{}') }))).toBe('LUCENT_INVALID_CLOUD_EVENT');
+    expect(Error.stackTraceLimit).toBe(before);
+  });
+});
+
 describe('cloudEventDedupId', () => {
   it('is the same for the same pair and differs when the split between source and id moves', () => {
     expect(cloudEventDedupId('/a', 'b')).toBe(cloudEventDedupId('/a', 'b'));
