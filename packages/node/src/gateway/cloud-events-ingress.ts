@@ -73,6 +73,8 @@ export class CloudEventsIngress {
   /** Serves one request to {@link EVENTS_PATH}. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.#serve(req, res).catch((error: unknown) => {
+      // A client that went away mid-request is nobody's failure: nothing to answer, nothing to log.
+      if (req.destroyed && !req.complete) return;
       this.#options.logger?.warn({ err: error }, 'cloudevents.request_failed');
       if (!res.headersSent) this.#fail(res, 500, toLucentError(error, EVENTS_PATH));
       else res.destroy();

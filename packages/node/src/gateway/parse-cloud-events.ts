@@ -82,7 +82,10 @@ function parseBatch(body: Uint8Array): LucentEventFromCloudEvent[] {
     const where = `batch element ${index}: `;
     checkRequired(element, where);
     // What the SDK's own batch reader does per element (strict: validated on construction).
-    return toLucent(sdk(() => new CloudEvent<unknown>(element as Record<string, unknown>), where, false), where);
+    return toLucent(
+      sdk(() => new CloudEvent<unknown>(element as Record<string, unknown>), where, false),
+      where,
+    );
   });
 }
 

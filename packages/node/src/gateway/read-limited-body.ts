@@ -5,7 +5,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 
-/** The body, or `undefined` when it is over `limitBytes` (declared or read). Rejects when the request errors. */
+/**
+ * The body, or `undefined` when it is over `limitBytes` (declared or read). Rejects when the request errors or the
+ * client goes away before the end of the body.
+ */
 export function readLimitedBody(req: IncomingMessage, limitBytes: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) return Promise.resolve(undefined);
@@ -25,5 +28,7 @@ export function readLimitedBody(req: IncomingMessage, limitBytes: number): Promi
     req.on('data', onData);
     req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length)));
     req.once('error', reject);
+    // After 'end' (or the limit) this settles nothing; before it, the client aborted and 'end' will never come.
+    req.once('close', () => reject(new Error('the client closed the request before its end')));
   });
 }
