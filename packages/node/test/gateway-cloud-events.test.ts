@@ -59,6 +59,17 @@ describe('parseCloudEvents: binary mode', () => {
     );
   });
 
+  it('keeps a W3C traceparent (distributed tracing extension) and refuses a malformed one', () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const [traced] = parseCloudEvents({
+      headers: { ...binaryHeaders, 'ce-traceparent': traceparent },
+      body: utf8('{}'),
+    });
+    expect(traced?.traceparent).toBe(traceparent);
+    const bad = { ...binaryHeaders, 'ce-traceparent': 'not-a-trace' };
+    expect(reasonOf(() => parseCloudEvents({ headers: bad, body: utf8('{}') }))).toMatch(/traceparent/);
+  });
+
   it('refuses a request that is no CloudEvent at all', () => {
     const reason = reasonOf(() =>
       parseCloudEvents({ headers: { 'content-type': 'application/json' }, body: utf8('{}') }),

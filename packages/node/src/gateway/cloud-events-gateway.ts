@@ -74,7 +74,12 @@ export class CloudEventsGateway implements ShardExtension {
     this.#client = client;
     const ingress = new CloudEventsIngress({
       tokens,
-      emit: (event) => client.emit(event.type, event.data, { id: event.id, timeoutMs: INGRESS_EMIT_TIMEOUT_MS }),
+      emit: (event) =>
+        client.emit(event.type, event.data, {
+          id: event.id,
+          timeoutMs: INGRESS_EMIT_TIMEOUT_MS,
+          ...(event.traceparent === undefined ? {} : { traceparent: event.traceparent }),
+        }),
       isConnected: () => health.connected,
       metrics,
       logger,

@@ -7,6 +7,7 @@
  *    type            ──────────────────────►  event type (a subject token: letters, digits, _ and -)
  *    data            ──────────────────────►  payload (JSON as a value, binary as bytes, text as a string)
  *    source + id     ── cloudEventDedupId ──►  event id = Nats-Msg-Id (the same event posted twice is stored once)
+ *    traceparent     ──────────────────────►  traceparent (distributed tracing extension; must be W3C)
  *
  *  Lucent event out                           CloudEvent
  *    event type      ──────────────────────►  type  (`${fn}Completed`, `${fn}Failed`, emitted types)
@@ -15,7 +16,7 @@
  *    payload         ──────────────────────►  data (`application/json`), or data_base64 for bytes
  *    traceparent     ──────────────────────►  traceparent extension (distributed tracing)
  * ```
- * The other CloudEvent attributes of an incoming event (`subject`, `time`, extensions) are not kept: a handler
+ * The other CloudEvent attributes of an incoming event (`subject`, `time`, other extensions) are not kept: a handler
  * receives `data` exactly as if it had been emitted with `client.emit(type, data)`.
  */
 import { createHash } from 'node:crypto';
@@ -33,7 +34,12 @@ export interface LucentEventFromCloudEvent {
   readonly data: unknown;
   /** The event id and deduplication id ({@link cloudEventDedupId}). */
   readonly id: string;
+  /** The distributed tracing extension's `traceparent`, when the event has one. */
+  readonly traceparent?: string;
 }
+
+/** A W3C trace context `traceparent` (version 00 layout). */
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /**
  * The Lucent event id of the CloudEvent (`source`, `id`): the spec makes the pair unique per distinct event, so
@@ -53,7 +59,16 @@ export function fromCloudEvent(event: CloudEvent<unknown>): LucentEventFromCloud
   if (!isValidName(event.type)) {
     return `type '${event.type}' is not a Lucent event type (letters, digits, '_' and '-' only)`;
   }
-  return { type: event.type, data: payloadOf(event.data), id: cloudEventDedupId(event.source, event.id) };
+  const { traceparent } = event as { traceparent?: unknown };
+  if (traceparent !== undefined && (typeof traceparent !== 'string' || !TRACEPARENT.test(traceparent))) {
+    return `traceparent '${String(traceparent)}' is not a W3C trace context`;
+  }
+  return {
+    type: event.type,
+    data: payloadOf(event.data),
+    id: cloudEventDedupId(event.source, event.id),
+    ...(traceparent === undefined ? {} : { traceparent }),
+  };
 }
 
 /** `data` as a Lucent payload: absent → null, any binary view → bytes, anything else as parsed. */

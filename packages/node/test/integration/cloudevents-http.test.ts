@@ -369,7 +369,10 @@ describe('webhook sink (--event-sink)', () => {
     const hook = await startWebhook(0);
     const node = await startNode({ args: ['--event-sink', `tally*=${hook.url}`] });
     const event = binary('sink-1', 21);
-    expect((await post(node.httpPort, event.headers, event.body)).status).toBe(202);
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    expect((await post(node.httpPort, { ...event.headers, 'ce-traceparent': traceparent }, event.body)).status).toBe(
+      202,
+    );
     const id = `${cloudEventDedupId('/test/binary', 'sink-1')}.tally`;
     const got = await until('the webhook call', async () => hook.received.find((r) => r.event.id === id));
     expect(got.contentType).toMatch(/^application\/cloudevents\+json/);
@@ -379,6 +382,8 @@ describe('webhook sink (--event-sink)', () => {
       source: `lucent://${node.cluster}/ce-node`,
       datacontenttype: 'application/json',
       data: 21,
+      // The trace goes through: the posted event's traceparent, the handler's run, its Completed, the webhook.
+      traceparent,
     });
     // The pattern is a prefix of the type: the Tick event itself was not sent.
     expect(hook.received.every((r) => r.event.type === 'tallyCompleted')).toBe(true);
