@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import { type CounterChild, CounterFamily } from '../metrics/metric-families.js';
 
 /** The statuses `POST /events` answers with (each bound once). */
-export const INGRESS_STATUSES = [202, 400, 401, 404, 405, 413, 500, 503] as const;
+export const INGRESS_STATUSES = [202, 400, 401, 405, 413, 500, 503] as const;
 export type IngressStatus = (typeof INGRESS_STATUSES)[number];
 
 /** The counters of one webhook sink. */
