@@ -63,7 +63,17 @@ export interface EventSinkDeliveryOptions {
   readonly attemptTimeoutMs?: number;
   /** A delivery unanswered this long goes to another node (each attempt restarts it). Default 30 000 ms. */
   readonly ackWaitMs?: number;
+  /** Sends one POST; default {@link postWebhook} (`fetch`). Tests pass a webhook twin. */
+  readonly post?: WebhookPost;
 }
+
+/** One webhook call: resolves on 2xx, rejects otherwise (or when `signal` aborts it). */
+export type WebhookPost = (
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+) => Promise<void>;
 
 /** The webhook answered, but not 2xx. */
 class WebhookStatusError extends Error {
@@ -78,12 +88,14 @@ export class EventSinkDelivery {
   readonly #options: EventSinkDeliveryOptions;
   readonly #policy: IPolicy<{ signal: AbortSignal }>;
   readonly #stopped = new AbortController();
+  readonly #post: WebhookPost;
   #subscription: EventLogSubscription | undefined = undefined;
   /** Deliveries acknowledged after a 2xx (or not for this sink). */
   delivered = 0;
 
   constructor(options: EventSinkDeliveryOptions) {
     this.#options = options;
+    this.#post = options.post ?? postWebhook;
     const { route, cluster } = options;
     const policy = options.retry ?? DEFAULT_SINK_RETRY;
     this.plan = {
@@ -146,7 +158,7 @@ export class EventSinkDelivery {
         const message = HTTP.structured(event);
         await this.#policy.execute(({ signal }) => {
           delivery.working();
-          return post(route.url, message.headers as Record<string, string>, message.body as string, signal);
+          return this.#post(route.url, message.headers as Record<string, string>, message.body as string, signal);
         }, this.#stopped.signal);
         metrics.delivered.inc();
       }
@@ -161,8 +173,13 @@ export class EventSinkDelivery {
   }
 }
 
-/** One POST; resolves on 2xx, rejects otherwise (the response body is drained so the socket is reused). */
-async function post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<void> {
+/** A {@link WebhookPost} with `fetch` (the response body is drained so the socket is reused). */
+export async function postWebhook(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+): Promise<void> {
   const response = await fetch(url, { method: 'POST', headers, body, signal });
   await response.arrayBuffer().catch(() => undefined);
   if (response.status < 200 || response.status > 299) throw new WebhookStatusError(response.status);
