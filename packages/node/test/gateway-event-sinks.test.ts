@@ -33,6 +33,11 @@ describe('parseEventSinks', () => {
     expect(codeOf(() => parseEventSinks([entry]))).toBe('LUCENT_CONFIG');
   });
 
+  it('logs a URL without its credentials or query', () => {
+    const [route] = parseEventSinks(['A=https://user:secret@hooks.example/in?token=s3cret']);
+    expect(route?.logUrl).toBe('https://hooks.example/in');
+  });
+
   it('refuses the same sink twice, but takes one pattern to two URLs', () => {
     expect(codeOf(() => parseEventSinks(['A=http://x/', 'A=http://x/']))).toBe('LUCENT_CONFIG');
     expect(parseEventSinks(['A=http://x/', 'A=http://y/'])).toHaveLength(2);

@@ -125,7 +125,7 @@ export class CloudEventsGateway implements ShardExtension {
         eventsPort: this.#listener?.port ?? 'http',
         tls: this.#listener?.tls ?? false,
         auth: tokens.required,
-        sinks: routes.map((route) => `${route.pattern}=${route.url}`),
+        sinks: routes.map((route) => `${route.pattern}=${route.logUrl}`),
       },
       'cloudevents.ready',
     );

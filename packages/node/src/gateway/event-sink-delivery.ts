@@ -167,7 +167,7 @@ export class EventSinkDelivery {
     } catch (error) {
       if (this.#stopped.signal.aborted) return;
       metrics.failed.inc();
-      logger?.warn({ err: error, sink: route.name, url: route.url, attempt: delivery.attempt }, 'event_sink.failed');
+      logger?.warn({ err: error, sink: route.name, url: route.logUrl, attempt: delivery.attempt }, 'event_sink.failed');
       delivery.nak(REDELIVERY_DELAY_MS);
     }
   }

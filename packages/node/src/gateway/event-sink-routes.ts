@@ -21,6 +21,8 @@ export interface EventSinkRoute {
   readonly url: string;
   /** The durable consumer's name (a subject token; also the metrics label). */
   readonly name: string;
+  /** The URL for logs: origin and path only, so credentials in the user info or query never reach a log line. */
+  readonly logUrl: string;
 }
 
 /**
@@ -47,7 +49,7 @@ export function parseEventSinks(entries: readonly string[]): EventSinkRoute[] {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw sinkError(`'${url}' is not http(s)`);
     const name = sinkConsumerName(pattern, url);
     if (routes.some((route) => route.name === name)) throw sinkError(`'${entry}' is listed twice`);
-    routes.push({ pattern, url, name });
+    routes.push({ pattern, url, name, logUrl: `${parsed.origin}${parsed.pathname}` });
   }
   return routes;
 }
