@@ -46,6 +46,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** Each test starts a node (and waits for handlers and webhooks): generous on a loaded 2-core machine. */
+const SLOW = { timeout: 60_000 };
+
 let clusterSeq = 0;
 const nextCluster = () => `ce${++clusterSeq}${process.pid}`;
 
@@ -129,7 +132,7 @@ const binary = (id: string, n: number) => ({
   body: JSON.stringify({ n }),
 });
 
-describe('POST /events on the HTTP port', () => {
+describe('POST /events on the HTTP port', SLOW, () => {
   it('binary, structured and batch events are stored and handled exactly as client.emit would', async () => {
     const node = await startNode();
     const one = binary('b-1', 1);
@@ -240,7 +243,7 @@ describe('POST /events on the HTTP port', () => {
   });
 });
 
-describe('POST /events on --events-port with TLS', () => {
+describe('POST /events on --events-port with TLS', SLOW, () => {
   let dir: string;
   const pem = (name: string) => readFileSync(join(dir, name));
 
@@ -303,7 +306,7 @@ describe('POST /events on --events-port with TLS', () => {
   });
 });
 
-describe('NATS outage', () => {
+describe('NATS outage', SLOW, () => {
   it('answers 503 with Retry-After while NATS is down', async () => {
     const own = await startNatsServer({ jetstream: true });
     cleanups.push(() => own.stop());
@@ -320,7 +323,7 @@ describe('NATS outage', () => {
   });
 });
 
-describe('full stream', () => {
+describe('full stream', SLOW, () => {
   it('answers 503 with Retry-After when the stream refuses the write', async () => {
     const node = await startNode();
     // A stream that takes one message and refuses new ones past it (discard new).
@@ -336,7 +339,7 @@ describe('full stream', () => {
   });
 });
 
-describe('webhook sink (--event-sink)', () => {
+describe('webhook sink (--event-sink)', SLOW, () => {
   interface Received {
     readonly contentType: string;
     readonly event: Record<string, unknown>;
@@ -389,9 +392,7 @@ describe('webhook sink (--event-sink)', () => {
     expect(hook.received.every((r) => r.event.type === 'tallyCompleted')).toBe(true);
   });
 
-  it('a webhook that fails twice still gets the event (at least once, retried with backoff)', {
-    timeout: 60_000,
-  }, async () => {
+  it('a webhook that fails twice still gets the event (at least once, retried with backoff)', async () => {
     const hook = await startWebhook(2);
     const node = await startNode({ args: ['--event-sink', `tallyCompleted=${hook.url}`] });
     const event = binary('sink-2', 22);
@@ -413,7 +414,7 @@ describe('webhook sink (--event-sink)', () => {
   });
 });
 
-describe('README "CloudEvents"', () => {
+describe('README "CloudEvents"', SLOW, () => {
   const readme = readFileSync(fileURLToPath(new URL('../../../../README.md', import.meta.url)), 'utf8');
   const start = readme.indexOf('## CloudEvents');
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
