@@ -189,6 +189,25 @@ export const InvalidMessageError = defineError(
 );
 export type InvalidMessageError = InstanceType<typeof InvalidMessageError>;
 
+/**
+ * A CloudEvent posted to the gateway is malformed or not one Lucent can take (missing `id`, a `type` that is not
+ * an event type name, a body that is not JSON). `reason` says what is wrong; nothing of the request was published.
+ */
+export const InvalidCloudEventError = defineError(
+  'LUCENT_INVALID_CLOUD_EVENT',
+  'InvalidCloudEventError',
+  (d: { reason: string }) => `invalid CloudEvent: ${d.reason}`,
+);
+export type InvalidCloudEventError = InstanceType<typeof InvalidCloudEventError>;
+
+/** A request to the gateway is larger than its limit (`limitBytes`); it was not read further. */
+export const RequestTooLargeError = defineError(
+  'LUCENT_REQUEST_TOO_LARGE',
+  'RequestTooLargeError',
+  (d: { what: string; limitBytes: number }) => `${d.what} is larger than the limit of ${d.limitBytes} bytes`,
+);
+export type RequestTooLargeError = InstanceType<typeof RequestTooLargeError>;
+
 /** No function with this name (and version) is registered. */
 export const UnknownFunctionError = defineError(
   'LUCENT_UNKNOWN_FUNCTION',

@@ -212,6 +212,16 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['/k/c.key2', '/k/c.key2'],
     ['/k/c.key3', '/k/c.key3'],
   ],
+  eventsPort: [
+    ['0', 0],
+    ['8443', 8443],
+    ['65535', 65535],
+  ],
+  eventSink: [
+    ['OrderPlaced=http://a/x', ['OrderPlaced=http://a/x']],
+    ['*=https://b/all,tally*=http://c/t', ['*=https://b/all', 'tally*=http://c/t']],
+    ['x=http://127.0.0.1:9/', ['x=http://127.0.0.1:9/']],
+  ],
 };
 
 /** Invalid raw values per option. */
@@ -256,6 +266,8 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   natsTlsCa: ['has space', 3],
   natsTlsCert: ['has space', 3],
   natsTlsKey: ['has space', 3],
+  eventsPort: ['-1', '65536', 'https'],
+  eventSink: ['noequals', 'a.b=http://x/', 'A=ftp://x/', 'A=not a url', 'A=http://x/,A=http://x/'],
 };
 
 function envName(key: NodeConfigKey): string {

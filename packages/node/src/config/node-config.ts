@@ -116,6 +116,10 @@ export interface NodeConfig {
   /** PEM client certificate for servers that verify clients (with {@link natsTlsKey}). */
   readonly natsTlsCert: string;
   readonly natsTlsKey: string;
+  /** Own listener of `POST /events` (CloudEvents), with the gateway's host and TLS; 0 = on the HTTP port. */
+  readonly eventsPort: number;
+  /** Webhook sinks of emitted events as CloudEvents: `pattern=url` entries (`OrderPlaced`, `order*`, `*`). */
+  readonly eventSink: readonly string[];
 }
 
 /** Keys of {@link NodeConfig}: also the config-file keys. */
@@ -455,6 +459,23 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     kind: 'path',
     description: 'PEM key of --nats-tls-cert',
   },
+  {
+    key: 'eventsPort',
+    flag: '--events-port <port>',
+    env: 'LUCENT_EVENTS_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    defaultLabel: '0 = POST /events on the HTTP port',
+    description: 'own listener for CloudEvents (POST /events) on --gateway-host, with the gateway TLS',
+  },
+  {
+    key: 'eventSink',
+    flag: '--event-sink <pattern=url,...>',
+    env: 'LUCENT_EVENT_SINK',
+    kind: 'list',
+    description: 'POST events matching the type pattern (Type, prefix*, *) to the URL as CloudEvents',
+  },
 ];
 
 /** The `--config <file>` flag and its environment variable; it names the file, so it is read before the others. */
@@ -507,5 +528,7 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     natsTlsCa: '',
     natsTlsCert: '',
     natsTlsKey: '',
+    eventsPort: 0,
+    eventSink: [],
   };
 }

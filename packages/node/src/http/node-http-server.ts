@@ -9,6 +9,7 @@
  *                begins, else 503 {"status":"not ready","reasons":["<reason>"]}
  *  GET /metrics  200 Prometheus text of the node's registry
  *  anything else 404; a method other than GET/HEAD on a known path 405
+ *  mounted paths (e.g. POST /events, the CloudEvents gateway) go to their handler, whatever the method
  * ```
  * Plain `node:http`: three routes do not need a framework, and this keeps the dependency list short.
  */
@@ -30,6 +31,15 @@ export interface HttpProbeSource {
   readonly metricsContentType: string;
 }
 
+/** Serves one request to a mounted path; answers it itself and never throws. */
+export type HttpRouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The part of the node's HTTP server that extensions add routes through. */
+export interface HttpRoutes {
+  mount(path: string, handler: HttpRouteHandler): void;
+  unmount(path: string): void;
+}
+
 export interface NodeHttpServerOptions {
   /** 0 picks a free port; read the bound one from {@link NodeHttpServer.port}. */
   readonly port: number;
@@ -41,11 +51,12 @@ export interface NodeHttpServerOptions {
 }
 
 /** A running HTTP server. Create with {@link NodeHttpServer.start}. */
-export class NodeHttpServer {
+export class NodeHttpServer implements HttpRoutes {
   readonly #server: Server;
   readonly #source: HttpProbeSource;
   readonly #onError: ((error: unknown) => void) | undefined;
   #closed: Promise<void> | undefined = undefined;
+  readonly #mounted = new Map<string, HttpRouteHandler>();
 
   private constructor(server: Server, options: NodeHttpServerOptions) {
     this.#server = server;
@@ -90,6 +101,16 @@ export class NodeHttpServer {
     return (this.#server.address() as AddressInfo).port;
   }
 
+  /** Serves `path` (exact, query ignored) with `handler` from now on; a later mount of the same path replaces it. */
+  mount(path: string, handler: HttpRouteHandler): void {
+    this.#mounted.set(path, handler);
+  }
+
+  /** Stops serving a mounted `path` (404 again). */
+  unmount(path: string): void {
+    this.#mounted.delete(path);
+  }
+
   /** Stops listening and closes open connections (keep-alive ones included). Idempotent; never rejects. */
   close(): Promise<void> {
     this.#closed ??= new Promise<void>((resolve) => {
@@ -100,7 +121,12 @@ export class NodeHttpServer {
   }
 
   #route(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const path = (req.url ?? '/').split('?', 1)[0] as string;
+    const mounted = this.#mounted.get(path);
+    if (mounted !== undefined) {
+      mounted(req, res);
+      return;
+    }
     if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') {
       send(res, 404, 'not found\n');
       return;

@@ -366,6 +366,7 @@ export class ShardNode {
       metrics: this.metrics,
       logger,
       clock: this.clock,
+      httpRoutes: this.#http,
     };
     this.#context = context;
     const runner = this.#startRouter(context, options);
