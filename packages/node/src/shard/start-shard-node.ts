@@ -28,6 +28,7 @@ import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
+import { ScheduleExtension } from '../schedule/schedule-extension.js';
 import { ActivationLeases } from '../state/activation-lease.js';
 import { ActorHandoffExtension } from '../state/actor-handoff.js';
 import { KvStateStore } from '../state/kv-state-store.js';
@@ -86,7 +87,8 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
-    extensions: [membership, ...leaseParts, ...(extensions ?? [])],
+    // Cron schedules fire on the ring owner of each schedule's key: they need membership's view.
+    extensions: [membership, ...leaseParts, new ScheduleExtension({ view: membership.viewSource }), ...(extensions ?? [])],
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });
