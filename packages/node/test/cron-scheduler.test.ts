@@ -1,5 +1,10 @@
 import { MemoryStateStore } from '@lucent/actors/internal';
-import { defineFunction, type FunctionDefinition, SIMULATED_WALL_START_MS, SimulatedClock } from '@lucent/core/internal';
+import {
+  defineFunction,
+  type FunctionDefinition,
+  SIMULATED_WALL_START_MS,
+  SimulatedClock,
+} from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CronScheduler, scheduleKey } from '../src/schedule/cron-scheduler.js';
 
@@ -119,7 +124,11 @@ describe('CronScheduler', () => {
     const clock = new SimulatedClock();
     const ledger = new MemoryStateStore();
     await ledger.save(scheduleKey('catchUp'), { lastFiredMs: T0 - 10 * S }, null);
-    await ledger.save(scheduleKey('tick'), { lastFiredMs: T0 - 10 * S }, (await ledger.load(scheduleKey('tick')))?.revision ?? null);
+    await ledger.save(
+      scheduleKey('tick'),
+      { lastFiredMs: T0 - 10 * S },
+      (await ledger.load(scheduleKey('tick')))?.revision ?? null,
+    );
     const a = node('a', clock, ledger, () => 'a', [everySecond, catchingUp]);
     a.scheduler.start();
     await settle();

@@ -53,7 +53,9 @@ export class ScheduleExtension implements ShardExtension {
   async start(context: ShardContext): Promise<void> {
     const scheduled = context.functions
       .list()
-      .filter((definition) => definition.schedule !== undefined && context.functions.find(definition.name) === definition);
+      .filter(
+        (definition) => definition.schedule !== undefined && context.functions.find(definition.name) === definition,
+      );
     if (scheduled.length === 0) return;
     const ledger = this.#options.ledger ?? (await openLedger(context));
     const runner = context.pool ?? createInlineRunner(context.functions, { clock: context.clock });

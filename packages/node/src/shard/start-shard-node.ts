@@ -28,6 +28,7 @@ import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
+import { SagaExtension } from '../saga/saga-extension.js';
 import { ScheduleExtension } from '../schedule/schedule-extension.js';
 import { ActivationLeases } from '../state/activation-lease.js';
 import { ActorHandoffExtension } from '../state/actor-handoff.js';
@@ -88,7 +89,12 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
     ...shell,
     view: membership.viewSource,
     // Cron schedules fire on the ring owner of each schedule's key: they need membership's view.
-    extensions: [membership, ...leaseParts, new ScheduleExtension({ view: membership.viewSource }), ...(extensions ?? [])],
+    extensions: [
+      membership,
+      ...leaseParts,
+      new ScheduleExtension({ view: membership.viewSource }),
+      ...(extensions ?? []),
+    ],
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });
