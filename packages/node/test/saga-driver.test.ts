@@ -17,8 +17,8 @@ import {
   type SagaStepContext,
 } from '@lucent/actors/internal';
 import { ConfigError, SagaStepInDoubtError, SimulatedClock, TimeoutError } from '@lucent/core/internal';
-import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
 import { type DriveOutcome, driveSaga, type SagaDriverServices } from '../src/saga/saga-driver.js';
 
 interface Harness {
@@ -36,7 +36,11 @@ function harness(saga: SagaDefinition, store = new MemoryStateStore()): Harness 
   const system = createActorSystem({ name: 'saga-test', clock });
   const actors = createFunctionActors({ system, store, definitions: [saga.actor] });
   const ask = (id: string, event: unknown) =>
-    (actors as unknown as { ask(t: string, i: string, e: unknown): Promise<SagaState> }).ask(saga.actor.type, id, event);
+    (actors as unknown as { ask(t: string, i: string, e: unknown): Promise<SagaState> }).ask(
+      saga.actor.type,
+      id,
+      event,
+    );
   const deadLetters: Harness['deadLetters'] = [];
   const finished: SagaState[] = [];
   const services: SagaDriverServices = {
@@ -187,9 +191,9 @@ describe('nextSagaAction', () => {
       }
       return undefined;
     };
-    expect(field(() => defineSaga({ name: 's', steps: [{ name: 'x', run: () => 1, retry: { maxAttempts: 2 } }] }))).toBe(
-      'steps.x.retry',
-    );
+    expect(
+      field(() => defineSaga({ name: 's', steps: [{ name: 'x', run: () => 1, retry: { maxAttempts: 2 } }] })),
+    ).toBe('steps.x.retry');
     expect(field(() => defineSaga({ name: 's.x', steps: [{ name: 'x', run: () => 1 }] }))).toBe('name');
     expect(field(() => defineSaga({ name: 's', steps: [] }))).toBe('steps');
   });
@@ -237,7 +241,11 @@ describe('driveSaga', () => {
     expect(await driveWithTime(h, 's4')).toBe('finished');
     expect(log.filter((line) => line.startsWith('undo a'))).toHaveLength(3); // compensation.maxAttempts
     expect(h.deadLetters).toHaveLength(1);
-    expect(h.deadLetters[0]).toMatchObject({ id: 's4', error: { step: 'a' }, state: { status: 'compensating', index: 0 } });
+    expect(h.deadLetters[0]).toMatchObject({
+      id: 's4',
+      error: { step: 'a' },
+      state: { status: 'compensating', index: 0 },
+    });
     expect(h.finished[0]).toMatchObject({ status: 'failed', compensationError: { step: 'a' } });
   });
 

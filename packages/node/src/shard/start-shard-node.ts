@@ -93,6 +93,8 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
       membership,
       ...leaseParts,
       new ScheduleExtension({ view: membership.viewSource }),
+      // Sagas are driven on the ring owner of their actor key.
+      new SagaExtension({ view: membership.viewSource }),
       ...(extensions ?? []),
     ],
     ...(store === undefined ? {} : { store }),
