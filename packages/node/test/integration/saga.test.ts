@@ -8,13 +8,20 @@
  *    resumes it from its stored state and it completes, each side-effecting step run once.
  * 3. A compensation that keeps failing lands in the dead-letter stream with the saga's state.
  */
+
+import type { SagaDefinition } from '@lucent/actors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
-import { order, pausing, stuck } from '../fixtures/saga-actors.mjs';
+
 import { clusterNodeArgs, fixture } from './cli-fixtures.js';
 
+// The module the nodes load (plain JavaScript, untyped): the client needs the same definitions.
+const { order, pausing, stuck } = (await import(fixture('saga-actors.mjs'))) as Record<
+  'order' | 'pausing' | 'stuck',
+  SagaDefinition<Record<string, unknown>>
+>;
 const CLUSTER = 'saga';
 const processes = new NodeProcesses();
 const nodes = new Map<string, NodeProcess>();
