@@ -21,6 +21,12 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { type DriveOutcome, driveSaga, type SagaDriverServices } from '../src/saga/saga-driver.js';
 
+/** Signals that never fire. */
+function running() {
+  const never = new AbortController().signal;
+  return { drain: never, abort: never };
+}
+
 interface Harness {
   readonly clock: SimulatedClock;
   readonly services: SagaDriverServices;
@@ -68,7 +74,7 @@ function harness(saga: SagaDefinition, store = new MemoryStateStore()): Harness 
     deadLetters,
     finished,
     start: (id, input) => ask(id, { type: 'saga.start', input }),
-    drive: (id) => driveSaga(saga, id, services, new AbortController().signal),
+    drive: (id) => driveSaga(saga, id, services, running()),
     state: (id) => ask(id, { type: 'saga.status' }),
   };
 }
@@ -93,6 +99,19 @@ async function driveWithTime(h: Harness, id: string, stepMs = 100, maxMs = 120_0
   if (failure !== undefined) throw failure;
   if (outcome === undefined) throw new Error('the drive did not settle');
   return outcome;
+}
+
+/** `promise`'s value, moving simulated time 10 ms at a time (at most 10 s) while it is pending. */
+async function settled<T>(clock: SimulatedClock, promise: Promise<T>): Promise<T> {
+  let done = false;
+  void promise.finally(() => {
+    done = true;
+  });
+  for (let i = 0; i < 1_000 && !done; i++) {
+    await flushMicrotasks();
+    clock.advance(10);
+  }
+  return promise;
 }
 
 /** A saga of three steps a, b, c that log what runs; `failAt` names a step that throws. */
@@ -278,7 +297,41 @@ describe('driveSaga', () => {
     expect(await h.drive('never-started')).toBe('not-started');
     await h.start('s5', {});
     const notOwner = { ...h.services, owns: () => false };
-    expect(await driveSaga(orderSaga([]), 's5', notOwner, new AbortController().signal)).toBe('not-owner');
+    expect(await driveSaga(orderSaga([]), 's5', notOwner, running())).toBe('not-owner');
     expect((await h.state('s5')).index).toBe(0);
+  });
+
+  it('a graceful stop lets a step in progress finish and be recorded; an idempotent one is stopped at once', async () => {
+    let release: (() => void) | undefined;
+    const saga = defineSaga({
+      name: 'drain',
+      steps: [
+        { name: 'slow', run: () => new Promise<string>((resolve) => (release = () => resolve('slow-done'))) },
+        { name: 'wait', idempotent: true, run: () => new Promise(() => {}) },
+        { name: 'never', run: () => 'x' },
+      ],
+    });
+    const h = harness(saga);
+    await h.start('d1', {});
+    const drain = new AbortController();
+    const abort = new AbortController();
+    const outcome = driveSaga(saga, 'd1', h.services, { drain: drain.signal, abort: abort.signal });
+    for (let i = 0; i < 1_000 && release === undefined; i++) {
+      await flushMicrotasks();
+      h.clock.advance(10);
+    }
+    drain.abort(); // shutdown began while 'slow' runs
+    release?.();
+    expect(await settled(h.clock, outcome)).toBe('stopped');
+    const afterSlow = await settled(h.clock, h.state('d1'));
+    expect(afterSlow).toMatchObject({ index: 1, results: { slow: 'slow-done' }, inFlight: null });
+
+    const drain2 = new AbortController();
+    const second = driveSaga(saga, 'd1', h.services, { drain: drain2.signal, abort: abort.signal });
+    await settled(h.clock, h.state('d1'));
+    for (let i = 0; i < 100 && (await settled(h.clock, h.state('d1'))).inFlight === null; i++) h.clock.advance(10);
+    drain2.abort(); // 'wait' is idempotent: stopped now, left in flight for the next owner
+    expect(await settled(h.clock, second)).toBe('stopped');
+    expect((await settled(h.clock, h.state('d1'))).inFlight).toMatchObject({ phase: 'run', index: 1 });
   });
 });

@@ -53,24 +53,33 @@ export interface StepContextBase {
   readonly signal: AbortSignal;
 }
 
+/**
+ * When a driver stops: `drain` ends it between steps (a graceful shutdown lets the step in progress finish and
+ * be recorded); `abort` also aborts the step in progress (it is then left in flight for the next owner).
+ */
+export interface DriveSignals {
+  readonly drain: AbortSignal;
+  readonly abort: AbortSignal;
+}
+
 /** Why {@link driveSaga} returned. */
 export type DriveOutcome = 'finished' | 'not-started' | 'not-owner' | 'stopped';
 
 /**
- * Drives saga `id` of `definition` until it is final, this node stops owning it, or `stopSignal` aborts.
+ * Drives saga `id` of `definition` until it is final, this node stops owning it, or `signals` stop it.
  * Rejects with the store's error when a report could not be stored (then another driver picks it up later).
  */
 export async function driveSaga(
   definition: SagaDefinition,
   id: string,
   services: SagaDriverServices,
-  stopSignal: AbortSignal,
+  signals: DriveSignals,
 ): Promise<DriveOutcome> {
   const { clock } = services;
   const ask = (event: SagaEvent) => services.ask(definition, id, event);
   let state = await ask({ type: 'saga.status' });
   for (;;) {
-    if (stopSignal.aborted) return 'stopped';
+    if (signals.drain.aborted || signals.abort.aborted) return 'stopped';
     const action = nextSagaAction(definition, state);
     if (action.type === 'finished') {
       await services.finished(definition, id, state);
@@ -97,7 +106,7 @@ export async function driveSaga(
               ? now + step.timeoutMs
               : 0;
         state = await ask({ type: 'saga.begin', phase: 'run', index: action.index, deadline, at: now });
-        const base = { definition, id, state, step, stopSignal };
+        const base = { definition, id, state, step, stopSignal: stepStopSignal(step, signals) };
         try {
           const output = await runAttempts(
             services,
@@ -109,7 +118,7 @@ export async function driveSaga(
           );
           state = await ask({ type: 'saga.stepDone', index: action.index, output });
         } catch (error) {
-          if (stopSignal.aborted) return 'stopped';
+          if (base.stopSignal.aborted) return 'stopped';
           state = await ask({ type: 'saga.stepFailed', index: action.index, error: errorData(error, step.name) });
         }
         break;
@@ -122,13 +131,13 @@ export async function driveSaga(
           deadline: 0,
           at: clock.wallNow(),
         });
-        const base = { definition, id, state, step, stopSignal };
+        const base = { definition, id, state, step, stopSignal: signals.abort };
         const { maxAttempts, backoffMs } = definition.compensation;
         try {
           await runAttempts(services, base, 'compensate', 0, maxAttempts, backoffMs);
           state = await ask({ type: 'saga.compensated', index: action.index });
         } catch (thrown) {
-          if (stopSignal.aborted) return 'stopped';
+          if (signals.abort.aborted) return 'stopped';
           const error = errorData(thrown, step.name);
           // Never silently: the saga is stored as a dead letter before it is marked failed.
           await services.deadLetter(definition, id, state, error);
@@ -138,6 +147,14 @@ export async function driveSaga(
       }
     }
   }
+}
+
+/**
+ * What stops a step in progress: the abort, and for an idempotent step the drain too (it may run again on the next
+ * owner, so a shutdown need not wait for it, e.g. for a `waitFor`).
+ */
+function stepStopSignal(step: SagaStep, signals: DriveSignals): AbortSignal {
+  return step.idempotent ? AbortSignal.any([signals.drain, signals.abort]) : signals.abort;
 }
 
 interface AttemptBase {
@@ -195,7 +212,10 @@ async function runAttempts(
   throw lastError;
 }
 
-/** `work`, or `TimeoutError` at wall time `deadline` (aborting `controller`); `deadline` 0 means no bound. */
+/**
+ * `work`, or `TimeoutError` at wall time `deadline` (aborting `controller`; 0 means no bound), or the abort reason
+ * as soon as `controller` aborts (a step that ignores its signal is abandoned, not awaited).
+ */
 function withDeadline<T>(
   clock: Clock,
   work: Promise<T>,
@@ -203,26 +223,27 @@ function withDeadline<T>(
   controller: AbortController,
   target: string,
 ): Promise<T> {
-  if (deadline <= 0) return work;
   const remaining = deadline - clock.wallNow();
   return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(
-      () => {
-        const error = new TimeoutError({ target, timeoutMs: Math.max(0, remaining) });
-        controller.abort(error);
-        reject(error);
-      },
-      Math.max(0, remaining),
-    );
+    const { signal } = controller;
+    const onAbort = () => settle(() => reject(signal.reason));
+    const timer =
+      deadline > 0
+        ? clock.setTimeout(
+            () => controller.abort(new TimeoutError({ target, timeoutMs: Math.max(0, remaining) })),
+            Math.max(0, remaining),
+          )
+        : undefined;
+    function settle(done: () => void) {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      done();
+    }
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     work.then(
-      (value) => {
-        clock.clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clock.clearTimeout(timer);
-        reject(error);
-      },
+      (value) => settle(() => resolve(value)),
+      (error: unknown) => settle(() => reject(error)),
     );
   });
 }

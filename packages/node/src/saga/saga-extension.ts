@@ -12,11 +12,10 @@
  * move of the ring is noticed within a second) and resumes it from its stored state.
  */
 import {
-  type ActorEventOf,
-  type AnyActorDefinition,
   isSagaDefinition,
   type SagaDefinition,
   type SagaError,
+  type SagaEvent,
   type SagaState,
 } from '@lucent/actors/internal';
 import {
@@ -34,6 +33,7 @@ import type { EventLog } from '../events/event-log.js';
 import { eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
 import { toModuleUrl } from '../pool/worker-location.js';
+import { settleWithin } from '../shard/settle-within.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import { EffectRegistry, loadEffects } from './effects.js';
@@ -68,7 +68,10 @@ export class SagaExtension implements ShardExtension {
   /** Non-final sagas from the index: key -> (definition, id). */
   readonly #running = new Map<string, { definition: SagaDefinition; id: string }>();
   readonly #driving = new Map<string, Promise<void>>();
-  readonly #stop = new AbortController();
+  /** Between steps: no new step starts (shutdown began). */
+  readonly #drain = new AbortController();
+  /** Steps in progress are aborted (the drain timeout passed). */
+  readonly #abort = new AbortController();
   #context: ShardContext | undefined = undefined;
   #services: SagaDriverServices | undefined = undefined;
   #unwatch: (() => void) | undefined = undefined;
@@ -107,18 +110,14 @@ export class SagaExtension implements ShardExtension {
       cluster: context.cluster,
       clock: context.clock,
     };
-    const actors = context.actors as unknown as {
-      ask(
-        type: string,
-        id: string,
-        event: ActorEventOf<AnyActorDefinition>,
-        options: { timeoutMs: number },
-      ): Promise<unknown>;
-    };
     this.#services = {
       clock: context.clock,
-      ask: async (definition, id, event) =>
-        (await actors.ask(definition.actor.type, id, event, { timeoutMs: REPORT_TIMEOUT_MS })) as SagaState,
+      // Routed like any client ask: a report reaches the saga's actor on its current owner, also when the ring
+      // moved it while a step ran here (the machine ignores a report that no longer fits its state).
+      ask: (definition, id, event) =>
+        stepServices.client
+          .actor<SagaEvent, SagaState>(definition.actor.type, id)
+          .ask(event, { timeoutMs: REPORT_TIMEOUT_MS }),
       stepContext: (base) => createStepContext(base, stepServices),
       deadLetter: (definition, id, state, error) => this.#deadLetter(definition, id, state, error),
       finished: async (definition, id, state) => {
@@ -149,20 +148,26 @@ export class SagaExtension implements ShardExtension {
     this.#arm();
   }
 
+  /** No saga starts a new step from now on; steps in progress go on (and are recorded) until `stop`. */
   beginShutdown(): void {
-    this.#stop.abort();
+    this.#drain.abort();
     if (this.#timer !== undefined) this.#context?.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#unwatch?.();
   }
 
+  /** Waits up to the node's drain timeout for the steps in progress, then aborts what is left. */
   async stop(): Promise<void> {
     this.beginShutdown();
-    await Promise.allSettled([...this.#driving.values()]);
+    const context = this.#context;
+    const drained = Promise.allSettled([...this.#driving.values()]);
+    if (context !== undefined) await settleWithin(drained, context.config.drainTimeoutMs, context.clock);
+    this.#abort.abort();
+    await drained;
   }
 
   #arm(): void {
-    if (this.#stop.signal.aborted || this.#context === undefined) return;
+    if (this.#drain.signal.aborted || this.#context === undefined) return;
     this.#timer = this.#context.clock.setTimeout(() => {
       for (const key of this.#running.keys()) this.#maybeDrive(key);
       this.#arm();
@@ -172,10 +177,13 @@ export class SagaExtension implements ShardExtension {
   #maybeDrive(key: string): void {
     const services = this.#services;
     const saga = this.#running.get(key);
-    if (services === undefined || saga === undefined || this.#driving.has(key) || this.#stop.signal.aborted) return;
+    if (services === undefined || saga === undefined || this.#driving.has(key) || this.#drain.signal.aborted) return;
     if (!services.owns(saga.definition, saga.id)) return;
     const logger = this.#context!.logger;
-    const driving = driveSaga(saga.definition, saga.id, services, this.#stop.signal)
+    const driving = driveSaga(saga.definition, saga.id, services, {
+      drain: this.#drain.signal,
+      abort: this.#abort.signal,
+    })
       .then((outcome) => {
         if (outcome === 'finished') this.#running.delete(key);
       })
