@@ -9,6 +9,8 @@
  * 3. A compensation that keeps failing lands in the dead-letter stream with the saga's state.
  */
 
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { SagaDefinition } from '@lucent/actors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
@@ -27,6 +29,19 @@ const processes = new NodeProcesses();
 const nodes = new Map<string, NodeProcess>();
 let server: NatsServerHandle;
 let cluster: ClusterClient;
+
+const LUCENT_CLI = fileURLToPath(new URL('../../bin/lucent.js', import.meta.url));
+
+/** `lucent <args> --json` against the test cluster: its parsed stdout (rejects on a non-zero exit). */
+function lucentJson(...args: string[]): Promise<unknown> {
+  const env = { ...process.env, LUCENT_NATS: server.url, LUCENT_CLUSTER: CLUSTER };
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [LUCENT_CLI, ...args, '--json'], { env, timeout: 20_000 }, (error, stdout, stderr) => {
+      if (error !== null) reject(new Error(`lucent ${args.join(' ')}: ${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -88,6 +103,11 @@ describe('sagas (real nats-server, three lucent-node processes)', () => {
       'undo reserve lamp',
     ]);
     expect((await bad.status()).step).toBeUndefined();
+    // A saga is an actor like any other for the tools.
+    expect(await lucentJson('ask', 'saga-order', 'bad-1', '{"type":"saga.status"}')).toMatchObject({
+      status: 'compensated',
+      runs: { reserve: 1, charge: 1, ship: 1, 'charge.compensate': 1, 'reserve.compensate': 1 },
+    });
   }, 60_000);
 
   it('resumes on the new owner after its node is SIGKILLed between steps, each step run once', async () => {
