@@ -37,7 +37,7 @@ interface Harness {
   state(id: string): Promise<SagaState>;
 }
 
-function harness(saga: SagaDefinition, store = new MemoryStateStore()): Harness {
+function harness(saga: SagaDefinition, store = new MemoryStateStore(), live = new Set<string>()): Harness {
   const clock = new SimulatedClock();
   const system = createActorSystem({ name: 'saga-test', clock });
   const actors = createFunctionActors({ system, store, definitions: [saga.actor] });
@@ -51,6 +51,8 @@ function harness(saga: SagaDefinition, store = new MemoryStateStore()): Harness 
   const finished: SagaState[] = [];
   const services: SagaDriverServices = {
     clock,
+    nodeId: 'here',
+    isAlive: (node) => live.has(node),
     ask: (_definition, id, event) => ask(id, event),
     stepContext: (base) =>
       ({
@@ -141,13 +143,53 @@ describe('saga machine', () => {
     const actor = createActor(saga.actor.machine).start();
     actor.send({ type: 'saga.start', input: { order: 'o1' } });
     actor.send({ type: 'saga.start', input: { order: 'other' } });
-    actor.send({ type: 'saga.begin', phase: 'run', index: 0, deadline: 0, at: 1 });
-    actor.send({ type: 'saga.stepDone', index: 1, output: 'stale' }); // not the step in flight
-    actor.send({ type: 'saga.stepDone', index: 0, output: 'A' });
-    actor.send({ type: 'saga.begin', phase: 'run', index: 1, deadline: 0, at: 2 });
-    actor.send({ type: 'saga.stepDone', index: 1, output: 'B' });
-    actor.send({ type: 'saga.begin', phase: 'run', index: 2, deadline: 0, at: 3 });
-    actor.send({ type: 'saga.stepDone', index: 2, output: 'C' });
+    actor.send({
+      type: 'saga.begin',
+      phase: 'run',
+      index: 0,
+      deadline: 0,
+      at: 1,
+      driver: 'd#1',
+      node: 'n',
+      resumes: null,
+    });
+    actor.send({ type: 'saga.stepDone', index: 1, driver: 'd#1', output: 'stale' }); // not the step in flight
+    actor.send({ type: 'saga.stepDone', index: 0, driver: 'other#1', output: 'X' }); // not the driver that began it
+    // A second begin of the step in flight is refused unless it names the driver it takes over.
+    actor.send({
+      type: 'saga.begin',
+      phase: 'run',
+      index: 0,
+      deadline: 0,
+      at: 1,
+      driver: 'other#1',
+      node: 'm',
+      resumes: null,
+    });
+    expect(actor.getSnapshot().context.inFlight?.driver).toBe('d#1');
+    actor.send({ type: 'saga.stepDone', index: 0, driver: 'd#1', output: 'A' });
+    actor.send({
+      type: 'saga.begin',
+      phase: 'run',
+      index: 1,
+      deadline: 0,
+      at: 2,
+      driver: 'd#1',
+      node: 'n',
+      resumes: null,
+    });
+    actor.send({ type: 'saga.stepDone', index: 1, driver: 'd#1', output: 'B' });
+    actor.send({
+      type: 'saga.begin',
+      phase: 'run',
+      index: 2,
+      deadline: 0,
+      at: 3,
+      driver: 'd#1',
+      node: 'n',
+      resumes: null,
+    });
+    actor.send({ type: 'saga.stepDone', index: 2, driver: 'd#1', output: 'C' });
     const { context, value } = actor.getSnapshot();
     expect(value).toBe('completed');
     expect(context.status).toBe('completed');
@@ -161,15 +203,38 @@ describe('saga machine', () => {
     const actor = createActor(saga.actor.machine).start();
     actor.send({ type: 'saga.start', input: {} });
     for (const index of [0, 1]) {
-      actor.send({ type: 'saga.begin', phase: 'run', index, deadline: 0, at: 0 });
-      actor.send({ type: 'saga.stepDone', index, output: index });
+      actor.send({
+        type: 'saga.begin',
+        phase: 'run',
+        index,
+        deadline: 0,
+        at: 0,
+        driver: 'd#1',
+        node: 'n',
+        resumes: null,
+      });
+      actor.send({ type: 'saga.stepDone', index, driver: 'd#1', output: index });
     }
-    actor.send({ type: 'saga.begin', phase: 'run', index: 2, deadline: 0, at: 0 });
-    actor.send({ type: 'saga.stepFailed', index: 2, error: { code: 'X', message: 'x', step: 'c' } });
+    actor.send({
+      type: 'saga.begin',
+      phase: 'run',
+      index: 2,
+      deadline: 0,
+      at: 0,
+      driver: 'd#1',
+      node: 'n',
+      resumes: null,
+    });
+    actor.send({ type: 'saga.stepFailed', index: 2, driver: 'd#1', error: { code: 'X', message: 'x', step: 'c' } });
     expect(actor.getSnapshot().context).toMatchObject({ status: 'compensating', index: 1, error: { step: 'c' } });
-    actor.send({ type: 'saga.compensated', index: 1 });
+    actor.send({ type: 'saga.compensated', index: 1, driver: null });
     expect(actor.getSnapshot().context).toMatchObject({ status: 'compensating', index: 0 });
-    actor.send({ type: 'saga.compensationFailed', index: 0, error: { code: 'Y', message: 'y', step: 'a' } });
+    actor.send({
+      type: 'saga.compensationFailed',
+      index: 0,
+      driver: null,
+      error: { code: 'Y', message: 'y', step: 'a' },
+    });
     expect(actor.getSnapshot().context).toMatchObject({ status: 'failed', compensationError: { step: 'a' } });
   });
 });
@@ -182,7 +247,14 @@ describe('nextSagaAction', () => {
       { name: 'again', run: () => 2, idempotent: true, retry: { maxAttempts: 3 } },
     ],
   });
-  const inFlight = (index: number) => ({ phase: 'run' as const, index, deadline: 0, startedAt: 0 });
+  const inFlight = (index: number) => ({
+    phase: 'run' as const,
+    index,
+    deadline: 0,
+    startedAt: 0,
+    driver: 'd#1',
+    node: 'n',
+  });
 
   it('re-runs an interrupted step only when it is idempotent; otherwise it is in doubt', () => {
     const running: SagaState = { ...INITIAL_SAGA_STATE, status: 'running' };
@@ -281,9 +353,21 @@ describe('driveSaga', () => {
     // A node ran 'charge', recorded 'reserve' as begun, and died.
     const first = harness(saga, store);
     await first.start('r1', {});
-    await first.services.ask(saga, 'r1', { type: 'saga.begin', phase: 'run', index: 0, deadline: 0, at: 0 });
-    await first.services.ask(saga, 'r1', { type: 'saga.stepDone', index: 0, output: 'charged' });
-    await first.services.ask(saga, 'r1', { type: 'saga.begin', phase: 'run', index: 1, deadline: 0, at: 0 });
+    const begin = {
+      type: 'saga.begin',
+      phase: 'run',
+      deadline: 0,
+      at: 0,
+      driver: 'gone#1',
+      node: 'gone',
+      resumes: null,
+    } as const;
+    await first.services.ask(saga, 'r1', { ...begin, index: 0 });
+    await first.services.ask(saga, 'r1', { type: 'saga.stepDone', index: 0, driver: 'gone#1', output: 'charged' });
+    await first.services.ask(saga, 'r1', { ...begin, index: 1 });
+    // While node 'gone' is alive the step in flight is its own: the next owner leaves it.
+    const meanwhile = harness(saga, store, new Set(['gone']));
+    expect(await driveWithTime(meanwhile, 'r1')).toBe('not-owner');
     // The next owner loads the same store: 'reserve' is in doubt, so 'charge' is compensated.
     const next = harness(saga, store);
     expect(await driveWithTime(next, 'r1')).toBe('finished');

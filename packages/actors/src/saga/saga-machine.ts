@@ -12,36 +12,62 @@ export function createSagaMachine(stepNames: readonly string[]) {
   const last = stepNames.length - 1;
   const nameOf = (index: number) => stepNames[index] ?? `#${index}`;
   type Event = SagaEvent;
-  const matchesInFlight = (context: SagaState, phase: 'run' | 'compensate', index: number) =>
+  // A report counts only for the step in flight and from the driver that began it (or, for a report without a
+  // begin, only while nothing is in flight): a stale or duplicate driver's reports are ignored.
+  const matchesInFlight = (context: SagaState, phase: 'run' | 'compensate', index: number, driver: string | null) =>
     context.index === index &&
-    (context.inFlight === null || (context.inFlight.phase === phase && context.inFlight.index === index));
+    (context.inFlight === null
+      ? driver === null
+      : context.inFlight.phase === phase && context.inFlight.index === index && context.inFlight.driver === driver);
+  // A begin is a compare-and-set: on a step nobody began, or taking over the in-flight step of a named driver.
+  const canBegin = (context: SagaState, phase: 'run' | 'compensate', index: number, resumes: string | null) =>
+    context.index === index &&
+    (context.inFlight === null
+      ? resumes === null
+      : context.inFlight.phase === phase && context.inFlight.index === index && context.inFlight.driver === resumes);
   return setup({
     types: { context: {} as SagaState, events: {} as Event },
     guards: {
       beginRun: ({ context, event }) =>
-        event.type === 'saga.begin' && event.phase === 'run' && event.index === context.index,
+        event.type === 'saga.begin' && event.phase === 'run' && canBegin(context, 'run', event.index, event.resumes),
       beginCompensation: ({ context, event }) =>
-        event.type === 'saga.begin' && event.phase === 'compensate' && event.index === context.index,
+        event.type === 'saga.begin' &&
+        event.phase === 'compensate' &&
+        canBegin(context, 'compensate', event.index, event.resumes),
       lastStepDone: ({ context, event }) =>
-        event.type === 'saga.stepDone' && event.index === last && matchesInFlight(context, 'run', event.index),
-      stepDone: ({ context, event }) => event.type === 'saga.stepDone' && matchesInFlight(context, 'run', event.index),
+        event.type === 'saga.stepDone' &&
+        event.index === last &&
+        matchesInFlight(context, 'run', event.index, event.driver),
+      stepDone: ({ context, event }) =>
+        event.type === 'saga.stepDone' && matchesInFlight(context, 'run', event.index, event.driver),
       nothingToCompensate: ({ context, event }) =>
-        event.type === 'saga.stepFailed' && event.index === 0 && matchesInFlight(context, 'run', event.index),
+        event.type === 'saga.stepFailed' &&
+        event.index === 0 &&
+        matchesInFlight(context, 'run', event.index, event.driver),
       stepFailed: ({ context, event }) =>
-        event.type === 'saga.stepFailed' && matchesInFlight(context, 'run', event.index),
+        event.type === 'saga.stepFailed' && matchesInFlight(context, 'run', event.index, event.driver),
       firstCompensated: ({ context, event }) =>
-        event.type === 'saga.compensated' && event.index === 0 && matchesInFlight(context, 'compensate', event.index),
+        event.type === 'saga.compensated' &&
+        event.index === 0 &&
+        matchesInFlight(context, 'compensate', event.index, event.driver),
       compensated: ({ context, event }) =>
-        event.type === 'saga.compensated' && matchesInFlight(context, 'compensate', event.index),
+        event.type === 'saga.compensated' && matchesInFlight(context, 'compensate', event.index, event.driver),
       compensationFailed: ({ context, event }) =>
-        event.type === 'saga.compensationFailed' && matchesInFlight(context, 'compensate', event.index),
+        event.type === 'saga.compensationFailed' && matchesInFlight(context, 'compensate', event.index, event.driver),
     },
     actions: {
       begin: assign(({ context, event }) => {
         if (event.type !== 'saga.begin') return {};
         const name = nameOf(event.index);
         return {
-          inFlight: { phase: event.phase, index: event.index, deadline: event.deadline, startedAt: event.at },
+          inFlight: {
+            phase: event.phase,
+            index: event.index,
+            deadline: event.deadline,
+            startedAt: event.at,
+            driver: event.driver,
+            node: event.node,
+          },
           runs: {
             ...context.runs,
             [event.phase === 'run' ? name : `${name}.compensate`]:

@@ -36,6 +36,10 @@ export interface SagaInFlight {
   readonly deadline: number;
   /** Epoch ms when it began. */
   readonly startedAt: number;
+  /** The driver that began it (`<node>#<n>`): only its reports count, and only it may be taken over (`resumes`). */
+  readonly driver: string;
+  /** The node of that driver. */
+  readonly node: string;
 }
 
 /** The persisted state of one saga. */
@@ -65,11 +69,26 @@ export type SagaEvent =
       readonly index: number;
       readonly deadline: number;
       readonly at: number;
+      readonly driver: string;
+      readonly node: string;
+      /** `null` to begin a step nobody began; the in-flight step's `driver` to take it over after a crash. */
+      readonly resumes: string | null;
     }
-  | { readonly type: 'saga.stepDone'; readonly index: number; readonly output: unknown }
-  | { readonly type: 'saga.stepFailed'; readonly index: number; readonly error: SagaError }
-  | { readonly type: 'saga.compensated'; readonly index: number }
-  | { readonly type: 'saga.compensationFailed'; readonly index: number; readonly error: SagaError };
+  // `driver`: the in-flight step's driver the report is about (`null` for a report without a begin).
+  | { readonly type: 'saga.stepDone'; readonly index: number; readonly driver: string | null; readonly output: unknown }
+  | {
+      readonly type: 'saga.stepFailed';
+      readonly index: number;
+      readonly driver: string | null;
+      readonly error: SagaError;
+    }
+  | { readonly type: 'saga.compensated'; readonly index: number; readonly driver: string | null }
+  | {
+      readonly type: 'saga.compensationFailed';
+      readonly index: number;
+      readonly driver: string | null;
+      readonly error: SagaError;
+    };
 
 /** The state of a saga that was never started. */
 export const INITIAL_SAGA_STATE: SagaState = Object.freeze({

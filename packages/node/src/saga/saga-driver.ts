@@ -29,6 +29,10 @@ import { type Clock, SagaStepInDoubtError, TimeoutError, toLucentError } from '@
 /** What a driver needs from the node. */
 export interface SagaDriverServices {
   readonly clock: Clock;
+  /** This node's id: the drivers it runs are `<nodeId>#<n>`. */
+  readonly nodeId: string;
+  /** True while node `nodeId` is a live member (a step in flight there is left to it). */
+  isAlive(nodeId: string): boolean;
   /** Asks the saga's actor on this node (durable: resolves with the stored state). */
   ask(definition: SagaDefinition, id: string, event: SagaEvent): Promise<SagaState>;
   /** The step context's ways out (call, ask, effect, waitFor), bound to one step run. */
@@ -75,7 +79,8 @@ export async function driveSaga(
   services: SagaDriverServices,
   signals: DriveSignals,
 ): Promise<DriveOutcome> {
-  const { clock } = services;
+  const { clock, nodeId } = services;
+  const driver = `${nodeId}#${++driveCount}`;
   const ask = (event: SagaEvent) => services.ask(definition, id, event);
   let state = await ask({ type: 'saga.status' });
   for (;;) {
@@ -87,25 +92,42 @@ export async function driveSaga(
     }
     if (action.type === 'wait') return 'not-started';
     if (!services.owns(definition, id)) return 'not-owner';
+    // A step in flight under a driver on another live node (the ring moved while it ran) is that driver's to
+    // finish: its report reaches the saga wherever it lives now. Only a dead node's step is taken over.
+    const inFlight = state.inFlight;
+    if (inFlight !== null && inFlight.node !== nodeId && services.isAlive(inFlight.node)) return 'not-owner';
+    const taken = inFlight?.driver ?? null;
     const step = definition.steps[action.index]!;
     switch (action.type) {
       case 'in-doubt': {
         const error = new SagaStepInDoubtError({ saga: definition.name, id, step: step.name });
-        state = await ask({ type: 'saga.stepFailed', index: action.index, error: errorData(error, step.name) });
+        state = await ask({
+          type: 'saga.stepFailed',
+          index: action.index,
+          driver: taken,
+          error: errorData(error, step.name),
+        });
         break;
       }
       case 'skip-compensation':
-        state = await ask({ type: 'saga.compensated', index: action.index });
+        state = await ask({ type: 'saga.compensated', index: action.index, driver: null });
         break;
       case 'run': {
         const now = clock.wallNow();
         const deadline =
-          action.resumed && state.inFlight !== null
-            ? state.inFlight.deadline
-            : step.timeoutMs > 0
-              ? now + step.timeoutMs
-              : 0;
-        state = await ask({ type: 'saga.begin', phase: 'run', index: action.index, deadline, at: now });
+          action.resumed && inFlight !== null ? inFlight.deadline : step.timeoutMs > 0 ? now + step.timeoutMs : 0;
+        const begin = {
+          phase: 'run',
+          index: action.index,
+          deadline,
+          at: now,
+          driver,
+          node: nodeId,
+          resumes: taken,
+        } as const;
+        state = await ask({ type: 'saga.begin', ...begin });
+        // The begin is a compare-and-set: another driver began (or took over) the step first.
+        if (state.inFlight?.driver !== driver) return 'not-owner';
         const base = { definition, id, state, step, stopSignal: stepStopSignal(step, signals) };
         try {
           const output = await runAttempts(
@@ -116,38 +138,50 @@ export async function driveSaga(
             step.retry.maxAttempts,
             step.retry.backoffMs,
           );
-          state = await ask({ type: 'saga.stepDone', index: action.index, output });
+          state = await ask({ type: 'saga.stepDone', index: action.index, driver, output });
         } catch (error) {
           if (base.stopSignal.aborted) return 'stopped';
-          state = await ask({ type: 'saga.stepFailed', index: action.index, error: errorData(error, step.name) });
+          state = await ask({
+            type: 'saga.stepFailed',
+            index: action.index,
+            driver,
+            error: errorData(error, step.name),
+          });
         }
         break;
       }
       case 'compensate': {
-        state = await ask({
-          type: 'saga.begin',
+        const begin = {
           phase: 'compensate',
           index: action.index,
           deadline: 0,
           at: clock.wallNow(),
-        });
+          driver,
+          node: nodeId,
+          resumes: taken,
+        } as const;
+        state = await ask({ type: 'saga.begin', ...begin });
+        if (state.inFlight?.driver !== driver) return 'not-owner';
         const base = { definition, id, state, step, stopSignal: signals.abort };
         const { maxAttempts, backoffMs } = definition.compensation;
         try {
           await runAttempts(services, base, 'compensate', 0, maxAttempts, backoffMs);
-          state = await ask({ type: 'saga.compensated', index: action.index });
+          state = await ask({ type: 'saga.compensated', index: action.index, driver });
         } catch (thrown) {
           if (signals.abort.aborted) return 'stopped';
           const error = errorData(thrown, step.name);
           // Never silently: the saga is stored as a dead letter before it is marked failed.
           await services.deadLetter(definition, id, state, error);
-          state = await ask({ type: 'saga.compensationFailed', index: action.index, error });
+          state = await ask({ type: 'saga.compensationFailed', index: action.index, driver, error });
         }
         break;
       }
     }
   }
 }
+
+/** Numbers this process's drives: a driver token is `<node>#<n>`. */
+let driveCount = 0;
 
 /**
  * What stops a step in progress: the abort, and for an idempotent step the drain too (it may run again on the next

@@ -58,6 +58,8 @@ export interface SagaExtensionOptions {
   readonly view?: ViewSource;
   /** Default: the KV bucket on NATS, an in-memory index otherwise. */
   readonly index?: SagaIndex;
+  /** Membership's liveness of a node (default: only this node is alive). */
+  readonly isAlive?: (nodeId: string) => boolean;
 }
 
 /** See the module doc. A node whose `--actors` export no saga starts nothing. */
@@ -110,8 +112,11 @@ export class SagaExtension implements ShardExtension {
       cluster: context.cluster,
       clock: context.clock,
     };
+    const isAlive = this.#options.isAlive ?? (() => false);
     this.#services = {
       clock: context.clock,
+      nodeId: context.nodeId,
+      isAlive,
       // Routed like any client ask: a report reaches the saga's actor on its current owner, also when the ring
       // moved it while a step ran here (the machine ignores a report that no longer fits its state).
       ask: (definition, id, event) =>

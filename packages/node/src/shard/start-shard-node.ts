@@ -94,7 +94,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
       ...leaseParts,
       new ScheduleExtension({ view: membership.viewSource }),
       // Sagas are driven on the ring owner of their actor key.
-      new SagaExtension({ view: membership.viewSource }),
+      new SagaExtension({ view: membership.viewSource, isAlive: (id) => membership.isAlive(id) }),
       ...(extensions ?? []),
     ],
     ...(store === undefined ? {} : { store }),
