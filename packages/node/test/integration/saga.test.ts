@@ -53,6 +53,10 @@ function spawnNode(id: string): NodeProcess {
       fixture('saga-actors.mjs'),
       '--effects',
       fixture('saga-effects.mjs'),
+      '--functions',
+      fixture('shard-functions.mjs'),
+      '--threads',
+      '1',
     ]),
   });
   nodes.set(id, node);
@@ -133,7 +137,8 @@ describe('sagas (real nats-server, three lucent-node processes)', () => {
     }
     const state = await outcome;
     expect(state.status).toBe('completed');
-    expect(await tallyOf(id)).toEqual(['run first', 'run last']);
+    expect(await tallyOf(id)).toEqual(['run first', 'run last 3']);
+    expect(state.results).toMatchObject({ first: 1, last: 3 });
     expect(state.runs.first).toBe(1);
     expect(state.runs.last).toBe(1);
     expect(state.runs.awaitGo).toBeGreaterThanOrEqual(2); // declared idempotent: waited again on the new owner
