@@ -42,6 +42,15 @@ export {
 } from './function-actor/define-actor.js';
 export { type LifecycleChange, type LifecycleListener, LifecycleStatus } from './function-actor/lifecycle.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './memory-state-store.js';
+// Sagas: multi-step work with compensation, held by a durable function actor.
+export {
+  defineSaga,
+  type SagaDefinition,
+  type SagaSpec,
+  type SagaStepContext,
+  type SagaStepSpec,
+} from './saga/define-saga.js';
+export type { SagaError, SagaState, SagaStatus } from './saga/saga-state.js';
 export type { StateStore, StoredSnapshot } from './state-store.js';
 export { createTestKit, flushMicrotasks, type TestKit, type TestKitOptions, type TestProbe } from './testkit.js';
 export {

@@ -16,6 +16,8 @@
 import { ConfigError } from './errors.js';
 import { type InputSchema, resolveInputSchema, type SchemaOutput } from './input-schema.js';
 import { type ResourceSpec, type Resources, resolveResources } from './resources.js';
+import { type EventFilter, type EventFilterSpec, resolveEventFilter } from './schedule/event-filter.js';
+import { resolveSchedule, type Schedule, type ScheduleSpec } from './schedule/schedule-spec.js';
 
 /**
  * Brand key of a definition. `Symbol.for` makes it the same symbol in every module instance and every worker
@@ -70,6 +72,16 @@ export interface FunctionOptions {
    * `InvalidInputError` listing the issues.
    */
   readonly input?: InputSchema;
+  /**
+   * Run on a cron schedule: exactly one node of the cluster runs each tick (see the README's "Schedules").
+   * Validated here: a bad pattern or zone is a `ConfigError` (`schedule.cron`, `schedule.timezone`).
+   */
+  readonly schedule?: ScheduleSpec;
+  /**
+   * Only run for events that pass: `(data, type) => boolean`, or one predicate per handled type. Pure and sync;
+   * evaluated on the node that took the event, before the function runs. Needs `handles`.
+   */
+  readonly when?: EventFilterSpec;
 }
 
 /**
@@ -92,6 +104,10 @@ export interface FunctionDefinition<I = unknown, O = unknown> {
   readonly retry: RetryPolicy;
   /** The input schema, or `undefined` when the input is not validated. */
   readonly input: InputSchema | undefined;
+  /** The resolved cron schedule, or `undefined`. */
+  readonly schedule: Schedule | undefined;
+  /** The resolved event filter, or `undefined` when every handled event runs. */
+  readonly when: EventFilter | undefined;
   handler(ctx: FunctionContext, input: I): O | Promise<O>;
 }
 
@@ -113,6 +129,8 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'resources',
   'retry',
   'input',
+  'schedule',
+  'when',
 ]);
 
 /** True when `value` is a valid function name or event type (a NATS subject token; see the module doc). */
@@ -169,17 +187,20 @@ export function defineFunction<I = unknown, R = unknown>(
     throw new ConfigError({ subject, field: 'handler', reason: 'must be a function' });
   }
   const shardPath = resolveShardPath(options.shardBy, subject);
+  const handles = resolveHandles(options.handles, subject);
   const definition: FunctionDefinition<I, Awaited<R>> = {
     [FUNCTION_BRAND]: true,
     name: rawName,
     version,
     id: `${rawName}@${version}`,
-    handles: resolveHandles(options.handles, subject),
+    handles,
     shardBy: options.shardBy,
     shardPath,
     resources: resolveResources(options.resources, subject),
     retry: resolveRetry(options.retry, subject),
     input: resolveInputSchema(options.input, subject),
+    schedule: resolveSchedule(options.schedule, subject),
+    when: resolveEventFilter(options.when, handles, subject),
     handler: handler as FunctionHandler<I, Awaited<R>>,
   };
   return Object.freeze(definition);

@@ -316,6 +316,26 @@ export const CancelledError = defineError(
 );
 export type CancelledError = InstanceType<typeof CancelledError>;
 
+/**
+ * A saga step that is not idempotent began on a node that died before recording its end: it may or may not have
+ * run, so it is not run again; the saga fails it and compensates the steps before it.
+ */
+export const SagaStepInDoubtError = defineError(
+  'LUCENT_SAGA_STEP_IN_DOUBT',
+  'SagaStepInDoubtError',
+  (d: { saga: string; id: string; step: string }) =>
+    `saga ${d.saga}/${d.id}: step '${d.step}' began before a crash and is not idempotent: not run again`,
+);
+export type SagaStepInDoubtError = InstanceType<typeof SagaStepInDoubtError>;
+
+/** A saga step's code (or a compensation) named an effect no `--effects` module registered on the node. */
+export const UnknownEffectError = defineError(
+  'LUCENT_UNKNOWN_EFFECT',
+  'UnknownEffectError',
+  (d: { name: string }) => `no effect handler '${d.name}' is registered on this node (--effects)`,
+);
+export type UnknownEffectError = InstanceType<typeof UnknownEffectError>;
+
 /** An error from a peer whose code this build does not know; the original code is kept. */
 export class RemoteError extends LucentError {
   readonly code: string;

@@ -48,10 +48,12 @@ export {
   RecoveryFailedError,
   RemoteError,
   RoutingError,
+  SagaStepInDoubtError,
   ShuttingDownError,
   TimeoutError,
   toLucentError,
   UnknownActorTypeError,
+  UnknownEffectError,
   UnknownFunctionError,
   type WireError,
   WorkerCrashedError,
@@ -62,4 +64,7 @@ export { placeActor, placeFunction } from './placement/place.js';
 export type { Placement } from './placement/placement.js';
 export { createRegistry, type FunctionDescription, type FunctionRegistry } from './registry.js';
 export type { CpuClass, MemorySpec, Priority, ResourceSpec } from './resources.js';
+// Schedules and conditional triggers of functions.
+export type { EventFilterSpec, EventPredicate } from './schedule/event-filter.js';
+export type { MissedTicksSpec, ScheduleSpec } from './schedule/schedule-spec.js';
 export type { LoadReport } from './scoring.js';

@@ -26,4 +26,7 @@ export * from './registry.js';
 export * from './resources.js';
 export type { AnyRoutingStrategy, RoutingStrategy } from './routing/strategy.js';
 export * as routing from './routing/strategy.js';
+export * from './schedule/event-filter.js';
+export * from './schedule/firing-plan.js';
+export * from './schedule/schedule-spec.js';
 export * from './scoring.js';

@@ -22,6 +22,7 @@ export {
   createClient,
   LucentClient,
 } from './client/lucent-client.js';
+export { SagaClient, SagaHandle, type SagaProgress, type SagaStartOptions } from './client/saga-client.js';
 // Running a shard.
 export { defaultNodeConfig, type NodeConfig } from './config/node-config.js';
 export { resolveNodeConfig } from './config/resolve-config.js';
@@ -31,6 +32,9 @@ export { createNodeLogger, type Logger } from './logging.js';
 export type { PoolSupervisionOptions } from './pool/pool-restart-policy.js';
 export { POOL_RESTARTING_REASON } from './pool/supervised-pool.js';
 export { completedEventType, failedEventType } from './router/event-dispatcher.js';
+// Sagas: effect handlers for `--effects` modules.
+export { defineEffect, type EffectContext, type EffectDefinition, type EffectSpec } from './saga/effects.js';
+export { SAGA_DEAD_LETTER_TYPE } from './saga/saga-extension.js';
 export type { ShardContext, ShardExtension } from './shard/shard-context.js';
 export { ShardNode, type ShardNodeOptions } from './shard/shard-node.js';
 export { handleShutdownSignals } from './shard/shutdown-signals.js';

@@ -57,6 +57,11 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['/e/a.mjs', ['/e/a.mjs']],
     ['/c/a.mjs', ['/c/a.mjs']],
   ],
+  effects: [
+    ['/f/e.mjs', ['/f/e.mjs']],
+    ['/e/e.mjs,/e/e2.mjs', ['/e/e.mjs', '/e/e2.mjs']],
+    ['/c/e.mjs', ['/c/e.mjs']],
+  ],
   tags: [
     ['gpu', ['gpu']],
     ['eu,fast', ['eu', 'fast']],
@@ -235,6 +240,7 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   natsReplicas: ['0', '6', '2.5', 'three', -1],
   functions: [',', 'a b.mjs', {}],
   actors: [',x.mjs', true],
+  effects: [',x.mjs', 'a b.mjs', true],
   tags: ['a,,b', 'a b'],
   threads: ['0', '-1', '1.5', 'two', '1025', 2.5, ''],
   httpPort: ['65536', '-1', '80a', 'http', 1.5],

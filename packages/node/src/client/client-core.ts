@@ -158,6 +158,11 @@ export class ClientCore {
     return this.#codec;
   }
 
+  /** The client's time source. */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
   /** The cluster name of the subjects. */
   get cluster(): string {
     return this.#subjects.cluster;

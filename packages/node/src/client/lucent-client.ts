@@ -13,7 +13,7 @@
  * ```
  * Inside a node, pass the node's transport (and its view) instead of `servers`: `createClient({ transport })`.
  */
-import type { ActorEventOf, ActorReplyOf, AnyActorDefinition } from '@lucent/actors/internal';
+import type { ActorEventOf, ActorReplyOf, AnyActorDefinition, SagaDefinition } from '@lucent/actors/internal';
 import { ConfigError, type FunctionDefinition } from '@lucent/core/internal';
 import { EventsAdmin } from '../events/events-admin.js';
 import type { NatsAuth } from '../transport/nats-auth.js';
@@ -21,6 +21,8 @@ import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { ActorHandle } from './actor-handle.js';
 import { ClientCore, type ClientCoreOptions, type EmitOptions, type RequestOptions } from './client-core.js';
+import { SagaClient } from './saga-client.js';
+import { sagaClientParts } from './saga-client-parts.js';
 
 /** Options of {@link createClient}: an existing transport (which the client does not close). */
 export type ClientOptions = ClientCoreOptions;
@@ -48,6 +50,7 @@ export class LucentClient {
   readonly #core: ClientCore;
   readonly #ownsTransport: boolean;
   #events: EventsAdmin | undefined = undefined;
+  #sagaParts: ReturnType<typeof sagaClientParts> | undefined = undefined;
 
   /** Not for direct use: see {@link connect} and {@link createClient}. */
   constructor(core: ClientCore, ownsTransport: boolean) {
@@ -105,6 +108,16 @@ export class LucentClient {
    */
   emit(type: string, data: unknown, options?: EmitOptions): Promise<string> {
     return this.#core.emit(type, data, options);
+  }
+
+  /**
+   * Starts and follows sagas of `definition` (`defineSaga`): `client.saga(def).start(input)` resolves with a
+   * handle to await the outcome (`result()`) or ask where it is (`status()`). Needs NATS (the saga index is a
+   * JetStream KV bucket): on another transport `start` rejects with `ConfigError`.
+   */
+  saga<I>(definition: SagaDefinition<I>): SagaClient<I> {
+    this.#sagaParts ??= sagaClientParts(this.#core, (type, id) => this.actor(type, id));
+    return new SagaClient(definition, this.#sagaParts);
   }
 
   /** Durable events: dead letters (`list`, `replay`, `purge`) and durable consumers (`consumers`, `removeConsumer`). */

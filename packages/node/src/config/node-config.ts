@@ -40,6 +40,8 @@ export interface NodeConfig {
   readonly functions: readonly string[];
   /** Modules whose exported actor definitions become function actors. */
   readonly actors: readonly string[];
+  /** Modules whose exported effect handlers (`defineEffect`) saga steps may run. */
+  readonly effects: readonly string[];
   /** Specialization tags, for `pin` routing. */
   readonly tags: readonly string[];
   /** Pool worker threads. Default: the number of cores. */
@@ -188,6 +190,14 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     kind: 'list',
     modules: true,
     description: 'modules whose exported actor definitions become function actors',
+  },
+  {
+    key: 'effects',
+    flag: '--effects <module...>',
+    env: 'LUCENT_EFFECTS',
+    kind: 'list',
+    modules: true,
+    description: 'modules whose exported effect handlers (defineEffect) saga steps may run',
   },
   { key: 'tags', flag: '--tags <tags>', env: 'LUCENT_TAGS', kind: 'list', description: 'specialization tags, a,b' },
   {
@@ -494,6 +504,7 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     natsReplicas: 1,
     functions: [],
     actors: [],
+    effects: [],
     tags: [],
     threads: Math.max(1, machine.cpuCount),
     httpPort: 8080,

@@ -87,6 +87,8 @@ export class DurableEventConsumers {
   handled = 0;
   /** Deliveries dead-lettered by this node. */
   deadLettered = 0;
+  /** Events a function's `when` filter skipped (acknowledged without a run). */
+  skipped = 0;
 
   /** Throws `ConfigError` for invalid options or consumer names that collide. */
   constructor(options: DurableEventConsumersOptions) {
@@ -153,6 +155,11 @@ export class DurableEventConsumers {
         // An input schema applies to event data as to call input: bad data fails the run (and, once its
         // deliveries are spent, lands in the dead letters) without running the handler.
         const definition = this.#options.functions.find(plan.functionName);
+        // A conditional trigger (`when`) decides on this node, before any run: a skipped event is done.
+        if (definition?.when !== undefined && !definition.when(event.payload, plan.eventType)) {
+          this.skipped++;
+          continue;
+        }
         const input =
           definition?.input === undefined
             ? event.payload

@@ -2,7 +2,7 @@
  * Loading `--actors` modules: every export that is an actor definition (made by `defineActor`), or an array
  * of them, becomes a function actor type of the node.
  */
-import { type AnyActorDefinition, isActorDefinition } from '@lucent/actors/internal';
+import { type AnyActorDefinition, isActorDefinition, isSagaDefinition } from '@lucent/actors/internal';
 import { ConfigError } from '@lucent/core/internal';
 import { isUnknownExtensionError, TYPESCRIPT_HINT } from '../pool/worker-loader.js';
 import { toModuleUrl } from '../pool/worker-location.js';
@@ -28,7 +28,9 @@ export async function loadActorDefinitions(modules: readonly string[]): Promise<
     }
     let found = 0;
     for (const value of Object.values(namespace)) {
-      for (const candidate of Array.isArray(value) ? value : [value]) {
+      for (const exported of Array.isArray(value) ? value : [value]) {
+        // A saga is hosted as its actor (`saga-<name>`); the saga extension drives it.
+        const candidate: unknown = isSagaDefinition(exported) ? exported.actor : exported;
         if (!isActorDefinition(candidate)) continue;
         found++;
         const existing = byType.get(candidate.type);

@@ -102,6 +102,8 @@ export class EventDispatcher {
   #dispatchTo(event: Envelope, type: string, definition: FunctionDefinition): void {
     const ctx = this.#ctx;
     try {
+      // A conditional trigger (`when`) is decided by the node that took the event: no forward, no run.
+      if (definition.when !== undefined && !definition.when(event.payload, type)) return;
       const placement = placeFunction(definition, event.payload, ctx.view?.current());
       if (!isRemote(placement, ctx.nodeId)) {
         void this.#run(event, definition);

@@ -29,6 +29,8 @@ import { CloudEventsGateway } from '../gateway/cloud-events-gateway.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
+import { SagaExtension } from '../saga/saga-extension.js';
+import { ScheduleExtension } from '../schedule/schedule-extension.js';
 import { ActivationLeases } from '../state/activation-lease.js';
 import { ActorHandoffExtension } from '../state/actor-handoff.js';
 import { KvStateStore } from '../state/kv-state-store.js';
@@ -87,8 +89,17 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
+    // Cron schedules fire on the ring owner of each schedule's key: they need membership's view.
     // The CloudEvents gateway last: POST /events and the sinks start once the node has joined.
-    extensions: [membership, ...leaseParts, ...(extensions ?? []), new CloudEventsGateway()],
+    extensions: [
+      membership,
+      ...leaseParts,
+      new ScheduleExtension({ view: membership.viewSource }),
+      // Sagas are driven on the ring owner of their actor key.
+      new SagaExtension({ view: membership.viewSource, isAlive: (id) => membership.isAlive(id) }),
+      ...(extensions ?? []),
+      new CloudEventsGateway(),
+    ],
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });
