@@ -285,6 +285,14 @@ export const CancelledError = defineError(
 );
 export type CancelledError = InstanceType<typeof CancelledError>;
 
+/** A reminder (or delayed message) was refused: bad name, schedule or time. `actor` is `type/id`. */
+export const InvalidReminderError = defineError(
+  'LUCENT_INVALID_REMINDER',
+  'InvalidReminderError',
+  (d: { actor: string; name: string; reason: string }) => `reminder '${d.name}' of ${d.actor}: ${d.reason}`,
+);
+export type InvalidReminderError = InstanceType<typeof InvalidReminderError>;
+
 /** An error from a peer whose code this build does not know; the original code is kept. */
 export class RemoteError extends LucentError {
   readonly code: string;

@@ -39,6 +39,7 @@ export {
   HopLimitError,
   InvalidInputError,
   InvalidMessageError,
+  InvalidReminderError,
   LucentError,
   type LucentErrorOptions,
   MailboxFullError,
@@ -61,4 +62,5 @@ export { placeActor, placeFunction } from './placement/place.js';
 export type { Placement } from './placement/placement.js';
 export { createRegistry, type FunctionDescription, type FunctionRegistry } from './registry.js';
 export type { CpuClass, MemorySpec, Priority, ResourceSpec } from './resources.js';
+export type { ReminderSchedule } from './scheduling/reminder-schedule.js';
 export type { LoadReport } from './scoring.js';

@@ -26,4 +26,7 @@ export * from './registry.js';
 export * from './resources.js';
 export type { AnyRoutingStrategy, RoutingStrategy } from './routing/strategy.js';
 export * as routing from './routing/strategy.js';
+export * from './scheduling/due-heap.js';
+export * from './scheduling/due-window.js';
+export * from './scheduling/reminder-schedule.js';
 export * from './scoring.js';
