@@ -40,6 +40,12 @@ export {
   type ReplyMode,
 } from './function-actor/define-actor.js';
 export { type LifecycleChange, type LifecycleListener, LifecycleStatus } from './function-actor/lifecycle.js';
+export {
+  type ReminderEvent,
+  type ReminderFiring,
+  type ReminderPort,
+  reminders,
+} from './function-actor/reminders.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './memory-state-store.js';
 export type { StateStore, StoredSnapshot } from './state-store.js';
 export { createTestKit, flushMicrotasks, type TestKit, type TestKitOptions, type TestProbe } from './testkit.js';

@@ -35,6 +35,7 @@ import type { AnyActorDefinition, LucentReply } from './define-actor.js';
 import type { GroupCommit } from './group-commit.js';
 import { type LifecycleChange, type LifecycleEvent, LifecycleStatus, nextLifecycleStatus } from './lifecycle.js';
 import { SnapshotPersister, type SnapshotSource } from './persistence.js';
+import { afterWrites, REMINDER_CANCEL_EVENT, REMINDER_SET_EVENT, type ReminderPort } from './reminders.js';
 import { createHostedActor, persistedBeforeFailure, recoveryFailedError, stopIfActive } from './xstate-actor.js';
 
 /** Control messages. Compared by identity, so no event that crossed the wire can pose as one. */
@@ -82,6 +83,8 @@ export interface FunctionActorServices {
   /** The activation leaves the directory (stop, passivation or failure); called once. */
   readonly onRelease: (host: FunctionActorHost) => void;
   readonly onPersistError: (host: FunctionActorHost, error: unknown) => void;
+  /** Where the machines' reminder requests go (`reminders.ts`); `undefined`: nobody listens for them. */
+  readonly reminders: ReminderPort | undefined;
 }
 
 /** One activation. Created and driven by the directory (`createFunctionActors`); not for direct use. */
@@ -105,6 +108,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   #stopped: Latch | null = null;
   /** Ids of the messages applied last (dedup-window.ts); created on the first identified message or load. */
   #dedup: DedupWindow | undefined = undefined;
+  /** Reminder writes started by the current event (durable mode: its reply waits for them). */
+  #reminderWrites: Promise<void>[] | undefined = undefined;
 
   /**
    * `previous` settles when the previous activation of the same key has saved its last snapshot (and, with an
@@ -336,6 +341,11 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     }
     const persister = this.#persister;
     if (persister.durable) {
+      const writes = this.#reminderWrites;
+      if (writes !== undefined) {
+        this.#reminderWrites = undefined;
+        if (reply !== undefined) reply = afterWrites(reply, writes);
+      }
       if (after === before && !persister.mustHold) reply?.resolve(value);
       else persister.hold(reply, value);
       return undefined;
@@ -556,11 +566,38 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   #startActor(persisted: unknown): AnyActor {
     const onReply = this.#onReply as ((event: EventObject) => void) | undefined;
     const actor = createHostedActor(this.definition.machine, this.#services.xstateOptions, persisted, this, onReply);
+    // A closure per activation only on a node with a reminder store.
+    if (this.#services.reminders !== undefined) {
+      const onRequest = (event: EventObject) => this.#onReminderRequest(event);
+      actor.on(REMINDER_SET_EVENT, onRequest);
+      actor.on(REMINDER_CANCEL_EVENT, onRequest);
+    }
     this.#flags |= IN_SEND;
     actor.start();
     this.#flags &= ~IN_SEND;
     this.#actor = actor;
     return actor;
+  }
+
+  /** A machine's `reminders.set` / `reminders.cancel` (emitted): write it; a durable reply waits for the write. */
+  #onReminderRequest(request: EventObject): void {
+    const port = this.#services.reminders as ReminderPort;
+    const { type } = this.definition;
+    const r = request as { type: string; name: string; schedule: never; event: EventObject };
+    let write: Promise<void>;
+    try {
+      write =
+        r.type === REMINDER_SET_EVENT
+          ? port.set(type, this.id, r.name, r.schedule, r.event)
+          : port.cancel(type, this.id, r.name);
+    } catch (error) {
+      write = Promise.reject(error);
+    }
+    write.catch((error: unknown) => this.#services.onPersistError(this, error));
+    if ((this.#flags & IN_SEND) !== 0 && this.#persister.durable) {
+      this.#reminderWrites ??= [];
+      this.#reminderWrites.push(write);
+    }
   }
 
   #cancelTimers(): void {

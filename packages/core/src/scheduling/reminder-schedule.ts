@@ -103,11 +103,7 @@ export function reminderPartitionKey(partition: number): string {
  * The partitions node `nodeId` scans and fires, in ascending order: those whose ring key it owns in `view`.
  * Without a view (a standalone node, a test) a node owns them all; a view without `nodeId` gives none.
  */
-export function ownedReminderPartitions(
-  view: ClusterView | undefined,
-  nodeId: string,
-  partitions: number,
-): number[] {
+export function ownedReminderPartitions(view: ClusterView | undefined, nodeId: string, partitions: number): number[] {
   const owned: number[] = [];
   for (let p = 0; p < partitions; p++) {
     if (view === undefined) {

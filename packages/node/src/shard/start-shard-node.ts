@@ -27,6 +27,7 @@ import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
+import { ReminderExtension, type ReminderExtensionOptions } from '../reminders/reminder-extension.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
 import { ActivationLeases } from '../state/activation-lease.js';
 import { ActorHandoffExtension } from '../state/actor-handoff.js';
@@ -45,6 +46,8 @@ export interface ComposedShardOptions extends Omit<ShardNodeOptions, 'view' | 'e
   /** Started after membership, in order. */
   readonly extensions?: readonly ShardExtension[];
   readonly membership?: MembershipExtensionOptions;
+  /** The reminder scheduler's settings (window, in-flight bound, delivery timeout); see `ReminderExtension`. */
+  readonly reminders?: Omit<ReminderExtensionOptions, 'view'>;
 }
 
 /** A started, composed shard: the node and the parts tests and tools look into. */
@@ -55,6 +58,8 @@ export interface ComposedShard {
   readonly router: RoutingRequestHandler;
   /** The functions this node serves (`node.context.functions`, the registry loaded once from `config.functions`). */
   readonly functions: FunctionRegistry;
+  /** Fires the durable reminders of the partitions this node owns. */
+  readonly reminders: ReminderExtension;
 }
 
 /**
@@ -67,7 +72,8 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const membership = new MembershipExtension(options.membership);
-  const { extensions, membership: _membership, ...shell } = options;
+  const { extensions, membership: _membership, reminders: reminderOptions, ...shell } = options;
+  const reminders = new ReminderExtension({ ...reminderOptions, view: membership.viewSource });
   const kv = shouldUseKv(options);
   const store = options.store ?? (kv ? openKvStore(config) : undefined);
   const ownLeases = options.activationGuard === undefined && kv;
@@ -86,11 +92,11 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
-    extensions: [membership, ...leaseParts, ...(extensions ?? [])],
+    extensions: [membership, ...leaseParts, reminders, ...(extensions ?? [])],
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });
-  return { node, membership, router: node.router, functions: node.context.functions };
+  return { node, membership, router: node.router, functions: node.context.functions, reminders };
 }
 
 /** KV state only where it can persist anything: on NATS, with actor types to host. */
