@@ -13,6 +13,7 @@ export * from './function-actor/activation-guard.js';
 export * from './function-actor/activator.js';
 export * from './function-actor/dedup-window.js';
 export * from './function-actor/define-actor.js';
+export * from './function-actor/delayed-events.js';
 export * from './function-actor/function-actor.js';
 export * from './function-actor/group-commit.js';
 export * from './function-actor/lifecycle.js';

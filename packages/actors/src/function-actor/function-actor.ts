@@ -32,11 +32,27 @@ import type { StateStore } from '../state-store.js';
 import type { ActorContext, ActorRef, Behavior, DeferredReply } from '../types.js';
 import { DedupWindow, IdentifiedEvent, splitDedupWindow, withDedupWindow } from './dedup-window.js';
 import type { AnyActorDefinition, LucentReply } from './define-actor.js';
+import {
+  AFTER_REMINDER,
+  machineHasDelays,
+  markScheduled,
+  pendingDelays,
+  restoreDelays,
+  splitDelays,
+  WAKE_EVENT,
+  withDelays,
+} from './delayed-events.js';
 import type { GroupCommit } from './group-commit.js';
 import { type LifecycleChange, type LifecycleEvent, LifecycleStatus, nextLifecycleStatus } from './lifecycle.js';
 import { SnapshotPersister, type SnapshotSource } from './persistence.js';
 import { afterWrites, REMINDER_CANCEL_EVENT, REMINDER_SET_EVENT, type ReminderPort } from './reminders.js';
-import { createHostedActor, persistedBeforeFailure, recoveryFailedError, stopIfActive } from './xstate-actor.js';
+import {
+  createHostedActor,
+  persistedBeforeFailure,
+  recoveryFailedError,
+  statusOf,
+  stopIfActive,
+} from './xstate-actor.js';
 
 /** Control messages. Compared by identity, so no event that crossed the wire can pose as one. */
 const PERSIST_TICK = Object.freeze({ type: 'lucent.persist-tick' });
@@ -54,7 +70,19 @@ const IN_SEND = 2;
 const RELEASED = 4;
 const FINISHING = 8;
 
+/** Has `after` transitions (`delayed-events.ts`): pending ones are stored and restored with their remaining time. */
+const HAS_DELAYS = 16;
+
 const noop = (): void => {};
+
+/**
+ * Reminder writes started by the event being sent now (durable mode: its reply waits for them). One variable for
+ * all hosts rather than a field per actor: a send is synchronous, and the variable is reset before each one.
+ */
+let turnReminderWrites: Promise<void>[] | undefined;
+
+/** The due time of each delayed-actor's wake reminder, as last written (only actors with `after` delays). */
+const wakeAt = new WeakMap<object, number | undefined>();
 
 /** A promise and its resolve function in one object, made only while something must wait (gate, stop). */
 class Latch {
@@ -108,8 +136,6 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   #stopped: Latch | null = null;
   /** Ids of the messages applied last (dedup-window.ts); created on the first identified message or load. */
   #dedup: DedupWindow | undefined = undefined;
-  /** Reminder writes started by the current event (durable mode: its reply waits for them). */
-  #reminderWrites: Promise<void>[] | undefined = undefined;
 
   /**
    * `previous` settles when the previous activation of the same key has saved its last snapshot (and, with an
@@ -137,6 +163,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
             this.#reply = event.value;
           }
         : undefined;
+    if (machineHasDelays(definition.machine)) this.#flags |= HAS_DELAYS;
     this.#closeGate();
   }
 
@@ -250,8 +277,25 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   }
 
   toPersisted(snapshot: object): unknown {
+    let persisted: unknown = this.definition.machine.getPersistedSnapshot(snapshot as never);
+    const actor = this.#actor;
+    if ((this.#flags & HAS_DELAYS) !== 0 && actor !== undefined) {
+      const delays = pendingDelays(actor, this.#services.clock.wallNow());
+      persisted = withDelays(persisted, delays);
+      this.#syncWakeReminder(delays);
+    }
     // Dedup hook: the window travels in the same stored value as the state it describes.
-    return withDedupWindow(this.definition.machine.getPersistedSnapshot(snapshot as never), this.#dedup);
+    return withDedupWindow(persisted, this.#dedup);
+  }
+
+  /**
+   * xstate observer hook, called on every new snapshot (also of delayed transitions, outside any send): gives
+   * the delayed events just scheduled their due time. Not for direct use.
+   */
+  next(): void {
+    if ((this.#flags & HAS_DELAYS) !== 0 && this.#actor !== undefined) {
+      markScheduled(this.#actor, this.#services.clock.wallNow());
+    }
   }
 
   onConflict(error: ConflictError): void {
@@ -319,6 +363,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     }
     const before = actor.getSnapshot();
     this.#reply = undefined;
+    turnReminderWrites = undefined;
     this.#flags |= IN_SEND;
     actor.send(event);
     this.#flags &= ~IN_SEND;
@@ -341,9 +386,9 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     }
     const persister = this.#persister;
     if (persister.durable) {
-      const writes = this.#reminderWrites;
+      const writes = turnReminderWrites;
       if (writes !== undefined) {
-        this.#reminderWrites = undefined;
+        turnReminderWrites = undefined;
         if (reply !== undefined) reply = afterWrites(reply, writes);
       }
       if (after === before && !persister.mustHold) reply?.resolve(value);
@@ -430,9 +475,16 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
       if (attempt > 0 && this.#status === Initializing) this.#transition({ type: 'failed' }, lastError);
       try {
         // Dedup hook: the stored value carries the window beside the machine's snapshot.
-        const { persisted, ids } = splitDedupWindow(await this.#persister.load());
+        const { persisted: stored, ids } = splitDedupWindow(await this.#persister.load());
         if (ids.length > 0) this.#dedup = new DedupWindow(undefined, ids);
-        const snapshot = this.#startActor(persisted).getSnapshot();
+        const { persisted, delays } = splitDelays(stored);
+        const actor = this.#startActor(persisted);
+        // Delayed transitions pending when it was saved resume with their remaining time (xstate drops them).
+        if (delays.length > 0 && statusOf(actor) === 'active') {
+          restoreDelays(actor, delays, this.#services.clock.wallNow());
+          wakeAt.set(this, delays[0]?.dueAt);
+        }
+        const snapshot = actor.getSnapshot();
         if (snapshot.status === 'error') {
           lastError = snapshot.error;
           continue;
@@ -576,6 +628,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     actor.start();
     this.#flags &= ~IN_SEND;
     this.#actor = actor;
+    if ((this.#flags & HAS_DELAYS) !== 0) markScheduled(actor, this.#services.clock.wallNow());
     return actor;
   }
 
@@ -595,9 +648,27 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     }
     write.catch((error: unknown) => this.#services.onPersistError(this, error));
     if ((this.#flags & IN_SEND) !== 0 && this.#persister.durable) {
-      this.#reminderWrites ??= [];
-      this.#reminderWrites.push(write);
+      turnReminderWrites ??= [];
+      turnReminderWrites.push(write);
     }
+  }
+
+  /** Keeps one durable reminder at the earliest pending delayed event, so a passive or crashed actor wakes. */
+  #syncWakeReminder(delays: readonly { dueAt: number }[]): void {
+    const port = this.#services.reminders;
+    if (port === undefined) return;
+    const earliest = delays[0]?.dueAt;
+    if (wakeAt.get(this) === earliest) return;
+    wakeAt.set(this, earliest);
+    const { type } = this.definition;
+    const write =
+      earliest === undefined
+        ? port.cancel(type, this.id, AFTER_REMINDER)
+        : port.set(type, this.id, AFTER_REMINDER, { at: earliest }, WAKE_EVENT);
+    write.catch((error: unknown) => {
+      wakeAt.delete(this); // written again with the next save
+      this.#services.onPersistError(this, error);
+    });
   }
 
   #cancelTimers(): void {
