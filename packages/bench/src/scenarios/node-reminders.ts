@@ -64,6 +64,8 @@ async function triggerRate(store: ReminderStore, count: number): Promise<number>
       store,
       clock: systemClock,
       deliver: () => Promise.resolve(),
+      // As many in flight as the raw baseline (the node's default is 256, a bound for real actor deliveries).
+      maxInFlight: 1_024,
       onFired: () => {
         if (++fired === count) resolve();
       },

@@ -4,18 +4,20 @@
  *
  * ```
  *  put         kv.put                                   (replaces; the new revision is a new stream sequence)
- *  remove      kv.delete ─► DEL marker ─► the owner's watch sees it ─► the owner erases the marker by sequence
- *  ack         stream delete of message <revision>      (exactly that version; no marker left behind)
+ *  remove      kv.delete ─► DEL marker                  (the owner's watch hears of it)
+ *  ack         kv.delete(key, previousSeq: revision)    (conditional: a set again meanwhile survives)
  *  reschedule  kv.update(key, next, revision)           (conditional: a set or cancel meanwhile wins)
  *  watch p     KV watch of '<p>.>' (an ordered consumer, last value per key): the scan, then live changes
+ *  markers     the owner's watch sees each DEL marker ─► erased by stream sequence in the background
  * ```
- * Why delete by sequence: a KV delete leaves a marker per key forever, and fired one-shot reminders (every
- * `tellAt`) would pile them up. A message deleted by sequence is gone, and deleting a sequence that was replaced
- * already fails harmlessly, which is the conditional ack for free. Cancels do need a marker (the owner must hear
- * of them); the owner erases each marker it sees, so the bucket holds live reminders only.
+ * Why markers are erased: a KV delete leaves a marker per key forever, and fired one-shot reminders (every
+ * `tellAt`) would pile them up. The owner that hears of a marker erases it (stream message delete by sequence; a
+ * marker already replaced fails harmlessly), a few at a time: that is a JetStream API request, which the server
+ * serves far slower than publishes, so it stays off the firing path (acks are publishes) and is bounded
+ * (`MARKER_ERASES_IN_FLIGHT`, a bounded queue; a marker dropped from a full queue is found again by a later scan).
  *
- * Costs: a put or ack is one JetStream round trip (pipelined: many in flight on one connection); a watch replays
- * its partition at consumer speed (one message per live reminder), which is what a scan costs.
+ * Costs: a put or ack is one JetStream publish round trip (pipelined: many in flight on one connection); a watch
+ * replays its partition at consumer speed (one message per live reminder or marker), which is what a scan costs.
  */
 import { DEFAULT_CLUSTER, DEFAULT_REMINDER_PARTITIONS } from '@lucent/core/internal';
 import type { JetStreamManager, KV, KvEntry, NatsConnection } from 'nats';
@@ -31,6 +33,11 @@ import type {
   ReminderStore,
   StoredReminder,
 } from './reminder-store.js';
+
+/** Marker erasures (JetStream API requests) at once, per store. */
+const MARKER_ERASES_IN_FLIGHT = 4;
+/** Markers waiting to be erased, at most. */
+const MARKER_QUEUE_LIMIT = 100_000;
 
 export interface KvReminderStoreOptions {
   /** Cluster name; the bucket is `lucent-<cluster>-reminders` unless `bucket` is given. Default `lucent`. */
@@ -62,6 +69,10 @@ export class KvReminderStore implements ReminderStore {
   readonly #jsm: JetStreamManager;
   readonly #stream: string;
   readonly #timeoutMs: number;
+  /** Marker sequences waiting to be erased: an array read from `#markerHead` (no shift), reset when drained. */
+  #markers: number[] = [];
+  #markerHead = 0;
+  #erasing = 0;
 
   private constructor(kv: KV, jsm: JetStreamManager, bucket: string, partitions: number, timeoutMs: number) {
     this.#kv = kv;
@@ -107,7 +118,13 @@ export class KvReminderStore implements ReminderStore {
   }
 
   async ack(stored: StoredReminder): Promise<boolean> {
-    return this.#erase(stored.revision, stored.key);
+    try {
+      await this.#kv.delete(stored.key, { previousSeq: stored.revision });
+      return true;
+    } catch (error) {
+      if (isWrongLastSequence(error)) return false;
+      throw storeFailure(error, 'delete', this.bucket, stored.key, this.#timeoutMs);
+    }
   }
 
   async reschedule(stored: StoredReminder, dueAt: number): Promise<boolean> {
@@ -157,8 +174,8 @@ export class KvReminderStore implements ReminderStore {
   #onEntry(entry: KvEntry, listener: PartitionListener): void {
     if (entry.operation !== 'PUT') {
       listener.removed(entry.key);
-      // The marker has done its job (the owner heard): erase it, so cancelled keys leave nothing behind.
-      void this.#erase(entry.revision, entry.key).catch(() => {});
+      // The marker has done its job (the owner heard): erase it, so deleted keys leave nothing behind.
+      this.#eraseLater(entry.revision);
       return;
     }
     let wire: WireRecord;
@@ -178,6 +195,30 @@ export class KvReminderStore implements ReminderStore {
       partition: partitionOfReminderKey(entry.key),
       revision: entry.revision,
     });
+  }
+
+  /** Queues marker `sequence` for erasing (dropped when the queue is full: a later scan finds it again). */
+  #eraseLater(sequence: number): void {
+    if (this.#markers.length - this.#markerHead >= MARKER_QUEUE_LIMIT) return;
+    this.#markers.push(sequence);
+    this.#pumpErases();
+  }
+
+  #pumpErases(): void {
+    while (this.#erasing < MARKER_ERASES_IN_FLIGHT && this.#markerHead < this.#markers.length) {
+      const sequence = this.#markers[this.#markerHead++] as number;
+      if (this.#markerHead === this.#markers.length) {
+        this.#markers = [];
+        this.#markerHead = 0;
+      }
+      this.#erasing++;
+      this.#erase(sequence, 'marker')
+        .catch(() => {}) // left for a later scan
+        .finally(() => {
+          this.#erasing--;
+          this.#pumpErases();
+        });
+    }
   }
 
   /** Deletes stream message `sequence` (no erase pass); false when it was already gone (replaced or deleted). */

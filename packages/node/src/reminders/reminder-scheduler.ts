@@ -29,7 +29,10 @@ export interface ReminderSchedulerOptions {
   readonly deliver: ReminderDelivery;
   /** Reminders kept in memory after paging (default 10 000; the window holds at most 1.25× this). */
   readonly windowCapacity?: number;
-  /** Deliveries at once (default 1024); more due ones wait in the window. */
+  /**
+   * Deliveries at once (default 256); more due ones wait in the window. Bounds what a burst of due reminders puts
+   * on the actors at once, so deliveries do not time out in queues and come back as retries.
+   */
   readonly maxInFlight?: number;
   /** First retry pause of a failed delivery (default 100 ms), doubling up to `retryMaxMs` (default 30 000). */
   readonly retryMinMs?: number;
@@ -89,7 +92,7 @@ export class ReminderScheduler {
     this.#clock = options.clock;
     this.#deliver = options.deliver;
     this.#window = new DueWindow<Pending>({ capacity: options.windowCapacity ?? 10_000 });
-    this.#maxInFlight = options.maxInFlight ?? 1024;
+    this.#maxInFlight = options.maxInFlight ?? 256;
     this.#retryMinMs = options.retryMinMs ?? 100;
     this.#retryMaxMs = options.retryMaxMs ?? 30_000;
     this.#onError = options.onError;
