@@ -6,10 +6,11 @@ import {
   reminderPartitionOf,
   resolveReminderSchedule,
 } from '../src/scheduling/reminder-schedule.js';
+import type { LoadReport } from '../src/scoring.js';
 import { codeOf } from './error-code.js';
 
 const NOW = 1_000_000;
-const load = { cpu: 0, memory: 0, queueDepth: 0, inFlight: 0, activeActors: 0 };
+const load: LoadReport = { cpu: 0, memory: 0, activeFunctions: 0, maxFunctions: 10, queueDepth: 0, maxQueue: 100 };
 const member = (id: string) => ({ id, tags: [], load });
 
 describe('resolveReminderSchedule', () => {

@@ -40,7 +40,7 @@ function setup(options: Partial<ReminderSchedulerOptions> & { partitions?: numbe
       name,
       dueAt: clock.wallNow() + dueInMs,
       everyMs,
-      event: { type: 'expire', id },
+      event: { type: 'expire', id } as { type: string },
     });
   /** Moves time in steps, letting the store's notifications and the acks run between them. */
   const advance = async (ms: number, stepMs = 10) => {

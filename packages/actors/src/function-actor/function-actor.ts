@@ -112,7 +112,7 @@ export interface FunctionActorServices {
   readonly onRelease: (host: FunctionActorHost) => void;
   readonly onPersistError: (host: FunctionActorHost, error: unknown) => void;
   /** Where the machines' reminder requests go (`reminders.ts`); `undefined`: nobody listens for them. */
-  readonly reminders: ReminderPort | undefined;
+  readonly reminders?: ReminderPort | undefined;
 }
 
 /** One activation. Created and driven by the directory (`createFunctionActors`); not for direct use. */

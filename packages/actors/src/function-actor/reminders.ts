@@ -71,26 +71,32 @@ export const reminders = {
    * `schedule`: `{ at }` (epoch ms or Date), `{ afterMs }`, or `{ everyMs }` (periodic until cancelled; missed
    * periods are skipped). A bad schedule is reported by the host (`InvalidReminderError`), the machine goes on.
    */
-  set<TContext extends MachineContext, TEvent extends EventObject>(
-    name: Arg<string, TContext, TEvent>,
-    schedule: Arg<ReminderSchedule, TContext, TEvent>,
-    event: Arg<EventObject, TContext, TEvent>,
+  set<TContext extends MachineContext, TExpressionEvent extends EventObject, TEvent extends EventObject>(
+    name: Arg<string, TContext, TExpressionEvent>,
+    schedule: Arg<ReminderSchedule, TContext, TExpressionEvent>,
+    event: Arg<EventObject, TContext, TExpressionEvent>,
   ) {
     // biome-ignore lint/suspicious/noExplicitAny: the machine's declared emitted events need not list ours
-    return emit<TContext, TEvent, undefined, EventObject, any>((args: { context: TContext; event: TEvent }) => ({
-      type: REMINDER_SET_EVENT,
-      name: resolve(name, args),
-      schedule: resolve(schedule, args),
-      event: resolve(event, args),
-    }));
+    return emit<TContext, TExpressionEvent, undefined, TEvent, any>(
+      (args: { context: TContext; event: TExpressionEvent }) => ({
+        type: REMINDER_SET_EVENT,
+        name: resolve(name, args),
+        schedule: resolve(schedule, args),
+        event: resolve(event, args),
+      }),
+    );
   },
   /** Cancels reminder `name` of this actor; cancelling a reminder that does not exist does nothing. */
-  cancel<TContext extends MachineContext, TEvent extends EventObject>(name: Arg<string, TContext, TEvent>) {
+  cancel<TContext extends MachineContext, TExpressionEvent extends EventObject, TEvent extends EventObject>(
+    name: Arg<string, TContext, TExpressionEvent>,
+  ) {
     // biome-ignore lint/suspicious/noExplicitAny: as in `set`
-    return emit<TContext, TEvent, undefined, EventObject, any>((args: { context: TContext; event: TEvent }) => ({
-      type: REMINDER_CANCEL_EVENT,
-      name: resolve(name, args),
-    }));
+    return emit<TContext, TExpressionEvent, undefined, TEvent, any>(
+      (args: { context: TContext; event: TExpressionEvent }) => ({
+        type: REMINDER_CANCEL_EVENT,
+        name: resolve(name, args),
+      }),
+    );
   },
 };
 
