@@ -35,7 +35,7 @@ const TRIGGERS = Number(process.env.REMINDER_TRIGGERS ?? 20_000);
 const RATE_PER_S = 1_000;
 const RATE_SECONDS = 3;
 const PENDING = Number(process.env.REMINDER_PENDING ?? 1_000_000);
-const PARTITIONS = 64;
+const PARTITIONS = 16;
 const ALL = Array.from({ length: PARTITIONS }, (_, i) => i);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

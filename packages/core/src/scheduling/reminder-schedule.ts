@@ -7,7 +7,7 @@
  *  reminder of actor type/id ─► partition = hash32(type/id) mod P ─► ring owner of 'lucent.reminders/<p>'
  *                                (stored under that partition)        (the node that scans and fires it)
  * ```
- * Partitions are fixed (P, default 64) and placed on the same hash ring as actors, so when the ring changes a
+ * Partitions are fixed (P, default 16: each owned one is a KV watch, a consumer on the server) and placed on the same hash ring as actors, so when the ring changes a
  * node takes over whole partitions and scans only the partitions it owns.
  */
 import type { ClusterView } from '../cluster-view.js';
@@ -23,7 +23,7 @@ export type ReminderSchedule =
   | { readonly everyMs: number; readonly firstAt?: number | Date };
 
 /** Default number of reminder partitions. Every process of a cluster must agree (it is part of the keys). */
-export const DEFAULT_REMINDER_PARTITIONS = 64;
+export const DEFAULT_REMINDER_PARTITIONS = 16;
 
 /** Shortest period of a periodic reminder: anything shorter is a busy loop through the store. */
 export const MIN_REMINDER_PERIOD_MS = 10;

@@ -47,7 +47,7 @@ export interface KvReminderStoreOptions {
   readonly replicas?: number;
   /** Bound on each operation (default 5000 ms). */
   readonly timeoutMs?: number;
-  /** Partitions (default 64); every process of the cluster must agree. */
+  /** Partitions (default 16); every process of the cluster must agree. */
   readonly partitions?: number;
 }
 

@@ -62,6 +62,7 @@ export interface ReminderSchedulerStats {
 }
 
 const WATCH_RETRY_MS = 1_000;
+const WATCH_RETRY_MAX_MS = 30_000;
 
 /** See the module doc. */
 export class ReminderScheduler {
@@ -86,6 +87,8 @@ export class ReminderScheduler {
   #fired = 0;
   #failures = 0;
   #rescans = 0;
+  /** Watch failures in a row (reset by a watch that completes its scan), for the re-watch backoff. */
+  #watchFailures = 0;
 
   constructor(options: ReminderSchedulerOptions) {
     this.#store = options.store;
@@ -160,7 +163,9 @@ export class ReminderScheduler {
         if (this.#window.remove(key) !== undefined) this.#arm();
       },
       ready: () => {
-        if (this.#watches.get(partition) === watch) this.#scanning.delete(partition);
+        if (this.#watches.get(partition) !== watch) return;
+        this.#scanning.delete(partition);
+        this.#watchFailures = 0;
       },
       failed: (error) => {
         if (this.#watches.get(partition) !== watch) return;
@@ -168,10 +173,12 @@ export class ReminderScheduler {
         watch.stop();
         this.#watches.delete(partition);
         this.#window.removeWhere((pending) => pending.reminder.partition === partition);
-        // Watched again shortly, unless the partition moved away meanwhile (setOwned decides then).
+        // Watched again after a pause that doubles while watches keep failing (an overloaded server is not
+        // helped by more consumers), unless the partition moved away meanwhile (setOwned decides then).
+        const pauseMs = Math.min(WATCH_RETRY_MAX_MS, WATCH_RETRY_MS * 2 ** Math.min(this.#watchFailures++, 5));
         this.#clock.setTimeout(() => {
           if (!this.#stopped && !this.#watches.has(partition)) this.#watch(partition);
-        }, WATCH_RETRY_MS);
+        }, pauseMs);
       },
     });
     this.#watches.set(partition, watch);
