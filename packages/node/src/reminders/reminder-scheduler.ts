@@ -49,6 +49,20 @@ interface Pending extends WindowEntry {
   readonly attempt: number;
 }
 
+/**
+ * One partition's watch. A slot, not the watch itself, identifies it: a store may report synchronously, from
+ * inside `watch()`, before the watch handle exists.
+ */
+class WatchSlot {
+  watch: PartitionWatch | undefined = undefined;
+  stopped = false;
+
+  stop(): void {
+    this.stopped = true;
+    this.watch?.stop();
+  }
+}
+
 /** Counters, for tests, metrics and the bench. */
 export interface ReminderSchedulerStats {
   readonly owned: number;
@@ -75,7 +89,7 @@ export class ReminderScheduler {
   readonly #onError: ReminderSchedulerOptions['onError'];
   readonly #onFired: ReminderSchedulerOptions['onFired'];
   readonly #window: DueWindow<Pending>;
-  readonly #watches = new Map<number, PartitionWatch>();
+  readonly #watches = new Map<number, WatchSlot>();
   readonly #scanning = new Set<number>();
   /** Keys being delivered, with the revision delivered: a scan that sees that revision again skips it. */
   readonly #inFlight = new Map<string, number>();
@@ -152,7 +166,9 @@ export class ReminderScheduler {
 
   #watch(partition: number): void {
     this.#scanning.add(partition);
-    const watch = this.#store.watch(partition, {
+    const watch = new WatchSlot();
+    this.#watches.set(partition, watch);
+    const handle = this.#store.watch(partition, {
       put: (reminder) => {
         if (this.#watches.get(partition) !== watch) return;
         this.#offer(reminder);
@@ -181,7 +197,8 @@ export class ReminderScheduler {
         }, pauseMs);
       },
     });
-    this.#watches.set(partition, watch);
+    watch.watch = handle;
+    if (watch.stopped) handle.stop();
   }
 
   #offer(reminder: StoredReminder): void {
