@@ -41,6 +41,12 @@ export {
   type ReplyMode,
 } from './function-actor/define-actor.js';
 export { type LifecycleChange, type LifecycleListener, LifecycleStatus } from './function-actor/lifecycle.js';
+export {
+  type ReminderEvent,
+  type ReminderFiring,
+  type ReminderPort,
+  reminders,
+} from './function-actor/reminders.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './memory-state-store.js';
 // Sagas: multi-step work with compensation, held by a durable function actor.
 export {

@@ -335,6 +335,13 @@ export const UnknownEffectError = defineError(
   (d: { name: string }) => `no effect handler '${d.name}' is registered on this node (--effects)`,
 );
 export type UnknownEffectError = InstanceType<typeof UnknownEffectError>;
+/** A reminder (or delayed message) was refused: bad name, schedule or time. `actor` is `type/id`. */
+export const InvalidReminderError = defineError(
+  'LUCENT_INVALID_REMINDER',
+  'InvalidReminderError',
+  (d: { actor: string; name: string; reason: string }) => `reminder '${d.name}' of ${d.actor}: ${d.reason}`,
+);
+export type InvalidReminderError = InstanceType<typeof InvalidReminderError>;
 
 /** An error from a peer whose code this build does not know; the original code is kept. */
 export class RemoteError extends LucentError {

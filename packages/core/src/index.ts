@@ -39,6 +39,7 @@ export {
   HopLimitError,
   InvalidInputError,
   InvalidMessageError,
+  InvalidReminderError,
   LucentError,
   type LucentErrorOptions,
   MailboxFullError,
@@ -67,4 +68,5 @@ export type { CpuClass, MemorySpec, Priority, ResourceSpec } from './resources.j
 // Schedules and conditional triggers of functions.
 export type { EventFilterSpec, EventPredicate } from './schedule/event-filter.js';
 export type { MissedTicksSpec, ScheduleSpec } from './schedule/schedule-spec.js';
+export type { ReminderSchedule } from './scheduling/reminder-schedule.js';
 export type { LoadReport } from './scoring.js';

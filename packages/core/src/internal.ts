@@ -29,4 +29,7 @@ export * as routing from './routing/strategy.js';
 export * from './schedule/event-filter.js';
 export * from './schedule/firing-plan.js';
 export * from './schedule/schedule-spec.js';
+export * from './scheduling/due-heap.js';
+export * from './scheduling/due-window.js';
+export * from './scheduling/reminder-schedule.js';
 export * from './scoring.js';

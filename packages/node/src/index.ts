@@ -15,6 +15,7 @@
 export { ActorHandle } from './client/actor-handle.js';
 export { DEFAULT_CLIENT_TIMEOUT_MS, type EmitOptions, type RequestOptions } from './client/client-core.js';
 export { type ClusterClient, type ClusterClientOptions, connectCluster } from './client/cluster-client.js';
+export type { DelayedTellOptions } from './client/delayed-tell.js';
 export {
   type ClientOptions,
   type ConnectOptions,

@@ -24,6 +24,7 @@ import { FunctionActorHost, type FunctionActorServices } from './function-actor.
 import { GroupCommit } from './group-commit.js';
 import type { LifecycleChange, LifecycleListener, LifecycleStatus } from './lifecycle.js';
 import { checkActorMessage } from './message-check.js';
+import type { ReminderPort } from './reminders.js';
 
 /** A function actor type name among definitions `Ds`. */
 export type ActorTypeOf<Ds extends readonly AnyActorDefinition[]> = Ds[number]['type'];
@@ -47,6 +48,8 @@ export interface FunctionActorsOptions<Ds extends readonly AnyActorDefinition[]>
   readonly onPersistFailure?: (failure: PersistFailure) => void;
   /** Claims each activation across processes (e.g. a KV lease); default none: activations start at once. */
   readonly activationGuard?: ActivationGuard;
+  /** Where machines' durable reminders are written (`reminders.ts`); default none (requests are ignored). */
+  readonly reminders?: ReminderPort;
 }
 
 /**
@@ -175,6 +178,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
       onPersistError: (host: FunctionActorHost, error: unknown): void => {
         this.#onPersistFailure?.({ type: host.definition.type, id: host.id, error });
       },
+      reminders: options.reminders,
     };
     for (const definition of options.definitions) {
       if (!isActorDefinition(definition)) {

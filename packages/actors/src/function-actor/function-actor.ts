@@ -33,10 +33,27 @@ import type { ActorContext, ActorRef, Behavior, DeferredReply } from '../types.j
 import type { ActorInspection } from './actor-inspection.js';
 import { DedupWindow, IdentifiedEvent, splitDedupWindow, withDedupWindow } from './dedup-window.js';
 import type { AnyActorDefinition, LucentReply } from './define-actor.js';
+import {
+  AFTER_REMINDER,
+  machineHasDelays,
+  markScheduled,
+  pendingDelays,
+  restoreDelays,
+  splitDelays,
+  WAKE_EVENT,
+  withDelays,
+} from './delayed-events.js';
 import type { GroupCommit } from './group-commit.js';
 import { type LifecycleChange, type LifecycleEvent, LifecycleStatus, nextLifecycleStatus } from './lifecycle.js';
 import { SnapshotPersister, type SnapshotSource } from './persistence.js';
-import { createHostedActor, persistedBeforeFailure, recoveryFailedError, stopIfActive } from './xstate-actor.js';
+import { afterWrites, REMINDER_CANCEL_EVENT, REMINDER_SET_EVENT, type ReminderPort } from './reminders.js';
+import {
+  createHostedActor,
+  persistedBeforeFailure,
+  recoveryFailedError,
+  statusOf,
+  stopIfActive,
+} from './xstate-actor.js';
 
 /** Control messages. Compared by identity, so no event that crossed the wire can pose as one. */
 const PERSIST_TICK = Object.freeze({ type: 'lucent.persist-tick' });
@@ -54,7 +71,19 @@ const IN_SEND = 2;
 const RELEASED = 4;
 const FINISHING = 8;
 
+/** Has `after` transitions (`delayed-events.ts`): pending ones are stored and restored with their remaining time. */
+const HAS_DELAYS = 16;
+
 const noop = (): void => {};
+
+/**
+ * Reminder writes started by the event being sent now (durable mode: its reply waits for them). One variable for
+ * all hosts rather than a field per actor: a send is synchronous, and the variable is reset before each one.
+ */
+let turnReminderWrites: Promise<void>[] | undefined;
+
+/** The due time of each delayed-actor's wake reminder, as last written (only actors with `after` delays). */
+const wakeAt = new WeakMap<object, number | undefined>();
 
 /** A promise and its resolve function in one object, made only while something must wait (gate, stop). */
 class Latch {
@@ -83,6 +112,8 @@ export interface FunctionActorServices {
   /** The activation leaves the directory (stop, passivation or failure); called once. */
   readonly onRelease: (host: FunctionActorHost) => void;
   readonly onPersistError: (host: FunctionActorHost, error: unknown) => void;
+  /** Where the machines' reminder requests go (`reminders.ts`); `undefined`: nobody listens for them. */
+  readonly reminders?: ReminderPort | undefined;
 }
 
 /** One activation. Created and driven by the directory (`createFunctionActors`); not for direct use. */
@@ -133,6 +164,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
             this.#reply = event.value;
           }
         : undefined;
+    if (machineHasDelays(definition.machine)) this.#flags |= HAS_DELAYS;
     this.#closeGate();
   }
 
@@ -260,8 +292,25 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   }
 
   toPersisted(snapshot: object): unknown {
+    let persisted: unknown = this.definition.machine.getPersistedSnapshot(snapshot as never);
+    const actor = this.#actor;
+    if ((this.#flags & HAS_DELAYS) !== 0 && actor !== undefined) {
+      const delays = pendingDelays(actor, this.#services.clock.wallNow());
+      persisted = withDelays(persisted, delays);
+      this.#syncWakeReminder(delays);
+    }
     // Dedup hook: the window travels in the same stored value as the state it describes.
-    return withDedupWindow(this.definition.machine.getPersistedSnapshot(snapshot as never), this.#dedup);
+    return withDedupWindow(persisted, this.#dedup);
+  }
+
+  /**
+   * xstate observer hook, called on every new snapshot (also of delayed transitions, outside any send): gives
+   * the delayed events just scheduled their due time. Not for direct use.
+   */
+  next(): void {
+    if ((this.#flags & HAS_DELAYS) !== 0 && this.#actor !== undefined) {
+      markScheduled(this.#actor, this.#services.clock.wallNow());
+    }
   }
 
   onConflict(error: ConflictError): void {
@@ -329,6 +378,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     }
     const before = actor.getSnapshot();
     this.#reply = undefined;
+    turnReminderWrites = undefined;
     this.#flags |= IN_SEND;
     actor.send(event);
     this.#flags &= ~IN_SEND;
@@ -351,6 +401,11 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     }
     const persister = this.#persister;
     if (persister.durable) {
+      const writes = turnReminderWrites;
+      if (writes !== undefined) {
+        turnReminderWrites = undefined;
+        if (reply !== undefined) reply = afterWrites(reply, writes);
+      }
       if (after === before && !persister.mustHold) reply?.resolve(value);
       else persister.hold(reply, value);
       return undefined;
@@ -435,9 +490,16 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
       if (attempt > 0 && this.#status === Initializing) this.#transition({ type: 'failed' }, lastError);
       try {
         // Dedup hook: the stored value carries the window beside the machine's snapshot.
-        const { persisted, ids } = splitDedupWindow(await this.#persister.load());
+        const { persisted: stored, ids } = splitDedupWindow(await this.#persister.load());
         if (ids.length > 0) this.#dedup = new DedupWindow(undefined, ids);
-        const snapshot = this.#startActor(persisted).getSnapshot();
+        const { persisted, delays } = splitDelays(stored);
+        const actor = this.#startActor(persisted);
+        // Delayed transitions pending when it was saved resume with their remaining time (xstate drops them).
+        if (delays.length > 0 && statusOf(actor) === 'active') {
+          restoreDelays(actor, delays, this.#services.clock.wallNow());
+          wakeAt.set(this, delays[0]?.dueAt);
+        }
+        const snapshot = actor.getSnapshot();
         if (snapshot.status === 'error') {
           lastError = snapshot.error;
           continue;
@@ -571,11 +633,57 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   #startActor(persisted: unknown): AnyActor {
     const onReply = this.#onReply as ((event: EventObject) => void) | undefined;
     const actor = createHostedActor(this.definition.machine, this.#services.xstateOptions, persisted, this, onReply);
+    // A closure per activation only on a node with a reminder store.
+    if (this.#services.reminders !== undefined) {
+      const onRequest = (event: EventObject) => this.#onReminderRequest(event);
+      actor.on(REMINDER_SET_EVENT, onRequest);
+      actor.on(REMINDER_CANCEL_EVENT, onRequest);
+    }
     this.#flags |= IN_SEND;
     actor.start();
     this.#flags &= ~IN_SEND;
     this.#actor = actor;
+    if ((this.#flags & HAS_DELAYS) !== 0) markScheduled(actor, this.#services.clock.wallNow());
     return actor;
+  }
+
+  /** A machine's `reminders.set` / `reminders.cancel` (emitted): write it; a durable reply waits for the write. */
+  #onReminderRequest(request: EventObject): void {
+    const port = this.#services.reminders as ReminderPort;
+    const { type } = this.definition;
+    const r = request as { type: string; name: string; schedule: never; event: EventObject };
+    let write: Promise<void>;
+    try {
+      write =
+        r.type === REMINDER_SET_EVENT
+          ? port.set(type, this.id, r.name, r.schedule, r.event)
+          : port.cancel(type, this.id, r.name);
+    } catch (error) {
+      write = Promise.reject(error);
+    }
+    write.catch((error: unknown) => this.#services.onPersistError(this, error));
+    if ((this.#flags & IN_SEND) !== 0 && this.#persister.durable) {
+      turnReminderWrites ??= [];
+      turnReminderWrites.push(write);
+    }
+  }
+
+  /** Keeps one durable reminder at the earliest pending delayed event, so a passive or crashed actor wakes. */
+  #syncWakeReminder(delays: readonly { dueAt: number }[]): void {
+    const port = this.#services.reminders;
+    if (port === undefined) return;
+    const earliest = delays[0]?.dueAt;
+    if (wakeAt.get(this) === earliest) return;
+    wakeAt.set(this, earliest);
+    const { type } = this.definition;
+    const write =
+      earliest === undefined
+        ? port.cancel(type, this.id, AFTER_REMINDER)
+        : port.set(type, this.id, AFTER_REMINDER, { at: earliest }, WAKE_EVENT);
+    write.catch((error: unknown) => {
+      wakeAt.delete(this); // written again with the next save
+      this.#services.onPersistError(this, error);
+    });
   }
 
   #cancelTimers(): void {

@@ -10,7 +10,8 @@
  * - A machine's `getPersistedSnapshot(snapshot)` only reads plain fields, so it also works on the error snapshot.
  * - An ignored event returns the same snapshot object, so reference equality tells "did anything change".
  * - Delayed transitions (`after`) run on the actor's `clock` option, outside any `send`; they are not part of the
- *   persisted snapshot, so a restored actor does not re-arm them.
+ *   persisted snapshot, so a restored actor does not re-arm them (the host stores and resumes them itself:
+ *   `delayed-events.ts`).
  */
 import { RecoveryFailedError } from '@lucent/core/internal';
 import { type AnyActor, type AnyStateMachine, createActor, type EventObject, type Observer } from 'xstate';

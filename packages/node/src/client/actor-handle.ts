@@ -5,6 +5,7 @@
  */
 import { actorKey } from '@lucent/core/internal';
 import type { ClientCore, RequestOptions } from './client-core.js';
+import { type DelayedTellOptions, delayedTell } from './delayed-tell.js';
 
 /** A typed handle; get one from `client.actor(definition, id)`. Cheap: holds the key string and the client. */
 export class ActorHandle<E = unknown, R = unknown> {
@@ -29,6 +30,21 @@ export class ActorHandle<E = unknown, R = unknown> {
    */
   tell(event: E): void {
     this.#core.tell(this.key, event);
+  }
+
+  /** `client.tellAt` to this actor: `event` delivered durably at `at`; resolves with its name once stored. */
+  tellAt(event: E, at: number | Date, options?: DelayedTellOptions): Promise<string> {
+    return delayedTell(this.#core, this.type, this.id, event, { at }, options);
+  }
+
+  /** `client.tellAfter` to this actor: `event` delivered durably `delayMs` from now. */
+  tellAfter(event: E, delayMs: number, options?: DelayedTellOptions): Promise<string> {
+    return delayedTell(this.#core, this.type, this.id, event, { afterMs: delayMs }, options);
+  }
+
+  /** Cancels this actor's reminder or delayed message `name`; idempotent. */
+  cancelReminder(name: string): Promise<void> {
+    return this.#core.reminders.cancel(this.type, this.id, name);
   }
 
   /**

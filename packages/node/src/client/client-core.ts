@@ -51,6 +51,8 @@ import {
 import type { EventLog } from '../events/event-log.js';
 import { type EventLogOptions, eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
+import { reminderStoreFor } from '../reminders/reminder-store-for.js';
+import { ReminderWriter } from '../reminders/reminder-writer.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -67,6 +69,11 @@ export interface RequestOptions {
    * positive (`Infinity` waits forever): `0`, a negative number or `NaN` is a `ConfigError`.
    */
   readonly timeoutMs?: number;
+  /**
+   * Asks only: the message's id (default a new one). The actor applies an id at most once (its dedup window of
+   * recent ids), so a retry with the first attempt's id is not applied twice. Reminders fire with one.
+   */
+  readonly messageId?: string;
 }
 
 export interface ClientCoreOptions {
@@ -135,6 +142,7 @@ export class ClientCore {
   readonly #eventLogOptions: EventLogOptions;
   #eventLog: Promise<EventLog> | undefined = undefined;
   #closed = false;
+  #reminders: ReminderWriter | undefined = undefined;
 
   /** Throws `ConfigError` for a cluster name that is not a subject token or a `defaultTimeoutMs` that is not positive. */
   constructor(options: ClientCoreOptions) {
@@ -170,6 +178,15 @@ export class ClientCore {
 
   get isClosed(): boolean {
     return this.#closed;
+  }
+
+  /** Durable reminders and delayed messages of the cluster (`tellAt`); the store is opened on first use. */
+  get reminders(): ReminderWriter {
+    this.#reminders ??= new ReminderWriter(
+      () => reminderStoreFor(this.transport, { cluster: this.cluster, replicas: this.#eventLogOptions.replicas ?? 1 }),
+      this.#clock,
+    );
+    return this.#reminders;
   }
 
   /** Marks the client closed: later requests reject (and sends throw) with `ShuttingDownError`. Idempotent. */
@@ -247,7 +264,9 @@ export class ClientCore {
       checkMessage(key, event);
       const timeoutMs = this.#timeoutOf(options);
       const subject = this.#actorSubject(key);
-      const envelope = askEnvelope(key, event, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
+      const deadline = this.#clock.wallNow() + timeoutMs;
+      const id = options?.messageId;
+      const envelope = askEnvelope(key, event, { deadline, origin: this.#origin, ...(id === undefined ? {} : { id }) });
       sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, `actor ${key}`);
       const giveUpAt = this.#clock.now() + timeoutMs;
       attempt = { key, event, id: envelope.id, deadline: envelope.deadline, giveUpAt, sentTo: subject };

@@ -21,6 +21,7 @@ import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { ActorHandle } from './actor-handle.js';
 import { ClientCore, type ClientCoreOptions, type EmitOptions, type RequestOptions } from './client-core.js';
+import { type DelayedTellOptions, delayedTell } from './delayed-tell.js';
 import { SagaClient } from './saga-client.js';
 import { sagaClientParts } from './saga-client-parts.js';
 
@@ -98,6 +99,42 @@ export class LucentClient {
   }
 
   /**
+   * Delivers `event` to actor `id` of a type at `at` (epoch ms or Date), durably: it is stored now and fired by
+   * the cluster when due, surviving restarts and node failures, at least once (the actor receives it with
+   * `reminder: { name, scheduledAt }` added). Resolves with the delayed message's name once stored (see
+   * `cancelReminder`). Rejects with `InvalidReminderError` (bad time or name), `InvalidMessageError`,
+   * `ConfigError` (bad type or id), `ShuttingDownError`, `TimeoutError` / `NodeUnavailableError` (the store).
+   */
+  tellAt<D extends AnyActorDefinition>(
+    target: D | string,
+    id: string,
+    event: D extends AnyActorDefinition ? ActorEventOf<D> : unknown,
+    at: number | Date,
+    options?: DelayedTellOptions,
+  ): Promise<string> {
+    return delayedTell(this.#core, typeOf(target), id, event, { at }, options);
+  }
+
+  /** As {@link tellAt}, `delayMs` from now. */
+  tellAfter<D extends AnyActorDefinition>(
+    target: D | string,
+    id: string,
+    event: D extends AnyActorDefinition ? ActorEventOf<D> : unknown,
+    delayMs: number,
+    options?: DelayedTellOptions,
+  ): Promise<string> {
+    return delayedTell(this.#core, typeOf(target), id, event, { afterMs: delayMs }, options);
+  }
+
+  /**
+   * Cancels reminder (or delayed message) `name` of actor `id` of a type; idempotent. A reminder already being
+   * delivered may still arrive once. Rejects with the store's `TimeoutError` / `NodeUnavailableError`.
+   */
+  cancelReminder(target: AnyActorDefinition | string, id: string, name: string): Promise<void> {
+    return this.#core.reminders.cancel(typeOf(target), id, name);
+  }
+
+  /**
    * Publishes event `type` with `data` durably and resolves with the event's id once the cluster's event
    * stream stored it. Every function handling the type then runs at least once in the cluster (its durable
    * consumer delivers it to one node; a failed run is retried per the function's `retry` policy, then
@@ -161,4 +198,8 @@ export async function connect(options: ConnectOptions = {}): Promise<LucentClien
     await transport.close();
     throw error;
   }
+}
+
+function typeOf(target: AnyActorDefinition | string): string {
+  return typeof target === 'string' ? target : target.type;
 }

@@ -49,6 +49,8 @@ import { loadActorDefinitions } from '../modules/load-actor-definitions.js';
 import { loadFunctionModules } from '../modules/load-function-modules.js';
 import { createFunctionPool } from '../pool/function-pool.js';
 import type { PoolSupervisionOptions } from '../pool/pool-restart-policy.js';
+import { reminderStoreFor } from '../reminders/reminder-store-for.js';
+import { ReminderWriter } from '../reminders/reminder-writer.js';
 import { createInlineRunner, type FunctionRunner } from '../router/function-runner.js';
 import { createRequestHandler, type RoutingRequestHandler } from '../router/request-handler.js';
 import { subscribeRequestHandler } from '../router/router-subscriptions.js';
@@ -336,6 +338,11 @@ export class ShardNode {
           onPersistFailure: (failure) =>
             logger.warn({ err: failure.error, type: failure.type, id: failure.id }, 'actor.persist_failed'),
           ...(activationGuard === undefined ? {} : { activationGuard }),
+          // Machines' `reminders.set` / `.cancel` go to the cluster's reminder store (opened on first use).
+          reminders: new ReminderWriter(
+            () => reminderStoreFor(transport, { cluster: config.cluster, replicas: config.natsReplicas }),
+            this.clock,
+          ),
         }),
       supervision: {
         maxRestarts: config.poolMaxRestarts,

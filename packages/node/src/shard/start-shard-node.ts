@@ -28,6 +28,7 @@ import type { NodeConfig } from '../config/node-config.js';
 import { CloudEventsGateway } from '../gateway/cloud-events-gateway.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
+import { ReminderExtension, type ReminderExtensionOptions } from '../reminders/reminder-extension.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
 import { SagaExtension } from '../saga/saga-extension.js';
 import { ScheduleExtension } from '../schedule/schedule-extension.js';
@@ -48,6 +49,8 @@ export interface ComposedShardOptions extends Omit<ShardNodeOptions, 'view' | 'e
   /** Started after membership, in order. */
   readonly extensions?: readonly ShardExtension[];
   readonly membership?: MembershipExtensionOptions;
+  /** The reminder scheduler's settings (window, in-flight bound, delivery timeout); see `ReminderExtension`. */
+  readonly reminders?: Omit<ReminderExtensionOptions, 'view'>;
 }
 
 /** A started, composed shard: the node and the parts tests and tools look into. */
@@ -58,6 +61,8 @@ export interface ComposedShard {
   readonly router: RoutingRequestHandler;
   /** The functions this node serves (`node.context.functions`, the registry loaded once from `config.functions`). */
   readonly functions: FunctionRegistry;
+  /** Fires the durable reminders of the partitions this node owns. */
+  readonly reminders: ReminderExtension;
 }
 
 /**
@@ -70,7 +75,8 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const membership = new MembershipExtension(options.membership);
-  const { extensions, membership: _membership, ...shell } = options;
+  const { extensions, membership: _membership, reminders: reminderOptions, ...shell } = options;
+  const reminders = new ReminderExtension({ ...reminderOptions, view: membership.viewSource });
   const kv = shouldUseKv(options);
   const store = options.store ?? (kv ? openKvStore(config) : undefined);
   const ownLeases = options.activationGuard === undefined && kv;
@@ -94,6 +100,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
     extensions: [
       membership,
       ...leaseParts,
+      reminders,
       new ScheduleExtension({ view: membership.viewSource }),
       // Sagas are driven on the ring owner of their actor key.
       new SagaExtension({ view: membership.viewSource, isAlive: (id) => membership.isAlive(id) }),
@@ -103,7 +110,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });
-  return { node, membership, router: node.router, functions: node.context.functions };
+  return { node, membership, router: node.router, functions: node.context.functions, reminders };
 }
 
 /** KV state only where it can persist anything: on NATS, with actor types to host. */
