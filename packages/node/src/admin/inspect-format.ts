@@ -5,6 +5,7 @@
 import type { ActorInspection } from '@lucent/actors/internal';
 import Table from 'cli-table3';
 import type { ActorAnswer, NodeStatus } from '../admin-service/admin-protocol.js';
+import type { NatsServerInfo } from '../transport/nats-server-info.js';
 import { formatDuration } from './admin-format.js';
 
 /** One node's line of `lucent status`: its own answer, plus what membership says of it. */
@@ -26,20 +27,9 @@ export interface StatusRow {
   readonly error?: string;
 }
 
-export interface NatsInfo {
-  readonly server: string;
-  readonly version: string;
-  readonly jetstream?: {
-    readonly streams: number;
-    readonly consumers: number;
-    readonly storageBytes: number;
-    readonly memoryBytes: number;
-  };
-}
-
 export interface ClusterStatus {
   readonly cluster: string;
-  readonly nats: NatsInfo;
+  readonly nats: NatsServerInfo;
   readonly nodes: readonly StatusRow[];
 }
 

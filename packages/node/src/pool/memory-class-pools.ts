@@ -15,6 +15,7 @@
  */
 import type { FunctionRegistry } from '@lucent/core/internal';
 import type { CallOptions, FunctionPool, FunctionPoolStats } from './function-pool.js';
+import { addPoolCounters } from './pool-counters.js';
 
 /** Bytes per MiB: V8's resource limits are in (binary) megabytes, like core's memory sizes. */
 const MIB = 1024 * 1024;
@@ -93,14 +94,7 @@ export class MemoryClassPools implements FunctionPool {
     for (const pool of this.#started.values()) {
       const s = pool.stats();
       total = {
-        calls: total.calls + s.calls,
-        batches: total.batches + s.batches,
-        reruns: total.reruns + s.reruns,
-        retries: total.retries + s.retries,
-        crashes: total.crashes + s.crashes,
-        timeouts: total.timeouts + s.timeouts,
-        overloaded: total.overloaded + s.overloaded,
-        inlineCalls: total.inlineCalls + s.inlineCalls,
+        ...addPoolCounters(total, s),
         queueDepth: total.queueDepth + s.queueDepth,
         tasksInFlight: total.tasksInFlight + s.tasksInFlight,
         utilization: Math.max(total.utilization, s.utilization),

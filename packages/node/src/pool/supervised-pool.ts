@@ -11,11 +11,10 @@
  */
 import { NodeUnavailableError, ShuttingDownError } from '@lucent/core/internal';
 import type { CallOptions, FunctionPool, FunctionPoolStats } from './function-pool.js';
+import { addPoolCounters, type PoolCounters } from './pool-counters.js';
 
 /** `NodeUnavailableError.reason` of calls made while the shard restarts its function pool. */
 export const POOL_RESTARTING_REASON = 'function pool restarting';
-
-type Counters = Omit<FunctionPoolStats, 'queueDepth' | 'tasksInFlight' | 'utilization'>;
 
 const ZERO: FunctionPoolStats = {
   calls: 0,
@@ -64,7 +63,7 @@ export class SupervisedPool implements FunctionPool {
   readonly #node: string;
   #current: FunctionPool;
   /** Counters of the pools already replaced. */
-  #past: Counters = ZERO;
+  #past: PoolCounters = ZERO;
   #closed = false;
 
   constructor(first: FunctionPool, node: string) {
@@ -81,7 +80,7 @@ export class SupervisedPool implements FunctionPool {
   stats(): FunctionPoolStats {
     const now = this.#current.stats();
     return {
-      ...addCounters(this.#past, now),
+      ...addPoolCounters(this.#past, now),
       queueDepth: now.queueDepth,
       tasksInFlight: now.tasksInFlight,
       utilization: now.utilization,
@@ -125,20 +124,6 @@ export class SupervisedPool implements FunctionPool {
   }
 
   #keepCounters(pool: FunctionPool): void {
-    this.#past = addCounters(this.#past, pool.stats());
+    this.#past = addPoolCounters(this.#past, pool.stats());
   }
-}
-
-/** Counters of pools past and present, added up: the supervised pool's totals survive restarts. */
-function addCounters(a: Counters, b: Counters): Counters {
-  return {
-    calls: a.calls + b.calls,
-    batches: a.batches + b.batches,
-    reruns: a.reruns + b.reruns,
-    retries: a.retries + b.retries,
-    crashes: a.crashes + b.crashes,
-    timeouts: a.timeouts + b.timeouts,
-    overloaded: a.overloaded + b.overloaded,
-    inlineCalls: a.inlineCalls + b.inlineCalls,
-  };
 }

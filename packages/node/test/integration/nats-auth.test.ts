@@ -13,7 +13,7 @@ import { connectCluster } from '../../src/client/cluster-client.js';
 import { connect } from '../../src/client/lucent-client.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { NodeProcesses } from '../../src/testing/node-process.js';
-import type { NatsAuth } from '../../src/transport/nats-auth.js';
+import { NATS_AUTH_ENV, type NatsAuth } from '../../src/transport/nats-auth.js';
 import { clusterNodeArgs, fixture } from './cli-fixtures.js';
 import { jwtUser, nkeyUser, type TestPki, testPki, tlsServerConfig } from './nats-credentials.js';
 
@@ -41,17 +41,9 @@ function certificates(): TestPki {
 
 /** `NatsAuth` as the `LUCENT_NATS_*` environment of a child process. */
 function authEnv(auth: NatsAuth): Record<string, string> {
-  const names: Record<keyof NatsAuth, string> = {
-    token: 'LUCENT_NATS_TOKEN',
-    user: 'LUCENT_NATS_USER',
-    password: 'LUCENT_NATS_PASSWORD',
-    nkeySeedFile: 'LUCENT_NATS_NKEY_SEED',
-    credsFile: 'LUCENT_NATS_CREDS',
-    tlsCaFile: 'LUCENT_NATS_TLS_CA',
-    tlsCertFile: 'LUCENT_NATS_TLS_CERT',
-    tlsKeyFile: 'LUCENT_NATS_TLS_KEY',
-  };
-  return Object.fromEntries(Object.entries(auth).map(([key, value]) => [names[key as keyof NatsAuth], String(value)]));
+  return Object.fromEntries(
+    Object.entries(auth).map(([key, value]) => [NATS_AUTH_ENV[key as keyof NatsAuth], String(value)]),
+  );
 }
 
 function startNode(auth: NatsAuth, id = 'n1') {
