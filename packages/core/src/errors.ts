@@ -145,6 +145,18 @@ export const NoCapacityError = defineError(
 );
 export type NoCapacityError = InstanceType<typeof NoCapacityError>;
 
+/**
+ * The node that owns the call's key (`hash`/`sticky` routing) is overloaded (load score at or above 0.9) and
+ * refuses it at once instead of queueing it; try again after `retryAfterMs`. `load` is the node's load score.
+ */
+export const OverloadedError = defineError(
+  'LUCENT_OVERLOADED',
+  'OverloadedError',
+  (d: { node: string; target: string; load: number; retryAfterMs: number }) =>
+    `${d.node} is overloaded (load ${d.load.toFixed(2)}) and refused ${d.target}; retry after ${d.retryAfterMs} ms`,
+);
+export type OverloadedError = InstanceType<typeof OverloadedError>;
+
 /** One problem found by an input schema: what is wrong, and where (`path`, dotted; `''` for the input itself). */
 export interface InputIssue {
   readonly message: string;

@@ -11,7 +11,7 @@
 export { type Clock, SimulatedClock, systemClock, type TimerHandle } from './clock.js';
 // Placement: where a message goes, given the cluster view.
 export { type ClusterMember, type ClusterView, createClusterView, type MemberView } from './cluster-view.js';
-export { functionOf, functionsOf, handles, lucentFunction, resources, shardBy } from './decorators.js';
+export { functionOf, functionsOf, handles, lucentFunction, resources, route, shardBy } from './decorators.js';
 // Functions: definitions, decorators, the registry.
 export {
   defineFunction,
@@ -44,6 +44,7 @@ export {
   MailboxFullError,
   NoCapacityError,
   NodeUnavailableError,
+  OverloadedError,
   RecoveryFailedError,
   RemoteError,
   RoutingError,
@@ -61,4 +62,18 @@ export { placeActor, placeFunction } from './placement/place.js';
 export type { Placement } from './placement/placement.js';
 export { createRegistry, type FunctionDescription, type FunctionRegistry } from './registry.js';
 export type { CpuClass, MemorySpec, Priority, ResourceSpec } from './resources.js';
+export type { NodeLoadReport } from './load-report.js';
+// Routing strategies for `defineFunction({ routing })` and `@route(...)`.
+export {
+  type AnyRoutingStrategy,
+  hash,
+  leastLoaded,
+  type PinTags,
+  pin,
+  type RangeValue,
+  type RoutingStrategy,
+  range,
+  roundRobin,
+  sticky,
+} from './routing/strategy.js';
 export type { LoadReport } from './scoring.js';

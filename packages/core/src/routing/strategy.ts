@@ -1,4 +1,7 @@
-import type { ClusterView } from '../cluster-view.js';
+import type { ClusterView, MemberView } from '../cluster-view.js';
+import type { FieldPath } from './field-path.js';
+import type { RoutingKind } from './routing-kind.js';
+
 
 /**
  * Routing strategies map (message, cluster view[, state]) to the id of the shard that should serve it.
@@ -23,6 +26,14 @@ import type { ClusterView } from '../cluster-view.js';
 export interface RoutingStrategy<State = undefined> {
   /** E.g. `hash(order.symbol)`; used as the `target` of the errors it throws. */
   readonly name: string;
+  readonly kind: RoutingKind;
+  /** The input field the strategy reads, or `undefined` for `roundRobin` and `leastLoaded`. */
+  readonly field: FieldPath | undefined;
+  /**
+   * True when `member` may serve `message` (it carries the tag `pin`/`range` need); always true for the other
+   * strategies. A node that receives a call it may serve serves it instead of forwarding. Throws like `route`.
+   */
+  canServe(message: unknown, member: MemberView): boolean;
   /** Fresh state for one router (one per client or node); `undefined` for stateless strategies. */
   initialState(): State;
   /**
@@ -37,10 +48,11 @@ export interface RoutingStrategy<State = undefined> {
 // biome-ignore lint/suspicious/noExplicitAny: the state type is opaque to whoever holds a mixed list of strategies.
 export type AnyRoutingStrategy = RoutingStrategy<any>;
 
+export { RoutingKind, servesAny } from './routing-kind.js';
 export { compileFieldPath, type FieldPath, readField, readRoutingKey } from './field-path.js';
 export { hash } from './hash.js';
 export { leastLoaded } from './least-loaded.js';
-export { pin } from './pin.js';
+export { chooseTagged, type PinTags, pin } from './pin.js';
 export { type RangeValue, range } from './range.js';
 export { chooseByKey } from './rendezvous.js';
 export { type RoundRobinState, roundRobin } from './round-robin.js';
