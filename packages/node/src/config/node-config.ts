@@ -50,6 +50,8 @@ export interface NodeConfig {
   readonly drainTimeoutMs: number;
   /** Membership heartbeat period. */
   readonly heartbeatIntervalMs: number;
+  /** Period of the node's load samples and reports on `lucent.<cluster>.metrics.<id>`. */
+  readonly loadReportIntervalMs: number;
   /**
    * Activation lease TTL (actors on NATS): a lease its owner has not renewed for this long is taken over by the
    * key's new owner, and an owner that could not renew for this long stops its actors.
@@ -203,6 +205,15 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     description: 'membership heartbeat period',
   },
   {
+    key: 'loadReportIntervalMs',
+    flag: '--load-report-interval-ms <ms>',
+    env: 'LUCENT_LOAD_REPORT_INTERVAL_MS',
+    kind: 'int',
+    min: 10,
+    max: 3_600_000,
+    description: 'period of the load report (routing reads it; an overloaded owner refuses keyed calls)',
+  },
+  {
     key: 'leaseTtlMs',
     flag: '--lease-ttl-ms <ms>',
     env: 'LUCENT_LEASE_TTL_MS',
@@ -354,6 +365,7 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     logLevel: 'info',
     drainTimeoutMs: 10_000,
     heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
+    loadReportIntervalMs: 1000,
     leaseTtlMs: DEFAULT_LEASE_TTL_MS,
     leaseRenewIntervalMs: DEFAULT_LEASE_RENEW_INTERVAL_MS,
     leaseSweepIntervalMs: 600_000,

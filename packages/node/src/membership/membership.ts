@@ -29,13 +29,18 @@
  */
 import type { TimerHandle } from '@lucent/actors/internal';
 import {
+  allMetricsSubject,
   type ClusterView,
   ConfigError,
+  DEFAULT_CLUSTER,
+  compactLoad,
+  type NodeLoadReport,
   type LoadReport,
   type LucentError,
   ShuttingDownError,
   toLucentError,
 } from '@lucent/core/internal';
+import { decodeLoadReport } from '../load/load-report-codec.js';
 import type { TransportStatusEvent, TransportSubscription } from '../transport/transport.js';
 import {
   decodeMembershipMessage,
@@ -80,6 +85,9 @@ export class Membership {
   readonly #errorListeners = new Set<MembershipErrorListener>();
   #state: State = State.New;
   #subscription: TransportSubscription | undefined = undefined;
+  /** Every node's load reports (`lucent.<cluster>.metrics.*`), folded into the view. */
+  #reportSubscription: TransportSubscription | undefined = undefined;
+  readonly #reportsSubject: string;
   #removeStatusListener: (() => void) | undefined = undefined;
   #heartbeatTimer: TimerHandle | undefined = undefined;
   #expiryTimer: TimerHandle | undefined = undefined;
@@ -87,6 +95,7 @@ export class Membership {
   /** Incarnations of other processes already reported for heartbeating under this node's id. */
   readonly #duplicatesReported = new Set<number>();
   readonly #view: MembershipView;
+  readonly #reports = new Map<string, NodeLoadReport>();
   #startPromise: Promise<void> | undefined = undefined;
   #stopPromise: Promise<void> | undefined = undefined;
   // Bound once: timers and the subscription call these without a closure per firing or message.
@@ -94,12 +103,15 @@ export class Membership {
   readonly #onExpiryTimer = (): void => this.#expiryTick();
   readonly #answerProbes = (): void => this.#answerQueuedProbes();
   readonly #onFrame = (frame: Uint8Array): void => this.#receive(frame);
+  // Throws DecodeError for a malformed report; the transport hands it to #onSubscriptionError.
+  readonly #onReport = (frame: Uint8Array): void => this.applyLoadReport(decodeLoadReport(this.#o.codec, frame));
   readonly #onSubscriptionError = (error: LucentError): void => this.#report(error);
   readonly #onTransportStatus = (event: TransportStatusEvent): void => this.#transportStatus(event);
 
   /** Throws `ConfigError` for invalid options (see `resolveMembershipOptions`). Sends nothing until `start()`. */
   constructor(options: MembershipOptions) {
     this.#o = resolveMembershipOptions(options);
+    this.#reportsSubject = allMetricsSubject(options.cluster ?? DEFAULT_CLUSTER);
     this.role = this.#o.role;
     this.nodeId = this.#o.nodeId;
     this.incarnation = this.#o.incarnation;
@@ -108,6 +120,24 @@ export class Membership {
     this.#table = new MembershipTable({ deadAfterMs: this.#o.deadAfterMs });
     const table = this.#table;
     this.#view = new MembershipView(() => table.members(), this.#o.view);
+  }
+
+  /**
+   * Folds a member's load report (metrics subject, `load-report-listener.ts`) into the view: its compact load
+   * replaces the heartbeat's until the next of either. Reports of unknown members and of this member are kept
+   * (see {@link loadReports}) but change no view. Never throws.
+   */
+  applyLoadReport(report: NodeLoadReport): void {
+    if (this.#state !== State.Running) return;
+    this.#reports.set(report.node, report);
+    if (report.node === this.nodeId) return;
+    this.#apply(this.#table.applyLoad(report.node, wireSafeLoad(compactLoad(report))));
+  }
+
+  /** The latest load report of every member that published one (live members only). */
+  loadReports(): ReadonlyMap<string, NodeLoadReport> {
+    for (const id of this.#reports.keys()) if (this.#table.get(id) === undefined) this.#reports.delete(id);
+    return this.#reports;
   }
 
   /** Views built from scratch (each with a new ring) so far; load-only updates do not count. */
@@ -173,6 +203,9 @@ export class Membership {
     const transport = this.#o.transport;
     if (this.#state === State.Stopped || transport.isClosed) throw new ShuttingDownError({ node: this.#name() });
     this.#subscription = transport.subscribe(this.#o.subject, this.#onFrame, { onError: this.#onSubscriptionError });
+    this.#reportSubscription = transport.subscribe(this.#reportsSubject, this.#onReport, {
+      onError: this.#onSubscriptionError,
+    });
     this.#removeStatusListener = transport.onStatus(this.#onTransportStatus);
     this.#state = State.Running;
     if (this.role === MembershipRole.Member) this.#heartbeatTick();
@@ -211,6 +244,8 @@ export class Membership {
     this.#expiryTimer = undefined;
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;
+    this.#reportSubscription?.unsubscribe();
+    this.#reportSubscription = undefined;
     this.#removeStatusListener?.();
     this.#removeStatusListener = undefined;
   }

@@ -45,6 +45,7 @@ import { loadFunctionModules } from '../modules/load-function-modules.js';
 import { createFunctionPool } from '../pool/function-pool.js';
 import type { PoolSupervisionOptions } from '../pool/pool-restart-policy.js';
 import { createInlineRunner, type FunctionRunner } from '../router/function-runner.js';
+import type { LocalLoad } from '../router/overload-gate.js';
 import { createRequestHandler, type RoutingRequestHandler } from '../router/request-handler.js';
 import { subscribeRequestHandler } from '../router/router-subscriptions.js';
 import { connectWithRetry } from '../transport/connect-retry.js';
@@ -72,6 +73,8 @@ export interface ShardNodeOptions {
   readonly view?: ViewSource;
   /** Most forwards per message (default the router's, 3). */
   readonly hopLimit?: number;
+  /** This node's live load, written by its load reporter; the router refuses owned calls at >= 0.9. */
+  readonly load?: LocalLoad;
   /** Started in order after the router is subscribed; the node is ready once all have started. */
   readonly extensions?: readonly ShardExtension[];
   /** The actor state store; default a `MemoryStateStore`. Receives the connected transport. */
@@ -488,6 +491,8 @@ export class ShardNode {
       observer,
       ...(options.view === undefined ? {} : { view: options.view }),
       ...(options.hopLimit === undefined ? {} : { hopLimit: options.hopLimit }),
+      ...(options.load === undefined ? {} : { load: options.load }),
+      tags: context.config.tags,
     });
     this.#router = router;
     const subscriptions = subscribeRequestHandler(context.transport, router.handle, {

@@ -27,6 +27,8 @@ import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
+import { LoadReporterExtension } from '../load/load-reporter.js';
+import { idleLoad } from '../router/overload-gate.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
 import { ActivationLeases } from '../state/activation-lease.js';
 import { ActorHandoffExtension } from '../state/actor-handoff.js';
@@ -55,6 +57,8 @@ export interface ComposedShard {
   readonly router: RoutingRequestHandler;
   /** The functions this node serves (`node.context.functions`, the registry loaded once from `config.functions`). */
   readonly functions: FunctionRegistry;
+  /** The node's load reporter (latest report, reports published). */
+  readonly load: LoadReporterExtension;
 }
 
 /**
@@ -66,7 +70,15 @@ export interface ComposedShard {
 export async function startShardNode(options: ComposedShardOptions): Promise<ComposedShard> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const membership = new MembershipExtension(options.membership);
+  const load = idleLoad();
+  const started: { node?: ShardNode } = {};
+  // The router's answers feed calls/s and error rate; the node exists once `ShardNode.start` resolved.
+  const reporter = new LoadReporterExtension({
+    intervalMs: config.loadReportIntervalMs,
+    local: load,
+    answers: () => started.node?.router.stats,
+  });
+  const membership = new MembershipExtension({ load: () => reporter.compact(), ...options.membership });
   const { extensions, membership: _membership, ...shell } = options;
   const kv = shouldUseKv(options);
   const store = options.store ?? (kv ? openKvStore(config) : undefined);
@@ -86,11 +98,13 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
-    extensions: [membership, ...leaseParts, ...(extensions ?? [])],
+    load,
+    extensions: [reporter, membership, ...leaseParts, ...(extensions ?? [])],
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });
-  return { node, membership, router: node.router, functions: node.context.functions };
+  started.node = node;
+  return { node, membership, router: node.router, functions: node.context.functions, load: reporter };
 }
 
 /** KV state only where it can persist anything: on NATS, with actor types to host. */
