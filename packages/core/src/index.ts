@@ -57,12 +57,12 @@ export {
   WorkerCrashedError,
 } from './errors.js';
 export type { InputSchema, SchemaOutput } from './input-schema.js';
+export type { NodeLoadReport } from './load-report.js';
 export { actorKey } from './placement/actor-key.js';
 export { placeActor, placeFunction } from './placement/place.js';
 export type { Placement } from './placement/placement.js';
 export { createRegistry, type FunctionDescription, type FunctionRegistry } from './registry.js';
 export type { CpuClass, MemorySpec, Priority, ResourceSpec } from './resources.js';
-export type { NodeLoadReport } from './load-report.js';
 // Routing strategies for `defineFunction({ routing })` and `@route(...)`.
 export {
   type AnyRoutingStrategy,

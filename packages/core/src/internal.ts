@@ -26,6 +26,17 @@ export * from './placement/view-source.js';
 export * from './registry.js';
 export * from './resources.js';
 export { RoutingKind } from './routing/routing-kind.js';
-export type { AnyRoutingStrategy, RoutingStrategy } from './routing/strategy.js';
 export * as routing from './routing/strategy.js';
+export {
+  type AnyRoutingStrategy,
+  hash,
+  leastLoaded,
+  type PinTags,
+  pin,
+  type RangeValue,
+  type RoutingStrategy,
+  range,
+  roundRobin,
+  sticky,
+} from './routing/strategy.js';
 export * from './scoring.js';

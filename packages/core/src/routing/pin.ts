@@ -80,4 +80,3 @@ function checkTags(tags: PinTags | undefined): Readonly<Record<string, string>> 
   }
   return Object.freeze({ ...tags });
 }
-

@@ -16,4 +16,3 @@ export type RoutingKind = (typeof RoutingKind)[keyof typeof RoutingKind];
 export function servesAny(): boolean {
   return true;
 }
-

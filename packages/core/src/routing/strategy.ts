@@ -2,7 +2,6 @@ import type { ClusterView, MemberView } from '../cluster-view.js';
 import type { FieldPath } from './field-path.js';
 import type { RoutingKind } from './routing-kind.js';
 
-
 /**
  * Routing strategies map (message, cluster view[, state]) to the id of the shard that should serve it.
  *
@@ -48,7 +47,6 @@ export interface RoutingStrategy<State = undefined> {
 // biome-ignore lint/suspicious/noExplicitAny: the state type is opaque to whoever holds a mixed list of strategies.
 export type AnyRoutingStrategy = RoutingStrategy<any>;
 
-export { RoutingKind, servesAny } from './routing-kind.js';
 export { compileFieldPath, type FieldPath, readField, readRoutingKey } from './field-path.js';
 export { hash } from './hash.js';
 export { leastLoaded } from './least-loaded.js';
@@ -56,4 +54,5 @@ export { chooseTagged, type PinTags, pin } from './pin.js';
 export { type RangeValue, range } from './range.js';
 export { chooseByKey } from './rendezvous.js';
 export { type RoundRobinState, roundRobin } from './round-robin.js';
+export { RoutingKind, servesAny } from './routing-kind.js';
 export { type StickyState, sticky } from './sticky.js';

@@ -96,7 +96,12 @@ export class LoadSampler {
       callsPerSecond: ((succeeded + failed) * 1000) / elapsedMs,
       errorRate: succeeded + failed > 0 ? failed / (succeeded + failed) : 0,
     };
-    const report: NodeLoadReport = { node: this.nodeId, at: wallMs, ...measurements, score: nodeLoadScore(measurements) };
+    const report: NodeLoadReport = {
+      node: this.nodeId,
+      at: wallMs,
+      ...measurements,
+      score: nodeLoadScore(measurements),
+    };
     this.#latest = report;
     this.#local.score = report.score;
     return report;

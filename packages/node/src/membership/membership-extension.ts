@@ -96,18 +96,20 @@ export class MembershipExtension implements ShardExtension {
       tags: config.tags,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       ...(this.#options.deadAfterMs === undefined ? {} : { deadAfterMs: this.#options.deadAfterMs }),
-      load: this.#options.load ?? ((): LoadReport => {
-        const stats = pool?.stats();
-        const heap = getHeapStatistics();
-        return {
-          cpu: stats?.utilization ?? 0,
-          memory: heap.used_heap_size / heap.heap_size_limit,
-          activeFunctions: stats?.tasksInFlight ?? 0,
-          maxFunctions: Math.max(1, threads * 2),
-          queueDepth: Math.min(stats?.queueDepth ?? 0, QUEUE_CAPACITY),
-          maxQueue: QUEUE_CAPACITY,
-        };
-      }),
+      load:
+        this.#options.load ??
+        ((): LoadReport => {
+          const stats = pool?.stats();
+          const heap = getHeapStatistics();
+          return {
+            cpu: stats?.utilization ?? 0,
+            memory: heap.used_heap_size / heap.heap_size_limit,
+            activeFunctions: stats?.tasksInFlight ?? 0,
+            maxFunctions: Math.max(1, threads * 2),
+            queueDepth: Math.min(stats?.queueDepth ?? 0, QUEUE_CAPACITY),
+            maxQueue: QUEUE_CAPACITY,
+          };
+        }),
     });
     membership.onEvent((event: MembershipEvent) =>
       logger.info({ member: event.member.id, incarnation: event.member.incarnation }, event.type),

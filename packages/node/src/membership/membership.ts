@@ -32,11 +32,11 @@ import {
   allMetricsSubject,
   type ClusterView,
   ConfigError,
-  DEFAULT_CLUSTER,
   compactLoad,
-  type NodeLoadReport,
+  DEFAULT_CLUSTER,
   type LoadReport,
   type LucentError,
+  type NodeLoadReport,
   ShuttingDownError,
   toLucentError,
 } from '@lucent/core/internal';

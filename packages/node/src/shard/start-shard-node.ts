@@ -25,9 +25,9 @@
 import type { ActivationGuard, StateStore } from '@lucent/actors/internal';
 import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
+import { LoadReporterExtension } from '../load/load-reporter.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
-import { LoadReporterExtension } from '../load/load-reporter.js';
 import { idleLoad } from '../router/overload-gate.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
 import { ActivationLeases } from '../state/activation-lease.js';
