@@ -23,6 +23,7 @@ export * from './placement/shard-key.js';
 export * from './placement/subject-cache.js';
 export * from './placement/subjects.js';
 export * from './placement/view-source.js';
+export * from './rebalance.js';
 export * from './registry.js';
 export * from './resources.js';
 export { RoutingKind } from './routing/routing-kind.js';

@@ -21,6 +21,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** How log lines are written: `pretty` (pino-pretty, for people), `json` (one object per line), `auto` = pretty on a TTY. */
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+/** Values of `--rebalance`. */
+export const REBALANCE_MODES = ['off', 'on'] as const;
+export type RebalanceMode = (typeof REBALANCE_MODES)[number];
 
 /** The resolved, validated configuration of one shard node. Every field is set (defaults applied). */
 export interface NodeConfig {
@@ -52,6 +55,8 @@ export interface NodeConfig {
   readonly heartbeatIntervalMs: number;
   /** Period of the node's load samples and reports on `lucent.<cluster>.metrics.<id>`. */
   readonly loadReportIntervalMs: number;
+  /** `on`: a node above 0.85 sustained load sheds ring share (and its actors, with their state) to the others. */
+  readonly rebalance: RebalanceMode;
   /**
    * Activation lease TTL (actors on NATS): a lease its owner has not renewed for this long is taken over by the
    * key's new owner, and an owner that could not renew for this long stops its actors.
@@ -214,6 +219,14 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     description: 'period of the load report (routing reads it; an overloaded owner refuses keyed calls)',
   },
   {
+    key: 'rebalance',
+    flag: '--rebalance <mode>',
+    env: 'LUCENT_REBALANCE',
+    kind: 'choice',
+    choices: REBALANCE_MODES,
+    description: `shed ring share (and actors, with their state) under sustained load >= 0.85: ${REBALANCE_MODES.join(', ')}`,
+  },
+  {
     key: 'leaseTtlMs',
     flag: '--lease-ttl-ms <ms>',
     env: 'LUCENT_LEASE_TTL_MS',
@@ -366,6 +379,7 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     drainTimeoutMs: 10_000,
     heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
     loadReportIntervalMs: 1000,
+    rebalance: 'off',
     leaseTtlMs: DEFAULT_LEASE_TTL_MS,
     leaseRenewIntervalMs: DEFAULT_LEASE_RENEW_INTERVAL_MS,
     leaseSweepIntervalMs: 600_000,

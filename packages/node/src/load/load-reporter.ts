@@ -52,11 +52,17 @@ export class LoadReporterExtension implements ShardExtension {
   #timer: TimerHandle | undefined = undefined;
   #startedAt = 0;
   readonly #onTimer = (): void => this.#tick();
+  readonly #listeners: ((report: NodeLoadReport) => void)[] = [];
 
   constructor(options: LoadReporterOptions) {
     this.#options = options;
     this.intervalMs = options.intervalMs ?? DEFAULT_LOAD_REPORT_INTERVAL_MS;
     options.local.retryAfterMs = this.intervalMs;
+  }
+
+  /** Calls `listener` with every sample, after it was published (the rebalancer reads them). */
+  onSample(listener: (report: NodeLoadReport) => void): void {
+    this.#listeners.push(listener);
   }
 
   /** The latest report, or `undefined` before the first sample. */
@@ -112,6 +118,13 @@ export class LoadReporterExtension implements ShardExtension {
       this.published++;
     } catch (error) {
       context.logger.warn({ err: toLucentError(error, 'load report') }, 'load.report_failed');
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener(report);
+      } catch (error) {
+        context.logger.warn({ err: toLucentError(error, 'load listener') }, 'load.listener_failed');
+      }
     }
     this.#timer = clock.setTimeout(this.#onTimer, this.intervalMs);
   }

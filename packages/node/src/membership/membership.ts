@@ -96,6 +96,8 @@ export class Membership {
   readonly #duplicatesReported = new Set<number>();
   readonly #view: MembershipView;
   readonly #reports = new Map<string, NodeLoadReport>();
+  /** This member's ring weight; starts at the option's, changed by {@link setWeight} (rebalancing). */
+  #weight: number;
   #startPromise: Promise<void> | undefined = undefined;
   #stopPromise: Promise<void> | undefined = undefined;
   // Bound once: timers and the subscription call these without a closure per firing or message.
@@ -112,6 +114,7 @@ export class Membership {
   constructor(options: MembershipOptions) {
     this.#o = resolveMembershipOptions(options);
     this.#reportsSubject = allMetricsSubject(options.cluster ?? DEFAULT_CLUSTER);
+    this.#weight = this.#o.weight;
     this.role = this.#o.role;
     this.nodeId = this.#o.nodeId;
     this.incarnation = this.#o.incarnation;
@@ -132,6 +135,25 @@ export class Membership {
     this.#reports.set(report.node, report);
     if (report.node === this.nodeId) return;
     this.#apply(this.#table.applyLoad(report.node, wireSafeLoad(compactLoad(report))));
+  }
+
+  /** This member's ring weight now. */
+  get weight(): number {
+    return this.#weight;
+  }
+
+  /**
+   * Changes this member's ring weight (rebalancing sheds keys by lowering it) and heartbeats at once, so every
+   * view rebuilds its ring now rather than at the next interval. Throws `ConfigError` unless `weight` is
+   * positive and finite; a no-op when unchanged or not running.
+   */
+  setWeight(weight: number): void {
+    if (!Number.isFinite(weight) || weight <= 0) {
+      throw new ConfigError({ subject: 'Membership', field: 'weight', reason: 'must be positive and finite' });
+    }
+    if (weight === this.#weight) return;
+    this.#weight = weight;
+    if (this.#state === State.Running && this.role === MembershipRole.Member) this.#sendHeartbeat();
   }
 
   /** The latest load report of every member that published one (live members only). */
@@ -265,7 +287,7 @@ export class Membership {
       node: this.nodeId,
       incarnation: this.incarnation,
       tags: this.#o.tags,
-      weight: this.#o.weight,
+      weight: this.#weight,
       load: this.#currentLoad(),
       modules: this.#o.modules,
     };

@@ -26,6 +26,7 @@ import type { ActivationGuard, StateStore } from '@lucent/actors/internal';
 import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
 import { LoadReporterExtension } from '../load/load-reporter.js';
+import { RebalancerExtension } from '../load/rebalancer.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
 import { idleLoad } from '../router/overload-gate.js';
@@ -59,6 +60,8 @@ export interface ComposedShard {
   readonly functions: FunctionRegistry;
   /** The node's load reporter (latest report, reports published). */
   readonly load: LoadReporterExtension;
+  /** Rebalancing and scale-in candidacy (ring weight, `scaleInCandidate`). */
+  readonly rebalancer: RebalancerExtension;
 }
 
 /**
@@ -79,6 +82,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
     answers: () => started.node?.router.stats,
   });
   const membership = new MembershipExtension({ load: () => reporter.compact(), ...options.membership });
+  const rebalancer = new RebalancerExtension({ reporter, membership, shed: config.rebalance === 'on' });
   const { extensions, membership: _membership, ...shell } = options;
   const kv = shouldUseKv(options);
   const store = options.store ?? (kv ? openKvStore(config) : undefined);
@@ -99,12 +103,13 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
     ...shell,
     view: membership.viewSource,
     load,
-    extensions: [reporter, membership, ...leaseParts, ...(extensions ?? [])],
+    extensions: [reporter, membership, rebalancer, ...leaseParts, ...(extensions ?? [])],
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });
   started.node = node;
-  return { node, membership, router: node.router, functions: node.context.functions, load: reporter };
+  const { functions } = node.context;
+  return { node, membership, router: node.router, functions, load: reporter, rebalancer };
 }
 
 /** KV state only where it can persist anything: on NATS, with actor types to host. */
