@@ -8,6 +8,7 @@ export * from './cluster-view.js';
 export * from './codec.js';
 export * from './decorators.js';
 export * from './definition.js';
+export * from './degradation.js';
 export * from './envelope.js';
 export * from './envelope-check.js';
 export * from './errors.js';

@@ -43,10 +43,12 @@ export interface NodeLoadReport {
   readonly errorRate: number;
   /** {@link nodeLoadScore} of this report, as the node computed it. */
   readonly score: number;
+  /** Functions whose p50 on this node runs past 1.5× its recent baseline (`degradation.ts`). */
+  readonly degraded: readonly string[];
 }
 
 /** The measurements of a {@link NodeLoadReport}, before it is scored and stamped. */
-export type LoadMeasurements = Omit<NodeLoadReport, 'score' | 'node' | 'at'>;
+export type LoadMeasurements = Omit<NodeLoadReport, 'score' | 'node' | 'at' | 'degraded'>;
 
 /** The node's load in [0, 1] from its measurements (see the module doc). Pure; NaN counts as busy. */
 export function nodeLoadScore(m: LoadMeasurements): number {
@@ -70,5 +72,6 @@ export function compactLoad(report: NodeLoadReport): LoadReport {
     queueDepth: report.poolQueueDepth,
     maxQueue: threads * QUEUED_PER_THREAD,
     score: clampUnit(report.score),
+    ...(report.degraded.length === 0 ? {} : { degraded: report.degraded }),
   };
 }

@@ -28,6 +28,8 @@ export interface LoadReport {
    * {@link shardLoad} is this score and the weighted sum of the fields above is not used.
    */
   readonly score?: number;
+  /** Functions running degraded on the shard (`degradation.ts`): placement prefers other shards for them. */
+  readonly degraded?: readonly string[];
 }
 
 /** Weights of {@link shardLoad}. */

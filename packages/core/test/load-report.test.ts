@@ -35,7 +35,7 @@ describe('nodeLoadScore', () => {
   });
 
   it('compactLoad carries the score into heartbeats and views, where it is the member load score', () => {
-    const report: NodeLoadReport = { ...idle, node: 'n1', at: 1, poolUtilization: 0.5, score: 0.42 };
+    const report: NodeLoadReport = { ...idle, node: 'n1', at: 1, poolUtilization: 0.5, score: 0.42, degraded: [] };
     const compact = compactLoad(report);
     expect(compact).toMatchObject({ score: 0.42, activeFunctions: 1, maxFunctions: 2, maxQueue: 16 });
     expect(shardLoad(compact)).toBe(0.42);

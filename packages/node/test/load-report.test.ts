@@ -32,7 +32,10 @@ import { viewOf } from './fixed-view.js';
 
 /** Probes whose counters the test moves by hand. */
 function fakeProbes() {
-  const state = { idle: 0, active: 0, cpuMicros: 0, running: 0, queued: 0, succeeded: 0, failed: 0, rss: 100 };
+  const state = {
+    ...{ idle: 0, active: 0, cpuMicros: 0, running: 0, queued: 0, succeeded: 0, failed: 0, rss: 100 },
+    degraded: [] as readonly string[],
+  };
   const probes: LoadProbes = {
     eventLoop: () => ({ idle: state.idle, active: state.active }),
     cpuMicros: () => state.cpuMicros,
@@ -42,6 +45,7 @@ function fakeProbes() {
     rssLimitBytes: 1000,
     activeActors: () => 7,
     answers: () => ({ succeeded: state.succeeded, failed: state.failed }),
+    degraded: () => state.degraded,
   };
   return { state, probes };
 }
@@ -95,6 +99,7 @@ describe('load report codec', () => {
     callsPerSecond: 50,
     errorRate: 0,
     score: 0.3,
+    degraded: ['slow'],
   };
 
   it('round-trips a report and refuses anything else with DecodeError', () => {
@@ -204,5 +209,30 @@ function sample(node: string, score: number): NodeLoadReport {
     callsPerSecond: 0,
     errorRate: 0,
     score,
+    degraded: [],
   };
 }
+
+describe('FunctionLatencies', () => {
+  it('records served calls per function name and reports the degraded ones per interval', async () => {
+    const { FunctionLatencies, withFunctionLatencies } = await import('../src/load/function-latency.js');
+    const latencies = new FunctionLatencies();
+    const seen: string[] = [];
+    const observer = withFunctionLatencies({ completed: (_kind, target) => seen.push(target) }, latencies);
+    const { EnvelopeKind } = await import('@lucent/core/internal');
+    const interval = (ms: number, calls = 20) => {
+      for (let i = 0; i < calls; i++)
+        observer.completed?.(EnvelopeKind.Call, i % 2 === 0 ? 'quote' : 'quote@2', ms, '', '');
+      // Failures and asks are not run times of a function.
+      observer.completed?.(EnvelopeKind.Call, 'quote', 1000, 'LUCENT_TIMEOUT', '');
+      observer.completed?.(EnvelopeKind.Ask, 'quote', 1000, '', '');
+      return latencies.endInterval();
+    };
+    for (let i = 0; i < 3; i++) expect(interval(2)).toEqual([]);
+    expect(latencies.baselineMs('quote')).toBe(2);
+    expect(interval(3)).toEqual([]); // 1.5x, but within the noise floor
+    expect(interval(12)).toEqual(['quote']);
+    expect(latencies.degraded).toEqual(['quote']);
+    expect(seen.length).toBeGreaterThan(80); // the wrapped observer still sees every completion
+  });
+});

@@ -16,6 +16,9 @@
  * shard is, the least-loaded capable one is chosen rather than none. `hash`/`sticky` keep the owner (state
  * lives there); a busy owner refuses with `OverloadedError` (the router's decision).
  *
+ * Degradation: a shard that reports a function degraded (its p50 past 1.5× its baseline there) is passed over
+ * for that function by the choosing strategies while a healthy capable shard exists.
+ *
  * A node that receives a call places it with {@link placeCallAt}: it serves what it may serve (its own keys,
  * a tag it carries, any call of a strategy that chose it) and forwards the rest.
  *
@@ -29,6 +32,7 @@ import { NoCapacityError } from '../errors.js';
 import { keyError, readField } from '../routing/field-path.js';
 import { RoutingKind } from '../routing/routing-kind.js';
 import type { AnyRoutingStrategy } from '../routing/strategy.js';
+import { isOverloaded } from '../scoring.js';
 import { ANY_NODE, nodePlacement, type OwnerPlacement, type Placement, UNPLACED } from './placement.js';
 import { shardKeyOf } from './shard-key.js';
 
@@ -82,7 +86,10 @@ export function placeFunction(
     checkField(routing, input);
     return routing.kind === RoutingKind.Sticky ? UNPLACED : ANY_NODE;
   }
-  return nodePlacement(routeWithFallback(routing, input, view, states));
+  const chosen = routeWithFallback(routing, input, view, states);
+  return nodePlacement(
+    routing.kind === RoutingKind.Sticky ? chosen : preferHealthy(definition.name, routing, input, view, chosen),
+  );
 }
 
 /**
@@ -144,6 +151,32 @@ function routeWithFallback(
     if (best === undefined) throw error;
     return best;
   }
+}
+
+/**
+ * `chosen`, unless the function runs degraded there (its p50 past 1.5× its baseline, `degradation.ts`): then the
+ * least-loaded capable shard where it is healthy and not overloaded, if there is one. Costs one lookup when no
+ * shard reports the function degraded.
+ */
+function preferHealthy(
+  name: string,
+  routing: AnyRoutingStrategy,
+  input: unknown,
+  view: ClusterView,
+  chosen: string,
+): string {
+  const degraded = view.byId.get(chosen)?.load.degraded;
+  if (degraded === undefined || !degraded.includes(name)) return chosen;
+  let best: string | undefined;
+  let bestLoad = Number.POSITIVE_INFINITY;
+  for (const member of view.members) {
+    if (member.id === chosen || isOverloaded(member.loadScore) || member.load.degraded?.includes(name)) continue;
+    if (member.loadScore < bestLoad && routing.canServe(input, member)) {
+      best = member.id;
+      bestLoad = member.loadScore;
+    }
+  }
+  return best ?? chosen;
 }
 
 /** Throws the strategy's RoutingError when `input` lacks the field it routes by. */

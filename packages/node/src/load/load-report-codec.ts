@@ -46,6 +46,10 @@ export function decodeLoadReport(codec: EnvelopeCodec, bytes: Uint8Array): NodeL
     const n = p[field];
     if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) invalid(`${field} is not a finite number >= 0`);
   }
+  const degraded = p.degraded ?? [];
+  if (!Array.isArray(degraded) || degraded.some((name) => typeof name !== 'string')) {
+    return invalid('degraded is not an array of function names');
+  }
   // Fresh object in one property order: one hidden class for every report.
   return Object.freeze({
     node: p.node,
@@ -61,5 +65,6 @@ export function decodeLoadReport(codec: EnvelopeCodec, bytes: Uint8Array): NodeL
     callsPerSecond: p.callsPerSecond as number,
     errorRate: p.errorRate as number,
     score: p.score as number,
+    degraded: Object.freeze([...(degraded as string[])]),
   });
 }

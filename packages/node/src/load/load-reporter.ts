@@ -19,9 +19,11 @@ import {
   type NodeLoadReport,
   toLucentError,
 } from '@lucent/core/internal';
+import { Gauge, type Registry } from 'prom-client';
 import { IDLE_LOAD } from '../membership/membership-options.js';
 import type { LocalLoad } from '../router/overload-gate.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
+import type { FunctionLatencies } from './function-latency.js';
 import { encodeLoadReport } from './load-report-codec.js';
 import { LoadSampler } from './load-sampler.js';
 import { type NodeCounters, systemLoadProbes } from './system-load-probes.js';
@@ -36,9 +38,26 @@ export interface LoadReporterOptions {
   readonly local: LocalLoad;
   /** Calls and asks answered so far (the router's stats), `undefined` until the router exists. */
   readonly answers: () => { readonly succeeded: number; readonly failed: number } | undefined;
+  /** Run times of the functions this node serves (fed by the router); their degradation rides in the report. */
+  readonly latencies?: FunctionLatencies;
 }
 
 const NO_ANSWERS = Object.freeze({ succeeded: 0, failed: 0 });
+const NO_FUNCTIONS: readonly string[] = Object.freeze([]);
+
+/** `lucent_function_degraded{function}`: 1 for each function degraded on this node now (absent otherwise). */
+function registerDegradedGauge(registry: Registry, degraded: () => readonly string[]): void {
+  new Gauge({
+    name: 'lucent_function_degraded',
+    help: '1 for a function whose p50 on this node runs past 1.5x its recent baseline (placement prefers others)',
+    labelNames: ['function'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const name of degraded()) this.set({ function: name }, 1);
+    },
+  });
+}
 
 /** See the module doc. One per node. */
 export class LoadReporterExtension implements ShardExtension {
@@ -89,7 +108,10 @@ export class LoadReporterExtension implements ShardExtension {
       },
       activeActors: () => actors.activeCount,
       answers: () => this.#options.answers() ?? NO_ANSWERS,
+      // One interval of run times ends with each sample.
+      degraded: () => this.#options.latencies?.endInterval() ?? NO_FUNCTIONS,
     };
+    registerDegradedGauge(context.metrics.registry, () => this.#sampler?.latest?.degraded ?? NO_FUNCTIONS);
     this.#context = context;
     this.#sampler = new LoadSampler(context.nodeId, systemLoadProbes(counters), this.#options.local);
     this.#startedAt = context.clock.now();

@@ -32,6 +32,8 @@ export interface LoadProbes {
   activeActors(): number;
   /** Cumulative calls and asks answered, and how many of them were errors. */
   answers(): { readonly succeeded: number; readonly failed: number };
+  /** Functions degraded on this node as of this interval (`function-latency.ts`); read once per sample. */
+  degraded(): readonly string[];
 }
 
 /** Takes samples; see the module doc. One per node. */
@@ -101,6 +103,7 @@ export class LoadSampler {
       at: wallMs,
       ...measurements,
       score: nodeLoadScore(measurements),
+      degraded: p.degraded(),
     };
     this.#latest = report;
     this.#local.score = report.score;

@@ -12,6 +12,7 @@ export interface NodeCounters {
   pool(): { readonly threads: number; readonly running: number; readonly queued: number } | undefined;
   activeActors(): number;
   answers(): { readonly succeeded: number; readonly failed: number };
+  degraded(): readonly string[];
 }
 
 /** Probes of this process plus `counters`. */
@@ -30,5 +31,6 @@ export function systemLoadProbes(counters: NodeCounters): LoadProbes {
     rssLimitBytes: constrained !== undefined && constrained > 0 ? Math.min(constrained, totalmem()) : totalmem(),
     activeActors: counters.activeActors,
     answers: counters.answers,
+    degraded: counters.degraded,
   };
 }

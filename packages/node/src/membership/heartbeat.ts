@@ -160,6 +160,7 @@ function loadField(value: unknown, bytes: Uint8Array): LoadReport {
     queueDepth: l.queueDepth as number,
     maxQueue: l.maxQueue as number,
     ...(score === undefined ? {} : { score }),
+    ...(l.degraded === undefined ? {} : { degraded: tagsField(l.degraded, bytes, 'load.degraded') }),
   });
 }
 
@@ -178,6 +179,7 @@ export function wireSafeLoad(report: LoadReport | undefined): LoadReport {
     queueDepth: sane(report?.queueDepth, 0),
     maxQueue: sane(report?.maxQueue, 0),
     ...(report?.score === undefined ? {} : { score: sane(report.score, 1) }),
+    ...(report?.degraded === undefined ? {} : { degraded: report.degraded.filter((name) => typeof name === 'string') }),
   });
 }
 

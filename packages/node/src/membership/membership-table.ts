@@ -256,6 +256,7 @@ function sameLoad(a: LoadReport, b: LoadReport): boolean {
     a.maxFunctions === b.maxFunctions &&
     a.queueDepth === b.queueDepth &&
     a.maxQueue === b.maxQueue &&
-    a.score === b.score
+    a.score === b.score &&
+    sameTags(a.degraded ?? NO_MODULES, b.degraded ?? NO_MODULES)
   );
 }

@@ -35,6 +35,7 @@ import { DurableEventConsumers } from '../events/durable-event-consumers.js';
 import { eventLogFor } from '../events/event-log-for.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { TransportHealth } from '../http/transport-health.js';
+import { type FunctionLatencies, withFunctionLatencies } from '../load/function-latency.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import { createNodeLogger, type LogDestination, type Logger } from '../logging.js';
 import { EventMetrics } from '../metrics/event-metrics.js';
@@ -75,6 +76,8 @@ export interface ShardNodeOptions {
   readonly hopLimit?: number;
   /** This node's live load, written by its load reporter; the router refuses owned calls at >= 0.9. */
   readonly load?: LocalLoad;
+  /** Records the run time of every call served here (degradation, `load/function-latency.ts`). */
+  readonly latencies?: FunctionLatencies;
   /** Started in order after the router is subscribed; the node is ready once all have started. */
   readonly extensions?: readonly ShardExtension[];
   /** The actor state store; default a `MemoryStateStore`. Receives the connected transport. */
@@ -472,11 +475,13 @@ export class ShardNode {
 
   /** Builds the router from the parts and subscribes it on the node's subjects (`router-subscriptions.ts`). */
   #startRouter(context: ShardContext, options: ShardNodeOptions): FunctionRunner {
-    const observer = new RouterMetricsObserver(this.metrics, this.logger, this.#logThrottle);
+    const metricsObserver = new RouterMetricsObserver(this.metrics, this.logger, this.#logThrottle);
+    const observer =
+      options.latencies === undefined ? metricsObserver : withFunctionLatencies(metricsObserver, options.latencies);
     const view = options.view;
     if (view !== undefined) this.metrics.observeCluster(() => view.current());
     // Every served function has its series from the start, not only after its first call.
-    observer.bindFunctions(activeFunctionNames(context.functions));
+    metricsObserver.bindFunctions(activeFunctionNames(context.functions));
     // Without `--functions` there is no pool: the inline runner over the empty registry refuses every call.
     const runner = context.pool ?? createInlineRunner(context.functions, { clock: context.clock });
     const router = createRequestHandler({

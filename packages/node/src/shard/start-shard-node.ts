@@ -25,6 +25,7 @@
 import type { ActivationGuard, StateStore } from '@lucent/actors/internal';
 import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
+import { FunctionLatencies } from '../load/function-latency.js';
 import { LoadReporterExtension } from '../load/load-reporter.js';
 import { RebalancerExtension } from '../load/rebalancer.js';
 import type { Logger } from '../logging.js';
@@ -74,12 +75,14 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const load = idleLoad();
+  const latencies = new FunctionLatencies();
   const started: { node?: ShardNode } = {};
   // The router's answers feed calls/s and error rate; the node exists once `ShardNode.start` resolved.
   const reporter = new LoadReporterExtension({
     intervalMs: config.loadReportIntervalMs,
     local: load,
     answers: () => started.node?.router.stats,
+    latencies,
   });
   const membership = new MembershipExtension({ load: () => reporter.compact(), ...options.membership });
   const rebalancer = new RebalancerExtension({ reporter, membership, shed: config.rebalance === 'on' });
@@ -103,6 +106,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
     ...shell,
     view: membership.viewSource,
     load,
+    latencies,
     extensions: [reporter, membership, rebalancer, ...leaseParts, ...(extensions ?? [])],
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
