@@ -4,19 +4,24 @@
  *
  * ```
  *  busy     = max(event-loop utilization, process CPU, pool utilization)       how much of the node works
- *  queue    = pool queue depth / (pool threads × QUEUED_PER_THREAD)            work waiting, 1 = a full backlog
+ *  backlog  = (pool queue depth / calls answered per second) / 1 s              time to drain the queue, 1 = ≥ 1 s
  *  memory   = RSS / RSS limit
  *  score    = max(0.8 · busy + 0.2 · queue, memory)                            0 idle … 1 saturated
  * ```
- * Why this shape: a node whose threads are all busy but keeps up (no backlog) scores 0.8, so `leastLoaded`
- * avoids it but it is not refused; only a busy node with a backlog, or one near its memory limit, reaches the
- * overload threshold (0.9, `scoring.ts`). A weighted sum of every term could never reach 0.9 without memory
- * pressure, which is why the terms are combined by `max`.
+ * Why this shape: a node whose threads are all busy but keeps up scores 0.8, so `leastLoaded` avoids it but it
+ * is not refused; only a busy node whose queue would take half a second or more to drain, or one near its memory
+ * limit, reaches the overload threshold (0.9, `scoring.ts`). The backlog is a drain time (Little's law), not a
+ * count: a batching pool at 1000 calls in flight holds hundreds of queued calls and drains them in milliseconds,
+ * which is throughput, not overload. A weighted sum of every term could never reach 0.9 without memory pressure,
+ * which is why the terms are combined by `max`.
  */
 import { clampUnit, type LoadReport } from './scoring.js';
 
-/** Queued pool calls per thread at which the queue term is full. */
+/** Queued pool calls per thread that the compact report (`maxQueue`) counts as a full queue. */
 export const QUEUED_PER_THREAD = 8;
+
+/** Drain time of the pool's queue at which the backlog term is full. */
+export const BACKLOG_FULL_MS = 1000;
 
 /** What one node reports about itself every interval. Plain, msgpack-safe data. */
 export interface NodeLoadReport {
@@ -53,7 +58,9 @@ export type LoadMeasurements = Omit<NodeLoadReport, 'score' | 'node' | 'at' | 'd
 /** The node's load in [0, 1] from its measurements (see the module doc). Pure; NaN counts as busy. */
 export function nodeLoadScore(m: LoadMeasurements): number {
   const busy = Math.max(clampUnit(m.eventLoopUtilization), clampUnit(m.cpu), clampUnit(m.poolUtilization));
-  const backlog = m.poolThreads > 0 ? clampUnit(m.poolQueueDepth / (m.poolThreads * QUEUED_PER_THREAD)) : 0;
+  // Nothing answered while calls wait is an unbounded drain time: a full backlog.
+  const drainMs = m.poolQueueDepth <= 0 ? 0 : (m.poolQueueDepth * 1000) / Math.max(m.callsPerSecond, 1e-3);
+  const backlog = clampUnit(drainMs / BACKLOG_FULL_MS);
   const memory = m.rssLimitBytes > 0 ? clampUnit(m.rssBytes / m.rssLimitBytes) : 0;
   return Math.max(0.8 * busy + 0.2 * backlog, memory);
 }

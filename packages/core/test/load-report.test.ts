@@ -25,7 +25,13 @@ describe('nodeLoadScore', () => {
     const saturated = nodeLoadScore({ ...idle, poolUtilization: 1 });
     expect(saturated).toBeCloseTo(0.8, 12);
     expect(isOverloaded(saturated)).toBe(false);
-    // Busy with a backlog of 8 calls per thread: overloaded.
+    // Busy, and the queue would take a second or more to drain: overloaded.
+    expect(nodeLoadScore({ ...idle, poolUtilization: 1, poolQueueDepth: 40, callsPerSecond: 40 })).toBeCloseTo(1, 12);
+    // Hundreds queued but drained in milliseconds (a batching pool at full throughput): busy, not overloaded.
+    expect(
+      isOverloaded(nodeLoadScore({ ...idle, poolUtilization: 1, poolQueueDepth: 900, callsPerSecond: 60_000 })),
+    ).toBe(false);
+    // Nothing answered while calls wait: a full backlog.
     const backlog = nodeLoadScore({ ...idle, poolUtilization: 1, poolQueueDepth: 16 });
     expect(backlog).toBeCloseTo(1, 12);
     expect(isOverloaded(nodeLoadScore({ ...idle, cpu: 1, poolQueueDepth: 8 }))).toBe(true);
