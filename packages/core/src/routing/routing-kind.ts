@@ -1,6 +1,7 @@
 /**
  * What a strategy is, as a small closed set: placement reads it to know whether a node that receives a call may
- * serve it (`servesWhereItArrives`), and whether its owner answers `OverloadedError` when busy (`ownsKeys`).
+ * serve it (`placeCallAt`), and whether its owner answers `OverloadedError` when busy (`ownsKeys` in
+ * `definition.ts`).
  */
 export const RoutingKind = {
   Hash: 'hash',

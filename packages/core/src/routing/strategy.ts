@@ -9,7 +9,7 @@ import type { RoutingKind } from './routing-kind.js';
  * |---------------------|-------------------------------------------|--------------------------------|
  * | `hash(field)`       | ring owner of the field's value           | no: the owner holds keyed state|
  * | `sticky(field)`     | first owner seen, kept until it leaves    | no: same reason                |
- * | `pin(field, tag)`   | a shard tagged `tag`, by the field's hash | yes                            |
+ * | `pin(field, tags?)` | a shard tagged for the value, by its hash | yes                            |
  * | `range(f, b, tags)` | a shard tagged with the value's range tag | yes                            |
  * | `roundRobin()`      | the next shard in id order                | yes                            |
  * | `leastLoaded()`     | the shard with the lowest load            | yes                            |
