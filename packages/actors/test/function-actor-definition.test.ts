@@ -71,7 +71,7 @@ describe('defineActor', () => {
       () => defineActor({ type: 'x', machine: {} as never }),
       () => defineActor({ type: 'x', machine: counter, persist: { everyMs: 0 } }),
       () => defineActor({ type: 'x', machine: counter, passivateAfterMs: -1 }),
-      () => defineActor({ type: 'x', machine: counter, shardBy: '' }),
+      () => defineActor({ type: 'x', machine: counter, shardBy: 'id' } as never),
       () => defineActor({ type: 'x', machine: counter, maxRecoveryAttempts: 1.5 }),
       () => defineActor({ type: 'x', machine: counter, replyWith: 'nope' as never }),
     ];

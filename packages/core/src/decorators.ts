@@ -7,6 +7,9 @@
  *   @handles('OrderPlaced') @shardBy('order.customerId') @resources({ cpu: 'high' })
  *   price(ctx: FunctionContext, input: Order) { ... }
  *
+ *   @route(pin('protocol'))                      // any strategy: hash, sticky, pin, range, roundRobin, leastLoaded
+ *   quote(ctx: FunctionContext, input: Quote) { ... }
+ *
  *   @lucentFunction({ name: 'quote', version: '2' })
  *   static quoteV2(ctx: FunctionContext, input: Quote) { ... }
  * }
@@ -22,6 +25,7 @@
 import { defineFunction, type FunctionContext, type FunctionDefinition, type FunctionOptions } from './definition.js';
 import { ConfigError } from './errors.js';
 import type { ResourceSpec } from './resources.js';
+import type { AnyRoutingStrategy } from './routing/strategy.js';
 
 // Node 20 has no `Symbol.metadata`, and without it both tsc's and esbuild's decorator helpers pass
 // `context.metadata === undefined`. This must run before any decorated class is evaluated, which ESM ordering
@@ -77,6 +81,14 @@ export function handles(...eventTypes: string[]): FunctionMethodDecorator {
 /** Sets the dotted input field whose value picks the shard. Throws `ConfigError` if set twice on one method. */
 export function shardBy(field: string): FunctionMethodDecorator {
   return (_method, context) => setOnce(recordOf(context), 'shardBy', field);
+}
+
+/**
+ * Sets the routing strategy (`@route(pin('protocol'))`, `@route(roundRobin())`, or `'queue'`); see
+ * `FunctionOptions.routing`. Throws `ConfigError` if set twice on one method.
+ */
+export function route(strategy: AnyRoutingStrategy | 'queue'): FunctionMethodDecorator {
+  return (_method, context) => setOnce(recordOf(context), 'routing', strategy);
 }
 
 /** Sets the resource needs (validated later by `functionsOf`). Throws `ConfigError` if set twice on one method. */

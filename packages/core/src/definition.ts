@@ -16,6 +16,9 @@
 import { ConfigError } from './errors.js';
 import { type InputSchema, resolveInputSchema, type SchemaOutput } from './input-schema.js';
 import { type ResourceSpec, type Resources, resolveResources } from './resources.js';
+import { hash } from './routing/hash.js';
+import { RoutingKind } from './routing/routing-kind.js';
+import type { AnyRoutingStrategy } from './routing/strategy.js';
 import { type EventFilter, type EventFilterSpec, resolveEventFilter } from './schedule/event-filter.js';
 import { resolveSchedule, type Schedule, type ScheduleSpec } from './schedule/schedule-spec.js';
 
@@ -62,8 +65,26 @@ export interface FunctionOptions {
   readonly version?: string;
   /** Event types this function handles (subject tokens); duplicates are dropped. */
   readonly handles?: string | readonly string[];
-  /** Dotted path of the input field whose value picks the shard (`'order.customerId'`); unkeyed when absent. */
+  /**
+   * Dotted path of the input field whose value picks the shard (`'order.customerId'`); unkeyed when absent.
+   * Short for `routing: hash(shardBy)`.
+   */
   readonly shardBy?: string;
+  /**
+   * How calls are placed: a strategy (`hash`, `sticky`, `pin`, `range`, `roundRobin`, `leastLoaded` from
+   * `@lucent/core`), or `'queue'` (the default without `shardBy`): any node of the function's NATS queue group.
+   */
+  readonly routing?: AnyRoutingStrategy | 'queue';
+  /**
+   * A/B traffic weight of this version among the enabled versions of its name (default 1; 0 sends it none when
+   * another version has weight). When several versions are enabled, a call by bare name picks one by weight,
+   * priority and affinity (`chooseFunction`); with one enabled version, that one.
+   */
+  readonly weight?: number;
+  /** Load this version disabled (default true: enabled). A disabled version never runs. */
+  readonly enabled?: boolean;
+  /** Node tags this version prefers: on a node carrying one, it scores higher when versions are chosen. */
+  readonly affinity?: string | readonly string[];
   readonly resources?: ResourceSpec;
   readonly retry?: RetrySpec;
   /**
@@ -96,8 +117,22 @@ export interface FunctionDefinition<I = unknown, O = unknown> {
   /** `name@version`: the registry key. */
   readonly id: string;
   readonly handles: readonly string[];
-  /** The shard key path as written, or `undefined` for unkeyed functions. */
+  /**
+   * The key path of a key-owning strategy (`hash`, `sticky`) as written, or `undefined` for functions whose
+   * calls have no owner.
+   */
   readonly shardBy: string | undefined;
+  /** The routing strategy, or `undefined` for the queue group (see {@link FunctionOptions.routing}). */
+  readonly routing: AnyRoutingStrategy | undefined;
+  /**
+   * A/B weight among enabled versions (>= 0), or `undefined` when not declared: versions are chosen by weight only
+   * when at least one enabled version of the name declares one (an undeclared weight then counts as 1).
+   */
+  readonly weight: number | undefined;
+  /** False when the version is loaded disabled. */
+  readonly enabled: boolean;
+  /** Node tags this version prefers. */
+  readonly affinity: readonly string[];
   /** `shardBy` split on dots, once, so routing reads the key without parsing; empty when unkeyed. */
   readonly shardPath: readonly string[];
   readonly resources: Resources;
@@ -131,6 +166,10 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'input',
   'schedule',
   'when',
+  'routing',
+  'weight',
+  'enabled',
+  'affinity',
 ]);
 
 /** True when `value` is a valid function name or event type (a NATS subject token; see the module doc). */
@@ -186,7 +225,9 @@ export function defineFunction<I = unknown, R = unknown>(
   if (typeof handler !== 'function') {
     throw new ConfigError({ subject, field: 'handler', reason: 'must be a function' });
   }
-  const shardPath = resolveShardPath(options.shardBy, subject);
+  const routing = resolveRouting(options, subject);
+  const shardBy = routing !== undefined && ownsKeys(routing) ? routing.field!.field : undefined;
+  const shardPath = resolveShardPath(shardBy, subject);
   const handles = resolveHandles(options.handles, subject);
   const definition: FunctionDefinition<I, Awaited<R>> = {
     [FUNCTION_BRAND]: true,
@@ -194,8 +235,12 @@ export function defineFunction<I = unknown, R = unknown>(
     version,
     id: `${rawName}@${version}`,
     handles,
-    shardBy: options.shardBy,
+    shardBy,
     shardPath,
+    routing,
+    weight: resolveWeight(options.weight, subject),
+    enabled: resolveEnabled(options.enabled, subject),
+    affinity: resolveAffinity(options.affinity, subject),
     resources: resolveResources(options.resources, subject),
     retry: resolveRetry(options.retry, subject),
     input: resolveInputSchema(options.input, subject),
@@ -237,6 +282,54 @@ function resolveShardPath(shardBy: string | undefined, subject: string): readonl
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
+
+/** True for strategies whose key has one owner (`hash`, `sticky`): that owner serves it, or refuses when busy. */
+export function ownsKeys(strategy: AnyRoutingStrategy): boolean {
+  return strategy.kind === RoutingKind.Hash || strategy.kind === RoutingKind.Sticky;
+}
+
+function resolveRouting(options: FunctionOptions, subject: string): AnyRoutingStrategy | undefined {
+  const { routing, shardBy } = options;
+  const fail = (reason: string) => new ConfigError({ subject, field: 'routing', reason });
+  if (routing === undefined || routing === 'queue') {
+    if (shardBy === undefined) return undefined;
+    if (routing === 'queue') throw fail("'queue' routing has no shard key: drop shardBy");
+    resolveShardPath(shardBy, subject);
+    return hash(shardBy);
+  }
+  if (typeof routing !== 'object' || routing === null || typeof routing.route !== 'function') {
+    throw fail("expected a strategy (hash, sticky, pin, range, roundRobin, leastLoaded) or 'queue'");
+  }
+  if (shardBy !== undefined && !(routing.kind === RoutingKind.Hash && routing.field?.field === shardBy)) {
+    throw fail(`shardBy '${shardBy}' and ${routing.name} disagree: declare one`);
+  }
+  // Strategy fields obey the shardBy rules (no `__proto__` or other machinery in the path).
+  if (routing.field !== undefined) resolveShardPath(routing.field.field, subject);
+  return routing;
+}
+
+function resolveWeight(weight: number | undefined, subject: string): number | undefined {
+  if (weight === undefined) return undefined;
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+    throw new ConfigError({ subject, field: 'weight', reason: 'expected a finite number >= 0' });
+  }
+  return weight;
+}
+
+function resolveEnabled(enabled: boolean | undefined, subject: string): boolean {
+  if (enabled === undefined) return true;
+  if (typeof enabled !== 'boolean') throw new ConfigError({ subject, field: 'enabled', reason: 'expected a boolean' });
+  return enabled;
+}
+
+function resolveAffinity(affinity: string | readonly string[] | undefined, subject: string): readonly string[] {
+  if (affinity === undefined) return EMPTY;
+  const list: readonly unknown[] = typeof affinity === 'string' ? [affinity] : affinity;
+  if (!Array.isArray(list) || list.some((tag) => typeof tag !== 'string' || tag === '')) {
+    throw new ConfigError({ subject, field: 'affinity', reason: 'expected a tag or an array of non-empty tags' });
+  }
+  return Object.freeze([...list] as string[]);
+}
 
 /** Retry settings as written in a definition; every field is optional (defaults in {@link DEFAULT_RETRY}). */
 export interface RetrySpec {

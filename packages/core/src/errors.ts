@@ -147,13 +147,15 @@ export type NoCapacityError = InstanceType<typeof NoCapacityError>;
 
 /**
  * The node will not take the call now: a bounded queue is full (the pool's queue, or a function's own
- * `maxConcurrency` backlog) or the owner is overloaded. Nothing ran; the caller may retry after `retryAfterMs`.
+ * `maxConcurrency` backlog), or the node that owns the call's key (`hash`/`sticky` routing) is overloaded (load
+ * score at or above 0.9, then `node` and `load` are set) and refuses it at once instead of queueing it. Nothing
+ * ran; the caller may retry after `retryAfterMs`.
  */
 export const OverloadedError = defineError(
   'LUCENT_OVERLOADED',
   'OverloadedError',
-  (d: { target: string; reason: string; retryAfterMs: number }) =>
-    `${d.target} rejected: ${d.reason} (retry after ${d.retryAfterMs} ms)`,
+  (d: { target: string; reason: string; retryAfterMs: number; node?: string; load?: number }) =>
+    `${d.target} rejected${d.node === undefined ? '' : ` by ${d.node}`}: ${d.reason} (retry after ${d.retryAfterMs} ms)`,
 );
 export type OverloadedError = InstanceType<typeof OverloadedError>;
 

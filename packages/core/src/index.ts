@@ -11,7 +11,7 @@
 export { type Clock, SimulatedClock, systemClock, type TimerHandle } from './clock.js';
 // Placement: where a message goes, given the cluster view.
 export { type ClusterMember, type ClusterView, createClusterView, type MemberView } from './cluster-view.js';
-export { functionOf, functionsOf, handles, lucentFunction, resources, shardBy } from './decorators.js';
+export { functionOf, functionsOf, handles, lucentFunction, resources, route, shardBy } from './decorators.js';
 // Functions: definitions, decorators, the registry.
 export {
   defineFunction,
@@ -60,11 +60,25 @@ export {
   WorkerCrashedError,
 } from './errors.js';
 export type { InputSchema, SchemaOutput } from './input-schema.js';
+export type { NodeLoadReport } from './load-report.js';
 export { actorKey } from './placement/actor-key.js';
 export { placeActor, placeFunction } from './placement/place.js';
 export type { Placement } from './placement/placement.js';
 export { createRegistry, type FunctionDescription, type FunctionRegistry } from './registry.js';
 export type { CpuClass, MemorySpec, Priority, ResourceSpec } from './resources.js';
+// Routing strategies for `defineFunction({ routing })` and `@route(...)`.
+export {
+  type AnyRoutingStrategy,
+  hash,
+  leastLoaded,
+  type PinTags,
+  pin,
+  type RangeValue,
+  type RoutingStrategy,
+  range,
+  roundRobin,
+  sticky,
+} from './routing/strategy.js';
 // Schedules and conditional triggers of functions.
 export type { EventFilterSpec, EventPredicate } from './schedule/event-filter.js';
 export type { MissedTicksSpec, ScheduleSpec } from './schedule/schedule-spec.js';

@@ -8,6 +8,7 @@ export * from './cluster-view.js';
 export * from './codec.js';
 export * from './decorators.js';
 export * from './definition.js';
+export * from './degradation.js';
 export * from './envelope.js';
 export * from './envelope-check.js';
 export * from './errors.js';
@@ -15,6 +16,7 @@ export * from './hash.js';
 export * from './hash-ring.js';
 export * from './input-schema.js';
 export * from './linked-list.js';
+export * from './load-report.js';
 export * from './placement/actor-key.js';
 export * from './placement/place.js';
 export * from './placement/placement.js';
@@ -22,10 +24,23 @@ export * from './placement/shard-key.js';
 export * from './placement/subject-cache.js';
 export * from './placement/subjects.js';
 export * from './placement/view-source.js';
+export * from './rebalance.js';
 export * from './registry.js';
 export * from './resources.js';
-export type { AnyRoutingStrategy, RoutingStrategy } from './routing/strategy.js';
+export { RoutingKind } from './routing/routing-kind.js';
 export * as routing from './routing/strategy.js';
+export {
+  type AnyRoutingStrategy,
+  hash,
+  leastLoaded,
+  type PinTags,
+  pin,
+  type RangeValue,
+  type RoutingStrategy,
+  range,
+  roundRobin,
+  sticky,
+} from './routing/strategy.js';
 export * from './schedule/event-filter.js';
 export * from './schedule/firing-plan.js';
 export * from './schedule/schedule-spec.js';

@@ -6,6 +6,9 @@
  * - `get('price')` is the *active* version: the highest enabled one (see {@link compareVersions}). Disabling
  *   `price@2` makes `price@1` active again.
  * - `get('price@1')` is exactly that version, enabled or it throws.
+ * - `select('price', draw)` is what a call by bare name runs: the active version, unless several versions are
+ *   enabled and one of them declares a `weight`; then `chooseFunction` picks by weight (A/B), priority and
+ *   affinity (node tags), proportionally to `draw`. A disabled version is never selected.
  * - `handlersOf('OrderPlaced')` is the active version of every function that handles the event, so two versions
  *   of one function never both consume an event.
  *
@@ -16,7 +19,8 @@
 import { functionsOf, hasDecoratedFunctions } from './decorators.js';
 import { type FunctionDefinition, isFunctionDefinition } from './definition.js';
 import { ConfigError, FunctionDisabledError, UnknownFunctionError } from './errors.js';
-import type { Resources } from './resources.js';
+import { PRIORITIES, type Resources } from './resources.js';
+import { chooseFunction, DEFAULT_FUNCTION_WEIGHTS, type FunctionCandidate } from './scoring.js';
 
 /** A registered function as plain, msgpack- and JSON-safe data, for publishing to other nodes. */
 export interface FunctionDescription {
@@ -34,6 +38,20 @@ export interface FunctionDescription {
 }
 
 const NO_HANDLERS: readonly FunctionDefinition[] = Object.freeze([]);
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
+/** A version as `chooseFunction` scores it: its weight, priority and affinity; load and resources alike. */
+function candidateOf(def: FunctionDefinition, nodeTags: readonly string[]): FunctionCandidate {
+  return {
+    name: def.id,
+    enabled: true,
+    weight: def.weight ?? 1,
+    load: 0,
+    resource: 1,
+    priority: PRIORITIES.indexOf(def.resources.priority) / (PRIORITIES.length - 1),
+    affinity: def.affinity.some((tag) => nodeTags.includes(tag)) ? 1 : 0,
+  };
+}
 
 /**
  * Orders versions: dot-separated segments compared left to right; all-digit segments compare as numbers
@@ -78,6 +96,10 @@ export class FunctionRegistry {
   #resolved = new Map<string, FunctionDefinition>();
   /** Derived: event type -> active handlers, sorted by name. */
   #byEvent = new Map<string, readonly FunctionDefinition[]>();
+  /** Derived: name -> its enabled versions, for names whose versions are chosen by weight. */
+  #weighted = new Map<string, readonly FunctionDefinition[]>();
+  /** Candidates of `#weighted` names for the node tags they were last scored with. */
+  #candidates = new Map<string, { tags: readonly string[]; list: readonly FunctionCandidate[] }>();
 
   /** Number of registered definitions (all versions, enabled or not). */
   get size(): number {
@@ -113,6 +135,7 @@ export class FunctionRegistry {
     }
     for (const def of batch.values()) {
       this.#byId.set(def.id, def);
+      if (!def.enabled) this.#disabled.add(def.id);
       const versions = this.#versions.get(def.name) ?? [];
       versions.push(def);
       versions.sort((x, y) => compareVersions(x.version, y.version));
@@ -153,6 +176,24 @@ export class FunctionRegistry {
     if (def !== undefined) return def;
     if (this.#versions.has(ref) || this.#byId.has(ref)) throw new FunctionDisabledError({ name: ref });
     throw new UnknownFunctionError({ name: ref });
+  }
+
+  /**
+   * The reference a call of `ref` runs: `ref` itself, unless it is a bare name whose versions are chosen by
+   * weight (see the module doc); then the chosen version's id, picked by `chooseFunction` with `draw` (a number in
+   * [0, 1), e.g. `Math.random()`) among the enabled versions, scoring `affinity` 1 for a version that prefers one
+   * of `nodeTags`. Never throws; an unknown or disabled `ref` comes back as is (`get` refuses it). Allocates only
+   * when `nodeTags` changed since the last call for this name.
+   */
+  select(ref: string, draw: number, nodeTags: readonly string[] = NO_TAGS): string {
+    const versions = this.#weighted.get(ref);
+    if (versions === undefined) return ref;
+    let cached = this.#candidates.get(ref);
+    if (cached === undefined || cached.tags !== nodeTags) {
+      cached = { tags: nodeTags, list: versions.map((def) => candidateOf(def, nodeTags)) };
+      this.#candidates.set(ref, cached);
+    }
+    return chooseFunction(cached.list, DEFAULT_FUNCTION_WEIGHTS, draw).name;
   }
 
   /** Like {@link get}, but `undefined` instead of throwing. */
@@ -227,14 +268,18 @@ export class FunctionRegistry {
   #rebuild(): void {
     const resolved = new Map<string, FunctionDefinition>();
     const byEvent = new Map<string, FunctionDefinition[]>();
+    const weighted = new Map<string, readonly FunctionDefinition[]>();
     for (const name of [...this.#versions.keys()].sort()) {
       let active: FunctionDefinition | undefined;
+      const enabled: FunctionDefinition[] = [];
       for (const def of this.#versions.get(name)!) {
         if (this.#disabled.has(def.id)) continue;
         resolved.set(def.id, def);
+        enabled.push(def);
         active = def; // ascending order: the last enabled one is the highest
       }
       if (active === undefined) continue;
+      if (enabled.length > 1 && enabled.some((def) => def.weight !== undefined)) weighted.set(name, enabled);
       resolved.set(name, active);
       for (const type of active.handles) {
         const list = byEvent.get(type);
@@ -245,6 +290,8 @@ export class FunctionRegistry {
     for (const list of byEvent.values()) Object.freeze(list);
     this.#resolved = resolved;
     this.#byEvent = byEvent;
+    this.#weighted = weighted;
+    this.#candidates = new Map();
   }
 }
 

@@ -23,6 +23,13 @@ export interface LoadReport {
   readonly queueDepth: number;
   /** Queue length at which the shard refuses work; 0 means it queues nothing (its queue term is then full). */
   readonly maxQueue: number;
+  /**
+   * The shard's own load score from its full report (`nodeLoadScore` in `load-report.ts`); when present,
+   * {@link shardLoad} is this score and the weighted sum of the fields above is not used.
+   */
+  readonly score?: number;
+  /** Functions running degraded on the shard (`degradation.ts`): placement prefers other shards for them. */
+  readonly degraded?: readonly string[];
 }
 
 /** Weights of {@link shardLoad}. */
@@ -48,9 +55,11 @@ function fill(used: number, max: number): number {
 
 /**
  * A shard's load in [0, 1]: `w.cpu·cpu + w.memory·memory + w.functions·active/max + w.queue·depth/maxQueue`.
- * With weights summing to 1 (the defaults do) the result is in [0, 1].
+ * With weights summing to 1 (the defaults do) the result is in [0, 1]. A report that carries its own `score` is
+ * that score.
  */
 export function shardLoad(report: LoadReport, weights: LoadWeights = DEFAULT_LOAD_WEIGHTS): number {
+  if (report.score !== undefined) return clampUnit(report.score);
   return (
     weights.cpu * clampUnit(report.cpu) +
     weights.memory * clampUnit(report.memory) +

@@ -14,9 +14,12 @@ import { ConfigError } from '../src/errors.js';
 const ctx: FunctionContext = { name: 't', attempt: 1, deadline: 0 };
 
 /** Everything but the handler, for comparing metadata. */
-function metadataOf(def: FunctionDefinition): Omit<FunctionDefinition, 'handler'> {
-  const { handler: _handler, ...rest } = def;
-  return rest;
+function metadataOf(
+  def: FunctionDefinition,
+): Omit<FunctionDefinition, 'handler' | 'routing'> & { routing: string | undefined } {
+  // Strategies are objects with closures: compare them by what they are (`name`, e.g. `hash(id)`).
+  const { handler: _handler, routing, ...rest } = def;
+  return { ...rest, routing: routing?.name };
 }
 
 function configErrorOf(fn: () => unknown): ConfigError {

@@ -8,9 +8,11 @@ import {
   type Envelope,
   EnvelopeKind,
   eventEnvelope,
+  RoutingStates,
   tellEnvelope,
 } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
+import { idleLoad } from '../src/router/overload-gate.js';
 import { decideRoute, type RouteDecision, type RouteNode, SERVE } from '../src/router/route-decision.js';
 import { viewOf } from './fixed-view.js';
 
@@ -24,7 +26,15 @@ const view = viewOf('a', 'b', 'c');
 const NOW = 1_000_000;
 
 function node(nodeId: string, overrides: Partial<RouteNode> = {}): RouteNode {
-  return { nodeId, functions, hopLimit: 3, hostsActors: true, ...overrides };
+  return {
+    nodeId,
+    functions,
+    hopLimit: 3,
+    hostsActors: true,
+    routingStates: new RoutingStates(),
+    load: idleLoad(),
+    ...overrides,
+  };
 }
 
 /** A key of `prefix` + n that `owner` owns in `view`. */

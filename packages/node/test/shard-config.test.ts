@@ -92,6 +92,16 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['200', 200],
     ['300', 300],
   ],
+  loadReportIntervalMs: [
+    ['100', 100],
+    ['250', 250],
+    ['500', 500],
+  ],
+  rebalance: [
+    ['on', 'on'],
+    ['off', 'off'],
+    ['on', 'on'],
+  ],
   leaseTtlMs: [
     ['1000', 1000],
     ['2000', 2000],
@@ -247,6 +257,8 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   logLevel: ['loud', 'INFO', 3],
   drainTimeoutMs: ['-5', '1e3', '3600001', 'soon'],
   heartbeatIntervalMs: ['0', '10ms', -1],
+  loadReportIntervalMs: ['9', '1s', -1],
+  rebalance: ['yes', 'ON', 1],
   leaseTtlMs: ['99', '3600001', '1s', -1],
   leaseRenewIntervalMs: ['9', '3600001', '1s', -1],
   leaseSweepIntervalMs: ['99', '86400001', '1m', -1],

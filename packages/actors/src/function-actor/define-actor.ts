@@ -71,8 +71,6 @@ export interface ActorDefinitionConfig<
   readonly persist?: PersistOption;
   /** Snapshot and stop an activation idle this long; it reactivates with its state on its next message. */
   readonly passivateAfterMs?: number;
-  /** Event field that carries the actor id, for routing unaddressed events (used by `@lucent/node`). */
-  readonly shardBy?: string;
   readonly replyWith?: TReply;
   /** Restore-and-retry attempts after a failure (action/guard throws, snapshot load fails). Default 3. */
   readonly maxRecoveryAttempts?: number;
@@ -97,7 +95,6 @@ export interface ActorDefinition<
     readonly onTransition: boolean;
   };
   readonly passivateAfterMs: number | undefined;
-  readonly shardBy: string | undefined;
   readonly replyWith: TReply;
   readonly maxRecoveryAttempts: number;
 }
@@ -148,8 +145,9 @@ export function defineActor<
   if (config.passivateAfterMs !== undefined && !isPositiveFinite(config.passivateAfterMs)) {
     throw invalid('passivateAfterMs', 'must be > 0');
   }
-  if (config.shardBy !== undefined && (typeof config.shardBy !== 'string' || config.shardBy === '')) {
-    throw invalid('shardBy', 'must be a non-empty field name');
+  // Actors are placed by `type/id` on the ring; a `shardBy` (once documented, never used) is refused, not ignored.
+  if ((config as { shardBy?: unknown }).shardBy !== undefined) {
+    throw invalid('shardBy', 'actors are placed by their type/id key; address them with ask/tell by id');
   }
   const replyWith = (config.replyWith ?? 'context') as TReply;
   if (replyWith !== 'context' && replyWith !== 'emit') throw invalid('replyWith', "must be 'context' or 'emit'");
@@ -163,7 +161,6 @@ export function defineActor<
     machine: config.machine,
     persist,
     passivateAfterMs: config.passivateAfterMs,
-    shardBy: config.shardBy,
     replyWith,
     maxRecoveryAttempts,
   });

@@ -4,21 +4,57 @@
  *
  * ```
  *  actor tell/ask     key = type/id (actorKey)                 ─► placeKey ─► node | unplaced
- *  keyed function     key = input at shardBy (shardKeyOf)      ─► placeKey ─► node | unplaced
- *  unkeyed function   no key                                   ─► any
+ *  hash(field)        key = input at the field (shardKeyOf)    ─► placeKey ─► node | unplaced
+ *  sticky(field)      first owner seen, kept while it lives     ─► node | unplaced (no view)
+ *  pin / range        a shard tagged for the value              ─► node | any (no view) | NoCapacityError
+ *  roundRobin         the next shard                            ─► node | any (no view)
+ *  leastLoaded        the shard with the lowest load score      ─► node | any (no view)
+ *  queue (default)    no key                                   ─► any (the function's queue group)
  *  placeKey(key)      view missing or empty ─► unplaced, else ─► node = the key's ring owner
  * ```
- * The strategy is read from what is placed (today: a function's `shardBy`, or none; actors by their key) and
- * load from the view's members (`MemberView.loadScore`), so declared, load-aware strategies extend these
- * functions without changing their callers or the result type.
+ * Load: strategies that choose among shards skip those at load >= 0.9 (`scoring.ts`); when every capable
+ * shard is, the least-loaded capable one is chosen rather than none. `hash`/`sticky` keep the owner (state
+ * lives there); a busy owner refuses with `OverloadedError` (the router's decision).
  *
- * Cost: one ring lookup for a keyed call or an actor, nothing for an unkeyed call; no allocation (see
- * `placement.ts`) beyond reading a non-string shard key.
+ * Degradation: a shard that reports a function degraded (its p50 past 1.5× its baseline there) is passed over
+ * for that function by the choosing strategies while a healthy capable shard exists.
+ *
+ * A node that receives a call places it with {@link placeCallAt}: it serves what it may serve (its own keys,
+ * a tag it carries, any call of a strategy that chose it) and forwards the rest.
+ *
+ * Cost: one ring lookup for a `hash` call or an actor, nothing for a queue call, one pass over the members
+ * for the choosing strategies; no allocation on the `hash` path (see `placement.ts`) beyond reading a
+ * non-string shard key.
  */
 import type { ClusterView } from '../cluster-view.js';
 import type { FunctionDefinition } from '../definition.js';
+import { NoCapacityError } from '../errors.js';
+import { keyError, readField } from '../routing/field-path.js';
+import { RoutingKind } from '../routing/routing-kind.js';
+import type { AnyRoutingStrategy } from '../routing/strategy.js';
+import { isOverloaded } from '../scoring.js';
 import { ANY_NODE, nodePlacement, type OwnerPlacement, type Placement, UNPLACED } from './placement.js';
 import { shardKeyOf } from './shard-key.js';
+
+/**
+ * The state of the stateful strategies (`roundRobin`'s position, `sticky`'s assignments), one per strategy,
+ * owned by one router or client. Placement without one uses a per-process default.
+ */
+export class RoutingStates {
+  readonly #states = new WeakMap<AnyRoutingStrategy, unknown>();
+
+  /** The state of `strategy`, made with its `initialState()` on first use. */
+  of(strategy: AnyRoutingStrategy): unknown {
+    let state = this.#states.get(strategy);
+    if (state === undefined && !this.#states.has(strategy)) {
+      state = strategy.initialState();
+      this.#states.set(strategy, state);
+    }
+    return state;
+  }
+}
+
+const DEFAULT_STATES = new RoutingStates();
 
 /**
  * The owner of ring key `key` in `view`: {@link UNPLACED} when the view is missing or has no members, else the
@@ -30,18 +66,125 @@ export function placeKey(key: string, view: ClusterView | undefined): OwnerPlace
 }
 
 /**
- * Where a call of `definition` on `input` goes: {@link ANY_NODE} for an unkeyed function, else
- * {@link placeKey} of the input's shard key. The key is read (and checked) even without a view, so a bad input
- * fails the same way wherever it is placed.
- * @throws RoutingError when the function is keyed and `input` has no scalar value at `shardBy`.
+ * Where a call of `definition` on `input` goes, as the sender sees it (see the module doc): {@link ANY_NODE} for
+ * a queue-routed function, else the node its strategy picks. The routing field is read (and checked) even without
+ * a view, so a bad input fails the same way wherever it is placed.
+ * @throws RoutingError when `input` has no usable value at the strategy's field (a missing pin tag, a value
+ *   outside a range); NoCapacityError (naming the strategy and the tag) when members are known but none can serve.
  */
 export function placeFunction(
   definition: FunctionDefinition,
   input: unknown,
   view: ClusterView | undefined,
+  states: RoutingStates = DEFAULT_STATES,
 ): Placement {
-  if (definition.shardBy === undefined) return ANY_NODE;
-  return placeKey(shardKeyOf(definition, input), view);
+  const routing = definition.routing;
+  if (routing === undefined) return ANY_NODE;
+  // The hot path, as before strategies: one ring lookup, no allocation.
+  if (routing.kind === RoutingKind.Hash) return placeKey(shardKeyOf(definition, input), view);
+  if (view === undefined || view.members.length === 0) {
+    checkField(routing, input);
+    return routing.kind === RoutingKind.Sticky ? UNPLACED : ANY_NODE;
+  }
+  const chosen = routeWithFallback(routing, input, view, states);
+  return nodePlacement(
+    routing.kind === RoutingKind.Sticky ? chosen : preferHealthy(definition.name, routing, input, view, chosen),
+  );
+}
+
+/**
+ * Where a call of `definition` that arrived at node `nodeId` goes: {@link ANY_NODE} when this node serves it
+ * (a queue, `roundRobin`, `leastLoaded` or `sticky` call, or a `pin`/`range` call whose tag it carries), the
+ * ring owner for `hash`, else the node the strategy picks (forward). Throws like {@link placeFunction}.
+ */
+export function placeCallAt(
+  definition: FunctionDefinition,
+  input: unknown,
+  view: ClusterView | undefined,
+  nodeId: string,
+  states: RoutingStates = DEFAULT_STATES,
+): Placement {
+  const routing = definition.routing;
+  if (routing === undefined) return ANY_NODE;
+  switch (routing.kind) {
+    case RoutingKind.Hash:
+      return placeKey(shardKeyOf(definition, input), view);
+    case RoutingKind.Pin:
+    case RoutingKind.Range: {
+      if (view === undefined || view.members.length === 0) {
+        checkField(routing, input);
+        return ANY_NODE;
+      }
+      const self = view.byId.get(nodeId);
+      if (self !== undefined && routing.canServe(input, self)) return ANY_NODE;
+      return nodePlacement(routeWithFallback(routing, input, view, states));
+    }
+    default:
+      // The sender's strategy chose this node (sticky: from its own assignments): serve it here.
+      checkField(routing, input);
+      return ANY_NODE;
+  }
+}
+
+/**
+ * `routing.route`, except that when it finds every capable shard overloaded, the least-loaded capable shard
+ * (seed 001's fallback). No capable shard at all (no member, no tag) stays a NoCapacityError.
+ */
+function routeWithFallback(
+  routing: AnyRoutingStrategy,
+  input: unknown,
+  view: ClusterView,
+  states: RoutingStates,
+): string {
+  try {
+    return routing.route(input, view, states.of(routing));
+  } catch (error) {
+    if (!NoCapacityError.is(error)) throw error;
+    let best: string | undefined;
+    let bestLoad = Number.POSITIVE_INFINITY;
+    for (const member of view.members) {
+      if (member.loadScore < bestLoad && routing.canServe(input, member)) {
+        best = member.id;
+        bestLoad = member.loadScore;
+      }
+    }
+    if (best === undefined) throw error;
+    return best;
+  }
+}
+
+/**
+ * `chosen`, unless the function runs degraded there (its p50 past 1.5× its baseline, `degradation.ts`): then the
+ * least-loaded capable shard where it is healthy and not overloaded, if there is one. Costs one lookup when no
+ * shard reports the function degraded.
+ */
+function preferHealthy(
+  name: string,
+  routing: AnyRoutingStrategy,
+  input: unknown,
+  view: ClusterView,
+  chosen: string,
+): string {
+  const degraded = view.byId.get(chosen)?.load.degraded;
+  if (degraded === undefined || !degraded.includes(name)) return chosen;
+  let best: string | undefined;
+  let bestLoad = Number.POSITIVE_INFINITY;
+  for (const member of view.members) {
+    if (member.id === chosen || isOverloaded(member.loadScore) || member.load.degraded?.includes(name)) continue;
+    if (member.loadScore < bestLoad && routing.canServe(input, member)) {
+      best = member.id;
+      bestLoad = member.loadScore;
+    }
+  }
+  return best ?? chosen;
+}
+
+/** Throws the strategy's RoutingError when `input` lacks the field it routes by. */
+function checkField(routing: AnyRoutingStrategy, input: unknown): void {
+  const field = routing.field;
+  if (field === undefined) return;
+  const value = readField(input, field);
+  if (value === undefined || value === null) throw keyError(value, field, routing.name);
 }
 
 /**

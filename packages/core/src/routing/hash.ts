@@ -1,5 +1,6 @@
 import { NoCapacityError } from '../errors.js';
 import { compileFieldPath, readRoutingKey } from './field-path.js';
+import { RoutingKind, servesAny } from './routing-kind.js';
 import type { RoutingStrategy } from './strategy.js';
 
 /**
@@ -13,6 +14,9 @@ export function hash(field: string): RoutingStrategy {
   const name = `hash(${field})`;
   return {
     name,
+    kind: RoutingKind.Hash,
+    field: path,
+    canServe: servesAny,
     initialState: () => undefined,
     route(message, view) {
       const key = readRoutingKey(message, path, name);

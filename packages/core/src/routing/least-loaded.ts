@@ -1,5 +1,6 @@
 import { NoCapacityError } from '../errors.js';
 import { isOverloaded } from '../scoring.js';
+import { RoutingKind, servesAny } from './routing-kind.js';
 import type { RoutingStrategy } from './strategy.js';
 
 /**
@@ -12,6 +13,9 @@ export function leastLoaded(): RoutingStrategy {
   const name = 'leastLoaded()';
   return {
     name,
+    kind: RoutingKind.LeastLoaded,
+    field: undefined,
+    canServe: servesAny,
     initialState: () => undefined,
     route(_message, view) {
       const members = view.members;

@@ -1,6 +1,8 @@
-import { ConfigError, NoCapacityError, RoutingError } from '../errors.js';
+import type { MemberView } from '../cluster-view.js';
+import { ConfigError, RoutingError } from '../errors.js';
 import { compileFieldPath, keyError, readField } from './field-path.js';
-import { chooseByKey } from './rendezvous.js';
+import { chooseTagged } from './pin.js';
+import { RoutingKind } from './routing-kind.js';
 import type { RoutingStrategy } from './strategy.js';
 
 /** Range bounds are all numbers or all strings (compared with `<`, i.e. by UTF-16 code units). */
@@ -26,38 +28,37 @@ export function range(field: string, bounds: readonly RangeValue[], tags: readon
   const last = sorted.length - 1;
   const name = `range(${field})`;
   const tagList = Object.freeze([...tags]);
+  /** Index of the range `message`'s value falls in; throws RoutingError when it has none. */
+  const rangeOf = (message: unknown): { value: RangeValue; index: number } => {
+    const value = readField(message, path);
+    if (typeof value !== kind) {
+      if (value === undefined || value === null) throw keyError(value, path, name);
+      throw new RoutingError({ target: name, field, reason: `the field is a ${typeof value}, bounds are ${kind}s` });
+    }
+    const v = value as RangeValue;
+    if (!(v >= sorted[0]! && v < sorted[last]!)) {
+      throw new RoutingError({ target: name, field, reason: `value is outside [${sorted[0]}, ${sorted[last]})` });
+    }
+    // Binary search for the last bound <= v.
+    let lo = 0;
+    let hi = last - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (sorted[mid]! <= v) lo = mid;
+      else hi = mid - 1;
+    }
+    return { value: v, index: lo };
+  };
   return {
     name,
+    kind: RoutingKind.Range,
+    field: path,
+    canServe: (message: unknown, member: MemberView) => member.tags.includes(tagList[rangeOf(message).index]!),
     initialState: () => undefined,
     route(message, view) {
-      const value = readField(message, path);
-      if (typeof value !== kind) {
-        if (value === undefined || value === null) throw keyError(value, path, name);
-        throw new RoutingError({ target: name, field, reason: `the field is a ${typeof value}, bounds are ${kind}s` });
-      }
-      const v = value as RangeValue;
-      if (!(v >= sorted[0]! && v < sorted[last]!)) {
-        throw new RoutingError({ target: name, field, reason: `value is outside [${sorted[0]}, ${sorted[last]})` });
-      }
-      // Binary search for the last bound <= v.
-      let lo = 0;
-      let hi = last - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (sorted[mid]! <= v) lo = mid;
-        else hi = mid - 1;
-      }
-      const tag = tagList[lo]!;
-      const tagged = view.byTag.get(tag);
-      if (tagged === undefined) throw new NoCapacityError({ target: name, reason: `no shard is tagged '${tag}'` });
-      const chosen = chooseByKey(tagged, String(v));
-      if (chosen === undefined) {
-        throw new NoCapacityError({
-          target: name,
-          reason: `all ${tagged.length} shards tagged '${tag}' are overloaded`,
-        });
-      }
-      return chosen.id;
+      const { value, index } = rangeOf(message);
+      const tag = tagList[index]!;
+      return chooseTagged(view.byTag.get(tag), tag, String(value), name);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { NoCapacityError } from '../errors.js';
 import { isOverloaded } from '../scoring.js';
+import { RoutingKind, servesAny } from './routing-kind.js';
 import type { RoutingStrategy } from './strategy.js';
 
 /** Position of the next round-robin pick, owned by the caller and updated in place by `route`. */
@@ -15,6 +16,9 @@ export function roundRobin(): RoutingStrategy<RoundRobinState> {
   const name = 'roundRobin()';
   return {
     name,
+    kind: RoutingKind.RoundRobin,
+    field: undefined,
+    canServe: servesAny,
     initialState: () => ({ next: 0 }),
     route(_message, view, state) {
       const members = view.members;

@@ -1,5 +1,6 @@
 import { NoCapacityError } from '../errors.js';
 import { compileFieldPath, readRoutingKey } from './field-path.js';
+import { RoutingKind, servesAny } from './routing-kind.js';
 import type { RoutingStrategy } from './strategy.js';
 
 /** Sticky assignments (key -> shard id), owned by the caller and updated in place by `route`. */
@@ -21,6 +22,9 @@ export function sticky(field: string): RoutingStrategy<StickyState> {
   const name = `sticky(${field})`;
   return {
     name,
+    kind: RoutingKind.Sticky,
+    field: path,
+    canServe: servesAny,
     initialState: () => ({ assignments: new Map() }),
     route(message, view, state) {
       const key = readRoutingKey(message, path, name);

@@ -1,4 +1,6 @@
-import type { ClusterView } from '../cluster-view.js';
+import type { ClusterView, MemberView } from '../cluster-view.js';
+import type { FieldPath } from './field-path.js';
+import type { RoutingKind } from './routing-kind.js';
 
 /**
  * Routing strategies map (message, cluster view[, state]) to the id of the shard that should serve it.
@@ -7,7 +9,7 @@ import type { ClusterView } from '../cluster-view.js';
  * |---------------------|-------------------------------------------|--------------------------------|
  * | `hash(field)`       | ring owner of the field's value           | no: the owner holds keyed state|
  * | `sticky(field)`     | first owner seen, kept until it leaves    | no: same reason                |
- * | `pin(field, tag)`   | a shard tagged `tag`, by the field's hash | yes                            |
+ * | `pin(field, tags?)` | a shard tagged for the value, by its hash | yes                            |
  * | `range(f, b, tags)` | a shard tagged with the value's range tag | yes                            |
  * | `roundRobin()`      | the next shard in id order                | yes                            |
  * | `leastLoaded()`     | the shard with the lowest load            | yes                            |
@@ -23,6 +25,14 @@ import type { ClusterView } from '../cluster-view.js';
 export interface RoutingStrategy<State = undefined> {
   /** E.g. `hash(order.symbol)`; used as the `target` of the errors it throws. */
   readonly name: string;
+  readonly kind: RoutingKind;
+  /** The input field the strategy reads, or `undefined` for `roundRobin` and `leastLoaded`. */
+  readonly field: FieldPath | undefined;
+  /**
+   * True when `member` may serve `message` (it carries the tag `pin`/`range` need); always true for the other
+   * strategies. A node that receives a call it may serve serves it instead of forwarding. Throws like `route`.
+   */
+  canServe(message: unknown, member: MemberView): boolean;
   /** Fresh state for one router (one per client or node); `undefined` for stateless strategies. */
   initialState(): State;
   /**
@@ -40,8 +50,9 @@ export type AnyRoutingStrategy = RoutingStrategy<any>;
 export { compileFieldPath, type FieldPath, readField, readRoutingKey } from './field-path.js';
 export { hash } from './hash.js';
 export { leastLoaded } from './least-loaded.js';
-export { pin } from './pin.js';
+export { chooseTagged, type PinTags, pin } from './pin.js';
 export { type RangeValue, range } from './range.js';
 export { chooseByKey } from './rendezvous.js';
 export { type RoundRobinState, roundRobin } from './round-robin.js';
+export { RoutingKind, servesAny } from './routing-kind.js';
 export { type StickyState, sticky } from './sticky.js';

@@ -39,6 +39,7 @@ import {
   placeActor,
   placeFunction,
   RoutingError,
+  RoutingStates,
   ShuttingDownError,
   SubjectCache,
   systemClock,
@@ -141,6 +142,8 @@ export class ClientCore {
   readonly #clock: Clock;
   readonly #eventLogOptions: EventLogOptions;
   #eventLog: Promise<EventLog> | undefined = undefined;
+  /** Round-robin positions and sticky assignments of this client's calls. */
+  readonly #routingStates = new RoutingStates();
   #closed = false;
   #reminders: ReminderWriter | undefined = undefined;
 
@@ -389,7 +392,7 @@ export class ClientCore {
   #callSubject(ref: string, definition: FunctionDefinition | undefined, input: unknown): string {
     if (definition === undefined) return this.#subjects.function(ref);
     // Reads (and checks) a keyed call's shard key even without a view: the node would refuse it too.
-    const placement = placeFunction(definition, input, this.#view?.current());
+    const placement = placeFunction(definition, input, this.#view?.current(), this.#routingStates);
     return placement.type === PlacementType.Node ? this.#subjects.node(placement.node) : this.#subjects.function(ref);
   }
 

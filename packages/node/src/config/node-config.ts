@@ -22,6 +22,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** How log lines are written: `pretty` (pino-pretty, for people), `json` (one object per line), `auto` = pretty on a TTY. */
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+/** Values of `--rebalance`. */
+export const REBALANCE_MODES = ['off', 'on'] as const;
+export type RebalanceMode = (typeof REBALANCE_MODES)[number];
 
 /** The resolved, validated configuration of one shard node. Every field is set (defaults applied). */
 export interface NodeConfig {
@@ -53,6 +56,10 @@ export interface NodeConfig {
   readonly drainTimeoutMs: number;
   /** Membership heartbeat period. */
   readonly heartbeatIntervalMs: number;
+  /** Period of the node's load samples and reports on `lucent.<cluster>.metrics.<id>`. */
+  readonly loadReportIntervalMs: number;
+  /** `on`: a node above 0.85 sustained load sheds ring share (and its actors, with their state) to the others. */
+  readonly rebalance: RebalanceMode;
   /**
    * Activation lease TTL (actors on NATS): a lease its owner has not renewed for this long is taken over by the
    * key's new owner, and an owner that could not renew for this long stops its actors.
@@ -243,6 +250,23 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     min: 1,
     max: 3_600_000,
     description: 'membership heartbeat period',
+  },
+  {
+    key: 'loadReportIntervalMs',
+    flag: '--load-report-interval-ms <ms>',
+    env: 'LUCENT_LOAD_REPORT_INTERVAL_MS',
+    kind: 'int',
+    min: 10,
+    max: 3_600_000,
+    description: 'period of the load report (routing reads it; an overloaded owner refuses keyed calls)',
+  },
+  {
+    key: 'rebalance',
+    flag: '--rebalance <mode>',
+    env: 'LUCENT_REBALANCE',
+    kind: 'choice',
+    choices: REBALANCE_MODES,
+    description: `shed ring share (and actors, with their state) under sustained load >= 0.85: ${REBALANCE_MODES.join(', ')}`,
   },
   {
     key: 'leaseTtlMs',
@@ -511,6 +535,8 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     logLevel: 'info',
     drainTimeoutMs: 10_000,
     heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
+    loadReportIntervalMs: 1000,
+    rebalance: 'off',
     leaseTtlMs: DEFAULT_LEASE_TTL_MS,
     leaseRenewIntervalMs: DEFAULT_LEASE_RENEW_INTERVAL_MS,
     leaseSweepIntervalMs: 600_000,

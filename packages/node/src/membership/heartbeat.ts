@@ -147,6 +147,10 @@ function loadField(value: unknown, bytes: Uint8Array): LoadReport {
       return invalid(`load.${field} is not a finite non-negative number`, bytes);
     }
   }
+  const score = l.score;
+  if (score !== undefined && (typeof score !== 'number' || !Number.isFinite(score) || score < 0)) {
+    return invalid('load.score is not a finite non-negative number', bytes);
+  }
   // Fresh object in one property order: one hidden class for every member's load.
   return Object.freeze({
     cpu: l.cpu as number,
@@ -155,6 +159,8 @@ function loadField(value: unknown, bytes: Uint8Array): LoadReport {
     maxFunctions: l.maxFunctions as number,
     queueDepth: l.queueDepth as number,
     maxQueue: l.maxQueue as number,
+    ...(score === undefined ? {} : { score }),
+    ...(l.degraded === undefined ? {} : { degraded: tagsField(l.degraded, bytes, 'load.degraded') }),
   });
 }
 
@@ -172,6 +178,8 @@ export function wireSafeLoad(report: LoadReport | undefined): LoadReport {
     maxFunctions: sane(report?.maxFunctions, 0),
     queueDepth: sane(report?.queueDepth, 0),
     maxQueue: sane(report?.maxQueue, 0),
+    ...(report?.score === undefined ? {} : { score: sane(report.score, 1) }),
+    ...(report?.degraded === undefined ? {} : { degraded: report.degraded.filter((name) => typeof name === 'string') }),
   });
 }
 

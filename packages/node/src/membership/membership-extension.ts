@@ -36,6 +36,8 @@ export interface MembershipExtensionOptions {
    * smaller of the heartbeat period and 250 ms (answers from busy or distant members).
    */
   readonly joinCheckMs?: number;
+  /** What heartbeats report as this node's load; default: read from the pool at each heartbeat. */
+  readonly load?: () => LoadReport;
 }
 
 /** Longest wait of the join check on NATS (see {@link MembershipExtensionOptions.joinCheckMs}). */
@@ -94,18 +96,20 @@ export class MembershipExtension implements ShardExtension {
       tags: config.tags,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       ...(this.#options.deadAfterMs === undefined ? {} : { deadAfterMs: this.#options.deadAfterMs }),
-      load: (): LoadReport => {
-        const stats = pool?.stats();
-        const heap = getHeapStatistics();
-        return {
-          cpu: stats?.utilization ?? 0,
-          memory: heap.used_heap_size / heap.heap_size_limit,
-          activeFunctions: stats?.tasksInFlight ?? 0,
-          maxFunctions: Math.max(1, threads * 2),
-          queueDepth: Math.min(stats?.queueDepth ?? 0, QUEUE_CAPACITY),
-          maxQueue: QUEUE_CAPACITY,
-        };
-      },
+      load:
+        this.#options.load ??
+        ((): LoadReport => {
+          const stats = pool?.stats();
+          const heap = getHeapStatistics();
+          return {
+            cpu: stats?.utilization ?? 0,
+            memory: heap.used_heap_size / heap.heap_size_limit,
+            activeFunctions: stats?.tasksInFlight ?? 0,
+            maxFunctions: Math.max(1, threads * 2),
+            queueDepth: Math.min(stats?.queueDepth ?? 0, QUEUE_CAPACITY),
+            maxQueue: QUEUE_CAPACITY,
+          };
+        }),
     });
     membership.onEvent((event: MembershipEvent) =>
       logger.info({ member: event.member.id, incarnation: event.member.incarnation }, event.type),

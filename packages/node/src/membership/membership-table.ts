@@ -206,6 +206,20 @@ export class MembershipTable {
     return { type, member: entry.record, previous };
   }
 
+  /**
+   * Replaces the load of member `id` (from its load report on the metrics subject): a `load-updated` change, or
+   * `undefined` for an unknown member or an unchanged load. Liveness is the heartbeat's: this never refreshes
+   * the member's last-seen time.
+   */
+  applyLoad(id: string, load: LoadReport): MemberChange | undefined {
+    const entry = this.#entries.get(id);
+    if (entry === undefined || sameLoad(entry.record.load, load)) return undefined;
+    const previous = entry.record;
+    entry.record = Object.freeze({ ...previous, load });
+    this.#sorted = undefined;
+    return { type: MemberChangeType.LoadUpdated, member: entry.record, previous };
+  }
+
   #remove(entry: Entry, type: MemberChangeType): MemberChange {
     this.#entries.delete(entry.record.id);
     this.#sorted = undefined;
@@ -241,6 +255,8 @@ function sameLoad(a: LoadReport, b: LoadReport): boolean {
     a.activeFunctions === b.activeFunctions &&
     a.maxFunctions === b.maxFunctions &&
     a.queueDepth === b.queueDepth &&
-    a.maxQueue === b.maxQueue
+    a.maxQueue === b.maxQueue &&
+    a.score === b.score &&
+    sameTags(a.degraded ?? NO_MODULES, b.degraded ?? NO_MODULES)
   );
 }

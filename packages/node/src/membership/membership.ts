@@ -29,13 +29,18 @@
  */
 import type { TimerHandle } from '@lucent/actors/internal';
 import {
+  allMetricsSubject,
   type ClusterView,
   ConfigError,
+  compactLoad,
+  DEFAULT_CLUSTER,
   type LoadReport,
   type LucentError,
+  type NodeLoadReport,
   ShuttingDownError,
   toLucentError,
 } from '@lucent/core/internal';
+import { decodeLoadReport } from '../load/load-report-codec.js';
 import type { TransportStatusEvent, TransportSubscription } from '../transport/transport.js';
 import {
   decodeMembershipMessage,
@@ -80,6 +85,9 @@ export class Membership {
   readonly #errorListeners = new Set<MembershipErrorListener>();
   #state: State = State.New;
   #subscription: TransportSubscription | undefined = undefined;
+  /** Every node's load reports (`lucent.<cluster>.metrics.*`), folded into the view. */
+  #reportSubscription: TransportSubscription | undefined = undefined;
+  readonly #reportsSubject: string;
   #removeStatusListener: (() => void) | undefined = undefined;
   #heartbeatTimer: TimerHandle | undefined = undefined;
   #expiryTimer: TimerHandle | undefined = undefined;
@@ -87,6 +95,9 @@ export class Membership {
   /** Incarnations of other processes already reported for heartbeating under this node's id. */
   readonly #duplicatesReported = new Set<number>();
   readonly #view: MembershipView;
+  readonly #reports = new Map<string, NodeLoadReport>();
+  /** This member's ring weight; starts at the option's, changed by {@link setWeight} (rebalancing). */
+  #weight: number;
   #startPromise: Promise<void> | undefined = undefined;
   #stopPromise: Promise<void> | undefined = undefined;
   // Bound once: timers and the subscription call these without a closure per firing or message.
@@ -94,12 +105,16 @@ export class Membership {
   readonly #onExpiryTimer = (): void => this.#expiryTick();
   readonly #answerProbes = (): void => this.#answerQueuedProbes();
   readonly #onFrame = (frame: Uint8Array): void => this.#receive(frame);
+  // Throws DecodeError for a malformed report; the transport hands it to #onSubscriptionError.
+  readonly #onReport = (frame: Uint8Array): void => this.applyLoadReport(decodeLoadReport(this.#o.codec, frame));
   readonly #onSubscriptionError = (error: LucentError): void => this.#report(error);
   readonly #onTransportStatus = (event: TransportStatusEvent): void => this.#transportStatus(event);
 
   /** Throws `ConfigError` for invalid options (see `resolveMembershipOptions`). Sends nothing until `start()`. */
   constructor(options: MembershipOptions) {
     this.#o = resolveMembershipOptions(options);
+    this.#reportsSubject = allMetricsSubject(options.cluster ?? DEFAULT_CLUSTER);
+    this.#weight = this.#o.weight;
     this.role = this.#o.role;
     this.nodeId = this.#o.nodeId;
     this.incarnation = this.#o.incarnation;
@@ -108,6 +123,43 @@ export class Membership {
     this.#table = new MembershipTable({ deadAfterMs: this.#o.deadAfterMs });
     const table = this.#table;
     this.#view = new MembershipView(() => table.members(), this.#o.view);
+  }
+
+  /**
+   * Folds a member's load report (metrics subject, `load-report-listener.ts`) into the view: its compact load
+   * replaces the heartbeat's until the next of either. Reports of unknown members and of this member are kept
+   * (see {@link loadReports}) but change no view. Never throws.
+   */
+  applyLoadReport(report: NodeLoadReport): void {
+    if (this.#state !== State.Running) return;
+    this.#reports.set(report.node, report);
+    if (report.node === this.nodeId) return;
+    this.#apply(this.#table.applyLoad(report.node, wireSafeLoad(compactLoad(report))));
+  }
+
+  /** This member's ring weight now. */
+  get weight(): number {
+    return this.#weight;
+  }
+
+  /**
+   * Changes this member's ring weight (rebalancing sheds keys by lowering it) and heartbeats at once, so every
+   * view rebuilds its ring now rather than at the next interval. Throws `ConfigError` unless `weight` is
+   * positive and finite; a no-op when unchanged or not running.
+   */
+  setWeight(weight: number): void {
+    if (!Number.isFinite(weight) || weight <= 0) {
+      throw new ConfigError({ subject: 'Membership', field: 'weight', reason: 'must be positive and finite' });
+    }
+    if (weight === this.#weight) return;
+    this.#weight = weight;
+    if (this.#state === State.Running && this.role === MembershipRole.Member) this.#sendHeartbeat();
+  }
+
+  /** The latest load report of every member that published one (live members only). */
+  loadReports(): ReadonlyMap<string, NodeLoadReport> {
+    for (const id of this.#reports.keys()) if (this.#table.get(id) === undefined) this.#reports.delete(id);
+    return this.#reports;
   }
 
   /** Views built from scratch (each with a new ring) so far; load-only updates do not count. */
@@ -173,6 +225,9 @@ export class Membership {
     const transport = this.#o.transport;
     if (this.#state === State.Stopped || transport.isClosed) throw new ShuttingDownError({ node: this.#name() });
     this.#subscription = transport.subscribe(this.#o.subject, this.#onFrame, { onError: this.#onSubscriptionError });
+    this.#reportSubscription = transport.subscribe(this.#reportsSubject, this.#onReport, {
+      onError: this.#onSubscriptionError,
+    });
     this.#removeStatusListener = transport.onStatus(this.#onTransportStatus);
     this.#state = State.Running;
     if (this.role === MembershipRole.Member) this.#heartbeatTick();
@@ -211,6 +266,8 @@ export class Membership {
     this.#expiryTimer = undefined;
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;
+    this.#reportSubscription?.unsubscribe();
+    this.#reportSubscription = undefined;
     this.#removeStatusListener?.();
     this.#removeStatusListener = undefined;
   }
@@ -230,7 +287,7 @@ export class Membership {
       node: this.nodeId,
       incarnation: this.incarnation,
       tags: this.#o.tags,
-      weight: this.#o.weight,
+      weight: this.#weight,
       load: this.#currentLoad(),
       modules: this.#o.modules,
     };

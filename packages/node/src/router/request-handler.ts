@@ -35,6 +35,7 @@ import {
   forwardedEnvelope,
   type InputSchema,
   type LucentError,
+  RoutingStates,
   replyEnvelope,
   SubjectCache,
   systemClock,
@@ -46,6 +47,7 @@ import type { FrameHandler, Replier, Transport } from '../transport/transport.js
 import { EventDispatcher } from './event-dispatcher.js';
 import type { FunctionRunner, RunOptions } from './function-runner.js';
 import { InFlight } from './in-flight.js';
+import { idleLoad, type LocalLoad } from './overload-gate.js';
 import { decideRoute, type RouteNode } from './route-decision.js';
 import {
   type BoundRouterObserver,
@@ -103,6 +105,10 @@ export interface RequestHandlerOptions {
    */
   readonly clock?: Clock;
   readonly observer?: RouterObserver;
+  /** This node's live load (written by its load sampler); default: always idle. */
+  readonly load?: LocalLoad;
+  /** This node's tags: a version that prefers one of them scores higher in A/B selection. */
+  readonly tags?: readonly string[];
 }
 
 const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
@@ -153,6 +159,7 @@ export class RoutingRequestHandler {
   readonly #subjects: SubjectCache;
   readonly #events: EventDispatcher;
   readonly #inFlight = new InFlight();
+  readonly #tags: readonly string[];
 
   constructor(options: RequestHandlerOptions) {
     this.nodeId = options.nodeId;
@@ -168,7 +175,10 @@ export class RoutingRequestHandler {
       functions: options.functions,
       hopLimit,
       hostsActors: options.actors !== undefined,
+      routingStates: new RoutingStates(),
+      load: options.load ?? idleLoad(),
     });
+    this.#tags = options.tags ?? [];
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#clock = options.clock ?? systemClock;
     this.#observer = bindRouterObserver(options.observer);
@@ -287,13 +297,15 @@ export class RoutingRequestHandler {
     const options = envelope.deadline === 0 ? NO_RUN_OPTIONS : { deadline: envelope.deadline };
     const schema = this.#functions.find(envelope.target)?.input;
     if (schema !== undefined) return this.#callChecked(envelope, schema, options);
-    return this.#runner.call(envelope.target, envelope.payload, options);
+    // A bare name whose versions are chosen by weight runs the chosen version (`registry.select`).
+    const ref = this.#functions.select(envelope.target, Math.random(), this.#tags);
+    return this.#runner.call(ref, envelope.payload, options);
   }
 
   /** A call of a function with an input schema: the handler runs on the schema's output, or not at all. */
   async #callChecked(envelope: Envelope, schema: InputSchema, options: RunOptions): Promise<unknown> {
     const input = await checkInput(functionNameOf(envelope.target), schema, envelope.payload);
-    return this.#runner.call(envelope.target, input, options);
+    return this.#runner.call(this.#functions.select(envelope.target, Math.random(), this.#tags), input, options);
   }
 
   #ask(envelope: Envelope): Promise<unknown> {

@@ -29,12 +29,14 @@ import {
   type LucentError,
   type NodePlacement,
   placeActor,
-  placeFunction,
+  placeCallAt,
   RoutingError,
+  type RoutingStates,
   TimeoutError,
   toLucentError,
   UnknownActorTypeError,
 } from '@lucent/core/internal';
+import { type LocalLoad, overloadRefusal } from './overload-gate.js';
 
 /** This node, as the decision sees it. Built once per request handler. */
 export interface RouteNode {
@@ -46,6 +48,10 @@ export interface RouteNode {
   readonly hopLimit: number;
   /** False when the node hosts no function actors: a tell or ask to be served here is rejected. */
   readonly hostsActors: boolean;
+  /** State of the stateful strategies this node forwards with (`router/` owns one). */
+  readonly routingStates: RoutingStates;
+  /** This node's live load: an owner at load >= 0.9 refuses `hash`/`sticky` calls (`overload-gate.ts`). */
+  readonly load: LocalLoad;
 }
 
 /** Serve the request here: run the call, deliver the tell or ask, dispatch the event (by `envelope.kind`). */
@@ -105,8 +111,10 @@ export function decideRoute(
 function decideCall(envelope: Envelope, view: ClusterView | undefined, node: RouteNode): RouteDecision {
   // `get` throws UnknownFunctionError / FunctionDisabledError; `find` first keeps the hit path to one lookup.
   const definition = node.functions.find(envelope.target) ?? node.functions.get(envelope.target);
-  const placement = placeFunction(definition, envelope.payload, view);
-  return isRemote(placement, node.nodeId) ? forwardTo(envelope, placement, node) : SERVE;
+  const placement = placeCallAt(definition, envelope.payload, view, node.nodeId, node.routingStates);
+  if (isRemote(placement, node.nodeId)) return forwardTo(envelope, placement, node);
+  const refusal = overloadRefusal(definition, node.load, node.nodeId, envelope.target);
+  return refusal === undefined ? SERVE : reject(refusal);
 }
 
 function decideActorMessage(envelope: Envelope, view: ClusterView | undefined, node: RouteNode): RouteDecision {

@@ -40,6 +40,7 @@ import { eventLogFor } from '../events/event-log-for.js';
 import { HealthMonitor } from '../http/health-monitor.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { TransportHealth } from '../http/transport-health.js';
+import { type FunctionLatencies, withFunctionLatencies } from '../load/function-latency.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import { createNodeLogger, type LogDestination, type Logger } from '../logging.js';
 import { EventMetrics } from '../metrics/event-metrics.js';
@@ -52,6 +53,7 @@ import type { PoolSupervisionOptions } from '../pool/pool-restart-policy.js';
 import { reminderStoreFor } from '../reminders/reminder-store-for.js';
 import { ReminderWriter } from '../reminders/reminder-writer.js';
 import { createInlineRunner, type FunctionRunner } from '../router/function-runner.js';
+import type { LocalLoad } from '../router/overload-gate.js';
 import { createRequestHandler, type RoutingRequestHandler } from '../router/request-handler.js';
 import { subscribeRequestHandler } from '../router/router-subscriptions.js';
 import { connectWithRetry } from '../transport/connect-retry.js';
@@ -79,6 +81,10 @@ export interface ShardNodeOptions {
   readonly view?: ViewSource;
   /** Most forwards per message (default the router's, 3). */
   readonly hopLimit?: number;
+  /** This node's live load, written by its load reporter; the router refuses owned calls at >= 0.9. */
+  readonly load?: LocalLoad;
+  /** Records the run time of every call served here (degradation, `load/function-latency.ts`). */
+  readonly latencies?: FunctionLatencies;
   /** Started in order after the router is subscribed; the node is ready once all have started. */
   readonly extensions?: readonly ShardExtension[];
   /** The actor state store; default a `MemoryStateStore`. Receives the connected transport. */
@@ -527,11 +533,13 @@ export class ShardNode {
   }
 
   #startRouter(context: ShardContext, options: ShardNodeOptions): FunctionRunner {
-    const observer = new RouterMetricsObserver(this.metrics, this.logger, this.#logThrottle);
+    const metricsObserver = new RouterMetricsObserver(this.metrics, this.logger, this.#logThrottle);
+    const observer =
+      options.latencies === undefined ? metricsObserver : withFunctionLatencies(metricsObserver, options.latencies);
     const view = options.view;
     if (view !== undefined) this.metrics.observeCluster(() => view.current());
     // Every served function has its series from the start, not only after its first call.
-    observer.bindFunctions(activeFunctionNames(context.functions));
+    metricsObserver.bindFunctions(activeFunctionNames(context.functions));
     // Without `--functions` there is no pool: the inline runner over the empty registry refuses every call.
     const runner = context.pool ?? createInlineRunner(context.functions, { clock: context.clock });
     const router = createRequestHandler({
@@ -546,6 +554,8 @@ export class ShardNode {
       observer,
       ...(options.view === undefined ? {} : { view: options.view }),
       ...(options.hopLimit === undefined ? {} : { hopLimit: options.hopLimit }),
+      ...(options.load === undefined ? {} : { load: options.load }),
+      tags: context.config.tags,
     });
     this.#router = router;
     const subscriptions = subscribeRequestHandler(context.transport, router.handle, {

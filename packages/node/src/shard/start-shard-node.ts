@@ -26,9 +26,13 @@ import type { ActivationGuard, StateStore } from '@lucent/actors/internal';
 import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
 import { CloudEventsGateway } from '../gateway/cloud-events-gateway.js';
+import { FunctionLatencies } from '../load/function-latency.js';
+import { LoadReporterExtension } from '../load/load-reporter.js';
+import { RebalancerExtension } from '../load/rebalancer.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
 import { ReminderExtension, type ReminderExtensionOptions } from '../reminders/reminder-extension.js';
+import { idleLoad } from '../router/overload-gate.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
 import { SagaExtension } from '../saga/saga-extension.js';
 import { ScheduleExtension } from '../schedule/schedule-extension.js';
@@ -63,6 +67,10 @@ export interface ComposedShard {
   readonly functions: FunctionRegistry;
   /** Fires the durable reminders of the partitions this node owns. */
   readonly reminders: ReminderExtension;
+  /** The node's load reporter (latest report, reports published). */
+  readonly load: LoadReporterExtension;
+  /** Rebalancing and scale-in candidacy (ring weight, `scaleInCandidate`). */
+  readonly rebalancer: RebalancerExtension;
 }
 
 /**
@@ -74,7 +82,18 @@ export interface ComposedShard {
 export async function startShardNode(options: ComposedShardOptions): Promise<ComposedShard> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const membership = new MembershipExtension(options.membership);
+  const load = idleLoad();
+  const latencies = new FunctionLatencies();
+  const started: { node?: ShardNode } = {};
+  // The router's answers feed calls/s and error rate; the node exists once `ShardNode.start` resolved.
+  const reporter = new LoadReporterExtension({
+    intervalMs: config.loadReportIntervalMs,
+    local: load,
+    answers: () => started.node?.router.stats,
+    latencies,
+  });
+  const membership = new MembershipExtension({ load: () => reporter.compact(), ...options.membership });
+  const rebalancer = new RebalancerExtension({ reporter, membership, shed: config.rebalance === 'on' });
   const { extensions, membership: _membership, reminders: reminderOptions, ...shell } = options;
   const reminders = new ReminderExtension({ ...reminderOptions, view: membership.viewSource });
   const kv = shouldUseKv(options);
@@ -95,10 +114,14 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
+    load,
+    latencies,
     // Cron schedules fire on the ring owner of each schedule's key: they need membership's view.
     // The CloudEvents gateway last: POST /events and the sinks start once the node has joined.
     extensions: [
+      reporter,
       membership,
+      rebalancer,
       ...leaseParts,
       reminders,
       new ScheduleExtension({ view: membership.viewSource }),
@@ -110,7 +133,9 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });
-  return { node, membership, router: node.router, functions: node.context.functions, reminders };
+  started.node = node;
+  const { functions } = node.context;
+  return { node, membership, router: node.router, functions, reminders, load: reporter, rebalancer };
 }
 
 /** KV state only where it can persist anything: on NATS, with actor types to host. */

@@ -4,13 +4,12 @@
  * new owner (whose activation waits for that lease) starts from the latest state instead of a stale one.
  *
  * ```
- *  member joined/left/died/restarted ─► (next turn) ─► actors.stopWhere(owner(type/id) ≠ this node)
+ *  member joined/left/died/restarted/updated (weight) ─► (next turn) ─► actors.stopWhere(owner(type/id) ≠ this node)
  *                                                       └─► final save ─► lease released ─► new owner loads
  * ```
  * Messages that reach this node for a moved key meanwhile are forwarded by the router, as for any key.
  */
 import { actorKey, isRemote, placeActor } from '@lucent/core/internal';
-import { MembershipEventType } from '../membership/membership-events.js';
 import type { MembershipExtension } from '../membership/membership-extension.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 
@@ -31,7 +30,7 @@ export class ActorHandoffExtension implements ShardExtension {
     const membership = this.#membership.membership;
     if (membership === undefined || context.actorTypes.length === 0) return Promise.resolve();
     this.#unsubscribe = membership.onEvent((event) => {
-      if (event.type === MembershipEventType.Updated) return; // tags or weight: ownership is unchanged
+      // Every change may move keys, an update too: rebalancing changes ring weights (`load/rebalancer.ts`).
       this.#schedule(context);
     });
     return Promise.resolve();
