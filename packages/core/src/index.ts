@@ -39,6 +39,7 @@ export {
   HopLimitError,
   InvalidInputError,
   InvalidMessageError,
+  InvalidRequestError,
   LucentError,
   type LucentErrorOptions,
   MailboxFullError,

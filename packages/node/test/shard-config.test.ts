@@ -147,6 +147,11 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['/secrets/b', '/secrets/b'],
     ['/secrets/c', '/secrets/c'],
   ],
+  grpcPort: [
+    ['-1', -1],
+    ['0', 0],
+    ['50051', 50051],
+  ],
 };
 
 /** Invalid raw values per option. */
@@ -178,6 +183,7 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   gatewayTlsKey: ['a b.key', {}, ''],
   gatewayTlsClientCa: ['a b.pem', true],
   gatewayTokensFile: ['a b', []],
+  grpcPort: ['-2', '65536', 'off', 1.5],
 };
 
 function envName(key: NodeConfigKey): string {

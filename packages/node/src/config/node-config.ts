@@ -88,6 +88,8 @@ export interface NodeConfig {
    * must carry `authorization: Bearer <token>`. The tokens themselves are never an option, so never in `--help`.
    */
   readonly gatewayTokensFile: string;
+  /** Port of the gRPC gateway (`lucent.v1.FunctionService`); -1 (default) = off, 0 = ephemeral (logged). */
+  readonly grpcPort: number;
 }
 
 /** Keys of {@link NodeConfig}: also the config-file keys. */
@@ -330,6 +332,16 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     kind: 'path',
     description: 'accepted bearer tokens, one per line (or LUCENT_GATEWAY_TOKENS=a,b); none = no auth',
   },
+  {
+    key: 'grpcPort',
+    flag: '--grpc-port <port>',
+    env: 'LUCENT_GRPC_PORT',
+    kind: 'int',
+    min: -1,
+    max: 65535,
+    defaultLabel: '-1 = off',
+    description: 'serve the gRPC gateway (lucent.v1.FunctionService) on this port; 0 = ephemeral',
+  },
 ];
 
 /** The `--config <file>` flag and its environment variable; it names the file, so it is read before the others. */
@@ -369,5 +381,6 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     gatewayTlsKey: '',
     gatewayTlsClientCa: '',
     gatewayTokensFile: '',
+    grpcPort: -1,
   };
 }
