@@ -20,6 +20,11 @@ const REFLECTION_PROTO = join(
   '../proto/grpc/reflection/v1alpha/reflection.proto',
 );
 
+/** The part of a reflection answer `listServices` reads. */
+interface ReflectionResponse {
+  readonly listServicesResponse?: { readonly service: readonly { readonly name: string }[] };
+}
+
 /** A dynamically loaded client's methods by name. */
 type Methods = Record<string, (...args: unknown[]) => unknown>;
 
@@ -161,8 +166,8 @@ export class GatewayClient {
       const stream = (this.reflection as unknown as Methods).ServerReflectionInfo!.call(
         this.reflection,
         metadata,
-      ) as grpc.ClientDuplexStream<object, { listServicesResponse?: { service: { name: string }[] } }>;
-      stream.once('data', (response) => {
+      ) as grpc.ClientDuplexStream<object, ReflectionResponse>;
+      stream.once('data', (response: ReflectionResponse) => {
         resolve((response.listServicesResponse?.service ?? []).map((service) => service.name));
         stream.end();
       });
