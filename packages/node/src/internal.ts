@@ -25,6 +25,7 @@ export * from './gateway/grpc-deadline.js';
 export * from './gateway/grpc-gateway.js';
 export * from './gateway/grpc-proto.js';
 export * from './gateway/grpc-status.js';
+export * from './gateway/proto-any-data.js';
 export * from './http/node-http-server.js';
 export * from './keep-alive.js';
 export * from './log-throttle.js';

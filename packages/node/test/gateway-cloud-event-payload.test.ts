@@ -78,7 +78,7 @@ describe('readCloudEvent', () => {
     expect(readCloudEvent({ data: 'binary_data', binary_data: new Uint8Array(0) }, 'event').value).toBeUndefined();
   });
 
-  it('refuses with InvalidRequestError naming the field: no event, unknown types, bad data, proto data', () => {
+  it('refuses with InvalidRequestError naming the field: no event, unknown types, bad data, an unreadable proto Any', () => {
     expect(invalidField(() => readCloudEvent(undefined, 'event'))).toBe('event');
     expect(invalidField(() => readCloudEvent(null, 'event'))).toBe('event');
     expect(invalidField(() => readCloudEvent(json(1, { datacontenttype: attr('text/xml') }), 'event'))).toBe(
@@ -103,7 +103,10 @@ describe('readCloudEvent', () => {
       binary_data: Uint8Array.of(0x92, 0x01),
     };
     expect(invalidField(() => readCloudEvent(truncated, 'event'))).toBe('event.binary_data');
-    const proto: CloudEventMessage = { data: 'proto_data', proto_data: { type_url: 'x', value: Uint8Array.of(1) } };
+    const proto: CloudEventMessage = {
+      data: 'proto_data',
+      proto_data: { type_url: 'acme.Order', value: Uint8Array.of(1) },
+    };
     expect(invalidField(() => readCloudEvent(proto, 'req'))).toBe('req.proto_data');
   });
 });

@@ -6,13 +6,14 @@
  *                └ `accept` extension (default: the request's type) ─► how the result is encoded
  *  binary_data   JSON (UTF-8 text) or msgpack bytes
  *  text_data     JSON text only (msgpack is binary)
- *  proto_data    refused with InvalidRequestError: a protobuf `Any` has no JSON/msgpack reading
+ *  proto_data    a protobuf `Any` holding a JSON-like value (Struct, Value, wrappers: `proto-any-data.ts`)
  *  no data       the input is `undefined`
  * ```
  * msgpack here is plain MessagePack (maps, not msgpackr's record extension), so any language's library reads it.
  */
 import { EncodeError, InvalidRequestError } from '@lucent/core/internal';
 import { Packr } from 'msgpackr';
+import { readProtoAny } from './proto-any-data.js';
 
 /** The two data encodings the gateway speaks. */
 export const PayloadFormat = { Json: 'json', Msgpack: 'msgpack' } as const;
@@ -83,7 +84,7 @@ export function stringAttribute(event: CloudEventMessage, name: string): string 
 /**
  * Reads `event` of a request (`field` names it in errors): its data decoded per `datacontenttype`, and the reply
  * format per its `accept` extension. Throws `InvalidRequestError` when the event is missing, a content type is
- * not JSON or msgpack, the data does not decode, or the data is `proto_data`.
+ * not JSON or msgpack, the data does not decode, or `proto_data` holds a type with no value reading.
  */
 export function readCloudEvent(event: CloudEventMessage | null | undefined, field: string): CloudEventInput {
   if (event === null || event === undefined) throw invalid(field, 'is required');
@@ -110,8 +111,14 @@ function decodeData(event: CloudEventMessage, format: PayloadFormat, field: stri
       }
       return parseJson(event.text_data ?? '', `${field}.text_data`);
     }
-    case 'proto_data':
-      throw invalid(`${field}.proto_data`, 'protobuf data is not supported: send JSON or msgpack as binary_data');
+    case 'proto_data': {
+      const inner = `${field}.proto_data`;
+      const data = readProtoAny(event.proto_data ?? {}, inner);
+      if (data.type === 'value') return data.value;
+      if (data.type === 'bytes') return decodeBytes(data.bytes, format, inner);
+      if (format === PayloadFormat.Msgpack) throw invalid(inner, `${MSGPACK_MEDIA_TYPE} is binary: send a BytesValue`);
+      return parseJson(data.text, inner);
+    }
     default:
       return undefined;
   }

@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from '@lucent/core/internal';
+import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultNodeConfig, type NodeConfig } from '../../src/config/node-config.js';
 import { ShardNode } from '../../src/shard/shard-node.js';
@@ -12,6 +13,9 @@ import { fixture } from './cli-fixtures.js';
 import { GatewayClient, jsonEvent } from './grpc-test-client.js';
 
 const silent = { write: () => {} };
+const root = new protobuf.Root();
+root.addJSON(protobuf.common.get('google/protobuf/struct.proto')?.nested ?? {});
+root.resolveAll();
 let node: ShardNode;
 let client: GatewayClient;
 
@@ -41,6 +45,21 @@ describe('gRPC gateway of a standalone node', () => {
   it('reaches actors without a cluster view (the node serves every key)', async () => {
     const first = await client.unary('Ask', { type: 'counter', id: 'solo', event: jsonEvent('inc', { by: 3 }) });
     expect(first.ok && JSON.parse(String(first.response.data))).toEqual({ count: 3 });
+  });
+
+  it('takes proto_data holding a google.protobuf.Struct as the input', async () => {
+    const Struct = root.lookupType('google.protobuf.Struct');
+    const value = Struct.encode(
+      Struct.fromObject({ fields: { symbol: { stringValue: 'ACME' }, qty: { numberValue: 4 } } }),
+    ).finish();
+    const event = {
+      ...jsonEvent('Quote', null),
+      binaryData: undefined,
+      // proto-loader takes google.protobuf.Any from protobufjs's bundled descriptors: `type_url` keeps its case.
+      protoData: { type_url: 'type.googleapis.com/google.protobuf.Struct', value },
+    };
+    const answer = await client.unary('ExecuteFunction', { name: 'quote', event });
+    expect(answer.ok && JSON.parse(String(answer.response.data))).toEqual({ symbol: 'ACME', total: 40 });
   });
 
   it('streams what Emit stores to a Subscribe of its type', async () => {

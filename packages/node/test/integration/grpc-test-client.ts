@@ -55,8 +55,9 @@ export interface ClientCloudEvent {
   specVersion?: string;
   type?: string;
   attributes?: Record<string, { ceString?: string }>;
-  binaryData?: Buffer;
+  binaryData?: Buffer | undefined;
   textData?: string;
+  protoData?: { type_url: string; value: Uint8Array };
 }
 
 /** A JSON CloudEvent of `type` carrying `data`, with extra string attributes. */
