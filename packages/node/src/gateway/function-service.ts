@@ -32,6 +32,7 @@ import {
 } from '@lucent/core/internal';
 import type { ClientCore } from '../client/client-core.js';
 import type { Logger } from '../logging.js';
+import { InFlight } from '../router/in-flight.js';
 import type { Transport, TransportSubscription } from '../transport/transport.js';
 import { cloudEventOfEnvelope, lucentEventIdOf } from './cloud-event-envelope.js';
 import {
@@ -87,25 +88,31 @@ export interface FunctionServiceOptions {
 export class FunctionService {
   readonly #options: FunctionServiceOptions;
   readonly #subscribers = new Set<ServerWritableStream<SubscribeRequest, CloudEventMessage>>();
+  /** Unary calls accepted and not yet answered, for the drain on shutdown. */
+  readonly #inFlight = new InFlight();
 
   constructor(options: FunctionServiceOptions) {
     this.#options = options;
   }
 
-  /** The handlers by method name, for `server.addService`. */
-  get implementation(): UntypedServiceImplementation {
-    return {
-      ExecuteFunction: (
-        call: ServerUnaryCall<ExecuteFunctionRequest, ResultResponse>,
-        done: sendUnaryData<ResultResponse>,
-      ) => this.#execute(call, done),
-      Ask: (call: ServerUnaryCall<ActorRequest, ResultResponse>, done: sendUnaryData<ResultResponse>) =>
-        this.#ask(call, done),
-      Tell: (call: ServerUnaryCall<ActorRequest, object>, done: sendUnaryData<object>) => this.#tell(call, done),
-      Emit: (call: ServerUnaryCall<EmitRequest, { id: string }>, done: sendUnaryData<{ id: string }>) =>
-        this.#emit(call, done),
-      Subscribe: (call: ServerWritableStream<SubscribeRequest, CloudEventMessage>) => this.#subscribe(call),
-    };
+  /** The handlers by method name, for `server.addService` (built once). */
+  readonly implementation: UntypedServiceImplementation = {
+    ExecuteFunction: (
+      call: ServerUnaryCall<ExecuteFunctionRequest, ResultResponse>,
+      done: sendUnaryData<ResultResponse>,
+    ) => this.#execute(call, this.#counted(done)),
+    Ask: (call: ServerUnaryCall<ActorRequest, ResultResponse>, done: sendUnaryData<ResultResponse>) =>
+      this.#ask(call, this.#counted(done)),
+    Tell: (call: ServerUnaryCall<ActorRequest, object>, done: sendUnaryData<object>) =>
+      this.#tell(call, this.#counted(done)),
+    Emit: (call: ServerUnaryCall<EmitRequest, { id: string }>, done: sendUnaryData<{ id: string }>) =>
+      this.#emit(call, this.#counted(done)),
+    Subscribe: (call: ServerWritableStream<SubscribeRequest, CloudEventMessage>) => this.#subscribe(call),
+  };
+
+  /** Resolves once no unary call is waiting for its answer (at once when none is). Never rejects. */
+  drained(): Promise<void> {
+    return this.#inFlight.drained();
   }
 
   /** Live subscriptions (streams open). */
@@ -119,6 +126,15 @@ export class FunctionService {
       call.emit('error', { code: status.UNAVAILABLE, details: 'the node is shutting down' });
     }
     this.#subscribers.clear();
+  }
+
+  /** `done`, counted in flight from now until it is called. */
+  #counted<T>(done: sendUnaryData<T>): sendUnaryData<T> {
+    this.#inFlight.begin();
+    return (...answer) => {
+      this.#inFlight.end();
+      done(...answer);
+    };
   }
 
   #execute(call: ServerUnaryCall<ExecuteFunctionRequest, ResultResponse>, done: sendUnaryData<ResultResponse>): void {

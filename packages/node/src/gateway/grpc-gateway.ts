@@ -40,6 +40,9 @@ export const GRPC_PORT_OFF = -1;
  */
 export const GRPC_MAX_MESSAGE_BYTES = 1024 * 1024;
 
+/** After the drain, how long the server waits for clients to close their connections before it closes them. */
+export const CLOSE_GRACE_MS = 500;
+
 /** How often the health status follows the node's readiness. */
 export const HEALTH_POLL_MS = 250;
 
@@ -165,8 +168,10 @@ export class GrpcGateway {
   }
 
   /**
-   * Stops: NOT_SERVING, open Subscribe streams end with UNAVAILABLE, in-flight calls get up to `graceMs` to
-   * finish, then the connections are closed. Idempotent; never rejects.
+   * Stops: NOT_SERVING, new calls UNAVAILABLE, open Subscribe streams end with UNAVAILABLE, unary calls in flight
+   * get up to `graceMs` to be answered, then the connections close (health `Watch` streams with them: they never
+   * end by themselves, so waiting for every call to end would always take the whole grace). Idempotent; never
+   * rejects.
    */
   async stop(graceMs: number): Promise<void> {
     if (this.#stopped) return;
@@ -174,14 +179,17 @@ export class GrpcGateway {
     const { clock } = this.#options;
     if (this.#poll !== undefined) clock.clearTimeout(this.#poll);
     this.#setServing('NOT_SERVING');
-    this.#service?.endSubscriptions();
+    const service = this.#service;
+    service?.endSubscriptions();
+    if (service !== undefined) await settleWithin(service.drained(), graceMs, clock);
+    // The last answers are written; a short polite close lets them leave before the sockets go.
     const server = this.#server;
-    const drained = await settleWithin(
+    const closed = await settleWithin(
       new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-      graceMs,
+      Math.min(graceMs, CLOSE_GRACE_MS),
       clock,
     );
-    if (!drained) server.forceShutdown();
+    if (!closed) server.forceShutdown();
   }
 
   #route(method: string, call: unknown, done?: (error: object) => void): void {

@@ -215,13 +215,23 @@ describe('gRPC gateway on a two-node cluster', () => {
     expect(services).toEqual(expect.arrayContaining(['lucent.v1.FunctionService', 'grpc.health.v1.Health']));
   });
 
-  it('ends open Subscribe streams with UNAVAILABLE when the node stops, and exits cleanly', async () => {
+  it('ends open Subscribe and health Watch streams when the node stops, and exits cleanly without waiting them out', async () => {
     const stream = await client.subscribe({ types: ['tallyCompleted'] }, { token: TOKEN });
     const ended = new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
     stream.on('data', () => {});
-    const exit = await gatewayNode.stop(15_000);
+    const watch = client.watch();
+    const statuses: string[] = [];
+    watch.on('data', (update: { status: string }) => statuses.push(update.status));
+    const watchEnded = new Promise<void>((resolve) => watch.on('error', () => resolve()));
+    while (statuses.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    const exit = await gatewayNode.stop(20_000);
     expect(exit).toEqual({ code: 0, signal: null });
+    // The node's drain allows 10 s (--drain-timeout-ms); an open Watch must not hold the stop that long.
+    expect(Date.now() - started).toBeLessThan(8_000);
     expect((await ended).code).toBe(grpc.status.UNAVAILABLE);
+    await watchEnded;
+    expect(statuses).toEqual(['SERVING', 'NOT_SERVING']);
   });
 });
 

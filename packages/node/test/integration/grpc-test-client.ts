@@ -159,6 +159,13 @@ export class GatewayClient {
     });
   }
 
+  /** Opens `grpc.health.v1.Health/Watch` of the server; the stream sends each status change. */
+  watch(): grpc.ClientReadableStream<{ status: string }> {
+    return (this.health as unknown as Methods).Watch!.call(this.health, { service: '' }) as grpc.ClientReadableStream<{
+      status: string;
+    }>;
+  }
+
   /** The services the server lists through reflection (v1alpha, what grpcurl asks first). */
   listServices(options: CallOptions = {}): Promise<string[]> {
     const metadata = new grpc.Metadata();
