@@ -53,6 +53,13 @@ describe('gRPC gateway on a two-node cluster', () => {
     const port = await grpcPortOf(gatewayNode);
     await Promise.all([gatewayNode.waitForLog('node.ready', 30_000), other.waitForLog('node.ready', 30_000)]);
     client = new GatewayClient(`127.0.0.1:${port}`);
+    // The gateway routes with g1's view: let it see both nodes first, so actors do not move mid-test.
+    const { httpPort } = await gatewayNode.waitForLog('node.ready');
+    const members = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      return /^lucent_cluster_members\{[^}]*\} (\d+)/m.exec(text)?.[1];
+    };
+    expect(await until(members, '2')).toBe('2');
   }, 60_000);
 
   afterAll(async () => {
