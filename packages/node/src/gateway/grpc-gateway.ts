@@ -4,7 +4,7 @@
  *
  * ```
  *  ShardNode.start:  HTTP ─► GrpcGateway.start (bound; health NOT_SERVING; FunctionService answers UNAVAILABLE)
- *                    ─► transport, pool, router ─► attach(context, view) ─► … ─► ready
+ *                    ─► transport, pool, router ─► attach(context, view) ─► … ─► ready (calls are served)
  *  every 250 ms:     health = node.isReady ? SERVING : NOT_SERVING   (joined, NATS connected, not stopping)
  *  ShardNode.stop:   NOT_SERVING ─► Subscribe streams end (UNAVAILABLE) ─► tryShutdown (≤ drain) ─► force
  * ```
@@ -57,7 +57,7 @@ export interface GrpcGatewayOptions {
   readonly interceptors?: readonly ServerInterceptor[];
   readonly logger: Logger;
   readonly clock: Clock;
-  /** The node's readiness; health reports SERVING exactly while it is true. */
+  /** The node's readiness; health reports SERVING, and calls are served, exactly while it is true. */
   readonly isReady: () => boolean;
   /** Default {@link GRPC_MAX_MESSAGE_BYTES}. */
   readonly maxMessageBytes?: number;
@@ -192,10 +192,15 @@ export class GrpcGateway {
     if (!closed) server.forceShutdown();
   }
 
+  /**
+   * Hands a call to the service, or answers UNAVAILABLE while the node is not ready (starting or joining, NATS
+   * lost, stopping): what health says NOT_SERVING for, callers hear as the status gRPC clients retry on.
+   */
   #route(method: string, call: unknown, done?: (error: object) => void): void {
     const service = this.#service;
-    if (service === undefined || this.#stopped) {
-      const failure = { code: status.UNAVAILABLE, details: 'the node is not ready yet' };
+    if (service === undefined || this.#stopped || !this.#options.isReady()) {
+      const reason = this.#stopped ? 'is stopping' : 'is not ready (starting, joining, or without NATS)';
+      const failure = { code: status.UNAVAILABLE, details: `the node ${reason}` };
       if (done === undefined) (call as { emit(event: 'error', error: object): void }).emit('error', failure);
       else done(failure);
       return;

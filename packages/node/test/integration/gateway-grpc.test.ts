@@ -298,5 +298,11 @@ describe('gRPC gateway health and TLS', () => {
 
     await server.crash();
     expect(await until(() => mtls.check(), 'NOT_SERVING')).toBe('NOT_SERVING');
+    // Calls hear what health says, as the status gRPC clients retry on.
+    const cut = await mtls.unary('ExecuteFunction', {
+      name: 'quote',
+      event: jsonEvent('Quote', { symbol: 'A', qty: 1 }),
+    });
+    expect(cut).toMatchObject({ ok: false, code: grpc.status.UNAVAILABLE });
   }, 90_000);
 });
