@@ -12,6 +12,7 @@ import {
   InvalidInputError,
   InvalidMessageError,
   InvalidRequestError,
+  knownErrorCodes,
   MailboxFullError,
   NoCapacityError,
   NodeUnavailableError,
@@ -88,5 +89,16 @@ describe('grpcFailureOf', () => {
       details: 'bug',
     });
     expect(grpcFailureOf('thrown text')).toMatchObject({ status: status.INTERNAL, details: 'thrown text' });
+  });
+});
+
+describe('grpcFailureOf over every Lucent code', () => {
+  it('gives every known code a status of its own (none falls through to INTERNAL)', () => {
+    const unmapped = knownErrorCodes().filter((code) => {
+      // Shaped like a decoded error (the mapping reads only the code): every class needs its own details.
+      const failure = grpcFailureOf({ code, message: code, details: {} });
+      return failure.type === 'status' && failure.status === status.INTERNAL;
+    });
+    expect(unmapped).toEqual([]);
   });
 });
