@@ -22,6 +22,7 @@ export {
   type FunctionActorsOptions,
   type PersistFailure,
 } from './function-actor/activator.js';
+export type { ActorInspection } from './function-actor/actor-inspection.js';
 
 // Function actors: xstate machines addressed as (type, id), with a lifecycle and saved snapshots.
 export {

@@ -145,6 +145,18 @@ export const NoCapacityError = defineError(
 );
 export type NoCapacityError = InstanceType<typeof NoCapacityError>;
 
+/**
+ * The node will not take the call now: a bounded queue is full (the pool's queue, or a function's own
+ * `maxConcurrency` backlog) or the owner is overloaded. Nothing ran; the caller may retry after `retryAfterMs`.
+ */
+export const OverloadedError = defineError(
+  'LUCENT_OVERLOADED',
+  'OverloadedError',
+  (d: { target: string; reason: string; retryAfterMs: number }) =>
+    `${d.target} rejected: ${d.reason} (retry after ${d.retryAfterMs} ms)`,
+);
+export type OverloadedError = InstanceType<typeof OverloadedError>;
+
 /** One problem found by an input schema: what is wrong, and where (`path`, dotted; `''` for the input itself). */
 export interface InputIssue {
   readonly message: string;
@@ -176,6 +188,25 @@ export const InvalidMessageError = defineError(
   (d: { actor: string; reason: string }) => `invalid message to actor ${d.actor}: ${d.reason}`,
 );
 export type InvalidMessageError = InstanceType<typeof InvalidMessageError>;
+
+/**
+ * A CloudEvent posted to the gateway is malformed or not one Lucent can take (missing `id`, a `type` that is not
+ * an event type name, a body that is not JSON). `reason` says what is wrong; nothing of the request was published.
+ */
+export const InvalidCloudEventError = defineError(
+  'LUCENT_INVALID_CLOUD_EVENT',
+  'InvalidCloudEventError',
+  (d: { reason: string }) => `invalid CloudEvent: ${d.reason}`,
+);
+export type InvalidCloudEventError = InstanceType<typeof InvalidCloudEventError>;
+
+/** A request to the gateway is larger than its limit (`limitBytes`); it was not read further. */
+export const RequestTooLargeError = defineError(
+  'LUCENT_REQUEST_TOO_LARGE',
+  'RequestTooLargeError',
+  (d: { what: string; limitBytes: number }) => `${d.what} is larger than the limit of ${d.limitBytes} bytes`,
+);
+export type RequestTooLargeError = InstanceType<typeof RequestTooLargeError>;
 
 /** No function with this name (and version) is registered. */
 export const UnknownFunctionError = defineError(

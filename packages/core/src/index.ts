@@ -45,6 +45,7 @@ export {
   MailboxFullError,
   NoCapacityError,
   NodeUnavailableError,
+  OverloadedError,
   RecoveryFailedError,
   RemoteError,
   RoutingError,

@@ -34,6 +34,11 @@ export interface ResourceSpec {
   readonly priority?: Priority;
   /** Longest one call may run, in ms; `0` means no limit of its own (the caller's deadline still applies). */
   readonly timeoutMs?: number;
+  /**
+   * Most calls of the function running at once on one node (a positive integer); further calls wait in the
+   * node's bounded pool queue. Default: no limit of its own.
+   */
+  readonly maxConcurrency?: number;
 }
 
 /** Resolved resource needs: what the pool and the scorer read. */
@@ -44,6 +49,8 @@ export interface Resources {
   readonly priority: Priority;
   /** Longest one call may run, in ms; `0` means no limit of its own. */
   readonly timeoutMs: number;
+  /** Most calls running at once per node; `0` means no limit of its own. */
+  readonly maxConcurrency: number;
 }
 
 /** Defaults for fields a {@link ResourceSpec} leaves out. Frozen. */
@@ -52,6 +59,7 @@ export const DEFAULT_RESOURCES: Resources = Object.freeze({
   memoryBytes: 0,
   priority: 'normal',
   timeoutMs: 30_000,
+  maxConcurrency: 0,
 });
 
 const UNIT_BYTES: Readonly<Record<string, number>> = {
@@ -87,12 +95,12 @@ export function parseMemoryBytes(spec: unknown): number | undefined {
   return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
 }
 
-const SPEC_KEYS: ReadonlySet<string> = new Set(['cpu', 'memory', 'priority', 'timeoutMs']);
+const SPEC_KEYS: ReadonlySet<string> = new Set(['cpu', 'memory', 'priority', 'timeoutMs', 'maxConcurrency']);
 
 /**
  * Resolves a resource spec, filling defaults. Throws {@link ConfigError} (details `subject`, `field` such as
  * `resources.cpu`) for an unknown CPU class or priority, an unparsable memory size, a negative, infinite or NaN
- * timeout, or an unknown key (a typo would otherwise be silently ignored). Pure; returns a frozen object.
+ * timeout, a `maxConcurrency` that is not a whole number, or an unknown key (a typo would otherwise be silently ignored). Pure; returns a frozen object.
  */
 export function resolveResources(spec: ResourceSpec | undefined, subject: string): Resources {
   if (spec === undefined) return DEFAULT_RESOURCES;
@@ -130,5 +138,9 @@ export function resolveResources(spec: ResourceSpec | undefined, subject: string
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
     throw new ConfigError({ subject, field: 'resources.timeoutMs', reason: 'expected a finite number >= 0' });
   }
-  return Object.freeze({ cpu, memoryBytes, priority, timeoutMs });
+  const maxConcurrency = spec.maxConcurrency ?? DEFAULT_RESOURCES.maxConcurrency;
+  if (typeof maxConcurrency !== 'number' || !Number.isSafeInteger(maxConcurrency) || maxConcurrency < 0) {
+    throw new ConfigError({ subject, field: 'resources.maxConcurrency', reason: 'expected a positive integer' });
+  }
+  return Object.freeze({ cpu, memoryBytes, priority, timeoutMs, maxConcurrency });
 }

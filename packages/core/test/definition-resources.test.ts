@@ -69,6 +69,19 @@ describe('resolveResources', () => {
     expect(resolveResources({ timeoutMs: 0 }, 'fn:f').timeoutMs).toBe(0);
   });
 
+  it('takes maxConcurrency as a whole number of calls (0 = no limit of its own) and refuses anything else', () => {
+    expect(resolveResources({ maxConcurrency: 4 }, 'fn:f').maxConcurrency).toBe(4);
+    expect(DEFAULT_RESOURCES.maxConcurrency).toBe(0);
+    for (const bad of [-1, 1.5, Number.POSITIVE_INFINITY, '4']) {
+      expect(() => resolveResources({ maxConcurrency: bad } as unknown as ResourceSpec, 'fn:f')).toThrow(
+        expect.objectContaining({
+          code: 'LUCENT_CONFIG',
+          details: expect.objectContaining({ field: 'resources.maxConcurrency' }),
+        }),
+      );
+    }
+  });
+
   it('names the subject it was given in its errors', () => {
     try {
       resolveResources({ cpu: 'turbo' } as unknown as ResourceSpec, 'actor:Cart');

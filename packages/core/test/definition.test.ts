@@ -63,7 +63,13 @@ describe('defineFunction', () => {
       resources: DEFAULT_RESOURCES,
       retry: DEFAULT_RETRY,
     });
-    expect(DEFAULT_RESOURCES).toEqual({ cpu: 'medium', memoryBytes: 0, priority: 'normal', timeoutMs: 30_000 });
+    expect(DEFAULT_RESOURCES).toEqual({
+      cpu: 'medium',
+      memoryBytes: 0,
+      priority: 'normal',
+      timeoutMs: 30_000,
+      maxConcurrency: 0,
+    });
     expect(DEFAULT_RETRY).toEqual({ maxAttempts: 3, backoffMs: 100, multiplier: 2, maxBackoffMs: 10_000 });
     expect(Object.isFrozen(def)).toBe(true);
     expect(Object.isFrozen(def.handles)).toBe(true);
@@ -84,7 +90,13 @@ describe('defineFunction', () => {
     expect(def.id).toBe('quote_v-2@2.1.0');
     expect(def.handles).toEqual(['OrderPlaced', 'OrderAmended']);
     expect(def.shardPath).toEqual(['order', 'customer_id']);
-    expect(def.resources).toEqual({ cpu: 'critical', memoryBytes: 2 ** 30, priority: 'high', timeoutMs: 250 });
+    expect(def.resources).toEqual({
+      cpu: 'critical',
+      memoryBytes: 2 ** 30,
+      priority: 'high',
+      timeoutMs: 250,
+      maxConcurrency: 0,
+    });
     expect(def.retry).toEqual({ maxAttempts: 5, backoffMs: 10, multiplier: 2, maxBackoffMs: 10_000 });
   });
 

@@ -189,7 +189,7 @@ describe('FunctionRegistry.describe', () => {
       id: 'price@1',
       handles: ['OrderPlaced'],
       shardBy: 'order.customerId',
-      resources: { cpu: 'high', memoryBytes: 512 * 2 ** 20, priority: 'normal', timeoutMs: 30_000 },
+      resources: { cpu: 'high', memoryBytes: 512 * 2 ** 20, priority: 'normal', timeoutMs: 30_000, maxConcurrency: 0 },
       retry: { maxAttempts: 3, backoffMs: 100, multiplier: 2, maxBackoffMs: 10_000 },
       enabled: true,
       active: true,

@@ -44,4 +44,5 @@ export {
 } from './testing/test-cluster.js';
 export { InMemoryBus } from './transport/in-memory-bus.js';
 export { InMemoryTransport } from './transport/in-memory-transport.js';
+export { type NatsAuth, natsAuthFromEnv } from './transport/nats-auth.js';
 export type { Transport } from './transport/transport.js';

@@ -1,19 +1,7 @@
 import { eventEnvelope } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
-import { cloudEventOfEnvelope, lucentEventIdOf, lucentSourceOf } from '../src/gateway/cloud-event-envelope.js';
+import { cloudEventOfEnvelope } from '../src/gateway/cloud-event-envelope.js';
 import { PayloadFormat, readCloudEvent } from '../src/gateway/cloud-event-payload.js';
-
-describe('lucentEventIdOf', () => {
-  it('is the same for the same (source, id), and differs when either differs', () => {
-    const id = lucentEventIdOf('/orders', 'o-1');
-    expect(id).toMatch(/^ce-[0-9a-f]{32}$/);
-    expect(lucentEventIdOf('/orders', 'o-1')).toBe(id);
-    expect(lucentEventIdOf('/orders', 'o-2')).not.toBe(id);
-    expect(lucentEventIdOf('/billing', 'o-1')).not.toBe(id);
-    // The separator keeps (a, bc) and (ab, c) apart.
-    expect(lucentEventIdOf('a', 'bc')).not.toBe(lucentEventIdOf('ab', 'c'));
-  });
-});
 
 describe('cloudEventOfEnvelope', () => {
   it('streams a stored event as a CloudEvent whose data decodes back to the payload', () => {
@@ -22,7 +10,7 @@ describe('cloudEventOfEnvelope', () => {
     const event = cloudEventOfEnvelope(envelope, 'prod', PayloadFormat.Msgpack);
     expect(event).toMatchObject({
       id: 'e1.price',
-      source: '/lucent/prod/n1',
+      source: 'lucent://prod/n1',
       spec_version: '1.0',
       type: 'priceCompleted',
       attributes: { datacontenttype: { ce_string: 'application/msgpack' }, traceparent: { ce_string: traceparent } },
@@ -30,10 +18,9 @@ describe('cloudEventOfEnvelope', () => {
     expect(readCloudEvent(event, 'event').value).toEqual({ total: 30 });
   });
 
-  it('names a client-stored event `client` and carries no traceparent when untraced', () => {
+  it('names the cluster alone as the source of a client-stored event, and carries no traceparent when untraced', () => {
     const event = cloudEventOfEnvelope(eventEnvelope('Tick', 1, { id: 'x' }), 'prod', PayloadFormat.Json);
-    expect(event.source).toBe(lucentSourceOf('prod', ''));
-    expect(event.source).toBe('/lucent/prod/client');
+    expect(event.source).toBe('lucent://prod');
     expect(event.attributes).toEqual({ datacontenttype: { ce_string: 'application/json' } });
   });
 });

@@ -16,6 +16,7 @@ import {
   MailboxFullError,
   NoCapacityError,
   NodeUnavailableError,
+  OverloadedError,
   RecoveryFailedError,
   RemoteError,
   RoutingError,
@@ -42,6 +43,7 @@ describe('grpcFailureOf', () => {
     [new UnknownActorTypeError({ type: 'nope' }), status.NOT_FOUND],
     [new NoCapacityError({ target: 'price', reason: 'all overloaded' }), status.RESOURCE_EXHAUSTED],
     [new MailboxFullError({ actor: 'c/1', capacity: 10 }), status.RESOURCE_EXHAUSTED],
+    [new OverloadedError({ target: 'price', reason: 'queue full', retryAfterMs: 50 }), status.RESOURCE_EXHAUSTED],
     [
       new InvalidInputError({ name: 'price', issues: [{ path: 'qty', message: 'not a number' }] }),
       status.INVALID_ARGUMENT,

@@ -4,6 +4,7 @@
  */
 import { SimulatedClock } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { HealthVerdict } from '../src/http/health-policy.js';
 import { NodeHttpServer } from '../src/http/node-http-server.js';
 import { TransportHealth } from '../src/http/transport-health.js';
 
@@ -45,19 +46,65 @@ describe('HTTP probes', () => {
         metricsContentType: 'text/plain',
       },
     });
-    const get = async (path: string) => {
-      const response = await fetch(`http://127.0.0.1:${server?.port}${path}`);
-      return { status: response.status, body: await response.text() };
-    };
-    expect(await get('/readyz')).toEqual({ status: 200, body: 'ready\n' });
+    expect(await get('/readyz')).toEqual({ status: 200, body: { status: 'ready' } });
     health.update({ type: 'disconnected', server: 'n' });
     expect(await get('/readyz')).toEqual({
       status: 503,
-      body: 'not ready: NATS disconnected from n for 0 ms (reconnecting)\n',
+      body: { status: 'not ready', reasons: ['NATS disconnected from n for 0 ms (reconnecting)'] },
     });
     expect(await get('/healthz')).toEqual({
       status: 200,
-      body: 'ok (not ready: NATS disconnected from n for 0 ms (reconnecting))\n',
+      body: { status: 'ok', ready: false, notReady: 'NATS disconnected from n for 0 ms (reconnecting)' },
+    });
+  });
+
+  it('answer /healthz 503 with the reasons and the numbers while the verdict is unhealthy', async () => {
+    let verdict: HealthVerdict = {
+      healthy: true,
+      reasons: [],
+      errorRate: 0.01,
+      requests: 100,
+      eventLoopDelayMaxMs: 3,
+      windowMs: 60_000,
+    };
+    server = await NodeHttpServer.start({
+      port: 0,
+      host: '127.0.0.1',
+      source: {
+        isReady: () => true,
+        health: () => verdict,
+        metricsText: async () => '',
+        metricsContentType: 'text/plain',
+      },
+    });
+    expect(await get('/healthz')).toEqual({
+      status: 200,
+      body: { status: 'ok', ready: true, errorRate: 0.01, requests: 100, eventLoopDelayMaxMs: 3 },
+    });
+    verdict = {
+      healthy: false,
+      reasons: ['error rate too high'],
+      errorRate: 0.5,
+      requests: 40,
+      eventLoopDelayMaxMs: 2,
+      windowMs: 60_000,
+    };
+    expect(await get('/healthz')).toEqual({
+      status: 503,
+      body: {
+        status: 'unhealthy',
+        reasons: ['error rate too high'],
+        ready: true,
+        errorRate: 0.5,
+        requests: 40,
+        eventLoopDelayMaxMs: 2,
+      },
     });
   });
 });
+
+async function get(path: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`http://127.0.0.1:${server?.port}${path}`);
+  expect(response.headers.get('content-type')).toBe('application/json');
+  return { status: response.status, body: await response.json() };
+}

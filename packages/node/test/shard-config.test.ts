@@ -112,6 +112,11 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['30000', 30_000],
     ['86400000', 86_400_000],
   ],
+  poolMaxQueue: [
+    ['1', 1],
+    ['50000', 50_000],
+    ['100000000', 100_000_000],
+  ],
   logFormat: [
     ['pretty', 'pretty'],
     ['json', 'json'],
@@ -147,6 +152,76 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['/secrets/b', '/secrets/b'],
     ['/secrets/c', '/secrets/c'],
   ],
+  healthMaxErrorRatePercent: [
+    ['0', 0],
+    ['5', 5],
+    ['100', 100],
+  ],
+  healthWindowMs: [
+    ['1000', 1000],
+    ['60000', 60_000],
+    ['3600000', 3_600_000],
+  ],
+  healthMinRequests: [
+    ['1', 1],
+    ['20', 20],
+    ['1000000', 1_000_000],
+  ],
+  healthMaxEventLoopDelayMs: [
+    ['10', 10],
+    ['3000', 3000],
+    ['3600000', 3_600_000],
+  ],
+  natsToken: [
+    ['tok1', 'tok1'],
+    ['tok2', 'tok2'],
+    ['tok3', 'tok3'],
+  ],
+  natsUser: [
+    ['usr1', 'usr1'],
+    ['usr2', 'usr2'],
+    ['usr3', 'usr3'],
+  ],
+  natsPassword: [
+    ['pw1', 'pw1'],
+    ['pw2', 'pw2'],
+    ['pw3', 'pw3'],
+  ],
+  natsNkeySeed: [
+    ['/k/seed1', '/k/seed1'],
+    ['/k/seed2', '/k/seed2'],
+    ['/k/seed3', '/k/seed3'],
+  ],
+  natsCreds: [
+    ['/k/c.creds1', '/k/c.creds1'],
+    ['/k/c.creds2', '/k/c.creds2'],
+    ['/k/c.creds3', '/k/c.creds3'],
+  ],
+  natsTlsCa: [
+    ['/k/ca.pem1', '/k/ca.pem1'],
+    ['/k/ca.pem2', '/k/ca.pem2'],
+    ['/k/ca.pem3', '/k/ca.pem3'],
+  ],
+  natsTlsCert: [
+    ['/k/c.pem1', '/k/c.pem1'],
+    ['/k/c.pem2', '/k/c.pem2'],
+    ['/k/c.pem3', '/k/c.pem3'],
+  ],
+  natsTlsKey: [
+    ['/k/c.key1', '/k/c.key1'],
+    ['/k/c.key2', '/k/c.key2'],
+    ['/k/c.key3', '/k/c.key3'],
+  ],
+  eventsPort: [
+    ['0', 0],
+    ['8443', 8443],
+    ['65535', 65535],
+  ],
+  eventSink: [
+    ['OrderPlaced=http://a/x', ['OrderPlaced=http://a/x']],
+    ['*=https://b/all,tally*=http://c/t', ['*=https://b/all', 'tally*=http://c/t']],
+    ['x=http://127.0.0.1:9/', ['x=http://127.0.0.1:9/']],
+  ],
   grpcPort: [
     ['-1', -1],
     ['0', 0],
@@ -176,6 +251,7 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   leaseSweepIntervalMs: ['99', '86400001', '1m', -1],
   poolMaxRestarts: ['-1', '1001', '2.5', 'many'],
   poolRestartWindowMs: ['0', '86400001', '1m', -1],
+  poolMaxQueue: ['0', '100000001', '1.5', 'lots'],
   logFormat: ['PRETTY', 'yaml', 1],
   natsConnectTimeoutMs: ['-1', '86400001', '5s'],
   gatewayHost: ['has space', 7, ''],
@@ -183,6 +259,20 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   gatewayTlsKey: ['a b.key', {}, ''],
   gatewayTlsClientCa: ['a b.pem', true],
   gatewayTokensFile: ['a b', []],
+  healthMaxErrorRatePercent: ['-1', '101', '5%'],
+  healthWindowMs: ['999', '3600001', '1m'],
+  healthMinRequests: ['0', '1000001', 'x'],
+  healthMaxEventLoopDelayMs: ['9', '3600001', '1s'],
+  natsToken: ['has space', 3],
+  natsUser: ['has space', 3],
+  natsPassword: ['has space', 3],
+  natsNkeySeed: ['has space', 3],
+  natsCreds: ['has space', 3],
+  natsTlsCa: ['has space', 3],
+  natsTlsCert: ['has space', 3],
+  natsTlsKey: ['has space', 3],
+  eventsPort: ['-1', '65536', 'https'],
+  eventSink: ['noequals', 'a.b=http://x/', 'A=ftp://x/', 'A=not a url', 'A=http://x/,A=http://x/'],
   grpcPort: ['-2', '65536', 'off', 1.5],
 };
 

@@ -99,7 +99,7 @@ describe('NodeMetrics', () => {
 
   it('reads the pool and actor gauges from their sources on every scrape', async () => {
     const metrics = new NodeMetrics({ nodeId: 'n' });
-    const stats = { utilization: 0.25, queueDepth: 7, tasksInFlight: 2 };
+    const stats = { utilization: 0.25, queueDepth: 7, tasksInFlight: 2, overloaded: 4, inlineCalls: 9 };
     let actors = 3;
     metrics.observePool({ stats: () => stats });
     metrics.observeActiveActors(() => actors);
@@ -108,11 +108,15 @@ describe('NodeMetrics', () => {
     expect(sample(text, 'lucent_pool_queue_depth', {})).toBe(7);
     expect(sample(text, 'lucent_pool_tasks_in_flight', {})).toBe(2);
     expect(sample(text, 'lucent_active_actors', {})).toBe(3);
+    expect(sample(text, 'lucent_pool_overloaded_total', {})).toBe(4);
+    expect(sample(text, 'lucent_pool_inline_calls_total', {})).toBe(9);
     stats.queueDepth = 0;
+    stats.overloaded = 6;
     actors = 5;
     text = await metrics.text();
     expect(sample(text, 'lucent_pool_queue_depth', {})).toBe(0);
     expect(sample(text, 'lucent_active_actors', {})).toBe(5);
+    expect(sample(text, 'lucent_pool_overloaded_total', {})).toBe(6);
   });
 
   it('adds process metrics only when asked', async () => {

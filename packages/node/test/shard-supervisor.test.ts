@@ -41,6 +41,8 @@ class TwinPool implements FunctionPool {
       retries: 0,
       crashes: 0,
       timeouts: 0,
+      overloaded: 0,
+      inlineCalls: 0,
       queueDepth: 0,
       tasksInFlight: 0,
       utilization: 0,

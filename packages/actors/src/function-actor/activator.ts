@@ -17,6 +17,7 @@ import { actorKey, ConfigError, UnknownActorTypeError } from '@lucent/core/inter
 import type { StateStore } from '../state-store.js';
 import type { ActorRef, ActorSystem, AskOptions, MailboxOptions, SpawnOptions, SupervisionOptions } from '../types.js';
 import type { ActivationGuard } from './activation-guard.js';
+import type { ActorInspection } from './actor-inspection.js';
 import { IdentifiedEvent } from './dedup-window.js';
 import { type ActorEventOf, type ActorReplyOf, type AnyActorDefinition, isActorDefinition } from './define-actor.js';
 import { FunctionActorHost, type FunctionActorServices } from './function-actor.js';
@@ -102,6 +103,12 @@ export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
   readonly activeCount: number;
   /** Lifecycle status of the current activation of `(type, id)`, `undefined` when it is not active. */
   status(type: ActorTypeOf<Ds>, id: string): LifecycleStatus | undefined;
+  /** What an operator may see of the active actors (of `type`, when given), without their contexts. */
+  inspectAll(type?: string): ActorInspection[];
+  /** Active actors per type (every loaded type, 0 when none is active). */
+  activeCounts(): Record<string, number>;
+  /** What an operator may see of one active actor, with its context; `undefined` when it is not active. */
+  inspect(type: string, id: string): ActorInspection | undefined;
   /** Pauses an active actor: its events are held, in order, until `resume`. False when not active or not running. */
   pause(type: ActorTypeOf<Ds>, id: string): boolean;
   /** Resumes a paused actor. False when it is not active or not paused. */
@@ -219,6 +226,25 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
 
   status(type: ActorTypeOf<Ds>, id: string): LifecycleStatus | undefined {
     return this.#active.get(type)?.get(id)?.status;
+  }
+
+  inspectAll(type?: string): ActorInspection[] {
+    const inspections: ActorInspection[] = [];
+    for (const [activeType, hosts] of this.#active) {
+      if (type !== undefined && activeType !== type) continue;
+      for (const host of hosts.values()) inspections.push(host.inspect(false));
+    }
+    return inspections;
+  }
+
+  activeCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [type, hosts] of this.#active) counts[type] = hosts.size;
+    return counts;
+  }
+
+  inspect(type: string, id: string): ActorInspection | undefined {
+    return this.#active.get(type)?.get(id)?.inspect(true);
   }
 
   pause(type: ActorTypeOf<Ds>, id: string): boolean {

@@ -30,6 +30,7 @@ import {
 import type { AnyActor, EventObject, Observer } from 'xstate';
 import type { StateStore } from '../state-store.js';
 import type { ActorContext, ActorRef, Behavior, DeferredReply } from '../types.js';
+import type { ActorInspection } from './actor-inspection.js';
 import { DedupWindow, IdentifiedEvent, splitDedupWindow, withDedupWindow } from './dedup-window.js';
 import type { AnyActorDefinition, LucentReply } from './define-actor.js';
 import type { GroupCommit } from './group-commit.js';
@@ -153,6 +154,20 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
   /** Why the activation stopped abnormally, once it did. */
   get failure(): unknown {
     return this.#fatal;
+  }
+
+  /** A copy of what an operator may see of this activation; the context only with `withContext`. */
+  inspect(withContext: boolean): ActorInspection {
+    const snapshot = this.#actor?.getSnapshot() as { value?: unknown; context?: unknown } | undefined;
+    return {
+      type: this.definition.type,
+      id: this.id,
+      status: this.#status,
+      ...(snapshot === undefined ? {} : { state: snapshot.value }),
+      mailboxSize: this.#ctx?.self.mailboxSize ?? 0,
+      savedRevision: this.#persister.revision,
+      ...(withContext && snapshot !== undefined ? { context: snapshot.context } : {}),
+    };
   }
 
   /** The live xstate actor (for inspection in tests); `undefined` while initializing or after a failure. */

@@ -96,3 +96,11 @@ export function replySubject(cluster: string, connectionId: string): string {
 export function membershipSubject(cluster: string): string {
   return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.membership`;
 }
+
+/**
+ * `lucent.<cluster>.admin.<id>`: one node's admin requests (the `lucent` CLI, the dashboard): status, actor
+ * inspection and lifecycle commands. Throws `ConfigError` on an invalid cluster or id.
+ */
+export function adminSubject(cluster: string, nodeId: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.admin.${check(nodeId, TOKEN, 'node id')}`;
+}

@@ -10,10 +10,11 @@
  *  lucent ask <type> <id> '<json>'      an actor ask (event as JSON)
  *  lucent emit <type> '<json>'          a durable event; prints its id once stored
  *  lucent events dlq list|replay <id>|purge
+ *  lucent status | actors | actor | watch  (inspect-commands.ts: through each node's admin subject)
  * ```
  * Exit codes: see {@link AdminExit}. What is printed is built by the pure `admin-format.ts`.
  */
-import { type Clock, ConfigError, NodeUnavailableError, systemClock } from '@lucent/core/internal';
+import { type Clock, ConfigError, DEFAULT_CLUSTER, NodeUnavailableError, systemClock } from '@lucent/core/internal';
 import { Command, CommanderError, Option } from 'commander';
 import { type ClusterClient, connectCluster } from '../client/cluster-client.js';
 import { DEFAULT_SERVERS } from '../client/lucent-client.js';
@@ -30,6 +31,9 @@ import {
   ringAnswer,
   ringLine,
 } from './admin-format.js';
+import { addDashboardCommand } from './dashboard-command.js';
+import { addInspectCommands } from './inspect-commands.js';
+import { addNatsAuthOptions, natsAuthFromOptions } from './nats-auth-options.js';
 
 /** Exit codes of `lucent`. */
 export const AdminExit = {
@@ -142,12 +146,18 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
         '  lucent ask counter c1 \'{"type":"inc"}\'\n' +
         '  lucent emit OrderPlaced \'{"orderId":"o1"}\'\n' +
         '  lucent events dlq list --json\n' +
+        '  lucent status\n' +
+        '  lucent actors counter --node n1\n' +
+        '  lucent actor counter c1\n' +
+        '  lucent actor counter c1 pause\n' +
+        "  lucent watch 'orders.>' --count 10\n" +
+        '  lucent dashboard --port 7070\n' +
         '\nExit codes: 0 done (also --help, --version); 1 the command failed, its error code and message on stderr ' +
         '(e.g. "lucent: LUCENT_UNKNOWN_FUNCTION: ..."); 2 invalid command line or JSON argument; 3 no NATS server ' +
-        'accepted the connection.\n' +
-        'Not here yet: status, actors/actor, watch, dashboard (they need the nodes’ admin subject).',
+        'accepted the connection.',
     );
 
+  addNatsAuthOptions(program);
   const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
   const print = (text: string): void => io.writeOut(text.endsWith('\n') ? text : `${text}\n`);
   const requestOptions = (options: GlobalOptions): { timeoutMs?: number } => {
@@ -165,6 +175,7 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
     try {
       cluster = await connectCluster({
         servers: options.nats ?? DEFAULT_SERVERS,
+        auth: natsAuthFromOptions(options as unknown as Record<string, unknown>),
         ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
         ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
         name: 'lucent-admin',
@@ -182,8 +193,8 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
       return;
     }
     try {
+      // Exit stays Ok unless the work reported a failure itself (e.g. `ring` with no owner).
       await work(cluster);
-      setExit(AdminExit.Ok);
     } catch (error) {
       if (error instanceof UsageError) throw error;
       io.writeErr(`${errorLine(error)}\n`);
@@ -292,6 +303,18 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
     });
 
   const events = program.command('events').description('durable events administration');
+  const kit = {
+    clock,
+    withCluster,
+    settledMembers,
+    print,
+    json: (command: Command) => globals(command).json === true,
+    cluster: (command: Command) => globals(command).cluster ?? DEFAULT_CLUSTER,
+    usage: (message: string) => new UsageError(message),
+    fail: () => setExit(AdminExit.Failed),
+  };
+  addInspectCommands(program, kit);
+  addDashboardCommand(program, kit);
   const dlq = events.command('dlq').description('dead letters: events whose handler failed every delivery');
   dlq
     .command('list')

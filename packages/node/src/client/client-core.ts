@@ -115,6 +115,8 @@ export interface EmitOptions {
   readonly id?: string;
   /** How long to keep retrying an unreachable event log. Default: the client's `defaultTimeoutMs`. */
   readonly timeoutMs?: number;
+  /** W3C `traceparent` of the trace the event belongs to (its handlers' runs and `Completed` carry it on). */
+  readonly traceparent?: string;
 }
 
 /** First pause between emit retries; doubles up to {@link EMIT_RETRY_MAX_MS}. */
@@ -300,6 +302,7 @@ export class ClientCore {
     const envelope = eventEnvelope(type, data, {
       origin: this.#origin,
       ...(options?.id === undefined ? {} : { id: options.id }),
+      ...(options?.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     });
     const message = encodeEventMessage(envelope, this.#codec);
     const publish = { msgId: envelope.id };

@@ -98,6 +98,7 @@ export async function connectCluster(options: ClusterClientOptions = {}): Promis
     options.transport ??
     (await NatsTransport.connect({
       servers: options.servers ?? DEFAULT_SERVERS,
+      ...(options.auth === undefined ? {} : { auth: options.auth }),
       ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -111,7 +112,14 @@ export async function connectCluster(options: ClusterClientOptions = {}): Promis
       ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
       ...(options.deadAfterMs === undefined ? {} : { deadAfterMs: options.deadAfterMs }),
     });
-    const { heartbeatIntervalMs: _interval, deadAfterMs: _dead, servers: _servers, name: _name, ...rest } = options;
+    const {
+      heartbeatIntervalMs: _interval,
+      deadAfterMs: _dead,
+      servers: _servers,
+      name: _name,
+      auth: _auth,
+      ...rest
+    } = options;
     const client = createClient({ ...rest, transport, viewSource: viewSourceOf(membership) });
     await membership.start();
     return new ClusterClient(client, membership, transport, owns, options.clock);

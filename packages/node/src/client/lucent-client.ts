@@ -16,6 +16,7 @@
 import type { ActorEventOf, ActorReplyOf, AnyActorDefinition } from '@lucent/actors/internal';
 import { ConfigError, type FunctionDefinition } from '@lucent/core/internal';
 import { EventsAdmin } from '../events/events-admin.js';
+import type { NatsAuth } from '../transport/nats-auth.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { ActorHandle } from './actor-handle.js';
@@ -32,6 +33,11 @@ export interface ConnectOptions extends Omit<ClientCoreOptions, 'transport'> {
   readonly transport?: Transport;
   /** Connection name shown by the server. */
   readonly name?: string;
+  /**
+   * Credentials and TLS for a secured NATS server. `natsAuthFromEnv(process.env)` reads the same
+   * `LUCENT_NATS_*` variables as the node and the CLI.
+   */
+  readonly auth?: NatsAuth;
 }
 
 /** Default server of {@link connect}. */
@@ -131,6 +137,7 @@ export async function connect(options: ConnectOptions = {}): Promise<LucentClien
   if (options.transport !== undefined) return createClient({ ...options, transport: options.transport });
   const transport = await NatsTransport.connect({
     servers: options.servers ?? DEFAULT_SERVERS,
+    ...(options.auth === undefined ? {} : { auth: options.auth }),
     ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),

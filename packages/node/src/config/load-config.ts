@@ -36,7 +36,9 @@ export function buildCommand(output: CommandOutput): Command {
     // ignored by loadNodeConfig.
     const fallback = defaults[spec.key];
     if (spec.defaultLabel !== undefined) option.default(fallback, spec.defaultLabel);
-    else if (typeof fallback === 'string' || typeof fallback === 'number') option.default(fallback);
+    // An empty string is "not set" (credentials, TLS files): no default to show.
+    else if ((typeof fallback === 'string' && fallback !== '') || typeof fallback === 'number')
+      option.default(fallback);
     command.addOption(option);
   }
   command.addOption(new Option(CONFIG_FLAG.flag, 'JSON config file with the keys listed below').env(CONFIG_FLAG.env));

@@ -11,6 +11,7 @@ import {
   DEFAULT_EVENT_MAX_ACK_PENDING,
 } from '../events/event-consumer-plan.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../membership/membership-options.js';
+import { DEFAULT_MAX_QUEUED_CALLS } from '../pool/admission.js';
 import { DEFAULT_POOL_MAX_RESTARTS, DEFAULT_POOL_RESTART_WINDOW_MS } from '../pool/pool-restart-policy.js';
 import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS } from '../state/lease-policy.js';
 
@@ -63,6 +64,8 @@ export interface NodeConfig {
   readonly poolMaxRestarts: number;
   /** The sliding window of the pool's restart budget. */
   readonly poolRestartWindowMs: number;
+  /** Calls that may wait in the function pool; past it a call fails at once with `OverloadedError`. */
+  readonly poolMaxQueue: number;
   // Start-up and logging for people (issue 15):
   /** How log lines are written; `auto` (default) is `pretty` when stdout is a TTY, else `json`. */
   readonly logFormat: LogFormat;
@@ -88,6 +91,35 @@ export interface NodeConfig {
    * must carry `authorization: Bearer <token>`. The tokens themselves are never an option, so never in `--help`.
    */
   readonly gatewayTokensFile: string;
+  // Liveness (`/healthz`), issue 16.
+  /** `/healthz` is 503 while the error rate over {@link healthWindowMs} is above this many percent. */
+  readonly healthMaxErrorRatePercent: number;
+  /** The window of the error rate and of the event-loop delay check. */
+  readonly healthWindowMs: number;
+  /** Requests in the window below which the error rate is not judged. */
+  readonly healthMinRequests: number;
+  /** `/healthz` is 503 while the event loop was blocked longer than this within the window. */
+  readonly healthMaxEventLoopDelayMs: number;
+  // Credentials for a secured NATS (issue 16). `''` = not set; at most one kind of credentials.
+  /** Token auth. Prefer `LUCENT_NATS_TOKEN` to the flag: flags show in `ps`. */
+  readonly natsToken: string;
+  /** User of user/password auth (with {@link natsPassword}). */
+  readonly natsUser: string;
+  /** Password of {@link natsUser}; prefer `LUCENT_NATS_PASSWORD`. */
+  readonly natsPassword: string;
+  /** File with an NKey user seed. */
+  readonly natsNkeySeed: string;
+  /** A `.creds` file (JWT + seed). */
+  readonly natsCreds: string;
+  /** PEM CA that signed the NATS server's certificate (TLS required when set). */
+  readonly natsTlsCa: string;
+  /** PEM client certificate for servers that verify clients (with {@link natsTlsKey}). */
+  readonly natsTlsCert: string;
+  readonly natsTlsKey: string;
+  /** Own listener of `POST /events` (CloudEvents), with the gateway's host and TLS; 0 = on the HTTP port. */
+  readonly eventsPort: number;
+  /** Webhook sinks of emitted events as CloudEvents: `pattern=url` entries (`OrderPlaced`, `order*`, `*`). */
+  readonly eventSink: readonly string[];
   /** Port of the gRPC gateway (`lucent.v1.FunctionService`); -1 (default) = off, 0 = ephemeral (logged). */
   readonly grpcPort: number;
 }
@@ -249,6 +281,15 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     max: 86_400_000,
     description: 'sliding window of the function pool restart budget',
   },
+  {
+    key: 'poolMaxQueue',
+    flag: '--pool-max-queue <n>',
+    env: 'LUCENT_POOL_MAX_QUEUE',
+    kind: 'int',
+    min: 1,
+    max: 100_000_000,
+    description: 'calls that may wait in the function pool; past it calls fail at once with OverloadedError',
+  },
   // Start-up and logging for people (issue 15):
   {
     key: 'logFormat',
@@ -332,6 +373,111 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     kind: 'path',
     description: 'accepted bearer tokens, one per line (or LUCENT_GATEWAY_TOKENS=a,b); none = no auth',
   },
+  // Liveness (issue 16):
+  {
+    key: 'healthMaxErrorRatePercent',
+    flag: '--health-max-error-rate-percent <n>',
+    env: 'LUCENT_HEALTH_MAX_ERROR_RATE_PERCENT',
+    kind: 'int',
+    min: 0,
+    max: 100,
+    description: '/healthz is 503 while the error rate over --health-window-ms is above this',
+  },
+  {
+    key: 'healthWindowMs',
+    flag: '--health-window-ms <ms>',
+    env: 'LUCENT_HEALTH_WINDOW_MS',
+    kind: 'int',
+    min: 1_000,
+    max: 3_600_000,
+    description: 'window of the /healthz error rate and event-loop checks',
+  },
+  {
+    key: 'healthMinRequests',
+    flag: '--health-min-requests <n>',
+    env: 'LUCENT_HEALTH_MIN_REQUESTS',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    description: 'requests in the window below which the error rate is not judged',
+  },
+  {
+    key: 'healthMaxEventLoopDelayMs',
+    flag: '--health-max-event-loop-delay-ms <ms>',
+    env: 'LUCENT_HEALTH_MAX_EVENT_LOOP_DELAY_MS',
+    kind: 'int',
+    min: 10,
+    max: 3_600_000,
+    description: '/healthz is 503 while the event loop was blocked longer than this within the window',
+  },
+  // Secured NATS (issue 16); env names are shared with the client and the lucent CLI (NATS_AUTH_ENV).
+  {
+    key: 'natsToken',
+    flag: '--nats-token <token>',
+    env: 'LUCENT_NATS_TOKEN',
+    kind: 'text',
+    description: 'NATS token auth (prefer the env var: flags show in ps)',
+  },
+  { key: 'natsUser', flag: '--nats-user <user>', env: 'LUCENT_NATS_USER', kind: 'text', description: 'NATS user' },
+  {
+    key: 'natsPassword',
+    flag: '--nats-password <password>',
+    env: 'LUCENT_NATS_PASSWORD',
+    kind: 'text',
+    description: 'password of --nats-user (prefer the env var)',
+  },
+  {
+    key: 'natsNkeySeed',
+    flag: '--nats-nkey-seed <file>',
+    env: 'LUCENT_NATS_NKEY_SEED',
+    kind: 'path',
+    description: 'file with a NATS NKey user seed',
+  },
+  {
+    key: 'natsCreds',
+    flag: '--nats-creds <file>',
+    env: 'LUCENT_NATS_CREDS',
+    kind: 'path',
+    description: 'NATS .creds file (user JWT and seed)',
+  },
+  {
+    key: 'natsTlsCa',
+    flag: '--nats-tls-ca <file>',
+    env: 'LUCENT_NATS_TLS_CA',
+    kind: 'path',
+    description: 'PEM CA of the NATS server certificate (requires TLS)',
+  },
+  {
+    key: 'natsTlsCert',
+    flag: '--nats-tls-cert <file>',
+    env: 'LUCENT_NATS_TLS_CERT',
+    kind: 'path',
+    description: 'PEM client certificate for NATS servers that verify clients',
+  },
+  {
+    key: 'natsTlsKey',
+    flag: '--nats-tls-key <file>',
+    env: 'LUCENT_NATS_TLS_KEY',
+    kind: 'path',
+    description: 'PEM key of --nats-tls-cert',
+  },
+  {
+    key: 'eventsPort',
+    flag: '--events-port <port>',
+    env: 'LUCENT_EVENTS_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    defaultLabel: '0 = POST /events on the HTTP port',
+    description: 'own listener for CloudEvents (POST /events) on --gateway-host, with the gateway TLS',
+  },
+  {
+    key: 'eventSink',
+    flag: '--event-sink <pattern=url,...>',
+    env: 'LUCENT_EVENT_SINK',
+    kind: 'list',
+    description: 'POST events matching the type pattern (Type, prefix*, *) to the URL as CloudEvents',
+  },
   {
     key: 'grpcPort',
     flag: '--grpc-port <port>',
@@ -371,6 +517,7 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     leaseSweepIntervalMs: 600_000,
     poolMaxRestarts: DEFAULT_POOL_MAX_RESTARTS,
     poolRestartWindowMs: DEFAULT_POOL_RESTART_WINDOW_MS,
+    poolMaxQueue: DEFAULT_MAX_QUEUED_CALLS,
     logFormat: 'auto',
     natsConnectTimeoutMs: 0,
     eventDuplicateWindowMs: DEFAULT_EVENT_DUPLICATE_WINDOW_MS,
@@ -381,6 +528,20 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     gatewayTlsKey: '',
     gatewayTlsClientCa: '',
     gatewayTokensFile: '',
+    healthMaxErrorRatePercent: 5,
+    healthWindowMs: 60_000,
+    healthMinRequests: 20,
+    healthMaxEventLoopDelayMs: 3_000,
+    natsToken: '',
+    natsUser: '',
+    natsPassword: '',
+    natsNkeySeed: '',
+    natsCreds: '',
+    natsTlsCa: '',
+    natsTlsCert: '',
+    natsTlsKey: '',
+    eventsPort: 0,
+    eventSink: [],
     grpcPort: -1,
   };
 }

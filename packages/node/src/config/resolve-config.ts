@@ -8,6 +8,7 @@
  * environment variable). An empty environment variable counts as unset, as container tooling often sets `X=`.
  */
 import { ConfigError } from '@lucent/core/internal';
+import { parseEventSinks } from '../gateway/event-sink-routes.js';
 import {
   CONFIG_FLAG,
   defaultNodeConfig,
@@ -60,6 +61,8 @@ export function resolveNodeConfig(layers: ConfigLayers): NodeConfig {
       reason: `must be below --lease-ttl-ms (${String(resolved.leaseTtlMs)})`,
     });
   }
+  // Each entry is pattern=url: a bad one is a usage error at start-up, not a failure later.
+  parseEventSinks(resolved.eventSink as readonly string[]);
   return resolved as unknown as NodeConfig;
 }
 

@@ -140,12 +140,18 @@ class MemoryConsumer {
     }
   }
 
+  /** The consumer's filter: one subject, or a trailing `>` (every event, e.g. a `*` webhook sink). */
+  #takes(subject: string): boolean {
+    const filter = this.plan.filterSubject;
+    return filter.endsWith('.>') ? subject.startsWith(filter.slice(0, -1)) : subject === filter;
+  }
+
   #next(): StoredEvent | undefined {
     if (this.ready.length > 0) return this.ready.shift();
     const events = this.log.events;
     while (this.cursor < events.length) {
       const event = events[this.cursor++]!;
-      if (event.subject === this.plan.filterSubject) return event;
+      if (this.#takes(event.subject)) return event;
     }
     return undefined;
   }

@@ -6,7 +6,7 @@
  * ```
  *  ExecuteFunction(name, event) ─► readCloudEvent ─► core.call(name, definition?, input, deadline) ─► data | error
  *  Ask / Tell(type, id, event)  ─► message = data (+ `type` from the event) ─► core.ask / core.tell
- *  Emit(event)                  ─► core.emit(event.type, data, id = lucentEventIdOf(source, id)) ─► stored id
+ *  Emit(event)                  ─► core.emit(event.type, data, id = cloudEventDedupId(source, id)) ─► stored id
  *  Subscribe(types, accept)     ─► one transport subscription per event subject ─► CloudEvents, live
  * ```
  * Failures answer per `grpc-status.ts`: the function's own failure in the response's `error`, the rest as a gRPC
@@ -34,7 +34,7 @@ import type { ClientCore } from '../client/client-core.js';
 import type { Logger } from '../logging.js';
 import { InFlight } from '../router/in-flight.js';
 import type { Transport, TransportSubscription } from '../transport/transport.js';
-import { cloudEventOfEnvelope, lucentEventIdOf } from './cloud-event-envelope.js';
+import { cloudEventOfEnvelope } from './cloud-event-envelope.js';
 import {
   type CloudEventMessage,
   encodePayload,
@@ -45,6 +45,7 @@ import {
 } from './cloud-event-payload.js';
 import { timeoutForDeadline } from './grpc-deadline.js';
 import { type GrpcFailure, grpcFailureOf, LUCENT_CODE_TRAILER } from './grpc-status.js';
+import { cloudEventDedupId } from './lucent-cloud-event.js';
 
 /** Events a subscriber may have queued (not yet written to its socket) before its stream is ended. */
 export const SUBSCRIBER_BACKLOG_LIMIT = 10_000;
@@ -187,7 +188,10 @@ export class FunctionService {
       const id = event?.id ?? '';
       if (id === '') throw new InvalidRequestError({ field: 'event.id', reason: 'is required' });
       const timeoutMs = this.#timeoutOf(call, `emit ${type}`);
-      stored = this.#options.core.emit(type, input.value, { id: lucentEventIdOf(event?.source ?? '', id), timeoutMs });
+      stored = this.#options.core.emit(type, input.value, {
+        id: cloudEventDedupId(event?.source ?? '', id),
+        timeoutMs,
+      });
     } catch (error) {
       stored = Promise.reject(error);
     }

@@ -2,18 +2,21 @@
  * The HTTP face of a shard node, for orchestrators and Prometheus:
  *
  * ```
- *  GET /healthz  200 "ok" while the process serves HTTP at all (liveness); "ok (not ready: <reason>)" when
- *                it is alive but not ready, e.g. while NATS is disconnected
- *  GET /readyz   200 "ready" once the node has joined, while its connection is up and until shutdown begins,
- *                else 503 "not ready: <reason>"
+ *  GET /healthz  liveness: 200 {"status":"ok", …} while healthy, 503 {"status":"unhealthy","reasons":[…]} while
+ *                the error rate or the event-loop delay is past its bound (`health-policy.ts`); either way the
+ *                body says whether the node is ready and, if not, why (a node without NATS is alive, not ready)
+ *  GET /readyz   200 {"status":"ready"} once the node has joined, while its connection is up and until shutdown
+ *                begins, else 503 {"status":"not ready","reasons":["<reason>"]}
  *  GET /metrics  200 Prometheus text of the node's registry
  *  anything else 404; a method other than GET/HEAD on a known path 405
+ *  mounted paths (e.g. POST /events, the CloudEvents gateway) go to their handler, whatever the method
  * ```
  * Plain `node:http`: three routes do not need a framework, and this keeps the dependency list short.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '@lucent/core/internal';
+import type { HealthVerdict } from './health-policy.js';
 
 /** What the endpoints read. */
 export interface HttpProbeSource {
@@ -21,9 +24,20 @@ export interface HttpProbeSource {
   isReady(): boolean;
   /** Why the node is not ready (`'starting'`, `'NATS disconnected …'`); read only when `isReady()` is false. */
   notReadyReason?(): string | undefined;
+  /** The liveness verdict for `/healthz`; without it the node is healthy while it answers. */
+  health?(): HealthVerdict;
   /** The Prometheus exposition for `/metrics`. */
   metricsText(): Promise<string>;
   readonly metricsContentType: string;
+}
+
+/** Serves one request to a mounted path; answers it itself and never throws. */
+export type HttpRouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The part of the node's HTTP server that extensions add routes through. */
+export interface HttpRoutes {
+  mount(path: string, handler: HttpRouteHandler): void;
+  unmount(path: string): void;
 }
 
 export interface NodeHttpServerOptions {
@@ -37,11 +51,12 @@ export interface NodeHttpServerOptions {
 }
 
 /** A running HTTP server. Create with {@link NodeHttpServer.start}. */
-export class NodeHttpServer {
+export class NodeHttpServer implements HttpRoutes {
   readonly #server: Server;
   readonly #source: HttpProbeSource;
   readonly #onError: ((error: unknown) => void) | undefined;
   #closed: Promise<void> | undefined = undefined;
+  readonly #mounted = new Map<string, HttpRouteHandler>();
 
   private constructor(server: Server, options: NodeHttpServerOptions) {
     this.#server = server;
@@ -86,6 +101,16 @@ export class NodeHttpServer {
     return (this.#server.address() as AddressInfo).port;
   }
 
+  /** Serves `path` (exact, query ignored) with `handler` from now on; a later mount of the same path replaces it. */
+  mount(path: string, handler: HttpRouteHandler): void {
+    this.#mounted.set(path, handler);
+  }
+
+  /** Stops serving a mounted `path` (404 again). */
+  unmount(path: string): void {
+    this.#mounted.delete(path);
+  }
+
   /** Stops listening and closes open connections (keep-alive ones included). Idempotent; never rejects. */
   close(): Promise<void> {
     this.#closed ??= new Promise<void>((resolve) => {
@@ -96,7 +121,12 @@ export class NodeHttpServer {
   }
 
   #route(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const path = (req.url ?? '/').split('?', 1)[0] as string;
+    const mounted = this.#mounted.get(path);
+    if (mounted !== undefined) {
+      mounted(req, res);
+      return;
+    }
     if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') {
       send(res, 404, 'not found\n');
       return;
@@ -106,12 +136,27 @@ export class NodeHttpServer {
       send(res, 405, 'method not allowed\n');
       return;
     }
-    if (path === '/healthz') {
-      send(res, 200, this.#source.isReady() ? 'ok\n' : `ok (not ready: ${this.#notReadyReason()})\n`);
-    } else if (path === '/readyz') {
-      if (this.#source.isReady()) send(res, 200, 'ready\n');
-      else send(res, 503, `not ready: ${this.#notReadyReason()}\n`);
+    if (path === '/healthz') this.#healthz(res);
+    else if (path === '/readyz') {
+      if (this.#source.isReady()) sendJson(res, 200, { status: 'ready' });
+      else sendJson(res, 503, { status: 'not ready', reasons: [this.#notReadyReason()] });
     } else void this.#metrics(res);
+  }
+
+  #healthz(res: ServerResponse): void {
+    const verdict = this.#source.health?.();
+    const ready = this.#source.isReady();
+    const readiness = ready ? { ready } : { ready, notReady: this.#notReadyReason() };
+    const load =
+      verdict === undefined
+        ? {}
+        : {
+            errorRate: Number(verdict.errorRate.toFixed(4)),
+            requests: verdict.requests,
+            eventLoopDelayMaxMs: Math.round(verdict.eventLoopDelayMaxMs),
+          };
+    if (verdict === undefined || verdict.healthy) sendJson(res, 200, { status: 'ok', ...readiness, ...load });
+    else sendJson(res, 503, { status: 'unhealthy', reasons: verdict.reasons, ...readiness, ...load });
   }
 
   #notReadyReason(): string {
@@ -127,6 +172,10 @@ export class NodeHttpServer {
       send(res, 500, 'metrics collection failed\n');
     }
   }
+}
+
+function sendJson(res: ServerResponse, status: number, body: object): void {
+  send(res, status, `${JSON.stringify(body)}\n`, 'application/json');
 }
 
 function send(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {

@@ -12,6 +12,8 @@
  * | `lucent_pool_utilization`            |                     | `pool.stats()` on scrape               |
  * | `lucent_pool_queue_depth`            |                     | `pool.stats()` on scrape               |
  * | `lucent_pool_tasks_in_flight`        |                     | `pool.stats()` on scrape               |
+ * | `lucent_pool_overloaded_total`       |                     | `pool.stats()` on scrape               |
+ * | `lucent_pool_inline_calls_total`     |                     | `pool.stats()` on scrape               |
  * | `lucent_active_actors`               |                     | the actor directory on scrape          |
  * | `lucent_actor_messages_total`        | type, outcome       | {@link NodeMetrics.forActorType}       |
  * | `lucent_events_total`                | type, outcome       | {@link NodeMetrics.eventReceived}      |
@@ -24,7 +26,7 @@
  * is then a few number increments (see `metric-families.ts`).
  */
 import { type ClusterView, knownErrorCodes, TimeoutError } from '@lucent/core/internal';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type CounterChild, CounterFamily, type HistogramChild, HistogramFamily } from './metric-families.js';
 
 /** `outcome` label values of `lucent_calls_total`. */
@@ -50,7 +52,13 @@ export const CALL_DURATION_BUCKETS: readonly number[] = [
 
 /** What the pool gauges read on scrape (a subset of `FunctionPoolStats`). */
 export interface PoolGaugeSource {
-  stats(): { readonly utilization: number; readonly queueDepth: number; readonly tasksInFlight: number };
+  stats(): {
+    readonly utilization: number;
+    readonly queueDepth: number;
+    readonly tasksInFlight: number;
+    readonly overloaded: number;
+    readonly inlineCalls: number;
+  };
 }
 
 export interface NodeMetricsOptions {
@@ -77,6 +85,12 @@ export class FunctionCallMetrics {
     this.#error = calls.bind([name, 'error']);
     this.#timeout = calls.bind([name, 'timeout']);
     this.#duration = duration.bind([name]);
+  }
+
+  /** Calls recorded so far, and how many of them failed (errors and timeouts). */
+  get totals(): { readonly calls: number; readonly errors: number } {
+    const errors = this.#error.value + this.#timeout.value;
+    return { calls: this.#ok.value + errors, errors };
   }
 
   /** Records a call that returned a value after `seconds`. */
@@ -196,6 +210,30 @@ export class NodeMetrics {
     gauge('lucent_pool_utilization', 'Pool utilization estimate in [0, 1]', () => this.#pool?.stats().utilization);
     gauge('lucent_pool_queue_depth', 'Calls waiting in the pool', () => this.#pool?.stats().queueDepth);
     gauge('lucent_pool_tasks_in_flight', 'Pool tasks running now', () => this.#pool?.stats().tasksInFlight);
+    // Counters the pool keeps itself: copied into prom-client on scrape, not incremented per call here.
+    const poolCounter = (name: string, help: string, read: () => number | undefined): void => {
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          const value = read();
+          if (value === undefined) return;
+          this.reset();
+          this.inc(value);
+        },
+      });
+    };
+    poolCounter(
+      'lucent_pool_overloaded_total',
+      "Calls refused with OverloadedError because the pool's queue was full",
+      () => this.#pool?.stats().overloaded,
+    );
+    poolCounter(
+      'lucent_pool_inline_calls_total',
+      "Calls of cpu 'low' functions run on the node's main thread",
+      () => this.#pool?.stats().inlineCalls,
+    );
     gauge('lucent_active_actors', 'Function actor activations on this node', () => this.#activeActors?.());
     gauge('lucent_cluster_members', "Live members in this node's view of the cluster", () => {
       const view = this.#view?.();
@@ -227,6 +265,11 @@ export class NodeMetrics {
    * The bound outcome counters of actor type `type` (`lucent_actor_messages_total`): the same object on every
    * call; past {@link MAX_BOUND_NAMES} types, one shared `(other)` binding. A Map lookup: keep the result.
    */
+  /** Calls and failures per function since start (the dashboard's top functions). */
+  functionTotals(): { readonly name: string; readonly calls: number; readonly errors: number }[] {
+    return [...this.#functions].map(([name, metrics]) => ({ name, ...metrics.totals }));
+  }
+
   forActorType(type: string): OutcomeCounters {
     return bindOutcomes(this.#actorTypes, this.#actorMessages, type);
   }

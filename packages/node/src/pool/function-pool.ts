@@ -14,6 +14,11 @@
  * At most `threads × maxTasksInFlightPerThread` tasks are in flight; further calls wait in their lane, which
  * is what lets batches grow under load while a lone call still goes out on the next microtask.
  *
+ * Declared resources: the pump serves lanes by `priority` (`ready-lanes.ts`), never runs more than a function's
+ * `maxConcurrency` at once, and a call finding `maxQueuedCalls` waiting is refused with `OverloadedError`
+ * (`admission.ts`). A `cpu: 'low'` function runs on the calling thread instead, while it stays cheap
+ * (`main-thread-runner.ts`); a function declaring `memory` runs in a pool of its own size (`memory-class-pools.ts`).
+ *
  * Failures: a deadline aborts the task (piscina terminates the worker), the late calls fail with
  * `TimeoutError` and the others go back to the front of their queue (a re-run). A crashed worker (exit,
  * uncaught error, out of memory, or modules that fail to import in the worker) costs each of its calls an
@@ -39,8 +44,11 @@ import {
 } from '@lucent/core/internal';
 import { Piscina } from 'piscina';
 import { loadRegistry } from '../modules/load-registry.js';
+import { DEFAULT_MAX_QUEUED_CALLS } from './admission.js';
+import type { InlineVerdict } from './inline-run-budget.js';
 import { Lane } from './lane.js';
-import { PoolEngine } from './pool-engine.js';
+import { heapLimitMb, MemoryClassPools, referencesByMemoryClass } from './memory-class-pools.js';
+import { type EngineEvents, type EngineLimits, PoolEngine } from './pool-engine.js';
 import { isWorkerLoadReport, type PoolWorkerData, type WorkerLoadReport } from './protocol.js';
 import { TYPESCRIPT_HINT, workerLoaderHooks } from './worker-loader.js';
 import { defaultWorkerFilename, toModuleUrl } from './worker-location.js';
@@ -76,8 +84,23 @@ export interface FunctionPoolOptions {
    * already cut; waiting in the lane instead lets it grow into the next, larger batch.
    */
   readonly maxTasksInFlightPerThread?: number;
-  /** V8 limits per worker (e.g. `maxOldGenerationSizeMb`); a worker over them dies like a crash. */
+  /**
+   * V8 limits per worker (e.g. `maxOldGenerationSizeMb`); a worker over them dies like a crash. A function's
+   * own `resources.memory` overrides `maxOldGenerationSizeMb` in its memory class's pool (`memory-class-pools.ts`).
+   */
   readonly resourceLimits?: ResourceLimits;
+  /**
+   * Most calls waiting in the pool (all functions, queued or held back by `maxConcurrency`); a call past it
+   * rejects at once with `OverloadedError` (counted in `stats().overloaded`). Default 50 000.
+   */
+  readonly maxQueuedCalls?: number;
+  /**
+   * Run `cpu: 'low'` functions (that declare no memory) on the calling thread while each run stays cheap
+   * (p99 under 50 µs, no run over 5 ms; `inline-run-budget.ts`), skipping the workers. Default true.
+   */
+  readonly inlineLowCpu?: boolean;
+  /** Called once per function when a `cpu: 'low'` function turned slow and moved to the workers (log a warning). */
+  readonly onInlineMoved?: (name: string, verdict: InlineVerdict) => void;
   /** The compiled worker entry. Default: `dist/pool/worker.js` next to this file (`src/` maps to `dist/`). */
   readonly workerFilename?: string | URL;
   /** How long `close()` waits for queued and running calls before failing them. Default 10 000 ms. */
@@ -135,6 +158,10 @@ export interface FunctionPoolStats {
   readonly crashes: number;
   /** Calls failed with `TimeoutError`. */
   readonly timeouts: number;
+  /** Calls refused with `OverloadedError` because the pool's queue was full. */
+  readonly overloaded: number;
+  /** Calls of `cpu: 'low'` functions run on the main thread (counted in `calls` too). */
+  readonly inlineCalls: number;
   /** Calls waiting in the pool's queues now (gauge). */
   readonly queueDepth: number;
   /** Piscina tasks in flight now (gauge). */
@@ -202,26 +229,33 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
   }
   const filename = options.workerFilename ?? defaultWorkerFilename();
   const execArgv = [...(options.execArgv ?? process.execArgv)];
-  const piscina = new Piscina({
-    filename: typeof filename === 'string' ? filename : filename.href,
-    minThreads: threads,
-    maxThreads: threads,
-    idleTimeout: Number.POSITIVE_INFINITY,
-    execArgv,
-    workerData: { modules, loaderHooks: workerLoaderHooks(execArgv) } satisfies PoolWorkerData,
-    ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
-  });
-  const engine = new PoolEngine(
-    piscina,
-    lanes,
-    {
-      maxBatchSize,
-      maxBatchEstimateMs,
-      maxTasksInFlight: threads * perThread,
-      closeTimeoutMs,
-    },
-    options.clock,
-  );
+  const limits: EngineLimits = {
+    maxBatchSize,
+    maxBatchEstimateMs,
+    maxTasksInFlight: threads * perThread,
+    closeTimeoutMs,
+    maxQueuedCalls: positive('maxQueuedCalls', options.maxQueuedCalls, DEFAULT_MAX_QUEUED_CALLS, true),
+    inlineLowCpu: options.inlineLowCpu ?? true,
+  };
+  const events: EngineEvents = options.onInlineMoved === undefined ? {} : { onInlineMoved: options.onInlineMoved };
+  /** A piscina pool and its engine for `references`, with V8 `resourceLimits` per worker when given. */
+  const startPool = (references: readonly string[], resourceLimits: ResourceLimits | undefined) => {
+    const own = new Map<string, Lane>();
+    for (const reference of references) own.set(reference, lanes.get(reference)!);
+    const piscina = new Piscina({
+      filename: typeof filename === 'string' ? filename : filename.href,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      execArgv,
+      workerData: { modules, loaderHooks: workerLoaderHooks(execArgv) } satisfies PoolWorkerData,
+      ...(resourceLimits === undefined ? {} : { resourceLimits }),
+    });
+    return { piscina, engine: new PoolEngine(piscina, own, limits, options.clock, events) };
+  };
+  // Functions that declare `resources.memory` get pools of their own, capped and started lazily.
+  const byClass = referencesByMemoryClass(registry);
+  const { piscina, engine } = startPool(byClass.get(0) ?? [], options.resourceLimits);
   const firstReport = options.verifyWorkerStart === true ? nextLoadReport(piscina) : undefined;
   const onDeath = options.onDeath;
   if (onDeath !== undefined) watchWorkerStarts(piscina, engine, threads, onDeath);
@@ -232,7 +266,11 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
       throw workerLoadError(report.reason ?? 'unknown error');
     }
   }
-  return engine;
+  if ([...byClass.keys()].every((bytes) => bytes === 0)) return engine;
+  return new MemoryClassPools(engine, byClass, (bytes, references) => {
+    const capped = { ...options.resourceLimits, maxOldGenerationSizeMb: heapLimitMb(bytes) };
+    return startPool(references, capped).engine;
+  });
 }
 
 /** The first {@link WorkerLoadReport} any worker of `piscina` posts. */

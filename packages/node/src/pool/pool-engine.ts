@@ -6,6 +6,7 @@
 import {
   CancelledError,
   type Clock,
+  type EventDelivery,
   errorFromWire,
   ShuttingDownError,
   systemClock,
@@ -14,11 +15,13 @@ import {
   WorkerCrashedError,
 } from '@lucent/core/internal';
 import { keepProcessAlive } from '../keep-alive.js';
+import { DEFAULT_MAX_QUEUED_CALLS, queueFullError, retryAfterMs } from './admission.js';
 import { type BatchLimits, earliestDeadline, hasSignal, nextBatchSize, toBatchTask } from './batcher.js';
 import { DeadlineTimer } from './deadline-timer.js';
-import { Deque } from './deque.js';
 import type { CallOptions, FunctionPool, FunctionPoolStats } from './function-pool.js';
+import type { InlineRunLimits, InlineVerdict } from './inline-run-budget.js';
 import { Batch, type Lane } from './lane.js';
+import { MainThreadRunner } from './main-thread-runner.js';
 import { CallState, type CancelSink, PendingCall } from './pending-call.js';
 import {
   type BatchErrors,
@@ -28,6 +31,7 @@ import {
   RESULT_RUN_MS,
   RESULT_VALUES,
 } from './protocol.js';
+import { ReadyLanes } from './ready-lanes.js';
 import { TaskAbortHandle } from './task-abort-handle.js';
 
 /**
@@ -48,6 +52,18 @@ export interface TaskRunner {
 export interface EngineLimits extends BatchLimits {
   readonly maxTasksInFlight: number;
   readonly closeTimeoutMs: number;
+  /** Calls that may wait in the pool; past it `call` rejects with `OverloadedError`. Default {@link DEFAULT_MAX_QUEUED_CALLS}. */
+  readonly maxQueuedCalls?: number;
+  /** Run `cpu: 'low'` functions on this thread while they stay cheap (`main-thread-runner.ts`). Default true. */
+  readonly inlineLowCpu?: boolean;
+  /** The inline budget. Default `DEFAULT_INLINE_RUN_LIMITS`. */
+  readonly inlineLimits?: InlineRunLimits;
+}
+
+/** What the engine reports to its owner. */
+export interface EngineEvents {
+  /** A `cpu: 'low'` function turned slow on the main thread and now runs in the workers (once per function). */
+  readonly onInlineMoved?: (name: string, verdict: InlineVerdict) => void;
 }
 
 /** The pool implementation. Single-threaded: every method runs on the main thread's event loop. */
@@ -56,8 +72,13 @@ export class PoolEngine implements FunctionPool, CancelSink {
   readonly #piscina: TaskRunner;
   readonly #lanes: Map<string, Lane>;
   readonly #limits: EngineLimits;
-  /** Lanes with queued calls, served round robin so a busy function cannot starve a quiet one. */
-  readonly #ready = new Deque<Lane>();
+  /**
+   * Lanes with queued calls: higher priorities first, round robin within one so a busy function cannot starve
+   * a quiet one of its class.
+   */
+  readonly #ready = new ReadyLanes<Lane>();
+  readonly #maxQueued: number;
+  readonly #onInlineMoved: ((name: string, verdict: InlineVerdict) => void) | null;
   readonly #inFlight = new Set<Batch>();
   /** Unaborted abort handles of finished batches, for reuse (a stack). */
   readonly #abortHandles: TaskAbortHandle[] = [];
@@ -79,16 +100,34 @@ export class PoolEngine implements FunctionPool, CancelSink {
   #crashes = 0;
   #timeouts = 0;
   #queued = 0;
+  #overloaded = 0;
+  #inlineCalls = 0;
 
   /**
    * @param clock time of deadlines (monotonic `now()`; a caller's epoch-ms `deadline` is read against
    *   `wallNow()`), of retry backoffs and of the close timeout. Default `systemClock`.
    */
-  constructor(piscina: TaskRunner, lanes: Map<string, Lane>, limits: EngineLimits, clock: Clock = systemClock) {
+  constructor(
+    piscina: TaskRunner,
+    lanes: Map<string, Lane>,
+    limits: EngineLimits,
+    clock: Clock = systemClock,
+    events: EngineEvents = {},
+  ) {
     this.#piscina = piscina;
     this.#lanes = lanes;
     this.#limits = limits;
     this.#clock = clock;
+    this.#maxQueued = limits.maxQueuedCalls ?? DEFAULT_MAX_QUEUED_CALLS;
+    this.#onInlineMoved = events.onInlineMoved ?? null;
+    if (limits.inlineLowCpu !== false) {
+      const now = (): number => clock.now();
+      for (const lane of new Set(lanes.values())) {
+        if (!MainThreadRunner.suits(lane.definition)) continue;
+        lane.inline = new MainThreadRunner(lane.definition, now, limits.inlineLimits);
+        lane.release = () => this.#releaseInline(lane);
+      }
+    }
     this.#wallOffsetMs = clock.wallNow() - clock.now();
     this.#deadlines = new DeadlineTimer(() => this.expireLateBatches(), clock);
     this.functions = [...lanes.keys()];
@@ -112,6 +151,14 @@ export class PoolEngine implements FunctionPool, CancelSink {
         const left = options.deadline - this.#clock.wallNow();
         if (left < timeoutMs) timeoutMs = Math.max(0, left);
       }
+    }
+    if (lane.inline !== null && lane.running < lane.maxConcurrency) {
+      return this.#runInline(lane, input, timeoutMs, options?.event) as Promise<O>;
+    }
+    if (this.#queued >= this.#maxQueued) {
+      this.#overloaded++;
+      const retryAfter = retryAfterMs(this.#queued, lane.estimator.perCallMs, this.#limits.maxTasksInFlight);
+      return Promise.reject(queueFullError(name, this.#queued, this.#maxQueued, retryAfter));
     }
     const deadlineAt = timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : this.#clock.now() + timeoutMs;
     this.#calls++;
@@ -140,6 +187,8 @@ export class PoolEngine implements FunctionPool, CancelSink {
       retries: this.#retries,
       crashes: this.#crashes,
       timeouts: this.#timeouts,
+      overloaded: this.#overloaded,
+      inlineCalls: this.#inlineCalls,
       queueDepth: this.#queued,
       tasksInFlight: this.#inFlight.size,
       utilization: this.#piscina.utilization,
@@ -191,6 +240,43 @@ export class PoolEngine implements FunctionPool, CancelSink {
     for (const batch of this.#inFlight) this.#deadlines.arm(batch.earliestAt);
   }
 
+  /**
+   * Runs a call of a `cpu: 'low'` function on this thread (see `main-thread-runner.ts`); the run that exhausts its
+   * budget moves the function to the workers for the pool's life, with one report to the owner.
+   * @param timeoutMs the caller's budget (`Infinity` = none); the function's own limit tightens it
+   */
+  #runInline(lane: Lane, input: unknown, timeoutMs: number, event: EventDelivery | undefined): Promise<unknown> {
+    const runner = lane.inline!;
+    this.#calls++;
+    this.#inlineCalls++;
+    if (timeoutMs <= 0) {
+      this.#timeouts++;
+      return Promise.reject(new TimeoutError({ target: lane.name, timeoutMs }));
+    }
+    const budgetMs = lane.timeoutMs > 0 && lane.timeoutMs < timeoutMs ? lane.timeoutMs : timeoutMs;
+    const deadline = budgetMs === Number.POSITIVE_INFINITY ? 0 : this.#clock.wallNow() + budgetMs;
+    lane.running++;
+    const outcome = runner.run(input, deadline, event);
+    // A synchronous run is over; an async one holds its maxConcurrency slot until it settles.
+    if (runner.ranAsync) outcome.then(lane.release, lane.release);
+    else lane.running--;
+    if (runner.verdict !== null) {
+      lane.inline = null;
+      this.#onInlineMoved?.(lane.name, runner.verdict);
+    }
+    return outcome;
+  }
+
+  /** An async inline run settled: its `maxConcurrency` slot is free, so calls queued behind it may go. */
+  #releaseInline(lane: Lane): void {
+    lane.running--;
+    if (!lane.ready && lane.queue.size > 0) {
+      lane.ready = true;
+      this.#ready.push(lane);
+      this.#schedulePump();
+    }
+  }
+
   #enqueue(lane: Lane, call: PendingCall): void {
     lane.queue.push(call);
     this.#queued++;
@@ -218,6 +304,10 @@ export class PoolEngine implements FunctionPool, CancelSink {
     this.#pumpScheduled = false;
     while (this.#inFlight.size < this.#limits.maxTasksInFlight && this.#ready.size > 0) {
       const lane = this.#ready.shift()!;
+      if (lane.running >= lane.maxConcurrency) {
+        lane.ready = false; // back in the ring when one of its batches finishes (#finish)
+        continue;
+      }
       const calls = this.#cut(lane);
       if (lane.queue.size > 0) this.#ready.push(lane);
       else lane.ready = false;
@@ -229,7 +319,10 @@ export class PoolEngine implements FunctionPool, CancelSink {
   /** Takes the next batch off `lane`, failing calls already past their deadline on the way. */
   #cut(lane: Lane): PendingCall[] {
     const queue = lane.queue;
-    const size = nextBatchSize(queue.size, lane.estimator.perCallMs, this.#limits);
+    const size = Math.min(
+      nextBatchSize(queue.size, lane.estimator.perCallMs, this.#limits),
+      lane.maxConcurrency - lane.running,
+    );
     const calls: PendingCall[] = [];
     const now = this.#clock.now();
     while (calls.length < size && queue.size > 0) {
@@ -268,6 +361,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
       call.batch = batch;
     }
     this.#inFlight.add(batch);
+    lane.running += calls.length;
     this.#batches++;
     const run = abortHandle === null ? this.#piscina.run(task) : this.#piscina.run(task, { signal: abortHandle });
     run.then(
@@ -282,6 +376,13 @@ export class PoolEngine implements FunctionPool, CancelSink {
     if (batch.settled) return false;
     batch.settled = true;
     this.#inFlight.delete(batch);
+    const lane = batch.lane;
+    lane.running -= batch.calls.length;
+    // A lane at its maxConcurrency left the ready ring with calls still queued: it may go again now.
+    if (!lane.ready && lane.queue.size > 0) {
+      lane.ready = true;
+      this.#ready.push(lane);
+    }
     this.#schedulePump();
     return true;
   }

@@ -24,6 +24,8 @@ const ZERO: FunctionPoolStats = {
   retries: 0,
   crashes: 0,
   timeouts: 0,
+  overloaded: 0,
+  inlineCalls: 0,
   queueDepth: 0,
   tasksInFlight: 0,
   utilization: 0,
@@ -136,5 +138,7 @@ function addCounters(a: Counters, b: Counters): Counters {
     retries: a.retries + b.retries,
     crashes: a.crashes + b.crashes,
     timeouts: a.timeouts + b.timeouts,
+    overloaded: a.overloaded + b.overloaded,
+    inlineCalls: a.inlineCalls + b.inlineCalls,
   };
 }

@@ -14,6 +14,7 @@
 import type { AnyActorDefinition, FunctionActors, LocalActorSystem, StateStore } from '@lucent/actors/internal';
 import type { Clock, EnvelopeCodec, FunctionRegistry } from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
+import type { HttpRoutes } from '../http/node-http-server.js';
 import type { Logger } from '../logging.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { FunctionPool } from '../pool/function-pool.js';
@@ -46,6 +47,8 @@ export interface ShardContext {
   readonly logger: Logger;
   /** The node's time source (`ShardNodeOptions.clock`, default `systemClock`); extensions schedule on it. */
   readonly clock: Clock;
+  /** Routes on the node's HTTP port (`/events` of the CloudEvents gateway); absent where no HTTP server runs. */
+  readonly httpRoutes?: HttpRoutes;
 }
 
 /**

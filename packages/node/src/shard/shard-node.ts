@@ -24,16 +24,21 @@ import {
 } from '@lucent/actors/internal';
 import {
   type Clock,
+  ConfigError,
   EnvelopeCodec,
   type FunctionRegistry,
   type LucentError,
   systemClock,
   type ViewSource,
 } from '@lucent/core/internal';
+import { NodeAdminService } from '../admin-service/node-admin-service.js';
+import { nodePackageVersion } from '../config/load-config.js';
+import { natsAuthOf } from '../config/nats-auth-config.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { DurableEventConsumers } from '../events/durable-event-consumers.js';
 import { eventLogFor } from '../events/event-log-for.js';
 import { type GrpcGateway, startGrpcGatewayFor } from '../gateway/grpc-gateway.js';
+import { HealthMonitor } from '../http/health-monitor.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { TransportHealth } from '../http/transport-health.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
@@ -124,6 +129,9 @@ export class ShardNode {
   #ready = false;
   #stopping = false;
   readonly #health: TransportHealth;
+  readonly #liveness: HealthMonitor;
+  readonly #startedAt: number;
+  #admin: NodeAdminService | undefined = undefined;
   #shutdown: Promise<void> | undefined = undefined;
   // Parts as they come up, so a failed start can close exactly what it opened.
   #transport: Transport | undefined = undefined;
@@ -143,6 +151,18 @@ export class ShardNode {
     this.clock = options.clock ?? systemClock;
     this.#logThrottle = new LogThrottle({ clock: this.clock });
     this.#health = new TransportHealth(this.clock);
+    this.#startedAt = this.clock.wallNow();
+    const config = options.config;
+    this.#liveness = new HealthMonitor({
+      clock: this.clock,
+      policy: {
+        maxErrorRate: config.healthMaxErrorRatePercent / 100,
+        windowMs: config.healthWindowMs,
+        minRequests: config.healthMinRequests,
+        maxEventLoopDelayMs: config.healthMaxEventLoopDelayMs,
+      },
+      counters: () => this.#router?.stats,
+    });
     this.logger =
       options.logger ??
       createNodeLogger({
@@ -224,12 +244,14 @@ export class ShardNode {
 
   async #start(options: ShardNodeOptions): Promise<void> {
     const { config, logger } = this;
+    this.#liveness.start();
     this.#http = await NodeHttpServer.start({
       port: config.httpPort,
       ...(options.httpHost === undefined ? {} : { host: options.httpHost }),
       source: {
         isReady: () => this.isReady,
         notReadyReason: () => this.notReadyReason(),
+        health: () => this.#liveness.verdict(),
         metricsText: () => this.metrics.text(),
         metricsContentType: this.metrics.contentType,
       },
@@ -251,16 +273,19 @@ export class ShardNode {
             (connectTimeoutMs) =>
               NatsTransport.connect({
                 servers: config.nats,
+                auth: natsAuthOf(config),
                 cluster: config.cluster,
                 name: `lucent-${config.shard}`,
                 connectTimeoutMs,
                 ...transportClock,
                 // The server's own reason (CONNECTION_REFUSED): a URL is not a node, so not NodeUnavailableError.
+                // Refused credentials stay a ConfigError: no retry can cure them.
               }).catch((error: unknown) => {
-                throw (error as { cause?: unknown }).cause ?? error;
+                throw ConfigError.is(error) ? error : ((error as { cause?: unknown }).cause ?? error);
               }),
             {
               target: `NATS at ${config.nats.join(',')}`,
+              isPermanent: (error) => ConfigError.is(error),
               timeoutMs: config.natsConnectTimeoutMs,
               clock: this.clock,
               ...(options.startSignal === undefined ? {} : { signal: options.startSignal }),
@@ -314,6 +339,8 @@ export class ShardNode {
                 // Restarts are the supervisor's: a pool that cannot start then is one more death in its budget.
                 verifyWorkerStart: !this.#poolStarted,
                 onDeath,
+                maxQueuedCalls: config.poolMaxQueue,
+                onInlineMoved: (name, verdict) => logger.warn({ function: name, ...verdict }, 'pool.inline_moved'),
               }),
       createActors: () =>
         createFunctionActors({
@@ -353,10 +380,12 @@ export class ShardNode {
       metrics: this.metrics,
       logger,
       clock: this.clock,
+      httpRoutes: this.#http,
     };
     this.#context = context;
     const runner = this.#startRouter(context, options);
     this.#grpc?.attach(context, options.view);
+    this.#admin = this.#startAdmin(context);
     // Subscriptions reach a NATS server asynchronously: without this round trip a request sent right after
     // `node.ready` could arrive before the server knows the subscription, and be dropped.
     await transport.flush();
@@ -397,6 +426,7 @@ export class ShardNode {
       await this.#step(`extension ${extension.name} beginShutdown`, () => extension.beginShutdown?.());
     }
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    this.#admin?.stop();
     this.#subscriptions = [];
     const events = this.#events;
     if (events !== undefined) {
@@ -445,6 +475,7 @@ export class ShardNode {
     if (transport !== undefined) await this.#step('transport close', () => transport.close());
     const http = this.#http;
     if (http !== undefined) await this.#step('http close', () => http.close());
+    this.#liveness.stop();
     logger.info({ reason, callsDrained, callsLeft, actorsSaved }, 'node.stopped');
   }
 
@@ -485,6 +516,26 @@ export class ShardNode {
   }
 
   /** Builds the router from the parts and subscribes it on the node's subjects (`router-subscriptions.ts`). */
+  /** The node's answers on its admin subject (status, actors, lifecycle commands) for the CLI and dashboard. */
+  #startAdmin(context: ShardContext): NodeAdminService {
+    const admin = new NodeAdminService(context, {
+      version: nodePackageVersion(),
+      startedAt: this.#startedAt,
+      status: () => {
+        const notReady = this.notReadyReason();
+        return {
+          ready: this.isReady,
+          ...(notReady === undefined ? {} : { notReady }),
+          functions: activeFunctionNames(context.functions),
+          stats: { ...this.router.stats },
+          health: this.#liveness.verdict(),
+        };
+      },
+    });
+    admin.start();
+    return admin;
+  }
+
   #startRouter(context: ShardContext, options: ShardNodeOptions): FunctionRunner {
     const observer = new RouterMetricsObserver(this.metrics, this.logger, this.#logThrottle);
     const view = options.view;

@@ -25,6 +25,7 @@
 import type { ActivationGuard, StateStore } from '@lucent/actors/internal';
 import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
+import { CloudEventsGateway } from '../gateway/cloud-events-gateway.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
@@ -86,7 +87,8 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
-    extensions: [membership, ...leaseParts, ...(extensions ?? [])],
+    // The CloudEvents gateway last: POST /events and the sinks start once the node has joined.
+    extensions: [membership, ...leaseParts, ...(extensions ?? []), new CloudEventsGateway()],
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });

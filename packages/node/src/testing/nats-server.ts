@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -30,6 +30,11 @@ export interface NatsServerOptions {
   readonly binary?: string;
   /** Listen on this port (e.g. one a node was told to use before the server existed); default a free one. */
   readonly port?: number;
+  /**
+   * More server configuration (nats-server config syntax), e.g. an `authorization { … }` or `tls { … }` block for
+   * secured-NATS tests. The harness writes it with the listen address and JetStream store into a config file.
+   */
+  readonly config?: string;
 }
 
 export interface NatsServerHandle {
@@ -221,7 +226,16 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const monitorPort = options.monitor === true ? await freePort() : undefined;
   const storeDir = options.jetstream === false ? undefined : await mkdtemp(join(tmpdir(), 'lucent-nats-'));
   if (storeDir !== undefined) removeOnExit(storeDir);
-  const server = new NatsServerProcess(binary, port, monitorPort, storeDir, options.readyTimeoutMs ?? 10_000);
+  const configFile =
+    options.config === undefined ? undefined : await writeServerConfig(port, storeDir, monitorPort, options.config);
+  const server = new NatsServerProcess(
+    binary,
+    port,
+    monitorPort,
+    storeDir,
+    options.readyTimeoutMs ?? 10_000,
+    configFile,
+  );
   try {
     await server.launch();
   } catch (error) {
@@ -229,4 +243,22 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     throw error;
   }
   return server;
+}
+
+/** A config file for one server: listen address, JetStream store, monitor port, then `extra`. */
+async function writeServerConfig(
+  port: number,
+  storeDir: string | undefined,
+  monitorPort: number | undefined,
+  extra: string,
+): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lucent-nats-conf-'));
+  removeOnExit(dir);
+  const lines = [`listen: 127.0.0.1:${port}`];
+  if (storeDir !== undefined) lines.push(`jetstream { store_dir: ${JSON.stringify(storeDir)} }`);
+  if (monitorPort !== undefined) lines.push(`http: 127.0.0.1:${monitorPort}`);
+  lines.push(extra);
+  const file = join(dir, 'nats-server.conf');
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return file;
 }

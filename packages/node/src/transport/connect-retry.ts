@@ -41,6 +41,8 @@ export interface ConnectRetryOptions {
   readonly signal?: AbortSignal;
   /** Bound of one attempt (default 5000 ms, less when the overall timeout is closer). */
   readonly attemptTimeoutMs?: number;
+  /** Errors that no retry can cure (refused credentials): rethrown at once. */
+  readonly isPermanent?: (error: unknown) => boolean;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function connectWithRetry<T>(
     try {
       return await connect(Math.max(1, Math.min(attemptBound, left)));
     } catch (caught) {
+      if (options.isPermanent?.(caught) === true) throw caught;
       error = caught;
     }
     const remaining = timeoutMs === 0 ? Number.POSITIVE_INFINITY : timeoutMs - (clock.now() - started);

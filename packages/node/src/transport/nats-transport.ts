@@ -7,10 +7,11 @@
  * and coalesces requests and replies per destination (`framed-transport.ts`). `noAsyncTraces` is still set on
  * the connection, so any request API the client uses internally (flush) stays cheap.
  */
-import { DEFAULT_CLUSTER, NodeUnavailableError, replySubject } from '@lucent/core/internal';
+import { ConfigError, DEFAULT_CLUSTER, NodeUnavailableError, replySubject } from '@lucent/core/internal';
 import { connect, DebugEvents, Events, type NatsConnection, type SubscriptionOptions } from 'nats';
 import { newConnectionId } from './connection-id.js';
 import { type ConnectionSubscription, FramedTransport, type MessageInbox } from './framed-transport.js';
+import { describeNatsAuth, isNatsAuthRefusal, type NatsAuth, natsConnectionAuth } from './nats-auth.js';
 import type { TransportOptions } from './transport.js';
 
 export interface NatsTransportOptions extends TransportOptions {
@@ -24,6 +25,8 @@ export interface NatsTransportOptions extends TransportOptions {
   readonly maxReconnectAttempts?: number;
   /** Bound on the first connection attempt (default 5000 ms). */
   readonly connectTimeoutMs?: number;
+  /** Credentials and TLS for a secured server (default: none). */
+  readonly auth?: NatsAuth;
 }
 
 /** Status code of the server's no-responders message (sent because nats.js connects with `no_responders`). */
@@ -50,16 +53,20 @@ export class NatsTransport extends FramedTransport {
 
   /**
    * Connects and subscribes the reply subject. Rejects with `NodeUnavailableError` when no server accepts the
-   * connection within `connectTimeoutMs`. After that, lost connections are retried per the reconnect options and
-   * reported as status events; frames published while disconnected are buffered by the client.
+   * connection within `connectTimeoutMs`, and with `ConfigError` (field `nats`) when the credentials are unusable
+   * or the server refuses them (retrying cannot help). After that, lost connections are retried per the reconnect
+   * options and reported as status events; frames published while disconnected are buffered by the client.
    */
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
     const id = newConnectionId();
     const name = options.name ?? id;
     const servers = typeof options.servers === 'string' ? options.servers : [...options.servers];
+    const auth = options.auth ?? {};
+    const authOptions = natsConnectionAuth(auth);
     let nc: NatsConnection;
     try {
       nc = await connect({
+        ...authOptions,
         servers,
         name,
         noAsyncTraces: true,
@@ -70,6 +77,16 @@ export class NatsTransport extends FramedTransport {
       });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
+      if (isNatsAuthRefusal(error)) {
+        throw new ConfigError(
+          {
+            subject: 'NATS credentials',
+            field: 'nats',
+            reason: `${String(servers)} refused them (credentials: ${describeNatsAuth(auth)}): ${reason}`,
+          },
+          { cause: error },
+        );
+      }
       throw new NodeUnavailableError({ node: String(servers), reason }, { cause: error });
     }
     return new NatsTransport(nc, name, replySubject(options.cluster ?? DEFAULT_CLUSTER, id), options);

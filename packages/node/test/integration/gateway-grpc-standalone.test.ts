@@ -71,7 +71,7 @@ describe('gRPC gateway of a standalone node', () => {
     const event = await received;
     stream.cancel();
     expect(emitted.ok && event.id).toBe(emitted.ok ? emitted.response.id : '');
-    expect(event).toMatchObject({ type: 'Audit', source: '/lucent/lucent/solo' });
+    expect(event).toMatchObject({ type: 'Audit', source: 'lucent://lucent/solo' });
     expect(JSON.parse(String(event.binaryData))).toEqual({ who: 'ops' });
     // The cancel reaches the server asynchronously; then its subscriptions are gone.
     const deadline = Date.now() + 10_000;

@@ -171,7 +171,7 @@ describe('gRPC gateway on a two-node cluster', () => {
       }
       const completed = received.find((e) => e.id === completedId);
       expect(completed).toMatchObject({ type: 'tallyCompleted', specVersion: '1.0' });
-      expect(completed?.source).toMatch(/^\/lucent\/grpc\/g[12]$/);
+      expect(completed?.source).toMatch(/^lucent:\/\/grpc\/g[12]$/);
       expect(decodeJson(completed?.binaryData)).toEqual({ doubled: 42 });
     } finally {
       stream.cancel();

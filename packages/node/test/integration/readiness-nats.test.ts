@@ -44,20 +44,27 @@ describe('readiness across a NATS outage', () => {
       processMetrics: false,
       logDestination: { write: () => {} },
     });
-    expect(await get('/readyz')).toEqual({ status: 200, body: 'ready\n' });
-    expect(await get('/healthz')).toEqual({ status: 200, body: 'ok\n' });
+    expect(await get('/readyz')).toEqual({ status: 200, body: '{"status":"ready"}\n' });
+    expect(JSON.parse((await get('/healthz')).body)).toMatchObject({ status: 'ok', ready: true });
 
     process.kill(server.pid, 'SIGKILL');
     const down = await until('/readyz', 503);
     expect(down.status).toBe(503);
-    expect(down.body).toMatch(/^not ready: NATS disconnected/);
+    expect(JSON.parse(down.body)).toMatchObject({
+      status: 'not ready',
+      reasons: [expect.stringMatching(/^NATS disconnected/)],
+    });
     const health = await get('/healthz');
     expect(health.status).toBe(200);
-    expect(health.body).toMatch(/^ok \(not ready: NATS disconnected/);
+    expect(JSON.parse(health.body)).toMatchObject({
+      status: 'ok',
+      ready: false,
+      notReady: expect.stringMatching(/^NATS disconnected/),
+    });
     expect(node.isReady).toBe(false);
 
     await server.restart();
     expect((await until('/readyz', 200)).status).toBe(200);
-    expect(await get('/healthz')).toEqual({ status: 200, body: 'ok\n' });
+    expect(JSON.parse((await get('/healthz')).body)).toMatchObject({ status: 'ok', ready: true });
   }, 40_000);
 });

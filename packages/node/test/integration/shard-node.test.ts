@@ -94,8 +94,10 @@ describe('ShardNode HTTP endpoints', () => {
     const { node, logs } = await startNode();
     expect(node.isReady).toBe(true);
     expect(node.httpPort).toBeGreaterThan(0);
-    expect(await get(node.httpPort, '/healthz')).toEqual({ status: 200, body: 'ok\n' });
-    expect(await get(node.httpPort, '/readyz')).toEqual({ status: 200, body: 'ready\n' });
+    const health = await get(node.httpPort, '/healthz');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', ready: true, errorRate: 0, requests: 0 });
+    expect(await get(node.httpPort, '/readyz')).toEqual({ status: 200, body: '{"status":"ready"}\n' });
     const metrics = await get(node.httpPort, '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('lucent_calls_total{function="add",outcome="ok",node="n1"} 0');
