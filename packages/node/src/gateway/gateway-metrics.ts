@@ -4,8 +4,9 @@
  * ```
  *  lucent_gateway_unauthenticated_total{listener}   requests refused before any work: no or a wrong bearer token
  * ```
- * Both listeners (gRPC, CloudEvents over HTTP) count into the one family, told apart by `listener`; whichever
- * starts first registers it.
+ * Meant for every gateway listener, told apart by `listener` (whichever starts first registers the family); the
+ * gRPC listener counts here. The CloudEvents HTTP listener, built in parallel, still counts in its own
+ * `lucent_cloudevents_unauthenticated_total` (`cloud-events-metrics.ts`).
  */
 import type { Registry } from 'prom-client';
 import { type CounterChild, CounterFamily } from '../metrics/metric-families.js';
