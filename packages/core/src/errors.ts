@@ -345,6 +345,17 @@ export const InvalidReminderError = defineError(
 );
 export type InvalidReminderError = InstanceType<typeof InvalidReminderError>;
 
+/**
+ * A request from outside the cluster (the gRPC gateway) is malformed: a required field is missing, its data
+ * does not decode as its content type says, or it names a content type Lucent does not speak. Nothing was run.
+ */
+export const InvalidRequestError = defineError(
+  'LUCENT_INVALID_REQUEST',
+  'InvalidRequestError',
+  (d: { field: string; reason: string }) => `invalid request: ${d.field}: ${d.reason}`,
+);
+export type InvalidRequestError = InstanceType<typeof InvalidRequestError>;
+
 /** An error from a peer whose code this build does not know; the original code is kept. */
 export class RemoteError extends LucentError {
   readonly code: string;

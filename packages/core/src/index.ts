@@ -40,6 +40,7 @@ export {
   InvalidInputError,
   InvalidMessageError,
   InvalidReminderError,
+  InvalidRequestError,
   LucentError,
   type LucentErrorOptions,
   MailboxFullError,

@@ -237,6 +237,11 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['*=https://b/all,tally*=http://c/t', ['*=https://b/all', 'tally*=http://c/t']],
     ['x=http://127.0.0.1:9/', ['x=http://127.0.0.1:9/']],
   ],
+  grpcPort: [
+    ['-1', -1],
+    ['0', 0],
+    ['50051', 50051],
+  ],
 };
 
 /** Invalid raw values per option. */
@@ -286,6 +291,7 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   natsTlsKey: ['has space', 3],
   eventsPort: ['-1', '65536', 'https'],
   eventSink: ['noequals', 'a.b=http://x/', 'A=ftp://x/', 'A=not a url', 'A=http://x/,A=http://x/'],
+  grpcPort: ['-2', '65536', 'off', 1.5],
 };
 
 function envName(key: NodeConfigKey): string {

@@ -129,6 +129,8 @@ export interface NodeConfig {
   readonly eventsPort: number;
   /** Webhook sinks of emitted events as CloudEvents: `pattern=url` entries (`OrderPlaced`, `order*`, `*`). */
   readonly eventSink: readonly string[];
+  /** Port of the gRPC gateway (`lucent.v1.FunctionService`); -1 (default) = off, 0 = ephemeral (logged). */
+  readonly grpcPort: number;
 }
 
 /** Keys of {@link NodeConfig}: also the config-file keys. */
@@ -510,6 +512,16 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     kind: 'list',
     description: 'POST events matching the type pattern (Type, prefix*, *) to the URL as CloudEvents',
   },
+  {
+    key: 'grpcPort',
+    flag: '--grpc-port <port>',
+    env: 'LUCENT_GRPC_PORT',
+    kind: 'int',
+    min: -1,
+    max: 65535,
+    defaultLabel: '-1 = off',
+    description: 'serve the gRPC gateway (lucent.v1.FunctionService) on this port; 0 = ephemeral',
+  },
 ];
 
 /** The `--config <file>` flag and its environment variable; it names the file, so it is read before the others. */
@@ -567,5 +579,6 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     natsTlsKey: '',
     eventsPort: 0,
     eventSink: [],
+    grpcPort: -1,
   };
 }

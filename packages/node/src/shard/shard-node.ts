@@ -37,6 +37,7 @@ import { natsAuthOf } from '../config/nats-auth-config.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { DurableEventConsumers } from '../events/durable-event-consumers.js';
 import { eventLogFor } from '../events/event-log-for.js';
+import { type GrpcGateway, startGrpcGatewayFor } from '../gateway/grpc-gateway.js';
 import { HealthMonitor } from '../http/health-monitor.js';
 import { NodeHttpServer } from '../http/node-http-server.js';
 import { TransportHealth } from '../http/transport-health.js';
@@ -127,6 +128,7 @@ export class ShardNode {
   readonly metrics: NodeMetrics;
   readonly clock: Clock;
   #http: NodeHttpServer | undefined = undefined;
+  #grpc: GrpcGateway | undefined = undefined;
   #context: ShardContext | undefined = undefined;
   #router: RoutingRequestHandler | undefined = undefined;
   #extensions: ShardExtension[] = [];
@@ -217,6 +219,11 @@ export class ShardNode {
     return this.#http?.port ?? -1;
   }
 
+  /** The gRPC gateway (`--grpc-port`), or `undefined` when off. */
+  get grpc(): GrpcGateway | undefined {
+    return this.#grpc;
+  }
+
   /** Why the node stopped fatally (its pool could not be kept alive), or `undefined`. */
   get fatalReason(): string | undefined {
     return this.#fatalReason;
@@ -257,6 +264,13 @@ export class ShardNode {
         metricsContentType: this.metrics.contentType,
       },
       onError: (error) => logger.warn({ err: error }, 'metrics.collect_failed'),
+    });
+    // Listening before the join, so probes see NOT_SERVING rather than a refused connection (gateway/).
+    this.#grpc = await startGrpcGatewayFor(config, {
+      logger,
+      clock: this.clock,
+      registry: this.metrics.registry,
+      isReady: () => this.isReady,
     });
     const transportKind = config.nats.length > 0 ? 'nats' : 'memory';
     // Only a clock passed in: the transport's own default keeps its request timers ref'd, like a socket.
@@ -383,6 +397,7 @@ export class ShardNode {
     };
     this.#context = context;
     const runner = this.#startRouter(context, options);
+    this.#grpc?.attach(context, options.view);
     this.#admin = this.#startAdmin(context);
     // Subscriptions reach a NATS server asynchronously: without this round trip a request sent right after
     // `node.ready` could arrive before the server knows the subscription, and be dropped.
@@ -417,6 +432,8 @@ export class ShardNode {
     this.#ready = false;
     this.#stopping = true;
     logger.info({ reason, drainTimeoutMs }, 'node.stopping');
+    const grpc = this.#grpc;
+    if (grpc !== undefined) await this.#step('grpc gateway stop', () => grpc.stop(drainTimeoutMs));
     const extensions = [...this.#extensions].reverse();
     for (const extension of extensions) {
       await this.#step(`extension ${extension.name} beginShutdown`, () => extension.beginShutdown?.());
