@@ -16,6 +16,7 @@ export * from './hash-ring.js';
 export * from './input-schema.js';
 export * from './linked-list.js';
 export * from './placement/actor-key.js';
+export * from './placement/host-rings.js';
 export * from './placement/place.js';
 export * from './placement/placement.js';
 export * from './placement/shard-key.js';

@@ -3,8 +3,8 @@
  * message goes, so processes with the same view agree. Pure: (what, input, view) in, a {@link Placement} out.
  *
  * ```
- *  actor tell/ask     key = type/id (actorKey)                 ─► placeKey ─► node | unplaced
- *  keyed function     key = input at shardBy (shardKeyOf)      ─► placeKey ─► node | unplaced
+ *  actor tell/ask     key = type/id (actorKey)                 ─► ring of the type's hosts ─► node | unplaced
+ *  keyed function     key = input at shardBy (shardKeyOf)      ─► ring of the function's hosts ─► node | unplaced
  *  unkeyed function   no key                                   ─► any
  *  placeKey(key)      view missing or empty ─► unplaced, else ─► node = the key's ring owner
  * ```
@@ -30,6 +30,15 @@ export function placeKey(key: string, view: ClusterView | undefined): OwnerPlace
 }
 
 /**
+ * Like {@link placeKey}, on the ring of the members hosting `group` (`fn:<name>` or `actor:<type>`, see
+ * `host-rings.ts`): the full ring when every member hosts the same, or nobody hosts `group`. Never throws.
+ */
+export function placeHostedKey(group: string, key: string, view: ClusterView | undefined): OwnerPlacement {
+  if (view === undefined || view.members.length === 0) return UNPLACED;
+  return nodePlacement(view.hostRings.ring(group).owner(key));
+}
+
+/**
  * Where a call of `definition` on `input` goes: {@link ANY_NODE} for an unkeyed function, else
  * {@link placeKey} of the input's shard key. The key is read (and checked) even without a view, so a bad input
  * fails the same way wherever it is placed.
@@ -41,14 +50,21 @@ export function placeFunction(
   view: ClusterView | undefined,
 ): Placement {
   if (definition.shardBy === undefined) return ANY_NODE;
-  return placeKey(shardKeyOf(definition, input), view);
+  const key = shardKeyOf(definition, input);
+  if (view === undefined || view.members.length === 0) return UNPLACED;
+  return nodePlacement(view.hostRings.functionRing(definition.name).owner(key));
 }
 
 /**
- * Where a message to the actor with key `key` (`actorKey(type, id)`) goes: its ring owner, or {@link UNPLACED}
- * without a view (an actor lives on one node; there is no "any node" for it). Never throws; `key` is not
- * checked (see `actorTargetSeparator`).
+ * Where a message to the actor with key `key` (`actorKey(type, id)`) goes: its owner on the ring of the members
+ * hosting its type, or {@link UNPLACED} without a view (an actor lives on one node; there is no "any node" for
+ * it). Never throws; `key` is not checked (see `actorTargetSeparator`): a key without a type uses the full ring.
  */
 export function placeActor(key: string, view: ClusterView | undefined): OwnerPlacement {
-  return placeKey(key, view);
+  if (view === undefined || view.members.length === 0) return UNPLACED;
+  const hostRings = view.hostRings;
+  if (hostRings.uniform) return nodePlacement(view.ring.owner(key));
+  const slash = key.indexOf('/');
+  const ring = slash <= 0 ? view.ring : hostRings.actorRing(key.slice(0, slash));
+  return nodePlacement(ring.owner(key));
 }

@@ -10,8 +10,8 @@
  *  ready:  router subscribed ─► membership joined ─► extra extensions ─► node.ready
  * ```
  * A node serves a key it does not own by forwarding it to the owner in its view (counted in
- * `lucent_forwards_total`), at most `hopLimit` times per message. The ring spans every member, so every node
- * of a cluster should load the same `--functions` and `--actors` (a key's owner must be able to serve it).
+ * `lucent_forwards_total`), at most `hopLimit` times per message. An actor type's or keyed function's keys are
+ * placed on a ring of the members that host it (core `placement/host-rings.ts`), so nodes may load different modules.
  *
  * Actors on NATS (KV state) also get activation leases (`LeaseActivationGuard`) and a hand-off
  * (`ActorHandoffExtension`): when the ring changes, a node stops the actors it no longer owns (final save, lease
