@@ -236,6 +236,18 @@ export const ConflictError = defineError(
 );
 export type ConflictError = InstanceType<typeof ConflictError>;
 
+/**
+ * A deployed module's bytes do not hash to the checksum its registry entry names (tampered or corrupted in the
+ * module store): the node refuses to load it and keeps running its other versions.
+ */
+export const ModuleChecksumError = defineError(
+  'LUCENT_MODULE_CHECKSUM',
+  'ModuleChecksumError',
+  (d: { module: string; expected: string; actual: string }) =>
+    `module ${d.module} does not match its checksum: expected sha256 ${d.expected}, got ${d.actual}`,
+);
+export type ModuleChecksumError = InstanceType<typeof ModuleChecksumError>;
+
 /** An actor could not recover its state after the allowed number of attempts. */
 export const RecoveryFailedError = defineError(
   'LUCENT_RECOVERY_FAILED',

@@ -42,6 +42,7 @@ export {
   LucentError,
   type LucentErrorOptions,
   MailboxFullError,
+  ModuleChecksumError,
   NoCapacityError,
   NodeUnavailableError,
   RecoveryFailedError,

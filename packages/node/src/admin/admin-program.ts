@@ -10,6 +10,7 @@
  *  lucent ask <type> <id> '<json>'      an actor ask (event as JSON)
  *  lucent emit <type> '<json>'          a durable event; prints its id once stored
  *  lucent events dlq list|replay <id>|purge
+ *  lucent deploy | functions | enable | disable | weight | rollback   the deployed registry (registry-commands.ts)
  * ```
  * Exit codes: see {@link AdminExit}. What is printed is built by the pure `admin-format.ts`.
  */
@@ -30,6 +31,7 @@ import {
   ringAnswer,
   ringLine,
 } from './admin-format.js';
+import { addRegistryCommands } from './registry-commands.js';
 
 /** Exit codes of `lucent`. */
 export const AdminExit = {
@@ -142,6 +144,8 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
         '  lucent ask counter c1 \'{"type":"inc"}\'\n' +
         '  lucent emit OrderPlaced \'{"orderId":"o1"}\'\n' +
         '  lucent events dlq list --json\n' +
+        '  lucent deploy ./quote.ts --version 2 --weight 10\n' +
+        '  lucent disable quote@2 --tags eu\n' +
         '\nExit codes: 0 done (also --help, --version); 1 the command failed, its error code and message on stderr ' +
         '(e.g. "lucent: LUCENT_UNKNOWN_FUNCTION: ..."); 2 invalid command line or JSON argument; 3 no NATS server ' +
         'accepted the connection.\n' +
@@ -331,5 +335,13 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
         print(globals(command).json === true ? jsonText({ purged }, true) : `purged ${purged} dead letters`);
       });
     });
+  addRegistryCommands(program, {
+    withCluster,
+    settledMembers,
+    print,
+    json: (command) => globals(command).json === true,
+    clusterName: (command) => globals(command).cluster,
+    usage: (message) => new UsageError(message),
+  });
   return program;
 }

@@ -46,6 +46,11 @@ export interface ShardContext {
   readonly logger: Logger;
   /** The node's time source (`ShardNodeOptions.clock`, default `systemClock`); extensions schedule on it. */
   readonly clock: Clock;
+  /**
+   * Subscribes the router on function `name`'s queue group, for a function added to `functions` after start
+   * (the deployed registry). Idempotent; nothing once the node stops.
+   */
+  readonly serveFunction?: (name: string) => void;
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   type Clock,
   EnvelopeCodec,
   type FunctionRegistry,
+  functionSubject,
   type LucentError,
   systemClock,
   type ViewSource,
@@ -46,7 +47,7 @@ import { createFunctionPool } from '../pool/function-pool.js';
 import type { PoolSupervisionOptions } from '../pool/pool-restart-policy.js';
 import { createInlineRunner, type FunctionRunner } from '../router/function-runner.js';
 import { createRequestHandler, type RoutingRequestHandler } from '../router/request-handler.js';
-import { subscribeRequestHandler } from '../router/router-subscriptions.js';
+import { FUNCTION_QUEUE_GROUP, subscribeRequestHandler } from '../router/router-subscriptions.js';
 import { connectWithRetry } from '../transport/connect-retry.js';
 import { connectionStatusLogger } from '../transport/connection-status-log.js';
 import { InMemoryBus } from '../transport/in-memory-bus.js';
@@ -100,6 +101,8 @@ export interface ShardNodeOptions {
    * lease sweep, leases) and, when given, the transport's request deadlines. Default `systemClock`.
    */
   readonly clock?: Clock;
+  /** Puts a runner in front of the node's (deployed versions: `registry/registry-extension.ts`). */
+  readonly wrapRunner?: (runner: FunctionRunner) => FunctionRunner;
   /**
    * Aborting it during start-up stops waiting for NATS (`--nats-connect-timeout-ms` may be forever): the start
    * then rejects with `CancelledError`. `lucent-node` aborts it on SIGTERM/SIGINT.
@@ -117,6 +120,8 @@ export class ShardNode {
   #context: ShardContext | undefined = undefined;
   #router: RoutingRequestHandler | undefined = undefined;
   #extensions: ShardExtension[] = [];
+  /** Function names the router is subscribed on (their queue groups). */
+  readonly #servedFunctions = new Set<string>();
   #subscriptions: TransportSubscription[] = [];
   readonly #logThrottle: LogThrottle;
   #ready = false;
@@ -339,6 +344,7 @@ export class ShardNode {
       metrics: this.metrics,
       logger,
       clock: this.clock,
+      serveFunction: (name) => this.#serveFunction(name),
     };
     this.#context = context;
     const runner = this.#startRouter(context, options);
@@ -475,7 +481,8 @@ export class ShardNode {
     // Every served function has its series from the start, not only after its first call.
     observer.bindFunctions(activeFunctionNames(context.functions));
     // Without `--functions` there is no pool: the inline runner over the empty registry refuses every call.
-    const runner = context.pool ?? createInlineRunner(context.functions, { clock: context.clock });
+    const base = context.pool ?? createInlineRunner(context.functions, { clock: context.clock });
+    const runner = options.wrapRunner?.(base) ?? base;
     const router = createRequestHandler({
       nodeId: context.nodeId,
       cluster: context.cluster,
@@ -496,7 +503,18 @@ export class ShardNode {
       functions: context.functions,
     });
     this.#subscriptions.push(...subscriptions);
+    for (const definition of context.functions.list()) this.#servedFunctions.add(definition.name);
     return runner;
+  }
+
+  /** Subscribes the router on a function added after start (see `ShardContext.serveFunction`). */
+  #serveFunction(name: string): void {
+    const router = this.#router;
+    const context = this.#context;
+    if (router === undefined || context === undefined || this.#stopping || this.#servedFunctions.has(name)) return;
+    const subject = functionSubject(context.cluster, name);
+    this.#subscriptions.push(context.transport.subscribe(subject, router.handle, { queue: FUNCTION_QUEUE_GROUP }));
+    this.#servedFunctions.add(name);
   }
 
   /**

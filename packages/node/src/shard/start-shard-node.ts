@@ -27,6 +27,8 @@ import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
+import { RegistryExtension } from '../registry/registry-extension.js';
+import type { FunctionRunner } from '../router/function-runner.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
 import { ActivationLeases } from '../state/activation-lease.js';
 import { ActorHandoffExtension } from '../state/actor-handoff.js';
@@ -53,8 +55,10 @@ export interface ComposedShard {
   readonly membership: MembershipExtension;
   /** The node's router (`node.router`): counters (`stats`) and in-flight work. */
   readonly router: RoutingRequestHandler;
-  /** The functions this node serves (`node.context.functions`, the registry loaded once from `config.functions`). */
+  /** The functions this node serves (`node.context.functions`: `config.functions`, plus deployed versions). */
   readonly functions: FunctionRegistry;
+  /** The deployed registry's part (on NATS), or `undefined`. */
+  readonly registry: RegistryExtension | undefined;
 }
 
 /**
@@ -83,14 +87,17 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
       leaseSweep(config, membership, clock),
     );
   }
+  // The deployed registry lives in JetStream: on NATS only. After membership, so the join check comes first.
+  const registry = config.nats.length > 0 ? new RegistryExtension({ membership }) : undefined;
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
-    extensions: [membership, ...leaseParts, ...(extensions ?? [])],
+    extensions: [membership, ...(registry === undefined ? [] : [registry]), ...leaseParts, ...(extensions ?? [])],
+    ...(registry === undefined ? {} : { wrapRunner: (runner: FunctionRunner) => registry.runner(runner) }),
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });
-  return { node, membership, router: node.router, functions: node.context.functions };
+  return { node, membership, router: node.router, functions: node.context.functions, registry };
 }
 
 /** KV state only where it can persist anything: on NATS, with actor types to host. */

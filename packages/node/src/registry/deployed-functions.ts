@@ -1,0 +1,186 @@
+/**
+ * The deployed functions of one node: which versions are loaded, in which pool, and how a call reaches them.
+ * The node's registry extension feeds it the registry's records; it loads what they name and retires what they
+ * no longer name.
+ *
+ * ```
+ *  records ─► wanted versions (name@version ─► checksum, export)
+ *     new checksum ─► store.getModule (sha256 checked) ─► <cache>/<checksum>.mjs ─► import here (metadata)
+ *                  ─► a pool of its own (workers import the bundle) ─► versions added to the node's registry
+ *     enabled flag ─► the node's registry enable/disable (a bare name resolves to the newest enabled version)
+ *     version gone ─► disabled here; its bundle's pool closes once no wanted version uses it (running calls end)
+ *     bad bytes    ─► ModuleChecksumError reported, nothing loaded, the rest goes on
+ *  call(ref) ─► a deployed version? its bundle's pool, by the id the bundle gives it : the static runner
+ * ```
+ * Only a registry record makes a node load code, and only from the module store by the record's checksum.
+ */
+import type { Clock, FunctionDefinition, FunctionRegistry, LucentError } from '@lucent/core/internal';
+import { toLucentError } from '@lucent/core/internal';
+import { createFunctionPool, type FunctionPool } from '../pool/function-pool.js';
+import type { FunctionRunner, RunOptions } from '../router/function-runner.js';
+import type { FunctionRecord } from './function-record.js';
+import { loadBundleFunctions, writeBundleFile } from './module-bundle.js';
+
+/** Where deployed modules come from (the `RegistryStore`). */
+export interface ModuleSource {
+  /** The bytes of module `checksum`, already checked against it; rejects `ModuleChecksumError` otherwise. */
+  getModule(checksum: string): Promise<Uint8Array>;
+}
+
+/** Options of {@link DeployedFunctions}. */
+export interface DeployedFunctionsOptions {
+  /** The node's registry: deployed versions are added to it (the router and membership read it). */
+  readonly functions: FunctionRegistry;
+  readonly source: ModuleSource;
+  /** Directory of bundle files. */
+  readonly cacheDir: string;
+  /** Worker threads per bundle. */
+  readonly threads: number;
+  readonly closeTimeoutMs: number;
+  readonly clock: Clock;
+  /** A version could not be loaded (it stays unloaded; the node keeps serving the others). */
+  readonly onRefused: (ref: string, checksum: string, error: LucentError) => void;
+}
+
+/** A loaded bundle: its pool and the deployed versions that run in it. */
+interface LoadedBundle {
+  readonly pool: FunctionPool;
+  /** The bundle's own definitions, by their id in the bundle. */
+  readonly exports: FunctionRegistry;
+  /** Deployed ids (`name@version`) served by this bundle now. */
+  readonly users: Set<string>;
+}
+
+/** A deployed version as loaded: where its calls go. */
+interface LoadedVersion {
+  readonly bundle: LoadedBundle;
+  readonly checksum: string;
+  /** The id to call in the bundle's pool. */
+  readonly exportId: string;
+}
+
+/** See the module doc. One per node; {@link apply} calls must not overlap (the extension serializes them). */
+export class DeployedFunctions {
+  readonly #o: DeployedFunctionsOptions;
+  readonly #bundles = new Map<string, LoadedBundle>();
+  /** Deployed id ─► where it runs. */
+  readonly #versions = new Map<string, LoadedVersion>();
+  /** Checksums refused, so a record that does not change is not fetched again on every update. */
+  readonly #refused = new Set<string>();
+
+  constructor(options: DeployedFunctionsOptions) {
+    this.#o = options;
+  }
+
+  /** Deployed ids loaded here (`name@version`), sorted. */
+  get loaded(): string[] {
+    return [...this.#versions.keys()].sort();
+  }
+
+  /**
+   * Brings the loaded versions in line with `records` (every record of the registry). Never rejects: a version
+   * that cannot be loaded is reported through `onRefused` and left out.
+   */
+  async apply(records: ReadonlyMap<string, FunctionRecord>): Promise<void> {
+    const { functions } = this.#o;
+    const wanted = new Set<string>();
+    for (const record of records.values()) {
+      for (const version of record.versions) {
+        const id = `${record.name}@${version.version}`;
+        wanted.add(id);
+        const loaded = this.#versions.get(id);
+        if (
+          loaded === undefined &&
+          !(await this.#load(record.name, version.version, version.checksum, version.export))
+        ) {
+          continue;
+        }
+        if (version.enabled) functions.enable(id);
+        else functions.disable(id);
+      }
+    }
+    for (const [id, loaded] of this.#versions) {
+      if (wanted.has(id)) continue;
+      // A version removed from the registry: no new calls reach it here; its pool closes once unused.
+      functions.disable(id);
+      this.#versions.delete(id);
+      loaded.bundle.users.delete(id);
+      if (loaded.bundle.users.size === 0) this.#retire(loaded.checksum);
+    }
+  }
+
+  /** Wraps the node's runner: deployed versions run in their bundle's pool, everything else in `base`. */
+  runner(base: FunctionRunner): FunctionRunner {
+    const functions = this.#o.functions;
+    const versions = this.#versions;
+    return {
+      call<O = unknown>(ref: string, input: unknown, options?: RunOptions): Promise<O> {
+        const definition = functions.find(ref);
+        const loaded = definition === undefined ? undefined : versions.get(definition.id);
+        if (loaded === undefined) return base.call<O>(ref, input, options);
+        return loaded.bundle.pool.call<O>(loaded.exportId, input, options);
+      },
+    };
+  }
+
+  /** Closes every bundle's pool (their running calls end or fail `ShuttingDownError` after the close timeout). */
+  async close(): Promise<void> {
+    const pools = [...this.#bundles.values()].map((bundle) => bundle.pool.close());
+    this.#bundles.clear();
+    this.#versions.clear();
+    await Promise.allSettled(pools);
+  }
+
+  async #load(name: string, version: string, checksum: string, exportId: string): Promise<boolean> {
+    const id = `${name}@${version}`;
+    if (this.#refused.has(checksum)) return false;
+    try {
+      const bundle = this.#bundles.get(checksum) ?? (await this.#loadBundle(checksum));
+      const exported = bundle.exports.find(exportId);
+      if (exported === undefined) throw new TypeError(`the bundle exports no function '${exportId}'`);
+      this.#o.functions.add(deployedDefinition(exported, name, version));
+      bundle.users.add(id);
+      this.#versions.set(id, { bundle, checksum, exportId });
+      return true;
+    } catch (error) {
+      const failure = toLucentError(error, id);
+      if (failure.code === 'LUCENT_MODULE_CHECKSUM') this.#refused.add(checksum);
+      this.#o.onRefused(id, checksum, failure);
+      return false;
+    }
+  }
+
+  async #loadBundle(checksum: string): Promise<LoadedBundle> {
+    const bytes = await this.#o.source.getModule(checksum);
+    const path = await writeBundleFile(this.#o.cacheDir, checksum, bytes);
+    const exports = await loadBundleFunctions(path, `module ${checksum.slice(0, 12)}`);
+    const pool = await createFunctionPool({
+      modules: [path],
+      registry: exports,
+      threads: this.#o.threads,
+      closeTimeoutMs: this.#o.closeTimeoutMs,
+      clock: this.#o.clock,
+      // Ready means a worker has imported the bundle: only then is the version advertised and routed to.
+      verifyWorkerStart: true,
+    });
+    const bundle: LoadedBundle = { pool, exports, users: new Set() };
+    this.#bundles.set(checksum, bundle);
+    return bundle;
+  }
+
+  #retire(checksum: string): void {
+    const bundle = this.#bundles.get(checksum);
+    if (bundle === undefined) return;
+    this.#bundles.delete(checksum);
+    void bundle.pool.close();
+  }
+}
+
+/**
+ * `definition` as deployed: under the registry's name and version (which `lucent deploy --name/--version` may
+ * set), with the bundle's code and metadata. Event handling stays with `--functions` modules for now: a
+ * deployed version handles no event types.
+ */
+function deployedDefinition(definition: FunctionDefinition, name: string, version: string): FunctionDefinition {
+  return Object.freeze({ ...definition, name, version, id: `${name}@${version}`, handles: Object.freeze([]) });
+}

@@ -1,0 +1,136 @@
+/**
+ * The deployed registry on a node, as a {@link ShardExtension}: it loads the registry before the node reports
+ * ready and follows it afterwards.
+ *
+ * ```
+ *  start   open the registry bucket and module store ─► watch ─► every record present ─► DeployedFunctions.apply
+ *          ─► serve the new names (function queue groups) ─► advertise the loaded versions (heartbeat modules)
+ *  change  record put/deleted ─► apply again (one apply at a time; changes during one are coalesced into the next)
+ *  stop    watch off ─► the deployed versions' pools close
+ * ```
+ * Calls reach deployed versions through {@link RegistryExtension.runner}, which the node's router runs
+ * everything through. Nothing but a registry record makes this node load code (see `deployed-functions.ts`).
+ * Without NATS, or when JetStream does not answer, the node runs its static `--functions` only (logged).
+ */
+
+import { modulesOf } from '../membership/join-check.js';
+import type { MembershipExtension } from '../membership/membership-extension.js';
+import type { FunctionRunner, RunOptions } from '../router/function-runner.js';
+import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
+import { NatsTransport } from '../transport/nats-transport.js';
+import { DeployedFunctions } from './deployed-functions.js';
+import type { FunctionRecord } from './function-record.js';
+import { defaultModuleCacheDir } from './module-bundle.js';
+import { RegistryStore, type RegistryWatch } from './registry-store.js';
+
+/** Options of {@link RegistryExtension}. */
+export interface RegistryExtensionOptions {
+  /** Told what this node hosts after each change (its heartbeats advertise the loaded versions). */
+  readonly membership: MembershipExtension;
+  /** Directory of bundle files (default `<os tmp>/lucent-modules`). */
+  readonly cacheDir?: string;
+}
+
+/** See the module doc. One per node. */
+export class RegistryExtension implements ShardExtension {
+  readonly name = 'registry';
+  readonly #options: RegistryExtensionOptions;
+  #deployed: DeployedFunctions | undefined = undefined;
+  #watch: RegistryWatch | undefined = undefined;
+  #context: ShardContext | undefined = undefined;
+  readonly #records = new Map<string, FunctionRecord>();
+  #dirty = false;
+  #applying: Promise<void> | undefined = undefined;
+  #stopped = false;
+
+  constructor(options: RegistryExtensionOptions) {
+    this.#options = options;
+  }
+
+  /** Deployed ids loaded on this node (`name@version`), sorted. */
+  get loaded(): string[] {
+    return this.#deployed?.loaded ?? [];
+  }
+
+  /** The node's runner with deployed versions in front of `base` (usable before `start`: `base` serves all then). */
+  runner(base: FunctionRunner): FunctionRunner {
+    let wrapped: FunctionRunner | undefined;
+    return {
+      call: <O = unknown>(ref: string, input: unknown, options?: RunOptions): Promise<O> => {
+        const deployed = this.#deployed;
+        if (deployed === undefined) return base.call<O>(ref, input, options);
+        wrapped ??= deployed.runner(base);
+        return wrapped.call<O>(ref, input, options);
+      },
+    };
+  }
+
+  async start(context: ShardContext): Promise<void> {
+    this.#context = context;
+    const { transport, config, logger } = context;
+    if (!(transport instanceof NatsTransport)) return;
+    let store: RegistryStore;
+    try {
+      store = await RegistryStore.open(transport.natsConnection, {
+        cluster: context.cluster,
+        replicas: config.natsReplicas,
+        clock: context.clock,
+      });
+    } catch (error) {
+      logger.warn({ err: error }, 'registry.unavailable');
+      return;
+    }
+    this.#deployed = new DeployedFunctions({
+      functions: context.functions,
+      source: store,
+      cacheDir: this.#options.cacheDir ?? defaultModuleCacheDir(),
+      threads: config.threads,
+      closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
+      clock: context.clock,
+      onRefused: (ref, checksum, error) => {
+        context.metrics.error(error.code);
+        logger.error({ err: error, function: ref, checksum }, 'registry.module_refused');
+      },
+    });
+    this.#watch = await store.watch(
+      (name, record) => {
+        if (record === undefined) this.#records.delete(name);
+        else this.#records.set(name, record);
+        this.#schedule();
+      },
+      (name, error) => logger.warn({ err: error, function: name }, 'registry.record_invalid'),
+    );
+    await this.#watch.initialized;
+    // The registry as it was when the watch started, loaded before the node reports ready.
+    this.#schedule();
+    await this.#applying;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#watch?.stop();
+    await this.#applying;
+    await this.#deployed?.close();
+  }
+
+  #schedule(): void {
+    this.#dirty = true;
+    this.#applying ??= this.#applyLoop().finally(() => {
+      this.#applying = undefined;
+    });
+  }
+
+  async #applyLoop(): Promise<void> {
+    const deployed = this.#deployed;
+    const context = this.#context;
+    if (deployed === undefined || context === undefined) return;
+    while (this.#dirty && !this.#stopped) {
+      this.#dirty = false;
+      await deployed.apply(new Map(this.#records));
+      if (this.#stopped) return;
+      for (const definition of context.functions.list()) context.serveFunction?.(definition.name);
+      this.#options.membership.membership?.setModules(modulesOf(context.functions, context.actorTypes));
+      context.logger.info({ loaded: deployed.loaded }, 'registry.applied');
+    }
+  }
+}
