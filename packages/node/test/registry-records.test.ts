@@ -3,7 +3,7 @@
  * enable/disable for everyone or per tag, weight, rollback), the weighted choice of a version for a caller's
  * tags, and which versions are routable in a membership view.
  */
-import { createClusterView, type ClusterMember } from '@lucent/core/internal';
+import { type ClusterMember, createClusterView } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import {
   type DeployedVersion,
@@ -53,8 +53,13 @@ describe('registry edits', () => {
     const first = deployVersion('quote', undefined, version('1'));
     expect(first.changed).toBe(true);
     expect(deployVersion('quote', first.record, version('1')).changed).toBe(false);
-    expect(codeOf(() => deployVersion('quote', first.record, version('1', { checksum: 'b'.repeat(64) })))).toBe('LUCENT_CONFIG');
-    expect(deployVersion('quote', first.record, version('2')).record.versions.map((v) => v.version)).toEqual(['1', '2']);
+    expect(codeOf(() => deployVersion('quote', first.record, version('1', { checksum: 'b'.repeat(64) })))).toBe(
+      'LUCENT_CONFIG',
+    );
+    expect(deployVersion('quote', first.record, version('2')).record.versions.map((v) => v.version)).toEqual([
+      '1',
+      '2',
+    ]);
   });
 
   it('enable and disable one version or all, for everyone or per tag', () => {
@@ -75,7 +80,11 @@ describe('registry edits', () => {
   });
 
   it('rolls back: the newest enabled version off, the one before it on, in one record', () => {
-    const record = recordOf(version('1', { enabled: false, weight: 0 }), version('2'), version('3', { enabled: false }));
+    const record = recordOf(
+      version('1', { enabled: false, weight: 0 }),
+      version('2'),
+      version('3', { enabled: false }),
+    );
     const back = rollback(record).record;
     expect(back.versions.map((v) => [v.version, v.enabled, v.weight])).toEqual([
       ['1', true, DEFAULT_WEIGHT],

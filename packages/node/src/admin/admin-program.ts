@@ -31,7 +31,7 @@ import {
   ringAnswer,
   ringLine,
 } from './admin-format.js';
-import { addRegistryCommands } from './registry-commands.js';
+import { addRegistryCommands, deployArgs } from './registry-commands.js';
 
 /** Exit codes of `lucent`. */
 export const AdminExit = {
@@ -96,7 +96,7 @@ export async function runAdmin(args: readonly string[], io: AdminIo): Promise<nu
     exit = code;
   });
   try {
-    await program.parseAsync([...args], { from: 'user' });
+    await program.parseAsync(deployArgs(args), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? AdminExit.Ok : AdminExit.Usage;
     if (error instanceof UsageError) {

@@ -16,7 +16,7 @@
 import type { ClusterView } from '@lucent/core/internal';
 import { ConfigError, DEFAULT_CLUSTER } from '@lucent/core/internal';
 import Table from 'cli-table3';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { ClusterClient } from '../client/cluster-client.js';
 import { deployModule } from '../registry/deploy.js';
 import type { FunctionRecord } from '../registry/function-record.js';
@@ -108,6 +108,23 @@ function parseRef(ref: string): { name: string; version: string | undefined } {
   return at < 0 ? { name: ref, version: undefined } : { name: ref.slice(0, at), version: ref.slice(at + 1) };
 }
 
+/** The name `lucent deploy`'s `--version` goes by inside the program (see {@link deployArgs}). */
+const DEPLOY_VERSION_FLAG = '--deploy-version';
+
+/**
+ * `args` with a `--version` after the `deploy` command renamed to its inside name: the program's own
+ * `--version` (print the CLI's version) would otherwise take it wherever it stands. Pure.
+ */
+export function deployArgs(args: readonly string[]): string[] {
+  const deploy = args.indexOf('deploy');
+  if (deploy < 0) return [...args];
+  return args.map((arg, i) => {
+    if (i <= deploy) return arg;
+    if (arg === '--version') return DEPLOY_VERSION_FLAG;
+    return arg.startsWith('--version=') ? `${DEPLOY_VERSION_FLAG}=${arg.slice('--version='.length)}` : arg;
+  });
+}
+
 /** Adds the registry commands to `program`. */
 export function addRegistryCommands(program: Command, parts: RegistryCommandParts): void {
   const withStore = (command: Command, work: (store: RegistryStore, cluster: ClusterClient) => Promise<void>) =>
@@ -144,14 +161,16 @@ export function addRegistryCommands(program: Command, parts: RegistryCommandPart
     .description('bundle a function module (TypeScript ok) and deploy its functions as new versions')
     .argument('<entry>', 'the module entry file')
     .option('--name <name>', 'deploy the one function of the module under this name')
-    .option('--version <version>', 'deploy as this version (default: the definition’s own)')
+    // `--version` is the program's own flag (commander reads it anywhere): `deployArgs` renames it for deploy.
+    .addOption(new Option(`${DEPLOY_VERSION_FLAG} <version>`).hideHelp())
+    .addHelpText('after', '\n  --version <version>  deploy as this version (default: the definition’s own)')
     .option('--weight <w>', 'traffic weight of the new version (default 100)')
     .option('--tags <tags>', 'serve only callers with one of these tags (comma-separated)')
     .option('--disabled', 'record the version disabled')
     .action(
       async (
         entry: string,
-        local: { name?: string; version?: string; weight?: string; tags?: string; disabled?: boolean },
+        local: { name?: string; deployVersion?: string; weight?: string; tags?: string; disabled?: boolean },
         command: Command,
       ) => {
         const weight = local.weight === undefined ? undefined : Number(local.weight);
@@ -163,7 +182,7 @@ export function addRegistryCommands(program: Command, parts: RegistryCommandPart
             entry,
             cacheDir: defaultModuleCacheDir(),
             ...(local.name === undefined ? {} : { name: local.name }),
-            ...(local.version === undefined ? {} : { version: local.version }),
+            ...(local.deployVersion === undefined ? {} : { version: local.deployVersion }),
             ...(weight === undefined ? {} : { weight }),
             ...(local.tags === undefined ? {} : { tags: tagList(local.tags) }),
             ...(local.disabled === true ? { disabled: true } : {}),

@@ -245,4 +245,13 @@ describe('deploying functions', () => {
     expect(ConflictError.is(error)).toBe(true);
     expect((await store.read('quote'))?.record.versions[0]?.weight).toBe(90);
   }, 30_000);
+
+  it('deploys a module under another --name and --version', async () => {
+    const result = await lucent('deploy', fixture('registry/quote-v1.mjs'), '--name', 'price', '--version', '7');
+    expect(result.err).toBe('');
+    expect(result.out).toContain('price@7 deployed');
+    await eventually('price@7 loaded', () => loadedEverywhere(anyCaller, 'price@7'));
+    expect(await anyCaller.client.call('price', { n: 2 })).toEqual({ version: '1', n: 2 });
+    expect(await anyCaller.client.call('price@7', { n: 3 })).toEqual({ version: '1', n: 3 });
+  }, 60_000);
 });
