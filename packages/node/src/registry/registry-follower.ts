@@ -17,7 +17,14 @@ import type { ClusterView, ViewSource } from '@lucent/core/internal';
 import type { NatsConnection } from 'nats';
 import type { FunctionRecord } from './function-record.js';
 import { RegistryStore, type RegistryWatch } from './registry-store.js';
-import { chooseVersion } from './version-choice.js';
+import { VersionChoice } from './version-choice.js';
+
+/** A prepared choice with the `name@version` strings it answers, built once per record and view. */
+interface PreparedChoice {
+  readonly record: FunctionRecord;
+  readonly choice: VersionChoice;
+  readonly refs: ReadonlyMap<string, string>;
+}
 
 /** Options of {@link RegistryFollower.start}. */
 export interface RegistryFollowerOptions {
@@ -37,9 +44,9 @@ export class RegistryFollower {
   readonly #view: ViewSource;
   readonly #random: () => number;
   #watch: RegistryWatch | undefined = undefined;
-  /** Routable versions per function, for one view object (views are immutable and replaced on change). */
-  #routableView: ClusterView | undefined = undefined;
-  readonly #routable = new Map<string, ReadonlySet<string>>();
+  /** Prepared choices per function, for one view object (views are immutable and replaced on change). */
+  #choicesView: ClusterView | undefined = undefined;
+  readonly #choices = new Map<string, PreparedChoice>();
 
   private constructor(options: RegistryFollowerOptions) {
     this.#tags = options.tags ?? [];
@@ -72,27 +79,30 @@ export class RegistryFollower {
     if (ref.includes('@')) return ref;
     const record = this.#records.get(ref);
     if (record === undefined) return ref;
-    const routable = this.#routableOf(ref);
-    const chosen = chooseVersion(record, this.#tags, (version) => routable.has(version), this.#random());
-    return chosen === undefined ? ref : `${ref}@${chosen.version}`;
+    const prepared = this.#choiceOf(ref, record);
+    const chosen = prepared.choice.pick(this.#random());
+    return chosen === undefined ? ref : (prepared.refs.get(chosen.version) ?? ref);
   }
 
   stop(): void {
     this.#watch?.stop();
   }
 
-  #routableOf(name: string): ReadonlySet<string> {
+  #choiceOf(name: string, record: FunctionRecord): PreparedChoice {
     const view = this.#view.current();
-    if (view !== this.#routableView) {
-      this.#routableView = view;
-      this.#routable.clear();
+    if (view !== this.#choicesView) {
+      this.#choicesView = view;
+      this.#choices.clear();
     }
-    let routable = this.#routable.get(name);
-    if (routable === undefined) {
-      routable = routableVersions(name, view);
-      this.#routable.set(name, routable);
+    let prepared = this.#choices.get(name);
+    if (prepared === undefined || prepared.record !== record) {
+      const routable = routableVersions(name, view);
+      const choice = new VersionChoice(record, this.#tags, (version) => routable.has(version));
+      const refs = new Map(choice.versions.map((v) => [v.version, `${name}@${v.version}`]));
+      prepared = { record, choice, refs };
+      this.#choices.set(name, prepared);
     }
-    return routable;
+    return prepared;
   }
 }
 

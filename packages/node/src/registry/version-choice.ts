@@ -25,6 +25,30 @@ export function eligibleVersions(record: FunctionRecord, callerTags: readonly st
 }
 
 /**
+ * The choice among a record's versions for one caller, prepared once per record and view: the eligible,
+ * routable versions as core scoring candidates. {@link VersionChoice.pick} then costs one pass over them.
+ */
+export class VersionChoice {
+  /** The versions a call may go to, ascending; empty: none (send the bare name). */
+  readonly versions: readonly DeployedVersion[];
+  readonly #candidates: readonly FunctionCandidate[];
+  readonly #byName: ReadonlyMap<string, DeployedVersion>;
+
+  constructor(record: FunctionRecord, callerTags: readonly string[], isRoutable: (version: string) => boolean) {
+    this.versions = eligibleVersions(record, callerTags).filter((v) => isRoutable(v.version));
+    this.#candidates = this.versions.map(candidateOf);
+    this.#byName = new Map(this.versions.map((v) => [v.version, v]));
+  }
+
+  /** The version for `draw` in [0, 1), by weight; `undefined` when there is none. Allocates nothing. */
+  pick(draw: number): DeployedVersion | undefined {
+    const versions = this.versions;
+    if (versions.length <= 1) return versions[0];
+    return this.#byName.get(chooseFunction(this.#candidates, undefined, draw).name);
+  }
+}
+
+/**
  * The version a call from a caller with `callerTags` goes to, drawn by weight among the eligible versions that
  * `isRoutable` accepts; `undefined` when there is none. `draw` in [0, 1) (a random number).
  */
@@ -34,10 +58,11 @@ export function chooseVersion(
   isRoutable: (version: string) => boolean,
   draw: number,
 ): DeployedVersion | undefined {
-  const eligible = eligibleVersions(record, callerTags).filter((v) => isRoutable(v.version));
-  if (eligible.length === 0) return undefined;
-  if (eligible.length === 1) return eligible[0];
-  const candidates: FunctionCandidate[] = eligible.map((v) => ({
+  return new VersionChoice(record, callerTags, isRoutable).pick(draw);
+}
+
+function candidateOf(v: DeployedVersion): FunctionCandidate {
+  return {
     name: v.version,
     enabled: true,
     weight: v.weight,
@@ -46,7 +71,5 @@ export function chooseVersion(
     resource: 1,
     priority: 1,
     affinity: 0,
-  }));
-  const chosen = chooseFunction(candidates, undefined, draw);
-  return eligible.find((v) => v.version === chosen.name);
+  };
 }
