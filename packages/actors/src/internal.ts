@@ -18,6 +18,7 @@ export * from './function-actor/group-commit.js';
 export * from './function-actor/lifecycle.js';
 export * from './function-actor/message-check.js';
 export * from './function-actor/persistence.js';
+export * from './function-actor/snapshot-version.js';
 export * from './function-actor/xstate-actor.js';
 export * from './index.js';
 export * from './mailbox.js';

@@ -49,6 +49,7 @@ export {
   RemoteError,
   RoutingError,
   ShuttingDownError,
+  SnapshotIncompatibleError,
   TimeoutError,
   toLucentError,
   UnknownActorTypeError,

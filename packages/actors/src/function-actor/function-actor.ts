@@ -26,6 +26,7 @@ import {
   type Clock,
   ConflictError,
   type RecoveryFailedError,
+  SnapshotIncompatibleError,
 } from '@lucent/core/internal';
 import type { AnyActor, EventObject, Observer } from 'xstate';
 import type { StateStore } from '../state-store.js';
@@ -35,6 +36,7 @@ import type { AnyActorDefinition, LucentReply } from './define-actor.js';
 import type { GroupCommit } from './group-commit.js';
 import { type LifecycleChange, type LifecycleEvent, LifecycleStatus, nextLifecycleStatus } from './lifecycle.js';
 import { SnapshotPersister, type SnapshotSource } from './persistence.js';
+import { checkSnapshotVersion, splitSnapshotVersion, withSnapshotVersion } from './snapshot-version.js';
 import { createHostedActor, persistedBeforeFailure, recoveryFailedError, stopIfActive } from './xstate-actor.js';
 
 /** Control messages. Compared by identity, so no event that crossed the wire can pose as one. */
@@ -246,7 +248,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
 
   toPersisted(snapshot: object): unknown {
     // Dedup hook: the window travels in the same stored value as the state it describes.
-    return withDedupWindow(this.definition.machine.getPersistedSnapshot(snapshot as never), this.#dedup);
+    const persisted = withDedupWindow(this.definition.machine.getPersistedSnapshot(snapshot as never), this.#dedup);
+    return withSnapshotVersion(persisted, this.definition.version);
   }
 
   onConflict(error: ConflictError): void {
@@ -419,8 +422,12 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
       if (this.#status === Stopped) return;
       if (attempt > 0 && this.#status === Initializing) this.#transition({ type: 'failed' }, lastError);
       try {
+        const loaded = await this.#persister.load();
+        // Version hook: a snapshot this version cannot restore fails the activation (snapshot-version.ts).
+        const { version, stored } = splitSnapshotVersion(loaded);
+        if (loaded !== null && loaded !== undefined) checkSnapshotVersion(this.definition, this.key, version);
         // Dedup hook: the stored value carries the window beside the machine's snapshot.
-        const { persisted, ids } = splitDedupWindow(await this.#persister.load());
+        const { persisted, ids } = splitDedupWindow(stored);
         if (ids.length > 0) this.#dedup = new DedupWindow(undefined, ids);
         const snapshot = this.#startActor(persisted).getSnapshot();
         if (snapshot.status === 'error') {
@@ -431,6 +438,12 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
         this.#started(attempt > 0);
         return;
       } catch (error) {
+        if (SnapshotIncompatibleError.is(error)) {
+          // Retrying cannot help, and starting empty would lose the state: Recovering, then down with the reason.
+          if (this.#status === Initializing) this.#transition({ type: 'failed' }, error);
+          this.#abort(error);
+          return;
+        }
         lastError = error;
       }
     }
