@@ -158,14 +158,17 @@ export function addRegistryCommands(program: Command, parts: RegistryCommandPart
 
   program
     .command('deploy')
-    .description('bundle a function module (TypeScript ok) and deploy its functions as new versions')
+    .description('bundle a module (TypeScript ok) and deploy its functions and actor types as new versions')
     .argument('<entry>', 'the module entry file')
     .option('--name <name>', 'deploy the one function of the module under this name')
     // `--version` is the program's own flag (commander reads it anywhere): `deployArgs` renames it for deploy.
     .addOption(new Option(`${DEPLOY_VERSION_FLAG} <version>`).hideHelp())
     .addHelpText('after', '\n  --version <version>  deploy as this version (default: the definition’s own)')
     .option('--weight <w>', 'traffic weight of the new version (default 100)')
-    .option('--tags <tags>', 'serve only callers with one of these tags (comma-separated)')
+    .option(
+      '--tags <tags>',
+      'functions: serve only callers with one of these tags; actor types: hosted by nodes with one',
+    )
     .option('--disabled', 'record the version disabled')
     .action(
       async (
@@ -187,9 +190,10 @@ export function addRegistryCommands(program: Command, parts: RegistryCommandPart
             ...(local.tags === undefined ? {} : { tags: tagList(local.tags) }),
             ...(local.disabled === true ? { disabled: true } : {}),
           });
-          const lines = result.functions.map(
-            (f) => `${f.name}@${f.version} ${f.changed ? 'deployed' : 'already deployed (unchanged)'}`,
-          );
+          const lines = [
+            ...result.functions.map((f) => ({ ...f, ref: `${f.name}@${f.version}` })),
+            ...result.actors.map((a) => ({ ...a, ref: `actor:${a.name}@${a.version}` })),
+          ].map((d) => `${d.ref} ${d.changed ? 'deployed' : 'already deployed (unchanged)'}`);
           parts.print(
             parts.json(command)
               ? jsonText(result, true)

@@ -1,6 +1,6 @@
 /**
- * Deploying a module: bundle it, store the bundle by checksum, and record a version of each function it
- * exports in the registry. What `lucent deploy` runs.
+ * Deploying a module: bundle it, store the bundle by checksum, and record a version of each function and actor
+ * type it exports in the registry. What `lucent deploy` runs.
  *
  * ```
  *  entry ─► bundleModule ─► bytes ─► putModule (object named by sha256; kept if there)
@@ -11,9 +11,11 @@
  * advertise the version; callers route to it once every node hosting the function has it.
  */
 import { hostname, userInfo } from 'node:os';
+import { DEFAULT_ACTOR_VERSION } from '@lucent/actors/internal';
 import { ConfigError, ConflictError } from '@lucent/core/internal';
+import { type ActorVersion, deployActorVersion } from './actor-record.js';
 import type { DeployedVersion } from './function-record.js';
-import { bundleModule, loadBundleFunctions, writeBundleFile } from './module-bundle.js';
+import { bundleModule, loadBundleExports, writeBundleFile } from './module-bundle.js';
 import { DEFAULT_WEIGHT, deployVersion } from './registry-edits.js';
 import { type RegistryStore, sha256Hex } from './registry-store.js';
 
@@ -27,7 +29,7 @@ export interface DeployOptions {
   readonly version?: string;
   /** Traffic weight of the new version (default {@link DEFAULT_WEIGHT}). */
   readonly weight?: number;
-  /** Serve only callers with one of these tags (default: every caller). */
+  /** Functions: serve only callers with one of these tags. Actor types: hosted by nodes with one of them. Default: all. */
   readonly tags?: readonly string[];
   /** Record the version disabled (turn it on later with `lucent enable`). */
   readonly disabled?: boolean;
@@ -44,6 +46,8 @@ export interface DeployResult {
   readonly checksum: string;
   readonly bytes: number;
   readonly functions: readonly { readonly name: string; readonly version: string; readonly changed: boolean }[];
+  /** Actor types deployed (`tags` then name the nodes that host them). */
+  readonly actors: readonly { readonly name: string; readonly version: string; readonly changed: boolean }[];
 }
 
 /** Attempts per record when concurrent deploys of other versions race (deploys merge, so they retry). */
@@ -59,9 +63,11 @@ export async function deployModule(store: RegistryStore, options: DeployOptions)
   const checksum = sha256Hex(bytes);
   const what = `deploy '${options.entry}'`;
   const path = await writeBundleFile(options.cacheDir, checksum, bytes);
-  const definitions = (await loadBundleFunctions(path, what)).list();
-  if (options.name !== undefined && definitions.length > 1) {
-    const reason = `--name renames one function; the module exports ${definitions.length} (${definitions.map((d) => d.id).join(', ')})`;
+  const exported = await loadBundleExports(path, what);
+  const definitions = exported.functions.list();
+  const named = [...definitions.map((d) => d.id), ...exported.actors.map((a) => `actor:${a.type}`)];
+  if (options.name !== undefined && named.length > 1) {
+    const reason = `--name renames one function or actor type; the module exports ${named.length} (${named.join(', ')})`;
     throw new ConfigError({ subject: what, field: 'name', reason });
   }
   await store.putModule(bytes);
@@ -86,7 +92,24 @@ export async function deployModule(store: RegistryStore, options: DeployOptions)
     const edit = await withRetries(() => store.modify(name, (record) => deployVersion(name, record, entry)));
     functions.push({ name, version: entry.version, changed: edit.changed });
   }
-  return { checksum, bytes: bytes.byteLength, functions };
+  const actors: { name: string; version: string; changed: boolean }[] = [];
+  for (const definition of exported.actors) {
+    const type = options.name ?? definition.type;
+    const version = options.version ?? definition.version ?? DEFAULT_ACTOR_VERSION;
+    const entry: ActorVersion = {
+      version,
+      checksum,
+      export: definition.type,
+      restores: [...(definition.restores ?? [version])],
+      tags: [...(options.tags ?? [])],
+      enabled: options.disabled !== true,
+      deployedBy,
+      deployedAt,
+    };
+    const edit = await withRetries(() => store.modifyActor(type, (record) => deployActorVersion(type, record, entry)));
+    actors.push({ name: type, version, changed: edit.changed });
+  }
+  return { checksum, bytes: bytes.byteLength, functions, actors };
 }
 
 async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {

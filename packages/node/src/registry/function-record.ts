@@ -107,7 +107,7 @@ function versionOf(value: unknown, bytes: Uint8Array): DeployedVersion {
 }
 
 /** `versions` sorted ascending by version (a copy). */
-export function sortVersions(versions: readonly DeployedVersion[]): DeployedVersion[] {
+export function sortVersions<V extends { readonly version: string }>(versions: readonly V[]): V[] {
   return [...versions].sort((a, b) => compareVersions(a.version, b.version));
 }
 

@@ -14,9 +14,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, type FunctionRegistry } from '@lucent/core/internal';
+import { type AnyActorDefinition, isActorDefinition } from '@lucent/actors/internal';
+import { ConfigError, createRegistry, type FunctionRegistry } from '@lucent/core/internal';
 import { build } from 'esbuild';
-import { loadRegistry } from '../modules/load-registry.js';
 import { toModuleUrl } from '../pool/worker-location.js';
 
 // CommonJS dependencies inside an ESM bundle call `require` (of builtins, mostly): give them one.
@@ -73,23 +73,48 @@ export async function writeBundleFile(dir: string, checksum: string, bytes: Uint
   return path;
 }
 
+/** What a bundle exports: its functions and its actor types. */
+export interface BundleExports {
+  readonly functions: FunctionRegistry;
+  readonly actors: readonly AnyActorDefinition[];
+}
+
 /**
- * The functions the bundle at `path` exports. Rejects with `ConfigError` (field `entry`) when it does not
- * import or exports no function definition.
+ * Imports the bundle at `path` and collects what it exports: function definitions (as `FunctionRegistry.addModule`
+ * does) and actor definitions (made by `defineActor`, also in arrays). Rejects with `ConfigError` (field `entry`)
+ * when it does not import, or exports neither.
  */
-export async function loadBundleFunctions(path: string, what: string): Promise<FunctionRegistry> {
-  let registry: FunctionRegistry;
+export async function loadBundleExports(path: string, what: string): Promise<BundleExports> {
+  let namespace: Record<string, unknown>;
   try {
-    registry = await loadRegistry([toModuleUrl(path)]);
+    namespace = (await import(toModuleUrl(path))) as Record<string, unknown>;
   } catch (cause) {
-    if (ConfigError.is(cause)) throw cause;
     throw new ConfigError(
       { subject: what, field: 'entry', reason: 'the bundle does not import (see the cause)' },
       { cause },
     );
   }
-  if (registry.size === 0) {
+  const functions = createRegistry();
+  functions.addModule(namespace);
+  const actors = new Set<AnyActorDefinition>();
+  for (const value of Object.values(namespace)) {
+    for (const item of Array.isArray(value) ? value : [value]) if (isActorDefinition(item)) actors.add(item);
+  }
+  if (functions.size === 0 && actors.size === 0) {
+    const reason = 'exports no function (defineFunction) and no actor type (defineActor)';
+    throw new ConfigError({ subject: what, field: 'entry', reason });
+  }
+  return { functions, actors: [...actors] };
+}
+
+/**
+ * The functions the bundle at `path` exports. Rejects with `ConfigError` (field `entry`) when it does not
+ * import or exports no function definition.
+ */
+export async function loadBundleFunctions(path: string, what: string): Promise<FunctionRegistry> {
+  const { functions } = await loadBundleExports(path, what);
+  if (functions.size === 0) {
     throw new ConfigError({ subject: what, field: 'entry', reason: 'exports no function definition (defineFunction)' });
   }
-  return registry;
+  return functions;
 }

@@ -13,11 +13,14 @@
  * Without NATS, or when JetStream does not answer, the node runs its static `--functions` only (logged).
  */
 
+import type { LucentError } from '@lucent/core/internal';
 import { modulesOf } from '../membership/join-check.js';
 import type { MembershipExtension } from '../membership/membership-extension.js';
 import type { FunctionRunner, RunOptions } from '../router/function-runner.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 import { NatsTransport } from '../transport/nats-transport.js';
+import type { ActorRecord } from './actor-record.js';
+import { DeployedActors } from './deployed-actors.js';
 import { DeployedFunctions } from './deployed-functions.js';
 import type { FunctionRecord } from './function-record.js';
 import { defaultModuleCacheDir } from './module-bundle.js';
@@ -36,6 +39,8 @@ export class RegistryExtension implements ShardExtension {
   readonly name = 'registry';
   readonly #options: RegistryExtensionOptions;
   #deployed: DeployedFunctions | undefined = undefined;
+  #deployedActors: DeployedActors | undefined = undefined;
+  readonly #actorRecords = new Map<string, ActorRecord>();
   #watch: RegistryWatch | undefined = undefined;
   #context: ShardContext | undefined = undefined;
   readonly #records = new Map<string, FunctionRecord>();
@@ -80,17 +85,26 @@ export class RegistryExtension implements ShardExtension {
       logger.warn({ err: error }, 'registry.unavailable');
       return;
     }
+    const onRefused = (ref: string, checksum: string, error: LucentError): void => {
+      context.metrics.error(error.code);
+      logger.error({ err: error, function: ref, checksum }, 'registry.module_refused');
+    };
+    const cacheDir = this.#options.cacheDir ?? defaultModuleCacheDir();
+    this.#deployedActors = new DeployedActors({
+      actors: context.actors,
+      source: store,
+      cacheDir,
+      nodeTags: config.tags,
+      onRefused,
+    });
     this.#deployed = new DeployedFunctions({
       functions: context.functions,
       source: store,
-      cacheDir: this.#options.cacheDir ?? defaultModuleCacheDir(),
+      cacheDir,
       threads: config.threads,
       closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
       clock: context.clock,
-      onRefused: (ref, checksum, error) => {
-        context.metrics.error(error.code);
-        logger.error({ err: error, function: ref, checksum }, 'registry.module_refused');
-      },
+      onRefused,
     });
     this.#watch = await store.watch(
       (name, record) => {
@@ -99,6 +113,11 @@ export class RegistryExtension implements ShardExtension {
         this.#schedule();
       },
       (name, error) => logger.warn({ err: error, function: name }, 'registry.record_invalid'),
+      (type, record) => {
+        if (record === undefined) this.#actorRecords.delete(type);
+        else this.#actorRecords.set(type, record);
+        this.#schedule();
+      },
     );
     await this.#watch.initialized;
     // The registry as it was when the watch started, loaded before the node reports ready.
@@ -127,10 +146,13 @@ export class RegistryExtension implements ShardExtension {
     while (this.#dirty && !this.#stopped) {
       this.#dirty = false;
       await deployed.apply(new Map(this.#records));
+      const actors = this.#deployedActors;
+      await actors?.apply(new Map(this.#actorRecords));
       if (this.#stopped) return;
       for (const definition of context.functions.list()) context.serveFunction?.(definition.name);
-      this.#options.membership.membership?.setModules(modulesOf(context.functions, context.actorTypes));
-      context.logger.info({ loaded: deployed.loaded }, 'registry.applied');
+      const actorTypes = [...new Set([...context.actorTypes, ...(actors?.types ?? [])])];
+      this.#options.membership.membership?.setModules(modulesOf(context.functions, actorTypes));
+      context.logger.info({ loaded: deployed.loaded, actorTypes: actors?.types ?? [] }, 'registry.applied');
     }
   }
 }

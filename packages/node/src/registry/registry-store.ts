@@ -16,6 +16,7 @@ import { type Clock, ModuleChecksumError, NodeUnavailableError, systemClock } fr
 import type { KV, NatsConnection, ObjectStore } from 'nats';
 import { decodeKvKey, kvBucketName } from '../state/kv-keys.js';
 import { RevisionedKv } from '../state/revisioned-kv.js';
+import { ACTOR_KEY_PREFIX, type ActorRecord, decodeActorRecord, encodeActorRecord } from './actor-record.js';
 import { decodeFunctionRecord, encodeFunctionRecord, type FunctionRecord } from './function-record.js';
 import type { RecordEdit } from './registry-edits.js';
 
@@ -97,11 +98,34 @@ export class RegistryStore {
     return stored === null ? null : { record: decodeFunctionRecord(stored.value), revision: stored.revision };
   }
 
-  /** Every record, by function name (sorted). Records that do not decode are skipped. */
+  /**
+   * Applies `change` to the record of actor type `type` and writes it as one compare-and-set revision (see
+   * {@link modify}).
+   */
+  async modifyActor(
+    type: string,
+    change: (record: ActorRecord | undefined) => { readonly record: ActorRecord; readonly changed: boolean },
+  ): Promise<{ readonly record: ActorRecord; readonly changed: boolean; readonly revision: number }> {
+    const key = `${ACTOR_KEY_PREFIX}${type}`;
+    const current = await this.#records.read(key);
+    const edit = change(current === null ? undefined : decodeActorRecord(current.value));
+    if (!edit.changed) return { ...edit, revision: current?.revision ?? 0 };
+    const bytes = encodeActorRecord(edit.record);
+    const revision =
+      current === null
+        ? await this.#records.create(key, bytes)
+        : await this.#records.update(key, bytes, current.revision);
+    return { ...edit, revision };
+  }
+
+  /** Every function record, by function name (sorted). Records that do not decode are skipped. */
   async list(): Promise<StoredRecord[]> {
     const names: string[] = [];
     try {
-      for await (const key of await this.#kv.keys()) names.push(decodeKvKey(key));
+      for await (const key of await this.#kv.keys()) {
+        const name = decodeKvKey(key);
+        if (!name.startsWith(ACTOR_KEY_PREFIX)) names.push(name);
+      }
     } catch (error) {
       throw unavailable('list the registry', error);
     }
@@ -177,13 +201,15 @@ export class RegistryStore {
   }
 
   /**
-   * Watches every record: `onRecord(name, record)` for each present at the start and each later change
-   * (`undefined` for a deleted record), `onInvalid(name, error)` for a record that does not decode. Rejects
-   * like any operation when the watch cannot start.
+   * Watches every record: `onRecord(name, record)` for each function record present at the start and each later
+   * change (`undefined` for a deleted record), `onActor(type, record)` the same for actor records,
+   * `onInvalid(name, error)` for a record that does not decode. Rejects like any operation when the watch
+   * cannot start.
    */
   async watch(
     onRecord: (name: string, record: FunctionRecord | undefined) => void,
     onInvalid: (name: string, error: unknown) => void,
+    onActor: (type: string, record: ActorRecord | undefined) => void = () => {},
   ): Promise<RegistryWatch> {
     let initialize: () => void = () => {};
     const initialized = new Promise<void>((resolve) => {
@@ -202,6 +228,15 @@ export class RegistryStore {
           name = decodeKvKey(entry.key);
         } catch (error) {
           onInvalid(entry.key, error);
+          continue;
+        }
+        if (name.startsWith(ACTOR_KEY_PREFIX)) {
+          const type = name.slice(ACTOR_KEY_PREFIX.length);
+          try {
+            onActor(type, entry.operation === 'PUT' ? decodeActorRecord(entry.value) : undefined);
+          } catch (error) {
+            onInvalid(name, error);
+          }
           continue;
         }
         if (entry.operation !== 'PUT') {
