@@ -13,6 +13,7 @@ import {
 } from '../src/registry/function-record.js';
 import { DEFAULT_WEIGHT, deployVersion, rollback, setEnabled, setWeight } from '../src/registry/registry-edits.js';
 import { routableVersions } from '../src/registry/registry-follower.js';
+import { versionRates } from '../src/registry/registry-stats.js';
 import { chooseVersion, eligibleVersions } from '../src/registry/version-choice.js';
 import { codeOf } from './error-code.js';
 
@@ -133,5 +134,24 @@ describe('routable versions', () => {
     expect([...routableVersions('quote', view)]).toEqual(['1']);
     expect([...routableVersions('missing', view)]).toEqual([]);
     expect([...routableVersions('quote', undefined)]).toEqual([]);
+  });
+});
+
+describe('version rates', () => {
+  it("sum the nodes' counter differences over the window; a node or version new in the second sample counts from 0", () => {
+    const before = [{ node: 'a', counters: [{ ref: 'quote@1', calls: 100, errors: 1 }] }];
+    const after = [
+      { node: 'a', counters: [{ ref: 'quote@1', calls: 300, errors: 3 }] },
+      {
+        node: 'b',
+        counters: [
+          { ref: 'quote@1', calls: 200, errors: 0 },
+          { ref: 'quote@2', calls: 0, errors: 0 },
+        ],
+      },
+    ];
+    const rates = versionRates(before, after, 2000);
+    expect(rates.get('quote@1')).toEqual({ callsPerSecond: 200, errorRate: 0.005 });
+    expect(rates.get('quote@2')).toEqual({ callsPerSecond: 0, errorRate: 0 });
   });
 });

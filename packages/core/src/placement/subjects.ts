@@ -10,6 +10,7 @@
  * lucent.<cluster>.dlq.<consumer>   dead letters of one event consumer (JetStream)
  * lucent.<cluster>.reply.<conn>     one reply subject per connection
  * lucent.<cluster>.membership       heartbeats, leaves and probes
+ * lucent.<cluster>.registry.stats   deployed versions' call counters, every node answers (lucent functions)
  * ```
  * Pure string functions (connection ids, which need randomness, are made in `@lucent/node`).
  */
@@ -95,4 +96,9 @@ export function replySubject(cluster: string, connectionId: string): string {
  */
 export function membershipSubject(cluster: string): string {
   return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.membership`;
+}
+
+/** `lucent.<cluster>.registry.stats`: every node answers with its deployed versions' call counters. */
+export function registryStatsSubject(cluster: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.registry.stats`;
 }

@@ -342,6 +342,8 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
     json: (command) => globals(command).json === true,
     clusterName: (command) => globals(command).cluster,
     usage: (message) => new UsageError(message),
+    clock,
+    sleep: (ms) => new Promise<void>((resolve) => keepProcessAlive(clock.setTimeout(resolve, ms))),
   });
   return program;
 }

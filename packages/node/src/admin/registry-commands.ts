@@ -14,14 +14,16 @@
  */
 
 import type { ClusterView } from '@lucent/core/internal';
-import { ConfigError, DEFAULT_CLUSTER } from '@lucent/core/internal';
+import { type Clock, ConfigError, DEFAULT_CLUSTER } from '@lucent/core/internal';
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
+import type { NatsConnection } from 'nats';
 import type { ClusterClient } from '../client/cluster-client.js';
 import { deployModule } from '../registry/deploy.js';
 import type { FunctionRecord } from '../registry/function-record.js';
 import { defaultModuleCacheDir } from '../registry/module-bundle.js';
 import { type RecordEdit, rollback, setEnabled, setWeight } from '../registry/registry-edits.js';
+import { collectRegistryStats, type VersionRate, versionRates } from '../registry/registry-stats.js';
 import { RegistryStore } from '../registry/registry-store.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import { jsonText } from './admin-format.js';
@@ -35,7 +37,13 @@ export interface RegistryCommandParts {
   readonly clusterName: (command: Command) => string | undefined;
   /** An error reported as a usage error (exit 2). */
   readonly usage: (message: string) => Error;
+  readonly clock: Clock;
+  /** Waits `ms` on the CLI's clock. */
+  readonly sleep: (ms: number) => Promise<void>;
 }
+
+/** How long `lucent functions` waits for the nodes' counters, per sample. */
+const STATS_WAIT_MS = 300;
 
 /** One row of `lucent functions`. */
 export interface FunctionVersionRow {
@@ -49,10 +57,21 @@ export interface FunctionVersionRow {
   readonly checksum: string;
   readonly deployedBy: string;
   readonly deployedAt: string;
+  /** Calls/s over the sampling window, summed over the nodes (0 when nobody answered). */
+  readonly callsPerSecond: number;
+  /** Failed / all calls over the window. */
+  readonly errorRate: number;
 }
 
-/** The rows of `lucent functions`: one per deployed version, loaded-on from the nodes' heartbeats. Pure. */
-export function registryRows(records: readonly FunctionRecord[], view: ClusterView): FunctionVersionRow[] {
+/**
+ * The rows of `lucent functions`: one per deployed version, loaded-on from the nodes' heartbeats, rates from
+ * the nodes' counters (`registry-stats.ts`). Pure.
+ */
+export function registryRows(
+  records: readonly FunctionRecord[],
+  view: ClusterView,
+  rates: ReadonlyMap<string, VersionRate> = new Map(),
+): FunctionVersionRow[] {
   return records.flatMap((record) =>
     record.versions.map((v) => ({
       function: record.name,
@@ -67,6 +86,8 @@ export function registryRows(records: readonly FunctionRecord[], view: ClusterVi
       checksum: v.checksum,
       deployedBy: v.deployedBy,
       deployedAt: v.deployedAt,
+      callsPerSecond: rates.get(`${record.name}@${v.version}`)?.callsPerSecond ?? 0,
+      errorRate: rates.get(`${record.name}@${v.version}`)?.errorRate ?? 0,
     })),
   );
 }
@@ -74,7 +95,18 @@ export function registryRows(records: readonly FunctionRecord[], view: ClusterVi
 function registryTable(rows: readonly FunctionVersionRow[]): string {
   if (rows.length === 0) return 'no deployed functions';
   const table = new Table({
-    head: ['function', 'version', 'weight', 'tags', 'enabled', 'loaded on', 'checksum', 'deployed'],
+    head: [
+      'function',
+      'version',
+      'weight',
+      'tags',
+      'enabled',
+      'loaded on',
+      'calls/s',
+      'errors',
+      'checksum',
+      'deployed',
+    ],
     style: { head: [], border: [] },
   });
   for (const r of rows) {
@@ -86,6 +118,8 @@ function registryTable(rows: readonly FunctionVersionRow[]): string {
       r.tags.length === 0 ? '*' : r.tags.join(','),
       enabled,
       r.loadedOn.join(',') || '-',
+      r.callsPerSecond.toFixed(1),
+      `${(r.errorRate * 100).toFixed(1)} %`,
       r.checksum.slice(0, 12),
       `${r.deployedAt} ${r.deployedBy}`,
     ]);
@@ -127,14 +161,17 @@ export function deployArgs(args: readonly string[]): string[] {
 
 /** Adds the registry commands to `program`. */
 export function addRegistryCommands(program: Command, parts: RegistryCommandParts): void {
-  const withStore = (command: Command, work: (store: RegistryStore, cluster: ClusterClient) => Promise<void>) =>
+  const withStore = (
+    command: Command,
+    work: (store: RegistryStore, cluster: ClusterClient, nc: NatsConnection) => Promise<void>,
+  ) =>
     parts.withCluster(command, async (cluster) => {
       const transport = cluster.client.transport;
       if (!(transport instanceof NatsTransport)) throw new TypeError('the registry needs NATS');
       const store = await RegistryStore.open(transport.natsConnection, {
         cluster: parts.clusterName(command) ?? DEFAULT_CLUSTER,
       });
-      await work(store, cluster);
+      await work(store, cluster, transport.natsConnection);
     });
 
   /** One registry change on `fn`'s record, printed. */
@@ -205,13 +242,27 @@ export function addRegistryCommands(program: Command, parts: RegistryCommandPart
 
   program
     .command('functions')
-    .description('list deployed functions: versions, weights, tags, enabled, which nodes loaded them')
-    .action(async (_options: unknown, command: Command) => {
-      await withStore(command, async (store, cluster) => {
+    .description(
+      'list deployed functions: versions, weights, tags, enabled, which nodes loaded them, calls/s and error rate',
+    )
+    .option('--sample-ms <ms>', 'window over which calls/s and the error rate are measured', '1000')
+    .action(async (local: { sampleMs: string }, command: Command) => {
+      const sampleMs = Number(local.sampleMs);
+      if (!(Number.isFinite(sampleMs) && sampleMs > 0)) {
+        throw parts.usage(`--sample-ms must be a positive number, got '${local.sampleMs}'`);
+      }
+      await withStore(command, async (store, cluster, nc) => {
         await parts.settledMembers(command, cluster);
+        const clusterName = parts.clusterName(command) ?? DEFAULT_CLUSTER;
+        const before = await collectRegistryStats(nc, clusterName, STATS_WAIT_MS);
+        const t0 = parts.clock.now();
+        await parts.sleep(sampleMs);
+        const after = await collectRegistryStats(nc, clusterName, STATS_WAIT_MS);
+        const rates = versionRates(before, after, parts.clock.now() - t0);
         const rows = registryRows(
           (await store.list()).map((stored) => stored.record),
           cluster.view,
+          rates,
         );
         parts.print(parts.json(command) ? jsonText(rows, true) : registryTable(rows));
       });

@@ -51,12 +51,29 @@ interface LoadedBundle {
   readonly users: Set<string>;
 }
 
-/** A deployed version as loaded: where its calls go. */
-interface LoadedVersion {
-  readonly bundle: LoadedBundle;
-  readonly checksum: string;
-  /** The id to call in the bundle's pool. */
-  readonly exportId: string;
+/** A deployed version as loaded: where its calls go, and its call counters (for `lucent functions`). */
+class LoadedVersion {
+  calls = 0;
+  errors = 0;
+  /** Counts a failed call and passes the error on; bound once per version, not per call. */
+  readonly countError = (error: unknown): never => {
+    this.errors++;
+    throw error;
+  };
+
+  constructor(
+    readonly bundle: LoadedBundle,
+    readonly checksum: string,
+    /** The id to call in the bundle's pool. */
+    readonly exportId: string,
+  ) {}
+}
+
+/** Calls and failed calls of one deployed version on this node, since it was loaded. */
+export interface VersionCounters {
+  readonly ref: string;
+  readonly calls: number;
+  readonly errors: number;
 }
 
 /** See the module doc. One per node; {@link apply} calls must not overlap (the extension serializes them). */
@@ -75,6 +92,11 @@ export class DeployedFunctions {
   /** Deployed ids loaded here (`name@version`), sorted. */
   get loaded(): string[] {
     return [...this.#versions.keys()].sort();
+  }
+
+  /** Call counters of every loaded version. */
+  counters(): VersionCounters[] {
+    return [...this.#versions].map(([ref, v]) => ({ ref, calls: v.calls, errors: v.errors }));
   }
 
   /**
@@ -118,7 +140,8 @@ export class DeployedFunctions {
         const definition = functions.find(ref);
         const loaded = definition === undefined ? undefined : versions.get(definition.id);
         if (loaded === undefined) return base.call<O>(ref, input, options);
-        return loaded.bundle.pool.call<O>(loaded.exportId, input, options);
+        loaded.calls++;
+        return loaded.bundle.pool.call<O>(loaded.exportId, input, options).catch(loaded.countError);
       },
     };
   }
@@ -140,7 +163,7 @@ export class DeployedFunctions {
       if (exported === undefined) throw new TypeError(`the bundle exports no function '${exportId}'`);
       this.#o.functions.add(deployedDefinition(exported, name, version));
       bundle.users.add(id);
-      this.#versions.set(id, { bundle, checksum, exportId });
+      this.#versions.set(id, new LoadedVersion(bundle, checksum, exportId));
       return true;
     } catch (error) {
       const failure = toLucentError(error, id);

@@ -14,6 +14,7 @@
  */
 
 import type { LucentError } from '@lucent/core/internal';
+import type { Subscription } from 'nats';
 import { modulesOf } from '../membership/join-check.js';
 import type { MembershipExtension } from '../membership/membership-extension.js';
 import type { FunctionRunner, RunOptions } from '../router/function-runner.js';
@@ -24,6 +25,7 @@ import { DeployedActors } from './deployed-actors.js';
 import { DeployedFunctions } from './deployed-functions.js';
 import type { FunctionRecord } from './function-record.js';
 import { defaultModuleCacheDir } from './module-bundle.js';
+import { serveRegistryStats } from './registry-stats.js';
 import { RegistryStore, type RegistryWatch } from './registry-store.js';
 
 /** Options of {@link RegistryExtension}. */
@@ -42,6 +44,7 @@ export class RegistryExtension implements ShardExtension {
   #deployedActors: DeployedActors | undefined = undefined;
   readonly #actorRecords = new Map<string, ActorRecord>();
   #watch: RegistryWatch | undefined = undefined;
+  #stats: Subscription | undefined = undefined;
   #context: ShardContext | undefined = undefined;
   readonly #records = new Map<string, FunctionRecord>();
   #dirty = false;
@@ -106,6 +109,10 @@ export class RegistryExtension implements ShardExtension {
       clock: context.clock,
       onRefused,
     });
+    const deployed = this.#deployed;
+    this.#stats = serveRegistryStats(transport.natsConnection, context.cluster, context.nodeId, () =>
+      deployed.counters(),
+    );
     this.#watch = await store.watch(
       (name, record) => {
         if (record === undefined) this.#records.delete(name);
@@ -128,6 +135,7 @@ export class RegistryExtension implements ShardExtension {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#watch?.stop();
+    this.#stats?.unsubscribe();
     await this.#applying;
     await this.#deployed?.close();
   }

@@ -175,13 +175,24 @@ describe('deploying functions', () => {
     expect(result.code).toBe(0);
     await eventually('rollback seen', () => anyCaller.registry?.record('quote')?.versions[1]?.enabled === false);
     expect([...(await versionsServed(anyCaller, 300)).keys()]).toEqual(['1']);
-    const listed = await lucent('functions', '--json');
-    const rows = JSON.parse(listed.out) as { version: string; enabled: boolean; loadedOn: string[] }[];
+    // Listed while calls run: calls/s and error rate come from the nodes' counters.
+    let calling = true;
+    const caller = (async () => {
+      while (calling) await anyCaller.client.call('quote', { n: 1 });
+    })();
+    const listed = await lucent('functions', '--json', '--sample-ms', '1000');
+    calling = false;
+    await caller;
+    type Row = { version: string; enabled: boolean; loadedOn: string[]; callsPerSecond: number; errorRate: number };
+    const rows = JSON.parse(listed.out) as Row[];
     expect(rows.map((r) => [r.version, r.enabled])).toEqual([
       ['1', true],
       ['2', false],
     ]);
     expect(rows[0]?.loadedOn).toEqual(['n1', 'n2']);
+    expect(rows[0]?.callsPerSecond).toBeGreaterThan(10);
+    expect(rows[0]?.errorRate).toBe(0);
+    expect(rows[1]?.callsPerSecond).toBe(0);
   }, 60_000);
 
   it('a node started after the deploys loads the registry before it reports ready', async () => {
