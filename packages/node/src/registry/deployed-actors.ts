@@ -13,7 +13,7 @@
 import type { AnyActorDefinition, FunctionActors } from '@lucent/actors/internal';
 import { type LucentError, toLucentError } from '@lucent/core/internal';
 import { type ActorRecord, activeActorVersion } from './actor-record.js';
-import type { ModuleSource } from './deployed-functions.js';
+import { isTransient, type ModuleSource } from './deployed-functions.js';
 import { loadBundleExports, writeBundleFile } from './module-bundle.js';
 
 /** Options of {@link DeployedActors}. */
@@ -32,6 +32,8 @@ export class DeployedActors {
   /** Type ─► the version defined here (version@checksum). */
   readonly #defined = new Map<string, string>();
   readonly #refused = new Set<string>();
+  /** A load failed for a reason that may pass: worth applying again later. */
+  retryWanted = false;
 
   constructor(options: DeployedActorsOptions) {
     this.#o = options;
@@ -44,6 +46,7 @@ export class DeployedActors {
 
   /** Defines the active version of every record this node hosts. Never rejects (failures go to `onRefused`). */
   async apply(records: ReadonlyMap<string, ActorRecord>): Promise<void> {
+    this.retryWanted = false;
     for (const record of records.values()) {
       const active = activeActorVersion(record);
       if (active === undefined) continue;
@@ -64,6 +67,7 @@ export class DeployedActors {
       } catch (error) {
         const failure = toLucentError(error, ref);
         if (failure.code === 'LUCENT_MODULE_CHECKSUM') this.#refused.add(active.checksum);
+        else if (isTransient(failure.code)) this.retryWanted = true;
         this.#o.onRefused(ref, active.checksum, failure);
       }
     }

@@ -84,6 +84,8 @@ export class DeployedFunctions {
   readonly #versions = new Map<string, LoadedVersion>();
   /** Checksums refused, so a record that does not change is not fetched again on every update. */
   readonly #refused = new Set<string>();
+  /** A load failed for a reason that may pass (the store did not answer): worth applying again later. */
+  retryWanted = false;
 
   constructor(options: DeployedFunctionsOptions) {
     this.#o = options;
@@ -105,6 +107,7 @@ export class DeployedFunctions {
    */
   async apply(records: ReadonlyMap<string, FunctionRecord>): Promise<void> {
     const { functions } = this.#o;
+    this.retryWanted = false;
     const wanted = new Set<string>();
     for (const record of records.values()) {
       for (const version of record.versions) {
@@ -168,6 +171,7 @@ export class DeployedFunctions {
     } catch (error) {
       const failure = toLucentError(error, id);
       if (failure.code === 'LUCENT_MODULE_CHECKSUM') this.#refused.add(checksum);
+      else if (isTransient(failure.code)) this.retryWanted = true;
       this.#o.onRefused(id, checksum, failure);
       return false;
     }
@@ -206,4 +210,9 @@ export class DeployedFunctions {
  */
 function deployedDefinition(definition: FunctionDefinition, name: string, version: string): FunctionDefinition {
   return Object.freeze({ ...definition, name, version, id: `${name}@${version}`, handles: Object.freeze([]) });
+}
+
+/** Codes of failures that may pass by themselves (JetStream busy or away), as opposed to bad modules. */
+export function isTransient(code: string): boolean {
+  return code === 'LUCENT_TIMEOUT' || code === 'LUCENT_NODE_UNAVAILABLE';
 }

@@ -13,6 +13,7 @@
  * Without NATS, or when JetStream does not answer, the node runs its static `--functions` only (logged).
  */
 
+import type { TimerHandle } from '@lucent/actors/internal';
 import type { LucentError } from '@lucent/core/internal';
 import type { Subscription } from 'nats';
 import { modulesOf } from '../membership/join-check.js';
@@ -27,6 +28,9 @@ import type { FunctionRecord } from './function-record.js';
 import { defaultModuleCacheDir } from './module-bundle.js';
 import { serveRegistryStats } from './registry-stats.js';
 import { RegistryStore, type RegistryWatch } from './registry-store.js';
+
+/** Pause before loading again what the store did not deliver. */
+const RETRY_MS = 2000;
 
 /** Options of {@link RegistryExtension}. */
 export interface RegistryExtensionOptions {
@@ -50,6 +54,7 @@ export class RegistryExtension implements ShardExtension {
   #dirty = false;
   #applying: Promise<void> | undefined = undefined;
   #stopped = false;
+  #retryTimer: TimerHandle | undefined = undefined;
 
   constructor(options: RegistryExtensionOptions) {
     this.#options = options;
@@ -136,6 +141,7 @@ export class RegistryExtension implements ShardExtension {
     this.#stopped = true;
     this.#watch?.stop();
     this.#stats?.unsubscribe();
+    if (this.#retryTimer !== undefined) this.#context?.clock.clearTimeout(this.#retryTimer);
     await this.#applying;
     await this.#deployed?.close();
   }
@@ -161,6 +167,13 @@ export class RegistryExtension implements ShardExtension {
       const actorTypes = [...new Set([...context.actorTypes, ...(actors?.types ?? [])])];
       this.#options.membership.membership?.setModules(modulesOf(context.functions, actorTypes));
       context.logger.info({ loaded: deployed.loaded, actorTypes: actors?.types ?? [] }, 'registry.applied');
+    }
+    // A module the store did not deliver (busy, reconnecting) is tried again, not left out until the next deploy.
+    if ((deployed.retryWanted || this.#deployedActors?.retryWanted === true) && !this.#stopped) {
+      this.#retryTimer ??= context.clock.setTimeout(() => {
+        this.#retryTimer = undefined;
+        if (!this.#stopped) this.#schedule();
+      }, RETRY_MS);
     }
   }
 }
