@@ -5,6 +5,7 @@
  */
 import { type ClusterMember, createClusterView } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
+import { versionsToKeepLoaded } from '../src/registry/deployed-functions.js';
 import {
   type DeployedVersion,
   decodeFunctionRecord,
@@ -153,5 +154,16 @@ describe('version rates', () => {
     const rates = versionRates(before, after, 2000);
     expect(rates.get('quote@1')).toEqual({ callsPerSecond: 200, errorRate: 0.005 });
     expect(rates.get('quote@2')).toEqual({ callsPerSecond: 0, errorRate: 0 });
+  });
+});
+
+describe('versions kept loaded', () => {
+  it('are the enabled ones and the newest disabled one below the newest enabled (the rollback target)', () => {
+    const off = { enabled: false };
+    const keep = (r: FunctionRecord) => [...versionsToKeepLoaded(r)].sort();
+    expect(keep(recordOf(version('1', off), version('2', off), version('3'), version('4', off)))).toEqual(['2', '3']);
+    expect(keep(recordOf(version('1'), version('2', off)))).toEqual(['1']);
+    expect(keep(recordOf(version('1'), version('2')))).toEqual(['1', '2']);
+    expect(keep(recordOf(version('1', off)))).toEqual([]);
   });
 });

@@ -11,9 +11,22 @@
  */
 import { ConfigError, type FunctionRegistry } from '@lucent/core/internal';
 
-/** What a member advertises in its heartbeats: `fn:<name>@<version>` and `actor:<type>`, sorted. */
-export function modulesOf(functions: FunctionRegistry, actorTypes: readonly string[]): readonly string[] {
-  const entries = [...functions.list().map((d) => `fn:${d.id}`), ...actorTypes.map((type) => `actor:${type}`)];
+/**
+ * What a member advertises in its heartbeats: `fn:<name>@<version>` (of the functions `hosted` accepts, default
+ * all) and `actor:<type>`, sorted.
+ */
+export function modulesOf(
+  functions: FunctionRegistry,
+  actorTypes: readonly string[],
+  hosted: (id: string) => boolean = () => true,
+): readonly string[] {
+  const entries = [
+    ...functions
+      .list()
+      .filter((d) => hosted(d.id))
+      .map((d) => `fn:${d.id}`),
+    ...actorTypes.map((type) => `actor:${type}`),
+  ];
   return Object.freeze([...new Set(entries)].sort());
 }
 

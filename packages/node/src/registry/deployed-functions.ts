@@ -8,7 +8,9 @@
  *     new checksum ─► store.getModule (sha256 checked) ─► <cache>/<checksum>.mjs ─► import here (metadata)
  *                  ─► a pool of its own (workers import the bundle) ─► versions added to the node's registry
  *     enabled flag ─► the node's registry enable/disable (a bare name resolves to the newest enabled version)
- *     version gone ─► disabled here; its bundle's pool closes once no wanted version uses it (running calls end)
+ *     retired      ─► removed from the record, or disabled and not the rollback target (versionsToKeepLoaded):
+ *                     disabled here, no longer advertised; its bundle's pool closes once no kept version uses it
+ *                     (the calls running on it finish first)
  *     bad bytes    ─► ModuleChecksumError reported, nothing loaded, the rest goes on
  *  call(ref) ─► a deployed version? its bundle's pool, by the id the bundle gives it : the static runner
  * ```
@@ -84,6 +86,8 @@ export class DeployedFunctions {
   readonly #versions = new Map<string, LoadedVersion>();
   /** Checksums refused, so a record that does not change is not fetched again on every update. */
   readonly #refused = new Set<string>();
+  /** Deployed definitions made so far, by id (reused when a retired version is loaded again). */
+  readonly #definitions = new Map<string, FunctionDefinition>();
   /** A load failed for a reason that may pass (the store did not answer): worth applying again later. */
   retryWanted = false;
 
@@ -94,6 +98,16 @@ export class DeployedFunctions {
   /** Deployed ids loaded here (`name@version`), sorted. */
   get loaded(): string[] {
     return [...this.#versions.keys()].sort();
+  }
+
+  /** True when `id` is a deployed version (loaded now or before), false for `--functions` ones. */
+  isDeployed(id: string): boolean {
+    return this.#definitions.has(id);
+  }
+
+  /** True when deployed version `id` is loaded now (its pool runs it). */
+  isLoaded(id: string): boolean {
+    return this.#versions.has(id);
   }
 
   /** Call counters of every loaded version. */
@@ -110,8 +124,14 @@ export class DeployedFunctions {
     this.retryWanted = false;
     const wanted = new Set<string>();
     for (const record of records.values()) {
+      const keep = versionsToKeepLoaded(record);
       for (const version of record.versions) {
         const id = `${record.name}@${version.version}`;
+        if (!keep.has(version.version)) {
+          // Registered once, it stays known: disabled, so a call pinned to it is refused, not run elsewhere.
+          if (functions.has(id)) functions.disable(id);
+          continue;
+        }
         wanted.add(id);
         const loaded = this.#versions.get(id);
         if (
@@ -126,8 +146,9 @@ export class DeployedFunctions {
     }
     for (const [id, loaded] of this.#versions) {
       if (wanted.has(id)) continue;
-      // A version removed from the registry: no new calls reach it here; its pool closes once unused.
-      functions.disable(id);
+      // Retired (removed, or disabled and not the rollback target): no new calls reach it here; its pool closes
+      // once no kept version uses it, after the calls running on it have finished.
+      if (functions.has(id)) functions.disable(id);
       this.#versions.delete(id);
       loaded.bundle.users.delete(id);
       if (loaded.bundle.users.size === 0) this.#retire(loaded.checksum);
@@ -164,7 +185,13 @@ export class DeployedFunctions {
       const bundle = this.#bundles.get(checksum) ?? (await this.#loadBundle(checksum));
       const exported = bundle.exports.find(exportId);
       if (exported === undefined) throw new TypeError(`the bundle exports no function '${exportId}'`);
-      this.#o.functions.add(deployedDefinition(exported, name, version));
+      // One definition object per id: adding the same object again is a no-op for the registry.
+      let definition = this.#definitions.get(id);
+      if (definition === undefined) {
+        definition = deployedDefinition(exported, name, version);
+        this.#definitions.set(id, definition);
+      }
+      this.#o.functions.add(definition);
       bundle.users.add(id);
       this.#versions.set(id, new LoadedVersion(bundle, checksum, exportId));
       return true;
@@ -210,6 +237,29 @@ export class DeployedFunctions {
  */
 function deployedDefinition(definition: FunctionDefinition, name: string, version: string): FunctionDefinition {
   return Object.freeze({ ...definition, name, version, id: `${name}@${version}`, handles: Object.freeze([]) });
+}
+
+/**
+ * The versions of `record` a node keeps loaded: every enabled one, and the newest disabled one below the newest
+ * enabled (what `lucent rollback` turns on again), so a rollback needs no load. The others are retired. Pure.
+ */
+export function versionsToKeepLoaded(record: FunctionRecord): Set<string> {
+  const keep = new Set<string>();
+  let newestEnabled = -1;
+  record.versions.forEach((v, i) => {
+    if (v.enabled) {
+      keep.add(v.version);
+      newestEnabled = i;
+    }
+  });
+  for (let i = newestEnabled - 1; i >= 0; i--) {
+    const v = record.versions[i]!;
+    if (!v.enabled) {
+      keep.add(v.version);
+      break;
+    }
+  }
+  return keep;
 }
 
 /** Codes of failures that may pass by themselves (JetStream busy or away), as opposed to bad modules. */

@@ -165,7 +165,9 @@ export class RegistryExtension implements ShardExtension {
       if (this.#stopped) return;
       for (const definition of context.functions.list()) context.serveFunction?.(definition.name);
       const actorTypes = [...new Set([...context.actorTypes, ...(actors?.types ?? [])])];
-      this.#options.membership.membership?.setModules(modulesOf(context.functions, actorTypes));
+      // Retired deployed versions stay in the node's registry (disabled) but are not advertised as hosted.
+      const hosted = (id: string) => !deployed.isDeployed(id) || deployed.isLoaded(id);
+      this.#options.membership.membership?.setModules(modulesOf(context.functions, actorTypes, hosted));
       context.logger.info({ loaded: deployed.loaded, actorTypes: actors?.types ?? [] }, 'registry.applied');
     }
     // A module the store did not deliver (busy, reconnecting) is tried again, not left out until the next deploy.

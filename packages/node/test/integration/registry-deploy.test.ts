@@ -5,7 +5,7 @@
  *
  * deploy v1 and call it; deploying the same bytes again changes nothing; deploy v2 (a TypeScript entry) with
  * weight 10 while calls run: no call fails and about a tenth go to v2; disable v2 for tag eu: eu callers never
- * reach it; roll back: v2 gets nothing; a node started after the deploys serves the current versions; a tampered
+ * reach it; roll back: v2 gets nothing and its workers are retired (enabled again, it is loaded again); a node started after the deploys serves the current versions; a tampered
  * module (checksum mismatch) is refused and logged, and the nodes stay up; a racing registry write gets
  * LUCENT_CONFLICT.
  */
@@ -175,6 +175,14 @@ describe('deploying functions', () => {
     expect(result.code).toBe(0);
     await eventually('rollback seen', () => anyCaller.registry?.record('quote')?.versions[1]?.enabled === false);
     expect([...(await versionsServed(anyCaller, 300)).keys()]).toEqual(['1']);
+    // v2 is disabled and not the rollback target: its workers are retired, and the nodes stop advertising it.
+    await eventually('v2 retired', () => !anyCaller.view.members.some((m) => m.modules?.includes('fn:quote@2')));
+    // Enabled again, it is loaded again and takes calls.
+    expect((await lucent('enable', 'quote@2')).code).toBe(0);
+    await eventually('v2 loaded again', () => loadedEverywhere(anyCaller, 'quote@2'));
+    expect((await versionsServed(anyCaller, 200)).get('2') ?? 0).toBeGreaterThan(40);
+    expect((await lucent('rollback', 'quote')).code).toBe(0);
+    await eventually('rollback seen again', () => anyCaller.registry?.record('quote')?.versions[1]?.enabled === false);
     // Listed while calls run: calls/s and error rate come from the nodes' counters.
     let calling = true;
     const caller = (async () => {
@@ -193,6 +201,7 @@ describe('deploying functions', () => {
     expect(rows[0]?.callsPerSecond).toBeGreaterThan(10);
     expect(rows[0]?.errorRate).toBe(0);
     expect(rows[1]?.callsPerSecond).toBe(0);
+    expect(rows[1]?.loadedOn).toEqual([]);
   }, 60_000);
 
   it('a node started after the deploys loads the registry before it reports ready', async () => {
@@ -201,10 +210,12 @@ describe('deploying functions', () => {
     const applied = nodes.get('n3')?.cli.lines.findIndex((line) => line.msg === 'registry.applied') ?? -1;
     expect(applied).toBeGreaterThanOrEqual(0);
     expect(applied).toBeLessThan(nodes.get('n3')?.cli.lines.indexOf(ready ?? {}) ?? -1);
-    // n3 loaded both versions, serves v1 itself (a call sent straight to it), and knows v2 is rolled back.
-    await eventually('n3 advertises both versions', () =>
-      ['1', '2'].every((v) => anyCaller.view.byId.get('n3')?.modules?.includes(`fn:quote@${v}`) === true),
+    // n3 loaded the current version (v2 is rolled back, so retired: not loaded) and serves it itself.
+    await eventually(
+      'n3 advertises quote@1',
+      () => anyCaller.view.byId.get('n3')?.modules?.includes('fn:quote@1') === true,
     );
+    expect(anyCaller.view.byId.get('n3')?.modules).not.toContain('fn:quote@2');
     const ask = async (ref: string) =>
       codec.decode(
         await raw.request(
@@ -218,7 +229,7 @@ describe('deploying functions', () => {
     expect(v1.payload).toEqual({ version: '1', n: 5 });
     const v2 = await ask('quote@2');
     expect(v2.kind).toBe(EnvelopeKind.Error);
-    expect((v2.payload as { code: string }).code).toBe('LUCENT_FUNCTION_DISABLED');
+    expect((v2.payload as { code: string }).code).toBe('LUCENT_UNKNOWN_FUNCTION');
     expect((v2.payload as { origin: string }).origin).toBe('n3');
   }, 60_000);
 
