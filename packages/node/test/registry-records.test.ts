@@ -5,6 +5,15 @@
  */
 import { type ClusterMember, createClusterView } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
+import {
+  type ActorVersion,
+  activeActorVersion,
+  decodeActorRecord,
+  deployActorVersion,
+  encodeActorRecord,
+  rollbackActor,
+  setActorEnabled,
+} from '../src/registry/actor-record.js';
 import { versionsToKeepLoaded } from '../src/registry/deployed-functions.js';
 import {
   type DeployedVersion,
@@ -165,5 +174,39 @@ describe('versions kept loaded', () => {
     expect(keep(recordOf(version('1'), version('2', off)))).toEqual(['1']);
     expect(keep(recordOf(version('1'), version('2')))).toEqual(['1', '2']);
     expect(keep(recordOf(version('1', off)))).toEqual([]);
+  });
+});
+
+describe('actor records', () => {
+  const actorVersion = (v: string, enabled = true): ActorVersion => ({
+    version: v,
+    checksum: CHECKSUM,
+    export: 'cart',
+    restores: [v],
+    tags: [],
+    enabled,
+    deployedBy: 'ops@host',
+    deployedAt: '2026-12-03T10:00:00.000Z',
+  });
+
+  it('deploy, round-trip, and make the newest enabled version the active one', () => {
+    let record = deployActorVersion('cart', undefined, actorVersion('1')).record;
+    record = deployActorVersion('cart', record, actorVersion('2')).record;
+    expect(deployActorVersion('cart', record, actorVersion('2')).changed).toBe(false);
+    expect(codeOf(() => deployActorVersion('cart', record, { ...actorVersion('2'), export: 'other' }))).toBe(
+      'LUCENT_CONFIG',
+    );
+    expect(decodeActorRecord(encodeActorRecord(record))).toEqual(record);
+    expect(activeActorVersion(record)?.version).toBe('2');
+    expect(activeActorVersion(setActorEnabled(record, '2', false).record)?.version).toBe('1');
+    expect(codeOf(() => setActorEnabled(record, '9', false))).toBe('LUCENT_CONFIG');
+  });
+
+  it('roll back: the newest enabled off, the one before on', () => {
+    const record = { type: 'cart', versions: [actorVersion('1', false), actorVersion('2')] };
+    const back = rollbackActor(record).record;
+    expect(back.versions.map((v) => v.enabled)).toEqual([true, false]);
+    expect(codeOf(() => rollbackActor(back))).toBe('LUCENT_CONFIG');
+    expect(codeOf(() => decodeActorRecord(new TextEncoder().encode('{"type":"cart"}')))).toBe('LUCENT_DECODE');
   });
 });

@@ -9,6 +9,8 @@
  *  lucent weight  <fn@version> <w>            traffic share among the versions a caller may reach
  *  lucent rollback <fn>                       newest enabled version off, the one before it on
  * ```
+ * `enable`, `disable` and `rollback` take `actor:<type>[@version]` for a deployed actor type (the newest enabled
+ * version is what new activations use).
  * Each change is one compare-and-set KV revision: an operator who loses a race gets `LUCENT_CONFLICT` (exit 1)
  * and changes nothing. Rows are built by the pure `registryRows` below; the table by cli-table3.
  */
@@ -19,6 +21,7 @@ import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import type { NatsConnection } from 'nats';
 import type { ClusterClient } from '../client/cluster-client.js';
+import { type ActorRecord, rollbackActor, setActorEnabled } from '../registry/actor-record.js';
 import { deployModule } from '../registry/deploy.js';
 import type { FunctionRecord } from '../registry/function-record.js';
 import { defaultModuleCacheDir } from '../registry/module-bundle.js';
@@ -136,6 +139,12 @@ function tagList(raw: string | undefined): string[] {
         .filter((tag) => tag !== '');
 }
 
+/** How a command argument names an actor type instead of a function: `actor:<type>[@version]`. */
+const ACTOR_REF = 'actor:';
+
+/** A change's outcome (function or actor record). */
+type RecordChange = { readonly record: ActorRecord; readonly changed: boolean };
+
 /** `fn` or `fn@version`. */
 function parseRef(ref: string): { name: string; version: string | undefined } {
   const at = ref.indexOf('@');
@@ -190,6 +199,29 @@ export function addRegistryCommands(program: Command, parts: RegistryCommandPart
           : result.changed
             ? `${name}: registry revision ${result.revision}`
             : `${name}: unchanged`,
+      );
+    });
+
+  /** One registry change on actor type `type`'s record, printed. */
+  const changeActor = (command: Command, type: string, edit: (record: ActorRecord) => RecordChange) =>
+    withStore(command, async (store) => {
+      const result = await store.modifyActor(type, (record) => {
+        if (record === undefined) {
+          throw new ConfigError({
+            subject: `actor:${type}`,
+            field: 'type',
+            reason: 'no deployed actor type by that name',
+          });
+        }
+        return edit(record);
+      });
+      const summary = { actor: type, changed: result.changed, revision: result.revision };
+      parts.print(
+        parts.json(command)
+          ? jsonText(summary, true)
+          : result.changed
+            ? `actor:${type}: registry revision ${result.revision}`
+            : `actor:${type}: unchanged`,
       );
     });
 
@@ -276,9 +308,15 @@ export function addRegistryCommands(program: Command, parts: RegistryCommandPart
           ? 'enable a function version (or all versions), for everyone or again for callers with --tags'
           : 'disable a function version (or all versions), for everyone or for callers with --tags',
       )
-      .argument('<fn>', 'fn or fn@version')
-      .option('--tags <tags>', 'only for callers with these tags (comma-separated)')
+      .argument('<fn>', 'fn or fn@version (actor:<type>[@version] for an actor type)')
+      .option('--tags <tags>', 'only for callers with these tags (comma-separated; functions only)')
       .action(async (ref: string, local: { tags?: string }, command: Command) => {
+        if (ref.startsWith(ACTOR_REF)) {
+          if (local.tags !== undefined) throw parts.usage('--tags applies to functions, not actor types');
+          const { name, version } = parseRef(ref.slice(ACTOR_REF.length));
+          await changeActor(command, name, (record) => setActorEnabled(record, version, enabled));
+          return;
+        }
         const { name, version } = parseRef(ref);
         await change(command, name, (record) => setEnabled(record, version, enabled, tagList(local.tags)));
       });
@@ -299,9 +337,13 @@ export function addRegistryCommands(program: Command, parts: RegistryCommandPart
 
   program
     .command('rollback')
-    .description('disable the newest enabled version of a function and enable the one before it')
-    .argument('<fn>', 'function name')
+    .description('disable the newest enabled version of a function (or actor:<type>) and enable the one before it')
+    .argument('<fn>', 'function name, or actor:<type>')
     .action(async (name: string, _options: unknown, command: Command) => {
+      if (name.startsWith(ACTOR_REF)) {
+        await changeActor(command, name.slice(ACTOR_REF.length), (record) => rollbackActor(record));
+        return;
+      }
       await change(command, name, (record) => rollback(record));
     });
 }

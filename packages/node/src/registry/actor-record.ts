@@ -108,3 +108,50 @@ export function deployActorVersion(
   const next = sortVersions([...versions, version]);
   return { record: Object.freeze({ type, versions: Object.freeze(next) }), changed: true };
 }
+
+/**
+ * Turns `version` (every version when undefined) of an actor type on or off: the newest enabled one is what new
+ * activations use. Throws `UnknownActorTypeError`-like `ConfigError` (field `version`) for a version the record lacks.
+ */
+export function setActorEnabled(
+  record: ActorRecord,
+  version: string | undefined,
+  enabled: boolean,
+): { readonly record: ActorRecord; readonly changed: boolean } {
+  if (version !== undefined && !record.versions.some((v) => v.version === version)) {
+    const reason = `actor ${record.type} has no deployed version '${version}'`;
+    throw new ConfigError({ subject: `actor:${record.type}`, field: 'version', reason });
+  }
+  let changed = false;
+  const versions = record.versions.map((v) => {
+    if ((version !== undefined && v.version !== version) || v.enabled === enabled) return v;
+    changed = true;
+    return Object.freeze({ ...v, enabled });
+  });
+  return changed
+    ? { record: Object.freeze({ type: record.type, versions: Object.freeze(versions) }), changed }
+    : { record, changed };
+}
+
+/**
+ * Disables the newest enabled version of an actor type and enables the one before it, in one record. Throws
+ * `ConfigError` (field `rollback`) when no version is enabled or it is the oldest.
+ */
+export function rollbackActor(record: ActorRecord): { readonly record: ActorRecord; readonly changed: boolean } {
+  const active = activeActorVersion(record);
+  const index = active === undefined ? -1 : record.versions.indexOf(active);
+  if (index <= 0) {
+    const reason = index < 0 ? 'no version is enabled' : 'the enabled version is the oldest; nothing to go back to';
+    throw new ConfigError({ subject: `actor:${record.type}`, field: 'rollback', reason });
+  }
+  const off = record.versions[index]!.version;
+  const on = record.versions[index - 1]!.version;
+  const versions = record.versions.map((v) =>
+    v.version === off
+      ? Object.freeze({ ...v, enabled: false })
+      : v.version === on
+        ? Object.freeze({ ...v, enabled: true })
+        : v,
+  );
+  return { record: Object.freeze({ type: record.type, versions: Object.freeze(versions) }), changed: true };
+}

@@ -3,7 +3,7 @@
  * module deployed with `--tags stateful` is hosted by the two tagged nodes only, and placed on those two; a new
  * version applies to activations after the deploy and restores the snapshots it declares (`restores`); a
  * version that cannot restore an actor's snapshot fails that actor with LUCENT_SNAPSHOT_INCOMPATIBLE and leaves
- * its stored state as it was.
+ * its stored state as it was; `lucent rollback actor:cart` goes back to the version before, and the actor with it.
  */
 import { placeActor } from '@lucent/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,5 +137,18 @@ describe('deployed actor types', () => {
     expect(code).toBe('LUCENT_SNAPSHOT_INCOMPATIBLE');
     const stored = (await store.load('cart/c0')) as { snapshot: { context: Cart } } | null;
     expect(stored?.snapshot.context.version).toBe('2');
+  }, 60_000);
+
+  it('roll back to the version before, which restores the refused actor with its state', async () => {
+    expect(await lucent('rollback', 'actor:cart')).toContain('actor:cart: registry revision');
+    const c0 = await eventually('c0 back on v2', async () => {
+      try {
+        const cart = await add('c0');
+        return cart.version === '2' ? cart : undefined;
+      } catch {
+        return undefined; // the nodes have not defined v2 again yet
+      }
+    });
+    expect(c0.items).toBeGreaterThanOrEqual(21);
   }, 60_000);
 });
