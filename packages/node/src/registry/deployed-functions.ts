@@ -12,7 +12,8 @@
  *                     disabled here, no longer advertised; its bundle's pool closes once no kept version uses it
  *                     (the calls running on it finish first)
  *     bad bytes    ─► ModuleChecksumError reported, nothing loaded, the rest goes on
- *  call(ref) ─► a deployed version? its bundle's pool, by the id the bundle gives it : the static runner
+ *  call(name) ─► a deployed function by bare name? name@version by weight among its enabled, loaded versions
+ *  call(ref)  ─► a deployed version? its bundle's pool, by the id the bundle gives it : the static runner
  * ```
  * Only a registry record makes a node load code, and only from the module store by the record's checksum.
  */
@@ -22,6 +23,7 @@ import { createFunctionPool, type FunctionPool } from '../pool/function-pool.js'
 import type { FunctionRunner, RunOptions } from '../router/function-runner.js';
 import type { FunctionRecord } from './function-record.js';
 import { loadBundleFunctions, writeBundleFile } from './module-bundle.js';
+import { VersionChoice } from './version-choice.js';
 
 /** Where deployed modules come from (the `RegistryStore`). */
 export interface ModuleSource {
@@ -86,6 +88,11 @@ export class DeployedFunctions {
   readonly #versions = new Map<string, LoadedVersion>();
   /** Checksums refused, so a record that does not change is not fetched again on every update. */
   readonly #refused = new Set<string>();
+  /**
+   * Per deployed function name, the weighted choice among its enabled, loaded versions (no caller tags): a call by
+   * bare name from a caller that does not follow the registry is split by the weights here, on the serving node.
+   */
+  #choices = new Map<string, { readonly choice: VersionChoice; readonly refs: ReadonlyMap<string, string> }>();
   /** Deployed definitions made so far, by id (reused when a retired version is loaded again). */
   readonly #definitions = new Map<string, FunctionDefinition>();
   /** A load failed for a reason that may pass (the store did not answer): worth applying again later. */
@@ -144,6 +151,19 @@ export class DeployedFunctions {
         else functions.disable(id);
       }
     }
+    this.#retireUnwanted(wanted);
+    const choices = new Map<string, { choice: VersionChoice; refs: Map<string, string> }>();
+    for (const record of records.values()) {
+      const choice = new VersionChoice(record, [], (version) => this.#versions.has(`${record.name}@${version}`));
+      if (choice.versions.length === 0) continue;
+      const refs = new Map(choice.versions.map((v) => [v.version, `${record.name}@${v.version}`]));
+      choices.set(record.name, { choice, refs });
+    }
+    this.#choices = choices;
+  }
+
+  #retireUnwanted(wanted: ReadonlySet<string>): void {
+    const { functions } = this.#o;
     for (const [id, loaded] of this.#versions) {
       if (wanted.has(id)) continue;
       // Retired (removed, or disabled and not the rollback target): no new calls reach it here; its pool closes
@@ -159,8 +179,10 @@ export class DeployedFunctions {
   runner(base: FunctionRunner): FunctionRunner {
     const functions = this.#o.functions;
     const versions = this.#versions;
+    const self = this;
     return {
-      call<O = unknown>(ref: string, input: unknown, options?: RunOptions): Promise<O> {
+      call<O = unknown>(target: string, input: unknown, options?: RunOptions): Promise<O> {
+        const ref = self.#resolve(target);
         const definition = functions.find(ref);
         const loaded = definition === undefined ? undefined : versions.get(definition.id);
         if (loaded === undefined) return base.call<O>(ref, input, options);
@@ -168,6 +190,14 @@ export class DeployedFunctions {
         return loaded.bundle.pool.call<O>(loaded.exportId, input, options).catch(loaded.countError);
       },
     };
+  }
+
+  /** `name@version` by weight for a bare deployed name (see `#choices`); anything else as is. */
+  #resolve(ref: string): string {
+    const prepared = this.#choices.size === 0 || ref.includes('@') ? undefined : this.#choices.get(ref);
+    if (prepared === undefined) return ref;
+    const chosen = prepared.choice.pick(Math.random());
+    return chosen === undefined ? ref : (prepared.refs.get(chosen.version) ?? ref);
   }
 
   /** Closes every bundle's pool (their running calls end or fail `ShuttingDownError` after the close timeout). */

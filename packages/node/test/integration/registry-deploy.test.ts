@@ -168,6 +168,14 @@ describe('deploying functions', () => {
     await lucent('weight', 'quote@2', '100');
     await eventually('weight seen', () => anyCaller.registry?.record('quote')?.versions[1]?.weight === 100);
     expect((await versionsServed(anyCaller, 200)).get('2') ?? 0).toBeGreaterThan(40);
+    // A caller that does not follow the registry (a bare name, straight to a node) is split by weight there.
+    const served = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      const envelope = callEnvelope('quote', { n: i }, { origin: 'test' });
+      const answer = codec.decode(await raw.request(nodeSubject(CLUSTER, 'n1'), codec.encode(envelope), 10_000));
+      served.add((answer.payload as { version: string }).version);
+    }
+    expect([...served].sort()).toEqual(['1', '2']);
   }, 60_000);
 
   it('rolls back: v2 gets nothing once the registry change propagated', async () => {
