@@ -182,6 +182,8 @@ export class DeployedFunctions {
     const self = this;
     return {
       call<O = unknown>(target: string, input: unknown, options?: RunOptions): Promise<O> {
+        // Nothing deployed here: `--functions` calls pay one size check.
+        if (versions.size === 0) return base.call<O>(target, input, options);
         const ref = self.#resolve(target);
         const definition = functions.find(ref);
         const loaded = definition === undefined ? undefined : versions.get(definition.id);
