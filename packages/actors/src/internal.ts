@@ -21,6 +21,7 @@ export * from './function-actor/lifecycle.js';
 export * from './function-actor/message-check.js';
 export * from './function-actor/persistence.js';
 export * from './function-actor/reminders.js';
+export * from './function-actor/snapshot-version.js';
 export * from './function-actor/xstate-actor.js';
 export * from './index.js';
 export * from './mailbox.js';

@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.js';
 import { hash32 } from './hash.js';
 import { HashRing, type HashRingOptions } from './hash-ring.js';
+import { HostRings } from './placement/host-rings.js';
 import { DEFAULT_LOAD_WEIGHTS, type LoadReport, type LoadWeights, shardLoad } from './scoring.js';
 
 /**
@@ -17,6 +18,11 @@ export interface ClusterMember {
   readonly load: LoadReport;
   /** Share of the hash ring relative to other members (default 1). */
   readonly weight?: number;
+  /**
+   * What the member hosts: `fn:<name>@<version>` and `actor:<type>` (heartbeats carry them). Absent: unknown,
+   * the member is taken to host everything. Placement of an actor type or a function uses only its hosts.
+   */
+  readonly modules?: readonly string[] | undefined;
 }
 
 /** A member with what routing derives from it once per view instead of once per message. */
@@ -27,6 +33,8 @@ export interface MemberView extends ClusterMember {
   readonly loadScore: number;
   /** `hash32(id)`, for rendezvous choice among tagged shards. */
   readonly idHash: number;
+  /** What it hosts (see {@link ClusterMember.modules}); `undefined` when unknown. */
+  readonly modules: readonly string[] | undefined;
 }
 
 /** An immutable snapshot of the cluster for routing. */
@@ -38,6 +46,8 @@ export interface ClusterView {
   readonly byTag: ReadonlyMap<string, readonly MemberView[]>;
   /** Ring over the members (with their weights). Treat as read-only: the view owns it. */
   readonly ring: HashRing;
+  /** One ring per actor type and function, over the members that host it (`placement/host-rings.ts`). */
+  readonly hostRings: HostRings;
   readonly loadWeights: LoadWeights;
 }
 
@@ -67,11 +77,9 @@ export function createClusterView(members: Iterable<ClusterMember>, options: Clu
     seen.add(member.id);
     ring.add(member.id, member.weight ?? 1);
   }
-  return assemble(
-    list.map((member) => toMemberView(member, loadWeights, hash32(member.id))),
-    ring,
-    loadWeights,
-  );
+  const views = list.map((member) => toMemberView(member, loadWeights, hash32(member.id)));
+  const ringOptions = options.vnodesPerWeight === undefined ? {} : { vnodesPerWeight: options.vnodesPerWeight };
+  return assemble(views, ring, new HostRings(views, ring, ringOptions), loadWeights);
 }
 
 /**
@@ -83,7 +91,7 @@ export function withLoadReports(view: ClusterView, reports: ReadonlyMap<string, 
     const load = reports.get(member.id);
     return load === undefined ? member : toMemberView({ ...member, load }, view.loadWeights, member.idHash);
   });
-  return assemble(members, view.ring, view.loadWeights);
+  return assemble(members, view.ring, view.hostRings, view.loadWeights);
 }
 
 function toMemberView(member: ClusterMember, loadWeights: LoadWeights, idHash: number): MemberView {
@@ -95,10 +103,11 @@ function toMemberView(member: ClusterMember, loadWeights: LoadWeights, idHash: n
     weight: member.weight ?? 1,
     loadScore: shardLoad(member.load, loadWeights),
     idHash,
+    modules: member.modules === undefined ? undefined : Object.freeze([...member.modules]),
   });
 }
 
-function assemble(members: MemberView[], ring: HashRing, loadWeights: LoadWeights): ClusterView {
+function assemble(members: MemberView[], ring: HashRing, hostRings: HostRings, loadWeights: LoadWeights): ClusterView {
   members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const byId = new Map<string, MemberView>();
   const byTag = new Map<string, MemberView[]>();
@@ -110,5 +119,5 @@ function assemble(members: MemberView[], ring: HashRing, loadWeights: LoadWeight
       else if (tagged.at(-1) !== member) tagged.push(member);
     }
   }
-  return Object.freeze({ members: Object.freeze(members), byId, byTag, ring, loadWeights });
+  return Object.freeze({ members: Object.freeze(members), byId, byTag, ring, hostRings, loadWeights });
 }

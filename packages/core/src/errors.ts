@@ -269,6 +269,32 @@ export const ConflictError = defineError(
 );
 export type ConflictError = InstanceType<typeof ConflictError>;
 
+/**
+ * A deployed module's bytes do not hash to the checksum its registry entry names (tampered or corrupted in the
+ * module store): the node refuses to load it and keeps running its other versions.
+ */
+export const ModuleChecksumError = defineError(
+  'LUCENT_MODULE_CHECKSUM',
+  'ModuleChecksumError',
+  (d: { module: string; expected: string; actual: string }) =>
+    `module ${d.module} does not match its checksum: expected sha256 ${d.expected}, got ${d.actual}`,
+);
+export type ModuleChecksumError = InstanceType<typeof ModuleChecksumError>;
+
+/**
+ * An actor's stored snapshot was written by a version of its type that the running version does not declare it
+ * can restore (`defineActor({ version, restores })`). The actor is not started from scratch: it stays down (its
+ * messages get this error) until a compatible version is deployed or the snapshot is migrated.
+ */
+export const SnapshotIncompatibleError = defineError(
+  'LUCENT_SNAPSHOT_INCOMPATIBLE',
+  'SnapshotIncompatibleError',
+  (d: { actor: string; snapshotVersion: string; version: string; restores: readonly string[] }) =>
+    `actor ${d.actor}: its snapshot is of version ${d.snapshotVersion}, which version ${d.version} cannot restore ` +
+    `(it restores ${d.restores.join(', ')})`,
+);
+export type SnapshotIncompatibleError = InstanceType<typeof SnapshotIncompatibleError>;
+
 /** An actor could not recover its state after the allowed number of attempts. */
 export const RecoveryFailedError = defineError(
   'LUCENT_RECOVERY_FAILED',

@@ -32,6 +32,12 @@ export { type DeadLetterListOptions, DeadLetters, EventsAdmin } from './events/e
 export { createNodeLogger, type Logger } from './logging.js';
 export type { PoolSupervisionOptions } from './pool/pool-restart-policy.js';
 export { POOL_RESTARTING_REASON } from './pool/supervised-pool.js';
+// The deployed registry from code (`lucent deploy`, `enable`, `disable`, `weight`, `rollback` do the same).
+export { type DeployOptions, type DeployResult, deployModule } from './registry/deploy.js';
+export type { DeployedVersion, FunctionRecord } from './registry/function-record.js';
+export { defaultModuleCacheDir } from './registry/module-bundle.js';
+export { type RecordEdit, rollback, setEnabled, setWeight } from './registry/registry-edits.js';
+export { RegistryStore, type RegistryStoreOptions } from './registry/registry-store.js';
 export { completedEventType, failedEventType } from './router/event-dispatcher.js';
 // Sagas: effect handlers for `--effects` modules.
 export { defineEffect, type EffectContext, type EffectDefinition, type EffectSpec } from './saga/effects.js';

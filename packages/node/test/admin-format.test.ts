@@ -60,6 +60,16 @@ describe('lucent ring', () => {
     expect(empty.owner).toBeUndefined();
     expect(ringLine(empty)).toBe(`${key}: no live nodes`);
   });
+
+  it("places an actor key on the ring of its type's hosts (issue 13)", () => {
+    const modules = (id: string) => (id === 'n2' ? [] : ['actor:counter']);
+    const view = createClusterView(
+      ['n1', 'n2', 'n3'].map((id) => ({ id, tags: [], load: LOAD, modules: modules(id) })),
+    );
+    const keys = Array.from({ length: 40 }, (_, i) => actorKey('counter', `c${i}`));
+    expect(keys.some((key) => view.ring.owner(key) === 'n2')).toBe(true);
+    for (const key of keys) expect(ringAnswer(key, view).owner).not.toBe('n2');
+  });
 });
 
 describe('lucent errors and dead letters', () => {

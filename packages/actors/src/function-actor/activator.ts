@@ -136,6 +136,14 @@ export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
   stopWhere(predicate: (type: string, id: string) => boolean): Promise<void>;
   /** Observes every lifecycle transition of every activation; returns the unsubscribe function. */
   onLifecycle(listener: LifecycleListener): () => void;
+  /**
+   * Adds actor type `definition.type`, or replaces its definition (a deployed new version): activations made from
+   * now on use it; live ones keep theirs until they stop (passivation, hand-off, stop) and move to it at their
+   * next activation. Throws `ConfigError` for a value not made by `defineActor`.
+   */
+  define(definition: AnyActorDefinition): void;
+  /** The actor types hosted, in the order they were defined. */
+  readonly types: readonly string[];
 }
 
 const RESUME_ON_FAILURE: SupervisionOptions = Object.freeze({ decide: () => 'resume' as const });
@@ -194,6 +202,18 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
 
   get activeCount(): number {
     return this.#activeCount;
+  }
+
+  get types(): readonly string[] {
+    return [...this.#definitions.keys()];
+  }
+
+  define(definition: AnyActorDefinition): void {
+    if (!isActorDefinition(definition)) {
+      throw new ConfigError({ subject: 'function actors', field: 'definitions', reason: 'not made by defineActor' });
+    }
+    this.#definitions.set(definition.type, definition);
+    if (!this.#active.has(definition.type)) this.#active.set(definition.type, new Map());
   }
 
   ref<T extends ActorTypeOf<Ds>>(

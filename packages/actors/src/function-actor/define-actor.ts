@@ -74,6 +74,16 @@ export interface ActorDefinitionConfig<
   readonly replyWith?: TReply;
   /** Restore-and-retry attempts after a failure (action/guard throws, snapshot load fails). Default 3. */
   readonly maxRecoveryAttempts?: number;
+  /**
+   * Version of this actor type's code (default `'1'`). Snapshots are stamped with the version that wrote them
+   * (`snapshot-version.ts`); deployed versions of a type are told apart by it.
+   */
+  readonly version?: string;
+  /**
+   * Snapshot versions this version can restore (default: its own version only). An actor whose stored snapshot is
+   * of another version fails to activate with `SnapshotIncompatibleError` instead of starting from scratch.
+   */
+  readonly restores?: readonly string[];
 }
 
 /** A function actor type. Immutable; create with {@link defineActor}. */
@@ -97,6 +107,10 @@ export interface ActorDefinition<
   readonly passivateAfterMs: number | undefined;
   readonly replyWith: TReply;
   readonly maxRecoveryAttempts: number;
+  /** See {@link ActorDefinitionConfig.version}. */
+  readonly version: string;
+  /** See {@link ActorDefinitionConfig.restores}; includes `version` unless the options said otherwise. */
+  readonly restores: readonly string[];
 }
 
 /** Any actor definition, whatever its machine. */
@@ -155,6 +169,14 @@ export function defineActor<
   if (!Number.isInteger(maxRecoveryAttempts) || maxRecoveryAttempts < 0) {
     throw invalid('maxRecoveryAttempts', 'must be an integer >= 0');
   }
+  const version = config.version ?? DEFAULT_ACTOR_VERSION;
+  if (typeof version !== 'string' || !VERSION_PATTERN.test(version)) {
+    throw invalid('version', 'expected 1-64 of [A-Za-z0-9._-]');
+  }
+  const restores = config.restores ?? [version];
+  if (!Array.isArray(restores) || restores.some((v) => typeof v !== 'string' || !VERSION_PATTERN.test(v))) {
+    throw invalid('restores', 'must be a list of versions');
+  }
   return Object.freeze({
     [ACTOR_BRAND]: true as const,
     type: config.type,
@@ -163,8 +185,14 @@ export function defineActor<
     passivateAfterMs: config.passivateAfterMs,
     replyWith,
     maxRecoveryAttempts,
+    version,
+    restores: Object.freeze([...restores]),
   });
 }
+
+/** Version of an actor type that declares none. */
+export const DEFAULT_ACTOR_VERSION = '1';
+const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** True for a value made by {@link defineActor} (checked by brand, so it works across module copies). */
 export function isActorDefinition(value: unknown): value is AnyActorDefinition {

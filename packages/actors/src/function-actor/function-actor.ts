@@ -26,6 +26,7 @@ import {
   type Clock,
   ConflictError,
   type RecoveryFailedError,
+  SnapshotIncompatibleError,
 } from '@lucent/core/internal';
 import type { AnyActor, EventObject, Observer } from 'xstate';
 import type { StateStore } from '../state-store.js';
@@ -47,6 +48,7 @@ import type { GroupCommit } from './group-commit.js';
 import { type LifecycleChange, type LifecycleEvent, LifecycleStatus, nextLifecycleStatus } from './lifecycle.js';
 import { SnapshotPersister, type SnapshotSource } from './persistence.js';
 import { afterWrites, REMINDER_CANCEL_EVENT, REMINDER_SET_EVENT, type ReminderPort } from './reminders.js';
+import { checkSnapshotVersion, splitSnapshotVersion, withSnapshotVersion } from './snapshot-version.js';
 import {
   createHostedActor,
   persistedBeforeFailure,
@@ -300,7 +302,8 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
       this.#syncWakeReminder(delays);
     }
     // Dedup hook: the window travels in the same stored value as the state it describes.
-    return withDedupWindow(persisted, this.#dedup);
+    // Version hook: the definition's version travels outermost, checked before anything else is read.
+    return withSnapshotVersion(withDedupWindow(persisted, this.#dedup), this.definition.version);
   }
 
   /**
@@ -489,10 +492,14 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
       if (this.#status === Stopped) return;
       if (attempt > 0 && this.#status === Initializing) this.#transition({ type: 'failed' }, lastError);
       try {
+        const loaded = await this.#persister.load();
+        // Version hook: a snapshot this version cannot restore fails the activation (snapshot-version.ts).
+        const { version, stored } = splitSnapshotVersion(loaded);
+        if (loaded !== null && loaded !== undefined) checkSnapshotVersion(this.definition, this.key, version);
         // Dedup hook: the stored value carries the window beside the machine's snapshot.
-        const { persisted: stored, ids } = splitDedupWindow(await this.#persister.load());
+        const { persisted: undeduped, ids } = splitDedupWindow(stored);
         if (ids.length > 0) this.#dedup = new DedupWindow(undefined, ids);
-        const { persisted, delays } = splitDelays(stored);
+        const { persisted, delays } = splitDelays(undeduped);
         const actor = this.#startActor(persisted);
         // Delayed transitions pending when it was saved resume with their remaining time (xstate drops them).
         if (delays.length > 0 && statusOf(actor) === 'active') {
@@ -508,6 +515,12 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
         this.#started(attempt > 0);
         return;
       } catch (error) {
+        if (SnapshotIncompatibleError.is(error)) {
+          // Retrying cannot help, and starting empty would lose the state: Recovering, then down with the reason.
+          if (this.#status === Initializing) this.#transition({ type: 'failed' }, error);
+          this.#abort(error);
+          return;
+        }
         lastError = error;
       }
     }

@@ -3,8 +3,8 @@
  * message goes, so processes with the same view agree. Pure: (what, input, view) in, a {@link Placement} out.
  *
  * ```
- *  actor tell/ask     key = type/id (actorKey)                 ─► placeKey ─► node | unplaced
- *  hash(field)        key = input at the field (shardKeyOf)    ─► placeKey ─► node | unplaced
+ *  actor tell/ask     key = type/id (actorKey)                 ─► ring of the type's hosts ─► node | unplaced
+ *  hash(field)        key = input at the field (shardKeyOf)    ─► ring of the function's hosts ─► node | unplaced
  *  sticky(field)      first owner seen, kept while it lives     ─► node | unplaced (no view)
  *  pin / range        a shard tagged for the value              ─► node | any (no view) | NoCapacityError
  *  roundRobin         the next shard                            ─► node | any (no view)
@@ -66,6 +66,15 @@ export function placeKey(key: string, view: ClusterView | undefined): OwnerPlace
 }
 
 /**
+ * Like {@link placeKey}, on the ring of the members hosting `group` (`fn:<name>` or `actor:<type>`, see
+ * `host-rings.ts`): the full ring when every member hosts the same, or nobody hosts `group`. Never throws.
+ */
+export function placeHostedKey(group: string, key: string, view: ClusterView | undefined): OwnerPlacement {
+  if (view === undefined || view.members.length === 0) return UNPLACED;
+  return nodePlacement(view.hostRings.ring(group).owner(key));
+}
+
+/**
  * Where a call of `definition` on `input` goes, as the sender sees it (see the module doc): {@link ANY_NODE} for
  * a queue-routed function, else the node its strategy picks. The routing field is read (and checked) even without
  * a view, so a bad input fails the same way wherever it is placed.
@@ -81,7 +90,7 @@ export function placeFunction(
   const routing = definition.routing;
   if (routing === undefined) return ANY_NODE;
   // The hot path, as before strategies: one ring lookup, no allocation.
-  if (routing.kind === RoutingKind.Hash) return placeKey(shardKeyOf(definition, input), view);
+  if (routing.kind === RoutingKind.Hash) return placeHashed(definition.name, shardKeyOf(definition, input), view);
   if (view === undefined || view.members.length === 0) {
     checkField(routing, input);
     return routing.kind === RoutingKind.Sticky ? UNPLACED : ANY_NODE;
@@ -108,7 +117,7 @@ export function placeCallAt(
   if (routing === undefined) return ANY_NODE;
   switch (routing.kind) {
     case RoutingKind.Hash:
-      return placeKey(shardKeyOf(definition, input), view);
+      return placeHashed(definition.name, shardKeyOf(definition, input), view);
     case RoutingKind.Pin:
     case RoutingKind.Range: {
       if (view === undefined || view.members.length === 0) {
@@ -124,6 +133,16 @@ export function placeCallAt(
       checkField(routing, input);
       return ANY_NODE;
   }
+}
+
+/**
+ * The owner of a `hash`-routed function's key, on the ring of the members hosting the function (the full ring
+ * when every member hosts the same: one lookup, no allocation).
+ */
+function placeHashed(name: string, key: string, view: ClusterView | undefined): OwnerPlacement {
+  if (view === undefined || view.members.length === 0) return UNPLACED;
+  const hostRings = view.hostRings;
+  return nodePlacement((hostRings.uniform ? view.ring : hostRings.functionRing(name)).owner(key));
 }
 
 /**
@@ -188,10 +207,15 @@ function checkField(routing: AnyRoutingStrategy, input: unknown): void {
 }
 
 /**
- * Where a message to the actor with key `key` (`actorKey(type, id)`) goes: its ring owner, or {@link UNPLACED}
- * without a view (an actor lives on one node; there is no "any node" for it). Never throws; `key` is not
- * checked (see `actorTargetSeparator`).
+ * Where a message to the actor with key `key` (`actorKey(type, id)`) goes: its owner on the ring of the members
+ * hosting its type, or {@link UNPLACED} without a view (an actor lives on one node; there is no "any node" for
+ * it). Never throws; `key` is not checked (see `actorTargetSeparator`): a key without a type uses the full ring.
  */
 export function placeActor(key: string, view: ClusterView | undefined): OwnerPlacement {
-  return placeKey(key, view);
+  if (view === undefined || view.members.length === 0) return UNPLACED;
+  const hostRings = view.hostRings;
+  if (hostRings.uniform) return nodePlacement(view.ring.owner(key));
+  const slash = key.indexOf('/');
+  const ring = slash <= 0 ? view.ring : hostRings.actorRing(key.slice(0, slash));
+  return nodePlacement(ring.owner(key));
 }

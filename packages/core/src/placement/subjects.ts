@@ -10,6 +10,7 @@
  * lucent.<cluster>.dlq.<consumer>   dead letters of one event consumer (JetStream)
  * lucent.<cluster>.reply.<conn>     one reply subject per connection
  * lucent.<cluster>.membership       heartbeats, leaves and probes
+ * lucent.<cluster>.registry.stats   deployed versions' call counters, every node answers (lucent functions)
  * ```
  * Pure string functions (connection ids, which need randomness, are made in `@lucent/node`).
  */
@@ -103,4 +104,9 @@ export function membershipSubject(cluster: string): string {
  */
 export function adminSubject(cluster: string, nodeId: string): string {
   return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.admin.${check(nodeId, TOKEN, 'node id')}`;
+}
+
+/** `lucent.<cluster>.registry.stats`: every node answers with its deployed versions' call counters. */
+export function registryStatsSubject(cluster: string): string {
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.registry.stats`;
 }

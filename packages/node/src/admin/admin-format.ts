@@ -3,7 +3,7 @@
  * `lucent ring`, dead-letter rows, error lines. Tables are drawn with `cli-table3`; `--json` prints the same
  * records as JSON. No I/O here (see `admin-program.ts`).
  */
-import { type ClusterView, type LoadReport, PlacementType, placeKey } from '@lucent/core/internal';
+import { type ClusterView, type LoadReport, PlacementType, placeActor, placeKey } from '@lucent/core/internal';
 import Table from 'cli-table3';
 import type { DeadLetter } from '../events/dead-letter.js';
 import type { MemberRecord } from '../membership/membership-table.js';
@@ -109,10 +109,14 @@ export interface RingAnswer {
 
 /**
  * Who owns ring key `key` (an actor's `type/id`, or a keyed function's shard key value: both are placed by
- * their ring owner), by core's placement.
+ * their ring owner), by core's placement. A `type/id` of an actor type some node hosts is placed on that type's
+ * ring (its hosts only).
  */
 export function ringAnswer(key: string, view: ClusterView): RingAnswer {
-  const placement = placeKey(key, view);
+  const slash = key.indexOf('/');
+  const group = slash > 0 ? `actor:${key.slice(0, slash)}` : '';
+  const isActor = group !== '' && view.members.some((member) => member.modules?.includes(group) === true);
+  const placement = isActor ? placeActor(key, view) : placeKey(key, view);
   return {
     key,
     owner: placement.type === PlacementType.Node ? placement.node : undefined,

@@ -11,6 +11,7 @@
  *  lucent emit <type> '<json>'          a durable event; prints its id once stored
  *  lucent events dlq list|replay <id>|purge
  *  lucent status | actors | actor | watch  (inspect-commands.ts: through each node's admin subject)
+ *  lucent deploy | functions | enable | disable | weight | rollback   the deployed registry (registry-commands.ts)
  * ```
  * Exit codes: see {@link AdminExit}. What is printed is built by the pure `admin-format.ts`.
  */
@@ -34,6 +35,7 @@ import {
 import { addDashboardCommand } from './dashboard-command.js';
 import { addInspectCommands } from './inspect-commands.js';
 import { addNatsAuthOptions, natsAuthFromOptions } from './nats-auth-options.js';
+import { addRegistryCommands, deployArgs } from './registry-commands.js';
 
 /** Exit codes of `lucent`. */
 export const AdminExit = {
@@ -98,7 +100,7 @@ export async function runAdmin(args: readonly string[], io: AdminIo): Promise<nu
     exit = code;
   });
   try {
-    await program.parseAsync([...args], { from: 'user' });
+    await program.parseAsync(deployArgs(args), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? AdminExit.Ok : AdminExit.Usage;
     if (error instanceof UsageError) {
@@ -152,6 +154,8 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
         '  lucent actor counter c1 pause\n' +
         "  lucent watch 'orders.>' --count 10\n" +
         '  lucent dashboard --port 7070\n' +
+        '  lucent deploy ./quote.ts --version 2 --weight 10\n' +
+        '  lucent disable quote@2 --tags eu\n' +
         '\nExit codes: 0 done (also --help, --version); 1 the command failed, its error code and message on stderr ' +
         '(e.g. "lucent: LUCENT_UNKNOWN_FUNCTION: ..."); 2 invalid command line or JSON argument; 3 no NATS server ' +
         'accepted the connection.',
@@ -354,5 +358,15 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
         print(globals(command).json === true ? jsonText({ purged }, true) : `purged ${purged} dead letters`);
       });
     });
+  addRegistryCommands(program, {
+    withCluster,
+    settledMembers,
+    print,
+    json: (command) => globals(command).json === true,
+    clusterName: (command) => globals(command).cluster,
+    usage: (message) => new UsageError(message),
+    clock,
+    sleep: (ms) => new Promise<void>((resolve) => keepProcessAlive(clock.setTimeout(resolve, ms))),
+  });
   return program;
 }

@@ -99,6 +99,11 @@ export interface ClientCoreOptions {
   readonly eventReplicas?: number;
   /** Duplicate window of the event stream if this client creates it (default 120 000 ms). */
   readonly eventDuplicateWindowMs?: number;
+  /**
+   * The reference a call by name goes to (read by `LucentClient`: the deployed registry's weighted choice of a
+   * version, `registry/registry-follower.ts`). Default: the name as is.
+   */
+  readonly resolveFunction?: (ref: string) => string;
 }
 
 /** What an ask needs to be sent again (same id, same deadline). */

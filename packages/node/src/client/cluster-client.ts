@@ -12,10 +12,20 @@
  * Use the nodes' heartbeat period (or their `deadAfterMs`): the observer declares a node dead on the same
  * window as the nodes do, and views that disagree cost forwards (or, for a dead node, timeouts) meanwhile.
  */
-import { type Clock, type ClusterView, systemClock, TimeoutError, viewSourceOf } from '@lucent/core/internal';
+import {
+  type Clock,
+  type ClusterView,
+  ConfigError,
+  DEFAULT_CLUSTER,
+  systemClock,
+  TimeoutError,
+  type ViewSource,
+  viewSourceOf,
+} from '@lucent/core/internal';
 import { keepProcessAlive } from '../keep-alive.js';
 import { Membership } from '../membership/membership.js';
 import { MembershipRole } from '../membership/membership-options.js';
+import { RegistryFollower } from '../registry/registry-follower.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { type ConnectOptions, createClient, DEFAULT_SERVERS, type LucentClient } from './lucent-client.js';
@@ -26,6 +36,12 @@ export interface ClusterClientOptions extends Omit<ConnectOptions, 'viewSource'>
   readonly heartbeatIntervalMs?: number;
   /** When the observer declares a silent node dead (default 3 × `heartbeatIntervalMs`, as on the nodes). */
   readonly deadAfterMs?: number;
+  /**
+   * Follow the deployed registry (`lucent deploy`): a call by bare name goes to a version chosen by weight among
+   * those enabled for `tags` and loaded on every node hosting the function. Needs JetStream. Default: off (the
+   * serving node's active version answers).
+   */
+  readonly registry?: { readonly tags?: readonly string[] };
 }
 
 /** A client plus the membership observer it routes with. Create with {@link connectCluster}. */
@@ -35,6 +51,8 @@ export class ClusterClient {
   readonly #transport: Transport;
   readonly #ownsTransport: boolean;
   readonly #clock: Clock;
+  /** The deployed registry as this client follows it (`options.registry`), or `undefined`. */
+  readonly registry: RegistryFollower | undefined;
 
   /** Not for direct use: see {@link connectCluster}. */
   constructor(
@@ -43,7 +61,9 @@ export class ClusterClient {
     transport: Transport,
     ownsTransport: boolean,
     clock: Clock = systemClock,
+    registry?: RegistryFollower,
   ) {
+    this.registry = registry;
     this.#clock = clock;
     this.client = client;
     this.membership = membership;
@@ -80,6 +100,7 @@ export class ClusterClient {
 
   /** Stops the observer and the client, and closes the connection if {@link connectCluster} opened it. Idempotent. */
   async close(): Promise<void> {
+    this.registry?.stop();
     await this.membership.stop();
     await this.client.close();
     if (this.#ownsTransport) await this.#transport.close();
@@ -120,11 +141,39 @@ export async function connectCluster(options: ClusterClientOptions = {}): Promis
       auth: _auth,
       ...rest
     } = options;
-    const client = createClient({ ...rest, transport, viewSource: viewSourceOf(membership) });
+    const { registry: follow, ...clientOptions } = rest;
+    const viewSource = viewSourceOf(membership);
+    const registry = follow === undefined ? undefined : await followRegistry(transport, options, follow, viewSource);
+    const client = createClient({
+      ...clientOptions,
+      transport,
+      viewSource,
+      ...(registry === undefined ? {} : { resolveFunction: (ref: string) => registry.resolve(ref) }),
+    });
     await membership.start();
-    return new ClusterClient(client, membership, transport, owns, options.clock);
+    return new ClusterClient(client, membership, transport, owns, options.clock, registry);
   } catch (error) {
     if (owns) await transport.close();
     throw error;
   }
+}
+
+async function followRegistry(
+  transport: Transport,
+  options: ClusterClientOptions,
+  follow: { readonly tags?: readonly string[] },
+  view: ViewSource,
+): Promise<RegistryFollower> {
+  if (!(transport instanceof NatsTransport)) {
+    throw new ConfigError({
+      subject: 'connectCluster',
+      field: 'registry',
+      reason: 'the registry needs a NATS transport',
+    });
+  }
+  return RegistryFollower.start(transport.natsConnection, {
+    cluster: options.cluster ?? DEFAULT_CLUSTER,
+    view,
+    ...(follow.tags === undefined ? {} : { tags: follow.tags }),
+  });
 }

@@ -50,13 +50,15 @@ export const DEFAULT_SERVERS = 'nats://127.0.0.1:4222';
 export class LucentClient {
   readonly #core: ClientCore;
   readonly #ownsTransport: boolean;
+  readonly #resolve: ((ref: string) => string) | undefined;
   #events: EventsAdmin | undefined = undefined;
   #sagaParts: ReturnType<typeof sagaClientParts> | undefined = undefined;
 
   /** Not for direct use: see {@link connect} and {@link createClient}. */
-  constructor(core: ClientCore, ownsTransport: boolean) {
+  constructor(core: ClientCore, ownsTransport: boolean, resolveFunction?: (ref: string) => string) {
     this.#core = core;
     this.#ownsTransport = ownsTransport;
+    this.#resolve = resolveFunction;
   }
 
   /** The transport requests travel on. */
@@ -76,7 +78,10 @@ export class LucentClient {
   call<I, O>(definition: FunctionDefinition<I, O>, input: I, options?: RequestOptions): Promise<O>;
   call<O = unknown>(name: string, input: unknown, options?: RequestOptions): Promise<O>;
   call(target: FunctionDefinition | string, input: unknown, options?: RequestOptions): Promise<unknown> {
-    if (typeof target === 'string') return this.#core.call(target, undefined, input, options);
+    if (typeof target === 'string') {
+      const ref = this.#resolve === undefined ? target : this.#resolve(target);
+      return this.#core.call(ref, undefined, input, options);
+    }
     return this.#core.call(target.name, target, input, options);
   }
 
@@ -176,7 +181,7 @@ export class LucentClient {
 
 /** A client over an existing transport (e.g. the node's own); `close()` leaves the transport open. */
 export function createClient(options: ClientOptions): LucentClient {
-  return new LucentClient(new ClientCore(options), false);
+  return new LucentClient(new ClientCore(options), false, options.resolveFunction);
 }
 
 /**

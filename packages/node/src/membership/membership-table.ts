@@ -5,7 +5,7 @@
  *
  * ```
  *  heartbeat(node, incarnation)   unknown                 → joined
- *                                 same incarnation        → refresh; updated (tags/weight) | load-updated | nothing
+ *                                 same incarnation        → refresh; updated (tags/weight/modules) | load-updated | nothing
  *                                 newer incarnation       → restarted (a new run of the node)
  *                                 older, or after leave   → ignored (stale)
  *  leave(node, incarnation ≥ known)                       → left (+ tombstone for deadAfterMs)
@@ -25,7 +25,7 @@ export interface MemberRecord extends ClusterMember {
   readonly tags: readonly string[];
   readonly weight: number;
   readonly load: LoadReport;
-  /** What the member hosts (`HeartbeatMessage.modules`), as of its first heartbeat of this incarnation. */
+  /** What the member hosts (`HeartbeatMessage.modules`), as of its latest heartbeat (a change is `updated`). */
   readonly modules: readonly string[];
   /** True for this process's own member. */
   readonly local: boolean;
@@ -36,7 +36,7 @@ export const MemberChangeType = {
   Joined: 'joined',
   Left: 'left',
   Died: 'died',
-  /** Tags or ring weight changed: the view's ring and tag index must be rebuilt. */
+  /** Tags, ring weight or hosted modules changed: the view's rings and tag index must be rebuilt. */
   Updated: 'updated',
   /** A newer incarnation replaced a live one (the node restarted faster than it could be declared dead). */
   Restarted: 'restarted',
@@ -197,7 +197,11 @@ export class MembershipTable {
     entry.lastSeenMs = nowMs;
     let type: MemberChangeType;
     if (heartbeat.incarnation > previous.incarnation) type = MemberChangeType.Restarted;
-    else if (heartbeat.weight !== previous.weight || !sameTags(heartbeat.tags, previous.tags)) {
+    else if (
+      heartbeat.weight !== previous.weight ||
+      !sameTags(heartbeat.tags, previous.tags) ||
+      !sameTags(heartbeat.modules ?? NO_MODULES, previous.modules)
+    ) {
       type = MemberChangeType.Updated;
     } else if (!sameLoad(heartbeat.load, previous.load)) type = MemberChangeType.LoadUpdated;
     else return undefined;

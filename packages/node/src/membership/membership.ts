@@ -98,6 +98,8 @@ export class Membership {
   readonly #reports = new Map<string, NodeLoadReport>();
   /** This member's ring weight; starts at the option's, changed by {@link setWeight} (rebalancing). */
   #weight: number;
+  /** What this member advertises; replaced by `setModules` when a deploy loads or retires versions. */
+  #modules: readonly string[];
   #startPromise: Promise<void> | undefined = undefined;
   #stopPromise: Promise<void> | undefined = undefined;
   // Bound once: timers and the subscription call these without a closure per firing or message.
@@ -123,6 +125,23 @@ export class Membership {
     this.#table = new MembershipTable({ deadAfterMs: this.#o.deadAfterMs });
     const table = this.#table;
     this.#view = new MembershipView(() => table.members(), this.#o.view);
+    this.#modules = this.#o.modules;
+  }
+
+  /** What this member advertises (`fn:<name>@<version>`, `actor:<type>`), sorted. */
+  get modules(): readonly string[] {
+    return this.#modules;
+  }
+
+  /**
+   * Replaces what this member advertises (the deployed registry loaded or retired a version) and, when it
+   * changed and membership runs, heartbeats at once so others place with it within a round trip.
+   */
+  setModules(modules: readonly string[]): void {
+    const next = Object.freeze([...new Set(modules)].sort());
+    if (next.length === this.#modules.length && next.every((m, i) => m === this.#modules[i])) return;
+    this.#modules = next;
+    if (this.#state === State.Running && this.role === MembershipRole.Member) this.#sendHeartbeat();
   }
 
   /**
@@ -289,7 +308,7 @@ export class Membership {
       tags: this.#o.tags,
       weight: this.#weight,
       load: this.#currentLoad(),
-      modules: this.#o.modules,
+      modules: this.#modules,
     };
     this.#apply(this.#table.setLocal(heartbeat, this.#o.clock.now()));
     if (this.#send(heartbeat)) this.stats.heartbeatsSent++;

@@ -49,6 +49,11 @@ export interface ShardContext {
   readonly clock: Clock;
   /** Routes on the node's HTTP port (`/events` of the CloudEvents gateway); absent where no HTTP server runs. */
   readonly httpRoutes?: HttpRoutes;
+  /**
+   * Subscribes the router on function `name`'s queue group, for a function added to `functions` after start
+   * (the deployed registry). Idempotent; nothing once the node stops.
+   */
+  readonly serveFunction?: (name: string) => void;
 }
 
 /**

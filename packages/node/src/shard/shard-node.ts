@@ -27,6 +27,7 @@ import {
   ConfigError,
   EnvelopeCodec,
   type FunctionRegistry,
+  functionSubject,
   type LucentError,
   systemClock,
   type ViewSource,
@@ -56,7 +57,7 @@ import { ReminderWriter } from '../reminders/reminder-writer.js';
 import { createInlineRunner, type FunctionRunner } from '../router/function-runner.js';
 import type { LocalLoad } from '../router/overload-gate.js';
 import { createRequestHandler, type RoutingRequestHandler } from '../router/request-handler.js';
-import { subscribeRequestHandler } from '../router/router-subscriptions.js';
+import { FUNCTION_QUEUE_GROUP, subscribeRequestHandler } from '../router/router-subscriptions.js';
 import { connectWithRetry } from '../transport/connect-retry.js';
 import { connectionStatusLogger } from '../transport/connection-status-log.js';
 import { InMemoryBus } from '../transport/in-memory-bus.js';
@@ -114,6 +115,8 @@ export interface ShardNodeOptions {
    * lease sweep, leases) and, when given, the transport's request deadlines. Default `systemClock`.
    */
   readonly clock?: Clock;
+  /** Puts a runner in front of the node's (deployed versions: `registry/registry-extension.ts`). */
+  readonly wrapRunner?: (runner: FunctionRunner) => FunctionRunner;
   /**
    * Aborting it during start-up stops waiting for NATS (`--nats-connect-timeout-ms` may be forever): the start
    * then rejects with `CancelledError`. `lucent-node` aborts it on SIGTERM/SIGINT.
@@ -132,6 +135,8 @@ export class ShardNode {
   #context: ShardContext | undefined = undefined;
   #router: RoutingRequestHandler | undefined = undefined;
   #extensions: ShardExtension[] = [];
+  /** Function names the router is subscribed on (their queue groups). */
+  readonly #servedFunctions = new Set<string>();
   #subscriptions: TransportSubscription[] = [];
   readonly #logThrottle: LogThrottle;
   #ready = false;
@@ -394,6 +399,7 @@ export class ShardNode {
       logger,
       clock: this.clock,
       httpRoutes: this.#http,
+      serveFunction: (name) => this.#serveFunction(name),
     };
     this.#context = context;
     const runner = this.#startRouter(context, options);
@@ -558,7 +564,8 @@ export class ShardNode {
     // Every served function has its series from the start, not only after its first call.
     metricsObserver.bindFunctions(activeFunctionNames(context.functions));
     // Without `--functions` there is no pool: the inline runner over the empty registry refuses every call.
-    const runner = context.pool ?? createInlineRunner(context.functions, { clock: context.clock });
+    const base = context.pool ?? createInlineRunner(context.functions, { clock: context.clock });
+    const runner = options.wrapRunner?.(base) ?? base;
     const router = createRequestHandler({
       nodeId: context.nodeId,
       cluster: context.cluster,
@@ -581,7 +588,18 @@ export class ShardNode {
       functions: context.functions,
     });
     this.#subscriptions.push(...subscriptions);
+    for (const definition of context.functions.list()) this.#servedFunctions.add(definition.name);
     return runner;
+  }
+
+  /** Subscribes the router on a function added after start (see `ShardContext.serveFunction`). */
+  #serveFunction(name: string): void {
+    const router = this.#router;
+    const context = this.#context;
+    if (router === undefined || context === undefined || this.#stopping || this.#servedFunctions.has(name)) return;
+    const subject = functionSubject(context.cluster, name);
+    this.#subscriptions.push(context.transport.subscribe(subject, router.handle, { queue: FUNCTION_QUEUE_GROUP }));
+    this.#servedFunctions.add(name);
   }
 
   /**

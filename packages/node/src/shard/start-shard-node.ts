@@ -10,8 +10,8 @@
  *  ready:  router subscribed ─► membership joined ─► extra extensions ─► node.ready
  * ```
  * A node serves a key it does not own by forwarding it to the owner in its view (counted in
- * `lucent_forwards_total`), at most `hopLimit` times per message. The ring spans every member, so every node
- * of a cluster should load the same `--functions` and `--actors` (a key's owner must be able to serve it).
+ * `lucent_forwards_total`), at most `hopLimit` times per message. An actor type's or keyed function's keys are
+ * placed on a ring of the members that host it (core `placement/host-rings.ts`), so nodes may load different modules.
  *
  * Actors on NATS (KV state) also get activation leases (`LeaseActivationGuard`) and a hand-off
  * (`ActorHandoffExtension`): when the ring changes, a node stops the actors it no longer owns (final save, lease
@@ -31,7 +31,9 @@ import { LoadReporterExtension } from '../load/load-reporter.js';
 import { RebalancerExtension } from '../load/rebalancer.js';
 import type { Logger } from '../logging.js';
 import { MembershipExtension, type MembershipExtensionOptions } from '../membership/membership-extension.js';
+import { RegistryExtension } from '../registry/registry-extension.js';
 import { ReminderExtension, type ReminderExtensionOptions } from '../reminders/reminder-extension.js';
+import type { FunctionRunner } from '../router/function-runner.js';
 import { idleLoad } from '../router/overload-gate.js';
 import type { RoutingRequestHandler } from '../router/request-handler.js';
 import { SagaExtension } from '../saga/saga-extension.js';
@@ -63,7 +65,7 @@ export interface ComposedShard {
   readonly membership: MembershipExtension;
   /** The node's router (`node.router`): counters (`stats`) and in-flight work. */
   readonly router: RoutingRequestHandler;
-  /** The functions this node serves (`node.context.functions`, the registry loaded once from `config.functions`). */
+  /** The functions this node serves (`node.context.functions`: `config.functions`, plus deployed versions). */
   readonly functions: FunctionRegistry;
   /** Fires the durable reminders of the partitions this node owns. */
   readonly reminders: ReminderExtension;
@@ -71,6 +73,8 @@ export interface ComposedShard {
   readonly load: LoadReporterExtension;
   /** Rebalancing and scale-in candidacy (ring weight, `scaleInCandidate`). */
   readonly rebalancer: RebalancerExtension;
+  /** The deployed registry's part (on NATS), or `undefined`. */
+  readonly registry: RegistryExtension | undefined;
 }
 
 /**
@@ -111,6 +115,8 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
       leaseSweep(config, membership, clock),
     );
   }
+  // The deployed registry lives in JetStream: on NATS only. After membership, so the join check comes first.
+  const registry = config.nats.length > 0 ? new RegistryExtension({ membership }) : undefined;
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
@@ -122,6 +128,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
       reporter,
       membership,
       rebalancer,
+      ...(registry === undefined ? [] : [registry]),
       ...leaseParts,
       reminders,
       new ScheduleExtension({ view: membership.viewSource }),
@@ -130,12 +137,13 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
       ...(extensions ?? []),
       new CloudEventsGateway(),
     ],
+    ...(registry === undefined ? {} : { wrapRunner: (runner: FunctionRunner) => registry.runner(runner) }),
     ...(store === undefined ? {} : { store }),
     ...(activationGuard === undefined ? {} : { activationGuard }),
   });
   started.node = node;
   const { functions } = node.context;
-  return { node, membership, router: node.router, functions, reminders, load: reporter, rebalancer };
+  return { node, membership, router: node.router, functions, reminders, load: reporter, rebalancer, registry };
 }
 
 /** KV state only where it can persist anything: on NATS, with actor types to host. */

@@ -120,7 +120,7 @@ function badKey(kvKey: string, reason: string): DecodeError {
 }
 
 /** What a Lucent KV bucket holds; part of its name. */
-export type KvBucketRole = 'state' | 'leases' | 'schedules' | 'sagas' | 'reminders';
+export type KvBucketRole = 'state' | 'leases' | 'schedules' | 'sagas' | 'reminders' | 'registry';
 
 const BUCKET_PART = /^[A-Za-z0-9\-_]+$/;
 

@@ -1,0 +1,189 @@
+/**
+ * `node/registry`: the deployed registry (issue 13). Three `lucent-node` processes (the real CLI) on a
+ * nats-server with JetStream; this process deploys modules with `deployModule` (what `lucent deploy` runs) and
+ * calls through a `connectCluster` client that follows the registry.
+ *
+ * - Propagation: from the registry record written (deploy returned) to the version advertised by all 3 nodes
+ *   (fetched, checksum checked, pool started: routable), median of several deploys of fresh modules; and the
+ *   deploy itself (esbuild bundle, object put, record).
+ * - Hot swap: calls/s of a deployed function with a fixed number in flight, in a steady window and then in a
+ *   window during which a new version is deployed and replaces the old one (its weight set to 0 once the new one
+ *   is routable), three times (goal: swap ≥ 0.9× steady, medians). The raw baseline is the
+ *   same function loaded statically with `--functions` (no registry), through the same client.
+ * Bounded: ~20 s plus process start-up.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import {
+  bundleModule,
+  type ClusterClient,
+  connectCluster,
+  deployModule,
+  NatsTransport,
+  type NodeProcess,
+  RegistryStore,
+  setWeight,
+  startNatsServer,
+  startNodeProcess,
+} from '@lucent/node/internal';
+import { type Call, pipelined } from '../closed-loop.js';
+import { median } from '../measure.js';
+import type { Measurement, Scenario } from '../scenario.js';
+
+const CLUSTER = 'bench-registry';
+const NODES = ['r1', 'r2', 'r3'];
+const HEARTBEAT_MS = 200;
+const IN_FLIGHT = 200;
+const ROUND_MS = 1_500;
+const PROPAGATION_SAMPLES = 3;
+const SWAPS = 3;
+const SWAP_WINDOW_MS = 2_000;
+// Inside the bench package, so the bundler resolves `@lucent/core` from the modules.
+const workDir = fileURLToPath(new URL('../../.registry-bench/', import.meta.url));
+const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
+
+/** A module exporting `bumpN@version` (x => x + 1), written to the work dir; resolves with its path. */
+async function moduleFile(name: string, version: string): Promise<string> {
+  const file = `${workDir}${name}-${version}.mjs`;
+  const source =
+    "import { defineFunction } from '@lucent/core';\n" +
+    `export const fn = defineFunction({ name: '${name}', version: '${version}' }, (_ctx, x) => x + 1);\n`;
+  await writeFile(file, source);
+  return file;
+}
+
+/** Resolves once every member of the view advertises `fn:<ref>`; the elapsed ms. */
+async function untilRoutable(cluster: ClusterClient, ref: string, timeoutMs = 30_000): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    const members = cluster.view.members;
+    if (members.length === NODES.length && members.every((m) => m.modules?.includes(`fn:${ref}`) === true)) {
+      return performance.now() - t0;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error(`${ref} not routable within ${timeoutMs} ms`);
+}
+
+export const scenario: Scenario = {
+  name: 'node/registry',
+  suite: 'node',
+  async run() {
+    await mkdir(workDir, { recursive: true });
+    const server = await startNatsServer({ jetstream: true });
+    const nodes: NodeProcess[] = [];
+    let cluster: ClusterClient | undefined;
+    let raw: NatsTransport | undefined;
+    try {
+      for (const id of NODES) {
+        nodes.push(
+          startNodeProcess({
+            args: [
+              ...['--shard', id, '--nats', server.url, '--cluster', CLUSTER, '--threads', '1'],
+              ...['--functions', path('../fixtures/add-one.js'), '--http-port', '0'],
+              ...['--heartbeat-interval-ms', String(HEARTBEAT_MS), '--log-level', 'info'],
+            ],
+            stderr: 'inherit',
+          }),
+        );
+      }
+      await Promise.all(nodes.map((node) => node.waitForLog('node.ready', 30_000)));
+      cluster = await connectCluster({
+        servers: server.url,
+        cluster: CLUSTER,
+        heartbeatIntervalMs: HEARTBEAT_MS,
+        registry: {},
+      });
+      await cluster.waitForMembers(NODES.length, 30_000);
+      raw = await NatsTransport.connect({ servers: server.url, cluster: CLUSTER });
+      const store = await RegistryStore.open(raw.natsConnection, { cluster: CLUSTER });
+      const deploy = (entry: string) => deployModule(store, { entry, cacheDir: workDir });
+
+      // Propagation: fresh modules (new checksums), so every sample fetches, checks and starts a pool.
+      const deployMs: number[] = [];
+      const propagationMs: number[] = [];
+      for (let i = 1; i <= PROPAGATION_SAMPLES; i++) {
+        const entry = await moduleFile(`probe${i}`, '1');
+        const t0 = performance.now();
+        await deploy(entry);
+        deployMs.push(performance.now() - t0);
+        propagationMs.push(await untilRoutable(cluster, `probe${i}@1`));
+      }
+
+      // Hot swap: bump@1 steady, then bump@2 deployed and swapped in during a measured window.
+      await deploy(await moduleFile('bump', '1'));
+      await untilRoutable(cluster, 'bump@1');
+      const client = cluster.client;
+      let x = 0;
+      const deployed: Call = () => client.call('bump', x++);
+      const pinned: Call = () => client.call('bump@1', x++);
+      const staticFn: Call = () => client.call('addOne', x++);
+      await pipelined(deployed, IN_FLIGHT, 1_000);
+      await pipelined(staticFn, IN_FLIGHT, 1_000);
+      const steady: number[] = [];
+      const pinnedRates: number[] = [];
+      const statics: number[] = [];
+      for (let r = 0; r < 2; r++) {
+        steady.push(await pipelined(deployed, IN_FLIGHT, ROUND_MS));
+        pinnedRates.push(await pipelined(pinned, IN_FLIGHT, ROUND_MS));
+        statics.push(await pipelined(staticFn, IN_FLIGHT, ROUND_MS));
+      }
+      // Swaps: each round measures a steady window, then a window in which the next version is deployed, becomes
+      // routable and takes over (the previous one's weight set to 0). Paired rounds keep machine drift out of the
+      // ratio. Each new version is bundled once before its window (the operator's build step: esbuild's service
+      // started, sources read); the deploy in the window still bundles, stores and records.
+      const swapSteady: number[] = [];
+      const swapRates: number[] = [];
+      const swapMs: number[] = [];
+      for (let v = 2; v <= 1 + SWAPS; v++) {
+        const next = await moduleFile('bump', String(v));
+        await bundleModule(next);
+        swapSteady.push(await pipelined(deployed, IN_FLIGHT, SWAP_WINDOW_MS));
+        const window = pipelined(deployed, IN_FLIGHT, SWAP_WINDOW_MS);
+        const started = performance.now();
+        await deploy(next);
+        await untilRoutable(cluster, `bump@${v}`);
+        await store.modify('bump', (record) => setWeight(record!, String(v - 1), 0));
+        swapMs.push(performance.now() - started);
+        swapRates.push(await window);
+      }
+
+      const measurements: Measurement[] = [
+        { name: 'deploy (bundle, store, record)', value: median(deployMs) * 1000, unit: 'µs' },
+        { name: 'propagation: record → routable on 3 nodes', value: median(propagationMs) * 1000, unit: 'µs' },
+        { name: 'deployed fn, steady', value: median(steady), unit: 'calls/s' },
+        { name: 'deployed fn, steady (before each swap)', value: median(swapSteady), unit: 'calls/s' },
+        { name: 'deployed fn, during a hot swap', value: median(swapRates), unit: 'calls/s' },
+        { name: 'deployed fn pinned (name@version: no version choice)', value: median(pinnedRates), unit: 'calls/s' },
+        { name: 'static --functions fn (raw: no registry)', value: median(statics), unit: 'calls/s' },
+      ];
+      return {
+        measurements,
+        ratios: [
+          {
+            name: 'calls/s during a hot swap / steady',
+            of: 'deployed fn, during a hot swap',
+            to: 'deployed fn, steady (before each swap)',
+            goal: { op: '>=', value: 0.9 },
+          },
+          {
+            name: 'deployed fn / static fn, steady',
+            of: 'deployed fn, steady',
+            to: 'static --functions fn (raw: no registry)',
+          },
+        ],
+        notes: [
+          `${NODES.length} lucent-node processes (--threads 1) on nats-server ${server.url} with JetStream; client = this process (connectCluster, registry followed);`,
+          `${IN_FLIGHT} calls in flight; steady = median of 2 × ${ROUND_MS} ms; ${SWAPS} swaps, each a ${SWAP_WINDOW_MS} ms steady window then a ${SWAP_WINDOW_MS} ms window in which the next version was deployed (bundled once before, again in it, in this process), became routable and took over (after ${swapMs.map((ms) => Math.round(ms)).join(', ')} ms); medians;`,
+          `propagation = median of ${PROPAGATION_SAMPLES} deploys of fresh modules (samples ms: ${propagationMs.map((ms) => Math.round(ms)).join(', ')}).`,
+        ],
+      };
+    } finally {
+      await cluster?.close();
+      await raw?.close();
+      for (const node of nodes) await node.stop();
+      await server.stop();
+      await rm(workDir, { recursive: true, force: true });
+    }
+  },
+};
