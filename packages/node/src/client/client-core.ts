@@ -53,6 +53,14 @@ import { type EventLogOptions, eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
+import {
+  type EventHandler,
+  EventStream,
+  type EventStreamOptions,
+  type EventSubscription,
+  subscribeEvents,
+} from './event-subscription.js';
+import { envelopeContext, type MessageContextOptions } from './message-context.js';
 
 /** Default {@link ClientCoreOptions.defaultTimeoutMs}. */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
@@ -61,7 +69,7 @@ export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
 export const ASK_RETRY_POLL_MS = 25;
 
 /** Per-request options. */
-export interface RequestOptions {
+export interface RequestOptions extends MessageContextOptions {
   /**
    * How long to wait for the answer; it also becomes the envelope's deadline. Default: the client's. Must be
    * positive (`Infinity` waits forever): `0`, a negative number or `NaN` is a `ConfigError`.
@@ -107,7 +115,7 @@ interface AskAttempt {
 }
 
 /** Options of one `emit`. */
-export interface EmitOptions {
+export interface EmitOptions extends MessageContextOptions {
   /**
    * The event's id (default: a new one). It is also the deduplication id: emits with the same id within the
    * duplicate window are stored once, so pass the first attempt's id when retrying an emit yourself.
@@ -209,7 +217,15 @@ export class ClientCore {
       this.#checkOpen();
       const timeoutMs = this.#timeoutOf(options);
       const subject = this.#callSubject(ref, definition, input);
-      const envelope = callEnvelope(ref, input, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
+      const deadline = this.#clock.wallNow() + timeoutMs;
+      // A plain call builds its options inline; only calls given a context pay for copying it.
+      const envelope = callEnvelope(
+        ref,
+        input,
+        options === undefined || !hasContext(options)
+          ? { deadline, origin: this.#origin }
+          : envelopeContext(deadline, this.#origin, options),
+      );
       sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, ref);
     } catch (error) {
       return Promise.reject(error);
@@ -298,7 +314,7 @@ export class ClientCore {
     this.#checkOpen();
     const subject = this.#subjects.event(type);
     const envelope = eventEnvelope(type, data, {
-      origin: this.#origin,
+      ...envelopeContext(0, this.#origin, options),
       ...(options?.id === undefined ? {} : { id: options.id }),
     });
     const message = encodeEventMessage(envelope, this.#codec);
@@ -316,6 +332,23 @@ export class ClientCore {
       await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, pauseMs));
       pauseMs = Math.min(pauseMs * 2, EMIT_RETRY_MAX_MS);
     }
+  }
+
+  /**
+   * Subscribes to event `type` (see `event-subscription.ts`): `handler` per event, or an {@link EventStream}
+   * without one. Throws `ConfigError` for a type that is not a valid event type, `ShuttingDownError` when closed.
+   */
+  subscribe<T>(type: string, handler: EventHandler<T>): EventSubscription;
+  subscribe<T>(type: string, handler: undefined, options?: EventStreamOptions): EventStream<T>;
+  subscribe<T>(
+    type: string,
+    handler: EventHandler<T> | undefined,
+    options?: EventStreamOptions,
+  ): EventSubscription | EventStream<T> {
+    this.#checkOpen();
+    const subject = this.#subjects.event(type);
+    if (handler !== undefined) return subscribeEvents(this.transport, this.#codec, subject, handler);
+    return new EventStream<T>((h) => subscribeEvents(this.transport, this.#codec, subject, h), options);
   }
 
   /** The cluster's event log, opened (and its streams created if missing) on first use. */
@@ -392,6 +425,16 @@ export class ClientCore {
     const reason = `the answer to a request is a ${envelopeKindName(decoded.kind)} envelope`;
     throw new DecodeError({ reason, byteLength: answer.byteLength });
   };
+}
+
+/** True when `options` carries more than a timeout (a correlation or causation id, metadata, a traceparent). */
+function hasContext(options: RequestOptions): boolean {
+  return (
+    options.correlationId !== undefined ||
+    options.causationId !== undefined ||
+    options.metadata !== undefined ||
+    options.traceparent !== undefined
+  );
 }
 
 /** Throws `InvalidMessageError` when `event` is not an actor message (checked again by the owning node). */

@@ -14,12 +14,22 @@
  * Inside a node, pass the node's transport (and its view) instead of `servers`: `createClient({ transport })`.
  */
 import type { ActorEventOf, ActorReplyOf, AnyActorDefinition } from '@lucent/actors/internal';
-import { ConfigError, type FunctionDefinition } from '@lucent/core/internal';
+import {
+  ConfigError,
+  completedEventType,
+  type EventDefinition,
+  type FunctionDefinition,
+  type InputOf,
+  isEventDefinition,
+  isFunctionDefinition,
+  type OutputOf,
+} from '@lucent/core/internal';
 import { EventsAdmin } from '../events/events-admin.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { ActorHandle } from './actor-handle.js';
 import { ClientCore, type ClientCoreOptions, type EmitOptions, type RequestOptions } from './client-core.js';
+import type { EventHandler, EventStream, EventStreamOptions, EventSubscription } from './event-subscription.js';
 
 /** Options of {@link createClient}: an existing transport (which the client does not close). */
 export type ClientOptions = ClientCoreOptions;
@@ -97,8 +107,55 @@ export class LucentClient {
    * `TimeoutError` / `NodeUnavailableError` after that, `ConfigError` (invalid type), `EncodeError`,
    * `ShuttingDownError`. Never throws synchronously.
    */
-  emit(type: string, data: unknown, options?: EmitOptions): Promise<string> {
+  emit<T>(event: EventDefinition<T>, data: T, options?: EmitOptions): Promise<string>;
+  emit<D extends FunctionDefinition<never, unknown>>(
+    handler: D,
+    data: InputOf<D>,
+    options?: EmitOptions,
+  ): Promise<string>;
+  emit(type: string, data: unknown, options?: EmitOptions): Promise<string>;
+  emit(target: string | EventDefinition | FunctionDefinition, data: unknown, options?: EmitOptions): Promise<string> {
+    let type: string;
+    try {
+      type = emittedType(target);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#core.emit(type, data, options);
+  }
+
+  /**
+   * Subscribes to an event type from now on: `handler` per event (returns `{ close() }`), or, without a handler,
+   * an async iterable `EventStream` (`for await (const e of client.on(type))`; `close()` or `break` ends it).
+   * Given a function definition it subscribes to its `${name}Completed` events, typed by its output; given
+   * `defineEvent<T>(type)` or `failedOf(definition)`, typed by those. Each event carries its correlation and
+   * causation ids. Live only: events published before the subscription reached the server are not replayed.
+   * Throws `ConfigError` for an invalid type, `ShuttingDownError` after `close()`.
+   */
+  on<D extends FunctionDefinition<never, unknown>>(
+    definition: D,
+    handler: EventHandler<OutputOf<D>>,
+  ): EventSubscription;
+  on<D extends FunctionDefinition<never, unknown>>(
+    definition: D,
+    options?: EventStreamOptions,
+  ): EventStream<OutputOf<D>>;
+  on<T>(event: EventDefinition<T>, handler: EventHandler<T>): EventSubscription;
+  on<T>(event: EventDefinition<T>, options?: EventStreamOptions): EventStream<T>;
+  on<T = unknown>(type: string, handler: EventHandler<T>): EventSubscription;
+  on<T = unknown>(type: string, options?: EventStreamOptions): EventStream<T>;
+  on(
+    target: string | EventDefinition | FunctionDefinition,
+    handlerOrOptions?: EventHandler<unknown> | EventStreamOptions,
+  ): EventSubscription | EventStream<unknown> {
+    const type =
+      typeof target === 'string'
+        ? target
+        : isFunctionDefinition(target)
+          ? completedEventType(target.name)
+          : target.type;
+    if (typeof handlerOrOptions === 'function') return this.#core.subscribe(type, handlerOrOptions);
+    return this.#core.subscribe(type, undefined, handlerOrOptions);
   }
 
   /** Durable events: dead letters (`list`, `replay`, `purge`) and durable consumers (`consumers`, `removeConsumer`). */
@@ -116,6 +173,21 @@ export class LucentClient {
     this.#core.markClosed();
     if (this.#ownsTransport) await this.#core.transport.close();
   }
+}
+
+/**
+ * The event type an emit targets: a type name, a `defineEvent` definition, or the definition of a function that
+ * handles exactly one event type. Throws `ConfigError` for a function that handles none or several.
+ */
+function emittedType(target: string | EventDefinition | FunctionDefinition): string {
+  if (typeof target === 'string') return target;
+  if (isEventDefinition(target)) return target.type;
+  if (target.handles.length === 1) return target.handles[0]!;
+  throw new ConfigError({
+    subject: `fn:${target.name}`,
+    field: 'handles',
+    reason: `emit by definition needs a function that handles exactly one event type (it handles ${target.handles.length}); pass the type name`,
+  });
 }
 
 /** A client over an existing transport (e.g. the node's own); `close()` leaves the transport open. */

@@ -10,8 +10,18 @@
  *
  * Also builds the piscina task for a cut batch.
  */
+import { contextEntry } from './call-effects.js';
 import type { PendingCall } from './pending-call.js';
-import { type BatchTask, TASK_ATTEMPTS, TASK_DEADLINES, TASK_EVENTS, TASK_INPUTS, TASK_NAME } from './protocol.js';
+import {
+  type BatchTask,
+  TASK_ATTEMPTS,
+  TASK_CONTEXTS,
+  TASK_DEADLINES,
+  TASK_EVENTS,
+  TASK_INPUTS,
+  TASK_NAME,
+  type TaskContext,
+} from './protocol.js';
 
 /** Limits that bound one batch. */
 export interface BatchLimits {
@@ -44,9 +54,14 @@ export function toBatchTask(id: string, calls: readonly PendingCall[], wallOffse
   let attempts: number[] | null = null;
   let deadlines: number[] | null = null;
   let events: ([string, number] | null)[] | null = null;
+  let contexts: (string | TaskContext | null)[] | null = null;
   for (let i = 0; i < count; i++) {
     const call = calls[i]!;
     task[TASK_INPUTS + i] = call.input;
+    if (call.request !== null) {
+      contexts ??= new Array<string | TaskContext | null>(count).fill(null);
+      contexts[i] = contextEntry(call.request);
+    }
     if (call.event !== null) {
       events ??= new Array<[string, number] | null>(count).fill(null);
       events[i] = [call.event.id, call.event.attempt];
@@ -64,6 +79,7 @@ export function toBatchTask(id: string, calls: readonly PendingCall[], wallOffse
   task[TASK_ATTEMPTS] = attempts;
   task[TASK_DEADLINES] = deadlines;
   task[TASK_EVENTS] = events;
+  task[TASK_CONTEXTS] = contexts;
   return task;
 }
 

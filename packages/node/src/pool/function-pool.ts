@@ -33,12 +33,16 @@ import type { ResourceLimits } from 'node:worker_threads';
 import {
   type Clock,
   ConfigError,
+  type Envelope,
   type EventDelivery,
   type FunctionRegistry,
+  type LogThreshold,
   NodeUnavailableError,
+  type ShardInfo,
 } from '@lucent/core/internal';
 import { Piscina } from 'piscina';
 import { loadRegistry } from '../modules/load-registry.js';
+import type { EffectsSink } from './call-effects.js';
 import { Lane } from './lane.js';
 import { PoolEngine } from './pool-engine.js';
 import { isWorkerLoadReport, type PoolWorkerData, type WorkerLoadReport } from './protocol.js';
@@ -104,6 +108,10 @@ export interface FunctionPoolOptions {
    * (`node --import tsx`) runs in the workers too (`worker-loader.ts` covers loaders that skip workers).
    */
   readonly execArgv?: readonly string[];
+  /** What functions see as `ctx.shard` (default: no id, no tags). */
+  readonly shard?: ShardInfo;
+  /** Lowest level `ctx.logger` records in the workers (default `'info'`); lower levels cost nothing there. */
+  readonly logLevel?: LogThreshold;
 }
 
 /** `NodeUnavailableError.reason` prefix of the calls a dead pool failed (see {@link FunctionPoolOptions.onDeath}). */
@@ -119,6 +127,10 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /** The durable event the call serves: the handler sees it as `ctx.event`. */
   readonly event?: EventDelivery;
+  /** The request the call serves: `ctx` gets its correlation, causation, trace and metadata (`call-effects.ts`). */
+  readonly request?: Envelope;
+  /** Receives the call's log records and emitted events (dropped without it). */
+  readonly effects?: EffectsSink;
 }
 
 /** Counters for metrics, as plain numbers (monotonic unless noted). */
@@ -208,7 +220,12 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
     maxThreads: threads,
     idleTimeout: Number.POSITIVE_INFINITY,
     execArgv,
-    workerData: { modules, loaderHooks: workerLoaderHooks(execArgv) } satisfies PoolWorkerData,
+    workerData: {
+      modules,
+      loaderHooks: workerLoaderHooks(execArgv),
+      ...(options.shard === undefined ? {} : { shard: { id: options.shard.id, tags: [...options.shard.tags] } }),
+      ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
+    } satisfies PoolWorkerData,
     ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
   });
   const engine = new PoolEngine(

@@ -24,6 +24,8 @@ import {
   type BatchErrors,
   type BatchResult,
   type BatchTask,
+  type CallEffects,
+  RESULT_EFFECTS,
   RESULT_ERRORS,
   RESULT_RUN_MS,
   RESULT_VALUES,
@@ -126,7 +128,11 @@ export class PoolEngine implements FunctionPool, CancelSink {
         resolve as (v: unknown) => void,
         reject,
       );
-      if (options?.event !== undefined) call.event = options.event;
+      if (options !== undefined) {
+        if (options.event !== undefined) call.event = options.event;
+        if (options.request !== undefined) call.request = options.request;
+        if (options.effects !== undefined) call.effects = options.effects;
+      }
       if (signal !== null) signal.addEventListener('abort', call);
       this.#enqueue(lane, call);
     });
@@ -303,10 +309,16 @@ export class PoolEngine implements FunctionPool, CancelSink {
     const { calls, lane } = batch;
     lane.estimator.record(result[RESULT_RUN_MS] as number, calls.length);
     const errors = result[RESULT_ERRORS] as BatchErrors | null;
+    const effects = result[RESULT_EFFECTS] as (CallEffects | null)[] | null;
     for (let i = 0; i < calls.length; i++) {
+      const call = calls[i]!;
       const wire = errors === null ? null : errors[i];
-      if (wire === null || wire === undefined) calls[i]!.succeed(result[RESULT_VALUES + i]);
-      else calls[i]!.fail(errorFromWire(wire));
+      const said = effects === null ? null : effects[i];
+      if (said !== null && said !== undefined && call.effects !== null && call.request !== null) {
+        call.effects.settled(call.request, lane.name, said[0], said[1], wire === null || wire === undefined);
+      }
+      if (wire === null || wire === undefined) call.succeed(result[RESULT_VALUES + i]);
+      else call.fail(errorFromWire(wire));
     }
     this.#notifyIfIdle();
   }

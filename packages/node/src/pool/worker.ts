@@ -15,9 +15,13 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  type EventDelivery,
+  CallContext,
   type FunctionContext,
   type FunctionRegistry,
+  type LogThreshold,
+  NO_METADATA,
+  NO_SHARD,
+  type ShardInfo,
   toLucentError,
   type WireError,
 } from '@lucent/core/internal';
@@ -26,19 +30,25 @@ import {
   type BatchErrors,
   type BatchResult,
   type BatchTask,
+  type CallEffects,
   type PoolWorkerData,
+  RESULT_EFFECTS,
   RESULT_ERRORS,
   RESULT_RUN_MS,
   RESULT_VALUES,
   TASK_ATTEMPTS,
+  TASK_CONTEXTS,
   TASK_DEADLINES,
   TASK_EVENTS,
   TASK_INPUTS,
   TASK_NAME,
+  type TaskContext,
   type WorkerLoadReport,
 } from './protocol.js';
 import { isUnknownExtensionError } from './worker-loader.js';
 
+const shard: ShardInfo = (workerData as PoolWorkerData).shard ?? NO_SHARD;
+const logLevel: LogThreshold = (workerData as PoolWorkerData).logLevel ?? 'info';
 let registry: FunctionRegistry | undefined;
 let loadError: unknown;
 const loading: Promise<void> = loadModules(workerData as PoolWorkerData).then(
@@ -86,14 +96,31 @@ function report(outcome: WorkerLoadReport): void {
 // pending then would only progress once a task arrives.
 await loading;
 
-/** One context object per call; a class so every context has the same shape. */
-class Context implements FunctionContext {
-  constructor(
-    readonly name: string,
-    readonly attempt: number,
-    readonly deadline: number,
-    readonly event: EventDelivery | undefined,
-  ) {}
+/** The context of call `i`: one `CallContext` (core's, the same class as the inline runner's) per call. */
+function contextOf(
+  name: string,
+  attempt: number,
+  deadline: number,
+  entry: string | TaskContext | null | undefined,
+  event: { id: string; attempt: number } | undefined,
+): CallContext {
+  if (typeof entry === 'string') {
+    return new CallContext(name, attempt, deadline, entry, entry, '', NO_METADATA, shard, event, logLevel);
+  }
+  if (entry === null || entry === undefined) {
+    return new CallContext(name, attempt, deadline, '', '', '', NO_METADATA, shard, event, logLevel);
+  }
+  const metadata = entry[3] ?? NO_METADATA;
+  return new CallContext(name, attempt, deadline, entry[0], entry[1], entry[2], metadata, shard, event, logLevel);
+}
+
+/** Adds call `index`'s records and emitted events to the batch's effects (made on the first call that has any). */
+function collect(effects: (CallEffects | null)[] | null, count: number, index: number, ctx: CallContext) {
+  const records = ctx.records;
+  if (records === null && ctx.emitted === null) return effects;
+  const out = effects ?? new Array<CallEffects | null>(count).fill(null);
+  out[index] = [records, ctx.emitted];
+  return out;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -125,18 +152,21 @@ function runBatch(task: BatchTask): BatchResult | Promise<BatchResult> {
   const attempts = task[TASK_ATTEMPTS] as number[] | null;
   const deadlines = task[TASK_DEADLINES] as number[] | null;
   const events = task[TASK_EVENTS] as ([string, number] | null)[] | null;
+  const contexts = task[TASK_CONTEXTS] as (string | TaskContext | null)[] | null;
   const count = task.length - TASK_INPUTS;
   const result: BatchResult = new Array<unknown>(RESULT_VALUES + count);
   let errors: BatchErrors | null = null;
+  let effects: (CallEffects | null)[] | null = null;
   let pending: Promise<void>[] | null = null;
   const start = performance.now();
   for (let i = 0; i < count; i++) {
     const deadline = deadlines === null ? 0 : (deadlines[i] ?? 0);
     const delivery = events === null ? null : (events[i] ?? null);
     const event = delivery === null ? undefined : { id: delivery[0], attempt: delivery[1] };
-    const ctx = new Context(name, attempts === null ? 1 : (attempts[i] ?? 1), deadline, event);
+    const attempt = attempts === null ? 1 : (attempts[i] ?? 1);
+    const ctx = contextOf(name, attempt, deadline, contexts === null ? null : contexts[i], event);
     try {
-      const value = handler(ctx, task[TASK_INPUTS + i]);
+      const value = handler(ctx as FunctionContext, task[TASK_INPUTS + i]);
       if (isThenable(value)) {
         const slot = i;
         pending ??= [];
@@ -144,27 +174,33 @@ function runBatch(task: BatchTask): BatchResult | Promise<BatchResult> {
           Promise.resolve(value).then(
             (v) => {
               result[RESULT_VALUES + slot] = v;
+              effects = collect(effects, count, slot, ctx);
             },
             (e: unknown) => {
               errors = fail(errors, count, slot, toLucentError(e, name).toWire());
+              effects = collect(effects, count, slot, ctx);
             },
           ),
         );
       } else {
         result[RESULT_VALUES + i] = value;
+        effects = collect(effects, count, i, ctx);
       }
     } catch (e) {
       errors = fail(errors, count, i, toLucentError(e, name).toWire());
+      effects = collect(effects, count, i, ctx);
     }
   }
   if (pending === null) {
     result[RESULT_RUN_MS] = performance.now() - start;
     result[RESULT_ERRORS] = errors;
+    result[RESULT_EFFECTS] = effects;
     return result;
   }
   return Promise.all(pending).then(() => {
     result[RESULT_RUN_MS] = performance.now() - start;
     result[RESULT_ERRORS] = errors;
+    result[RESULT_EFFECTS] = effects;
     return result;
   });
 }

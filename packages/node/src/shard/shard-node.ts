@@ -53,6 +53,7 @@ import { InMemoryBus } from '../transport/in-memory-bus.js';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport, TransportSubscription } from '../transport/transport.js';
+import { nodeRunEffects } from './node-run-effects.js';
 import { settleWithin } from './settle-within.js';
 import type { ShardContext, ShardExtension } from './shard-context.js';
 import { ShardSupervisor } from './shard-supervisor.js';
@@ -131,6 +132,8 @@ export class ShardNode {
   /** Set once the first pool has proven a worker can load the modules (start); restarts do not wait for it. */
   #poolStarted = false;
   #events: DurableEventConsumers | undefined = undefined;
+  /** Where functions' log records and events go (`node-run-effects.ts`). */
+  #runEffects: ReturnType<typeof nodeRunEffects> | undefined = undefined;
   /** Settles when `#start` did; a fatal stop during start waits for it. */
   #starting: Promise<void> = Promise.resolve();
   readonly #onFatalStop: ((reason: string) => void) | undefined;
@@ -300,6 +303,8 @@ export class ShardNode {
                 // Restarts are the supervisor's: a pool that cannot start then is one more death in its budget.
                 verifyWorkerStart: !this.#poolStarted,
                 onDeath,
+                shard: { id: config.shard, tags: config.tags },
+                logLevel: config.logLevel,
               }),
       createActors: () =>
         createFunctionActors({
@@ -341,6 +346,7 @@ export class ShardNode {
       clock: this.clock,
     };
     this.#context = context;
+    this.#runEffects = nodeRunEffects(context);
     const runner = this.#startRouter(context, options);
     // Subscriptions reach a NATS server asynchronously: without this round trip a request sent right after
     // `node.ready` could arrive before the server knows the subscription, and be dropped.
@@ -457,6 +463,7 @@ export class ShardNode {
       metrics: new EventMetrics(this.metrics.registry),
       ackWaitMs: config.eventAckWaitMs,
       maxAckPending: config.eventMaxAckPending,
+      ...(this.#runEffects === undefined ? {} : { effects: this.#runEffects.effects }),
     });
     this.#events = events;
     await events.start();
@@ -475,7 +482,13 @@ export class ShardNode {
     // Every served function has its series from the start, not only after its first call.
     observer.bindFunctions(activeFunctionNames(context.functions));
     // Without `--functions` there is no pool: the inline runner over the empty registry refuses every call.
-    const runner = context.pool ?? createInlineRunner(context.functions, { clock: context.clock });
+    const runner =
+      context.pool ??
+      createInlineRunner(context.functions, {
+        clock: context.clock,
+        shard: { id: context.nodeId, tags: context.config.tags },
+        logLevel: context.config.logLevel,
+      });
     const router = createRequestHandler({
       nodeId: context.nodeId,
       cluster: context.cluster,
@@ -486,6 +499,7 @@ export class ShardNode {
       codec: context.codec,
       clock: context.clock,
       observer,
+      ...(this.#runEffects === undefined ? {} : { effects: this.#runEffects.effects }),
       ...(options.view === undefined ? {} : { view: options.view }),
       ...(options.hopLimit === undefined ? {} : { hopLimit: options.hopLimit }),
     });
