@@ -26,6 +26,7 @@ export * from './placement/view-source.js';
 export * from './registry.js';
 export * from './resources.js';
 export * from './result-events.js';
+export * from './retry-decision.js';
 export type { AnyRoutingStrategy, RoutingStrategy } from './routing/strategy.js';
 export * as routing from './routing/strategy.js';
 export * from './scoring.js';

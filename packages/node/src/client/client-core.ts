@@ -26,6 +26,7 @@ import {
   callEnvelope,
   checkInput,
   DecodeError,
+  type Envelope,
   EnvelopeCodec,
   EnvelopeKind,
   envelopeKindName,
@@ -48,11 +49,13 @@ import {
   type ViewSource,
   type WireError,
 } from '@lucent/core/internal';
+import type { Registry } from 'prom-client';
 import type { EventLog } from '../events/event-log.js';
 import { type EventLogOptions, eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
+import { CallRetrier, RetryCall, type SentAttempt } from './call-retrier.js';
 import {
   type EventHandler,
   EventStream,
@@ -99,6 +102,8 @@ export interface ClientCoreOptions {
   readonly eventReplicas?: number;
   /** Duplicate window of the event stream if this client creates it (default 120 000 ms). */
   readonly eventDuplicateWindowMs?: number;
+  /** Where the client's `lucent_retries_total{function, reason}` is registered (prom-client); none: not exported. */
+  readonly metricsRegistry?: Registry;
 }
 
 /** What an ask needs to be sent again (same id, same deadline). */
@@ -141,6 +146,10 @@ export class ClientCore {
   readonly #eventLogOptions: EventLogOptions;
   #eventLog: Promise<EventLog> | undefined = undefined;
   #closed = false;
+  /** Retries calls of definitions with a retry policy (`call-retrier.ts`). */
+  readonly #retrier: CallRetrier;
+  /** The node `#callSubject` placed the last call on (`undefined`: a queue group); read right after it. */
+  #placedNode: string | undefined = undefined;
 
   /** Throws `ConfigError` for a cluster name that is not a subject token or a `defaultTimeoutMs` that is not positive. */
   constructor(options: ClientCoreOptions) {
@@ -151,6 +160,7 @@ export class ClientCore {
     this.#view = options.viewSource;
     this.#origin = options.origin ?? '';
     this.#clock = options.clock ?? systemClock;
+    this.#retrier = new CallRetrier(this.#clock, this.#view, this.#sendAgain, options.metricsRegistry);
     this.#eventLogOptions = {
       cluster: this.#subjects.cluster,
       clock: this.#clock,
@@ -206,6 +216,11 @@ export class ClientCore {
     return this.#send(ref, definition, input, options);
   }
 
+  /** Retries counted by this client for function `fn` (and `reason`: `node_unavailable`, `timeout`, ...). */
+  retries(fn: string, reason?: string): number {
+    return this.#retrier.retries(fn, reason);
+  }
+
   #send(
     ref: string,
     definition: FunctionDefinition | undefined,
@@ -213,13 +228,15 @@ export class ClientCore {
     options: RequestOptions | undefined,
   ): Promise<unknown> {
     let sent: Promise<Uint8Array>;
+    let envelope: Envelope;
+    let timeoutMs: number;
     try {
       this.#checkOpen();
-      const timeoutMs = this.#timeoutOf(options);
+      timeoutMs = this.#timeoutOf(options);
       const subject = this.#callSubject(ref, definition, input);
       const deadline = this.#clock.wallNow() + timeoutMs;
       // A plain call builds its options inline; only calls given a context pay for copying it.
-      const envelope = callEnvelope(
+      envelope = callEnvelope(
         ref,
         input,
         options === undefined || !hasContext(options)
@@ -233,7 +250,53 @@ export class ClientCore {
     // `.then` on the transport's promise rather than `async`/`await` layers: one promise per call instead of
     // three (the client's share of CPU per remote call is ~3 µs, so promise bookkeeping shows). Both handlers
     // are bound once: no closure per call.
-    return sent.then(this.#decodeAnswer, this.#explainCallFailure);
+    const answer = sent.then(this.#decodeAnswer, this.#explainCallFailure);
+    if (definition === undefined || definition.retry.maxAttempts <= 1) return answer;
+    // A definition with a retry policy: one more object and promise per call, for its retries.
+    const giveUpAt = this.#clock.now() + timeoutMs;
+    const call = new RetryCall(
+      ref,
+      definition,
+      input,
+      options,
+      envelope.id,
+      envelope.deadline,
+      giveUpAt,
+      this.#placedNode,
+    );
+    return this.#retrier.run(call, answer);
+  }
+
+  /** Sends the next attempt of a retried call: same envelope id and deadline, on a shard it has not failed on. */
+  readonly #sendAgain = (call: RetryCall): SentAttempt => {
+    const options = call.options as RequestOptions | undefined;
+    const node = this.#retryNode(call);
+    const subject = node === undefined ? this.#subjects.function(call.ref) : this.#subjects.node(node);
+    const envelope = callEnvelope(call.ref, call.input, {
+      ...envelopeContext(call.deadline, this.#origin, options),
+      id: call.id,
+    });
+    const remainingMs = Math.max(1, call.giveUpAt - this.#clock.now());
+    const sent = this.transport.request(subject, this.#codec.encode(envelope), remainingMs, call.ref);
+    return { answer: sent.then(this.#decodeAnswer, this.#explainCallFailure), node };
+  };
+
+  /**
+   * Where a retry goes: the call's ring owner unless it failed this call or its breaker is open, else another
+   * member of the view (in id order, from the attempt number, so retries spread), else the function's queue group.
+   */
+  #retryNode(call: RetryCall): string | undefined {
+    const view = this.#view?.current();
+    if (view === undefined || view.members.length === 0) return undefined;
+    const usable = (id: string): boolean => !(call.avoid?.has(id) ?? false) && !this.#retrier.isOpen(id);
+    const placement = placeFunction(call.definition, call.input, view);
+    if (placement.type === PlacementType.Node && usable(placement.node)) return placement.node;
+    const members = view.members;
+    for (let i = 0; i < members.length; i++) {
+      const member = members[(call.attempt + i) % members.length]!;
+      if (usable(member.id)) return member.id;
+    }
+    return undefined;
   }
 
   /**
@@ -393,10 +456,16 @@ export class ClientCore {
 
   /** The owner's node subject when the call is placed on a node, else the function's queue group (any node). */
   #callSubject(ref: string, definition: FunctionDefinition | undefined, input: unknown): string {
+    this.#placedNode = undefined;
     if (definition === undefined) return this.#subjects.function(ref);
     // Reads (and checks) a keyed call's shard key even without a view: the node would refuse it too.
     const placement = placeFunction(definition, input, this.#view?.current());
-    return placement.type === PlacementType.Node ? this.#subjects.node(placement.node) : this.#subjects.function(ref);
+    // A node whose breaker is open gets no calls until it closes: the queue group picks a live server instead.
+    if (placement.type !== PlacementType.Node || this.#retrier.isOpen(placement.node)) {
+      return this.#subjects.function(ref);
+    }
+    this.#placedNode = placement.node;
+    return this.#subjects.node(placement.node);
   }
 
   #actorSubject(key: string): string {

@@ -158,6 +158,15 @@ export class LucentClient {
     return this.#core.subscribe(type, undefined, handlerOrOptions);
   }
 
+  /**
+   * Retries this client made of calls to function `fn` (by `reason` when given: `node_unavailable`, `timeout`,
+   * `worker_crashed`, `overloaded`, `shutting_down`, `retryable`); also exported as `lucent_retries_total`
+   * when the client was given a `metricsRegistry`.
+   */
+  retries(fn: string | FunctionDefinition, reason?: string): number {
+    return this.#core.retries(typeof fn === 'string' ? fn : fn.name, reason);
+  }
+
   /** Durable events: dead letters (`list`, `replay`, `purge`) and durable consumers (`consumers`, `removeConsumer`). */
   get events(): EventsAdmin {
     this.#events ??= new EventsAdmin(() => this.#core.eventLog(), this.#core.codec, this.#core.cluster);
