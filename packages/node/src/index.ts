@@ -30,6 +30,15 @@ export {
   LucentClient,
 } from './client/lucent-client.js';
 export type { MessageContextOptions } from './client/message-context.js';
+export type {
+  GatherOptions,
+  GatherResult,
+  PartialFailurePolicy,
+  ScatterOptions,
+  ScatterResult,
+  ShardError,
+  ShardResult,
+} from './client/scatter-gather.js';
 // Running a shard.
 export { defaultNodeConfig, type NodeConfig } from './config/node-config.js';
 export { resolveNodeConfig } from './config/resolve-config.js';

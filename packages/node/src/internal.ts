@@ -1,10 +1,12 @@
 /** Internals for sibling packages, tests and benches; not part of the public API (blocked for users by `exports`). */
 export * from './client/actor-handle.js';
+export * from './client/call-retrier.js';
 export * from './client/client-core.js';
 export * from './client/cluster-client.js';
 export * from './client/event-subscription.js';
 export * from './client/lucent-client.js';
 export * from './client/message-context.js';
+export * from './client/scatter-gather.js';
 export * from './config/load-config.js';
 export * from './config/node-config.js';
 export * from './config/option-values.js';

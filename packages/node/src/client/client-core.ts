@@ -64,6 +64,15 @@ import {
   subscribeEvents,
 } from './event-subscription.js';
 import { envelopeContext, type MessageContextOptions } from './message-context.js';
+import {
+  type FanOutContext,
+  type GatherOptions,
+  type GatherResult,
+  gather,
+  type ScatterOptions,
+  type ScatterResult,
+  scatter,
+} from './scatter-gather.js';
 
 /** Default {@link ClientCoreOptions.defaultTimeoutMs}. */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
@@ -214,6 +223,37 @@ export class ClientCore {
     this.#checkOpen();
     if (definition.input !== undefined) await checkInput(definition.name, definition.input, input);
     return this.#send(ref, definition, input, options);
+  }
+
+  /** Runs `input` on every matching shard (`scatter-gather.ts`). Never throws synchronously. */
+  async scatter<O, R>(
+    definition: FunctionDefinition,
+    input: unknown,
+    options: ScatterOptions<O, R>,
+  ): Promise<ScatterResult<O> | R> {
+    this.#checkOpen();
+    return scatter(this.#fanOut(), definition, input, options, this.#timeoutOf(options));
+  }
+
+  /** Runs `inputs` with one batch per shard, results in input order (`scatter-gather.ts`). */
+  async gather<O>(
+    definition: FunctionDefinition,
+    inputs: readonly unknown[],
+    options: GatherOptions,
+  ): Promise<O[] | GatherResult<O>> {
+    this.#checkOpen();
+    return gather<O>(this.#fanOut(), definition, inputs, options, this.#timeoutOf(options));
+  }
+
+  #fanOut(): FanOutContext {
+    return {
+      transport: this.transport,
+      codec: this.#codec,
+      subjects: this.#subjects,
+      clock: this.#clock,
+      origin: this.#origin,
+      view: this.#view?.current(),
+    };
   }
 
   /** Retries counted by this client for function `fn` (and `reason`: `node_unavailable`, `timeout`, ...). */

@@ -30,6 +30,14 @@ import type { Transport } from '../transport/transport.js';
 import { ActorHandle } from './actor-handle.js';
 import { ClientCore, type ClientCoreOptions, type EmitOptions, type RequestOptions } from './client-core.js';
 import type { EventHandler, EventStream, EventStreamOptions, EventSubscription } from './event-subscription.js';
+import type {
+  GatherOptions,
+  GatherResult,
+  ScatterOptions,
+  ScatterResult,
+  ShardError,
+  ShardResult,
+} from './scatter-gather.js';
 
 /** Options of {@link createClient}: an existing transport (which the client does not close). */
 export type ClientOptions = ClientCoreOptions;
@@ -156,6 +164,56 @@ export class LucentClient {
           : target.type;
     if (typeof handlerOrOptions === 'function') return this.#core.subscribe(type, handlerOrOptions);
     return this.#core.subscribe(type, undefined, handlerOrOptions);
+  }
+
+  /**
+   * Runs `definition` on `input` once on every shard of the cluster view (`shards: 'all'`, the default) or on
+   * every shard started with a tag (`shards: 'gpu'`), each on that shard whatever the function's routing. Resolves
+   * with `{ results, errors }` (results by shard id), or what `aggregate(results, errors)` returns. With
+   * `partial: 'fail'` (the default) any shard's failure rejects with `PartialFailureError` listing them all;
+   * `'collect'` resolves with the errors beside the results. Rejects with `RoutingError` without a view (use
+   * `connectCluster`) or when no shard carries the tag. Not retried. Never throws synchronously.
+   */
+  scatter<I, O>(
+    definition: FunctionDefinition<I, O>,
+    input: I,
+    options?: ScatterOptions<O, never> & { readonly aggregate?: undefined },
+  ): Promise<ScatterResult<O>>;
+  scatter<I, O, R>(
+    definition: FunctionDefinition<I, O>,
+    input: I,
+    options: ScatterOptions<O, R> & {
+      readonly aggregate: (results: readonly ShardResult<O>[], errors: readonly ShardError[]) => R;
+    },
+  ): Promise<R>;
+  scatter<O, R>(
+    definition: FunctionDefinition<never, O>,
+    input: unknown,
+    options: ScatterOptions<O, R> = {},
+  ): Promise<unknown> {
+    return this.#core.scatter(definition as FunctionDefinition, input, options);
+  }
+
+  /**
+   * Runs `definition` on every input with one request per shard: inputs are grouped by the shard their routing
+   * key places them on (unkeyed functions: spread evenly), each group goes as one batch that the shard runs
+   * through its pool, and the values come back in input order. `partial: 'fail'` (the default) rejects with
+   * `PartialFailureError` (every failed index and its error) when any input failed; `'collect'` resolves with
+   * `{ values, errors }`. Rejects with `RoutingError` without a view or for an input without its shard key.
+   * Input schemas are checked by the nodes, not before sending. Not retried. Never throws synchronously.
+   */
+  gather<I, O>(
+    definition: FunctionDefinition<I, O>,
+    inputs: readonly I[],
+    options?: GatherOptions & { readonly partial?: 'fail' },
+  ): Promise<O[]>;
+  gather<I, O>(
+    definition: FunctionDefinition<I, O>,
+    inputs: readonly I[],
+    options: GatherOptions & { readonly partial: 'collect' },
+  ): Promise<GatherResult<O>>;
+  gather(definition: FunctionDefinition, inputs: readonly unknown[], options: GatherOptions = {}): Promise<unknown> {
+    return this.#core.gather(definition, inputs, options);
   }
 
   /**
