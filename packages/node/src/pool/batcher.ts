@@ -15,6 +15,7 @@ import type { PendingCall } from './pending-call.js';
 import {
   type BatchTask,
   TASK_ATTEMPTS,
+  TASK_BULK,
   TASK_CONTEXTS,
   TASK_DEADLINES,
   TASK_EVENTS,
@@ -55,9 +56,14 @@ export function toBatchTask(id: string, calls: readonly PendingCall[], wallOffse
   let deadlines: number[] | null = null;
   let events: ([string, number] | null)[] | null = null;
   let contexts: (string | TaskContext | null)[] | null = null;
+  let bulk: boolean[] | null = null;
   for (let i = 0; i < count; i++) {
     const call = calls[i]!;
     task[TASK_INPUTS + i] = call.input;
+    if (call.bulk) {
+      bulk ??= new Array<boolean>(count).fill(false);
+      bulk[i] = true;
+    }
     if (call.request !== null) {
       contexts ??= new Array<string | TaskContext | null>(count).fill(null);
       contexts[i] = contextEntry(call.request);
@@ -80,6 +86,7 @@ export function toBatchTask(id: string, calls: readonly PendingCall[], wallOffse
   task[TASK_DEADLINES] = deadlines;
   task[TASK_EVENTS] = events;
   task[TASK_CONTEXTS] = contexts;
+  task[TASK_BULK] = bulk;
   return task;
 }
 

@@ -131,6 +131,8 @@ export interface CallOptions {
   readonly request?: Envelope;
   /** Receives the call's log records and emitted events (dropped without it). */
   readonly effects?: EffectsSink;
+  /** `input` is an array run element by element; resolves with a `BatchOutcome` (see `protocol.ts`). */
+  readonly bulk?: boolean;
 }
 
 /** Counters for metrics, as plain numbers (monotonic unless noted). */

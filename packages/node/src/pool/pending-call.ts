@@ -33,6 +33,8 @@ export class PendingCall {
   request: Envelope | null = null;
   /** Where the call's log records and emitted events go, or `null` (they are then dropped). */
   effects: EffectsSink | null = null;
+  /** A bulk call: the input is an array of inputs, the value a `BatchOutcome` (see `protocol.ts`). */
+  bulk = false;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
 

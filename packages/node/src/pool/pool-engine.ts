@@ -52,6 +52,13 @@ export interface EngineLimits extends BatchLimits {
   readonly closeTimeoutMs: number;
 }
 
+/** Handler runs in `calls`: a bulk call counts its elements, so its run time does not inflate the per-call estimate. */
+function runCount(calls: readonly PendingCall[]): number {
+  let count = 0;
+  for (const call of calls) count += call.bulk && Array.isArray(call.input) ? Math.max(1, call.input.length) : 1;
+  return count;
+}
+
 /** The pool implementation. Single-threaded: every method runs on the main thread's event loop. */
 export class PoolEngine implements FunctionPool, CancelSink {
   readonly functions: readonly string[];
@@ -132,6 +139,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
         if (options.event !== undefined) call.event = options.event;
         if (options.request !== undefined) call.request = options.request;
         if (options.effects !== undefined) call.effects = options.effects;
+        if (options.bulk === true) call.bulk = true;
       }
       if (signal !== null) signal.addEventListener('abort', call);
       this.#enqueue(lane, call);
@@ -307,7 +315,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
     if (!this.#finish(batch)) return;
     this.#recycle(batch);
     const { calls, lane } = batch;
-    lane.estimator.record(result[RESULT_RUN_MS] as number, calls.length);
+    lane.estimator.record(result[RESULT_RUN_MS] as number, runCount(calls));
     const errors = result[RESULT_ERRORS] as BatchErrors | null;
     const effects = result[RESULT_EFFECTS] as (CallEffects | null)[] | null;
     for (let i = 0; i < calls.length; i++) {

@@ -3,7 +3,7 @@
  * {@link BatchResult} back, both flat arrays sent by structured clone.
  *
  * ```
- *   BatchTask   [ id, attempts | null, deadlines | null, events | null, contexts | null, input0, input1, … ]
+ *   BatchTask   [ id, attempts | null, deadlines | null, events | null, contexts | null, bulk | null, input0, … ]
  *               (id = name@version)
  *   BatchResult [ runMs, errors | null, effects | null, value0, value1, … ]
  * ```
@@ -40,8 +40,14 @@ export const TASK_EVENTS = 3;
  * call). A call's entry is its correlation id alone (a string: the common case) or a {@link TaskContext}.
  */
 export const TASK_CONTEXTS = 4;
+/**
+ * Index of the per-call bulk flags, or `null` when no call of the batch is bulk. A bulk call's input is an array:
+ * the worker runs the handler on each element and the call's value is a `BatchOutcome` (`client.gather`'s
+ * batches, so that thousands of items cost one pending call, not thousands).
+ */
+export const TASK_BULK = 5;
 /** Index of the first input; call `i`'s input is at `TASK_INPUTS + i`. */
-export const TASK_INPUTS = 5;
+export const TASK_INPUTS = 6;
 
 /** `[correlationId, causationId, traceparent, metadata | null]` of one call that carries more than a correlation id. */
 export type TaskContext = [string, string, string, Readonly<Record<string, string>> | null];

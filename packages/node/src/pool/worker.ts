@@ -37,6 +37,7 @@ import {
   RESULT_RUN_MS,
   RESULT_VALUES,
   TASK_ATTEMPTS,
+  TASK_BULK,
   TASK_CONTEXTS,
   TASK_DEADLINES,
   TASK_EVENTS,
@@ -134,6 +135,49 @@ function fail(errors: BatchErrors | null, count: number, index: number, error: W
 }
 
 /**
+ * A bulk call (see `protocol.ts`): the handler on every element of `inputs`, each with its own context; the
+ * outcome lists each element's value or wire error. Synchronous when every handler was.
+ */
+function runBulk(
+  name: string,
+  handler: (ctx: FunctionContext, input: unknown) => unknown,
+  inputs: unknown,
+  contextFor: () => CallContext,
+): { values: unknown[]; errors: BatchErrors | null } | Promise<{ values: unknown[]; errors: BatchErrors | null }> {
+  const list = Array.isArray(inputs) ? inputs : [];
+  const count = list.length;
+  const outcome: { values: unknown[]; errors: BatchErrors | null } = {
+    values: new Array<unknown>(count),
+    errors: null,
+  };
+  let pending: Promise<void>[] | null = null;
+  for (let j = 0; j < count; j++) {
+    try {
+      const value = handler(contextFor() as FunctionContext, list[j]);
+      if (isThenable(value)) {
+        const slot = j;
+        pending ??= [];
+        pending.push(
+          Promise.resolve(value).then(
+            (v) => {
+              outcome.values[slot] = v;
+            },
+            (e: unknown) => {
+              outcome.errors = fail(outcome.errors, count, slot, toLucentError(e, name).toWire());
+            },
+          ),
+        );
+      } else {
+        outcome.values[j] = value;
+      }
+    } catch (e) {
+      outcome.errors = fail(outcome.errors, count, j, toLucentError(e, name).toWire());
+    }
+  }
+  return pending === null ? outcome : Promise.all(pending).then(() => outcome);
+}
+
+/**
  * Runs every call of `task` in order; async handlers are awaited together after the synchronous pass. Returns
  * the result directly when every handler was synchronous (no promise for piscina to wait on).
  */
@@ -153,6 +197,7 @@ function runBatch(task: BatchTask): BatchResult | Promise<BatchResult> {
   const deadlines = task[TASK_DEADLINES] as number[] | null;
   const events = task[TASK_EVENTS] as ([string, number] | null)[] | null;
   const contexts = task[TASK_CONTEXTS] as (string | TaskContext | null)[] | null;
+  const bulk = task[TASK_BULK] as boolean[] | null;
   const count = task.length - TASK_INPUTS;
   const result: BatchResult = new Array<unknown>(RESULT_VALUES + count);
   let errors: BatchErrors | null = null;
@@ -164,9 +209,13 @@ function runBatch(task: BatchTask): BatchResult | Promise<BatchResult> {
     const delivery = events === null ? null : (events[i] ?? null);
     const event = delivery === null ? undefined : { id: delivery[0], attempt: delivery[1] };
     const attempt = attempts === null ? 1 : (attempts[i] ?? 1);
-    const ctx = contextOf(name, attempt, deadline, contexts === null ? null : contexts[i], event);
+    const entry = contexts === null ? null : contexts[i];
+    const ctx = contextOf(name, attempt, deadline, entry, event);
     try {
-      const value = handler(ctx as FunctionContext, task[TASK_INPUTS + i]);
+      const value =
+        bulk?.[i] === true
+          ? runBulk(name, handler, task[TASK_INPUTS + i], () => contextOf(name, attempt, deadline, entry, event))
+          : handler(ctx as FunctionContext, task[TASK_INPUTS + i]);
       if (isThenable(value)) {
         const slot = i;
         pending ??= [];

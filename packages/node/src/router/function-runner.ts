@@ -4,6 +4,7 @@
  * worker threads (a handler that blocks then blocks the node: only for small, fast functions).
  */
 import {
+  type BatchOutcome,
   CallContext,
   type Clock,
   correlationOf,
@@ -19,6 +20,7 @@ import {
   TimeoutError,
   toLucentError,
   UnknownFunctionError,
+  type WireError,
 } from '@lucent/core/internal';
 import { causationOf, type EffectsSink } from '../pool/call-effects.js';
 
@@ -32,6 +34,11 @@ export interface RunOptions {
   readonly request?: Envelope;
   /** Receives what the run logged and emitted (see `pool/call-effects.ts`). */
   readonly effects?: EffectsSink;
+  /**
+   * `input` is an array of inputs, each run by the handler; the run resolves with a `BatchOutcome` (each element's
+   * value or wire error) and fails only as a whole (a worker crash, the deadline).
+   */
+  readonly bulk?: boolean;
 }
 
 /** Runs functions by reference (`name` or `name@version`). `FunctionPool` implements it. */
@@ -89,6 +96,7 @@ class InlineRunner implements FunctionRunner {
     }
     const deadline = options?.deadline ?? 0;
     if (deadline !== 0 && this.#clock.wallNow() >= deadline) throw new TimeoutError({ target: name, timeoutMs: 0 });
+    if (options?.bulk === true) return (await this.#bulk(name, input, options)) as O;
     const request = options?.request;
     const ctx = new CallContext(
       definition.name,
@@ -111,6 +119,23 @@ class InlineRunner implements FunctionRunner {
     }
     this.#settle(options, definition.name, ctx, true);
     return value;
+  }
+
+  /** A bulk run (see {@link RunOptions.bulk}): each element as its own call, outcomes in order. */
+  async #bulk(name: string, inputs: unknown, options: RunOptions): Promise<BatchOutcome> {
+    const list = Array.isArray(inputs) ? inputs : [];
+    const single: RunOptions = { ...options, bulk: false };
+    const values = new Array<unknown>(list.length);
+    let errors: (WireError | null)[] | null = null;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        values[i] = await this.call(name, list[i], single);
+      } catch (error) {
+        errors ??= new Array<WireError | null>(list.length).fill(null);
+        errors[i] = toLucentError(error, name).toWire();
+      }
+    }
+    return { values, errors };
   }
 
   #settle(options: RunOptions | undefined, fn: string, ctx: CallContext, ok: boolean): void {

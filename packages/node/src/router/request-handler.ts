@@ -286,7 +286,7 @@ export class RoutingRequestHandler {
       value = await (kind === EnvelopeKind.Call
         ? this.#call(envelope)
         : kind === EnvelopeKind.Batch
-          ? runBatch(this.#runner, envelope, batchRunOptions(envelope))
+          ? runBatch(this.#runner, envelope, batchRunOptions(envelope), this.#functions.find(envelope.target)?.input)
           : this.#ask(envelope));
       if (envelope.kind === EnvelopeKind.Tell) value = null;
     } catch (error) {
