@@ -356,7 +356,12 @@ export class RoutingRequestHandler {
     } catch (error) {
       // A pure function runs the same anywhere: when the key's owner is gone (nobody on its subject; our view has
       // not dropped it yet), run the call here rather than fail it.
-      if (envelope.kind === EnvelopeKind.Call && ownerGone(error)) {
+      if (
+        envelope.kind === EnvelopeKind.Call &&
+        ownerGone(error) &&
+        this.#functions.find(envelope.target) !== undefined
+      ) {
+        this.#observer.retried(envelope.target, 'node_unavailable');
         this.#inFlight.end();
         void this.#run(envelope, replier);
         return;
