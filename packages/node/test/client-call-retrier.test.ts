@@ -81,12 +81,21 @@ describe('CallRetrier', () => {
   });
 
   it('gives up with the last error after maxAttempts, or when the backoff would pass the deadline', async () => {
-    const timeout = new TimeoutError({ target: 'pure', timeoutMs: 1 });
+    // A timeout answered by a node (its function's own limit): retried until maxAttempts.
+    const timeout = new TimeoutError({ target: 'pure', timeoutMs: 1 }, { origin: 'b' });
     const { clock, retrier, attempts, newCall } = setup(() => Promise.reject(timeout));
     const result = retrier.run(newCall(undefined), Promise.reject(timeout));
     for (let i = 0; i < 5; i++) await settle(clock, 100);
     await expect(result).rejects.toBe(timeout);
     expect(attempts.map((a) => a.attempt)).toEqual([2, 3]);
+
+    // A timeout raised by the client itself means the call's budget is spent: not retried.
+    const local = setup(() => Promise.resolve(1));
+    const spent = new TimeoutError({ target: 'pure', timeoutMs: 10_000 });
+    const ended = local.retrier.run(local.newCall(undefined), Promise.reject(spent));
+    await settle(local.clock, 100);
+    await expect(ended).rejects.toBe(spent);
+    expect(local.attempts).toEqual([]);
 
     const late = setup(() => Promise.resolve(1));
     const tight = late.retrier.run(late.newCall(undefined, 5), Promise.reject(timeout));

@@ -23,6 +23,7 @@ import {
   type FunctionDefinition,
   NodeUnavailableError,
   type RetryPolicy,
+  TimeoutError,
   type TimerHandle,
   type ViewSource,
 } from '@lucent/core/internal';
@@ -142,6 +143,8 @@ export class CallRetrier {
   async #failed(call: RetryCall, error: unknown): Promise<unknown> {
     const policy = call.definition.retry;
     const failedOn = failedNode(error, call.sentTo);
+    // A timeout raised here (not answered by a node) means the call's whole budget is spent: nothing is left to retry in.
+    if (TimeoutError.is(error) && error.origin === undefined) throw error;
     const decision = decideRetry(error, policy, call.attempt);
     if (failedOn !== undefined && decision.retry && decision.reason !== 'retryable') this.#nodeFailed(failedOn);
     if (!decision.retry) throw error;
