@@ -19,9 +19,12 @@
  */
 import {
   type Clock,
+  type ClusterView,
   decideRetry,
   type FunctionDefinition,
   NodeUnavailableError,
+  PlacementType,
+  placeFunction,
   type RetryPolicy,
   TimeoutError,
   type TimerHandle,
@@ -251,4 +254,26 @@ export class CallRetrier {
 function failedNode(error: unknown, sentTo: string | undefined): string | undefined {
   const origin = (error as { origin?: unknown } | null)?.origin;
   return typeof origin === 'string' && origin !== '' ? origin : sentTo;
+}
+
+/**
+ * Where the next attempt of `call` goes under `view`: the call's ring owner unless it failed this call or its
+ * breaker is open, else another member (in id order, starting from the attempt number, so retries spread), else
+ * `undefined` (the function's queue group). Pure.
+ */
+export function retryTarget(
+  call: RetryCall,
+  view: ClusterView | undefined,
+  isOpen: (node: string) => boolean,
+): string | undefined {
+  if (view === undefined || view.members.length === 0) return undefined;
+  const usable = (id: string): boolean => !(call.avoid?.has(id) ?? false) && !isOpen(id);
+  const placement = placeFunction(call.definition, call.input, view);
+  if (placement.type === PlacementType.Node && usable(placement.node)) return placement.node;
+  const members = view.members;
+  for (let i = 0; i < members.length; i++) {
+    const member = members[(call.attempt + i) % members.length]!;
+    if (usable(member.id)) return member.id;
+  }
+  return undefined;
 }

@@ -55,7 +55,7 @@ import { type EventLogOptions, eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
-import { CallRetrier, RetryCall, type SentAttempt } from './call-retrier.js';
+import { CallRetrier, RetryCall, retryTarget, type SentAttempt } from './call-retrier.js';
 import {
   type EventHandler,
   EventStream,
@@ -63,7 +63,7 @@ import {
   type EventSubscription,
   subscribeEvents,
 } from './event-subscription.js';
-import { envelopeContext, type MessageContextOptions } from './message-context.js';
+import { envelopeContext, hasContext, type MessageContextOptions } from './message-context.js';
 import {
   type FanOutContext,
   type GatherOptions,
@@ -307,10 +307,12 @@ export class ClientCore {
     return this.#retrier.run(call, answer);
   }
 
+  readonly #isOpen = (node: string): boolean => this.#retrier.isOpen(node);
+
   /** Sends the next attempt of a retried call: same envelope id and deadline, on a shard it has not failed on. */
   readonly #sendAgain = (call: RetryCall): SentAttempt => {
     const options = call.options as RequestOptions | undefined;
-    const node = this.#retryNode(call);
+    const node = retryTarget(call, this.#view?.current(), this.#isOpen);
     const subject = node === undefined ? this.#subjects.function(call.ref) : this.#subjects.node(node);
     const envelope = callEnvelope(call.ref, call.input, {
       ...envelopeContext(call.deadline, this.#origin, options),
@@ -320,24 +322,6 @@ export class ClientCore {
     const sent = this.transport.request(subject, this.#codec.encode(envelope), remainingMs, call.ref);
     return { answer: sent.then(this.#decodeAnswer, this.#explainCallFailure), node };
   };
-
-  /**
-   * Where a retry goes: the call's ring owner unless it failed this call or its breaker is open, else another
-   * member of the view (in id order, from the attempt number, so retries spread), else the function's queue group.
-   */
-  #retryNode(call: RetryCall): string | undefined {
-    const view = this.#view?.current();
-    if (view === undefined || view.members.length === 0) return undefined;
-    const usable = (id: string): boolean => !(call.avoid?.has(id) ?? false) && !this.#retrier.isOpen(id);
-    const placement = placeFunction(call.definition, call.input, view);
-    if (placement.type === PlacementType.Node && usable(placement.node)) return placement.node;
-    const members = view.members;
-    for (let i = 0; i < members.length; i++) {
-      const member = members[(call.attempt + i) % members.length]!;
-      if (usable(member.id)) return member.id;
-    }
-    return undefined;
-  }
 
   /**
    * Sends `event` to actor `key` (`type/id`). Throws `InvalidMessageError` (not an object with a string `type`),
@@ -534,16 +518,6 @@ export class ClientCore {
     const reason = `the answer to a request is a ${envelopeKindName(decoded.kind)} envelope`;
     throw new DecodeError({ reason, byteLength: answer.byteLength });
   };
-}
-
-/** True when `options` carries more than a timeout (a correlation or causation id, metadata, a traceparent). */
-function hasContext(options: RequestOptions): boolean {
-  return (
-    options.correlationId !== undefined ||
-    options.causationId !== undefined ||
-    options.metadata !== undefined ||
-    options.traceparent !== undefined
-  );
 }
 
 /** Throws `InvalidMessageError` when `event` is not an actor message (checked again by the owning node). */

@@ -44,3 +44,13 @@ function checkedString(value: unknown, field: string): string {
   if (typeof value === 'string') return value;
   throw new ConfigError({ subject: 'client', field, reason: 'must be a string' });
 }
+
+/** True when `options` carries a context (a correlation or causation id, metadata, a traceparent). */
+export function hasContext(options: MessageContextOptions): boolean {
+  return (
+    options.correlationId !== undefined ||
+    options.causationId !== undefined ||
+    options.metadata !== undefined ||
+    options.traceparent !== undefined
+  );
+}
