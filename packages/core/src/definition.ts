@@ -31,7 +31,10 @@ export const DEFAULT_VERSION = '1';
 export interface FunctionContext {
   /** The function's name. */
   readonly name: string;
-  /** 1 for the first attempt, 2 for the first retry, and so on. */
+  /**
+   * 1 for the first attempt, 2 when the node's pool re-runs the call after a worker crash, and so on. A client's
+   * retry on another shard is a new run there and starts at 1.
+   */
   readonly attempt: number;
   /** Epoch ms after which the result is no longer wanted; `0` means no deadline. */
   readonly deadline: number;
