@@ -73,7 +73,7 @@ export class EventPublisher {
     void done.finally(() => this.#pending.delete(done));
   }
 
-  /** Resolves when every publish started so far has settled. */
+  /** Resolves when every publish started so far has settled (the node waits for it at shutdown). Never rejects. */
   async idle(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }

@@ -430,6 +430,9 @@ export class ShardNode {
         this.clock,
       );
     if (supervisor !== undefined) await this.#step('pool close', () => supervisor.closePool());
+    // Events the last runs emitted are still being stored: let them finish before the connection goes.
+    const publisher = this.#runEffects?.publisher;
+    if (publisher !== undefined) await settleWithin(publisher.idle(), drainTimeoutMs, this.clock);
     const transport = this.#transport;
     if (transport !== undefined) await this.#step('transport close', () => transport.close());
     const http = this.#http;
