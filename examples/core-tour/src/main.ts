@@ -6,6 +6,7 @@
  */
 import {
   createClusterView,
+  createFunctionContext,
   createRegistry,
   DecodeError,
   defineFunction,
@@ -54,7 +55,8 @@ for (const order of orders) {
   const owner = placement.type === 'node' ? placement.node : 'any shard';
   const bytes = codec.encode(callOf(order));
   const received = codec.decode(bytes);
-  const result = def.handler({ name: def.name, attempt: 1, deadline: received.deadline }, received.payload as Order);
+  const ctx = createFunctionContext(def.name, { deadline: received.deadline });
+  const result = def.handler(ctx, received.payload as Order);
   const reply = codec.decode(codec.encode(replyEnvelope(received, result, owner)));
   console.log(
     `${order.orderId} ${order.symbol.padEnd(4)} -> ${owner} (ring owner of the symbol) | ${bytes.byteLength} B on the wire | reply ${reply.payload}`,

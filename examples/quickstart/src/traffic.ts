@@ -2,8 +2,6 @@
  * The demo's traffic, the same whether the shards are processes on NATS or nodes in this process: keyed calls
  * (which shard served each account), latency percentiles, order actors (tell and ask) and an event.
  */
-// The event's raw subscription uses the wire's internals until clients can subscribe to events themselves.
-import { EnvelopeCodec, eventSubject } from '@lucent/core/internal';
 import type { ClusterClient } from '@lucent/node';
 import type { OrderContext } from './actors.js';
 import { order } from './actors.js';
@@ -98,16 +96,15 @@ export async function runTraffic(options: TrafficOptions): Promise<void> {
   print(`   ask latency:     ${percentiles(asks)}`);
 
   print('\n4. An event: OrderPlaced runs auditOrder once in the cluster, which publishes auditOrderCompleted');
-  const codec = new EnvelopeCodec();
   const completed: { orderId: string; pid: number }[] = [];
-  const subject = eventSubject(options.clusterName, 'auditOrderCompleted');
-  const subscription = client.transport.subscribe(subject, (frame) => {
-    completed.push(codec.decode(frame).payload as { orderId: string; pid: number });
-  });
+  // Every auditOrderCompleted from now on, with its correlation and causation ids (the emitted event's id).
+  const subscription = client.on<{ orderId: string; pid: number }>('auditOrderCompleted', (e) =>
+    completed.push(e.data),
+  );
   await client.transport.flush();
   await client.emit('OrderPlaced', { orderId: 'ord-1', qty: 100 }); // resolves once the event stream stored it
   for (let i = 0; i < 100 && completed.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-  subscription.unsubscribe();
+  subscription.close();
   for (const done of completed) {
     const shard = options.shardOfPid?.get(done.pid) ?? 'a shard in this process';
     print(`   auditOrderCompleted for ${done.orderId}, audited on ${shard}`);

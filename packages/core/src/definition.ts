@@ -14,6 +14,7 @@
  */
 
 import { ConfigError } from './errors.js';
+import type { EventDefinition, FunctionLogger, ShardInfo } from './function-context.js';
 import { type InputSchema, resolveInputSchema, type SchemaOutput } from './input-schema.js';
 import { type ResourceSpec, type Resources, resolveResources } from './resources.js';
 import { hash } from './routing/hash.js';
@@ -35,7 +36,10 @@ export const DEFAULT_VERSION = '1';
 export interface FunctionContext {
   /** The function's name. */
   readonly name: string;
-  /** 1 for the first attempt, 2 for the first retry, and so on. */
+  /**
+   * 1 for the first attempt, 2 when the node's pool re-runs the call after a worker crash, and so on. A client's
+   * retry on another shard is a new run there and starts at 1.
+   */
   readonly attempt: number;
   /** Epoch ms after which the result is no longer wanted; `0` means no deadline. */
   readonly deadline: number;
@@ -44,6 +48,27 @@ export interface FunctionContext {
    * (1 for the first delivery). Delivery is at least once, so an idempotent handler can tell a repeat by `id`.
    */
   readonly event?: EventDelivery | undefined;
+  /** The conversation's id: the caller's (`call(…, { correlationId })`), or the id of the request that started it. */
+  readonly correlationId: string;
+  /** Id of the message that caused this run (the event it handles, or the call's caller-given cause); `''` when none. */
+  readonly causationId: string;
+  /** W3C `traceparent` of the request, `''` when it carried none. */
+  readonly traceparent: string;
+  /** The shard running the call (its `--shard` id and `--tags`). */
+  readonly shard: ShardInfo;
+  /** Caller-supplied key/values (`call(…, { metadata })`); empty when none. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * A logger whose records are written by the node's log with the call's correlation id. Levels below the node's
+   * log level are no-ops in the function's thread.
+   */
+  readonly logger: FunctionLogger;
+  /**
+   * Publishes event `type` with `data` once this call has succeeded (discarded if it fails); it carries the call's
+   * correlation id, and the call's id as causation id.
+   */
+  emit<T>(type: EventDefinition<T>, data: T): void;
+  emit(type: string, data?: unknown): void;
 }
 
 /** Which event a handler run serves (see {@link FunctionContext.event}). */
@@ -87,6 +112,12 @@ export interface FunctionOptions {
   readonly affinity?: string | readonly string[];
   readonly resources?: ResourceSpec;
   readonly retry?: RetrySpec;
+  /**
+   * Result events of plain calls: `completed: true` publishes `${name}Completed` with the result after each
+   * successful call, `failed: true` publishes `${name}Failed` with the typed error after each failed one.
+   * Event-triggered runs publish both whatever this says.
+   */
+  readonly events?: ResultEventsSpec;
   /**
    * A Standard Schema (zod, valibot, arktype, ...) the input must pass: checked by the client before sending
    * and by the node before running the handler, which gets the schema's output. Bad input is rejected with
@@ -137,6 +168,8 @@ export interface FunctionDefinition<I = unknown, O = unknown> {
   readonly shardPath: readonly string[];
   readonly resources: Resources;
   readonly retry: RetryPolicy;
+  /** Which result events plain calls publish (see {@link FunctionOptions.events}). */
+  readonly events: ResultEvents;
   /** The input schema, or `undefined` when the input is not validated. */
   readonly input: InputSchema | undefined;
   /** The resolved cron schedule, or `undefined`. */
@@ -163,6 +196,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'shardBy',
   'resources',
   'retry',
+  'events',
   'input',
   'schedule',
   'when',
@@ -243,6 +277,7 @@ export function defineFunction<I = unknown, R = unknown>(
     affinity: resolveAffinity(options.affinity, subject),
     resources: resolveResources(options.resources, subject),
     retry: resolveRetry(options.retry, subject),
+    events: resolveResultEvents(options.events, subject),
     input: resolveInputSchema(options.input, subject),
     schedule: resolveSchedule(options.schedule, subject),
     when: resolveEventFilter(options.when, handles, subject),
@@ -341,6 +376,12 @@ export interface RetrySpec {
   readonly multiplier?: number;
   /** Cap on any one delay, in ms (>= backoffMs). */
   readonly maxBackoffMs?: number;
+  /**
+   * Error codes a client retries a call on (on another shard when the failure was the node's). Default
+   * {@link DEFAULT_RETRY_ON}. A handler's own error is retried only when it is marked retryable
+   * (`RetryableError`, or any error with `retryable: true`), whatever this lists.
+   */
+  readonly retryOn?: readonly string[];
 }
 
 /**
@@ -349,24 +390,67 @@ export interface RetrySpec {
  */
 export type RetryPolicy = Required<RetrySpec>;
 
+/**
+ * Codes retried by default: a timeout, a crashed worker, a node gone, overloaded or shutting down, and a
+ * handler error marked retryable.
+ */
+export const DEFAULT_RETRY_ON: readonly string[] = Object.freeze([
+  'LUCENT_TIMEOUT',
+  'LUCENT_WORKER_CRASHED',
+  'LUCENT_NODE_UNAVAILABLE',
+  'LUCENT_NO_CAPACITY',
+  'LUCENT_SHUTTING_DOWN',
+  'LUCENT_RETRYABLE',
+]);
+
 /** Defaults for fields a {@link RetrySpec} leaves out. Frozen. */
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
   maxAttempts: 3,
   backoffMs: 100,
   multiplier: 2,
   maxBackoffMs: 10_000,
+  retryOn: DEFAULT_RETRY_ON,
 });
+
+/** Result events as written in a definition. */
+export interface ResultEventsSpec {
+  readonly completed?: boolean;
+  readonly failed?: boolean;
+}
+
+/** Resolved {@link ResultEventsSpec}. */
+export type ResultEvents = Required<ResultEventsSpec>;
+
+const NO_RESULT_EVENTS: ResultEvents = Object.freeze({ completed: false, failed: false });
+
+function resolveResultEvents(spec: ResultEventsSpec | undefined, subject: string): ResultEvents {
+  if (spec === undefined) return NO_RESULT_EVENTS;
+  if (typeof spec !== 'object' || spec === null) {
+    throw new ConfigError({ subject, field: 'events', reason: 'must be an object' });
+  }
+  for (const [key, value] of Object.entries(spec)) {
+    if (key !== 'completed' && key !== 'failed')
+      throw new ConfigError({ subject, field: `events.${key}`, reason: 'unknown field' });
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new ConfigError({ subject, field: `events.${key}`, reason: 'must be a boolean' });
+    }
+  }
+  return Object.freeze({ completed: spec.completed === true, failed: spec.failed === true });
+}
 
 /**
  * Delay in ms before attempt number `attempt` (2 = first retry): `backoffMs * multiplier^(attempt-2)`, capped
  * at `maxBackoffMs`; `0` for the first attempt. Pure and without jitter (add it where the delay is scheduled).
  */
-export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
+export function retryDelayMs(
+  policy: Pick<RetryPolicy, 'backoffMs' | 'multiplier' | 'maxBackoffMs'>,
+  attempt: number,
+): number {
   if (attempt <= 1) return 0;
   return Math.min(policy.maxBackoffMs, policy.backoffMs * policy.multiplier ** (attempt - 2));
 }
 
-const RETRY_RULES: Readonly<Record<keyof RetrySpec, (value: number) => boolean>> = {
+const RETRY_RULES: Readonly<Record<Exclude<keyof RetrySpec, 'retryOn'>, (value: number) => boolean>> = {
   maxAttempts: (v) => Number.isInteger(v) && v >= 1 && v <= 100,
   backoffMs: (v) => Number.isFinite(v) && v >= 0,
   multiplier: (v) => Number.isFinite(v) && v >= 1,
@@ -378,9 +462,17 @@ function resolveRetry(spec: RetrySpec | undefined, subject: string): RetryPolicy
   if (typeof spec !== 'object' || spec === null) {
     throw new ConfigError({ subject, field: 'retry', reason: 'must be an object' });
   }
-  const policy: Record<string, number> = { ...DEFAULT_RETRY };
+  const policy: Record<string, unknown> = { ...DEFAULT_RETRY };
   for (const [key, value] of Object.entries(spec)) {
-    const rule = RETRY_RULES[key as keyof RetrySpec];
+    if (key === 'retryOn') {
+      if (value === undefined) continue;
+      if (!Array.isArray(value) || !value.every((code) => typeof code === 'string')) {
+        throw new ConfigError({ subject, field: 'retry.retryOn', reason: 'expected an array of error codes' });
+      }
+      policy.retryOn = Object.freeze([...(value as string[])]);
+      continue;
+    }
+    const rule = RETRY_RULES[key as Exclude<keyof RetrySpec, 'retryOn'>];
     if (rule === undefined) throw new ConfigError({ subject, field: `retry.${key}`, reason: 'unknown field' });
     if (value === undefined) continue;
     if (typeof value !== 'number' || !rule(value)) {
@@ -388,7 +480,7 @@ function resolveRetry(spec: RetrySpec | undefined, subject: string): RetryPolicy
     }
     policy[key] = value;
   }
-  if (policy.maxBackoffMs! < policy.backoffMs!) {
+  if ((policy.maxBackoffMs as number) < (policy.backoffMs as number)) {
     throw new ConfigError({ subject, field: 'retry.maxBackoffMs', reason: 'must be >= backoffMs' });
   }
   return Object.freeze(policy as unknown as RetryPolicy);

@@ -23,6 +23,11 @@ export function envelopeProblem(value: unknown): string {
   if (!isNonNegativeInteger(e.hops)) return 'hops is not a non-negative integer';
   if (typeof e.traceparent !== 'string') return 'traceparent is not a string';
   if (typeof e.origin !== 'string') return 'origin is not a string';
+  if (typeof e.causationId !== 'string') return 'causationId is not a string';
+  if (e.metadata !== null) {
+    const problem = metadataProblem(e.metadata);
+    if (problem !== '') return problem;
+  }
   if (e.kind === EnvelopeKind.Error) return wireErrorProblem(e.payload);
   return '';
 }
@@ -36,6 +41,15 @@ export function wireErrorProblem(value: unknown): string {
   if (typeof w.message !== 'string') return 'error payload has no string message';
   if (typeof w.details !== 'object' || w.details === null) return 'error payload has no details object';
   if (w.origin !== undefined && typeof w.origin !== 'string') return 'error payload origin is not a string';
+  return '';
+}
+
+/** Why `value` is not string key/values (envelope metadata), or `''`. Only messages that carry metadata pay for it. */
+export function metadataProblem(value: unknown): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'metadata is not an object or null';
+  for (const key in value) {
+    if (typeof (value as Record<string, unknown>)[key] !== 'string') return `metadata '${key}' is not a string`;
+  }
   return '';
 }
 

@@ -24,16 +24,22 @@ export const EnvelopeKind = {
   Error: 6,
   /** Runtime-internal message between nodes (membership, drain, ...). */
   Control: 7,
+  /**
+   * Many inputs of one function (`target`) in one request: `payload` is the array of inputs; answered by one
+   * reply whose payload is a {@link BatchOutcome} (one value or error per input, in order). `client.gather` sends
+   * one per shard.
+   */
+  Batch: 8,
 } as const;
 
 /** One of the {@link EnvelopeKind} values. */
 export type EnvelopeKind = (typeof EnvelopeKind)[keyof typeof EnvelopeKind];
 
-const KIND_NAMES: readonly string[] = ['', 'call', 'reply', 'tell', 'ask', 'event', 'error', 'control'];
+const KIND_NAMES: readonly string[] = ['', 'call', 'reply', 'tell', 'ask', 'event', 'error', 'control', 'batch'];
 
 /** True for the integers of {@link EnvelopeKind} (and nothing else: not strings, not 0, not 1.5). */
 export function isEnvelopeKind(value: unknown): value is EnvelopeKind {
-  return typeof value === 'number' && value >= 1 && value <= 7 && (value | 0) === value;
+  return typeof value === 'number' && value >= 1 && value <= 8 && (value | 0) === value;
 }
 
 /** Lower-case name of a kind for logs and metrics labels (`'call'`); `'unknown'` for anything else. */
@@ -55,7 +61,11 @@ export interface Envelope<P = unknown> {
   readonly id: string;
   /** Function name, `type/id` of an actor, event type, or node id; for replies and errors the requester's node. */
   readonly target: string;
-  /** For replies and errors: the `id` of the request answered. `''` otherwise. */
+  /**
+   * For replies and errors: the `id` of the request answered. On requests and events: the conversation's
+   * correlation id as the caller chose it, or `''` when the conversation starts here (its correlation id is then
+   * this envelope's `id`; see {@link correlationOf}).
+   */
   readonly correlationId: string;
   /** Absolute epoch milliseconds after which the answer is useless; `0` for no deadline. */
   readonly deadline: number;
@@ -65,7 +75,16 @@ export interface Envelope<P = unknown> {
   readonly traceparent: string;
   /** Id of the node that sent the message; `''` when unknown (e.g. a client). */
   readonly origin: string;
+  /** Id of the message that caused this one (an event emitted by a call names the call); `''` when none. */
+  readonly causationId: string;
+  /** Caller-supplied string key/values carried to the function's `ctx.metadata`; `null` when none. */
+  readonly metadata: Readonly<Record<string, string>> | null;
   readonly payload: P;
+}
+
+/** The correlation id of a request or event: the caller's, or the envelope's own id when it starts a conversation. */
+export function correlationOf(envelope: Envelope): string {
+  return envelope.correlationId === '' ? envelope.id : envelope.correlationId;
 }
 
 /** An envelope of kind error, whose payload is the data form of a Lucent error. */
@@ -84,6 +103,8 @@ export const ENVELOPE_FIELDS = [
   'hops',
   'traceparent',
   'origin',
+  'causationId',
+  'metadata',
   'payload',
 ] as const;
 
@@ -94,6 +115,10 @@ export interface EnvelopeOptions {
   readonly deadline?: number;
   readonly traceparent?: string;
   readonly origin?: string;
+  /** The conversation's correlation id (default `''`: this envelope starts one). */
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  readonly metadata?: Readonly<Record<string, string>> | null;
 }
 
 // Ids are `<random process prefix>.<counter in base 36>`: a string concat per message instead of a UUID
@@ -137,11 +162,13 @@ export function createEnvelope<P>(
     kind,
     id: options?.id ?? nextEnvelopeId(),
     target,
-    correlationId: '',
+    correlationId: options?.correlationId ?? '',
     deadline: options?.deadline ?? 0,
     hops: 0,
     traceparent: options?.traceparent ?? '',
     origin: options?.origin ?? '',
+    causationId: options?.causationId ?? '',
+    metadata: options?.metadata ?? null,
     payload,
   };
 }
@@ -164,6 +191,20 @@ export function askEnvelope<P>(actor: string, message: P, options?: EnvelopeOpti
 /** A domain event of type `eventType`. */
 export function eventEnvelope<P>(eventType: string, event: P, options?: EnvelopeOptions): Envelope<P> {
   return createEnvelope(EnvelopeKind.Event, eventType, event, options);
+}
+
+/** Many inputs of function `fn` in one request (see {@link EnvelopeKind.Batch}). */
+export function batchEnvelope(fn: string, inputs: readonly unknown[], options?: EnvelopeOptions): Envelope {
+  return createEnvelope(EnvelopeKind.Batch, fn, inputs, options);
+}
+
+/**
+ * The reply payload of a batch: `values[i]` is input `i`'s result, and `errors` is `null` when every input
+ * succeeded, else one `WireError | null` per input.
+ */
+export interface BatchOutcome {
+  readonly values: unknown[];
+  readonly errors: (WireError | null)[] | null;
 }
 
 /** A runtime-internal message to `target` (a node id or subject). */
@@ -198,6 +239,8 @@ function answerTo<P>(kind: EnvelopeKind, request: Envelope, payload: P, origin: 
     hops: 0,
     traceparent: request.traceparent,
     origin,
+    causationId: '',
+    metadata: null,
     payload,
   };
 }
@@ -213,6 +256,8 @@ export function forwardedEnvelope<P>(envelope: Envelope<P>): Envelope<P> {
     hops: envelope.hops + 1,
     traceparent: envelope.traceparent,
     origin: envelope.origin,
+    causationId: envelope.causationId,
+    metadata: envelope.metadata,
     payload: envelope.payload,
   };
 }

@@ -239,10 +239,33 @@ export type UnknownActorTypeError = InstanceType<typeof UnknownActorTypeError>;
 export const HandlerError = defineError(
   'LUCENT_HANDLER',
   'HandlerError',
-  (d: { target: string; remoteName: string; remoteMessage: string }) =>
+  (d: { target: string; remoteName: string; remoteMessage: string; retryable?: boolean }) =>
     `${d.target} failed: ${d.remoteName}: ${d.remoteMessage}`,
 );
 export type HandlerError = InstanceType<typeof HandlerError>;
+
+/**
+ * A transient failure a function reports on purpose: the client retries the call per the function's `retry`
+ * policy (another shard, after the backoff). Any thrown error with `retryable: true` counts the same.
+ */
+export const RetryableError = defineError(
+  'LUCENT_RETRYABLE',
+  'RetryableError',
+  (d: { reason: string }) => `retryable failure: ${d.reason}`,
+);
+export type RetryableError = InstanceType<typeof RetryableError>;
+
+/**
+ * Some parts of a scatter or gather failed and its policy is `'fail'`: `errors` holds each failure's wire form
+ * (with the shard or input index it belongs to) so nothing is lost.
+ */
+export const PartialFailureError = defineError(
+  'LUCENT_PARTIAL_FAILURE',
+  'PartialFailureError',
+  (d: { target: string; failed: number; total: number; errors: readonly (WireError & { index: number })[] }) =>
+    `${d.failed} of ${d.total} parts of ${d.target} failed (first: ${d.errors[0]?.code ?? '?'})`,
+);
+export type PartialFailureError = InstanceType<typeof PartialFailureError>;
 
 /** A bounded mailbox rejected the message. */
 export const MailboxFullError = defineError(
@@ -415,7 +438,21 @@ export function toLucentError(thrown: unknown, target = 'unknown'): LucentError 
   if (thrown instanceof LucentError) return thrown;
   const remoteName = thrown instanceof Error ? thrown.name : typeof thrown;
   const remoteMessage = thrown instanceof Error ? thrown.message : describeThrown(thrown);
+  // A plain error marked `retryable: true` keeps the mark across the wire, for the client's retry policy.
+  if (isMarkedRetryable(thrown)) {
+    return new HandlerError({ target, remoteName, remoteMessage, retryable: true }, { cause: thrown });
+  }
   return new HandlerError({ target, remoteName, remoteMessage }, { cause: thrown });
+}
+
+function isMarkedRetryable(thrown: unknown): boolean {
+  return typeof thrown === 'object' && thrown !== null && (thrown as { retryable?: unknown }).retryable === true;
+}
+
+/** True when `error` (constructed here or decoded) is a handler's failure marked retryable (see {@link RetryableError}). */
+export function isRetryableHandlerError(error: unknown): boolean {
+  if (RetryableError.is(error)) return true;
+  return HandlerError.is(error) && (error.details as { retryable?: unknown }).retryable === true;
 }
 
 /** `String(value)`, or a fixed text for a value that cannot be converted (`Object.create(null)`, a throwing `toString`). */

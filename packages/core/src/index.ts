@@ -21,10 +21,10 @@ export {
   type FunctionOptions,
   type InputOf,
   type OutputOf,
+  type ResultEventsSpec,
   type RetryPolicy,
   type RetrySpec,
 } from './definition.js';
-
 // Errors: one base class with a stable `code`, revived as the same class after crossing the wire.
 export {
   ActorStoppedError,
@@ -48,8 +48,10 @@ export {
   NoCapacityError,
   NodeUnavailableError,
   OverloadedError,
+  PartialFailureError,
   RecoveryFailedError,
   RemoteError,
+  RetryableError,
   RoutingError,
   SagaStepInDoubtError,
   ShuttingDownError,
@@ -62,6 +64,16 @@ export {
   type WireError,
   WorkerCrashedError,
 } from './errors.js';
+export {
+  type CallContext,
+  createFunctionContext,
+  defineEvent,
+  type EventDataOf,
+  type EventDefinition,
+  type FunctionLogger,
+  type LogLevelName,
+  type ShardInfo,
+} from './function-context.js';
 export type { InputSchema, SchemaOutput } from './input-schema.js';
 export type { NodeLoadReport } from './load-report.js';
 export { actorKey } from './placement/actor-key.js';
@@ -69,6 +81,7 @@ export { placeActor, placeFunction } from './placement/place.js';
 export type { Placement } from './placement/placement.js';
 export { createRegistry, type FunctionDescription, type FunctionRegistry } from './registry.js';
 export type { CpuClass, MemorySpec, Priority, ResourceSpec } from './resources.js';
+export { completedOf, type FailedEvent, failedOf } from './result-events.js';
 // Routing strategies for `defineFunction({ routing })` and `@route(...)`.
 export {
   type AnyRoutingStrategy,

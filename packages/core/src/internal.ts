@@ -12,6 +12,7 @@ export * from './degradation.js';
 export * from './envelope.js';
 export * from './envelope-check.js';
 export * from './errors.js';
+export * from './function-context.js';
 export * from './hash.js';
 export * from './hash-ring.js';
 export * from './input-schema.js';
@@ -28,6 +29,8 @@ export * from './placement/view-source.js';
 export * from './rebalance.js';
 export * from './registry.js';
 export * from './resources.js';
+export * from './result-events.js';
+export * from './retry-decision.js';
 export { RoutingKind } from './routing/routing-kind.js';
 export * as routing from './routing/strategy.js';
 export {

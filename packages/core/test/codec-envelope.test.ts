@@ -106,7 +106,7 @@ describe('envelope helpers', () => {
 
   it('isEnvelopeKind accepts exactly the kind integers', () => {
     for (const kind of Object.values(EnvelopeKind)) expect(isEnvelopeKind(kind)).toBe(true);
-    for (const other of [0, 8, 1.5, -1, '1', null, undefined, Number.NaN]) expect(isEnvelopeKind(other)).toBe(false);
+    for (const other of [0, 9, 1.5, -1, '1', null, undefined, Number.NaN]) expect(isEnvelopeKind(other)).toBe(false);
   });
 
   it('envelopeKindName names kinds for logs', () => {

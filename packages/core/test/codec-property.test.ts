@@ -38,7 +38,7 @@ const wireError: fc.Arbitrary<WireError> = fc.record({
   details: fc.dictionary(key, leaf, { maxKeys: 4, noNullPrototype: true }),
 });
 
-const nonErrorKind = fc.constantFrom(1, 2, 3, 4, 5, 7) as fc.Arbitrary<EnvelopeKind>;
+const nonErrorKind = fc.constantFrom(1, 2, 3, 4, 5, 7, 8) as fc.Arbitrary<EnvelopeKind>;
 const header = {
   id: fc.string({ minLength: 1, maxLength: 24 }),
   target: text,
@@ -51,6 +51,8 @@ const header = {
   hops: fc.nat(1000),
   traceparent: fc.oneof(fc.constant(''), text),
   origin: text,
+  causationId: text,
+  metadata: fc.oneof(fc.constant(null), fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), text)),
 };
 
 /** Envelopes of every kind, with properties in wire order (as the factories build them). */
@@ -68,6 +70,8 @@ const envelope: fc.Arbitrary<Envelope> = fc
     hops: e.hops,
     traceparent: e.traceparent,
     origin: e.origin,
+    causationId: e.causationId,
+    metadata: e.metadata,
     payload: e.payload,
   }));
 

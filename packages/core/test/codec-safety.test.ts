@@ -9,7 +9,7 @@ const plainPackr = new Packr({ useRecords: false, variableMapSize: true });
 
 /** Encodes `payloadBytes` (raw msgpack) as the payload of an otherwise valid call envelope. */
 function envelopeWithRawPayload(payloadBytes: Uint8Array): Uint8Array {
-  const header = plainPackr.pack([1, 'id.1', 'fn', '', 0, 0, '', '']).subarray(1);
+  const header = plainPackr.pack([1, 'id.1', 'fn', '', 0, 0, '', '', '', null]).subarray(1);
   return Buffer.concat([Buffer.from([0x40]), header, payloadBytes]);
 }
 

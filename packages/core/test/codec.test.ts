@@ -83,7 +83,7 @@ describe('EnvelopeCodec single envelopes', () => {
   it('keeps the envelope structure after a message that redefines its record id', () => {
     const codec = new EnvelopeCodec();
     const plain = new Packr({ useRecords: false });
-    const header = plain.pack([1, 'id.1', 'fn', '', 0, 0, '', '']).subarray(1); // the 8 header values
+    const header = plain.pack([1, 'id.1', 'fn', '', 0, 0, '', '', '', null]).subarray(1); // the 10 header values
     // Payload: a record definition for id 0x40 with other keys, then one object of that record.
     const redefinition = Buffer.concat([Buffer.from([0xd4, 0x72, 0x40]), plain.pack(['evil']), plain.pack(1)]);
     const crafted = Buffer.concat([Buffer.from([0x40]), header, redefinition]);
@@ -137,13 +137,13 @@ describe('EnvelopeCodec rejects what is not an envelope', () => {
     ['trailing bytes', Buffer.concat([valid, Buffer.from([0x01])])],
     ['a msgpack string', new Packr().pack('hello')],
     ['a plain map with envelope keys', new Packr({ useRecords: false }).pack(sampleCall())],
-    ['an unknown kind', withHeader([9, 'id', 't', '', 0, 0, '', ''])],
-    ['kind as a string', withHeader(['call', 'id', 't', '', 0, 0, '', ''])],
-    ['an empty id', withHeader([1, '', 't', '', 0, 0, '', ''])],
-    ['a negative deadline', withHeader([1, 'id', 't', '', -1, 0, '', ''])],
-    ['fractional hops', withHeader([1, 'id', 't', '', 0, 1.5, '', ''])],
-    ['a numeric target', withHeader([1, 'id', 7, '', 0, 0, '', ''])],
-    ['an error kind without a WireError payload', withHeader([6, 'id', 't', 'c', 0, 0, '', ''], 'oops')],
+    ['an unknown kind', withHeader([9, 'id', 't', '', 0, 0, '', '', '', null])],
+    ['kind as a string', withHeader(['call', 'id', 't', '', 0, 0, '', '', '', null])],
+    ['an empty id', withHeader([1, '', 't', '', 0, 0, '', '', '', null])],
+    ['a negative deadline', withHeader([1, 'id', 't', '', -1, 0, '', '', '', null])],
+    ['fractional hops', withHeader([1, 'id', 't', '', 0, 1.5, '', '', '', null])],
+    ['a numeric target', withHeader([1, 'id', 7, '', 0, 0, '', '', '', null])],
+    ['an error kind without a WireError payload', withHeader([6, 'id', 't', 'c', 0, 0, '', '', '', null], 'oops')],
     ['bytes behind another first byte', Uint8Array.from([0xc1, ...valid.subarray(1)])],
     ['a record of another program', records.pack({ a: 1 })],
   ])('%s throws DecodeError', (_name, bytes) => {
@@ -183,6 +183,8 @@ describe('EnvelopeCodec encode errors', () => {
         hops: 0,
         traceparent: '',
         origin: '',
+        causationId: '',
+        metadata: null,
         payload: 1,
       },
     ],
@@ -207,7 +209,7 @@ describe('EnvelopeCodec encode errors', () => {
   });
 });
 
-/** A single-envelope encoding built by hand: the shared record id, 8 header values, then the payload. */
+/** A single-envelope encoding built by hand: the shared record id, 10 header values, then the payload. */
 function withHeader(values: unknown[], payload: unknown = null): Uint8Array {
   const plain = new Packr({ useRecords: false });
   return Buffer.concat([Buffer.from([0x40]), plain.pack(values).subarray(1), plain.pack(payload)]);

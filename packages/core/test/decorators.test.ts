@@ -10,8 +10,9 @@ import {
 } from '../src/decorators.js';
 import { defineFunction, type FunctionContext, type FunctionDefinition, type OutputOf } from '../src/definition.js';
 import { ConfigError } from '../src/errors.js';
+import { createFunctionContext } from '../src/function-context.js';
 
-const ctx: FunctionContext = { name: 't', attempt: 1, deadline: 0 };
+const ctx: FunctionContext = createFunctionContext('t');
 
 /** Everything but the handler, for comparing metadata. */
 function metadataOf(

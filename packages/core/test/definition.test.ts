@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import {
   DEFAULT_RETRY,
+  DEFAULT_RETRY_ON,
   DEFAULT_VERSION,
   defineFunction,
   FUNCTION_BRAND,
@@ -14,9 +15,10 @@ import {
   retryDelayMs,
 } from '../src/definition.js';
 import { ConfigError } from '../src/errors.js';
+import { createFunctionContext } from '../src/function-context.js';
 import { DEFAULT_RESOURCES } from '../src/resources.js';
 
-const ctx: FunctionContext = { name: 'price', attempt: 1, deadline: 0 };
+const ctx: FunctionContext = createFunctionContext('price');
 
 /** Runs `fn` and returns the ConfigError it throws (fails the test if it throws anything else or nothing). */
 function configErrorOf(fn: () => unknown): ConfigError {
@@ -70,7 +72,14 @@ describe('defineFunction', () => {
       timeoutMs: 30_000,
       maxConcurrency: 0,
     });
-    expect(DEFAULT_RETRY).toEqual({ maxAttempts: 3, backoffMs: 100, multiplier: 2, maxBackoffMs: 10_000 });
+    expect(DEFAULT_RETRY).toEqual({
+      maxAttempts: 3,
+      backoffMs: 100,
+      multiplier: 2,
+      maxBackoffMs: 10_000,
+      retryOn: DEFAULT_RETRY_ON,
+    });
+    expect(def.events).toEqual({ completed: false, failed: false });
     expect(Object.isFrozen(def)).toBe(true);
     expect(Object.isFrozen(def.handles)).toBe(true);
     expect(() => {
@@ -85,7 +94,8 @@ describe('defineFunction', () => {
       handles: ['OrderPlaced', 'OrderAmended', 'OrderPlaced'],
       shardBy: 'order.customer_id',
       resources: { cpu: 'critical', memory: '1GB', priority: 'high', timeoutMs: 250 },
-      retry: { maxAttempts: 5, backoffMs: 10 },
+      retry: { maxAttempts: 5, backoffMs: 10, retryOn: ['LUCENT_TIMEOUT'] },
+      events: { completed: true },
     });
     expect(def.id).toBe('quote_v-2@2.1.0');
     expect(def.handles).toEqual(['OrderPlaced', 'OrderAmended']);
@@ -97,7 +107,14 @@ describe('defineFunction', () => {
       timeoutMs: 250,
       maxConcurrency: 0,
     });
-    expect(def.retry).toEqual({ maxAttempts: 5, backoffMs: 10, multiplier: 2, maxBackoffMs: 10_000 });
+    expect(def.retry).toEqual({
+      maxAttempts: 5,
+      backoffMs: 10,
+      multiplier: 2,
+      maxBackoffMs: 10_000,
+      retryOn: ['LUCENT_TIMEOUT'],
+    });
+    expect(def.events).toEqual({ completed: true, failed: false });
   });
 
   it('accepts a single event type as a string', () => {
@@ -141,6 +158,9 @@ describe('defineFunction', () => {
     ['cap below backoff', { name: 'f', retry: { backoffMs: 100, maxBackoffMs: 50 } }, 'retry.maxBackoffMs'],
     ['misspelt retry field', { name: 'f', retry: { attempts: 2 } }, 'retry.attempts'],
     ['retry not an object', { name: 'f', retry: 3 }, 'retry'],
+    ['retryOn not a list of codes', { name: 'f', retry: { retryOn: 'LUCENT_TIMEOUT' } }, 'retry.retryOn'],
+    ['misspelt events field', { name: 'f', events: { complete: true } }, 'events.complete'],
+    ['events flag not a boolean', { name: 'f', events: { failed: 1 } }, 'events.failed'],
     ['unknown option', { name: 'f', shardKey: 'id' }, 'shardKey'],
   ])('rejects %s with a ConfigError naming the field', (_label, options, field) => {
     const error = configErrorOf(() => define(options));

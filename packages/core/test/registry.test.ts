@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defineFunction, type FunctionDefinition } from '../src/definition.js';
+import { DEFAULT_RETRY_ON, defineFunction, type FunctionDefinition } from '../src/definition.js';
 import { ConfigError, FunctionDisabledError, UnknownFunctionError } from '../src/errors.js';
+import { createFunctionContext } from '../src/function-context.js';
 import { compareVersions, createRegistry, type FunctionRegistry } from '../src/registry.js';
 import { codeOf } from './error-code.js';
 import * as duplicateModule from './fixtures/duplicate-price.js';
 import * as pricingModule from './fixtures/pricing.js';
 
-const ctx = { name: 't', attempt: 1, deadline: 0 };
+const ctx = createFunctionContext('t');
 
 function fromPricing(): FunctionRegistry {
   const registry = createRegistry();
@@ -190,7 +191,7 @@ describe('FunctionRegistry.describe', () => {
       handles: ['OrderPlaced'],
       shardBy: 'order.customerId',
       resources: { cpu: 'high', memoryBytes: 512 * 2 ** 20, priority: 'normal', timeoutMs: 30_000, maxConcurrency: 0 },
-      retry: { maxAttempts: 3, backoffMs: 100, multiplier: 2, maxBackoffMs: 10_000 },
+      retry: { maxAttempts: 3, backoffMs: 100, multiplier: 2, maxBackoffMs: 10_000, retryOn: [...DEFAULT_RETRY_ON] },
       enabled: true,
       active: true,
     });

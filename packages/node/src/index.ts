@@ -16,6 +16,13 @@ export { ActorHandle } from './client/actor-handle.js';
 export { DEFAULT_CLIENT_TIMEOUT_MS, type EmitOptions, type RequestOptions } from './client/client-core.js';
 export { type ClusterClient, type ClusterClientOptions, connectCluster } from './client/cluster-client.js';
 export type { DelayedTellOptions } from './client/delayed-tell.js';
+export type {
+  EventHandler,
+  EventStream,
+  EventStreamOptions,
+  EventSubscription,
+  LucentEvent,
+} from './client/event-subscription.js';
 export {
   type ClientOptions,
   type ConnectOptions,
@@ -23,7 +30,17 @@ export {
   createClient,
   LucentClient,
 } from './client/lucent-client.js';
+export type { MessageContextOptions } from './client/message-context.js';
 export { SagaClient, SagaHandle, type SagaProgress, type SagaStartOptions } from './client/saga-client.js';
+export type {
+  GatherOptions,
+  GatherResult,
+  PartialFailurePolicy,
+  ScatterOptions,
+  ScatterResult,
+  ShardError,
+  ShardResult,
+} from './client/scatter-gather.js';
 // Running a shard.
 export { defaultNodeConfig, type NodeConfig } from './config/node-config.js';
 export { resolveNodeConfig } from './config/resolve-config.js';

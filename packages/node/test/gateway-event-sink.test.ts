@@ -57,7 +57,7 @@ async function sink(entry: string, webhook: Webhook, maxAttempts = 3) {
     codec,
     clock,
     metrics: metrics.forSink(route!.name),
-    retry: { maxAttempts, backoffMs: 0, multiplier: 1, maxBackoffMs: 0 },
+    retry: { maxAttempts, backoffMs: 0, multiplier: 1, maxBackoffMs: 0, retryOn: [] },
     ackWaitMs: 1_000,
     post: webhook.post,
   });

@@ -30,7 +30,7 @@ class RecordingRunner implements TaskRunner {
   }
   complete(index: number, runMs: number): void {
     const inputs = this.tasks[index]!.task.slice(TASK_INPUTS) as number[];
-    this.tasks[index]!.resolve([runMs, null, ...inputs.map((x) => x + 1)]);
+    this.tasks[index]!.resolve([runMs, null, null, ...inputs.map((x) => x + 1)]);
   }
 }
 

@@ -55,7 +55,7 @@ export class ManualRunner implements TaskRunner {
   /** Completes task `index` with `x + 1` for every input, as if it ran for `runMs`. */
   complete(index: number, runMs = 0.001): void {
     const inputs = this.inputsOf(index) as number[];
-    this.submitted[index]!.resolve([runMs, null, ...inputs.map((x) => x + 1)]);
+    this.submitted[index]!.resolve([runMs, null, null, ...inputs.map((x) => x + 1)]);
   }
 }
 

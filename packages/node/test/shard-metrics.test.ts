@@ -89,12 +89,12 @@ describe('NodeMetrics', () => {
     metrics.error('LUCENT_FROM_THE_FUTURE');
     metrics.error('LUCENT_FROM_THE_FUTURE');
     metrics.forwarded();
-    metrics.retried();
-    metrics.retried();
+    metrics.retried('price', 'node_unavailable');
+    metrics.retried('price', 'node_unavailable');
     const text = await metrics.text();
     expect(sample(text, 'lucent_errors_total', { code: 'LUCENT_FROM_THE_FUTURE' })).toBe(2);
     expect(sample(text, 'lucent_forwards_total', {})).toBe(1);
-    expect(sample(text, 'lucent_retries_total', {})).toBe(2);
+    expect(sample(text, 'lucent_retries_total', { function: 'price', reason: 'node_unavailable' })).toBe(2);
   });
 
   it('reads the pool and actor gauges from their sources on every scrape', async () => {

@@ -26,6 +26,7 @@ import {
   callEnvelope,
   checkInput,
   DecodeError,
+  type Envelope,
   EnvelopeCodec,
   EnvelopeKind,
   envelopeKindName,
@@ -49,6 +50,7 @@ import {
   type ViewSource,
   type WireError,
 } from '@lucent/core/internal';
+import type { Registry } from 'prom-client';
 import type { EventLog } from '../events/event-log.js';
 import { type EventLogOptions, eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
@@ -56,6 +58,24 @@ import { reminderStoreFor } from '../reminders/reminder-store-for.js';
 import { ReminderWriter } from '../reminders/reminder-writer.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
+import { CallRetrier, RetryCall, retryTarget, type SentAttempt } from './call-retrier.js';
+import {
+  type EventHandler,
+  EventStream,
+  type EventStreamOptions,
+  type EventSubscription,
+  subscribeEvents,
+} from './event-subscription.js';
+import { envelopeContext, hasContext, type MessageContextOptions } from './message-context.js';
+import {
+  type FanOutContext,
+  type GatherOptions,
+  type GatherResult,
+  gather,
+  type ScatterOptions,
+  type ScatterResult,
+  scatter,
+} from './scatter-gather.js';
 
 /** Default {@link ClientCoreOptions.defaultTimeoutMs}. */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
@@ -64,7 +84,7 @@ export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
 export const ASK_RETRY_POLL_MS = 25;
 
 /** Per-request options. */
-export interface RequestOptions {
+export interface RequestOptions extends MessageContextOptions {
   /**
    * How long to wait for the answer; it also becomes the envelope's deadline. Default: the client's. Must be
    * positive (`Infinity` waits forever): `0`, a negative number or `NaN` is a `ConfigError`.
@@ -104,6 +124,8 @@ export interface ClientCoreOptions {
    * version, `registry/registry-follower.ts`). Default: the name as is.
    */
   readonly resolveFunction?: (ref: string) => string;
+  /** Where the client's `lucent_retries_total{function, reason}` is registered (prom-client); none: not exported. */
+  readonly metricsRegistry?: Registry;
 }
 
 /** What an ask needs to be sent again (same id, same deadline). */
@@ -120,7 +142,7 @@ interface AskAttempt {
 }
 
 /** Options of one `emit`. */
-export interface EmitOptions {
+export interface EmitOptions extends MessageContextOptions {
   /**
    * The event's id (default: a new one). It is also the deduplication id: emits with the same id within the
    * duplicate window are stored once, so pass the first attempt's id when retrying an emit yourself.
@@ -151,6 +173,10 @@ export class ClientCore {
   readonly #routingStates = new RoutingStates();
   #closed = false;
   #reminders: ReminderWriter | undefined = undefined;
+  /** Retries calls of definitions with a retry policy (`call-retrier.ts`). */
+  readonly #retrier: CallRetrier;
+  /** The node `#callSubject` placed the last call on (`undefined`: a queue group); read right after it. */
+  #placedNode: string | undefined = undefined;
 
   /** Throws `ConfigError` for a cluster name that is not a subject token or a `defaultTimeoutMs` that is not positive. */
   constructor(options: ClientCoreOptions) {
@@ -161,6 +187,7 @@ export class ClientCore {
     this.#view = options.viewSource;
     this.#origin = options.origin ?? '';
     this.#clock = options.clock ?? systemClock;
+    this.#retrier = new CallRetrier(this.#clock, this.#view, this.#sendAgain, options.metricsRegistry);
     this.#eventLogOptions = {
       cluster: this.#subjects.cluster,
       clock: this.#clock,
@@ -230,6 +257,42 @@ export class ClientCore {
     return this.#send(ref, definition, input, options);
   }
 
+  /** Runs `input` on every matching shard (`scatter-gather.ts`). Never throws synchronously. */
+  async scatter<O, R>(
+    definition: FunctionDefinition,
+    input: unknown,
+    options: ScatterOptions<O, R>,
+  ): Promise<ScatterResult<O> | R> {
+    this.#checkOpen();
+    return scatter(this.#fanOut(), definition, input, options, this.#timeoutOf(options));
+  }
+
+  /** Runs `inputs` with one batch per shard, results in input order (`scatter-gather.ts`). */
+  async gather<O>(
+    definition: FunctionDefinition,
+    inputs: readonly unknown[],
+    options: GatherOptions,
+  ): Promise<O[] | GatherResult<O>> {
+    this.#checkOpen();
+    return gather<O>(this.#fanOut(), definition, inputs, options, this.#timeoutOf(options));
+  }
+
+  #fanOut(): FanOutContext {
+    return {
+      transport: this.transport,
+      codec: this.#codec,
+      subjects: this.#subjects,
+      clock: this.#clock,
+      origin: this.#origin,
+      view: this.#view?.current(),
+    };
+  }
+
+  /** Retries counted by this client for function `fn` (and `reason`: `node_unavailable`, `timeout`, ...). */
+  retries(fn: string, reason?: string): number {
+    return this.#retrier.retries(fn, reason);
+  }
+
   #send(
     ref: string,
     definition: FunctionDefinition | undefined,
@@ -237,11 +300,21 @@ export class ClientCore {
     options: RequestOptions | undefined,
   ): Promise<unknown> {
     let sent: Promise<Uint8Array>;
+    let envelope: Envelope;
+    let timeoutMs: number;
     try {
       this.#checkOpen();
-      const timeoutMs = this.#timeoutOf(options);
+      timeoutMs = this.#timeoutOf(options);
       const subject = this.#callSubject(ref, definition, input);
-      const envelope = callEnvelope(ref, input, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
+      const deadline = this.#clock.wallNow() + timeoutMs;
+      // A plain call builds its options inline; only calls given a context pay for copying it.
+      envelope = callEnvelope(
+        ref,
+        input,
+        options === undefined || !hasContext(options)
+          ? { deadline, origin: this.#origin }
+          : envelopeContext(deadline, this.#origin, options),
+      );
       sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, ref);
     } catch (error) {
       return Promise.reject(error);
@@ -249,8 +322,38 @@ export class ClientCore {
     // `.then` on the transport's promise rather than `async`/`await` layers: one promise per call instead of
     // three (the client's share of CPU per remote call is ~3 µs, so promise bookkeeping shows). Both handlers
     // are bound once: no closure per call.
-    return sent.then(this.#decodeAnswer, this.#explainCallFailure);
+    const answer = sent.then(this.#decodeAnswer, this.#explainCallFailure);
+    if (definition === undefined || definition.retry.maxAttempts <= 1) return answer;
+    // A definition with a retry policy: one more object and promise per call, for its retries.
+    const giveUpAt = this.#clock.now() + timeoutMs;
+    const call = new RetryCall(
+      ref,
+      definition,
+      input,
+      options,
+      envelope.id,
+      envelope.deadline,
+      giveUpAt,
+      this.#placedNode,
+    );
+    return this.#retrier.run(call, answer);
   }
+
+  readonly #isOpen = (node: string): boolean => this.#retrier.isOpen(node);
+
+  /** Sends the next attempt of a retried call: same envelope id and deadline, on a shard it has not failed on. */
+  readonly #sendAgain = (call: RetryCall): SentAttempt => {
+    const options = call.options as RequestOptions | undefined;
+    const node = retryTarget(call, this.#view?.current(), this.#isOpen);
+    const subject = node === undefined ? this.#subjects.function(call.ref) : this.#subjects.node(node);
+    const envelope = callEnvelope(call.ref, call.input, {
+      ...envelopeContext(call.deadline, this.#origin, options),
+      id: call.id,
+    });
+    const remainingMs = Math.max(1, call.giveUpAt - this.#clock.now());
+    const sent = this.transport.request(subject, this.#codec.encode(envelope), remainingMs, call.ref);
+    return { answer: sent.then(this.#decodeAnswer, this.#explainCallFailure), node };
+  };
 
   /**
    * Sends `event` to actor `key` (`type/id`). Throws `InvalidMessageError` (not an object with a string `type`),
@@ -332,7 +435,7 @@ export class ClientCore {
     this.#checkOpen();
     const subject = this.#subjects.event(type);
     const envelope = eventEnvelope(type, data, {
-      origin: this.#origin,
+      ...envelopeContext(0, this.#origin, options),
       ...(options?.id === undefined ? {} : { id: options.id }),
       ...(options?.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     });
@@ -351,6 +454,23 @@ export class ClientCore {
       await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, pauseMs));
       pauseMs = Math.min(pauseMs * 2, EMIT_RETRY_MAX_MS);
     }
+  }
+
+  /**
+   * Subscribes to event `type` (see `event-subscription.ts`): `handler` per event, or an {@link EventStream}
+   * without one. Throws `ConfigError` for a type that is not a valid event type, `ShuttingDownError` when closed.
+   */
+  subscribe<T>(type: string, handler: EventHandler<T>): EventSubscription;
+  subscribe<T>(type: string, handler: undefined, options?: EventStreamOptions): EventStream<T>;
+  subscribe<T>(
+    type: string,
+    handler: EventHandler<T> | undefined,
+    options?: EventStreamOptions,
+  ): EventSubscription | EventStream<T> {
+    this.#checkOpen();
+    const subject = this.#subjects.event(type);
+    if (handler !== undefined) return subscribeEvents(this.transport, this.#codec, subject, handler);
+    return new EventStream<T>((h) => subscribeEvents(this.transport, this.#codec, subject, h), options);
   }
 
   /** The cluster's event log, opened (and its streams created if missing) on first use. */
@@ -395,10 +515,16 @@ export class ClientCore {
 
   /** The owner's node subject when the call is placed on a node, else the function's queue group (any node). */
   #callSubject(ref: string, definition: FunctionDefinition | undefined, input: unknown): string {
+    this.#placedNode = undefined;
     if (definition === undefined) return this.#subjects.function(ref);
     // Reads (and checks) a keyed call's shard key even without a view: the node would refuse it too.
     const placement = placeFunction(definition, input, this.#view?.current(), this.#routingStates);
-    return placement.type === PlacementType.Node ? this.#subjects.node(placement.node) : this.#subjects.function(ref);
+    // A node whose breaker is open gets no calls until it closes: the queue group picks a live server instead.
+    if (placement.type !== PlacementType.Node || this.#retrier.isOpen(placement.node)) {
+      return this.#subjects.function(ref);
+    }
+    this.#placedNode = placement.node;
+    return this.#subjects.node(placement.node);
   }
 
   #actorSubject(key: string): string {

@@ -14,7 +14,16 @@
  * Inside a node, pass the node's transport (and its view) instead of `servers`: `createClient({ transport })`.
  */
 import type { ActorEventOf, ActorReplyOf, AnyActorDefinition, SagaDefinition } from '@lucent/actors/internal';
-import { ConfigError, type FunctionDefinition } from '@lucent/core/internal';
+import {
+  ConfigError,
+  completedEventType,
+  type EventDefinition,
+  type FunctionDefinition,
+  type InputOf,
+  isEventDefinition,
+  isFunctionDefinition,
+  type OutputOf,
+} from '@lucent/core/internal';
 import { EventsAdmin } from '../events/events-admin.js';
 import type { NatsAuth } from '../transport/nats-auth.js';
 import { NatsTransport } from '../transport/nats-transport.js';
@@ -22,8 +31,17 @@ import type { Transport } from '../transport/transport.js';
 import { ActorHandle } from './actor-handle.js';
 import { ClientCore, type ClientCoreOptions, type EmitOptions, type RequestOptions } from './client-core.js';
 import { type DelayedTellOptions, delayedTell } from './delayed-tell.js';
+import type { EventHandler, EventStream, EventStreamOptions, EventSubscription } from './event-subscription.js';
 import { SagaClient } from './saga-client.js';
 import { sagaClientParts } from './saga-client-parts.js';
+import type {
+  GatherOptions,
+  GatherResult,
+  ScatterOptions,
+  ScatterResult,
+  ShardError,
+  ShardResult,
+} from './scatter-gather.js';
 
 /** Options of {@link createClient}: an existing transport (which the client does not close). */
 export type ClientOptions = ClientCoreOptions;
@@ -148,7 +166,20 @@ export class LucentClient {
    * `TimeoutError` / `NodeUnavailableError` after that, `ConfigError` (invalid type), `EncodeError`,
    * `ShuttingDownError`. Never throws synchronously.
    */
-  emit(type: string, data: unknown, options?: EmitOptions): Promise<string> {
+  emit<T>(event: EventDefinition<T>, data: T, options?: EmitOptions): Promise<string>;
+  emit<D extends FunctionDefinition<never, unknown>>(
+    handler: D,
+    data: InputOf<D>,
+    options?: EmitOptions,
+  ): Promise<string>;
+  emit(type: string, data: unknown, options?: EmitOptions): Promise<string>;
+  emit(target: string | EventDefinition | FunctionDefinition, data: unknown, options?: EmitOptions): Promise<string> {
+    let type: string;
+    try {
+      type = emittedType(target);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#core.emit(type, data, options);
   }
 
@@ -160,6 +191,99 @@ export class LucentClient {
   saga<I>(definition: SagaDefinition<I>): SagaClient<I> {
     this.#sagaParts ??= sagaClientParts(this.#core, (type, id) => this.actor(type, id));
     return new SagaClient(definition, this.#sagaParts);
+  }
+
+  /**
+   * Subscribes to an event type from now on: `handler` per event (returns `{ close() }`), or, without a handler,
+   * an async iterable `EventStream` (`for await (const e of client.on(type))`; `close()` or `break` ends it).
+   * Given a function definition it subscribes to its `${name}Completed` events, typed by its output; given
+   * `defineEvent<T>(type)` or `failedOf(definition)`, typed by those. Each event carries its correlation and
+   * causation ids. Live only: events published before the subscription reached the server are not replayed.
+   * Throws `ConfigError` for an invalid type, `ShuttingDownError` after `close()`.
+   */
+  on<D extends FunctionDefinition<never, unknown>>(
+    definition: D,
+    handler: EventHandler<OutputOf<D>>,
+  ): EventSubscription;
+  on<D extends FunctionDefinition<never, unknown>>(
+    definition: D,
+    options?: EventStreamOptions,
+  ): EventStream<OutputOf<D>>;
+  on<T>(event: EventDefinition<T>, handler: EventHandler<T>): EventSubscription;
+  on<T>(event: EventDefinition<T>, options?: EventStreamOptions): EventStream<T>;
+  on<T = unknown>(type: string, handler: EventHandler<T>): EventSubscription;
+  on<T = unknown>(type: string, options?: EventStreamOptions): EventStream<T>;
+  on(
+    target: string | EventDefinition | FunctionDefinition,
+    handlerOrOptions?: EventHandler<unknown> | EventStreamOptions,
+  ): EventSubscription | EventStream<unknown> {
+    const type =
+      typeof target === 'string'
+        ? target
+        : isFunctionDefinition(target)
+          ? completedEventType(target.name)
+          : target.type;
+    if (typeof handlerOrOptions === 'function') return this.#core.subscribe(type, handlerOrOptions);
+    return this.#core.subscribe(type, undefined, handlerOrOptions);
+  }
+
+  /**
+   * Runs `definition` on `input` once on every shard of the cluster view (`shards: 'all'`, the default) or on
+   * every shard started with a tag (`shards: 'gpu'`), each on that shard whatever the function's routing. Resolves
+   * with `{ results, errors }` (results by shard id), or what `aggregate(results, errors)` returns. With
+   * `partial: 'fail'` (the default) any shard's failure rejects with `PartialFailureError` listing them all;
+   * `'collect'` resolves with the errors beside the results. Rejects with `RoutingError` without a view (use
+   * `connectCluster`) or when no shard carries the tag. Not retried. Never throws synchronously.
+   */
+  scatter<I, O>(
+    definition: FunctionDefinition<I, O>,
+    input: I,
+    options?: ScatterOptions<O, never> & { readonly aggregate?: undefined },
+  ): Promise<ScatterResult<O>>;
+  scatter<I, O, R>(
+    definition: FunctionDefinition<I, O>,
+    input: I,
+    options: ScatterOptions<O, R> & {
+      readonly aggregate: (results: readonly ShardResult<O>[], errors: readonly ShardError[]) => R;
+    },
+  ): Promise<R>;
+  scatter<O, R>(
+    definition: FunctionDefinition<never, O>,
+    input: unknown,
+    options: ScatterOptions<O, R> = {},
+  ): Promise<unknown> {
+    return this.#core.scatter(definition as FunctionDefinition, input, options);
+  }
+
+  /**
+   * Runs `definition` on every input with one request per shard: inputs are grouped by the shard their routing
+   * key places them on (unkeyed functions: spread evenly), each group goes as one batch that the shard runs
+   * through its pool, and the values come back in input order. `partial: 'fail'` (the default) rejects with
+   * `PartialFailureError` (every failed index and its error) when any input failed; `'collect'` resolves with
+   * `{ values, errors }`. Rejects with `RoutingError` without a view or for an input without its shard key.
+   * Input schemas are checked by the nodes, not before sending. Not retried. Never throws synchronously.
+   */
+  gather<I, O>(
+    definition: FunctionDefinition<I, O>,
+    inputs: readonly I[],
+    options?: GatherOptions & { readonly partial?: 'fail' },
+  ): Promise<O[]>;
+  gather<I, O>(
+    definition: FunctionDefinition<I, O>,
+    inputs: readonly I[],
+    options: GatherOptions & { readonly partial: 'collect' },
+  ): Promise<GatherResult<O>>;
+  gather(definition: FunctionDefinition, inputs: readonly unknown[], options: GatherOptions = {}): Promise<unknown> {
+    return this.#core.gather(definition, inputs, options);
+  }
+
+  /**
+   * Retries this client made of calls to function `fn` (by `reason` when given: `node_unavailable`, `timeout`,
+   * `worker_crashed`, `overloaded`, `shutting_down`, `retryable`); also exported as `lucent_retries_total`
+   * when the client was given a `metricsRegistry`.
+   */
+  retries(fn: string | FunctionDefinition, reason?: string): number {
+    return this.#core.retries(typeof fn === 'string' ? fn : fn.name, reason);
   }
 
   /** Durable events: dead letters (`list`, `replay`, `purge`) and durable consumers (`consumers`, `removeConsumer`). */
@@ -177,6 +301,21 @@ export class LucentClient {
     this.#core.markClosed();
     if (this.#ownsTransport) await this.#core.transport.close();
   }
+}
+
+/**
+ * The event type an emit targets: a type name, a `defineEvent` definition, or the definition of a function that
+ * handles exactly one event type. Throws `ConfigError` for a function that handles none or several.
+ */
+function emittedType(target: string | EventDefinition | FunctionDefinition): string {
+  if (typeof target === 'string') return target;
+  if (isEventDefinition(target)) return target.type;
+  if (target.handles.length === 1) return target.handles[0]!;
+  throw new ConfigError({
+    subject: `fn:${target.name}`,
+    field: 'handles',
+    reason: `emit by definition needs a function that handles exactly one event type (it handles ${target.handles.length}); pass the type name`,
+  });
 }
 
 /** A client over an existing transport (e.g. the node's own); `close()` leaves the transport open. */

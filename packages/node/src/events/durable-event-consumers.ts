@@ -20,6 +20,7 @@
 import {
   type Clock,
   checkInput,
+  correlationOf,
   type EnvelopeCodec,
   eventEnvelope,
   eventSubject,
@@ -31,6 +32,7 @@ import {
 } from '@lucent/core/internal';
 import type { Logger } from '../logging.js';
 import type { ConsumerEventMetrics, EventMetrics } from '../metrics/event-metrics.js';
+import type { EffectsSink } from '../pool/call-effects.js';
 import { completedEventType, failedEventType } from '../router/event-dispatcher.js';
 import type { FunctionRunner } from '../router/function-runner.js';
 import { InFlight } from '../router/in-flight.js';
@@ -57,6 +59,8 @@ export interface DurableEventConsumersOptions extends EventConsumerOptions {
   readonly clock: Clock;
   readonly logger?: Logger;
   readonly metrics?: EventMetrics;
+  /** Where runs' log records and emitted events go (`router/run-effects.ts`); none: dropped. */
+  readonly effects?: EffectsSink;
 }
 
 /** One consumer this node serves: its plan, counters and the bound delivery handler. */
@@ -148,10 +152,12 @@ export class DurableEventConsumers {
     this.#inFlight.begin();
     this.#running.add(delivery);
     let eventId = '';
+    let correlationId = '';
     try {
       const events = decodeEventMessage(delivery.data, codec);
       for (const event of events) {
         eventId = event.id;
+        correlationId = correlationOf(event);
         // An input schema applies to event data as to call input: bad data fails the run (and, once its
         // deliveries are spent, lands in the dead letters) without running the handler.
         const definition = this.#options.functions.find(plan.functionName);
@@ -167,12 +173,16 @@ export class DurableEventConsumers {
         const result = await runner.call(plan.functionName, input, {
           ...(event.deadline === 0 ? {} : { deadline: event.deadline }),
           event: { id: event.id, attempt: delivery.attempt },
+          request: event,
+          ...(this.#options.effects === undefined ? {} : { effects: this.#options.effects }),
         });
         const type = completedEventType(plan.functionName);
         const completed = eventEnvelope(type, result, {
           id: `${event.id}.${plan.functionName}`,
           origin: nodeId,
           traceparent: event.traceparent,
+          correlationId: correlationOf(event),
+          causationId: event.id,
         });
         await log.publish(eventSubject(this.#options.cluster, type), encodeEventMessage(completed, codec), {
           msgId: completed.id,
@@ -182,14 +192,20 @@ export class DurableEventConsumers {
       this.handled++;
       consumer.metrics?.handled.inc();
     } catch (thrown) {
-      await this.#failed(consumer, delivery, eventId, toLucentError(thrown, plan.functionName));
+      await this.#failed(consumer, delivery, eventId, correlationId, toLucentError(thrown, plan.functionName));
     } finally {
       this.#running.delete(delivery);
       this.#inFlight.end();
     }
   }
 
-  async #failed(consumer: ServedConsumer, delivery: EventLogDelivery, eventId: string, error: LucentError) {
+  async #failed(
+    consumer: ServedConsumer,
+    delivery: EventLogDelivery,
+    eventId: string,
+    correlationId: string,
+    error: LucentError,
+  ) {
     const { plan } = consumer;
     if (ShuttingDownError.is(error) || this.#stopped) {
       // This node is going away, the handler did not fail: give the delivery back for another node at once.
@@ -207,7 +223,15 @@ export class DurableEventConsumers {
       return;
     }
     try {
-      await this.#deadLetter(consumer, delivery.sequence, delivery.data, eventId, delivery.attempt, error);
+      await this.#deadLetter(
+        consumer,
+        delivery.sequence,
+        delivery.data,
+        eventId,
+        delivery.attempt,
+        error,
+        correlationId,
+      );
       delivery.term();
     } catch (publishError) {
       // Not stored: leave the delivery unsettled; its ack wait ends in the MAX_DELIVERIES path, which retries this.
@@ -222,7 +246,8 @@ export class DurableEventConsumers {
     original: Uint8Array,
     eventId: string,
     attempts: number,
-    error: { readonly code: string; readonly message: string },
+    error: { readonly code: string; readonly message: string; toWire?: () => unknown },
+    correlationId = '',
   ): Promise<void> {
     const { plan } = consumer;
     const { log, codec, nodeId, clock } = this.#options;
@@ -240,10 +265,17 @@ export class DurableEventConsumers {
     });
     await log.publishDeadLetter(plan.deadLetterSubject, record, deadLetterMsgId(plan.name, sequence));
     const type = failedEventType(plan.functionName);
+    // The typed error (code, name, message, details) when the run raised one; code and message otherwise.
+    const wire = typeof error.toWire === 'function' ? error.toWire() : { code: error.code, message: error.message };
     const failed = eventEnvelope(
       type,
-      { eventId, eventType: plan.eventType, attempts, error: { code: error.code, message: error.message } },
-      { id: `${eventId || `seq-${sequence}`}.${plan.functionName}.failed`, origin: nodeId },
+      { eventId, eventType: plan.eventType, attempts, error: wire },
+      {
+        id: `${eventId || `seq-${sequence}`}.${plan.functionName}.failed`,
+        origin: nodeId,
+        correlationId: correlationId === '' ? eventId : correlationId,
+        causationId: eventId,
+      },
     );
     await log.publish(eventSubject(this.#options.cluster, type), encodeEventMessage(failed, codec), {
       msgId: failed.id,

@@ -37,6 +37,8 @@ export const DEFAULT_SINK_RETRY: RetryPolicy = Object.freeze({
   backoffMs: 200,
   multiplier: 2,
   maxBackoffMs: 5_000,
+  // A webhook's failures are not Lucent codes: every failed delivery is retried (the policy's codes go unused).
+  retryOn: [],
 });
 /** Each POST's bound. */
 export const DEFAULT_SINK_ATTEMPT_TIMEOUT_MS = 10_000;

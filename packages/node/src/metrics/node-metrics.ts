@@ -8,7 +8,7 @@
  * | `lucent_call_duration_seconds`       | function            | {@link FunctionCallMetrics}            |
  * | `lucent_errors_total`                | code                | `failed()` and {@link NodeMetrics.error} |
  * | `lucent_forwards_total`              |                     | {@link NodeMetrics.forwarded}          |
- * | `lucent_retries_total`               |                     | {@link NodeMetrics.retried}            |
+ * | `lucent_retries_total`               | function, reason    | {@link NodeMetrics.retried}            |
  * | `lucent_pool_utilization`            |                     | `pool.stats()` on scrape               |
  * | `lucent_pool_queue_depth`            |                     | `pool.stats()` on scrape               |
  * | `lucent_pool_tasks_in_flight`        |                     | `pool.stats()` on scrape               |
@@ -145,7 +145,7 @@ export class NodeMetrics {
   readonly #errorsByCode = new Map<string, CounterChild>();
   readonly #functions = new Map<string, FunctionCallMetrics>();
   readonly #forwards: CounterChild;
-  readonly #retries: CounterChild;
+  readonly #retries: CounterFamily;
   readonly #actorMessages: CounterFamily;
   readonly #actorTypes = new Map<string, OutcomeCounters>();
   readonly #events: CounterFamily;
@@ -180,7 +180,10 @@ export class NodeMetrics {
     this.#forwards = new CounterFamily('lucent_forwards_total', 'Messages forwarded to the owning node', [])
       .register(registry)
       .bind([]);
-    this.#retries = new CounterFamily('lucent_retries_total', 'Calls retried', []).register(registry).bind([]);
+    this.#retries = new CounterFamily('lucent_retries_total', 'Calls retried on this node, by function and reason', [
+      'function',
+      'reason',
+    ]).register(registry);
     this.#actorMessages = new CounterFamily(
       'lucent_actor_messages_total',
       'Actor messages (asks and tells) served on this node, by actor type and outcome',
@@ -310,9 +313,12 @@ export class NodeMetrics {
     this.#forwards.inc();
   }
 
-  /** Counts one retried call. */
-  retried(): void {
-    this.#retries.inc();
+  /**
+   * Counts one retried call of `fn` (a function served here) for `reason` (`node_unavailable`, ...). Rare: binds
+   * its series on use.
+   */
+  retried(fn: string, reason: string): void {
+    this.#retries.bind([fn, reason]).inc();
   }
 
   /** Reads the pool gauges from `pool.stats()` on every scrape. Replaces an earlier source. */

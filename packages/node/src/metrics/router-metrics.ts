@@ -57,6 +57,12 @@ export class RouterMetricsObserver implements RouterObserver {
     this.#metrics.forwarded();
   }
 
+  retried(target: string, reason: string): void {
+    // Counted under the function's name only for functions served here (senders choose the target).
+    const at = target.indexOf('@');
+    this.#metrics.retried(at < 0 ? target : target.slice(0, at), reason);
+  }
+
   completed(kind: EnvelopeKind, target: string, durationMs: number, code: string, correlationId = ''): void {
     // An unknown name gets no series of its own: any sender could otherwise grow the label set without bound.
     if (kind === EnvelopeKind.Call && code !== UnknownFunctionError.code) {

@@ -10,8 +10,19 @@
  *
  * Also builds the piscina task for a cut batch.
  */
+import { contextEntry } from './call-effects.js';
 import type { PendingCall } from './pending-call.js';
-import { type BatchTask, TASK_ATTEMPTS, TASK_DEADLINES, TASK_EVENTS, TASK_INPUTS, TASK_NAME } from './protocol.js';
+import {
+  type BatchTask,
+  TASK_ATTEMPTS,
+  TASK_BULK,
+  TASK_CONTEXTS,
+  TASK_DEADLINES,
+  TASK_EVENTS,
+  TASK_INPUTS,
+  TASK_NAME,
+  type TaskContext,
+} from './protocol.js';
 
 /** Limits that bound one batch. */
 export interface BatchLimits {
@@ -44,9 +55,19 @@ export function toBatchTask(id: string, calls: readonly PendingCall[], wallOffse
   let attempts: number[] | null = null;
   let deadlines: number[] | null = null;
   let events: ([string, number] | null)[] | null = null;
+  let contexts: (string | TaskContext | null)[] | null = null;
+  let bulk: boolean[] | null = null;
   for (let i = 0; i < count; i++) {
     const call = calls[i]!;
     task[TASK_INPUTS + i] = call.input;
+    if (call.bulk) {
+      bulk ??= new Array<boolean>(count).fill(false);
+      bulk[i] = true;
+    }
+    if (call.request !== null) {
+      contexts ??= new Array<string | TaskContext | null>(count).fill(null);
+      contexts[i] = contextEntry(call.request);
+    }
     if (call.event !== null) {
       events ??= new Array<[string, number] | null>(count).fill(null);
       events[i] = [call.event.id, call.event.attempt];
@@ -64,6 +85,8 @@ export function toBatchTask(id: string, calls: readonly PendingCall[], wallOffse
   task[TASK_ATTEMPTS] = attempts;
   task[TASK_DEADLINES] = deadlines;
   task[TASK_EVENTS] = events;
+  task[TASK_CONTEXTS] = contexts;
+  task[TASK_BULK] = bulk;
   return task;
 }
 

@@ -38,13 +38,18 @@ import type { ResourceLimits } from 'node:worker_threads';
 import {
   type Clock,
   ConfigError,
+  type Envelope,
   type EventDelivery,
   type FunctionRegistry,
+  type LogThreshold,
+  NO_SHARD,
   NodeUnavailableError,
+  type ShardInfo,
 } from '@lucent/core/internal';
 import { Piscina } from 'piscina';
 import { loadRegistry } from '../modules/load-registry.js';
 import { DEFAULT_MAX_QUEUED_CALLS } from './admission.js';
+import type { EffectsSink } from './call-effects.js';
 import type { InlineVerdict } from './inline-run-budget.js';
 import { Lane } from './lane.js';
 import { heapLimitMb, MemoryClassPools, referencesByMemoryClass } from './memory-class-pools.js';
@@ -127,6 +132,10 @@ export interface FunctionPoolOptions {
    * (`node --import tsx`) runs in the workers too (`worker-loader.ts` covers loaders that skip workers).
    */
   readonly execArgv?: readonly string[];
+  /** What functions see as `ctx.shard` (default: no id, no tags). */
+  readonly shard?: ShardInfo;
+  /** Lowest level `ctx.logger` records in the workers (default `'info'`); lower levels cost nothing there. */
+  readonly logLevel?: LogThreshold;
 }
 
 /** `NodeUnavailableError.reason` prefix of the calls a dead pool failed (see {@link FunctionPoolOptions.onDeath}). */
@@ -142,6 +151,12 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /** The durable event the call serves: the handler sees it as `ctx.event`. */
   readonly event?: EventDelivery;
+  /** The request the call serves: `ctx` gets its correlation, causation, trace and metadata (`call-effects.ts`). */
+  readonly request?: Envelope;
+  /** Receives the call's log records and emitted events (dropped without it). */
+  readonly effects?: EffectsSink;
+  /** `input` is an array run element by element; resolves with a `BatchOutcome` (see `protocol.ts`). */
+  readonly bulk?: boolean;
 }
 
 /** Counters for metrics, as plain numbers (monotonic unless noted). */
@@ -236,6 +251,10 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
     closeTimeoutMs,
     maxQueuedCalls: positive('maxQueuedCalls', options.maxQueuedCalls, DEFAULT_MAX_QUEUED_CALLS, true),
     inlineLowCpu: options.inlineLowCpu ?? true,
+    inlineContext: {
+      shard: options.shard === undefined ? NO_SHARD : { id: options.shard.id, tags: [...options.shard.tags] },
+      logLevel: options.logLevel ?? 'info',
+    },
   };
   const events: EngineEvents = options.onInlineMoved === undefined ? {} : { onInlineMoved: options.onInlineMoved };
   /** A piscina pool and its engine for `references`, with V8 `resourceLimits` per worker when given. */
@@ -248,7 +267,12 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
       maxThreads: threads,
       idleTimeout: Number.POSITIVE_INFINITY,
       execArgv,
-      workerData: { modules, loaderHooks: workerLoaderHooks(execArgv) } satisfies PoolWorkerData,
+      workerData: {
+        modules,
+        loaderHooks: workerLoaderHooks(execArgv),
+        ...(options.shard === undefined ? {} : { shard: { id: options.shard.id, tags: [...options.shard.tags] } }),
+        ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
+      } satisfies PoolWorkerData,
       ...(resourceLimits === undefined ? {} : { resourceLimits }),
     });
     return { piscina, engine: new PoolEngine(piscina, own, limits, options.clock, events) };

@@ -9,22 +9,27 @@
  * not contained (a handler that throws fails only its call, as in a worker).
  */
 import {
-  type EventDelivery,
+  CallContext,
+  correlationOf,
   type FunctionContext,
   type FunctionDefinition,
+  type LogThreshold,
+  NO_SHARD,
+  type ShardInfo,
   toLucentError,
 } from '@lucent/core/internal';
+import { causationOf } from './call-effects.js';
+import type { CallOptions } from './function-pool.js';
 import { InlineRunBudget, type InlineRunLimits, type InlineVerdict } from './inline-run-budget.js';
 
-/** The context of one inline run; a class so every context has the same shape (as in the worker). */
-class InlineContext implements FunctionContext {
-  constructor(
-    readonly name: string,
-    readonly attempt: number,
-    readonly deadline: number,
-    readonly event: EventDelivery | undefined,
-  ) {}
+/** Who runs inline: the `ctx.shard` and `ctx.logger` threshold of main-thread runs (as a worker has them). */
+export interface InlineRunContext {
+  readonly shard: ShardInfo;
+  readonly logLevel: LogThreshold;
 }
+
+const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});
+const DEFAULT_RUN_CONTEXT: InlineRunContext = { shard: NO_SHARD, logLevel: 'info' };
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
@@ -40,11 +45,19 @@ export class MainThreadRunner {
   /** True when the last run returned a promise (still pending when `run` returned). */
   ranAsync = false;
 
+  readonly #context: InlineRunContext;
+
   /** @param now monotonic ms (the engine's clock) */
-  constructor(definition: FunctionDefinition, now: () => number, limits?: InlineRunLimits) {
+  constructor(
+    definition: FunctionDefinition,
+    now: () => number,
+    limits?: InlineRunLimits,
+    context: InlineRunContext = DEFAULT_RUN_CONTEXT,
+  ) {
     this.#definition = definition;
     this.#budget = new InlineRunBudget(limits);
     this.#now = now;
+    this.#context = context;
   }
 
   /** True when `definition` may start inline: `cpu: 'low'` and no memory limit (only a worker can enforce one). */
@@ -58,20 +71,49 @@ export class MainThreadRunner {
    * not hold the event loop).
    *
    * @param deadline epoch ms handed to the handler as `ctx.deadline` (0 = none)
+   * @param options the request it serves (its ids for `ctx`) and where its logs and emitted events go
    */
-  run(input: unknown, deadline: number, event: EventDelivery | undefined): Promise<unknown> {
+  run(input: unknown, deadline: number, options: CallOptions | undefined): Promise<unknown> {
     const definition = this.#definition;
-    const ctx = new InlineContext(definition.name, 1, deadline, event);
+    const request = options?.request;
+    const ctx = new CallContext(
+      definition.name,
+      1,
+      deadline,
+      request === undefined ? '' : correlationOf(request),
+      request === undefined ? '' : causationOf(request),
+      request?.traceparent ?? '',
+      request?.metadata ?? NO_METADATA,
+      this.#context.shard,
+      options?.event,
+      this.#context.logLevel,
+    );
+    const settle = (ok: boolean): void => {
+      const sink = options?.effects;
+      if (sink === undefined || request === undefined || (ctx.records === null && ctx.emitted === null)) return;
+      sink.settled(request, definition.name, ctx.records, ctx.emitted, ok);
+    };
     const started = this.#now();
     let outcome: Promise<unknown>;
     try {
-      const value = definition.handler(ctx, input);
+      const value = definition.handler(ctx as FunctionContext, input);
       this.ranAsync = isThenable(value);
       outcome = this.ranAsync
-        ? Promise.resolve(value).catch((error: unknown) => Promise.reject(toLucentError(error, definition.name)))
+        ? Promise.resolve(value).then(
+            (resolved) => {
+              settle(true);
+              return resolved;
+            },
+            (error: unknown) => {
+              settle(false);
+              return Promise.reject(toLucentError(error, definition.name));
+            },
+          )
         : Promise.resolve(value);
+      if (!this.ranAsync) settle(true);
     } catch (error) {
       this.ranAsync = false;
+      settle(false);
       outcome = Promise.reject(toLucentError(error, definition.name));
     }
     this.verdict ??= this.#budget.record(this.#now() - started);

@@ -3,7 +3,8 @@
  * queue and an in-flight batch (and back, when the batch is re-run) and settle exactly once.
  */
 
-import type { EventDelivery } from '@lucent/core/internal';
+import type { Envelope, EventDelivery } from '@lucent/core/internal';
+import type { EffectsSink } from './call-effects.js';
 
 /** Where a call is. Integer constants keep the field a small integer (monomorphic). */
 export const CallState = { Queued: 0, Running: 1, Settled: 2 } as const;
@@ -28,6 +29,12 @@ export class PendingCall {
   batch: object | null = null;
   /** The durable event the call serves (`FunctionContext.event`), or `null`. */
   event: EventDelivery | null = null;
+  /** The request the call serves (its context for `ctx`), or `null` for a direct pool call. */
+  request: Envelope | null = null;
+  /** Where the call's log records and emitted events go, or `null` (they are then dropped). */
+  effects: EffectsSink | null = null;
+  /** A bulk call: the input is an array of inputs, the value a `BatchOutcome` (see `protocol.ts`). */
+  bulk = false;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
 

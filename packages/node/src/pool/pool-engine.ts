@@ -6,7 +6,6 @@
 import {
   CancelledError,
   type Clock,
-  type EventDelivery,
   errorFromWire,
   ShuttingDownError,
   systemClock,
@@ -21,12 +20,14 @@ import { DeadlineTimer } from './deadline-timer.js';
 import type { CallOptions, FunctionPool, FunctionPoolStats } from './function-pool.js';
 import type { InlineRunLimits, InlineVerdict } from './inline-run-budget.js';
 import { Batch, type Lane } from './lane.js';
-import { MainThreadRunner } from './main-thread-runner.js';
+import { type InlineRunContext, MainThreadRunner } from './main-thread-runner.js';
 import { CallState, type CancelSink, PendingCall } from './pending-call.js';
 import {
   type BatchErrors,
   type BatchResult,
   type BatchTask,
+  type CallEffects,
+  RESULT_EFFECTS,
   RESULT_ERRORS,
   RESULT_RUN_MS,
   RESULT_VALUES,
@@ -58,12 +59,21 @@ export interface EngineLimits extends BatchLimits {
   readonly inlineLowCpu?: boolean;
   /** The inline budget. Default `DEFAULT_INLINE_RUN_LIMITS`. */
   readonly inlineLimits?: InlineRunLimits;
+  /** `ctx.shard` and the log threshold of inline runs, as the workers have them. */
+  readonly inlineContext?: InlineRunContext;
 }
 
 /** What the engine reports to its owner. */
 export interface EngineEvents {
   /** A `cpu: 'low'` function turned slow on the main thread and now runs in the workers (once per function). */
   readonly onInlineMoved?: (name: string, verdict: InlineVerdict) => void;
+}
+
+/** Handler runs in `calls`: a bulk call counts its elements, so its run time does not inflate the per-call estimate. */
+function runCount(calls: readonly PendingCall[]): number {
+  let count = 0;
+  for (const call of calls) count += call.bulk && Array.isArray(call.input) ? Math.max(1, call.input.length) : 1;
+  return count;
 }
 
 /** The pool implementation. Single-threaded: every method runs on the main thread's event loop. */
@@ -124,7 +134,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
       const now = (): number => clock.now();
       for (const lane of new Set(lanes.values())) {
         if (!MainThreadRunner.suits(lane.definition)) continue;
-        lane.inline = new MainThreadRunner(lane.definition, now, limits.inlineLimits);
+        lane.inline = new MainThreadRunner(lane.definition, now, limits.inlineLimits, limits.inlineContext);
         lane.release = () => this.#releaseInline(lane);
       }
     }
@@ -152,8 +162,9 @@ export class PoolEngine implements FunctionPool, CancelSink {
         if (left < timeoutMs) timeoutMs = Math.max(0, left);
       }
     }
-    if (lane.inline !== null && lane.running < lane.maxConcurrency) {
-      return this.#runInline(lane, input, timeoutMs, options?.event) as Promise<O>;
+    // A bulk call (gather) runs element by element in a worker; inline runs take one input.
+    if (lane.inline !== null && lane.running < lane.maxConcurrency && options?.bulk !== true) {
+      return this.#runInline(lane, input, timeoutMs, options) as Promise<O>;
     }
     if (this.#queued >= this.#maxQueued) {
       this.#overloaded++;
@@ -173,7 +184,12 @@ export class PoolEngine implements FunctionPool, CancelSink {
         resolve as (v: unknown) => void,
         reject,
       );
-      if (options?.event !== undefined) call.event = options.event;
+      if (options !== undefined) {
+        if (options.event !== undefined) call.event = options.event;
+        if (options.request !== undefined) call.request = options.request;
+        if (options.effects !== undefined) call.effects = options.effects;
+        if (options.bulk === true) call.bulk = true;
+      }
       if (signal !== null) signal.addEventListener('abort', call);
       this.#enqueue(lane, call);
     });
@@ -245,7 +261,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
    * budget moves the function to the workers for the pool's life, with one report to the owner.
    * @param timeoutMs the caller's budget (`Infinity` = none); the function's own limit tightens it
    */
-  #runInline(lane: Lane, input: unknown, timeoutMs: number, event: EventDelivery | undefined): Promise<unknown> {
+  #runInline(lane: Lane, input: unknown, timeoutMs: number, options: CallOptions | undefined): Promise<unknown> {
     const runner = lane.inline!;
     this.#calls++;
     this.#inlineCalls++;
@@ -256,7 +272,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
     const budgetMs = lane.timeoutMs > 0 && lane.timeoutMs < timeoutMs ? lane.timeoutMs : timeoutMs;
     const deadline = budgetMs === Number.POSITIVE_INFINITY ? 0 : this.#clock.wallNow() + budgetMs;
     lane.running++;
-    const outcome = runner.run(input, deadline, event);
+    const outcome = runner.run(input, deadline, options);
     // A synchronous run is over; an async one holds its maxConcurrency slot until it settles.
     if (runner.ranAsync) outcome.then(lane.release, lane.release);
     else lane.running--;
@@ -402,12 +418,18 @@ export class PoolEngine implements FunctionPool, CancelSink {
     if (!this.#finish(batch)) return;
     this.#recycle(batch);
     const { calls, lane } = batch;
-    lane.estimator.record(result[RESULT_RUN_MS] as number, calls.length);
+    lane.estimator.record(result[RESULT_RUN_MS] as number, runCount(calls));
     const errors = result[RESULT_ERRORS] as BatchErrors | null;
+    const effects = result[RESULT_EFFECTS] as (CallEffects | null)[] | null;
     for (let i = 0; i < calls.length; i++) {
+      const call = calls[i]!;
       const wire = errors === null ? null : errors[i];
-      if (wire === null || wire === undefined) calls[i]!.succeed(result[RESULT_VALUES + i]);
-      else calls[i]!.fail(errorFromWire(wire));
+      const said = effects === null ? null : effects[i];
+      if (said !== null && said !== undefined && call.effects !== null && call.request !== null) {
+        call.effects.settled(call.request, lane.name, said[0], said[1], wire === null || wire === undefined);
+      }
+      if (wire === null || wire === undefined) call.succeed(result[RESULT_VALUES + i]);
+      else call.fail(errorFromWire(wire));
     }
     this.#notifyIfIdle();
   }

@@ -3,8 +3,9 @@
  * {@link BatchResult} back, both flat arrays sent by structured clone.
  *
  * ```
- *   BatchTask   [ id, attempts | null, deadlines | null, events | null, input0, input1, … ]   (id = name@version)
- *   BatchResult [ runMs, errors | null, value0, value1, … ]
+ *   BatchTask   [ id, attempts | null, deadlines | null, events | null, contexts | null, bulk | null, input0, … ]
+ *               (id = name@version)
+ *   BatchResult [ runMs, errors | null, effects | null, value0, value1, … ]
  * ```
  *
  * Why flat arrays: structured clone writes every property name of an object and rebuilds objects property by
@@ -18,7 +19,7 @@
  *
  * The optional per-call arrays are `null` in the common case (every call on its first attempt, no deadline).
  */
-import type { WireError } from '@lucent/core/internal';
+import type { EmittedEvent, LogRecord, LogThreshold, ShardInfo, WireError } from '@lucent/core/internal';
 
 /** A batch of calls to one function, in call order (layout in the module doc). */
 export type BatchTask = unknown[];
@@ -34,8 +35,22 @@ export const TASK_DEADLINES = 2;
  * event), or `null` when no call of the batch serves one.
  */
 export const TASK_EVENTS = 3;
+/**
+ * Index of the per-call request contexts, or `null` when no call of the batch came from a request (a direct pool
+ * call). A call's entry is its correlation id alone (a string: the common case) or a {@link TaskContext}.
+ */
+export const TASK_CONTEXTS = 4;
+/**
+ * Index of the per-call bulk flags, or `null` when no call of the batch is bulk. A bulk call's input is an array:
+ * the worker runs the handler on each element and the call's value is a `BatchOutcome` (`client.gather`'s
+ * batches, so that thousands of items cost one pending call, not thousands).
+ */
+export const TASK_BULK = 5;
 /** Index of the first input; call `i`'s input is at `TASK_INPUTS + i`. */
-export const TASK_INPUTS = 4;
+export const TASK_INPUTS = 6;
+
+/** `[correlationId, causationId, traceparent, metadata | null]` of one call that carries more than a correlation id. */
+export type TaskContext = [string, string, string, Readonly<Record<string, string>> | null];
 
 /** The outcome of a {@link BatchTask}: one value or error per call, in call order (layout in the module doc). */
 export type BatchResult = unknown[];
@@ -44,8 +59,16 @@ export type BatchResult = unknown[];
 export const RESULT_RUN_MS = 0;
 /** Index of `null` when every call succeeded, else one `WireError | null` per call. */
 export const RESULT_ERRORS = 1;
+/**
+ * Index of `null` when no call logged or emitted anything, else one {@link CallEffects} (or `null`) per call: what
+ * the node writes to its log and, for a call that succeeded, publishes.
+ */
+export const RESULT_EFFECTS = 2;
 /** Index of the first value; call `i`'s value is at `RESULT_VALUES + i` (`undefined` where it failed). */
-export const RESULT_VALUES = 2;
+export const RESULT_VALUES = 3;
+
+/** The log records and emitted events of one call. */
+export type CallEffects = [records: LogRecord[] | null, emitted: EmittedEvent[] | null];
 
 /** The per-call errors of a result, when some call failed. */
 export type BatchErrors = (WireError | null)[];
@@ -56,6 +79,10 @@ export interface PoolWorkerData {
   readonly modules: readonly string[];
   /** Loader registration modules (`register()` export) for a module that needs the main thread's loader (`worker-loader.ts`). */
   readonly loaderHooks?: readonly string[];
+  /** The shard functions see as `ctx.shard` (default: no id, no tags). */
+  readonly shard?: ShardInfo;
+  /** Lowest level `ctx.logger` records (default `'info'`); lower levels are no-ops in the worker. */
+  readonly logLevel?: LogThreshold;
 }
 
 /**

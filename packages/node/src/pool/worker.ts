@@ -15,9 +15,13 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  type EventDelivery,
+  CallContext,
   type FunctionContext,
   type FunctionRegistry,
+  type LogThreshold,
+  NO_METADATA,
+  NO_SHARD,
+  type ShardInfo,
   toLucentError,
   type WireError,
 } from '@lucent/core/internal';
@@ -26,19 +30,26 @@ import {
   type BatchErrors,
   type BatchResult,
   type BatchTask,
+  type CallEffects,
   type PoolWorkerData,
+  RESULT_EFFECTS,
   RESULT_ERRORS,
   RESULT_RUN_MS,
   RESULT_VALUES,
   TASK_ATTEMPTS,
+  TASK_BULK,
+  TASK_CONTEXTS,
   TASK_DEADLINES,
   TASK_EVENTS,
   TASK_INPUTS,
   TASK_NAME,
+  type TaskContext,
   type WorkerLoadReport,
 } from './protocol.js';
 import { isUnknownExtensionError } from './worker-loader.js';
 
+const shard: ShardInfo = (workerData as PoolWorkerData).shard ?? NO_SHARD;
+const logLevel: LogThreshold = (workerData as PoolWorkerData).logLevel ?? 'info';
 let registry: FunctionRegistry | undefined;
 let loadError: unknown;
 const loading: Promise<void> = loadModules(workerData as PoolWorkerData).then(
@@ -86,14 +97,31 @@ function report(outcome: WorkerLoadReport): void {
 // pending then would only progress once a task arrives.
 await loading;
 
-/** One context object per call; a class so every context has the same shape. */
-class Context implements FunctionContext {
-  constructor(
-    readonly name: string,
-    readonly attempt: number,
-    readonly deadline: number,
-    readonly event: EventDelivery | undefined,
-  ) {}
+/** The context of call `i`: one `CallContext` (core's, the same class as the inline runner's) per call. */
+function contextOf(
+  name: string,
+  attempt: number,
+  deadline: number,
+  entry: string | TaskContext | null | undefined,
+  event: { id: string; attempt: number } | undefined,
+): CallContext {
+  if (typeof entry === 'string') {
+    return new CallContext(name, attempt, deadline, entry, entry, '', NO_METADATA, shard, event, logLevel);
+  }
+  if (entry === null || entry === undefined) {
+    return new CallContext(name, attempt, deadline, '', '', '', NO_METADATA, shard, event, logLevel);
+  }
+  const metadata = entry[3] ?? NO_METADATA;
+  return new CallContext(name, attempt, deadline, entry[0], entry[1], entry[2], metadata, shard, event, logLevel);
+}
+
+/** Adds call `index`'s records and emitted events to the batch's effects (made on the first call that has any). */
+function collect(effects: (CallEffects | null)[] | null, count: number, index: number, ctx: CallContext) {
+  const records = ctx.records;
+  if (records === null && ctx.emitted === null) return effects;
+  const out = effects ?? new Array<CallEffects | null>(count).fill(null);
+  out[index] = [records, ctx.emitted];
+  return out;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -104,6 +132,49 @@ function fail(errors: BatchErrors | null, count: number, index: number, error: W
   const out = errors ?? new Array<WireError | null>(count).fill(null);
   out[index] = error;
   return out;
+}
+
+/**
+ * A bulk call (see `protocol.ts`): the handler on every element of `inputs`, each with its own context; the
+ * outcome lists each element's value or wire error. Synchronous when every handler was.
+ */
+function runBulk(
+  name: string,
+  handler: (ctx: FunctionContext, input: unknown) => unknown,
+  inputs: unknown,
+  contextFor: () => CallContext,
+): { values: unknown[]; errors: BatchErrors | null } | Promise<{ values: unknown[]; errors: BatchErrors | null }> {
+  const list = Array.isArray(inputs) ? inputs : [];
+  const count = list.length;
+  const outcome: { values: unknown[]; errors: BatchErrors | null } = {
+    values: new Array<unknown>(count),
+    errors: null,
+  };
+  let pending: Promise<void>[] | null = null;
+  for (let j = 0; j < count; j++) {
+    try {
+      const value = handler(contextFor() as FunctionContext, list[j]);
+      if (isThenable(value)) {
+        const slot = j;
+        pending ??= [];
+        pending.push(
+          Promise.resolve(value).then(
+            (v) => {
+              outcome.values[slot] = v;
+            },
+            (e: unknown) => {
+              outcome.errors = fail(outcome.errors, count, slot, toLucentError(e, name).toWire());
+            },
+          ),
+        );
+      } else {
+        outcome.values[j] = value;
+      }
+    } catch (e) {
+      outcome.errors = fail(outcome.errors, count, j, toLucentError(e, name).toWire());
+    }
+  }
+  return pending === null ? outcome : Promise.all(pending).then(() => outcome);
 }
 
 /**
@@ -125,18 +196,26 @@ function runBatch(task: BatchTask): BatchResult | Promise<BatchResult> {
   const attempts = task[TASK_ATTEMPTS] as number[] | null;
   const deadlines = task[TASK_DEADLINES] as number[] | null;
   const events = task[TASK_EVENTS] as ([string, number] | null)[] | null;
+  const contexts = task[TASK_CONTEXTS] as (string | TaskContext | null)[] | null;
+  const bulk = task[TASK_BULK] as boolean[] | null;
   const count = task.length - TASK_INPUTS;
   const result: BatchResult = new Array<unknown>(RESULT_VALUES + count);
   let errors: BatchErrors | null = null;
+  let effects: (CallEffects | null)[] | null = null;
   let pending: Promise<void>[] | null = null;
   const start = performance.now();
   for (let i = 0; i < count; i++) {
     const deadline = deadlines === null ? 0 : (deadlines[i] ?? 0);
     const delivery = events === null ? null : (events[i] ?? null);
     const event = delivery === null ? undefined : { id: delivery[0], attempt: delivery[1] };
-    const ctx = new Context(name, attempts === null ? 1 : (attempts[i] ?? 1), deadline, event);
+    const attempt = attempts === null ? 1 : (attempts[i] ?? 1);
+    const entry = contexts === null ? null : contexts[i];
+    const ctx = contextOf(name, attempt, deadline, entry, event);
     try {
-      const value = handler(ctx, task[TASK_INPUTS + i]);
+      const value =
+        bulk?.[i] === true
+          ? runBulk(name, handler, task[TASK_INPUTS + i], () => contextOf(name, attempt, deadline, entry, event))
+          : handler(ctx as FunctionContext, task[TASK_INPUTS + i]);
       if (isThenable(value)) {
         const slot = i;
         pending ??= [];
@@ -144,27 +223,33 @@ function runBatch(task: BatchTask): BatchResult | Promise<BatchResult> {
           Promise.resolve(value).then(
             (v) => {
               result[RESULT_VALUES + slot] = v;
+              effects = collect(effects, count, slot, ctx);
             },
             (e: unknown) => {
               errors = fail(errors, count, slot, toLucentError(e, name).toWire());
+              effects = collect(effects, count, slot, ctx);
             },
           ),
         );
       } else {
         result[RESULT_VALUES + i] = value;
+        effects = collect(effects, count, i, ctx);
       }
     } catch (e) {
       errors = fail(errors, count, i, toLucentError(e, name).toWire());
+      effects = collect(effects, count, i, ctx);
     }
   }
   if (pending === null) {
     result[RESULT_RUN_MS] = performance.now() - start;
     result[RESULT_ERRORS] = errors;
+    result[RESULT_EFFECTS] = effects;
     return result;
   }
   return Promise.all(pending).then(() => {
     result[RESULT_RUN_MS] = performance.now() - start;
     result[RESULT_ERRORS] = errors;
+    result[RESULT_EFFECTS] = effects;
     return result;
   });
 }

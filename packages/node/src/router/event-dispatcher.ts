@@ -17,6 +17,7 @@ import type { SubjectCache } from '@lucent/core/internal';
 import {
   type Clock,
   checkInput,
+  completedEventType,
   type Envelope,
   type EnvelopeCodec,
   EnvelopeKind,
@@ -52,15 +53,8 @@ export interface EventDispatcherContext {
   readonly clock: Clock;
 }
 
-/** The `Completed` event type of a function. */
-export function completedEventType(functionName: string): string {
-  return `${functionName}Completed`;
-}
-
-/** The `Failed` event type of a function: published once when an event it handles is dead-lettered. */
-export function failedEventType(functionName: string): string {
-  return `${functionName}Failed`;
-}
+// The result event types live in core (clients type their subscriptions with them); re-exported for old imports.
+export { completedEventType, failedEventType } from '@lucent/core/internal';
 
 const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
 
@@ -174,6 +168,8 @@ function retargeted(event: Envelope, target: string): Envelope {
     hops: event.hops + 1,
     traceparent: event.traceparent,
     origin: event.origin,
+    causationId: event.causationId,
+    metadata: event.metadata,
     payload: event.payload,
   };
 }

@@ -35,6 +35,7 @@ import {
   forwardedEnvelope,
   type InputSchema,
   type LucentError,
+  NodeUnavailableError,
   RoutingStates,
   replyEnvelope,
   SubjectCache,
@@ -43,7 +44,9 @@ import {
   UnknownActorTypeError,
   type ViewSource,
 } from '@lucent/core/internal';
+import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { FrameHandler, Replier, Transport } from '../transport/transport.js';
+import { runBatch } from './batch-runner.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import type { FunctionRunner, RunOptions } from './function-runner.js';
 import { InFlight } from './in-flight.js';
@@ -56,6 +59,7 @@ import {
   type RouterObserver,
   type RouterStats,
 } from './router-observer.js';
+import type { RunEffects } from './run-effects.js';
 
 /** Default {@link RequestHandlerOptions.hopLimit}. */
 export const DEFAULT_HOP_LIMIT = 3;
@@ -109,6 +113,8 @@ export interface RequestHandlerOptions {
   readonly load?: LocalLoad;
   /** This node's tags: a version that prefers one of them scores higher in A/B selection. */
   readonly tags?: readonly string[];
+  /** Writes what runs log, publishes what they emit and their result events (`run-effects.ts`); none: dropped. */
+  readonly effects?: RunEffects;
 }
 
 const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
@@ -132,6 +138,8 @@ const UNDECODABLE: Envelope = Object.freeze({
   hops: 0,
   traceparent: '',
   origin: '',
+  causationId: '',
+  metadata: null,
   payload: null,
 });
 
@@ -160,6 +168,7 @@ export class RoutingRequestHandler {
   readonly #events: EventDispatcher;
   readonly #inFlight = new InFlight();
   readonly #tags: readonly string[];
+  readonly #effects: RunEffects | undefined;
 
   constructor(options: RequestHandlerOptions) {
     this.nodeId = options.nodeId;
@@ -183,6 +192,7 @@ export class RoutingRequestHandler {
     this.#clock = options.clock ?? systemClock;
     this.#observer = bindRouterObserver(options.observer);
     this.#subjects = new SubjectCache(options.cluster);
+    this.#effects = options.effects;
     this.#events = new EventDispatcher({
       nodeId: this.nodeId,
       codec: this.#codec,
@@ -282,19 +292,43 @@ export class RoutingRequestHandler {
     const started = this.#clock.now();
     let value: unknown;
     try {
-      value = await (envelope.kind === EnvelopeKind.Call ? this.#call(envelope) : this.#ask(envelope));
+      const kind = envelope.kind;
+      value = await (kind === EnvelopeKind.Call
+        ? this.#call(envelope)
+        : kind === EnvelopeKind.Batch
+          ? runBatch(this.#runner, envelope, batchRunOptions(envelope), this.#functions.find(envelope.target)?.input)
+          : this.#ask(envelope));
       if (envelope.kind === EnvelopeKind.Tell) value = null;
     } catch (error) {
+      if (this.#effects !== undefined && envelope.kind === EnvelopeKind.Call) this.#resultEvent(envelope, error, false);
       this.#fail(envelope, replier, error, this.#clock.now() - started);
       this.#inFlight.end();
       return;
     }
+    if (this.#effects !== undefined && envelope.kind === EnvelopeKind.Call) this.#resultEvent(envelope, value, true);
     this.#succeed(envelope, replier, value, this.#clock.now() - started);
     this.#inFlight.end();
   }
 
+  /** The `Completed` / `Failed` event of a plain call, when its definition asks for them. */
+  #resultEvent(envelope: Envelope, outcome: unknown, ok: boolean): void {
+    const definition = this.#functions.find(envelope.target);
+    if (definition === undefined) return;
+    if (ok) this.#effects?.completed(envelope, definition, outcome);
+    else this.#effects?.failed(envelope, definition, toLucentError(outcome, envelope.target));
+  }
+
+  /** One options object per run: the deadline, and the request for `ctx` with where its effects go. */
+  #runOptions(envelope: Envelope): RunOptions {
+    const effects = this.#effects;
+    if (effects === undefined) return envelope.deadline === 0 ? NO_RUN_OPTIONS : { deadline: envelope.deadline };
+    return envelope.deadline === 0
+      ? { request: envelope, effects }
+      : { deadline: envelope.deadline, request: envelope, effects };
+  }
+
   #call(envelope: Envelope): Promise<unknown> {
-    const options = envelope.deadline === 0 ? NO_RUN_OPTIONS : { deadline: envelope.deadline };
+    const options = this.#runOptions(envelope);
     const schema = this.#functions.find(envelope.target)?.input;
     if (schema !== undefined) return this.#callChecked(envelope, schema, options);
     // A bare name whose versions are chosen by weight runs the chosen version (`registry.select`).
@@ -332,6 +366,18 @@ export class RoutingRequestHandler {
     try {
       answer = await this.#transport.request(subject, frame, this.#remainingMs(envelope), envelope.target);
     } catch (error) {
+      // A pure function runs the same anywhere: when the key's owner is gone (nobody on its subject; our view has
+      // not dropped it yet), run the call here rather than fail it.
+      if (
+        envelope.kind === EnvelopeKind.Call &&
+        ownerGone(error) &&
+        this.#functions.find(envelope.target) !== undefined
+      ) {
+        this.#observer.retried(envelope.target, 'node_unavailable');
+        this.#inFlight.end();
+        void this.#run(envelope, replier);
+        return;
+      }
       this.#fail(envelope, replier, error, 0);
       this.#inFlight.end();
       return;
@@ -387,6 +433,19 @@ export class RoutingRequestHandler {
 /** Builds a {@link RoutingRequestHandler}. Throws `ConfigError` for a cluster name that is not a subject token. */
 export function createRequestHandler(options: RequestHandlerOptions): RoutingRequestHandler {
   return new RoutingRequestHandler(options);
+}
+
+/**
+ * Options of a batch's runs: the request for `ctx`, but no effects sink: every item shares the request id from
+ * which event ids derive, so their emitted events would be deduplicated into one (gather documents it).
+ */
+function batchRunOptions(envelope: Envelope): RunOptions {
+  return envelope.deadline === 0 ? { request: envelope } : { deadline: envelope.deadline, request: envelope };
+}
+
+/** True for the wire's "nobody subscribes that node's subject" (the node is gone). */
+function ownerGone(error: unknown): boolean {
+  return NodeUnavailableError.is(error) && error.details.reason === NO_RESPONDERS_REASON;
 }
 
 /** `name` of a `name@version` reference (the name itself when unpinned). */

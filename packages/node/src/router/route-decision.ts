@@ -98,6 +98,10 @@ export function decideRoute(
         return decideActorMessage(envelope, view, node);
       case EnvelopeKind.Event:
         return SERVE;
+      case EnvelopeKind.Batch:
+        // A gather's batch was partitioned by the sender's view; a pure function is served wherever it lands.
+        node.functions.find(envelope.target) ?? node.functions.get(envelope.target);
+        return SERVE;
       default: {
         const reason = `${envelopeKindName(envelope.kind)} envelopes are not requests`;
         return reject(new RoutingError({ target: envelope.target, field: 'kind', reason }));

@@ -28,6 +28,11 @@ export interface RouterObserver {
   decodeFailed?(error: DecodeError, replied: boolean): void;
   /** An event of `type` reached this node; `handlers` is how many local handlers it was dispatched to. */
   eventReceived?(type: string, handlers: number): void;
+  /**
+   * A call is run again: here, after the owner it was forwarded to turned out gone (`reason` `'node_unavailable'`).
+   * Rare: called per occurrence.
+   */
+  retried?(target: string, reason: string): void;
 }
 
 /** A {@link RouterObserver} with every hook present. */
@@ -41,7 +46,7 @@ const noop = (): void => {};
  */
 export function bindRouterObserver(observer: RouterObserver = {}): BoundRouterObserver {
   // One explicit wrapper per hook (no rest parameters): no array per call on the hot path.
-  const { forwarded, completed, dropped, decodeFailed, eventReceived } = observer;
+  const { forwarded, completed, dropped, decodeFailed, eventReceived, retried } = observer;
   return {
     forwarded:
       forwarded === undefined
@@ -83,6 +88,14 @@ export function bindRouterObserver(observer: RouterObserver = {}): BoundRouterOb
         : (type, handlers) => {
             try {
               eventReceived.call(observer, type, handlers);
+            } catch {}
+          },
+    retried:
+      retried === undefined
+        ? noop
+        : (target, reason) => {
+            try {
+              retried.call(observer, target, reason);
             } catch {}
           },
   };

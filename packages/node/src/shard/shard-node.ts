@@ -64,6 +64,7 @@ import { InMemoryBus } from '../transport/in-memory-bus.js';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport, TransportSubscription } from '../transport/transport.js';
+import { nodeRunEffects } from './node-run-effects.js';
 import { settleWithin } from './settle-within.js';
 import type { ShardContext, ShardExtension } from './shard-context.js';
 import { ShardSupervisor } from './shard-supervisor.js';
@@ -154,6 +155,8 @@ export class ShardNode {
   /** Set once the first pool has proven a worker can load the modules (start); restarts do not wait for it. */
   #poolStarted = false;
   #events: DurableEventConsumers | undefined = undefined;
+  /** Where functions' log records and events go (`node-run-effects.ts`). */
+  #runEffects: ReturnType<typeof nodeRunEffects> | undefined = undefined;
   /** Settles when `#start` did; a fatal stop during start waits for it. */
   #starting: Promise<void> = Promise.resolve();
   readonly #onFatalStop: ((reason: string) => void) | undefined;
@@ -354,6 +357,8 @@ export class ShardNode {
                 onDeath,
                 maxQueuedCalls: config.poolMaxQueue,
                 onInlineMoved: (name, verdict) => logger.warn({ function: name, ...verdict }, 'pool.inline_moved'),
+                shard: { id: config.shard, tags: config.tags },
+                logLevel: config.logLevel,
               }),
       createActors: () =>
         createFunctionActors({
@@ -402,6 +407,7 @@ export class ShardNode {
       serveFunction: (name) => this.#serveFunction(name),
     };
     this.#context = context;
+    this.#runEffects = nodeRunEffects(context);
     const runner = this.#startRouter(context, options);
     this.#grpc?.attach(context, options.view);
     this.#admin = this.#startAdmin(context);
@@ -490,6 +496,9 @@ export class ShardNode {
         this.clock,
       );
     if (supervisor !== undefined) await this.#step('pool close', () => supervisor.closePool());
+    // Events the last runs emitted are still being stored: let them finish before the connection goes.
+    const publisher = this.#runEffects?.publisher;
+    if (publisher !== undefined) await settleWithin(publisher.idle(), drainTimeoutMs, this.clock);
     const transport = this.#transport;
     if (transport !== undefined) await this.#step('transport close', () => transport.close());
     const http = this.#http;
@@ -524,6 +533,7 @@ export class ShardNode {
       metrics: new EventMetrics(this.metrics.registry),
       ackWaitMs: config.eventAckWaitMs,
       maxAckPending: config.eventMaxAckPending,
+      ...(this.#runEffects === undefined ? {} : { effects: this.#runEffects.effects }),
     });
     this.#events = events;
     await events.start();
@@ -564,7 +574,13 @@ export class ShardNode {
     // Every served function has its series from the start, not only after its first call.
     metricsObserver.bindFunctions(activeFunctionNames(context.functions));
     // Without `--functions` there is no pool: the inline runner over the empty registry refuses every call.
-    const base = context.pool ?? createInlineRunner(context.functions, { clock: context.clock });
+    const base =
+      context.pool ??
+      createInlineRunner(context.functions, {
+        clock: context.clock,
+        shard: { id: context.nodeId, tags: context.config.tags },
+        logLevel: context.config.logLevel,
+      });
     const runner = options.wrapRunner?.(base) ?? base;
     const router = createRequestHandler({
       nodeId: context.nodeId,
@@ -576,6 +592,7 @@ export class ShardNode {
       codec: context.codec,
       clock: context.clock,
       observer,
+      ...(this.#runEffects === undefined ? {} : { effects: this.#runEffects.effects }),
       ...(options.view === undefined ? {} : { view: options.view }),
       ...(options.hopLimit === undefined ? {} : { hopLimit: options.hopLimit }),
       ...(options.load === undefined ? {} : { load: options.load }),

@@ -212,7 +212,7 @@ describe('test cluster routing: failures', () => {
     expect(ranOn(cluster, 'p')).toBe(6);
   });
 
-  it('rejects a call by name that no node serves with UnknownFunctionError at once, and a killed owner with NodeUnavailableError', async () => {
+  it('rejects a call by name that no node serves with UnknownFunctionError at once; a killed owner costs a retry, not an error', async () => {
     cluster = await createTestCluster({ nodes: ['a', 'b'], functions: FUNCTIONS });
     const client = cluster.client;
     // Real timers and a long timeout: only the bus's no-responders notice can end these calls in time.
@@ -221,7 +221,17 @@ describe('test cluster routing: failures', () => {
     // The view still lists the killed node (no leave): its subject has no subscriber.
     const owner = cluster.view.ring.owner('x');
     await cluster.killNode(owner);
-    const gone = await client.call(reserve, { sku: 'x', qty: 1 }, { timeoutMs: 60_000 }).catch((e) => e);
+    // Issue 12: the client retries the pure call on the survivor (which runs it itself: the owner it would forward
+    // to has no subscriber), instead of failing it with NodeUnavailableError.
+    const served = await client.call(reserve, { sku: 'x', qty: 1 }, { timeoutMs: 60_000 });
+    expect(served).toMatchObject({ sku: 'x', reserved: 1 });
+    expect(client.retries(reserve, 'node_unavailable')).toBe(1);
+    // A policy without retries still gets the node's error at once.
+    const once = defineFunction(
+      { name: 'reserve', shardBy: 'sku', retry: { maxAttempts: 1 } },
+      (_ctx, _o: { sku: string; qty: number }) => ({}),
+    );
+    const gone = await client.call(once, { sku: 'x', qty: 1 }, { timeoutMs: 60_000 }).catch((e) => e);
     expect(gone).toMatchObject({ code: 'LUCENT_NODE_UNAVAILABLE', details: { node: nodeSubject('lucent', owner) } });
   });
 

@@ -1,0 +1,119 @@
+import {
+  type ClusterView,
+  defineFunction,
+  HandlerError,
+  NodeUnavailableError,
+  SimulatedClock,
+  TimeoutError,
+  toLucentError,
+} from '@lucent/core/internal';
+import { describe, expect, it } from 'vitest';
+import {
+  BREAKER_OPEN_MS,
+  BREAKER_THRESHOLD,
+  CallRetrier,
+  LEFT_VIEW_REASON,
+  NODE_WATCH_MS,
+  RetryCall,
+  type SentAttempt,
+} from '../src/client/call-retrier.js';
+import { viewOf } from './fixed-view.js';
+
+const fn = defineFunction(
+  { name: 'pure', retry: { maxAttempts: 3, backoffMs: 10, maxBackoffMs: 20 } },
+  (_ctx, n: number) => n,
+);
+
+/** A retrier on a simulated clock whose sender records every attempt and answers with `answer(attempt)`. */
+function setup(answer: (call: RetryCall) => Promise<unknown>) {
+  const clock = new SimulatedClock();
+  let view: ClusterView = viewOf('a', 'b', 'c');
+  const attempts: { attempt: number; avoid: string[] }[] = [];
+  const send = (call: RetryCall): SentAttempt => {
+    attempts.push({ attempt: call.attempt, avoid: [...(call.avoid ?? [])] });
+    return { answer: answer(call), node: 'b' };
+  };
+  const retrier = new CallRetrier(clock, { current: () => view }, send);
+  const newCall = (sentTo: string | undefined, timeoutMs = 10_000) =>
+    new RetryCall('pure', fn, 1, undefined, 'id.1', clock.wallNow() + timeoutMs, clock.now() + timeoutMs, sentTo);
+  return { clock, retrier, attempts, newCall, setView: (v: ClusterView) => (view = v) };
+}
+
+/** Lets promise continuations run, then moves simulated time (backoffs, the view watch). */
+async function settle(clock: SimulatedClock, ms: number): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  clock.advance(ms);
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+describe('CallRetrier', () => {
+  it('retries a node failure after the backoff, elsewhere, and counts it by function and reason', async () => {
+    const { clock, retrier, attempts, newCall } = setup(() => Promise.resolve(42));
+    const gone = new NodeUnavailableError({ node: 'a', reason: 'no responders' });
+    const result = retrier.run(newCall('a'), Promise.reject(gone));
+    await settle(clock, 100);
+    await expect(result).resolves.toBe(42);
+    expect(attempts).toEqual([{ attempt: 2, avoid: ['a'] }]);
+    expect(retrier.retries('pure', 'node_unavailable')).toBe(1);
+  });
+
+  it('fails an attempt whose node leaves the view at once, and retries it', async () => {
+    const { clock, retrier, attempts, newCall, setView } = setup(() => Promise.resolve('survivor'));
+    const never = new Promise<unknown>(() => {});
+    const result = retrier.run(newCall('a'), never);
+    setView(viewOf('b', 'c'));
+    await settle(clock, NODE_WATCH_MS);
+    await settle(clock, 100);
+    await expect(result).resolves.toBe('survivor');
+    expect(attempts[0]?.avoid).toEqual(['a']);
+    expect(retrier.retries('pure', 'node_unavailable')).toBe(1);
+    expect(LEFT_VIEW_REASON).toContain('left');
+  });
+
+  it('does not retry a handler error that is not marked retryable', async () => {
+    const { clock, retrier, attempts, newCall } = setup(() => Promise.resolve(1));
+    const thrown = toLucentError(new RangeError('bad'), 'pure');
+    const result = retrier.run(newCall(undefined), Promise.reject(thrown));
+    await settle(clock, 100);
+    await expect(result).rejects.toSatisfy((e) => HandlerError.is(e));
+    expect(attempts).toEqual([]);
+    expect(retrier.retries('pure')).toBe(0);
+  });
+
+  it('gives up with the last error after maxAttempts, or when the backoff would pass the deadline', async () => {
+    // A timeout answered by a node (its function's own limit): retried until maxAttempts.
+    const timeout = new TimeoutError({ target: 'pure', timeoutMs: 1 }, { origin: 'b' });
+    const { clock, retrier, attempts, newCall } = setup(() => Promise.reject(timeout));
+    const result = retrier.run(newCall(undefined), Promise.reject(timeout));
+    for (let i = 0; i < 5; i++) await settle(clock, 100);
+    await expect(result).rejects.toBe(timeout);
+    expect(attempts.map((a) => a.attempt)).toEqual([2, 3]);
+
+    // A timeout raised by the client itself means the call's budget is spent: not retried.
+    const local = setup(() => Promise.resolve(1));
+    const spent = new TimeoutError({ target: 'pure', timeoutMs: 10_000 });
+    const ended = local.retrier.run(local.newCall(undefined), Promise.reject(spent));
+    await settle(local.clock, 100);
+    await expect(ended).rejects.toBe(spent);
+    expect(local.attempts).toEqual([]);
+
+    const late = setup(() => Promise.resolve(1));
+    const tight = late.retrier.run(late.newCall(undefined, 5), Promise.reject(timeout));
+    await settle(late.clock, 100);
+    await expect(tight).rejects.toBe(timeout);
+    expect(late.attempts).toEqual([]);
+  });
+
+  it('opens a node breaker after consecutive node failures and closes it after the open time', async () => {
+    const { clock, retrier, newCall } = setup(() => Promise.resolve(1));
+    for (let i = 0; i < BREAKER_THRESHOLD; i++) {
+      const gone = new NodeUnavailableError({ node: 'a', reason: 'no responders' });
+      const result = retrier.run(newCall('a'), Promise.reject(gone));
+      await settle(clock, 100);
+      await result;
+    }
+    expect(retrier.isOpen('a')).toBe(true);
+    clock.advance(BREAKER_OPEN_MS);
+    expect(retrier.isOpen('a')).toBe(false);
+  });
+});
