@@ -51,6 +51,7 @@ import {
 import type { EventLog } from '../events/event-log.js';
 import { type EventLogOptions, eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
+import { endSpan, endWhenSettled, startClientSpan, traceparentOf } from '../tracing/lucent-spans.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -100,6 +101,8 @@ interface AskAttempt {
   readonly id: string;
   /** The envelope's deadline (wall ms). */
   readonly deadline: number;
+  /** The envelope's `traceparent`: a retry is the same request, in the same span. */
+  readonly traceparent: string;
   /** When (the clock's monotonic ms) the caller stops waiting. */
   readonly giveUpAt: number;
   /** The node subject of the last attempt. */
@@ -207,19 +210,22 @@ export class ClientCore {
     options: RequestOptions | undefined,
   ): Promise<unknown> {
     let sent: Promise<Uint8Array>;
+    const span = startClientSpan('call', ref);
     try {
       this.#checkOpen();
       const timeoutMs = this.#timeoutOf(options);
       const subject = this.#callSubject(ref, definition, input);
-      const envelope = callEnvelope(ref, input, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
+      const deadline = this.#clock.wallNow() + timeoutMs;
+      const envelope = callEnvelope(ref, input, { deadline, origin: this.#origin, traceparent: traceparentOf(span) });
       sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, ref);
     } catch (error) {
+      endSpan(span, error);
       return Promise.reject(error);
     }
     // `.then` on the transport's promise rather than `async`/`await` layers: one promise per call instead of
     // three (the client's share of CPU per remote call is ~3 µs, so promise bookkeeping shows). Both handlers
-    // are bound once: no closure per call.
-    return sent.then(this.#decodeAnswer, this.#explainCallFailure);
+    // are bound once: no closure per call (nor for the span when it does not record).
+    return endWhenSettled(span, sent.then(this.#decodeAnswer, this.#explainCallFailure));
   }
 
   /**
@@ -230,28 +236,44 @@ export class ClientCore {
     this.#checkOpen();
     checkMessage(key, event);
     const subject = this.#actorSubject(key);
-    this.transport.send(subject, this.#codec.encode(tellEnvelope(key, event, { origin: this.#origin })));
+    const span = startClientSpan('tell', key);
+    try {
+      const envelope = tellEnvelope(key, event, { origin: this.#origin, traceparent: traceparentOf(span) });
+      this.transport.send(subject, this.#codec.encode(envelope));
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+    span.end();
   }
 
   /** Asks actor `key` (`type/id`); rejects like {@link call} (`UnknownActorTypeError` for an unknown type). */
   ask(key: string, event: unknown, options?: RequestOptions): Promise<unknown> {
     let sent: Promise<Uint8Array>;
     let attempt: AskAttempt;
+    const span = startClientSpan('ask', key);
     try {
       this.#checkOpen();
       checkMessage(key, event);
       const timeoutMs = this.#timeoutOf(options);
       const subject = this.#actorSubject(key);
-      const envelope = askEnvelope(key, event, { deadline: this.#clock.wallNow() + timeoutMs, origin: this.#origin });
+      const traceparent = traceparentOf(span);
+      const envelope = askEnvelope(key, event, {
+        deadline: this.#clock.wallNow() + timeoutMs,
+        origin: this.#origin,
+        traceparent,
+      });
       sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, `actor ${key}`);
       const giveUpAt = this.#clock.now() + timeoutMs;
-      attempt = { key, event, id: envelope.id, deadline: envelope.deadline, giveUpAt, sentTo: subject };
+      attempt = { key, event, id: envelope.id, deadline: envelope.deadline, traceparent, giveUpAt, sentTo: subject };
     } catch (error) {
+      endSpan(span, error);
       return Promise.reject(error);
     }
     // One closure per ask for its retry (the ask already allocates its envelope); the answer handler is shared.
     // The retry also sees errors *answered* by a node (a relay to a gone owner), hence `catch` after decoding.
-    return sent.then(this.#decodeAnswer).catch((error: unknown) => this.#retryAsk(attempt, error));
+    const answer = sent.then(this.#decodeAnswer).catch((error: unknown) => this.#retryAsk(attempt, error));
+    return endWhenSettled(span, answer);
   }
 
   /**
@@ -277,7 +299,12 @@ export class ClientCore {
     }
     const remaining = attempt.giveUpAt - this.#clock.now();
     if (remaining <= 0 || this.#closed) throw error;
-    const options = { id: attempt.id, deadline: attempt.deadline, origin: this.#origin };
+    const options = {
+      id: attempt.id,
+      deadline: attempt.deadline,
+      origin: this.#origin,
+      traceparent: attempt.traceparent,
+    };
     const envelope = askEnvelope(attempt.key, attempt.event, options);
     attempt.sentTo = subject;
     const sent = this.transport.request(subject, this.#codec.encode(envelope), remaining);
@@ -299,10 +326,30 @@ export class ClientCore {
   async emit(type: string, data: unknown, options?: EmitOptions): Promise<string> {
     this.#checkOpen();
     const subject = this.#subjects.event(type);
+    // The emit's span ends once the log stored the event (or gave up); its handlers' runs are its children.
+    const span = startClientSpan('emit', type, options?.traceparent);
+    let id: string;
+    try {
+      id = await this.#emitTraced(subject, type, data, options, traceparentOf(span, options?.traceparent));
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+    span.end();
+    return id;
+  }
+
+  async #emitTraced(
+    subject: string,
+    type: string,
+    data: unknown,
+    options: EmitOptions | undefined,
+    traceparent: string,
+  ): Promise<string> {
     const envelope = eventEnvelope(type, data, {
       origin: this.#origin,
+      traceparent,
       ...(options?.id === undefined ? {} : { id: options.id }),
-      ...(options?.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     });
     const message = encodeEventMessage(envelope, this.#codec);
     const publish = { msgId: envelope.id };

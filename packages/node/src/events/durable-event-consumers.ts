@@ -34,6 +34,7 @@ import type { ConsumerEventMetrics, EventMetrics } from '../metrics/event-metric
 import { completedEventType, failedEventType } from '../router/event-dispatcher.js';
 import type { FunctionRunner } from '../router/function-runner.js';
 import { InFlight } from '../router/in-flight.js';
+import { endWhenSettled, startEventRunSpan, traceparentOf } from '../tracing/lucent-spans.js';
 import { deadLetterMsgId, encodeDeadLetter } from './dead-letter.js';
 import {
   decideFailedDelivery,
@@ -157,15 +158,18 @@ export class DurableEventConsumers {
           definition?.input === undefined
             ? event.payload
             : await checkInput(definition.name, definition.input, event.payload);
-        const result = await runner.call(plan.functionName, input, {
+        // The run's span is a child of the event's trace; `Completed` carries the run's traceparent on.
+        const span = startEventRunSpan(event, plan.functionName, nodeId);
+        const run = runner.call(plan.functionName, input, {
           ...(event.deadline === 0 ? {} : { deadline: event.deadline }),
           event: { id: event.id, attempt: delivery.attempt },
         });
+        const result = await endWhenSettled(span, run);
         const type = completedEventType(plan.functionName);
         const completed = eventEnvelope(type, result, {
           id: `${event.id}.${plan.functionName}`,
           origin: nodeId,
-          traceparent: event.traceparent,
+          traceparent: traceparentOf(span, event.traceparent),
         });
         await log.publish(eventSubject(this.#options.cluster, type), encodeEventMessage(completed, codec), {
           msgId: completed.id,
