@@ -160,6 +160,8 @@ export class DurableEventConsumers {
             : await checkInput(definition.name, definition.input, event.payload);
         // The run's span is a child of the event's trace; `Completed` carries the run's traceparent on.
         const span = startEventRunSpan(event, plan.functionName, nodeId);
+        // Read while the span records (an ended one no longer does, and would pass the event's value on).
+        const traceparent = traceparentOf(span, event.traceparent);
         const run = runner.call(plan.functionName, input, {
           ...(event.deadline === 0 ? {} : { deadline: event.deadline }),
           event: { id: event.id, attempt: delivery.attempt },
@@ -169,7 +171,7 @@ export class DurableEventConsumers {
         const completed = eventEnvelope(type, result, {
           id: `${event.id}.${plan.functionName}`,
           origin: nodeId,
-          traceparent: traceparentOf(span, event.traceparent),
+          traceparent,
         });
         await log.publish(eventSubject(this.#options.cluster, type), encodeEventMessage(completed, codec), {
           msgId: completed.id,

@@ -125,6 +125,8 @@ export class EventDispatcher {
     const started = ctx.clock.now();
     // The run's span is a child of the event's trace; `Completed` carries the run's traceparent on.
     const span = startEventRunSpan(event, definition.name, ctx.nodeId);
+    // Read while the span records (an ended span no longer does, and would pass the event's value on instead).
+    const traceparent = traceparentOf(span, event.traceparent);
     let result: unknown;
     try {
       const options = event.deadline === 0 ? NO_RUN_OPTIONS : { deadline: event.deadline };
@@ -136,7 +138,6 @@ export class EventDispatcher {
       // By id: the exact version `handlersOf` chose, even if another becomes active meanwhile.
       result = await endWhenSettled(span, ctx.runner.call(definition.id, input, options));
       const type = this.#completedType(definition.name);
-      const traceparent = traceparentOf(span, event.traceparent);
       const completed = eventEnvelope(type, result, { origin: ctx.nodeId, traceparent });
       ctx.transport.send(ctx.subjects.event(type), ctx.codec.encode(completed));
     } catch (error) {

@@ -92,6 +92,7 @@ export function startRunSpan(request: Span, fn: string): Span {
  * The `traceparent` to put into an envelope sent inside `span`: the span's own when it records, otherwise
  * `passThrough` (the incoming value, `''` when none) unchanged, so an untraced process formats nothing and an
  * SDK-less node keeps its caller's trace.
+ * Read it before ending `span`: an ended span no longer records.
  */
 export function traceparentOf(span: Span, passThrough = ''): string {
   if (!span.isRecording()) return passThrough === '' ? passThroughOf(span) : passThrough;
