@@ -1,11 +1,14 @@
 /**
  * The envelope's W3C `traceparent` and Lucent's spans with no OpenTelemetry SDK registered: parse and format
  * round trip, bad values start a new trace, and without an SDK nothing is formatted unless a trace came in,
- * which is then passed on unchanged (the node keeps its caller's trace).
+ * which is then passed on unchanged (the node keeps its caller's trace). Request log lines carry `trace_id`.
  */
-import { eventEnvelope } from '@lucent/core/internal';
+import { EnvelopeKind, eventEnvelope } from '@lucent/core/internal';
 import { INVALID_SPAN_CONTEXT, TraceFlags } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
+import { createNodeLogger } from '../src/logging.js';
+import { NodeMetrics } from '../src/metrics/node-metrics.js';
+import { RouterMetricsObserver } from '../src/metrics/router-metrics.js';
 import {
   startClientSpan,
   startEventRunSpan,
@@ -76,5 +79,35 @@ describe('spans without an OpenTelemetry SDK', () => {
   it('a request without a traceparent, or with a bad one, has no trace id', () => {
     expect(traceIdOf(startServerSpan(eventEnvelope('T', {}), 'n1'))).toBe('');
     expect(traceIdOf(startServerSpan(eventEnvelope('T', {}, { traceparent: 'nonsense' }), 'n1'))).toBe('');
+  });
+});
+
+describe('trace_id on request log lines', () => {
+  function observer(level: 'info' | 'debug') {
+    const logs: Record<string, unknown>[] = [];
+    const logger = createNodeLogger({
+      nodeId: 'a',
+      level,
+      destination: { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) },
+    });
+    return { logs, observer: new RouterMetricsObserver(new NodeMetrics({ nodeId: 'a' }), logger) };
+  }
+
+  it('at debug, one request.served line per request, with trace_id when the request is traced', () => {
+    const { logs, observer: o } = observer('debug');
+    o.completed(EnvelopeKind.Ask, 'counter/1', 1.5, '', 'id-1', TRACE_ID);
+    o.completed(EnvelopeKind.Call, 'echo', 2, '', 'id-2', '');
+    expect(logs).toEqual([
+      expect.objectContaining({ msg: 'request.served', kind: 'ask', target: 'counter/1', trace_id: TRACE_ID }),
+      expect.objectContaining({ msg: 'request.served', kind: 'call', target: 'echo', correlationId: 'id-2' }),
+    ]);
+    expect(logs[1]).not.toHaveProperty('trace_id');
+  });
+
+  it('at info, no per-request line; a failed call warns with its trace_id', () => {
+    const { logs, observer: o } = observer('info');
+    o.completed(EnvelopeKind.Call, 'echo', 2, '', 'id-1', TRACE_ID);
+    o.completed(EnvelopeKind.Call, 'echo', 2, 'LUCENT_HANDLER', 'id-2', TRACE_ID);
+    expect(logs).toEqual([expect.objectContaining({ msg: 'call.failed', level: 'warn', trace_id: TRACE_ID })]);
   });
 });
