@@ -139,6 +139,8 @@ export * from './testing/nats-server.js';
 export * from './testing/node-process.js';
 export * from './testing/simulated-cluster-time.js';
 export * from './testing/test-cluster.js';
+export * from './tracing/lucent-spans.js';
+export * from './tracing/traceparent.js';
 export * from './transport/connection-id.js';
 export * from './transport/frame-dispatch.js';
 export * from './transport/framed-transport.js';

@@ -222,10 +222,10 @@ describe('FunctionLatencies', () => {
     const { EnvelopeKind } = await import('@lucent/core/internal');
     const interval = (ms: number, calls = 20) => {
       for (let i = 0; i < calls; i++)
-        observer.completed?.(EnvelopeKind.Call, i % 2 === 0 ? 'quote' : 'quote@2', ms, '', '');
+        observer.completed?.(EnvelopeKind.Call, i % 2 === 0 ? 'quote' : 'quote@2', ms, '', '', '');
       // Failures and asks are not run times of a function.
-      observer.completed?.(EnvelopeKind.Call, 'quote', 1000, 'LUCENT_TIMEOUT', '');
-      observer.completed?.(EnvelopeKind.Ask, 'quote', 1000, '', '');
+      observer.completed?.(EnvelopeKind.Call, 'quote', 1000, 'LUCENT_TIMEOUT', '', '');
+      observer.completed?.(EnvelopeKind.Ask, 'quote', 1000, '', '', '');
       return latencies.endInterval();
     };
     for (let i = 0; i < 3; i++) expect(interval(2)).toEqual([]);

@@ -56,6 +56,7 @@ import { type EventLogOptions, eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
 import { reminderStoreFor } from '../reminders/reminder-store-for.js';
 import { ReminderWriter } from '../reminders/reminder-writer.js';
+import { endSpan, endWhenSettled, startClientSpan, traceparentOf } from '../tracing/lucent-spans.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
 import { CallRetrier, RetryCall, retryTarget, type SentAttempt } from './call-retrier.js';
@@ -135,6 +136,8 @@ interface AskAttempt {
   readonly id: string;
   /** The envelope's deadline (wall ms). */
   readonly deadline: number;
+  /** The envelope's `traceparent`: a retry is the same request, in the same span. */
+  readonly traceparent: string;
   /** When (the clock's monotonic ms) the caller stops waiting. */
   readonly giveUpAt: number;
   /** The node subject of the last attempt. */
@@ -302,6 +305,8 @@ export class ClientCore {
     let sent: Promise<Uint8Array>;
     let envelope: Envelope;
     let timeoutMs: number;
+    // The caller's traceparent (call options) is the span's parent; without a recording SDK it passes through.
+    const span = startClientSpan('call', ref, options?.traceparent);
     try {
       this.#checkOpen();
       timeoutMs = this.#timeoutOf(options);
@@ -312,18 +317,22 @@ export class ClientCore {
         ref,
         input,
         options === undefined || !hasContext(options)
-          ? { deadline, origin: this.#origin }
-          : envelopeContext(deadline, this.#origin, options),
+          ? { deadline, origin: this.#origin, traceparent: traceparentOf(span) }
+          : {
+              ...envelopeContext(deadline, this.#origin, options),
+              traceparent: traceparentOf(span, options.traceparent),
+            },
       );
       sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, ref);
     } catch (error) {
+      endSpan(span, error);
       return Promise.reject(error);
     }
     // `.then` on the transport's promise rather than `async`/`await` layers: one promise per call instead of
     // three (the client's share of CPU per remote call is ~3 µs, so promise bookkeeping shows). Both handlers
-    // are bound once: no closure per call.
+    // are bound once: no closure per call (nor for the span when it does not record).
     const answer = sent.then(this.#decodeAnswer, this.#explainCallFailure);
-    if (definition === undefined || definition.retry.maxAttempts <= 1) return answer;
+    if (definition === undefined || definition.retry.maxAttempts <= 1) return endWhenSettled(span, answer);
     // A definition with a retry policy: one more object and promise per call, for its retries.
     const giveUpAt = this.#clock.now() + timeoutMs;
     const call = new RetryCall(
@@ -336,7 +345,7 @@ export class ClientCore {
       giveUpAt,
       this.#placedNode,
     );
-    return this.#retrier.run(call, answer);
+    return endWhenSettled(span, this.#retrier.run(call, answer));
   }
 
   readonly #isOpen = (node: string): boolean => this.#retrier.isOpen(node);
@@ -363,30 +372,46 @@ export class ClientCore {
     this.#checkOpen();
     checkMessage(key, event);
     const subject = this.#actorSubject(key);
-    this.transport.send(subject, this.#codec.encode(tellEnvelope(key, event, { origin: this.#origin })));
+    const span = startClientSpan('tell', key);
+    try {
+      const envelope = tellEnvelope(key, event, { origin: this.#origin, traceparent: traceparentOf(span) });
+      this.transport.send(subject, this.#codec.encode(envelope));
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+    span.end();
   }
 
   /** Asks actor `key` (`type/id`); rejects like {@link call} (`UnknownActorTypeError` for an unknown type). */
   ask(key: string, event: unknown, options?: RequestOptions): Promise<unknown> {
     let sent: Promise<Uint8Array>;
     let attempt: AskAttempt;
+    const span = startClientSpan('ask', key);
     try {
       this.#checkOpen();
       checkMessage(key, event);
       const timeoutMs = this.#timeoutOf(options);
       const subject = this.#actorSubject(key);
-      const deadline = this.#clock.wallNow() + timeoutMs;
+      const traceparent = traceparentOf(span);
       const id = options?.messageId;
-      const envelope = askEnvelope(key, event, { deadline, origin: this.#origin, ...(id === undefined ? {} : { id }) });
+      const envelope = askEnvelope(key, event, {
+        deadline: this.#clock.wallNow() + timeoutMs,
+        origin: this.#origin,
+        traceparent,
+        ...(id === undefined ? {} : { id }),
+      });
       sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, `actor ${key}`);
       const giveUpAt = this.#clock.now() + timeoutMs;
-      attempt = { key, event, id: envelope.id, deadline: envelope.deadline, giveUpAt, sentTo: subject };
+      attempt = { key, event, id: envelope.id, deadline: envelope.deadline, traceparent, giveUpAt, sentTo: subject };
     } catch (error) {
+      endSpan(span, error);
       return Promise.reject(error);
     }
     // One closure per ask for its retry (the ask already allocates its envelope); the answer handler is shared.
     // The retry also sees errors *answered* by a node (a relay to a gone owner), hence `catch` after decoding.
-    return sent.then(this.#decodeAnswer).catch((error: unknown) => this.#retryAsk(attempt, error));
+    const answer = sent.then(this.#decodeAnswer).catch((error: unknown) => this.#retryAsk(attempt, error));
+    return endWhenSettled(span, answer);
   }
 
   /**
@@ -412,7 +437,12 @@ export class ClientCore {
     }
     const remaining = attempt.giveUpAt - this.#clock.now();
     if (remaining <= 0 || this.#closed) throw error;
-    const options = { id: attempt.id, deadline: attempt.deadline, origin: this.#origin };
+    const options = {
+      id: attempt.id,
+      deadline: attempt.deadline,
+      origin: this.#origin,
+      traceparent: attempt.traceparent,
+    };
     const envelope = askEnvelope(attempt.key, attempt.event, options);
     attempt.sentTo = subject;
     const sent = this.transport.request(subject, this.#codec.encode(envelope), remaining);
@@ -434,10 +464,30 @@ export class ClientCore {
   async emit(type: string, data: unknown, options?: EmitOptions): Promise<string> {
     this.#checkOpen();
     const subject = this.#subjects.event(type);
+    // The emit's span ends once the log stored the event (or gave up); its handlers' runs are its children.
+    const span = startClientSpan('emit', type, options?.traceparent);
+    let id: string;
+    try {
+      id = await this.#emitTraced(subject, type, data, options, traceparentOf(span, options?.traceparent));
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+    span.end();
+    return id;
+  }
+
+  async #emitTraced(
+    subject: string,
+    type: string,
+    data: unknown,
+    options: EmitOptions | undefined,
+    traceparent: string,
+  ): Promise<string> {
     const envelope = eventEnvelope(type, data, {
       ...envelopeContext(0, this.#origin, options),
+      traceparent,
       ...(options?.id === undefined ? {} : { id: options.id }),
-      ...(options?.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     });
     const message = encodeEventMessage(envelope, this.#codec);
     const publish = { msgId: envelope.id };

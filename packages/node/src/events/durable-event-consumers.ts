@@ -36,6 +36,7 @@ import type { EffectsSink } from '../pool/call-effects.js';
 import { completedEventType, failedEventType } from '../router/event-dispatcher.js';
 import type { FunctionRunner } from '../router/function-runner.js';
 import { InFlight } from '../router/in-flight.js';
+import { endWhenSettled, startEventRunSpan, traceparentOf } from '../tracing/lucent-spans.js';
 import { deadLetterMsgId, encodeDeadLetter } from './dead-letter.js';
 import {
   decideFailedDelivery,
@@ -170,17 +171,22 @@ export class DurableEventConsumers {
           definition?.input === undefined
             ? event.payload
             : await checkInput(definition.name, definition.input, event.payload);
-        const result = await runner.call(plan.functionName, input, {
+        // The run's span is a child of the event's trace; `Completed` carries the run's traceparent on.
+        const span = startEventRunSpan(event, plan.functionName, nodeId);
+        // Read while the span records (an ended one no longer does, and would pass the event's value on).
+        const traceparent = traceparentOf(span, event.traceparent);
+        const run = runner.call(plan.functionName, input, {
           ...(event.deadline === 0 ? {} : { deadline: event.deadline }),
           event: { id: event.id, attempt: delivery.attempt },
           request: event,
           ...(this.#options.effects === undefined ? {} : { effects: this.#options.effects }),
         });
+        const result = await endWhenSettled(span, run);
         const type = completedEventType(plan.functionName);
         const completed = eventEnvelope(type, result, {
           id: `${event.id}.${plan.functionName}`,
           origin: nodeId,
-          traceparent: event.traceparent,
+          traceparent,
           correlationId: correlationOf(event),
           causationId: event.id,
         });

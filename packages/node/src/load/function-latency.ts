@@ -86,9 +86,10 @@ export function withFunctionLatencies(observer: RouterObserver, latencies: Funct
     dropped: observer.dropped?.bind(observer),
     decodeFailed: observer.decodeFailed?.bind(observer),
     eventReceived: observer.eventReceived?.bind(observer),
-    completed(kind, target, durationMs, code, correlationId) {
+    retried: observer.retried?.bind(observer),
+    completed(kind, target, durationMs, code, correlationId, traceId) {
       if (kind === EnvelopeKind.Call && code === '') latencies.record(target, durationMs);
-      completed?.(kind, target, durationMs, code, correlationId);
+      completed?.(kind, target, durationMs, code, correlationId, traceId);
     },
   } as RouterObserver;
 }

@@ -8,6 +8,7 @@
  *  completed(Ask|Tell, code)   ─► lucent_actor_messages_total{type, outcome} (+ errors_total{code})
  *  completed(Event, fn)        ─► lucent_event_handler_runs_total{function, ok}
  *  completed(other, code≠'')   ─► lucent_errors_total{code}
+ *  completed(any), level debug ─► a debug log `request.served` (kind, target, code, correlation id, trace_id)
  *  dropped                     ─► lucent_errors_total{code} (+ actor / handler outcome) + a warn log
  *  decodeFailed                ─► lucent_errors_total{LUCENT_DECODE}
  *  eventReceived(type, n)      ─► lucent_events_total{type, dispatched | unhandled}
@@ -21,6 +22,7 @@ import {
   actorTargetSeparator,
   type DecodeError,
   EnvelopeKind,
+  envelopeKindName,
   type LucentError,
   UnknownActorTypeError,
   UnknownFunctionError,
@@ -63,14 +65,22 @@ export class RouterMetricsObserver implements RouterObserver {
     this.#metrics.retried(at < 0 ? target : target.slice(0, at), reason);
   }
 
-  completed(kind: EnvelopeKind, target: string, durationMs: number, code: string, correlationId = ''): void {
+  completed(
+    kind: EnvelopeKind,
+    target: string,
+    durationMs: number,
+    code: string,
+    correlationId = '',
+    traceId = '',
+  ): void {
+    if (this.#logger.isLevelEnabled('debug')) this.#served(kind, target, durationMs, code, correlationId, traceId);
     // An unknown name gets no series of its own: any sender could otherwise grow the label set without bound.
     if (kind === EnvelopeKind.Call && code !== UnknownFunctionError.code) {
       const metrics = this.#forFunction(target);
       if (code === '') metrics.succeeded(durationMs / 1000);
       else {
         metrics.failed(code, durationMs / 1000);
-        this.#callFailed(target, code, correlationId, durationMs);
+        this.#callFailed(target, code, correlationId, durationMs, traceId);
       }
       return;
     }
@@ -101,15 +111,26 @@ export class RouterMetricsObserver implements RouterObserver {
   }
 
   /** A failed call is the user's code failing (or timing out): worth a line, but not one per call in a storm. */
-  #callFailed(target: string, code: string, correlationId: string, durationMs: number): void {
+  #callFailed(target: string, code: string, correlationId: string, durationMs: number, traceId: string): void {
     const at = target.indexOf('@');
     const name = at < 0 ? target : target.slice(0, at);
     const suppressed = this.#logThrottle.admit(`call.failed\u0000${name}\u0000${code}`);
     if (suppressed === SUPPRESS) return;
-    this.#logger.warn(
-      { function: name, code, correlationId, durationMs: Math.round(durationMs * 1000) / 1000, suppressed },
-      'call.failed',
-    );
+    const fields = { function: name, code, correlationId, durationMs: roundMs(durationMs), suppressed };
+    this.#logger.warn(traceId === '' ? fields : { ...fields, trace_id: traceId }, 'call.failed');
+  }
+
+  /** One debug line per request served (only at level debug): what ran, how it ended, and its trace. */
+  #served(
+    kind: EnvelopeKind,
+    target: string,
+    durationMs: number,
+    code: string,
+    correlationId: string,
+    traceId: string,
+  ) {
+    const fields = { kind: envelopeKindName(kind), target, code, correlationId, durationMs: roundMs(durationMs) };
+    this.#logger.debug(traceId === '' ? fields : { ...fields, trace_id: traceId }, 'request.served');
   }
 
   #actorMessage(target: string, code: string): void {
@@ -134,4 +155,9 @@ export class RouterMetricsObserver implements RouterObserver {
     }
     return bound;
   }
+}
+
+/** Milliseconds rounded to the microsecond, for log lines. */
+function roundMs(durationMs: number): number {
+  return Math.round(durationMs * 1000) / 1000;
 }

@@ -31,6 +31,7 @@ import {
   UnknownFunctionError,
   type ViewSource,
 } from '@lucent/core/internal';
+import { endSpan, endWhenSettled, startEventRunSpan, traceIdOf, traceparentOf } from '../tracing/lucent-spans.js';
 import type { Transport } from '../transport/transport.js';
 import type { FunctionRunner, RunOptions } from './function-runner.js';
 import type { InFlight } from './in-flight.js';
@@ -118,6 +119,10 @@ export class EventDispatcher {
     ctx.stats.eventRuns++;
     ctx.inFlight.begin();
     const started = ctx.clock.now();
+    // The run's span is a child of the event's trace; `Completed` carries the run's traceparent on.
+    const span = startEventRunSpan(event, definition.name, ctx.nodeId);
+    // Read while the span records (an ended span no longer does, and would pass the event's value on instead).
+    const traceparent = traceparentOf(span, event.traceparent);
     let result: unknown;
     try {
       const options = event.deadline === 0 ? NO_RUN_OPTIONS : { deadline: event.deadline };
@@ -127,18 +132,20 @@ export class EventDispatcher {
           ? event.payload
           : await checkInput(definition.name, definition.input, event.payload);
       // By id: the exact version `handlersOf` chose, even if another becomes active meanwhile.
-      result = await ctx.runner.call(definition.id, input, options);
+      result = await endWhenSettled(span, ctx.runner.call(definition.id, input, options));
       const type = this.#completedType(definition.name);
-      const completed = eventEnvelope(type, result, { origin: ctx.nodeId, traceparent: event.traceparent });
+      const completed = eventEnvelope(type, result, { origin: ctx.nodeId, traceparent });
       ctx.transport.send(ctx.subjects.event(type), ctx.codec.encode(completed));
     } catch (error) {
+      // A span still recording failed before its run (the input schema); an ended one (the run's end) is left alone.
+      if (span.isRecording()) endSpan(span, error);
       this.#drop(event, definition.name, error);
       ctx.inFlight.end();
       return;
     }
     ctx.stats.completedEvents++;
     ctx.stats.succeeded++;
-    ctx.observer.completed(EnvelopeKind.Event, definition.name, ctx.clock.now() - started, '', '');
+    ctx.observer.completed(EnvelopeKind.Event, definition.name, ctx.clock.now() - started, '', '', traceIdOf(span));
     ctx.inFlight.end();
   }
 

@@ -44,6 +44,8 @@ import {
   UnknownActorTypeError,
   type ViewSource,
 } from '@lucent/core/internal';
+import type { Span } from '@opentelemetry/api';
+import { endSpan, endWhenSettled, startRunSpan, startServerSpan, traceIdOf } from '../tracing/lucent-spans.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { FrameHandler, Replier, Transport } from '../transport/transport.js';
 import { runBatch } from './batch-runner.js';
@@ -269,8 +271,15 @@ export class RoutingRequestHandler {
         }
         const target = envelope.target;
         const slash = actorTargetSeparator(target);
-        this.#actors.tell(target.slice(0, slash), target.slice(slash + 1), envelope.payload);
-        this.#succeed(envelope, replier, null, 0);
+        const span = startServerSpan(envelope, this.nodeId);
+        try {
+          this.#actors.tell(target.slice(0, slash), target.slice(slash + 1), envelope.payload);
+        } catch (error) {
+          endSpan(span, error);
+          throw error;
+        }
+        span.end();
+        this.#succeed(envelope, replier, null, 0, traceIdOf(span));
         return;
       }
       case EnvelopeKind.Event:
@@ -290,23 +299,26 @@ export class RoutingRequestHandler {
   async #run(envelope: Envelope, replier: Replier | undefined): Promise<void> {
     this.#inFlight.begin();
     const started = this.#clock.now();
+    const span = startServerSpan(envelope, this.nodeId);
     let value: unknown;
     try {
       const kind = envelope.kind;
       value = await (kind === EnvelopeKind.Call
-        ? this.#call(envelope)
+        ? this.#call(envelope, span)
         : kind === EnvelopeKind.Batch
           ? runBatch(this.#runner, envelope, batchRunOptions(envelope), this.#functions.find(envelope.target)?.input)
           : this.#ask(envelope));
       if (envelope.kind === EnvelopeKind.Tell) value = null;
     } catch (error) {
+      endSpan(span, error);
       if (this.#effects !== undefined && envelope.kind === EnvelopeKind.Call) this.#resultEvent(envelope, error, false);
-      this.#fail(envelope, replier, error, this.#clock.now() - started);
+      this.#fail(envelope, replier, error, this.#clock.now() - started, traceIdOf(span));
       this.#inFlight.end();
       return;
     }
+    span.end();
     if (this.#effects !== undefined && envelope.kind === EnvelopeKind.Call) this.#resultEvent(envelope, value, true);
-    this.#succeed(envelope, replier, value, this.#clock.now() - started);
+    this.#succeed(envelope, replier, value, this.#clock.now() - started, traceIdOf(span));
     this.#inFlight.end();
   }
 
@@ -327,19 +339,23 @@ export class RoutingRequestHandler {
       : { deadline: envelope.deadline, request: envelope, effects };
   }
 
-  #call(envelope: Envelope): Promise<unknown> {
+  /** Runs a call inside `span` (the request's); the pool run is its child span. */
+  #call(envelope: Envelope, span: Span): Promise<unknown> {
     const options = this.#runOptions(envelope);
     const schema = this.#functions.find(envelope.target)?.input;
-    if (schema !== undefined) return this.#callChecked(envelope, schema, options);
+    if (schema !== undefined) return this.#callChecked(envelope, schema, options, span);
     // A bare name whose versions are chosen by weight runs the chosen version (`registry.select`).
     const ref = this.#functions.select(envelope.target, Math.random(), this.#tags);
-    return this.#runner.call(ref, envelope.payload, options);
+    const run = startRunSpan(span, envelope.target);
+    return endWhenSettled(run, this.#runner.call(ref, envelope.payload, options));
   }
 
   /** A call of a function with an input schema: the handler runs on the schema's output, or not at all. */
-  async #callChecked(envelope: Envelope, schema: InputSchema, options: RunOptions): Promise<unknown> {
+  async #callChecked(envelope: Envelope, schema: InputSchema, options: RunOptions, span: Span): Promise<unknown> {
     const input = await checkInput(functionNameOf(envelope.target), schema, envelope.payload);
-    return this.#runner.call(this.#functions.select(envelope.target, Math.random(), this.#tags), input, options);
+    const run = startRunSpan(span, envelope.target);
+    const ref = this.#functions.select(envelope.target, Math.random(), this.#tags);
+    return endWhenSettled(run, this.#runner.call(ref, input, options));
   }
 
   #ask(envelope: Envelope): Promise<unknown> {
@@ -391,13 +407,13 @@ export class RoutingRequestHandler {
     return envelope.deadline === 0 ? this.#defaultTimeoutMs : Math.max(1, envelope.deadline - this.#clock.wallNow());
   }
 
-  #succeed(envelope: Envelope, replier: Replier | undefined, value: unknown, durationMs: number): void {
+  #succeed(envelope: Envelope, replier: Replier | undefined, value: unknown, durationMs: number, traceId = ''): void {
     if (replier !== undefined) replier.reply(this.#replyFrame(envelope, value));
     this.#stats.succeeded++;
-    this.#observer.completed(envelope.kind, envelope.target, durationMs, '', envelope.id);
+    this.#observer.completed(envelope.kind, envelope.target, durationMs, '', envelope.id, traceId);
   }
 
-  #fail(envelope: Envelope, replier: Replier | undefined, thrown: unknown, durationMs: number): void {
+  #fail(envelope: Envelope, replier: Replier | undefined, thrown: unknown, durationMs: number, traceId = ''): void {
     const error = toLucentError(thrown, envelope.target);
     this.#stats.failed++;
     if (replier === undefined) {
@@ -405,7 +421,7 @@ export class RoutingRequestHandler {
       return;
     }
     replier.reply(this.#errorFrame(envelope, error));
-    this.#observer.completed(envelope.kind, envelope.target, durationMs, error.code, envelope.id);
+    this.#observer.completed(envelope.kind, envelope.target, durationMs, error.code, envelope.id, traceId);
   }
 
   /** The reply to `request`; an unencodable value becomes an `EncodeError` answer instead. */

@@ -16,9 +16,17 @@ export interface RouterObserver {
   /**
    * This node finished a request it served itself: `code` is `''` on success or the error's code, also for
    * requests refused before running (expired, unknown function, hop limit). `durationMs` is 0 for those.
-   * `correlationId` is the request's envelope id (`''` for an event handler run).
+   * `correlationId` is the request's envelope id (`''` for an event handler run); `traceId` the W3C trace id of
+   * the request's span (`''` when the request is not traced), for log lines.
    */
-  completed?(kind: EnvelopeKind, target: string, durationMs: number, code: string, correlationId: string): void;
+  completed?(
+    kind: EnvelopeKind,
+    target: string,
+    durationMs: number,
+    code: string,
+    correlationId: string,
+    traceId: string,
+  ): void;
   /**
    * One-way work failed and nobody can be told (a tell, an event handler, a `Completed` publish, a forward of
    * a one-way message): the hook is the only trace, so log it.
@@ -61,9 +69,9 @@ export function bindRouterObserver(observer: RouterObserver = {}): BoundRouterOb
     completed:
       completed === undefined
         ? noop
-        : (kind, target, durationMs, code, correlationId) => {
+        : (kind, target, durationMs, code, correlationId, traceId) => {
             try {
-              completed.call(observer, kind, target, durationMs, code, correlationId);
+              completed.call(observer, kind, target, durationMs, code, correlationId, traceId);
             } catch {}
           },
     dropped:
