@@ -126,7 +126,13 @@ describe('the overload gate', () => {
     const busy = { score: 0.93, retryAfterMs: 250 };
     const refusal = overloadRefusal(owned, busy, 'n1', 'owned');
     expect(OverloadedError.is(refusal)).toBe(true);
-    expect(refusal!.details).toEqual({ node: 'n1', target: 'owned', load: 0.93, retryAfterMs: 250 });
+    expect(refusal!.details).toEqual({
+      node: 'n1',
+      target: 'owned',
+      reason: 'node overloaded (load 0.93)',
+      load: 0.93,
+      retryAfterMs: 250,
+    });
     expect(OverloadedError.is(overloadRefusal(stuck, busy, 'n1', 'stuck'))).toBe(true);
     expect(overloadRefusal(spread, busy, 'n1', 'spread')).toBeUndefined();
     expect(overloadRefusal(tagged, busy, 'n1', 'tagged')).toBeUndefined();

@@ -12,6 +12,7 @@ import type { FunctionPool, FunctionPoolStats } from '../src/pool/function-pool.
 import type { InlineVerdict } from '../src/pool/inline-run-budget.js';
 import { InlineRunBudget } from '../src/pool/inline-run-budget.js';
 import { heapLimitMb, MemoryClassPools, referencesByMemoryClass } from '../src/pool/memory-class-pools.js';
+import { TASK_INPUTS } from '../src/pool/protocol.js';
 import { ReadyLanes } from '../src/pool/ready-lanes.js';
 import { engineWith, turn } from './pool-engine-harness.js';
 
@@ -112,7 +113,7 @@ describe('pool maxConcurrency', () => {
       runner.submitted
         .filter((s) => s.task[0] === 'capped@1')
         .slice(1)
-        .map((s) => s.task.length - 4);
+        .map((s) => s.task.length - TASK_INPUTS);
     // Four task slots are free, but only 2 calls of `capped` may run: one batch of 2; `other` is not held up.
     expect(running()).toEqual([2]);
     expect(runner.submitted.some((s) => s.task[0] === 'other@1')).toBe(true);
@@ -164,7 +165,7 @@ describe("pool: cpu 'low' runs inline", () => {
     const pooled = engine.call('low', { runMs: 0 });
     await turn();
     expect(runner.submitted).toHaveLength(1); // now a worker task
-    runner.submitted[0]!.resolve([0.2, null, 42]);
+    runner.submitted[0]!.resolve([0.2, null, null, 42]);
     await expect(pooled).resolves.toBe(42);
     expect(moved).toHaveLength(1);
     expect(engine.stats().inlineCalls).toBe(11);

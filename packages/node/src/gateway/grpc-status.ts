@@ -48,11 +48,22 @@ const STATUS_BY_CODE: ReadonlyMap<string, status> = new Map([
   ['LUCENT_RECOVERY_FAILED', status.UNAVAILABLE],
   ['LUCENT_FUNCTION_DISABLED', status.FAILED_PRECONDITION],
   ['LUCENT_CONFLICT', status.ABORTED],
+  // Some shards of a scatter/gather failed: the whole request is aborted, the errors say which.
+  ['LUCENT_PARTIAL_FAILURE', status.ABORTED],
+  ['LUCENT_SAGA_STEP_IN_DOUBT', status.ABORTED],
+  ['LUCENT_INVALID_REMINDER', status.INVALID_ARGUMENT],
+  ['LUCENT_UNKNOWN_EFFECT', status.FAILED_PRECONDITION],
+  ['LUCENT_MODULE_CHECKSUM', status.FAILED_PRECONDITION],
+  ['LUCENT_SNAPSHOT_INCOMPATIBLE', status.FAILED_PRECONDITION],
   ['LUCENT_CANCELLED', status.CANCELLED],
 ]);
 
 /** Codes of the function's (or actor's) own failure: answered in the response's `error` field. */
-const RESULT_ERROR_CODES: ReadonlySet<string> = new Set(['LUCENT_HANDLER', 'LUCENT_WORKER_CRASHED']);
+const RESULT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'LUCENT_HANDLER',
+  'LUCENT_WORKER_CRASHED',
+  'LUCENT_RETRYABLE',
+]);
 
 /** What to answer for a failed request. */
 export type GrpcFailure =
