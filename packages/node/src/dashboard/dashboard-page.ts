@@ -70,7 +70,7 @@ function renderNodes(snapshot) {
     cell(row, node.id); cell(row, node.tags.join(',') || '-');
     cell(row, node.error ? '?' : node.ready ? 'yes' : 'no', node.ready ? '' : 'bad');
     cell(row, node.error ? 'no answer' : node.healthy ? 'ok' : 'unhealthy', node.healthy ? '' : 'bad');
-    cell(row, pct(node.load)); cell(row, node.callsPerSecond.toFixed(1)); cell(row, pct(node.errorRate));
+    cell(row, pct(node.load)); cell(row, node.callsPerSecond.toFixed(1)).dataset.field = 'calls'; cell(row, pct(node.errorRate));
     cell(row, String(node.activeActors)).dataset.field = 'actors';
     row.appendChild(entry.holder);
     entry.xs.push(snapshot.at / 1000); entry.load.push(node.load); entry.calls.push(node.callsPerSecond);

@@ -56,10 +56,11 @@ beforeAll(async () => {
   const nodes = [
     processes.start({ args: clusterNodeArgs('n1', options, [...modules, '--tags', 'edge']) }),
     processes.start({ args: clusterNodeArgs('n2', options, modules) }),
+    processes.start({ args: clusterNodeArgs('n3', options, modules) }),
   ];
   await Promise.all(nodes.map((node) => node.waitForLog('node.ready', 20_000)));
   cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, heartbeatIntervalMs: HEARTBEAT_MS });
-  await cluster.waitForMembers(2, 10_000);
+  await cluster.waitForMembers(3, 10_000);
 }, 40_000);
 
 afterAll(async () => {
@@ -71,24 +72,51 @@ afterAll(async () => {
 interface StatusJson {
   cluster: string;
   nats: { version: string; jetstream?: { streams: number } };
-  nodes: { node: string; tags: string[]; ready: boolean; version: string; ringShare: number; activeActors: number }[];
+  nodes: {
+    node: string;
+    tags: string[];
+    ready: boolean;
+    version: string;
+    ringShare: number;
+    activeActors: number;
+    callsPerSecond: number;
+  }[];
 }
 
 describe('lucent status', () => {
-  it('shows the cluster, NATS and JetStream usage, and every node’s own status', async () => {
-    const status = await lucentJson<StatusJson>('status');
-    expect(status.cluster).toBe(CLUSTER);
-    expect(status.nats.version).toMatch(/^2\./);
-    expect(status.nats.jetstream?.streams).toBeGreaterThanOrEqual(1);
-    expect(status.nodes.map((row) => row.node)).toEqual(['n1', 'n2']);
-    expect(status.nodes[0]).toMatchObject({ tags: ['edge'], ready: true, version: expect.stringMatching(/^\d+\./) });
-    const shares = status.nodes.reduce((sum, row) => sum + row.ringShare, 0);
-    expect(shares).toBeCloseTo(1, 5);
-    const table = await lucent('status');
-    expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(new RegExp(`cluster ${CLUSTER} · NATS 2\\.`));
-    expect(table.stdout).toMatch(/n1.*edge.*yes.*ok/);
-  }, 30_000);
+  it('shows the cluster, NATS and JetStream usage, and every node’s own status, under load', async () => {
+    // Load: calls keep flowing (a few in flight at a time) while status is asked, bounded by `stop`.
+    let stop = false;
+    const load = (async () => {
+      let served = 0;
+      while (!stop) {
+        await Promise.all(Array.from({ length: 8 }, (_, i) => cluster.client.call('add', { a: i, b: 1 })));
+        served += 8;
+      }
+      return served;
+    })();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const status = await lucentJson<StatusJson>('status');
+      expect(status.cluster).toBe(CLUSTER);
+      expect(status.nats.version).toMatch(/^2\./);
+      expect(status.nats.jetstream?.streams).toBeGreaterThanOrEqual(1);
+      expect(status.nodes.map((row) => row.node)).toEqual(['n1', 'n2', 'n3']);
+      expect(status.nodes[0]).toMatchObject({ tags: ['edge'], ready: true, version: expect.stringMatching(/^\d+\./) });
+      const shares = status.nodes.reduce((sum, row) => sum + row.ringShare, 0);
+      expect(shares).toBeCloseTo(1, 5);
+      // The calls of the last minute show as calls/s on the nodes that served them.
+      expect(status.nodes.reduce((sum, row) => sum + row.callsPerSecond, 0)).toBeGreaterThan(0);
+      const table = await lucent('status');
+      expect(table.code).toBe(0);
+      expect(table.stdout).toMatch(new RegExp(`cluster ${CLUSTER} · NATS 2\\.`));
+      expect(table.stdout).toMatch(/n1.*edge.*yes.*ok/);
+      expect(table.stdout).toContain('n3');
+    } finally {
+      stop = true;
+      expect(await load).toBeGreaterThan(0);
+    }
+  }, 40_000);
 });
 
 describe('lucent actors and lucent actor', () => {

@@ -42,10 +42,11 @@ beforeAll(async () => {
   nodes = [
     processes.start({ args: clusterNodeArgs('n1', options, [...modules, '--tags', 'edge']) }),
     processes.start({ args: clusterNodeArgs('n2', options, modules) }),
+    processes.start({ args: clusterNodeArgs('n3', options, modules) }),
   ];
   await Promise.all(nodes.map((node) => node.waitForLog('node.ready', 20_000)));
   cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, heartbeatIntervalMs: HEARTBEAT_MS });
-  await cluster.waitForMembers(2, 10_000);
+  await cluster.waitForMembers(3, 10_000);
 
   dashboard = spawn(process.execPath, [LUCENT_CLI, 'dashboard', '--port', '0'], {
     env: {
@@ -92,13 +93,31 @@ afterAll(async () => {
 });
 
 describe('the dashboard in a browser', () => {
-  it('shows both nodes with their ring shares, and the actor types', async () => {
-    await page.locator('tr[data-node="n1"]').waitFor({ timeout: 10_000 });
-    await page.locator('tr[data-node="n2"]').waitFor({ timeout: 10_000 });
+  it('shows the three nodes with their ring shares, calls/s under load, and the actor types', async () => {
+    for (const id of ['n1', 'n2', 'n3']) await page.locator(`tr[data-node="${id}"]`).waitFor({ timeout: 10_000 });
+    // Load: calls keep flowing until the page shows them as calls/s (bounded).
+    let stop = false;
+    const load = (async () => {
+      while (!stop) await Promise.all(Array.from({ length: 8 }, (_, i) => cluster.client.call('add', { a: i, b: 1 })));
+    })();
+    try {
+      await expect
+        .poll(
+          async () => {
+            const rates = await page.locator('tr[data-node] td[data-field="calls"]').allTextContents();
+            return rates.reduce((sum, text) => sum + Number(text), 0);
+          },
+          { timeout: 15_000 },
+        )
+        .toBeGreaterThan(0);
+    } finally {
+      stop = true;
+      await load;
+    }
     expect(await page.locator('tr[data-node="n1"]').textContent()).toContain('edge');
     expect(await page.locator('tr[data-ring-node="n1"]').textContent()).toMatch(/%/);
     expect(await page.locator('tr[data-actor-type="counter"]').textContent()).toMatch(/counter/);
-    expect(await page.locator('tr[data-node] canvas').count()).toBe(2); // one uPlot chart per node
+    expect(await page.locator('tr[data-node] canvas').count()).toBe(3); // one uPlot chart per node
   }, 30_000);
 
   it('shows an actor’s state and context, and the change after an ask', async () => {
