@@ -20,6 +20,7 @@ import { modulesOf } from '../membership/join-check.js';
 import type { MembershipExtension } from '../membership/membership-extension.js';
 import type { FunctionRunner, RunOptions } from '../router/function-runner.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
+import { connectWithRetry } from '../transport/connect-retry.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { ActorRecord } from './actor-record.js';
 import { DeployedActors } from './deployed-actors.js';
@@ -33,6 +34,9 @@ import { RegistryStore, type RegistryWatch } from './registry-store.js';
 const RETRY_MS = 2000;
 
 /** Options of {@link RegistryExtension}. */
+
+/** How long start-up keeps retrying the registry watch (a degraded NATS cluster electing leaders). */
+const REGISTRY_WATCH_TIMEOUT_MS = 30_000;
 export interface RegistryExtensionOptions {
   /** Told what this node hosts after each change (its heartbeats advertise the loaded versions). */
   readonly membership: MembershipExtension;
@@ -118,17 +122,29 @@ export class RegistryExtension implements ShardExtension {
     this.#stats = serveRegistryStats(transport.natsConnection, context.cluster, context.nodeId, () =>
       deployed.counters(),
     );
-    this.#watch = await store.watch(
-      (name, record) => {
-        if (record === undefined) this.#records.delete(name);
-        else this.#records.set(name, record);
-        this.#schedule();
-      },
-      (name, error) => logger.warn({ err: error, function: name }, 'registry.record_invalid'),
-      (type, record) => {
-        if (record === undefined) this.#actorRecords.delete(type);
-        else this.#actorRecords.set(type, record);
-        this.#schedule();
+    // Right after a NATS server was lost, the cluster may need seconds to answer the registry's consumer:
+    // retry the watch (bounded) rather than fail the node's start.
+    this.#watch = await connectWithRetry(
+      () =>
+        store.watch(
+          (name, record) => {
+            if (record === undefined) this.#records.delete(name);
+            else this.#records.set(name, record);
+            this.#schedule();
+          },
+          (name, error) => logger.warn({ err: error, function: name }, 'registry.record_invalid'),
+          (type, record) => {
+            if (record === undefined) this.#actorRecords.delete(type);
+            else this.#actorRecords.set(type, record);
+            this.#schedule();
+          },
+        ),
+      {
+        target: `registry of ${context.cluster}`,
+        timeoutMs: REGISTRY_WATCH_TIMEOUT_MS,
+        clock: context.clock,
+        onRetry: ({ attempt, delayMs, error }) =>
+          logger.warn({ err: error, attempt, retryInMs: delayMs }, 'registry.watch_retry'),
       },
     );
     await this.#watch.initialized;

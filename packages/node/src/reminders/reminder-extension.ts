@@ -16,16 +16,20 @@ import {
   actorKey,
   type Clock,
   type ClusterView,
+  ConfigError,
   ownedReminderPartitions,
   type TimerHandle,
   type ViewSource,
 } from '@lucent/core/internal';
 import { ClientCore } from '../client/client-core.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
+import { connectWithRetry } from '../transport/connect-retry.js';
 import { ReminderScheduler, type ReminderSchedulerOptions } from './reminder-scheduler.js';
 import type { StoredReminder } from './reminder-store.js';
 import { reminderStoreFor } from './reminder-store-for.js';
 
+/** How long start-up keeps retrying to open the reminder bucket (leader election on a degraded cluster). */
+const REMINDER_STORE_OPEN_TIMEOUT_MS = 30_000;
 export interface ReminderExtensionOptions {
   /** The live cluster view (membership's); without one, this node owns every partition. */
   readonly view?: ViewSource;
@@ -61,10 +65,19 @@ export class ReminderExtension implements ShardExtension {
     if (context.actorTypes.length === 0) return;
     const { config, clock, logger, nodeId } = context;
     this.#clock = clock;
-    const store = await reminderStoreFor(context.transport, {
-      cluster: context.cluster,
-      replicas: config.natsReplicas,
-    });
+    // A NATS cluster that just lost a server may take a few seconds to place a new bucket's leader: retry the
+    // open (a failed open is forgotten by reminderStoreFor) instead of failing the node's start at once.
+    const store = await connectWithRetry(
+      () => reminderStoreFor(context.transport, { cluster: context.cluster, replicas: config.natsReplicas }),
+      {
+        target: `reminder store of ${context.cluster}`,
+        timeoutMs: REMINDER_STORE_OPEN_TIMEOUT_MS,
+        clock,
+        isPermanent: (error) => ConfigError.is(error),
+        onRetry: ({ attempt, delayMs, error }) =>
+          logger.warn({ err: error, attempt, retryInMs: delayMs }, 'reminders.store_open_retry'),
+      },
+    );
     const view = this.#options.view;
     const timeoutMs = this.#options.deliveryTimeoutMs ?? 30_000;
     let deliver: ReminderSchedulerOptions['deliver'];
