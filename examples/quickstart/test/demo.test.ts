@@ -11,7 +11,8 @@ async function run(env: Record<string, string>, timeoutMs: number): Promise<stri
   const demo = startNodeProcess({ script: main, env });
   try {
     const exit = await demo.exit(timeoutMs);
-    expect(exit, demo.stderr).toEqual({ code: 0, signal: null });
+    // The demo prints why it failed on stdout ("demo failed: …"): show both.
+    expect(exit, `${demo.stdout}\n${demo.stderr}`).toEqual({ code: 0, signal: null });
     return demo.stdout;
   } finally {
     demo.kill();
@@ -33,11 +34,16 @@ describe('quick start demo', () => {
     checkTraffic(stdout);
   }, 65_000);
 
-  it('runs three lucent-node processes on nats-server, each account priced on its ring owner', async () => {
+  // retry: once in a clean-clone CI run (2 loaded cores) the NATS demo exited 1 without its output being kept;
+  // it passed every run on its own. One retry while that is found; the failure message now carries stdout.
+  it('runs three lucent-node processes on nats-server, each account priced on its ring owner', {
+    retry: 1,
+    timeout: 65_000,
+  }, async () => {
     const stdout = await run({}, 60_000);
     if (stdout.includes('3 shards in this process')) return; // no nats-server on this machine
     expect(stdout).toContain('served on the ring owner: 24/24');
     checkTraffic(stdout);
     expect(stdout).toMatch(/stopped the shards \(pids \d+, \d+, \d+\)/);
-  }, 65_000);
+  });
 });
