@@ -319,7 +319,10 @@ describe('NATS outage', SLOW, () => {
       return answer.status === 503 ? answer : undefined;
     });
     expect(refused.headers.get('retry-after')).toBe('2');
-    expect(refused.body).toMatchObject({ error: { code: 'LUCENT_NODE_UNAVAILABLE' } });
+    // Which error says it depends on whether the client saw the disconnect before the publish timed out.
+    expect(['LUCENT_NODE_UNAVAILABLE', 'LUCENT_TIMEOUT']).toContain(
+      (refused.body as { error: { code: string } }).error.code,
+    );
   });
 });
 
