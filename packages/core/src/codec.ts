@@ -3,8 +3,9 @@
  *
  * Wire format of one envelope: a msgpack *record* whose keys are a fixed structure known to every build
  * (`ENVELOPE_FIELDS`, record id 0x40), so the header costs one byte instead of nine key strings, followed by the
- * values in field order. The structure list is never extended: `maxSharedStructures: 1` leaves no free shared
- * id, and `useRecords` is true only for the envelope itself, so user payload objects are written as plain
+ * values in field order. A client's retry of a call uses the second fixed structure, the same fields and then
+ * `attempt` (`ENVELOPE_RETRY_FIELDS`, record id 0x41). The structure list is never extended:
+ * `maxSharedStructures: 2` leaves no free shared id, and `useRecords` is true only for the envelope itself, so user payload objects are written as plain
  * msgpack maps. No state is learned from traffic, and two processes that never talked decode each other's bytes.
  * (Payloads as per-message records were measured slower: the record definition is re-sent and re-compiled in
  * every message.)
@@ -23,7 +24,7 @@
  * only `length` elements, sending stale bytes of its output buffer (an information leak).
  */
 import { Packr, Unpackr } from 'msgpackr';
-import { ENVELOPE_FIELDS, type Envelope } from './envelope.js';
+import { ENVELOPE_FIELDS, ENVELOPE_RETRY_FIELDS, type Envelope } from './envelope.js';
 import { envelopeProblem } from './envelope-check.js';
 import { ConfigError, DecodeError, EncodeError } from './errors.js';
 
@@ -35,6 +36,8 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** First byte of every single-envelope encoding: the shared record id of the envelope structure. */
 const ENVELOPE_RECORD_ID = 0x40;
+/** First byte of a retried request's encoding: the structure with `attempt` (`ENVELOPE_RETRY_FIELDS`). */
+const RETRY_RECORD_ID = 0x41;
 
 export interface EnvelopeCodecOptions {
   /** Largest encoding that is written or read. Default 1 MiB. */
@@ -68,7 +71,7 @@ export class EnvelopeCodec {
     this.maxMessageBytes = max;
     this.#packr = new Packr({
       structures: envelopeStructures(),
-      maxSharedStructures: 1,
+      maxSharedStructures: 2,
       useRecords: (value: unknown) => value === this.#packing,
       moreTypes: true,
       structuredClone: false,
@@ -102,7 +105,7 @@ export class EnvelopeCodec {
     } finally {
       this.#packing = undefined;
     }
-    if (bytes[0] !== ENVELOPE_RECORD_ID) {
+    if (bytes[0] !== ENVELOPE_RECORD_ID && bytes[0] !== RETRY_RECORD_ID) {
       // The object's keys differ from ENVELOPE_FIELDS (order or extra keys), so msgpackr wrote a one-off record.
       throw new EncodeError({ reason: 'envelope keys differ from ENVELOPE_FIELDS; build it with a factory' });
     }
@@ -138,7 +141,7 @@ export class EnvelopeCodec {
         byteLength,
       });
     }
-    if (bytes[0] !== ENVELOPE_RECORD_ID) {
+    if (bytes[0] !== ENVELOPE_RECORD_ID && bytes[0] !== RETRY_RECORD_ID) {
       throw new DecodeError({ reason: 'not an envelope (wrong first byte)', byteLength });
     }
     let value: unknown;
@@ -153,13 +156,15 @@ export class EnvelopeCodec {
   }
 }
 
-/** A fresh structures list holding the envelope structure, marked shared (see below). */
+/** A fresh structures list holding the two envelope structures (0x40 plain, 0x41 retry), marked shared. */
 function envelopeStructures(): string[][] {
   const keys: string[] & { isShared?: boolean } = [...ENVELOPE_FIELDS];
+  const retryKeys: string[] & { isShared?: boolean } = [...ENVELOPE_RETRY_FIELDS];
   // msgpackr restores a structure after a message that redefines its record id only if it is flagged shared;
   // without the flag, one crafted message would replace the envelope structure for every later decode.
   keys.isShared = true;
-  return [keys];
+  retryKeys.isShared = true;
+  return [keys, retryKeys];
 }
 
 function describe(error: unknown): string {

@@ -37,8 +37,8 @@ export interface FunctionContext {
   /** The function's name. */
   readonly name: string;
   /**
-   * 1 for the first attempt, 2 when the node's pool re-runs the call after a worker crash, and so on. A client's
-   * retry on another shard is a new run there and starts at 1.
+   * 1 for the first attempt, then 2, 3, ... on each re-run: the client's retries (carried on the wire) and the
+   * node's pool re-running the call after a worker crash count alike.
    */
   readonly attempt: number;
   /** Epoch ms after which the result is no longer wanted; `0` means no deadline. */
@@ -391,13 +391,14 @@ export interface RetrySpec {
 export type RetryPolicy = Required<RetrySpec>;
 
 /**
- * Codes retried by default: a timeout, a crashed worker, a node gone, overloaded or shutting down, and a
- * handler error marked retryable.
+ * Codes retried by default: a timeout, a crashed worker, a node gone, overloaded (refusing, or no capacity) or
+ * shutting down, and a handler error marked retryable.
  */
 export const DEFAULT_RETRY_ON: readonly string[] = Object.freeze([
   'LUCENT_TIMEOUT',
   'LUCENT_WORKER_CRASHED',
   'LUCENT_NODE_UNAVAILABLE',
+  'LUCENT_OVERLOADED',
   'LUCENT_NO_CAPACITY',
   'LUCENT_SHUTTING_DOWN',
   'LUCENT_RETRYABLE',
@@ -410,6 +411,26 @@ export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
   multiplier: 2,
   maxBackoffMs: 10_000,
   retryOn: DEFAULT_RETRY_ON,
+});
+
+/**
+ * The policy of a call by *name* (`client.call('quote', input)`): the client has no definition to read one from,
+ * so it retries only what is always safe for any function, because the node never ran it or can no longer answer:
+ * a node gone, overloaded or shutting down (and a handler error the function marked retryable). Not timeouts
+ * and not worker crashes: those may be the function's own cost, which only its definition can weigh (the node's
+ * pool still re-runs crashed calls per the definition it holds). 3 attempts, 100 ms doubling.
+ */
+export const NAME_CALL_RETRY: RetryPolicy = Object.freeze({
+  maxAttempts: 3,
+  backoffMs: 100,
+  multiplier: 2,
+  maxBackoffMs: 10_000,
+  retryOn: Object.freeze([
+    'LUCENT_NODE_UNAVAILABLE',
+    'LUCENT_OVERLOADED',
+    'LUCENT_NO_CAPACITY',
+    'LUCENT_SHUTTING_DOWN',
+  ]),
 });
 
 /** Result events as written in a definition. */

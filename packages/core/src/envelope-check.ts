@@ -28,6 +28,10 @@ export function envelopeProblem(value: unknown): string {
     const problem = metadataProblem(e.metadata);
     if (problem !== '') return problem;
   }
+  // Present only on a retried request (see Envelope.attempt): 2 or more.
+  if (e.attempt !== undefined && !(isNonNegativeInteger(e.attempt) && (e.attempt as number) >= 2)) {
+    return 'attempt is not an integer >= 2';
+  }
   if (e.kind === EnvelopeKind.Error) return wireErrorProblem(e.payload);
   return '';
 }

@@ -80,6 +80,18 @@ export interface Envelope<P = unknown> {
   /** Caller-supplied string key/values carried to the function's `ctx.metadata`; `null` when none. */
   readonly metadata: Readonly<Record<string, string>> | null;
   readonly payload: P;
+  /**
+   * The only optional field: a client's retry of a call carries its attempt number (2, 3, ...), which the
+   * function sees as `ctx.attempt`. Absent on a first attempt, so the common envelope keeps its shape and bytes
+   * (a retry is written with a second record structure, {@link ENVELOPE_RETRY_FIELDS}). Read it with
+   * {@link attemptOf}.
+   */
+  readonly attempt?: number;
+}
+
+/** The attempt number of a request: its `attempt` when a client retried it, else 1. */
+export function attemptOf(envelope: Envelope): number {
+  return envelope.attempt ?? 1;
 }
 
 /** The correlation id of a request or event: the caller's, or the envelope's own id when it starts a conversation. */
@@ -108,6 +120,12 @@ export const ENVELOPE_FIELDS = [
   'payload',
 ] as const;
 
+/**
+ * The fields of a retried request: {@link ENVELOPE_FIELDS} and then `attempt`. A second fixed structure (record
+ * id 0x41) rather than a field on every envelope: first attempts, nearly all traffic, pay nothing for it.
+ */
+export const ENVELOPE_RETRY_FIELDS = [...ENVELOPE_FIELDS, 'attempt'] as const;
+
 /** Optional header fields accepted by the factories. Omitted values become `''` / `0` / a fresh id. */
 export interface EnvelopeOptions {
   /** Overrides the generated id (tests, retries that must keep their id). */
@@ -119,6 +137,8 @@ export interface EnvelopeOptions {
   readonly correlationId?: string;
   readonly causationId?: string;
   readonly metadata?: Readonly<Record<string, string>> | null;
+  /** A retry's attempt number; 1 (the default) writes no `attempt` field. */
+  readonly attempt?: number;
 }
 
 // Ids are `<random process prefix>.<counter in base 36>`: a string concat per message instead of a UUID
@@ -158,7 +178,7 @@ export function createEnvelope<P>(
   options?: EnvelopeOptions,
 ): Envelope<P> {
   // Keep this literal's property order equal to ENVELOPE_FIELDS: the codec's shared structure depends on it.
-  return {
+  const envelope: Envelope<P> = {
     kind,
     id: options?.id ?? nextEnvelopeId(),
     target,
@@ -171,6 +191,9 @@ export function createEnvelope<P>(
     metadata: options?.metadata ?? null,
     payload,
   };
+  const attempt = options?.attempt;
+  // Only a retry gets the extra (last) field: see ENVELOPE_RETRY_FIELDS.
+  return attempt === undefined || attempt <= 1 ? envelope : { ...envelope, attempt };
 }
 
 /** A call to the function named `fn`. Answered by a reply or an error envelope. */
@@ -247,7 +270,7 @@ function answerTo<P>(kind: EnvelopeKind, request: Envelope, payload: P, origin: 
 
 /** A copy of `envelope` with `hops` one higher, for a node that forwards it to the key's owner. */
 export function forwardedEnvelope<P>(envelope: Envelope<P>): Envelope<P> {
-  return {
+  const forwarded: Envelope<P> = {
     kind: envelope.kind,
     id: envelope.id,
     target: envelope.target,
@@ -260,6 +283,7 @@ export function forwardedEnvelope<P>(envelope: Envelope<P>): Envelope<P> {
     metadata: envelope.metadata,
     payload: envelope.payload,
   };
+  return envelope.attempt === undefined ? forwarded : { ...forwarded, attempt: envelope.attempt };
 }
 
 /** True when the envelope has a deadline and `nowMs` (epoch ms) is at or past it. */

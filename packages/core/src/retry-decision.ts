@@ -19,6 +19,7 @@ export const RETRY_REASONS: Readonly<Record<string, string>> = Object.freeze({
   LUCENT_TIMEOUT: 'timeout',
   LUCENT_WORKER_CRASHED: 'worker_crashed',
   LUCENT_NODE_UNAVAILABLE: 'node_unavailable',
+  LUCENT_OVERLOADED: 'overloaded',
   LUCENT_NO_CAPACITY: 'overloaded',
   LUCENT_SHUTTING_DOWN: 'shutting_down',
   LUCENT_RETRYABLE: 'retryable',

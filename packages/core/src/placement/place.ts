@@ -20,7 +20,8 @@
  * for that function by the choosing strategies while a healthy capable shard exists.
  *
  * A node that receives a call places it with {@link placeCallAt}: it serves what it may serve (its own keys,
- * a tag it carries, any call of a strategy that chose it) and forwards the rest.
+ * a tag it carries, any call of a strategy that chose it, a client's retry of a keyed call) and forwards the
+ * rest. Retries are placed by `retry-placement.ts`, calls by name by `named-call.ts`.
  *
  * Cost: one ring lookup for a `hash` call or an actor, nothing for a queue call, one pass over the members
  * for the choosing strategies; no allocation on the `hash` path (see `placement.ts`) beyond reading a
@@ -104,7 +105,9 @@ export function placeFunction(
 /**
  * Where a call of `definition` that arrived at node `nodeId` goes: {@link ANY_NODE} when this node serves it
  * (a queue, `roundRobin`, `leastLoaded` or `sticky` call, or a `pin`/`range` call whose tag it carries), the
- * ring owner for `hash`, else the node the strategy picks (forward). Throws like {@link placeFunction}.
+ * ring owner for `hash`, else the node the strategy picks (forward). A client's retry (`attempt` >= 2) of a `hash`
+ * call is served where it arrives: the client sent it past the nodes that failed it (`retry-placement.ts`), and a
+ * pure function needs no owner. Throws like {@link placeFunction}.
  */
 export function placeCallAt(
   definition: FunctionDefinition,
@@ -112,12 +115,15 @@ export function placeCallAt(
   view: ClusterView | undefined,
   nodeId: string,
   states: RoutingStates = DEFAULT_STATES,
+  attempt = 1,
 ): Placement {
   const routing = definition.routing;
   if (routing === undefined) return ANY_NODE;
   switch (routing.kind) {
-    case RoutingKind.Hash:
-      return placeHashed(definition.name, shardKeyOf(definition, input), view);
+    case RoutingKind.Hash: {
+      const key = shardKeyOf(definition, input);
+      return attempt > 1 ? ANY_NODE : placeHashed(definition.name, key, view);
+    }
     case RoutingKind.Pin:
     case RoutingKind.Range: {
       if (view === undefined || view.members.length === 0) {

@@ -1,13 +1,14 @@
 /**
- * The client's retries of pure function calls, per the definition's `retry` policy (`decideRetry` in core says
- * whether and why; this file carries it out).
+ * The client's retries of pure function calls, per the definition's `retry` policy, or {@link NAME_CALL_RETRY}
+ * for a call by name (`decideRetry` in core says whether and why; this file carries it out).
  *
  * ```
  *  attempt 1 ─► the call's shard (ring owner, or any) ─┬─ value ───────────────────────────► resolve
  *                                                      └─ error ─► decideRetry ─ give up ──► reject
  *                                                                     └ retry ─► count {function, reason}
  *                                                                                backoff (cockatiel), then
- *  attempt n ─► another shard: not one that failed this call, not one whose breaker is open
+ *  attempt n ─► placeRetry (core): a capable shard that has not failed this call and whose breaker is closed
+ *               (a keyed call: the key's next node on the ring, which serves it); the envelope says `attempt: n`
  * ```
  * - A node that leaves the client's view while it runs an attempt (a kill -9 mid-call: no answer will come) fails
  *   that attempt with `NodeUnavailableError` at once, so the retry does not wait for the whole timeout. One timer
@@ -22,9 +23,11 @@ import {
   type ClusterView,
   decideRetry,
   type FunctionDefinition,
+  functionNameOfRef,
+  NAME_CALL_RETRY,
   NodeUnavailableError,
   PlacementType,
-  placeFunction,
+  placeRetry,
   type RetryPolicy,
   TimeoutError,
   type TimerHandle,
@@ -51,16 +54,21 @@ export interface SentAttempt {
   readonly node: string | undefined;
 }
 
-/** A call that may be retried: what the next attempt needs. Made once per call, only for retryable definitions. */
+/** A call that may be retried: what the next attempt needs. Made once per call whose policy allows a retry. */
 export class RetryCall {
   attempt = 1;
   /** Nodes that failed this call, avoided by later attempts; `null` until one does. */
   avoid: Set<string> | null = null;
   backoff: IBackoff<unknown> | undefined = undefined;
+  /** The definition's policy, or {@link NAME_CALL_RETRY} for a call by name. */
+  readonly policy: RetryPolicy;
+  /** The `function` label of its retries: the definition's name, or the ref's without a version. */
+  readonly fn: string;
 
   constructor(
     readonly ref: string,
-    readonly definition: FunctionDefinition,
+    /** `undefined` for a call by name. */
+    readonly definition: FunctionDefinition | undefined,
     readonly input: unknown,
     readonly options: unknown,
     /** The envelope id every attempt keeps. */
@@ -71,7 +79,10 @@ export class RetryCall {
     readonly giveUpAt: number,
     /** Where attempt 1 went. */
     public sentTo: string | undefined,
-  ) {}
+  ) {
+    this.policy = definition?.retry ?? NAME_CALL_RETRY;
+    this.fn = definition?.name ?? functionNameOfRef(ref);
+  }
 }
 
 /** Sends the next attempt of `call` (the client core's; avoids `call.avoid` and open breakers). */
@@ -144,7 +155,7 @@ export class CallRetrier {
   }
 
   async #failed(call: RetryCall, error: unknown): Promise<unknown> {
-    const policy = call.definition.retry;
+    const policy = call.policy;
     const failedOn = failedNode(error, call.sentTo);
     // A timeout raised here (not answered by a node) means the call's whole budget is spent: nothing is left to retry in.
     if (TimeoutError.is(error) && error.origin === undefined) throw error;
@@ -158,7 +169,7 @@ export class CallRetrier {
       if (call.avoid === null) call.avoid = new Set([failedOn]);
       else call.avoid.add(failedOn);
     }
-    const counter = this.#retries.bind([call.definition.name, decision.reason]);
+    const counter = this.#retries.bind([call.fn, decision.reason]);
     if (counter.value === 0 && !this.#counted.includes(counter)) this.#counted.push(counter);
     counter.inc();
     if (delayMs > 0) await this.#sleep(delayMs);
@@ -257,23 +268,16 @@ function failedNode(error: unknown, sentTo: string | undefined): string | undefi
 }
 
 /**
- * Where the next attempt of `call` goes under `view`: the call's ring owner unless it failed this call or its
- * breaker is open, else another member (in id order, starting from the attempt number, so retries spread), else
- * `undefined` (the function's queue group). Pure.
+ * Where the next attempt of `call` goes under `view`: core's retry placement (`placeRetry`), avoiding the nodes
+ * that failed the call and those whose breaker is open; `undefined` for the function's queue group. Pure.
  */
 export function retryTarget(
   call: RetryCall,
   view: ClusterView | undefined,
   isOpen: (node: string) => boolean,
 ): string | undefined {
-  if (view === undefined || view.members.length === 0) return undefined;
-  const usable = (id: string): boolean => !(call.avoid?.has(id) ?? false) && !isOpen(id);
-  const placement = placeFunction(call.definition, call.input, view);
-  if (placement.type === PlacementType.Node && usable(placement.node)) return placement.node;
-  const members = view.members;
-  for (let i = 0; i < members.length; i++) {
-    const member = members[(call.attempt + i) % members.length]!;
-    if (usable(member.id)) return member.id;
-  }
-  return undefined;
+  const failed = call.avoid;
+  const avoid = (id: string): boolean => (failed !== null && failed.has(id)) || isOpen(id);
+  const placement = placeRetry(call.definition, call.ref, call.input, view, avoid, call.attempt);
+  return placement.type === PlacementType.Node ? placement.node : undefined;
 }

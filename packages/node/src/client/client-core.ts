@@ -4,14 +4,16 @@
  *
  * ```
  *  call(def, input) ── keyed & view ──► owner's node subject ─┐
+ *  call(name, input) ─ view ──────────► a host's node subject ─┤
  *                   └─ otherwise ─────► fn.<name> queue group ─┤── transport.request ──► decode ──► value
  *  tell/ask(type/id) ── view ─────────► owner's node subject ─┘                        └─► errorFromWire → throw
  *  emit(type, data) ──────────────────► events.<type> in the event log (JetStream), resolved once stored
  * ```
- * An ask whose node is gone (`NodeUnavailableError`, no responders on its subject, e.g. after a kill -9) is sent
+ * Calls of pure functions are retried per `call-retrier.ts` (a definition's policy, or `NAME_CALL_RETRY` for a call
+ * by name). An ask whose node is gone (`NodeUnavailableError`, no responders on its subject, e.g. after a kill -9) is sent
  * again, with the same envelope id, once the client's view places the actor on a node other than the one that was
  * unavailable, until the ask's own timeout; the actor applies an id at most once (its dedup window), so a retry of
- * an ask that did arrive is not applied twice. Calls and tells are not retried.
+ * an ask that did arrive is not applied twice. Tells are not retried.
  *
  * A client whose view is stale still reaches the right node: the receiving node forwards (router). A client
  * without a view sends calls to the function's queue group; it cannot address actors (there is no "any node"
@@ -39,6 +41,7 @@ import {
   PlacementType,
   placeActor,
   placeFunction,
+  placeNamedCall,
   RoutingError,
   RoutingStates,
   ShuttingDownError,
@@ -180,6 +183,8 @@ export class ClientCore {
   readonly #retrier: CallRetrier;
   /** The node `#callSubject` placed the last call on (`undefined`: a queue group); read right after it. */
   #placedNode: string | undefined = undefined;
+  /** Turn of calls by name among their function's hosts (`placeNamedCall`). */
+  #nameTurn = 0;
 
   /** Throws `ConfigError` for a cluster name that is not a subject token or a `defaultTimeoutMs` that is not positive. */
   constructor(options: ClientCoreOptions) {
@@ -332,8 +337,9 @@ export class ClientCore {
     // three (the client's share of CPU per remote call is ~3 µs, so promise bookkeeping shows). Both handlers
     // are bound once: no closure per call (nor for the span when it does not record).
     const answer = sent.then(this.#decodeAnswer, this.#explainCallFailure);
-    if (definition === undefined || definition.retry.maxAttempts <= 1) return endWhenSettled(span, answer);
-    // A definition with a retry policy: one more object and promise per call, for its retries.
+    if (definition !== undefined && definition.retry.maxAttempts <= 1) return endWhenSettled(span, answer);
+    // A call that may be retried (a definition's policy, or NAME_CALL_RETRY for a call by name): one more object
+    // and promise per call, for its retries.
     const giveUpAt = this.#clock.now() + timeoutMs;
     const call = new RetryCall(
       ref,
@@ -358,6 +364,7 @@ export class ClientCore {
     const envelope = callEnvelope(call.ref, call.input, {
       ...envelopeContext(call.deadline, this.#origin, options),
       id: call.id,
+      attempt: call.attempt,
     });
     const remainingMs = Math.max(1, call.giveUpAt - this.#clock.now());
     const sent = this.transport.request(subject, this.#codec.encode(envelope), remainingMs, call.ref);
@@ -563,12 +570,17 @@ export class ClientCore {
     if (this.#closed) throw new ShuttingDownError({ node: 'client' });
   }
 
-  /** The owner's node subject when the call is placed on a node, else the function's queue group (any node). */
+  /**
+   * The node subject when the call is placed on a node (a keyed call's owner; a call by name: one of the
+   * function's hosts in turn, so a node that dies under it is noticed), else the function's queue group.
+   */
   #callSubject(ref: string, definition: FunctionDefinition | undefined, input: unknown): string {
     this.#placedNode = undefined;
-    if (definition === undefined) return this.#subjects.function(ref);
     // Reads (and checks) a keyed call's shard key even without a view: the node would refuse it too.
-    const placement = placeFunction(definition, input, this.#view?.current(), this.#routingStates);
+    const placement =
+      definition === undefined
+        ? placeNamedCall(ref, this.#view?.current(), this.#nameTurn++)
+        : placeFunction(definition, input, this.#view?.current(), this.#routingStates);
     // A node whose breaker is open gets no calls until it closes: the queue group picks a live server instead.
     if (placement.type !== PlacementType.Node || this.#retrier.isOpen(placement.node)) {
       return this.#subjects.function(ref);

@@ -78,7 +78,7 @@ export class MainThreadRunner {
     const request = options?.request;
     const ctx = new CallContext(
       definition.name,
-      1,
+      request?.attempt ?? 1,
       deadline,
       request === undefined ? '' : correlationOf(request),
       request === undefined ? '' : causationOf(request),

@@ -21,7 +21,7 @@ export interface CancelSink {
  */
 export class PendingCall {
   state: CallState = CallState.Queued;
-  /** 1-based attempt number; grows only when a worker crashes under the call. */
+  /** 1-based attempt number: the request's (a client retry's), then one more each time a worker crashes under it. */
   attempt = 1;
   /** Run alone in its next batch: set after a crash, so one poisonous call cannot take others down again. */
   isolated = false;

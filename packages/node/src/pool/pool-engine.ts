@@ -186,7 +186,12 @@ export class PoolEngine implements FunctionPool, CancelSink {
       );
       if (options !== undefined) {
         if (options.event !== undefined) call.event = options.event;
-        if (options.request !== undefined) call.request = options.request;
+        const request = options.request;
+        if (request !== undefined) {
+          call.request = request;
+          // A client's retry carries its attempt number: the pool's own re-runs count on from it.
+          if (request.attempt !== undefined) call.attempt = request.attempt;
+        }
         if (options.effects !== undefined) call.effects = options.effects;
         if (options.bulk === true) call.bulk = true;
       }

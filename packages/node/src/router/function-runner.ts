@@ -100,7 +100,7 @@ class InlineRunner implements FunctionRunner {
     const request = options?.request;
     const ctx = new CallContext(
       definition.name,
-      1,
+      request?.attempt ?? 1,
       deadline,
       request === undefined ? '' : correlationOf(request),
       request === undefined ? '' : causationOf(request),

@@ -19,6 +19,7 @@
  */
 import {
   actorTargetSeparator,
+  attemptOf,
   type ClusterView,
   type Envelope,
   EnvelopeKind,
@@ -115,7 +116,14 @@ export function decideRoute(
 function decideCall(envelope: Envelope, view: ClusterView | undefined, node: RouteNode): RouteDecision {
   // `get` throws UnknownFunctionError / FunctionDisabledError; `find` first keeps the hit path to one lookup.
   const definition = node.functions.find(envelope.target) ?? node.functions.get(envelope.target);
-  const placement = placeCallAt(definition, envelope.payload, view, node.nodeId, node.routingStates);
+  const placement = placeCallAt(
+    definition,
+    envelope.payload,
+    view,
+    node.nodeId,
+    node.routingStates,
+    attemptOf(envelope),
+  );
   if (isRemote(placement, node.nodeId)) return forwardTo(envelope, placement, node);
   const refusal = overloadRefusal(definition, node.load, node.nodeId, envelope.target);
   return refusal === undefined ? SERVE : reject(refusal);
