@@ -57,6 +57,7 @@ import type { Registry } from 'prom-client';
 import type { EventLog } from '../events/event-log.js';
 import { type EventLogOptions, eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
+import { type UnhandledWarnSink, UnhandledEventTypes } from '../events/unhandled-event-types.js';
 import { reminderStoreFor } from '../reminders/reminder-store-for.js';
 import { ReminderWriter } from '../reminders/reminder-writer.js';
 import { endSpan, endWhenSettled, startClientSpan, traceparentOf } from '../tracing/lucent-spans.js';
@@ -128,9 +129,27 @@ export interface ClientCoreOptions {
    * version, `registry/registry-follower.ts`). Default: the name as is.
    */
   readonly resolveFunction?: (ref: string) => string;
-  /** Where the client's `lucent_retries_total{function, reason}` is registered (prom-client); none: not exported. */
+  /**
+   * Where the client's `lucent_retries_total{function, reason}` and `lucent_events_unhandled_total{type}` are
+   * registered (prom-client); none: not exported.
+   */
   readonly metricsRegistry?: Registry;
+  /**
+   * Where the client's warnings go (pino's `warn(obj, msg)`; a pino logger fits): `event.unhandled` when `emit`
+   * stores a type no function handles, once per type per 10 minutes. Default: `process.emitWarning` with code
+   * `LUCENT_EVENT_UNHANDLED`.
+   */
+  readonly logger?: UnhandledWarnSink;
 }
+
+/** The default warning sink of a client without a logger: Node's process warnings. */
+const PROCESS_WARNINGS: UnhandledWarnSink = {
+  warn: ({ type }) =>
+    process.emitWarning(`event type '${type}' is handled by no function in the cluster (it was stored anyway)`, {
+      type: 'LucentWarning',
+      code: 'LUCENT_EVENT_UNHANDLED',
+    }),
+};
 
 /** What an ask needs to be sent again (same id, same deadline). */
 interface AskAttempt {
@@ -185,6 +204,8 @@ export class ClientCore {
   #placedNode: string | undefined = undefined;
   /** Turn of calls by name among their function's hosts (`placeNamedCall`). */
   #nameTurn = 0;
+  /** Counts and warns about `emit`s of types no function handles. */
+  readonly #unhandledTypes: UnhandledEventTypes;
 
   /** Throws `ConfigError` for a cluster name that is not a subject token or a `defaultTimeoutMs` that is not positive. */
   constructor(options: ClientCoreOptions) {
@@ -196,6 +217,13 @@ export class ClientCore {
     this.#origin = options.origin ?? '';
     this.#clock = options.clock ?? systemClock;
     this.#retrier = new CallRetrier(this.#clock, this.#view, this.#sendAgain, options.metricsRegistry);
+    this.#unhandledTypes = new UnhandledEventTypes({
+      clock: this.#clock,
+      eventLog: () => this.eventLog(),
+      logger: options.logger ?? PROCESS_WARNINGS,
+      help: 'Events this client emitted whose type no function in the cluster handles',
+      registry: options.metricsRegistry,
+    });
     this.#eventLogOptions = {
       cluster: this.#subjects.cluster,
       clock: this.#clock,
@@ -463,7 +491,8 @@ export class ClientCore {
   }
 
   /**
-   * Stores event `type` in the cluster's event log and resolves with its id once the log confirmed it. A
+   * Stores event `type` in the cluster's event log and resolves with its id once the log confirmed it (a type no
+   * function handles is stored too, counted in `lucent_events_unhandled_total{type}` and warned about once). A
    * failure to reach the log (`TimeoutError`, `NodeUnavailableError`) is retried with the same id until
    * `timeoutMs`, so a retry is stored once (within the duplicate window). Rejects with that error after it,
    * `ConfigError` (invalid type), `EncodeError`, `ShuttingDownError`. Never throws synchronously.
@@ -498,6 +527,8 @@ export class ClientCore {
     });
     const message = encodeEventMessage(envelope, this.#codec);
     const publish = { msgId: envelope.id };
+    // Checked beside the publish, not before it: the emit waits for nothing more than the log.
+    void this.#unhandledTypes.check(type);
     const giveUpAt = this.#clock.now() + (options?.timeoutMs ?? this.defaultTimeoutMs);
     let pauseMs = EMIT_RETRY_FIRST_MS;
     for (;;) {

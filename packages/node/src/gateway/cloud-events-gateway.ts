@@ -70,6 +70,7 @@ export class CloudEventsGateway implements ShardExtension {
       clock: context.clock,
       eventReplicas: config.natsReplicas,
       eventDuplicateWindowMs: config.eventDuplicateWindowMs,
+      logger: context.logger,
     });
     this.#client = client;
     const ingress = new CloudEventsIngress({

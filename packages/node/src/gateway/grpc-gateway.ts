@@ -155,6 +155,7 @@ export class GrpcGateway {
       eventReplicas: context.config.natsReplicas,
       eventDuplicateWindowMs: context.config.eventDuplicateWindowMs,
       viewSource: view ?? selfViewSource(context),
+      logger: context.logger,
     });
     this.#service = new FunctionService({
       core,

@@ -1,7 +1,8 @@
 /**
  * Client retries of pure functions against a real nats-server and three real `lucent-node` processes: a call
- * whose serving node is SIGKILLed mid-call succeeds on a survivor by retry (counted by function and reason), a
- * handler error marked retryable is retried on another shard, and one that is not marked is not retried.
+ * whose serving node is SIGKILLed mid-call succeeds on a survivor by retry (counted by function and reason), by
+ * definition and by name; a handler error marked retryable is retried on another shard, also for a keyed call
+ * (not on its owner again), and the retry sees `ctx.attempt` 2; one that is not marked is not retried.
  */
 import { defineFunction, HandlerError, placeFunction } from '@lucent/core/internal';
 import { Registry } from 'prom-client';
@@ -30,6 +31,12 @@ const slowDouble = defineFunction(
 const notRetryable = defineFunction(
   { name: 'notRetryable', retry: { maxAttempts: 3, backoffMs: 10 } },
   (_ctx, _input: null): string => {
+    throw new Error('runs on the node');
+  },
+);
+const keyedBusy = defineFunction(
+  { name: 'keyedBusy', shardBy: 'key', retry: { maxAttempts: 3, backoffMs: 10 } },
+  (_ctx, _input: { key: string; failOn: string }): { shard: string; attempt: number } => {
     throw new Error('runs on the node');
   },
 );
@@ -79,6 +86,20 @@ describe('client retries', () => {
     expect(cluster.client.retries(retryableOnce, 'retryable')).toBeGreaterThan(0);
   });
 
+  it("a keyed call whose owner answers a retryable error is retried on the key's next node, which sees attempt 2", async () => {
+    const owner = 'r2';
+    let key = '';
+    for (let i = 0; key === ''; i++) {
+      const placement = placeFunction(keyedBusy, { key: `b${i}`, failOn: owner }, cluster.view);
+      if (placement.type === 'node' && placement.node === owner) key = `b${i}`;
+    }
+    const out = await cluster.client.call(keyedBusy, { key, failOn: owner });
+    // The owner fails every attempt it gets: only a retry served elsewhere can succeed.
+    expect(out.shard).not.toBe(owner);
+    expect(out.attempt).toBe(2);
+    expect(cluster.client.retries(keyedBusy, 'retryable')).toBe(1);
+  });
+
   it('a pure function whose node is SIGKILLed mid-call succeeds on a survivor by retry, counted', async () => {
     // A key owned by the node to kill (placement with the client's own view, as the call uses).
     const victim = 'r1';
@@ -99,5 +120,31 @@ describe('client retries', () => {
     expect(cluster.client.retries(slowDouble, 'node_unavailable')).toBe(before + 1);
     const text = await registry.metrics();
     expect(text).toMatch(/lucent_retries_total\{function="slowDouble",reason="node_unavailable"\} 1/);
+  }, 30_000);
+
+  it('a call by name whose node is SIGKILLed mid-call succeeds on a survivor by retry, counted', async () => {
+    // Runs after r1's kill: r2 and r3 are left. The client sends a call by name to one of the function's hosts.
+    const tag = `t${Date.now()}`;
+    const call = cluster.client.call<{ shard: string; attempt: number }>(
+      'slowByName',
+      { tag, ms: 1_500 },
+      { timeoutMs: 20_000 },
+    );
+    const end = Date.now() + 10_000;
+    let victim: string | undefined;
+    while (victim === undefined && Date.now() < end) {
+      victim = ['r2', 'r3'].find((id) => nodes.get(id)!.lines.some((l) => l.msg === 'slow.started' && l.tag === tag));
+      if (victim === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(victim).toBeDefined();
+    nodes.get(victim!)!.kill();
+    const out = await call;
+    expect(out.shard).not.toBe(victim);
+    const retries = cluster.client.retries('slowByName', 'node_unavailable');
+    expect(retries).toBeGreaterThanOrEqual(1);
+    // The function's attempt number and the client's count agree.
+    expect(out.attempt).toBe(1 + cluster.client.retries('slowByName'));
+    const text = await registry.metrics();
+    expect(text).toMatch(/lucent_retries_total\{function="slowByName",reason="node_unavailable"\} [1-9]/);
   }, 30_000);
 });

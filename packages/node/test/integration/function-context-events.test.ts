@@ -3,9 +3,10 @@
  * in `ctx` (caller's correlation id, causation, traceparent, metadata, shard), its result events and `ctx.emit`
  * events arriving at a subscribed client with their correlation and causation ids, `Failed` events with the
  * typed error, its log records in the node's log under the call's correlation id, and an event type nobody
- * handles counted and warned once.
+ * handles counted and warned once, whether a function emitted it (on the node) or a client did (on the client).
  */
 import { defineFunction, failedOf, HandlerError, type LucentError } from '@lucent/core';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
 import type { LucentEvent } from '../../src/client/event-subscription.js';
@@ -21,6 +22,9 @@ let server: NatsServerHandle;
 let cluster: ClusterClient;
 let node: NodeProcess;
 let httpPort = 0;
+/** The client's metrics and warnings (`client.emit` of an unhandled type). */
+const clientRegistry = new Registry();
+const clientWarnings: { type: string; suppressed: number }[] = [];
 
 // The client's copies of the fixture's definitions (metadata is what the client reads; the node runs its own).
 type Described = {
@@ -50,7 +54,13 @@ beforeAll(async () => {
   });
   const ready = await node.waitForLog('node.ready', 25_000);
   httpPort = ready.httpPort as number;
-  cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, heartbeatIntervalMs: HEARTBEAT_MS });
+  cluster = await connectCluster({
+    servers: server.url,
+    cluster: CLUSTER,
+    heartbeatIntervalMs: HEARTBEAT_MS,
+    metricsRegistry: clientRegistry,
+    logger: { warn: (fields, msg) => msg === 'event.unhandled' && clientWarnings.push(fields) },
+  });
   await cluster.waitForMembers(1);
 }, 40_000);
 
@@ -191,5 +201,23 @@ describe('result events and ctx.emit', () => {
     expect(warnings).toHaveLength(1);
     // A handled type is neither counted nor warned about.
     expect(node.lines.some((l) => l.msg === 'event.unhandled' && l.type === 'Ping')).toBe(false);
+  });
+
+  it("a client's emit of a type no function handles is counted every time and warned once, a handled one not", async () => {
+    // client.emit writes to the event log directly, never through a node: the client runs the same check.
+    for (let n = 0; n < 3; n++) await cluster.client.emit('NobodyHears', { n });
+    await cluster.client.emit('Ping', { n: 1 });
+    const metric = /lucent_events_unhandled_total\{type="NobodyHears"\} (\d+)/;
+    // The first check waits for one listing of the log's consumers; later ones answer at once.
+    const end = Date.now() + 15_000;
+    let count = 0;
+    while (count < 3 && Date.now() < end) {
+      count = Number(metric.exec(await clientRegistry.metrics())?.[1] ?? 0);
+      if (count < 3) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(count).toBe(3);
+    expect(clientWarnings.filter((w) => w.type === 'NobodyHears')).toHaveLength(1);
+    expect(clientWarnings.some((w) => w.type === 'Ping')).toBe(false);
+    expect(await clientRegistry.metrics()).not.toMatch(/lucent_events_unhandled_total\{type="Ping"\}/);
   });
 });
