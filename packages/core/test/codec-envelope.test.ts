@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { EnvelopeCodec } from '../src/codec.js';
 import {
   askEnvelope,
+  attemptOf,
   callEnvelope,
   controlEnvelope,
   ENVELOPE_FIELDS,
+  ENVELOPE_RETRY_FIELDS,
   type Envelope,
   EnvelopeKind,
   envelopeKindName,
@@ -113,5 +116,34 @@ describe('envelope helpers', () => {
     expect(envelopeKindName(EnvelopeKind.Ask)).toBe('ask');
     expect(envelopeKindName(EnvelopeKind.Error)).toBe('error');
     expect(envelopeKindName(42)).toBe('unknown');
+  });
+});
+
+describe('retried requests (attempt)', () => {
+  it('carry attempt only from 2 on, as the last field, and keep it through a forward and the codec', () => {
+    const first = callEnvelope('f', 1, { attempt: 1 });
+    expect(Object.keys(first)).toEqual([...ENVELOPE_FIELDS]);
+    expect(attemptOf(first)).toBe(1);
+    const retry = callEnvelope('f', 1, { id: first.id, attempt: 2 });
+    expect(Object.keys(retry)).toEqual([...ENVELOPE_RETRY_FIELDS]);
+    expect(attemptOf(forwardedEnvelope(retry))).toBe(2);
+    expect(Object.keys(forwardedEnvelope(first))).toEqual([...ENVELOPE_FIELDS]);
+    const codec = new EnvelopeCodec();
+    const plain = codec.encode(first);
+    const retried = codec.encode(retry);
+    // A first attempt's bytes do not grow: the retry is its own record structure, one value longer.
+    expect(plain[0]).toBe(0x40);
+    expect(retried[0]).toBe(0x41);
+    expect(retried.length).toBe(plain.length + 1);
+    expect(codec.decode(retried)).toEqual(retry);
+    expect('attempt' in codec.decode(plain)).toBe(false);
+  });
+
+  it('refuses an attempt that is not an integer of at least 2', () => {
+    const base = callEnvelope('f', 1);
+    for (const attempt of [1, 0, 2.5, '2', -3]) {
+      expect(envelopeProblem({ ...base, attempt })).toBe('attempt is not an integer >= 2');
+    }
+    expect(envelopeProblem({ ...base, attempt: 3 })).toBe('');
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY, defineFunction } from '../src/definition.js';
+import { DEFAULT_RETRY, defineFunction, NAME_CALL_RETRY } from '../src/definition.js';
 import {
   HandlerError,
   NodeUnavailableError,
+  OverloadedError,
   RetryableError,
   TimeoutError,
   toLucentError,
@@ -18,6 +19,7 @@ describe('decideRetry', () => {
     [new TimeoutError({ target: 'f', timeoutMs: 1 }), 'timeout'],
     [new WorkerCrashedError({ name: 'f', reason: 'exit' }), 'worker_crashed'],
     [new NodeUnavailableError({ node: 'n1', reason: 'gone' }), 'node_unavailable'],
+    [new OverloadedError({ node: 'n1', target: 'f', reason: 'busy', load: 0.95, retryAfterMs: 10 }), 'overloaded'],
     [new RetryableError({ reason: 'busy' }), 'retryable'],
     [toLucentError(Object.assign(new Error('busy'), { retryable: true }), 'f'), 'retryable'],
   ])('retries %s with reason %s while attempts are left', (error, reason) => {
@@ -40,5 +42,14 @@ describe('decideRetry', () => {
     expect(decideRetry(new TimeoutError({ target: 'f', timeoutMs: 1 }), only.retry, 2).retry).toBe(false);
     const never = defineFunction({ name: 'g', retry: { maxAttempts: 1 } }, () => 1);
     expect(decideRetry(new RetryableError({ reason: 'x' }), never.retry, 1)).toEqual({ retry: false });
+  });
+
+  it('retries a call by name only when its node is gone, overloaded or shutting down, or the error is marked', () => {
+    const gone = new NodeUnavailableError({ node: 'n1', reason: 'gone' });
+    expect(decideRetry(gone, NAME_CALL_RETRY, 1)).toEqual({ retry: true, reason: 'node_unavailable' });
+    expect(decideRetry(new RetryableError({ reason: 'busy' }), NAME_CALL_RETRY, 1).retry).toBe(true);
+    expect(decideRetry(new TimeoutError({ target: 'f', timeoutMs: 1 }), NAME_CALL_RETRY, 1).retry).toBe(false);
+    expect(decideRetry(new WorkerCrashedError({ name: 'f', reason: 'exit' }), NAME_CALL_RETRY, 1).retry).toBe(false);
+    expect(decideRetry(gone, NAME_CALL_RETRY, NAME_CALL_RETRY.maxAttempts).retry).toBe(false);
   });
 });

@@ -15,6 +15,7 @@ import {
   LEFT_VIEW_REASON,
   NODE_WATCH_MS,
   RetryCall,
+  retryTarget,
   type SentAttempt,
 } from '../src/client/call-retrier.js';
 import { viewOf } from './fixed-view.js';
@@ -117,5 +118,43 @@ describe('CallRetrier', () => {
     expect(retrier.isOpen('a')).toBe(true);
     clock.advance(BREAKER_OPEN_MS);
     expect(retrier.isOpen('a')).toBe(false);
+  });
+
+  it('retries a call by name with NAME_CALL_RETRY: a node gone is retried and counted by name, a timeout is not', async () => {
+    const { clock, retrier, attempts } = setup(() => Promise.resolve('ok'));
+    const byName = (sentTo: string) =>
+      new RetryCall('quote@2', undefined, 1, undefined, 'id.2', clock.wallNow() + 10_000, clock.now() + 10_000, sentTo);
+    const gone = new NodeUnavailableError({ node: 'a', reason: 'no responders' });
+    const result = retrier.run(byName('a'), Promise.reject(gone));
+    await settle(clock, 1_000);
+    await expect(result).resolves.toBe('ok');
+    expect(attempts).toEqual([{ attempt: 2, avoid: ['a'] }]);
+    expect(retrier.retries('quote', 'node_unavailable')).toBe(1);
+
+    const answered = new TimeoutError({ target: 'quote', timeoutMs: 1 }, { origin: 'b' });
+    const timedOut = retrier.run(byName('b'), Promise.reject(answered));
+    await settle(clock, 1_000);
+    await expect(timedOut).rejects.toBe(answered);
+    expect(attempts).toHaveLength(1);
+  });
+});
+
+describe('retryTarget', () => {
+  it("sends a keyed retry to the key's next ring node and an unkeyed one to a node that did not fail it", () => {
+    const clock = new SimulatedClock();
+    const view = viewOf('a', 'b', 'c');
+    const keyed = defineFunction(
+      { name: 'keyed', shardBy: 'k', retry: { maxAttempts: 3 } },
+      (_ctx, x: { k: string }) => x,
+    );
+    const [owner, next] = view.ring.owners('k1', 2);
+    const call = new RetryCall('keyed', keyed, { k: 'k1' }, undefined, 'id.3', 0, clock.now() + 1_000, owner);
+    call.attempt = 2;
+    call.avoid = new Set([owner!]);
+    expect(retryTarget(call, view, () => false)).toBe(next);
+    // An open breaker is avoided like a failed node; nothing usable left: the queue group.
+    expect(retryTarget(call, view, (n) => n !== owner && n !== next)).toBe(next);
+    expect(retryTarget(call, view, () => true)).toBeUndefined();
+    expect(retryTarget(call, undefined, () => false)).toBeUndefined();
   });
 });

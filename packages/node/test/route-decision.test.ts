@@ -62,6 +62,12 @@ describe('decideRoute: calls', () => {
     expect(decideRoute(call, view, node('a'), NOW)).toEqual({ type: 'node', node: 'b' });
   });
 
+  it("serves a client's retry of a keyed call where it arrives: the client sent it past the owner that failed it", () => {
+    const customer = keyOwnedBy('b', 'customer-');
+    const retry = callEnvelope('keyed', { customer }, { attempt: 2 });
+    expect(decideRoute(retry, view, node('a'), NOW)).toBe(SERVE);
+  });
+
   it('serves everything here without a view or with an empty one', () => {
     const call = callEnvelope('keyed', { customer: keyOwnedBy('b', 'customer-') });
     expect(decideRoute(call, undefined, node('a'), NOW)).toBe(SERVE);

@@ -57,7 +57,7 @@ import type { Registry } from 'prom-client';
 import type { EventLog } from '../events/event-log.js';
 import { type EventLogOptions, eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
-import { type UnhandledWarnSink, UnhandledEventTypes } from '../events/unhandled-event-types.js';
+import { UnhandledEventTypes, type UnhandledWarnSink } from '../events/unhandled-event-types.js';
 import { reminderStoreFor } from '../reminders/reminder-store-for.js';
 import { ReminderWriter } from '../reminders/reminder-writer.js';
 import { endSpan, endWhenSettled, startClientSpan, traceparentOf } from '../tracing/lucent-spans.js';
