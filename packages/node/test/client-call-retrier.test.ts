@@ -34,10 +34,19 @@ function setup(answer: (call: RetryCall) => Promise<unknown>) {
     attempts.push({ attempt: call.attempt, avoid: [...(call.avoid ?? [])] });
     return { answer: answer(call), node: 'b' };
   };
-  const retrier = new CallRetrier(clock, { current: () => view }, send);
+  const left: string[] = [];
+  // The transport's part: fail what waits on a node that left (here: the pending first answers by node).
+  const waiting = new Map<string, (error: unknown) => void>();
+  const onNodeLeft = (node: string): void => {
+    left.push(node);
+    waiting.get(node)?.(new NodeUnavailableError({ node, reason: LEFT_VIEW_REASON }));
+  };
+  const retrier = new CallRetrier(clock, { current: () => view }, send, onNodeLeft);
   const newCall = (sentTo: string | undefined, timeoutMs = 10_000) =>
     new RetryCall('pure', fn, 1, undefined, 'id.1', clock.wallNow() + timeoutMs, clock.now() + timeoutMs, sentTo);
-  return { clock, retrier, attempts, newCall, setView: (v: ClusterView) => (view = v) };
+  /** A first answer that only a node leaving the view settles (it fails). */
+  const pendingOn = (node: string) => new Promise<unknown>((_resolve, reject) => waiting.set(node, reject));
+  return { clock, retrier, attempts, newCall, left, pendingOn, setView: (v: ClusterView) => (view = v) };
 }
 
 /** Lets promise continuations run, then moves simulated time (backoffs, the view watch). */
@@ -59,14 +68,19 @@ describe('CallRetrier', () => {
   });
 
   it('fails an attempt whose node leaves the view at once, and retries it', async () => {
-    const { clock, retrier, attempts, newCall, setView } = setup(() => Promise.resolve('survivor'));
-    const never = new Promise<unknown>(() => {});
-    const result = retrier.run(newCall('a'), never);
+    const { clock, retrier, attempts, newCall, left, pendingOn, setView } = setup(() => Promise.resolve('survivor'));
+    const result = retrier.run(newCall('a'), pendingOn('a'));
     setView(viewOf('b', 'c'));
     await settle(clock, NODE_WATCH_MS);
+    expect(left).toEqual(['a']);
     await settle(clock, 100);
     await expect(result).resolves.toBe('survivor');
     expect(attempts[0]?.avoid).toEqual(['a']);
+    // Nothing in flight: the watch stops (no timer left behind), and an empty view says nothing about who left.
+    setView(viewOf());
+    await settle(clock, NODE_WATCH_MS * 3);
+    expect(left).toEqual(['a']);
+    expect(clock.pendingTimers).toBe(0);
     expect(retrier.retries('pure', 'node_unavailable')).toBe(1);
     expect(LEFT_VIEW_REASON).toContain('left');
   });

@@ -40,6 +40,9 @@ class DroppingTransport implements Transport {
   request(subject: string, frame: Uint8Array, timeoutMs: number) {
     return this.inner.request(subject, frame, timeoutMs);
   }
+  failRequestsTo(subject: string, makeError: () => unknown) {
+    return this.inner.failRequestsTo(subject, makeError);
+  }
   subscribe(subject: string, handler: FrameHandler, options?: SubscribeOptions): TransportSubscription {
     return this.inner.subscribe(subject, handler, options);
   }

@@ -84,6 +84,25 @@ describe('InMemoryTransport', () => {
     expect(client.pendingRequests).toBe(0);
   });
 
+  it('failRequestsTo rejects only the requests waiting on that subject, each with its own error', async () => {
+    const bus = new InMemoryBus();
+    const client = connect(bus);
+    const server = connect(bus);
+    server.subscribe('silent', () => {}); // receives, never answers (a node killed mid-call)
+    server.subscribe('echo', (frame, replier) => replier?.reply(frame));
+    const waiting = [client.request('silent', bytes(1), 60_000), client.request('silent', bytes(2), 60_000)];
+    const served = client.request('echo', bytes(3), 60_000);
+    await settle();
+    const errors: Error[] = [];
+    expect(client.failRequestsTo('silent', () => errors[errors.push(new Error('left')) - 1])).toBe(2);
+    const outcomes = await Promise.allSettled(waiting);
+    expect(outcomes.map((o) => (o as PromiseRejectedResult).reason)).toEqual(errors);
+    expect(errors[0]).not.toBe(errors[1]);
+    expect([...(await served)]).toEqual([3]);
+    expect(client.failRequestsTo('silent', () => new Error('none'))).toBe(0);
+    expect(client.pendingRequests).toBe(0);
+  });
+
   it('at one in flight each request is its own message', async () => {
     const bus = new InMemoryBus();
     const client = connect(bus);

@@ -12,7 +12,8 @@
  * ```
  * - A node that leaves the client's view while it runs an attempt (a kill -9 mid-call: no answer will come) fails
  *   that attempt with `NodeUnavailableError` at once, so the retry does not wait for the whole timeout. One timer
- *   per client checks the view every {@link NODE_WATCH_MS} while attempts are watched.
+ *   per client compares the view every {@link NODE_WATCH_MS} while calls are in flight, and has the transport fail
+ *   every request still waiting on a node that left (`onNodeLeft`); nothing is tracked per call.
  * - Every attempt keeps the call's envelope id and deadline: the whole call, retries included, fits its timeout,
  *   and events the function emits derive their ids from the call id, so a repeated run stores them once.
  * - A per-node circuit breaker (cockatiel's `ConsecutiveBreaker`) opens after {@link BREAKER_THRESHOLD} node-level
@@ -88,16 +89,6 @@ export class RetryCall {
 /** Sends the next attempt of `call` (the client core's; avoids `call.avoid` and open breakers). */
 export type AttemptSender = (call: RetryCall) => SentAttempt;
 
-/** A watched attempt: settles with the node's answer or fails when the node leaves the view. */
-class WatchedAttempt {
-  settled = false;
-  constructor(
-    readonly node: string,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (error: unknown) => void,
-  ) {}
-}
-
 /** See the module doc. One per client. */
 export class CallRetrier {
   readonly #clock: Clock;
@@ -105,15 +96,30 @@ export class CallRetrier {
   readonly #send: AttemptSender;
   readonly #retries: CounterFamily;
   readonly #counted: CounterChild[] = [];
-  readonly #watched = new Map<string, Set<WatchedAttempt>>();
+  readonly #onNodeLeft: (node: string) => void;
+  /** Calls (attempts) sent and not settled: the view is watched while there are any. */
+  #inFlight = 0;
+  /** The view the watch compared with last (members that leave it fail their requests). */
+  #watchedView: ClusterView | undefined = undefined;
   #watchTimer: TimerHandle | undefined = undefined;
   readonly #breakers = new Map<string, { breaker: ConsecutiveBreaker; openUntil: number }>();
   readonly #backoffs = new WeakMap<RetryPolicy, ExponentialBackoff<[number, number]>>();
 
-  constructor(clock: Clock, view: ViewSource | undefined, send: AttemptSender, registry?: Registry) {
+  /**
+   * @param onNodeLeft fails every request still waiting on `node`, which left the view (the client core asks its
+   *   transport to reject them with `NodeUnavailableError` {@link LEFT_VIEW_REASON})
+   */
+  constructor(
+    clock: Clock,
+    view: ViewSource | undefined,
+    send: AttemptSender,
+    onNodeLeft: (node: string) => void,
+    registry?: Registry,
+  ) {
     this.#clock = clock;
     this.#view = view;
     this.#send = send;
+    this.#onNodeLeft = onNodeLeft;
     this.#retries = new CounterFamily('lucent_retries_total', 'Calls retried by the client, by function and reason', [
       'function',
       'reason',
@@ -142,19 +148,23 @@ export class CallRetrier {
    * with the last attempt's error when the policy gives up or no time is left for the next backoff.
    */
   run(call: RetryCall, first: Promise<unknown>): Promise<unknown> {
-    const watched = call.sentTo === undefined ? first : this.#watch(call.sentTo, first);
-    return watched.then(
+    // Per call: this object, two closures and one promise; the view watch costs a counter.
+    this.#inFlight++;
+    if (this.#watchTimer === undefined && this.#view !== undefined) this.#armWatch();
+    return first.then(
       (value) => this.#succeeded(call, value),
       (error: unknown) => this.#failed(call, error),
     );
   }
 
   #succeeded(call: RetryCall, value: unknown): unknown {
-    if (call.sentTo !== undefined) this.#breakers.get(call.sentTo)?.breaker.success();
+    this.#inFlight--;
+    if (call.sentTo !== undefined && this.#breakers.size > 0) this.#breakers.get(call.sentTo)?.breaker.success();
     return value;
   }
 
   async #failed(call: RetryCall, error: unknown): Promise<unknown> {
+    this.#inFlight--;
     const policy = call.policy;
     const failedOn = failedNode(error, call.sentTo);
     // A timeout raised here (not answered by a node) means the call's whole budget is spent: nothing is left to retry in.
@@ -210,54 +220,27 @@ export class CallRetrier {
     return new Promise((resolve) => keepProcessAlive(this.#clock.setTimeout(resolve, ms)));
   }
 
-  /** `answer`, or `NodeUnavailableError` as soon as `node` is no longer in the view. */
-  #watch(node: string, answer: Promise<unknown>): Promise<unknown> {
-    if (this.#view === undefined) return answer;
-    return new Promise((resolve, reject) => {
-      const watched = new WatchedAttempt(node, resolve, reject);
-      let set = this.#watched.get(node);
-      if (set === undefined) {
-        set = new Set();
-        this.#watched.set(node, set);
-      }
-      set.add(watched);
-      this.#armWatch();
-      answer.then(
-        (value) => this.#settle(watched, true, value),
-        (error: unknown) => this.#settle(watched, false, error),
-      );
-    });
-  }
-
-  #settle(watched: WatchedAttempt, ok: boolean, outcome: unknown): void {
-    if (watched.settled) return;
-    watched.settled = true;
-    const set = this.#watched.get(watched.node);
-    set?.delete(watched);
-    if (set?.size === 0) this.#watched.delete(watched.node);
-    if (ok) watched.resolve(outcome);
-    else watched.reject(outcome);
-  }
-
   #armWatch(): void {
-    if (this.#watchTimer !== undefined) return;
+    this.#watchedView ??= this.#view?.current();
     // Unref'd: a watch alone never keeps a process alive (the attempt's own request does).
-    this.#watchTimer = this.#clock.setTimeout(this.#checkWatched, NODE_WATCH_MS);
+    this.#watchTimer = this.#clock.setTimeout(this.#checkView, NODE_WATCH_MS);
     (this.#watchTimer as { unref?: () => void }).unref?.();
   }
 
-  readonly #checkWatched = (): void => {
+  /** Fails the requests of the members that left the view since the last check; re-arms while calls are out. */
+  readonly #checkView = (): void => {
     this.#watchTimer = undefined;
     const view = this.#view?.current();
+    const before = this.#watchedView;
+    // An empty view says nothing about who left (the client lost its own connection, or is starting).
     if (view !== undefined && view.members.length > 0) {
-      for (const [node, set] of [...this.#watched]) {
-        if (view.byId.has(node)) continue;
-        for (const watched of [...set]) {
-          this.#settle(watched, false, new NodeUnavailableError({ node, reason: LEFT_VIEW_REASON }));
-        }
+      if (before !== undefined && before !== view) {
+        for (const member of before.members) if (!view.byId.has(member.id)) this.#onNodeLeft(member.id);
       }
+      this.#watchedView = view;
     }
-    if (this.#watched.size > 0) this.#armWatch();
+    if (this.#inFlight > 0) this.#armWatch();
+    else this.#watchedView = undefined;
   };
 }
 

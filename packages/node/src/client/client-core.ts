@@ -10,7 +10,8 @@
  *  emit(type, data) ──────────────────► events.<type> in the event log (JetStream), resolved once stored
  * ```
  * Calls of pure functions are retried per `call-retrier.ts` (a definition's policy, or `NAME_CALL_RETRY` for a call
- * by name). An ask whose node is gone (`NodeUnavailableError`, no responders on its subject, e.g. after a kill -9) is sent
+ * by name). An ask whose node is gone (`NodeUnavailableError`: no responders on its subject, or the node left the
+ * client's view while the ask waited, e.g. after a kill -9) is sent
  * again, with the same envelope id, once the client's view places the actor on a node other than the one that was
  * unavailable, until the ask's own timeout; the actor applies an id at most once (its dedup window), so a retry of
  * an ask that did arrive is not applied twice. Tells are not retried.
@@ -63,7 +64,7 @@ import { ReminderWriter } from '../reminders/reminder-writer.js';
 import { endSpan, endWhenSettled, startClientSpan, traceparentOf } from '../tracing/lucent-spans.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
-import { CallRetrier, RetryCall, retryTarget, type SentAttempt } from './call-retrier.js';
+import { CallRetrier, LEFT_VIEW_REASON, RetryCall, retryTarget, type SentAttempt } from './call-retrier.js';
 import {
   type EventHandler,
   EventStream,
@@ -216,7 +217,13 @@ export class ClientCore {
     this.#view = options.viewSource;
     this.#origin = options.origin ?? '';
     this.#clock = options.clock ?? systemClock;
-    this.#retrier = new CallRetrier(this.#clock, this.#view, this.#sendAgain, options.metricsRegistry);
+    this.#retrier = new CallRetrier(
+      this.#clock,
+      this.#view,
+      this.#sendAgain,
+      this.#failRequestsToNode,
+      options.metricsRegistry,
+    );
     this.#unhandledTypes = new UnhandledEventTypes({
       clock: this.#clock,
       eventLog: () => this.eventLog(),
@@ -384,6 +391,14 @@ export class ClientCore {
 
   readonly #isOpen = (node: string): boolean => this.#retrier.isOpen(node);
 
+  /** `node` left the view: its pending calls and asks will get no answer, so they fail now (and may be retried). */
+  readonly #failRequestsToNode = (node: string): void => {
+    this.transport.failRequestsTo(
+      this.#subjects.node(node),
+      () => new NodeUnavailableError({ node, reason: LEFT_VIEW_REASON }),
+    );
+  };
+
   /** Sends the next attempt of a retried call: same envelope id and deadline, on a shard it has not failed on. */
   readonly #sendAgain = (call: RetryCall): SentAttempt => {
     const options = call.options as RequestOptions | undefined;
@@ -454,12 +469,12 @@ export class ClientCore {
    * on another node and sends the same envelope id there; otherwise rethrows `error`.
    */
   async #retryAsk(attempt: AskAttempt, error: unknown): Promise<unknown> {
-    // Only "nobody subscribes that node's subject" says the node is gone; other unavailability (its store, our
-    // connection) is not cured by another node.
-    if (!NodeUnavailableError.is(error) || error.details.reason !== NO_RESPONDERS_REASON || this.#view === undefined) {
-      throw error;
-    }
-    const gone = error.details.node;
+    // Only "nobody subscribes that node's subject" or "it left the view" says the node is gone; other
+    // unavailability (its store, our connection) is not cured by another node.
+    if (!NodeUnavailableError.is(error) || !isNodeGone(error.details.reason) || this.#view === undefined) throw error;
+    // No responders names the subject; a node that left the view is named by its id.
+    const reason = error.details.reason;
+    const gone = reason === LEFT_VIEW_REASON ? this.#subjects.node(error.details.node) : error.details.node;
     let subject = this.#placedSubject(attempt.key);
     // The node asked relayed to a gone owner (stale view there): pause once before asking it again.
     let paused = false;
@@ -646,6 +661,11 @@ export class ClientCore {
     const reason = `the answer to a request is a ${envelopeKindName(decoded.kind)} envelope`;
     throw new DecodeError({ reason, byteLength: answer.byteLength });
   };
+}
+
+/** True for the `NodeUnavailableError` reasons that say the node itself is gone. */
+function isNodeGone(reason: string): boolean {
+  return reason === NO_RESPONDERS_REASON || reason === LEFT_VIEW_REASON;
 }
 
 /** Throws `InvalidMessageError` when `event` is not an actor message (checked again by the owning node). */

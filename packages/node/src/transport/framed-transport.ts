@@ -144,6 +144,10 @@ export abstract class FramedTransport implements Transport {
     });
   }
 
+  failRequestsTo(subject: string, makeError: () => unknown): number {
+    return this.#pending.rejectTarget(subject, makeError);
+  }
+
   subscribe(subject: string, handler: FrameHandler, options?: SubscribeOptions): TransportSubscription {
     if (this.#closing) throw new ShuttingDownError({ node: this.name });
     const dispatcher = new SubscriptionDispatcher(this.#host, subject, handler, options?.onError);

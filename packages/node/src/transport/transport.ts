@@ -106,6 +106,13 @@ export interface Transport {
    */
   request(subject: string, frame: Uint8Array, timeoutMs: number, label?: string): Promise<Uint8Array>;
 
+  /**
+   * Rejects every request still waiting for a reply from `subject`, each with its own `makeError()` (e.g. a
+   * node that left the cluster view: no reply will come, so its callers need not wait for their timeouts).
+   * Returns how many. A reply that arrives later is dropped as unmatched. O(pending requests): for rare events.
+   */
+  failRequestsTo(subject: string, makeError: () => unknown): number;
+
   /** Delivers frames sent to `subject` to `handler`. Throws `ShuttingDownError` after `close()`. */
   subscribe(subject: string, handler: FrameHandler, options?: SubscribeOptions): TransportSubscription;
 
