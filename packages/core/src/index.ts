@@ -20,6 +20,7 @@ export {
   type FunctionHandler,
   type FunctionOptions,
   type InputOf,
+  NAME_CALL_RETRY,
   type OutputOf,
   type ResultEventsSpec,
   type RetryPolicy,

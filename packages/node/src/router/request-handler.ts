@@ -33,6 +33,7 @@ import {
   errorEnvelope,
   type FunctionRegistry,
   forwardedEnvelope,
+  functionNameOfRef,
   type InputSchema,
   type LucentError,
   NodeUnavailableError,
@@ -352,7 +353,7 @@ export class RoutingRequestHandler {
 
   /** A call of a function with an input schema: the handler runs on the schema's output, or not at all. */
   async #callChecked(envelope: Envelope, schema: InputSchema, options: RunOptions, span: Span): Promise<unknown> {
-    const input = await checkInput(functionNameOf(envelope.target), schema, envelope.payload);
+    const input = await checkInput(functionNameOfRef(envelope.target), schema, envelope.payload);
     const run = startRunSpan(span, envelope.target);
     const ref = this.#functions.select(envelope.target, Math.random(), this.#tags);
     return endWhenSettled(run, this.#runner.call(ref, input, options));
@@ -462,10 +463,4 @@ function batchRunOptions(envelope: Envelope): RunOptions {
 /** True for the wire's "nobody subscribes that node's subject" (the node is gone). */
 function ownerGone(error: unknown): boolean {
   return NodeUnavailableError.is(error) && error.details.reason === NO_RESPONDERS_REASON;
-}
-
-/** `name` of a `name@version` reference (the name itself when unpinned). */
-function functionNameOf(ref: string): string {
-  const at = ref.indexOf('@');
-  return at < 0 ? ref : ref.slice(0, at);
 }
