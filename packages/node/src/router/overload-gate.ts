@@ -46,3 +46,18 @@ export function overloadRefusal(
     retryAfterMs: load.retryAfterMs,
   });
 }
+
+/**
+ * The `OverloadedError` this node answers an ask of actor `target` (`type/id`) with when it owns the actor but is at
+ * or above the overload threshold, or `undefined` when it serves it.
+ */
+export function askOverloadRefusal(load: LocalLoad, nodeId: string, target: string): OverloadedError | undefined {
+  if (!isOverloaded(load.score)) return undefined;
+  return new OverloadedError({
+    node: nodeId,
+    target,
+    reason: `node overloaded (load ${load.score.toFixed(2)})`,
+    load: load.score,
+    retryAfterMs: load.retryAfterMs,
+  });
+}
