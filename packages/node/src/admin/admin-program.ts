@@ -129,7 +129,9 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
     .addOption(new Option('--nats <urls>', 'NATS servers, comma-separated').env('LUCENT_NATS').default(DEFAULT_SERVERS))
     .addOption(new Option('--cluster <name>', 'cluster name (default: the nodes’ default)').env('LUCENT_CLUSTER'))
     .addOption(new Option('--json', 'print JSON instead of tables and text'))
-    .addOption(new Option('--timeout-ms <ms>', 'how long call, ask, emit and drain wait (default: the client’s; drain 120 s)'))
+    .addOption(
+      new Option('--timeout-ms <ms>', 'how long call, ask, emit and drain wait (default: the client’s; drain 120 s)'),
+    )
     .addOption(
       new Option('--wait-ms <ms>', 'how long nodes, ring and ask wait for the nodes’ heartbeats').default(
         String(DEFAULT_ADMIN_WAIT_MS),

@@ -5,13 +5,7 @@
  * The new owner of each actor is its ring owner in the view *without* the drained node (membership keeps its own
  * member in its view after leaving): that is where its next message activates it, with the state it just saved.
  */
-import {
-  actorKey,
-  type ClusterView,
-  createClusterView,
-  PlacementType,
-  placeActor,
-} from '@lucent/core/internal';
+import { actorKey, type ClusterView, createClusterView, PlacementType, placeActor } from '@lucent/core/internal';
 
 /** Most actors listed one by one in a report (the count covers them all): the answer stays one NATS message. */
 export const DRAIN_REPORT_LIMIT = 1_000;
@@ -44,7 +38,8 @@ export function drainReport(
   view: ClusterView | undefined,
   counts: Pick<DrainReport, 'actorsSaved' | 'callsDrained' | 'callsLeft'>,
 ): DrainReport {
-  const others = view === undefined ? undefined : createClusterView(view.members.filter((member) => member.id !== node));
+  const others =
+    view === undefined ? undefined : createClusterView(view.members.filter((member) => member.id !== node));
   const listed = actors.slice(0, DRAIN_REPORT_LIMIT).map(({ type, id }): DrainedActor => {
     const placement = others === undefined ? undefined : placeActor(actorKey(type, id), others);
     return { type, id, to: placement?.type === PlacementType.Node ? placement.node : null };
