@@ -38,13 +38,7 @@ export function overloadRefusal(
   if (!isOverloaded(load.score)) return undefined;
   const routing = definition.routing;
   if (routing === undefined || !ownsKeys(routing)) return undefined;
-  return new OverloadedError({
-    node: nodeId,
-    target,
-    reason: `node overloaded (load ${load.score.toFixed(2)})`,
-    load: load.score,
-    retryAfterMs: load.retryAfterMs,
-  });
+  return overloaded(load, nodeId, target);
 }
 
 /**
@@ -52,7 +46,10 @@ export function overloadRefusal(
  * or above the overload threshold, or `undefined` when it serves it.
  */
 export function askOverloadRefusal(load: LocalLoad, nodeId: string, target: string): OverloadedError | undefined {
-  if (!isOverloaded(load.score)) return undefined;
+  return isOverloaded(load.score) ? overloaded(load, nodeId, target) : undefined;
+}
+
+function overloaded(load: LocalLoad, nodeId: string, target: string): OverloadedError {
   return new OverloadedError({
     node: nodeId,
     target,

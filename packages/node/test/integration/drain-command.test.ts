@@ -21,6 +21,7 @@ import type { DrainReport } from '../../src/shard/drain-report.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
 import { clusterNodeArgs, fixture } from './cli-fixtures.js';
+import { until } from './wait-until.js';
 
 const LUCENT_CLI = fileURLToPath(new URL('../../bin/lucent.js', import.meta.url));
 const CLUSTER = 'drain';
@@ -69,14 +70,6 @@ afterAll(async () => {
   await processes.killAll();
   await server?.stop();
 });
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const ownerOf = (id: string) => cluster.view.ring.owner(`tally/${id}`);
 const inc = (id: string, timeoutMs = 15_000) =>

@@ -13,6 +13,7 @@ import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-s
 import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
 import { NatsTransport } from '../../src/transport/nats-transport.js';
 import { clusterNodeArgs, fixture } from './cli-fixtures.js';
+import { until } from './wait-until.js';
 
 const CLUSTER = 'rebal';
 const HEARTBEAT_MS = 250;
@@ -53,14 +54,6 @@ afterAll(async () => {
   await processes.killAll();
   await server?.stop();
 });
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const ownerOf = (key: string) => cluster.view.ring.owner(key);
 
