@@ -4,7 +4,7 @@
  * listed by `lucent-node --help` (see `config/node-config.ts` and `config/load-config.ts`):
  *
  * ```
- *  0    graceful shutdown finished, --help or --version
+ *  0    graceful shutdown finished (SIGTERM/SIGINT, or `lucent drain`), --help or --version
  *  1    startup failed (NATS unreachable past --nats-connect-timeout-ms, HTTP port in use, a module that does not
  *       load on this thread or in a pool worker); logged (node.start_failed)
  *  2    invalid command line or configuration; one line on stderr naming the option
@@ -64,7 +64,9 @@ async function main(): Promise<number | undefined> {
   const onFatalStop = (): void => process.exit(EXIT_FATAL);
   // A signal during start-up stops the NATS connect retries (which may be unbounded) rather than wait for them.
   const startAbort = new AbortController();
-  const starting = startShardNode({ config, logger, onFatalStop, startSignal: startAbort.signal }).then(
+  // `lucent drain <node>` shut the node down from its admin subject: exit as after SIGTERM.
+  const onDrained = (): void => process.exit(0);
+  const starting = startShardNode({ config, logger, onFatalStop, onDrained, startSignal: startAbort.signal }).then(
     (shard) => shard.node,
     () => undefined,
   );

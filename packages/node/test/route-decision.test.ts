@@ -108,6 +108,24 @@ describe('decideRoute: actor messages', () => {
     expect(rejected.type === 'reject' && rejected.error.details).toEqual({ type: 'counter' });
     expect(decideRoute(tellEnvelope(theirs, 1), view, bare, NOW)).toEqual({ type: 'node', node: 'b' });
   });
+
+  it('an owner at load >= 0.9 answers an ask with OverloadedError and its retry-after; tells and forwards go on', () => {
+    const mine = keyOwnedBy('a', 'counter/');
+    const theirs = keyOwnedBy('b', 'counter/');
+    const busy = node('a', { load: { score: 0.93, retryAfterMs: 250 } });
+    const refused = decideRoute(askEnvelope(mine, 1), view, busy, NOW);
+    expect(codeOf(refused)).toBe('LUCENT_OVERLOADED');
+    expect(refused.type === 'reject' && refused.error.details).toMatchObject({
+      node: 'a',
+      target: mine,
+      retryAfterMs: 250,
+    });
+    expect(decideRoute(tellEnvelope(mine, 1), view, busy, NOW)).toBe(SERVE);
+    expect(decideRoute(askEnvelope(theirs, 1), view, busy, NOW)).toEqual({ type: 'node', node: 'b' });
+    expect(decideRoute(askEnvelope(mine, 1), view, node('a', { load: { score: 0.89, retryAfterMs: 250 } }), NOW)).toBe(
+      SERVE,
+    );
+  });
 });
 
 describe('decideRoute: hop limit, deadline and kinds', () => {

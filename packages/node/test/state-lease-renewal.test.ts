@@ -4,7 +4,7 @@
  */
 import { ConfigError, ConflictError, SimulatedClock } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
-import type { ShardContext } from '../src/shard/shard-context.js';
+import type { ShardContext, ShardExtension } from '../src/shard/shard-context.js';
 import { type Lease, type LeaseOutcome, LeaseOutcomeType } from '../src/state/activation-lease.js';
 import { LeaseActivationGuard, type LeaseStore } from '../src/state/lease-activation-guard.js';
 import {
@@ -288,9 +288,16 @@ describe('LeaseRenewalExtension', () => {
     expect(passes).toBe(2);
     expect(stopped).toEqual(['counter/x']);
     expect(logs).toContain('actors.lease_lost');
-    await extension.beginShutdown();
+    // Shutdown's early hooks leave renewal running: the actors' final saves still need their leases.
+    const hooks: ShardExtension = extension;
+    await hooks.beginShutdown?.();
+    await hooks.stop?.();
+    clock.advance(500);
+    await settle();
+    expect(passes).toBe(3);
+    await extension.afterActorsStopped();
     clock.advance(5_000);
     await settle();
-    expect(passes).toBe(2);
+    expect(passes).toBe(3);
   });
 });

@@ -1,13 +1,14 @@
 /**
  * The admin protocol: what the `lucent` CLI and the dashboard ask one node on its admin subject
  * (`lucent.<cluster>.admin.<id>`), and what it answers. JSON, not msgpack: a few requests a second at most, and an
- * operator can read them off the wire with `nats sub`. Read-only except the lifecycle commands.
+ * operator can read them off the wire with `nats sub`. Read-only except the lifecycle commands and `drain`.
  *
  * ```
  *  { op: 'status' }                          ─► NodeStatus
  *  { op: 'actors', type?, limit? }           ─► { node, total, actors: ActorInspection[] (without contexts) }
  *  { op: 'actor', type, id }                 ─► { node, active: ActorInspection | null, stored: StoredActor | null }
  *  { op: 'pause' | 'resume' | 'stop', type, id } ─► { node, changed, status }
+ *  { op: 'drain' }                           ─► DrainReport, once every actor was handed off; then the node exits
  *  anything else                             ─► { error: { code, message } }
  * ```
  */
@@ -20,7 +21,8 @@ export type AdminRequest =
   | { readonly op: 'status' }
   | { readonly op: 'actors'; readonly type?: string; readonly limit?: number }
   | { readonly op: 'actor'; readonly type: string; readonly id: string }
-  | { readonly op: ActorCommand; readonly type: string; readonly id: string };
+  | { readonly op: ActorCommand; readonly type: string; readonly id: string }
+  | { readonly op: 'drain' };
 
 /** The lifecycle commands an operator may send one actor. */
 export const ACTOR_COMMANDS = ['pause', 'resume', 'stop'] as const;
@@ -45,6 +47,17 @@ export interface NodeStatus {
   readonly functionTotals: readonly { readonly name: string; readonly calls: number; readonly errors: number }[];
   readonly stats: RouterStats;
   readonly health: HealthVerdict;
+  /** Rebalancing's part (absent on nodes that do not measure load). */
+  readonly ringWeight?: number;
+  readonly scaleInCandidate?: boolean;
+}
+
+/** What rebalancing adds to a node's status (`load/rebalancer.ts`). */
+export interface RebalanceStatus {
+  /** The node's ring weight (1 = its full share; below while it sheds, above while it takes load from a hot peer). */
+  readonly ringWeight: number;
+  /** True once the node stayed below 0.2 load for the consolidation window: it could be removed. */
+  readonly scaleInCandidate: boolean;
 }
 
 /** An actor's stored snapshot as the state store holds it. */
@@ -102,6 +115,8 @@ export function decodeAdminRequest(bytes: Uint8Array): AdminRequest {
   switch (request.op) {
     case 'status':
       return { op: 'status' };
+    case 'drain':
+      return { op: 'drain' };
     case 'actors': {
       if (request.type !== undefined && typeof request.type !== 'string') throw invalid('type must be a string');
       const limit = request.limit;

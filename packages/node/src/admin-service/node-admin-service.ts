@@ -3,7 +3,8 @@
  * as stored), and the lifecycle commands pause / resume / stop. It reads the node's parts through `AdminSources`
  * and never another node's memory: the CLI asks each node (or the owner of an actor) itself.
  */
-import { actorKey, adminSubject, type Clock, toLucentError } from '@lucent/core/internal';
+import { actorKey, adminSubject, type Clock, ShuttingDownError, toLucentError } from '@lucent/core/internal';
+import type { DrainReport } from '../shard/drain-report.js';
 import type { ShardContext } from '../shard/shard-context.js';
 import type { TransportSubscription } from '../transport/transport.js';
 import {
@@ -22,7 +23,15 @@ import {
 export interface AdminSources {
   readonly version: string;
   readonly startedAt: number;
-  readonly status: () => Pick<NodeStatus, 'ready' | 'notReady' | 'functions' | 'stats' | 'health'>;
+  readonly status: () => Pick<
+    NodeStatus,
+    'ready' | 'notReady' | 'functions' | 'stats' | 'health' | 'ringWeight' | 'scaleInCandidate'
+  >;
+  /**
+   * Starts the node's drain (`ShardNode.drain`): false when a shutdown is already under way. `onHandedOff` runs
+   * once the actors are handed off, while the transport is still open.
+   */
+  readonly drain?: (onHandedOff: (report: DrainReport) => Promise<void>) => boolean;
 }
 
 export class NodeAdminService {
@@ -43,6 +52,7 @@ export class NodeAdminService {
     const { transport, cluster, nodeId, logger } = this.#context;
     this.#subscription = transport.subscribe(adminSubject(cluster, nodeId), (frame, replier) => {
       if (replier === undefined) return;
+      if (this.#startDrain(frame, (answer) => replier.reply(encodeAdmin(answer)))) return;
       void this.answer(frame).then(
         (answer) => replier.reply(encodeAdmin(answer)),
         (error: unknown) => {
@@ -51,6 +61,31 @@ export class NodeAdminService {
         },
       );
     });
+  }
+
+  /**
+   * A `drain` request is answered from the middle of the node's shutdown, after the hand-off and before the
+   * transport closes; true when `frame` was one (answered, or to be answered).
+   */
+  #startDrain(frame: Uint8Array, reply: (answer: unknown) => void): boolean {
+    let request: AdminRequest;
+    try {
+      request = decodeAdminRequest(frame);
+    } catch {
+      return false; // answered as a malformed request by `answer`
+    }
+    if (request.op !== 'drain') return false;
+    const { transport, nodeId, logger } = this.#context;
+    const drain = this.#sources.drain;
+    logger.info({}, 'admin.drain');
+    const started =
+      drain?.(async (report) => {
+        logger.info({ actors: report.total, actorsSaved: report.actorsSaved }, 'node.drained');
+        reply(report);
+        await transport.flush();
+      }) ?? false;
+    if (!started) reply(adminErrorAnswer(new ShuttingDownError({ node: nodeId })));
+    return true;
   }
 
   stop(): void {
@@ -68,6 +103,8 @@ export class NodeAdminService {
         return this.#actors(request.type, request.limit ?? DEFAULT_ACTORS_LIMIT);
       case 'actor':
         return this.#actor(request.type, request.id);
+      case 'drain':
+        throw new ShuttingDownError({ node: this.#context.nodeId }); // only through the subscription (start)
       default:
         return this.#command(request);
     }

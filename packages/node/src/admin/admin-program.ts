@@ -11,6 +11,7 @@
  *  lucent emit <type> '<json>'          a durable event; prints its id once stored
  *  lucent events dlq list|replay <id>|purge
  *  lucent status | actors | actor | watch  (inspect-commands.ts: through each node's admin subject)
+ *  lucent drain <node>                  the node leaves, hands its actors off with their state, exits (drain-command.ts)
  *  lucent deploy | functions | enable | disable | weight | rollback   the deployed registry (registry-commands.ts)
  * ```
  * Exit codes: see {@link AdminExit}. What is printed is built by the pure `admin-format.ts`.
@@ -33,6 +34,7 @@ import {
   ringLine,
 } from './admin-format.js';
 import { addDashboardCommand } from './dashboard-command.js';
+import { addDrainCommand } from './drain-command.js';
 import { addInspectCommands } from './inspect-commands.js';
 import { addNatsAuthOptions, natsAuthFromOptions } from './nats-auth-options.js';
 import { addRegistryCommands, deployArgs } from './registry-commands.js';
@@ -127,7 +129,9 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
     .addOption(new Option('--nats <urls>', 'NATS servers, comma-separated').env('LUCENT_NATS').default(DEFAULT_SERVERS))
     .addOption(new Option('--cluster <name>', 'cluster name (default: the nodes’ default)').env('LUCENT_CLUSTER'))
     .addOption(new Option('--json', 'print JSON instead of tables and text'))
-    .addOption(new Option('--timeout-ms <ms>', 'how long call, ask and emit wait (default: the client’s)'))
+    .addOption(
+      new Option('--timeout-ms <ms>', 'how long call, ask, emit and drain wait (default: the client’s; drain 120 s)'),
+    )
     .addOption(
       new Option('--wait-ms <ms>', 'how long nodes, ring and ask wait for the nodes’ heartbeats').default(
         String(DEFAULT_ADMIN_WAIT_MS),
@@ -154,6 +158,7 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
         '  lucent actor counter c1 pause\n' +
         "  lucent watch 'orders.>' --count 10\n" +
         '  lucent dashboard --port 7070\n' +
+        '  lucent drain n3\n' +
         '  lucent deploy ./quote.ts --version 2 --weight 10\n' +
         '  lucent disable quote@2 --tags eu\n' +
         '\nExit codes: 0 done (also --help, --version); 1 the command failed, its error code and message on stderr ' +
@@ -319,6 +324,7 @@ export function buildAdminProgram(io: AdminIo, setExit: (code: number) => void):
   };
   addInspectCommands(program, kit);
   addDashboardCommand(program, kit);
+  addDrainCommand(program, kit);
   const dlq = events.command('dlq').description('dead letters: events whose handler failed every delivery');
   dlq
     .command('list')

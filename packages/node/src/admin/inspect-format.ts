@@ -22,6 +22,10 @@ export interface StatusRow {
   readonly activeActors: number;
   /** Share of the hash ring (0..1). */
   readonly ringShare: number;
+  /** The node's ring weight (1 = full share; lower while it sheds load, higher while it takes a hot peer's). */
+  readonly ringWeight: number;
+  /** Stayed below 0.2 load for the consolidation window: it could be drained without losing capacity. */
+  readonly scaleInCandidate: boolean;
   readonly healthy: boolean;
   /** Set when the node did not answer its admin request. */
   readonly error?: string;
@@ -53,6 +57,8 @@ export function statusRow(
       errorRate: 0,
       activeActors: 0,
       ringShare,
+      ringWeight: 1,
+      scaleInCandidate: false,
       healthy: false,
       error: answer.message,
     };
@@ -69,6 +75,8 @@ export function statusRow(
     errorRate: health.errorRate,
     activeActors: answer.activeActors,
     ringShare,
+    ringWeight: answer.ringWeight ?? 1,
+    scaleInCandidate: answer.scaleInCandidate ?? false,
     healthy: health.healthy,
   };
 }
@@ -97,7 +105,10 @@ export function statusText(status: ClusterStatus): string {
   const lines = [`cluster ${status.cluster} · NATS ${nats.version} at ${nats.server} · ${js}`];
   if (status.nodes.length === 0) return `${lines[0]}\nno live nodes`;
   const table = new Table({
-    head: ['node', 'tags', 'version', 'uptime', 'ready', 'health', 'load', 'calls/s', 'errors', 'actors', 'ring'],
+    head: [
+      ...['node', 'tags', 'version', 'uptime', 'ready', 'health', 'load', 'calls/s', 'errors', 'actors', 'ring'],
+      ...['weight', 'scale-in'],
+    ],
     style: { head: [], border: [] },
     chars: COMPACT,
   });
@@ -114,6 +125,8 @@ export function statusText(status: ClusterStatus): string {
       percent(row.errorRate),
       String(row.activeActors),
       percent(row.ringShare),
+      String(Math.round(row.ringWeight * 100) / 100),
+      row.scaleInCandidate ? 'candidate' : '-',
     ]);
   }
   lines.push(table.toString());

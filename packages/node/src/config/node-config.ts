@@ -268,7 +268,9 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     env: 'LUCENT_REBALANCE',
     kind: 'choice',
     choices: REBALANCE_MODES,
-    description: `shed ring share (and actors, with their state) under sustained load >= 0.85: ${REBALANCE_MODES.join(', ')}`,
+    description:
+      'move ring share (and actors, with their state) from a node at sustained load >= 0.85 to the least-loaded: ' +
+      REBALANCE_MODES.join(', '),
   },
   {
     key: 'leaseTtlMs',

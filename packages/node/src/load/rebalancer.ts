@@ -1,9 +1,11 @@
 /**
- * The shell of core's `nextRebalance`: after every load sample, the node decides whether to shed part of its
- * ring (lower its weight one bounded step), take it back, or say it is a scale-in candidate, and carries it out.
+ * The shell of core's `nextRebalance`: after every load sample, the node decides, from its own score and its
+ * peers' (the membership view's load scores), whether to shed part of its ring (lower its weight one bounded
+ * step, when a cooler peer can take it), absorb part of a hot peer's (raise it, when it is among the coolest),
+ * bring it back toward 1, or say it is a scale-in candidate, and carries it out.
  *
  * ```
- *  load reporter sample ─► nextRebalance(state, score) ─► shed/restore: membership.setWeight(w)
+ *  load reporter sample ─► nextRebalance(state, score, peers) ─► shed/absorb/restore: membership.setWeight(w)
  *                                                          │   └► every view rebuilds its ring; this node's
  *                                                          │      hand-off stops the actors it no longer owns
  *                                                          │      (final save, lease released) and their new
@@ -84,11 +86,19 @@ export class RebalancerExtension implements ShardExtension {
     this.#context = undefined;
   }
 
+  /** The other members' latest load scores, as this node's view has them. */
+  #peerScores(self: string): number[] {
+    const members = this.#options.membership.viewSource.current()?.members ?? [];
+    const scores: number[] = [];
+    for (const member of members) if (member.id !== self) scores.push(member.loadScore);
+    return scores;
+  }
+
   #onSample(report: NodeLoadReport): void {
     const context = this.#context;
     if (context === undefined) return;
     this.#score = report.score;
-    const step = nextRebalance(this.#state, report.score, this.#policy);
+    const step = nextRebalance(this.#state, report.score, this.#peerScores(context.nodeId), this.#policy);
     const before = this.#state.weight;
     if (step.scaleInCandidate !== this.#candidate) {
       this.#candidate = step.scaleInCandidate;

@@ -38,6 +38,18 @@ export function overloadRefusal(
   if (!isOverloaded(load.score)) return undefined;
   const routing = definition.routing;
   if (routing === undefined || !ownsKeys(routing)) return undefined;
+  return overloaded(load, nodeId, target);
+}
+
+/**
+ * The `OverloadedError` this node answers an ask of actor `target` (`type/id`) with when it owns the actor but is at
+ * or above the overload threshold, or `undefined` when it serves it.
+ */
+export function askOverloadRefusal(load: LocalLoad, nodeId: string, target: string): OverloadedError | undefined {
+  return isOverloaded(load.score) ? overloaded(load, nodeId, target) : undefined;
+}
+
+function overloaded(load: LocalLoad, nodeId: string, target: string): OverloadedError {
   return new OverloadedError({
     node: nodeId,
     target,

@@ -7,7 +7,9 @@
  *  envelope ─► deadline passed ──────────────────────────────────────► reject TimeoutError
  *           ─► Call      ─► registry ─► placeFunction ─┐
  *           ─► Tell/Ask  ─► type/id  ─► placeKey ──────┼─ here ─────────► serve (Tell/Ask: UnknownActorTypeError
- *           ─► Event ──────────────────────────────────┘                   when the node hosts no actors)
+ *           ─► Event ──────────────────────────────────┘                   when the node hosts no actors;
+ *                                                      │                   OverloadedError: an owned hash/sticky
+ *                                                      │                   call or an ask at load >= 0.9)
  *                                                      └─ owner X ─┬──► forward to X
  *                                                                  └──► reject HopLimitError (hops ≥ limit)
  *           ─► other kinds (Reply, Error, Control) ─────────────────► reject RoutingError
@@ -37,7 +39,7 @@ import {
   toLucentError,
   UnknownActorTypeError,
 } from '@lucent/core/internal';
-import { type LocalLoad, overloadRefusal } from './overload-gate.js';
+import { askOverloadRefusal, type LocalLoad, overloadRefusal } from './overload-gate.js';
 
 /** This node, as the decision sees it. Built once per request handler. */
 export interface RouteNode {
@@ -135,7 +137,9 @@ function decideActorMessage(envelope: Envelope, view: ClusterView | undefined, n
   if (slash < 0) return reject(new RoutingError({ target, field: 'target', reason: "an actor target is 'type/id'" }));
   const placement = placeActor(target, view);
   if (isRemote(placement, node.nodeId)) return forwardTo(envelope, placement, node);
-  return node.hostsActors ? SERVE : reject(new UnknownActorTypeError({ type: target.slice(0, slash) }));
+  if (!node.hostsActors) return reject(new UnknownActorTypeError({ type: target.slice(0, slash) }));
+  const refusal = envelope.kind === EnvelopeKind.Ask ? askOverloadRefusal(node.load, node.nodeId, target) : undefined;
+  return refusal === undefined ? SERVE : reject(refusal);
 }
 
 function forwardTo(envelope: Envelope, placement: ForwardDecision, node: RouteNode): RouteDecision {

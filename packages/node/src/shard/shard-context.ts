@@ -9,7 +9,8 @@
  *        └─ extensions[i].start(context), in order ─► ready (node.ready)
  * ```
  * Shutdown calls the hooks in reverse: `beginShutdown` (announce leaving) → unsubscribe → `router.drain()`
- * (bounded by `drainTimeoutMs`) → `stop` → actors, pool, transport, HTTP.
+ * (bounded by `drainTimeoutMs`) → `stop` → actors stopped (final saves) → `afterActorsStopped` → pool,
+ * transport, HTTP.
  */
 import type { AnyActorDefinition, FunctionActors, LocalActorSystem, StateStore } from '@lucent/actors/internal';
 import type { Clock, EnvelopeCodec, FunctionRegistry } from '@lucent/core/internal';
@@ -70,4 +71,10 @@ export interface ShardExtension {
   beginShutdown?(): void | Promise<void>;
   /** Runs after in-flight work drained, before actors, pool and transport close. */
   stop?(): void | Promise<void>;
+  /**
+   * Runs once the actors have stopped (each saved its final snapshot and gave its lease back), before the pool
+   * and the transport close: for what the actors' final saves depend on, such as lease renewal, which must go on
+   * until the last lease is released or a drain slower than the lease TTL would be fenced out.
+   */
+  afterActorsStopped?(): void | Promise<void>;
 }

@@ -6,7 +6,10 @@
  *  start:    HTTP (live, not ready) → transport → registry (once) → actor system → supervisor (pool, actors)
  *            → router subscribed (node, function and event subjects) → extensions → ready
  *  shutdown: not ready → extensions.beginShutdown → unsubscribe → router.drain (≤ drainTimeoutMs)
- *            → extensions.stop → actors.stopAll, system.terminate → pool.close → transport.close → HTTP close
+ *            → extensions.stop → actors.stopAll, system.terminate → extensions.afterActorsStopped
+ *            → pool.close → transport.close → HTTP close
+ *  (lease renewal stops only at afterActorsStopped: a drain longer than the lease TTL keeps its leases, so no
+ *   other node fences the actors' final saves out)
  *  fatal:    the supervisor gave up on the pool → node.fatal logged → shutdown → options.onFatalStop(reason)
  * ```
  * The router is the node's one request handler: it serves what it owns and forwards the rest by `view`
@@ -32,6 +35,7 @@ import {
   systemClock,
   type ViewSource,
 } from '@lucent/core/internal';
+import type { RebalanceStatus } from '../admin-service/admin-protocol.js';
 import { NodeAdminService } from '../admin-service/node-admin-service.js';
 import { nodePackageVersion } from '../config/load-config.js';
 import { natsAuthOf } from '../config/nats-auth-config.js';
@@ -64,6 +68,7 @@ import { InMemoryBus } from '../transport/in-memory-bus.js';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
 import type { Transport, TransportSubscription } from '../transport/transport.js';
+import { type DrainReport, drainReport } from './drain-report.js';
 import { nodeRunEffects } from './node-run-effects.js';
 import { settleWithin } from './settle-within.js';
 import type { ShardContext, ShardExtension } from './shard-context.js';
@@ -116,6 +121,13 @@ export interface ShardNodeOptions {
    * lease sweep, leases) and, when given, the transport's request deadlines. Default `systemClock`.
    */
   readonly clock?: Clock;
+  /**
+   * Called once after a drain (`drain()`, the admin `drain` op of `lucent drain`) finished the shutdown.
+   * `lucent-node` exits 0 here, as after SIGTERM. Default: nothing (the node is just stopped).
+   */
+  readonly onDrained?: () => void;
+  /** What the admin `status` answer adds about rebalancing (ring weight, scale-in candidacy). */
+  readonly rebalanceStatus?: () => RebalanceStatus;
   /** Puts a runner in front of the node's (deployed versions: `registry/registry-extension.ts`). */
   readonly wrapRunner?: (runner: FunctionRunner) => FunctionRunner;
   /**
@@ -160,10 +172,19 @@ export class ShardNode {
   /** Settles when `#start` did; a fatal stop during start waits for it. */
   #starting: Promise<void> = Promise.resolve();
   readonly #onFatalStop: ((reason: string) => void) | undefined;
+  readonly #onDrained: (() => void) | undefined;
+  readonly #rebalanceStatus: (() => RebalanceStatus) | undefined;
+  /** The live view, for the new owners a drain reports. */
+  #view: ViewSource | undefined = undefined;
+  /** Told what the shutdown handed off, once the actors stopped (`drain`). */
+  #onHandedOff: ((report: DrainReport) => Promise<void>) | undefined = undefined;
 
   private constructor(options: ShardNodeOptions) {
     this.config = options.config;
     this.#onFatalStop = options.onFatalStop;
+    this.#onDrained = options.onDrained;
+    this.#rebalanceStatus = options.rebalanceStatus;
+    this.#view = options.view;
     this.clock = options.clock ?? systemClock;
     this.#logThrottle = new LogThrottle({ clock: this.clock });
     this.#health = new TransportHealth(this.clock);
@@ -256,6 +277,20 @@ export class ShardNode {
   shutdown(reason = 'shutdown'): Promise<void> {
     this.#shutdown ??= this.#stop(reason);
     return this.#shutdown;
+  }
+
+  /**
+   * The operator's drain (`lucent drain <node>`, Akka's and Orleans' "leave, then exit"): the graceful shutdown,
+   * with `onHandedOff` told what moved once every actor has saved its final snapshot and given its lease back
+   * (awaited, bounded by `drainTimeoutMs`, while the transport is still open: the admin reply goes out there);
+   * then the shutdown finishes and `onDrained` runs. Returns false, and calls nothing, when a shutdown is already
+   * under way.
+   */
+  drain(onHandedOff: (report: DrainReport) => Promise<void>): boolean {
+    if (this.#shutdown !== undefined) return false;
+    this.#onHandedOff = onHandedOff;
+    void this.shutdown('drain').then(() => this.#onDrained?.());
+    return true;
   }
 
   async #start(options: ShardNodeOptions): Promise<void> {
@@ -478,6 +513,7 @@ export class ShardNode {
     }
     const supervisor = this.#supervisor;
     const actorsActive = supervisor?.actors.activeCount ?? 0;
+    const handingOff = this.#onHandedOff === undefined ? [] : (supervisor?.actors.inspectAll() ?? []);
     if (supervisor !== undefined) {
       const stopped = await settleWithin(
         this.#step('actors stopAll', () => supervisor.stopActors()),
@@ -495,6 +531,22 @@ export class ShardNode {
         drainTimeoutMs,
         this.clock,
       );
+    for (const extension of extensions) {
+      await this.#step(`extension ${extension.name} afterActorsStopped`, () => extension.afterActorsStopped?.());
+    }
+    const onHandedOff = this.#onHandedOff;
+    if (onHandedOff !== undefined) {
+      const report = drainReport(this.config.shard, handingOff, this.#view?.current(), {
+        actorsSaved,
+        callsDrained,
+        callsLeft,
+      });
+      await settleWithin(
+        this.#step('drain report', () => onHandedOff(report)),
+        drainTimeoutMs,
+        this.clock,
+      );
+    }
     if (supervisor !== undefined) await this.#step('pool close', () => supervisor.closePool());
     // Events the last runs emitted are still being stored: let them finish before the connection goes.
     const publisher = this.#runEffects?.publisher;
@@ -558,8 +610,10 @@ export class ShardNode {
           functions: activeFunctionNames(context.functions),
           stats: { ...this.router.stats },
           health: this.#liveness.verdict(),
+          ...this.#rebalanceStatus?.(),
         };
       },
+      drain: (onHandedOff) => this.drain(onHandedOff),
     });
     admin.start();
     return admin;

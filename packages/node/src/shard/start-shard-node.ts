@@ -122,6 +122,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
     view: membership.viewSource,
     load,
     latencies,
+    rebalanceStatus: () => ({ ringWeight: rebalancer.weight, scaleInCandidate: rebalancer.scaleInCandidate }),
     // Cron schedules fire on the ring owner of each schedule's key: they need membership's view.
     // The CloudEvents gateway last: POST /events and the sinks start once the node has joined.
     extensions: [

@@ -8,6 +8,8 @@
  *                                        └► lost (taken over, or unconfirmed for the TTL) ─► stop those actors
  *                                           (step down: a fenced final save fails, so nothing stale is written)
  * ```
+ * Renewal goes on through shutdown until every actor has stopped (final save, lease released): the node's
+ * `afterActorsStopped` hook ends it, however long the drain took.
  * A pass that overruns the interval is not doubled: the next tick starts after it ends. After a long pause (SIGSTOP,
  * GC stall) the overdue timer fires first thing, so the paused node learns it lost its leases early; its writes
  * are refused by the fence in any case (`lease-activation-guard.ts`).
@@ -51,15 +53,15 @@ export class LeaseRenewalExtension implements ShardExtension {
     return Promise.resolve();
   }
 
-  async beginShutdown(): Promise<void> {
+  /**
+   * Not at `beginShutdown` nor `stop`: the node's actors save their final snapshots after those, and a lease
+   * left unrenewed for the TTL meanwhile would let a new owner take it over and fence those saves out.
+   */
+  async afterActorsStopped(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#running;
-  }
-
-  async stop(): Promise<void> {
-    await this.beginShutdown();
   }
 
   #arm(context: ShardContext): void {
