@@ -40,6 +40,11 @@ export {
   REPLY_EVENT_TYPE,
   type ReplyMode,
 } from './function-actor/define-actor.js';
+export type {
+  ActorSubscriptionSpec,
+  ActorSubscriptionsSpec,
+  SubscribedEvent,
+} from './function-actor/actor-subscriptions.js';
 export { type LifecycleChange, type LifecycleListener, LifecycleStatus } from './function-actor/lifecycle.js';
 export {
   type ReminderEvent,

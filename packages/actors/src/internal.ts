@@ -11,6 +11,7 @@ export * from './dead-letters.js';
 export * from './dispatcher.js';
 export * from './function-actor/activation-guard.js';
 export * from './function-actor/activator.js';
+export * from './function-actor/actor-subscriptions.js';
 export * from './function-actor/actor-inspection.js';
 export * from './function-actor/dedup-window.js';
 export * from './function-actor/define-actor.js';
