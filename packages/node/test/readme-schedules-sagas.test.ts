@@ -17,7 +17,14 @@ function moduleBlocks(title: string): string[] {
   return [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!.slice(m[1]!.indexOf('import ')));
 }
 
-const fixtures = ['scheduled-functions.mjs', 'conditional-functions.mjs', 'saga-actors.mjs', 'saga-effects.mjs'].map(
+const fixtures = [
+  'scheduled-functions.mjs',
+  'conditional-functions.mjs',
+  'conditional-actors.mjs',
+  'saga-actors.mjs',
+  'saga-effects.mjs',
+  'payment-saga.mjs',
+].map(
   (name) => normalize(read(`packages/node/test/fixtures/${name}`)),
 );
 

@@ -4,14 +4,18 @@
  * sagas and awaits them; events reach actors and sagas through their subscriptions. (Real processes:
  * integration/saga.test.ts and integration/event-when.test.ts.)
  */
-import type { SagaState } from '@lucent/actors';
+import type { AnyActorDefinition, SagaDefinition, SagaState } from '@lucent/actors';
 import { SimulatedClock } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SagaHandle } from '../src/client/saga-client.js';
 import { createTestCluster, type TestCluster } from '../src/testing/test-cluster.js';
-import { customer, payment } from './fixtures/waiting-sagas.js';
 
-const ACTORS = [new URL('./fixtures/waiting-sagas.ts', import.meta.url)];
+// The README's modules (plain JavaScript, untyped): the nodes load them, the client needs the same definitions.
+const ACTORS = ['conditional-actors.mjs', 'payment-saga.mjs'].map((name) => new URL(`./fixtures/${name}`, import.meta.url));
+const { customer } = (await import(ACTORS[0]!.href)) as { customer: AnyActorDefinition };
+const { payment } = (await import(ACTORS[1]!.href)) as {
+  payment: SagaDefinition<{ amount: number; waitMs: number }>;
+};
 let cluster: TestCluster | undefined;
 afterEach(async () => {
   await cluster?.close();
@@ -45,11 +49,11 @@ async function reach(c: TestCluster, handle: SagaHandle, step: string, maxMs = 1
 }
 
 describe('sagas on the in-memory bus (standalone parts, simulated clock)', () => {
-  it('a client on the bus starts a saga and awaits it; an event stored before the wait began is not missed', async () => {
+  it('a client on the bus starts a saga and awaits it; an event stored before its wait began is not missed', async () => {
     const c = await start(1);
     const handle = await c.client.saga(payment).start({ amount: 10, waitMs: 60_000 }, { id: 'p-1' });
-    await reach(c, handle, 'awaitGo');
-    // Stored while the saga waits for something else: a wait that begins later finds it in the inbox.
+    await reach(c, handle, 'awaitApproval');
+    // Paid before approved: stored while the saga waits for the approval, found by the wait that begins later.
     await c.client.emit('PaymentReceived', { orderId: 'p-1', amount: 5 }); // too little: not a match
     await c.client.emit('PaymentReceived', { orderId: 'p-1', amount: 12 });
     await c.client.emit('PaymentReceived', { orderId: 'p-2', amount: 99 }); // another saga's
@@ -58,20 +62,20 @@ describe('sagas on the in-memory bus (standalone parts, simulated clock)', () =>
       { orderId: 'p-1', amount: 5 },
       { orderId: 'p-1', amount: 12 },
     ]);
-    await c.client.emit('Go', { orderId: 'p-1' });
+    await c.client.emit('OrderApproved', { orderId: 'p-1' });
     const state = await settle(c, handle);
     expect(state.status).toBe('completed');
     expect(state.results).toMatchObject({ awaitPayment: { orderId: 'p-1', amount: 12 }, confirm: 'paid 12' });
     expect(state.inbox.map((event) => event.data)).toEqual([{ orderId: 'p-1', amount: 5 }]);
-    expect(Object.keys(state.claims).sort()).toEqual(['awaitGo#1', 'awaitPayment#1']);
+    expect(Object.keys(state.claims).sort()).toEqual(['awaitApproval#1', 'awaitPayment#1']);
   });
 
   it('a wait past its deadline fails its step with LUCENT_TIMEOUT (the saga compensates)', async () => {
     const c = await start(1);
     const handle = await c.client.saga(payment).start({ amount: 10, waitMs: 3_000 }, { id: 'p-late' });
-    await reach(c, handle, 'awaitGo');
+    await reach(c, handle, 'awaitApproval');
     const startedAt = c.clock.wallNow();
-    await c.client.emit('Go', { orderId: 'p-late' });
+    await c.client.emit('OrderApproved', { orderId: 'p-late' });
     const state = await settle(c, handle);
     expect(state.status).toBe('compensated');
     expect(state.error).toMatchObject({ step: 'awaitPayment', code: 'LUCENT_TIMEOUT' });
@@ -83,8 +87,8 @@ describe('sagas on the in-memory bus (standalone parts, simulated clock)', () =>
   it("the saga's node crashes during a wait and the event comes while it is down: the new owner completes it", async () => {
     const c = await start(3);
     const handle = await c.client.saga(payment).start({ amount: 1, waitMs: 60_000 }, { id: 'p-kill' });
-    await reach(c, handle, 'awaitGo');
-    await c.client.emit('Go', { orderId: 'p-kill' });
+    await reach(c, handle, 'awaitApproval');
+    await c.client.emit('OrderApproved', { orderId: 'p-kill' });
     const { deadline } = (await reach(c, handle, 'awaitPayment')).waits['awaitPayment#1']!;
     const owner = c.view.ring.owner('saga-payment/p-kill');
     await c.killNode(owner);
@@ -110,8 +114,10 @@ describe('actor subscriptions on the in-memory bus', () => {
     ];
     for (const order of orders) await c.client.emit('OrderPlaced', order);
     await c.advance(1_000);
-    expect((await c.client.actor(customer, 'ann').ask({ type: 'get' } as never)).bigOrders).toEqual(['o2', 'o4']);
-    expect((await c.client.actor(customer, 'bob').ask({ type: 'get' } as never)).bigOrders).toEqual(['o3']);
+    const bigOrders = async (id: string) =>
+      ((await c.client.actor(customer, id).ask({ type: 'get' })) as { bigOrders: string[] }).bigOrders;
+    expect(await bigOrders('ann')).toEqual(['o2', 'o4']);
+    expect(await bigOrders('bob')).toEqual(['o3']);
     const served = c.nodes.flatMap((node) => node.shard.node.context.actorTypes);
     expect(served).toContain('customer');
   });
