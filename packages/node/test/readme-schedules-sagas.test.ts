@@ -24,9 +24,7 @@ const fixtures = [
   'saga-actors.mjs',
   'saga-effects.mjs',
   'payment-saga.mjs',
-].map(
-  (name) => normalize(read(`packages/node/test/fixtures/${name}`)),
-);
+].map((name) => normalize(read(`packages/node/test/fixtures/${name}`)));
 
 describe('README: schedules and sagas', () => {
   it.each(['Schedules', 'Sagas'])('every module example of "%s" is a tested fixture, as written', (title) => {

@@ -11,7 +11,9 @@ import type { SagaHandle } from '../src/client/saga-client.js';
 import { createTestCluster, type TestCluster } from '../src/testing/test-cluster.js';
 
 // The README's modules (plain JavaScript, untyped): the nodes load them, the client needs the same definitions.
-const ACTORS = ['conditional-actors.mjs', 'payment-saga.mjs'].map((name) => new URL(`./fixtures/${name}`, import.meta.url));
+const ACTORS = ['conditional-actors.mjs', 'payment-saga.mjs'].map(
+  (name) => new URL(`./fixtures/${name}`, import.meta.url),
+);
 const { customer } = (await import(ACTORS[0]!.href)) as { customer: AnyActorDefinition };
 const { payment } = (await import(ACTORS[1]!.href)) as {
   payment: SagaDefinition<{ amount: number; waitMs: number }>;

@@ -32,7 +32,11 @@ function setup() {
   const system = createActorSystem({ name: 'wait-test', clock });
   const actors = createFunctionActors({ system, store: new MemoryStateStore(), definitions: [saga.actor] });
   const ask = (event: unknown) =>
-    (actors as unknown as { ask(t: string, i: string, e: unknown): Promise<SagaState> }).ask(saga.actor.type, 's1', event);
+    (actors as unknown as { ask(t: string, i: string, e: unknown): Promise<SagaState> }).ask(
+      saga.actor.type,
+      's1',
+      event,
+    );
   const wakeups = new SagaWakeups(clock);
   const services: SagaWaitServices = {
     clock,
@@ -64,11 +68,21 @@ describe('durableWaitFor', () => {
     await ask({ type: 'saga.start', input: {} });
     await paid('e1', 5);
     await paid('e2', 50);
-    const data = await durableWaitFor<{ amount: number }>(services, 'wait#1', 'Paid', (d) => d.amount > 10, 5_000, never);
+    const data = await durableWaitFor<{ amount: number }>(
+      services,
+      'wait#1',
+      'Paid',
+      (d) => d.amount > 10,
+      5_000,
+      never,
+    );
     expect(data).toEqual({ id: 's1', amount: 50 });
     // Run again (a retry or a resumed step): the same key gets the same event, not the next one.
     await paid('e3', 70);
-    expect(await durableWaitFor(services, 'wait#1', 'Paid', () => true, 5_000, never)).toEqual({ id: 's1', amount: 50 });
+    expect(await durableWaitFor(services, 'wait#1', 'Paid', () => true, 5_000, never)).toEqual({
+      id: 's1',
+      amount: 50,
+    });
     expect((await ask({ type: 'saga.status' })).inbox.map((event) => event.eventId)).toEqual(['e1', 'e3']);
   });
 
@@ -110,7 +124,9 @@ describe('durableWaitFor', () => {
     for (let i = 0; i < 20 && !first.done; i++) await flushMicrotasks();
     expect(TimeoutError.is(first.error)).toBe(true);
     // The same wait run again (after a crash) does not start a new 3 s: its deadline has passed.
-    await expect(durableWaitFor(services, 'wait#1', 'Paid', () => true, 3_000, never)).rejects.toSatisfy(TimeoutError.is);
+    await expect(durableWaitFor(services, 'wait#1', 'Paid', () => true, 3_000, never)).rejects.toSatisfy(
+      TimeoutError.is,
+    );
   });
 
   it("rejects with the signal's reason on abort, leaving no sleeper nor timer; ConfigError for an unsubscribed type", async () => {
@@ -125,7 +141,9 @@ describe('durableWaitFor', () => {
     expect(String(aborted.error)).toContain('node stopping');
     expect(wakeups.sleeping).toBe(0);
     expect(clock.pendingTimers).toBe(timers);
-    await expect(durableWaitFor(services, 'wait#2', 'Refund', () => true, 1_000, never)).rejects.toSatisfy(ConfigError.is);
+    await expect(durableWaitFor(services, 'wait#2', 'Refund', () => true, 1_000, never)).rejects.toSatisfy(
+      ConfigError.is,
+    );
   });
 });
 

@@ -4,7 +4,11 @@
  */
 import { ConfigError, isValidName } from '@lucent/core/internal';
 import type { AnyStateMachine, ContextFrom, EmittedFrom, EventFromLogic } from 'xstate';
-import { type ActorSubscription, type ActorSubscriptionsSpec, resolveActorSubscriptions } from './actor-subscriptions.js';
+import {
+  type ActorSubscription,
+  type ActorSubscriptionsSpec,
+  resolveActorSubscriptions,
+} from './actor-subscriptions.js';
 
 /** Brand of every actor definition; `Symbol.for` so that two copies of this module agree. */
 export const ACTOR_BRAND: unique symbol = Symbol.for('lucent.actor');

@@ -9,8 +9,8 @@
  * The consumer's `functionName` is `actor-<type>`: a dead letter replayed to it (`client.events.deadLetters.replay`)
  * reaches this consumer only.
  */
-import type { AnyActorDefinition, ActorSubscription } from '@lucent/actors/internal';
-import { deadLetterSubject, eventSubject, type RetryPolicy, DEFAULT_RETRY_ON } from '@lucent/core/internal';
+import type { ActorSubscription, AnyActorDefinition } from '@lucent/actors/internal';
+import { DEFAULT_RETRY_ON, deadLetterSubject, eventSubject, type RetryPolicy } from '@lucent/core/internal';
 import {
   CRASH_REDELIVERIES,
   DEFAULT_EVENT_ACK_WAIT_MS,

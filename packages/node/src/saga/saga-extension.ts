@@ -13,11 +13,11 @@
  */
 import {
   isSagaDefinition,
-  sagaActorType,
   type SagaDefinition,
   type SagaError,
   type SagaEvent,
   type SagaState,
+  sagaActorType,
 } from '@lucent/actors/internal';
 import {
   actorKey,

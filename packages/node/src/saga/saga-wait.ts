@@ -59,7 +59,8 @@ export async function durableWaitFor<E>(
       reason: `waitFor('${type}') needs subscribe.${type} ({ idFrom }) on the saga`,
     });
   }
-  if (!(timeoutMs > 0)) throw new ConfigError({ subject: `saga:${services.saga}`, field: 'waitFor', reason: 'timeoutMs must be > 0' });
+  if (!(timeoutMs > 0))
+    throw new ConfigError({ subject: `saga:${services.saga}`, field: 'waitFor', reason: 'timeoutMs must be > 0' });
   let state = await services.ask({ type: 'saga.wait', key, wait: { type, deadline: clock.wallNow() + timeoutMs } });
   const deadline = state.waits[key]?.deadline ?? clock.wallNow() + timeoutMs;
   for (;;) {
