@@ -20,13 +20,14 @@
 import type { AnyActorDefinition } from '@lucent/actors/internal';
 import { decideSubscribedDelivery } from '@lucent/actors/internal';
 import { toLucentError, type ViewSource } from '@lucent/core/internal';
-import { createClient, type LucentClient } from '../client/lucent-client.js';
+import type { LucentClient } from '../client/lucent-client.js';
 import { loadActorDefinitions } from '../modules/load-actor-definitions.js';
 import { InFlight } from '../router/in-flight.js';
+import { nodeClient } from '../shard/node-client.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 import { type ActorSubscriptionPlan, planActorSubscriptions } from './actor-subscription-plan.js';
-import { deadLetterMsgId, encodeDeadLetter } from './dead-letter.js';
-import { DELIVERY_EXHAUSTED_CODE } from './durable-event-consumers.js';
+import { storeConsumerDeadLetter } from './consumer-dead-letter.js';
+import { exhaustedDelivery } from './dead-letter.js';
 import { decideFailedDelivery } from './event-consumer-plan.js';
 import type { EventLog, EventLogDelivery, EventLogSubscription } from './event-log.js';
 import { eventLogFor } from './event-log-for.js';
@@ -73,15 +74,7 @@ export class ActorSubscriptionsExtension implements ShardExtension {
     });
     if (this.plans.length === 0) return;
     this.#context = context;
-    const view = this.#options.view;
-    this.#client = createClient({
-      transport: context.transport,
-      cluster: context.cluster,
-      origin: context.nodeId,
-      clock: context.clock,
-      codec: context.codec,
-      ...(view === undefined ? {} : { viewSource: view }),
-    });
+    this.#client = nodeClient(context, this.#options.view);
     const log = await eventLogFor(context.transport, {
       cluster: context.cluster,
       replicas: config.natsReplicas,
@@ -175,19 +168,15 @@ export class ActorSubscriptionsExtension implements ShardExtension {
     error: { code: string; message: string },
   ): Promise<void> {
     const context = this.#context!;
-    const record = encodeDeadLetter({
-      consumer: plan.name,
-      functionName: plan.functionName,
-      eventType: plan.eventType,
+    await storeConsumerDeadLetter(this.#log!, plan, {
+      sequence,
+      original,
       eventId,
       attempts,
-      error: { code: error.code, message: error.message },
+      error,
       failedAt: context.clock.wallNow(),
       node: context.nodeId,
-      streamSequence: sequence,
-      original,
     });
-    await this.#log!.publishDeadLetter(plan.deadLetterSubject, record, deadLetterMsgId(plan.name, sequence));
     this.deadLettered++;
     context.logger.warn({ consumer: plan.name, eventId, attempts, code: error.code }, 'event.dead_lettered');
   }
@@ -197,14 +186,8 @@ export class ActorSubscriptionsExtension implements ShardExtension {
     try {
       const original = await this.#log!.eventMessage(sequence);
       if (original === undefined) return;
-      let eventId = '';
-      try {
-        eventId = decodeEventMessage(original, this.#context!.codec)[0]?.id ?? '';
-      } catch {
-        // Undecodable: dead-lettered without an id.
-      }
-      const message = `no answer to delivery ${deliveries} within the ack wait (its node died or hung)`;
-      await this.#deadLetter(plan, sequence, original, eventId, deliveries, { code: DELIVERY_EXHAUSTED_CODE, message });
+      const { eventId, error } = exhaustedDelivery(original, deliveries, this.#context!.codec);
+      await this.#deadLetter(plan, sequence, original, eventId, deliveries, error);
     } catch (error) {
       this.#context?.logger.warn({ err: error, consumer: plan.name, sequence }, 'event.dead_letter_failed');
     }

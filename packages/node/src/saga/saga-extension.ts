@@ -28,12 +28,12 @@ import {
   type TimerHandle,
   type ViewSource,
 } from '@lucent/core/internal';
-import { createClient } from '../client/lucent-client.js';
 import { encodeDeadLetter } from '../events/dead-letter.js';
 import type { EventLog } from '../events/event-log.js';
 import { eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
 import { toModuleUrl } from '../pool/worker-location.js';
+import { nodeClient } from '../shard/node-client.js';
 import { settleWithin } from '../shard/settle-within.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 import { EffectRegistry, loadEffects } from './effects.js';
@@ -105,14 +105,7 @@ export class SagaExtension implements ShardExtension {
     const index =
       this.#options.index ?? (await sagaIndexFor(context.transport, context.cluster, context.config.natsReplicas));
     const view = this.#options.view;
-    const client = createClient({
-      transport: context.transport,
-      cluster: context.cluster,
-      origin: context.nodeId,
-      clock: context.clock,
-      codec: context.codec,
-      ...(view === undefined ? {} : { viewSource: view }),
-    });
+    const client = nodeClient(context, view);
     // Routed like any client ask: a report reaches the saga's actor on its current owner, also when the ring
     // moved it while a step ran here (the machine ignores a report that no longer fits its state).
     const ask = (definition: SagaDefinition, id: string, event: SagaEvent) =>

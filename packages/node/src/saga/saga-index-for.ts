@@ -7,6 +7,7 @@ import { ConfigError } from '@lucent/core/internal';
 import type { InMemoryBus } from '../transport/in-memory-bus.js';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
+import { oneOpenPer, onePer } from '../transport/one-per-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { KvSagaIndex, MemorySagaIndex, type SagaIndex } from './saga-index.js';
 
@@ -19,19 +20,7 @@ const memoryIndexes = new WeakMap<InMemoryBus, Map<string, MemorySagaIndex>>();
  * that is neither NATS nor in-memory.
  */
 export function sagaIndexFor(transport: Transport, cluster: string, replicas = 1): Promise<SagaIndex> {
-  let byCluster = opened.get(transport);
-  if (byCluster === undefined) {
-    byCluster = new Map();
-    opened.set(transport, byCluster);
-  }
-  let index = byCluster.get(cluster);
-  if (index === undefined) {
-    index = open(transport, cluster, replicas);
-    byCluster.set(cluster, index);
-    const forget = byCluster;
-    index.catch(() => forget.delete(cluster));
-  }
-  return index;
+  return oneOpenPer(opened, transport, cluster, () => open(transport, cluster, replicas));
 }
 
 async function open(transport: Transport, cluster: string, replicas: number): Promise<SagaIndex> {
@@ -46,15 +35,5 @@ async function open(transport: Transport, cluster: string, replicas: number): Pr
 
 /** The one in-memory saga index of `cluster` on `bus`. */
 export function memorySagaIndexFor(bus: InMemoryBus, cluster: string): MemorySagaIndex {
-  let byCluster = memoryIndexes.get(bus);
-  if (byCluster === undefined) {
-    byCluster = new Map();
-    memoryIndexes.set(bus, byCluster);
-  }
-  let index = byCluster.get(cluster);
-  if (index === undefined) {
-    index = new MemorySagaIndex();
-    byCluster.set(cluster, index);
-  }
-  return index;
+  return onePer(memoryIndexes, bus, cluster, () => new MemorySagaIndex());
 }
