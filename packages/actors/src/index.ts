@@ -23,7 +23,11 @@ export {
   type PersistFailure,
 } from './function-actor/activator.js';
 export type { ActorInspection } from './function-actor/actor-inspection.js';
-
+export type {
+  ActorSubscriptionSpec,
+  ActorSubscriptionsSpec,
+  SubscribedEvent,
+} from './function-actor/actor-subscriptions.js';
 // Function actors: xstate machines addressed as (type, id), with a lifecycle and saved snapshots.
 export {
   type ActorDefinition,

@@ -12,6 +12,7 @@ export * from './dispatcher.js';
 export * from './function-actor/activation-guard.js';
 export * from './function-actor/activator.js';
 export * from './function-actor/actor-inspection.js';
+export * from './function-actor/actor-subscriptions.js';
 export * from './function-actor/dedup-window.js';
 export * from './function-actor/define-actor.js';
 export * from './function-actor/delayed-events.js';

@@ -17,9 +17,14 @@ function moduleBlocks(title: string): string[] {
   return [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!.slice(m[1]!.indexOf('import ')));
 }
 
-const fixtures = ['scheduled-functions.mjs', 'conditional-functions.mjs', 'saga-actors.mjs', 'saga-effects.mjs'].map(
-  (name) => normalize(read(`packages/node/test/fixtures/${name}`)),
-);
+const fixtures = [
+  'scheduled-functions.mjs',
+  'conditional-functions.mjs',
+  'conditional-actors.mjs',
+  'saga-actors.mjs',
+  'saga-effects.mjs',
+  'payment-saga.mjs',
+].map((name) => normalize(read(`packages/node/test/fixtures/${name}`)));
 
 describe('README: schedules and sagas', () => {
   it.each(['Schedules', 'Sagas'])('every module example of "%s" is a tested fixture, as written', (title) => {

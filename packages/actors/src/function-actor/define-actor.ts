@@ -4,6 +4,11 @@
  */
 import { ConfigError, isValidName } from '@lucent/core/internal';
 import type { AnyStateMachine, ContextFrom, EmittedFrom, EventFromLogic } from 'xstate';
+import {
+  type ActorSubscription,
+  type ActorSubscriptionsSpec,
+  resolveActorSubscriptions,
+} from './actor-subscriptions.js';
 
 /** Brand of every actor definition; `Symbol.for` so that two copies of this module agree. */
 export const ACTOR_BRAND: unique symbol = Symbol.for('lucent.actor');
@@ -84,6 +89,12 @@ export interface ActorDefinitionConfig<
    * of another version fails to activate with `SnapshotIncompatibleError` instead of starting from scratch.
    */
   readonly restores?: readonly string[];
+  /**
+   * Durable event types this type's actors receive (`actor-subscriptions.ts`): `{ OrderPaid: { idFrom: (data) =>
+   * data.orderId, when?: (data) => data.amount > 0 } }`. The actor gets `{ type: 'OrderPaid', data, eventId }`,
+   * at least once (an event id is applied once within the actor's dedup window).
+   */
+  readonly subscribe?: ActorSubscriptionsSpec;
 }
 
 /** A function actor type. Immutable; create with {@link defineActor}. */
@@ -111,6 +122,8 @@ export interface ActorDefinition<
   readonly version: string;
   /** See {@link ActorDefinitionConfig.restores}; includes `version` unless the options said otherwise. */
   readonly restores: readonly string[];
+  /** The resolved {@link ActorDefinitionConfig.subscribe}; empty when it subscribes to nothing. */
+  readonly subscriptions: readonly ActorSubscription[];
 }
 
 /** Any actor definition, whatever its machine. */
@@ -177,6 +190,7 @@ export function defineActor<
   if (!Array.isArray(restores) || restores.some((v) => typeof v !== 'string' || !VERSION_PATTERN.test(v))) {
     throw invalid('restores', 'must be a list of versions');
   }
+  const subscriptions = resolveActorSubscriptions(config.subscribe, subject);
   return Object.freeze({
     [ACTOR_BRAND]: true as const,
     type: config.type,
@@ -187,6 +201,7 @@ export function defineActor<
     maxRecoveryAttempts,
     version,
     restores: Object.freeze([...restores]),
+    subscriptions,
   });
 }
 

@@ -6,6 +6,7 @@
  * (it is the imperative shell: it may do I/O, through the step context).
  */
 import { ConfigError, type FunctionDefinition, isValidName } from '@lucent/core/internal';
+import type { ActorSubscriptionsSpec } from '../function-actor/actor-subscriptions.js';
 import { type ActorDefinition, type AnyActorDefinition, defineActor } from '../function-actor/define-actor.js';
 import { createSagaMachine, type SagaMachine } from './saga-machine.js';
 
@@ -37,8 +38,12 @@ export interface SagaStepContext<I = unknown> {
   /** Runs an effect handler registered on the node (`--effects`), with its timeout, retry and circuit breaker. */
   effect<R = unknown>(name: string, args?: unknown): Promise<R>;
   /**
-   * Resolves with the data of the first event of `type` published from now on for which `match` is true;
-   * rejects with `TimeoutError` after `timeoutMs`.
+   * Resolves with the data of the first event of `type` delivered to this saga (its `subscribe[type]` routed it
+   * here, since the saga started) for which `match` is true and that no earlier wait took; rejects with
+   * `TimeoutError` after `timeoutMs`. Durable: the wait's deadline and the events are stored in the saga's state,
+   * so an event that came between steps or while the saga's node was down counts, and a step run again after a
+   * crash gets the same event and keeps the first deadline. Rejects with `ConfigError` for a type the saga does
+   * not subscribe to.
    */
   waitFor<E = unknown>(type: string, match: (data: E) => boolean, timeoutMs: number): Promise<E>;
 }
@@ -73,6 +78,12 @@ export interface SagaSpec<I> {
   readonly steps: readonly SagaStepSpec<I>[];
   /** Attempts of each compensation before the saga is dead-lettered (default 5) and the delay between (200 ms). */
   readonly compensation?: { readonly maxAttempts?: number; readonly backoffMs?: number };
+  /**
+   * The durable event types its steps `waitFor`, and which saga each event is for:
+   * `{ PaymentReceived: { idFrom: (data) => data.orderId, when?: (data) => … } }` (an actor subscription of the
+   * saga's actor). A running saga stores them in its state until a `waitFor` takes them.
+   */
+  readonly subscribe?: ActorSubscriptionsSpec;
 }
 
 /** A resolved step. */
@@ -134,7 +145,15 @@ export function defineSaga<I = unknown>(spec: SagaSpec<I>): SagaDefinition<I> {
   if (!Number.isInteger(compensation.maxAttempts) || compensation.maxAttempts < 1 || !(compensation.backoffMs >= 0)) {
     throw invalid('compensation', 'maxAttempts >= 1, backoffMs >= 0');
   }
-  const actor = defineActor({ type: sagaActorType(spec.name), machine: createSagaMachine(steps.map((s) => s.name)) });
+  const subscribedTypes = Object.keys(spec.subscribe ?? {});
+  const actor = defineActor({
+    type: sagaActorType(spec.name),
+    machine: createSagaMachine(
+      steps.map((s) => s.name),
+      subscribedTypes,
+    ),
+    ...(spec.subscribe === undefined ? {} : { subscribe: spec.subscribe }),
+  });
   return Object.freeze({
     [SAGA_BRAND]: true as const,
     name: spec.name,

@@ -5,10 +5,21 @@
  * stale report for another step, a second start) are ignored, so a repeated report is harmless.
  */
 import { assign, setup } from 'xstate';
-import { INITIAL_SAGA_STATE, type SagaEvent, type SagaState } from './saga-state.js';
+import type { SubscribedEvent } from '../function-actor/actor-subscriptions.js';
+import {
+  INITIAL_SAGA_STATE,
+  SAGA_INBOX_CAPACITY,
+  type SagaEvent,
+  type SagaInboxEvent,
+  type SagaState,
+} from './saga-state.js';
 
-/** Builds the machine of a saga whose steps are named `stepNames` (in order). */
-export function createSagaMachine(stepNames: readonly string[]) {
+/**
+ * Builds the machine of a saga whose steps are named `stepNames` (in order) and that stores the events of
+ * `subscribedTypes` (delivered by its subscriptions) in its inbox while it runs or compensates.
+ */
+export function createSagaMachine(stepNames: readonly string[], subscribedTypes: readonly string[] = []) {
+  const subscribed = new Set(subscribedTypes);
   const last = stepNames.length - 1;
   const nameOf = (index: number) => stepNames[index] ?? `#${index}`;
   type Event = SagaEvent;
@@ -25,7 +36,7 @@ export function createSagaMachine(stepNames: readonly string[]) {
     (context.inFlight === null
       ? resumes === null
       : context.inFlight.phase === phase && context.inFlight.index === index && context.inFlight.driver === resumes);
-  return setup({
+  const machineSetup = setup({
     types: { context: {} as SagaState, events: {} as Event },
     guards: {
       beginRun: ({ context, event }) =>
@@ -52,6 +63,15 @@ export function createSagaMachine(stepNames: readonly string[]) {
         matchesInFlight(context, 'compensate', event.index, event.driver),
       compensated: ({ context, event }) =>
         event.type === 'saga.compensated' && matchesInFlight(context, 'compensate', event.index, event.driver),
+      // Any event type the saga subscribes to (the wildcard transition); a repeat of a stored id is not stored again.
+      newSubscribedEvent: ({ context, event }) => {
+        const { type, eventId } = event as unknown as SubscribedEvent;
+        if (!subscribed.has(type) || typeof eventId !== 'string') return false;
+        return (
+          !context.inbox.some((stored) => stored.eventId === eventId) &&
+          !Object.values(context.claims).some((claimed) => claimed.eventId === eventId)
+        );
+      },
       compensationFailed: ({ context, event }) =>
         event.type === 'saga.compensationFailed' && matchesInFlight(context, 'compensate', event.index, event.driver),
     },
@@ -90,11 +110,37 @@ export function createSagaMachine(stepNames: readonly string[]) {
       recordCompensated: assign(({ event }) =>
         event.type === 'saga.compensated' ? { index: event.index - 1, inFlight: null } : {},
       ),
+      storeEvent: assign(({ context, event }) => {
+        const { type, eventId, data } = event as unknown as SubscribedEvent;
+        const inbox: SagaInboxEvent[] = [...context.inbox, { type, eventId, data }];
+        const dropped = Math.max(0, inbox.length - SAGA_INBOX_CAPACITY);
+        return { inbox: inbox.slice(dropped), inboxDropped: context.inboxDropped + dropped };
+      }),
+      recordWait: assign(({ context, event }) => {
+        if (event.type !== 'saga.wait' || context.waits[event.key] !== undefined) return {};
+        return { waits: { ...context.waits, [event.key]: event.wait } };
+      }),
+      claimEvent: assign(({ context, event }) => {
+        if (event.type !== 'saga.claim' || context.claims[event.key] !== undefined) return {};
+        const claimed = context.inbox.find((stored) => stored.eventId === event.eventId);
+        if (claimed === undefined) return {};
+        return {
+          inbox: context.inbox.filter((stored) => stored !== claimed),
+          claims: { ...context.claims, [event.key]: claimed },
+        };
+      }),
       recordCompensationFailure: assign(({ event }) =>
         event.type === 'saga.compensationFailed' ? { inFlight: null, compensationError: event.error } : {},
       ),
     },
-  }).createMachine({
+  });
+  // Waits, claims and subscribed events count while the saga runs or compensates (a compensation may wait too).
+  const waiting = {
+    'saga.wait': { actions: 'recordWait' },
+    'saga.claim': { actions: 'claimEvent' },
+    '*': { guard: 'newSubscribedEvent', actions: 'storeEvent' },
+  } as const;
+  return machineSetup.createMachine({
     id: 'saga',
     context: INITIAL_SAGA_STATE,
     initial: 'idle',
@@ -109,6 +155,7 @@ export function createSagaMachine(stepNames: readonly string[]) {
       },
       running: {
         on: {
+          ...waiting,
           'saga.begin': { guard: 'beginRun', actions: 'begin' },
           'saga.stepDone': [
             {
@@ -134,6 +181,7 @@ export function createSagaMachine(stepNames: readonly string[]) {
       },
       compensating: {
         on: {
+          ...waiting,
           'saga.begin': { guard: 'beginCompensation', actions: 'begin' },
           'saga.compensated': [
             {

@@ -42,6 +42,22 @@ export interface SagaInFlight {
   readonly node: string;
 }
 
+/** A subscribed event the saga stored and no `waitFor` has claimed yet. */
+export interface SagaInboxEvent {
+  readonly type: string;
+  readonly eventId: string;
+  readonly data: unknown;
+}
+
+/** A `waitFor` as stored: its type and its deadline (epoch ms), kept when the step runs again after a crash. */
+export interface SagaWait {
+  readonly type: string;
+  readonly deadline: number;
+}
+
+/** Unclaimed events a saga keeps at most; past it the oldest is dropped (and counted in `inboxDropped`). */
+export const SAGA_INBOX_CAPACITY = 64;
+
 /** The persisted state of one saga. */
 export interface SagaState {
   readonly status: SagaStatus;
@@ -57,6 +73,17 @@ export interface SagaState {
   readonly compensationError: SagaError | null;
   /** Runs begun per step name (forward runs and compensations alike), for tools and tests. */
   readonly runs: Readonly<Record<string, number>>;
+  /**
+   * Subscribed events stored while the saga runs (`defineSaga({ subscribe })`), oldest first, not yet claimed by a
+   * `waitFor`: an event that came between steps or while no node drove the saga waits here.
+   */
+  readonly inbox: readonly SagaInboxEvent[];
+  /** Events dropped from a full inbox (oldest first). */
+  readonly inboxDropped: number;
+  /** `waitFor`s begun, by wait key (`<step>#<n>`: the n-th `waitFor` of that step's run). */
+  readonly waits: Readonly<Record<string, SagaWait>>;
+  /** The event each wait key claimed (moved out of the inbox), so a step run again gets the same event. */
+  readonly claims: Readonly<Record<string, SagaInboxEvent>>;
 }
 
 /** The events of a saga's machine. `saga.status` changes nothing (an ask that reads the state). */
@@ -83,6 +110,10 @@ export type SagaEvent =
       readonly error: SagaError;
     }
   | { readonly type: 'saga.compensated'; readonly index: number; readonly driver: string | null }
+  // A `waitFor` begins (stored once per key: a second one keeps the first deadline).
+  | { readonly type: 'saga.wait'; readonly key: string; readonly wait: SagaWait }
+  // A `waitFor` takes inbox event `eventId` (ignored when the key has one or the event is gone).
+  | { readonly type: 'saga.claim'; readonly key: string; readonly eventId: string }
   | {
       readonly type: 'saga.compensationFailed';
       readonly index: number;
@@ -100,6 +131,10 @@ export const INITIAL_SAGA_STATE: SagaState = Object.freeze({
   error: null,
   compensationError: null,
   runs: Object.freeze({}),
+  inbox: Object.freeze([]),
+  inboxDropped: 0,
+  waits: Object.freeze({}),
+  claims: Object.freeze({}),
 });
 
 /** True for the statuses a saga never leaves. */

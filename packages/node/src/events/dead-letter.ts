@@ -5,6 +5,28 @@
 import { DecodeError, type Envelope, type EnvelopeCodec } from '@lucent/core/internal';
 import { decodeEventMessage } from './event-message.js';
 
+/** Error code of a dead letter whose last delivery got no answer (its node died or hung). */
+export const DELIVERY_EXHAUSTED_CODE = 'LUCENT_DELIVERY_EXHAUSTED';
+
+/**
+ * What a consumer dead-letters when the server reports that stored message `original` ran out of its
+ * `deliveries` without an answer: its event id ('' when it does not decode) and the error. Pure; never throws.
+ */
+export function exhaustedDelivery(
+  original: Uint8Array,
+  deliveries: number,
+  codec: EnvelopeCodec,
+): { readonly eventId: string; readonly error: DeadLetterError } {
+  let eventId = '';
+  try {
+    eventId = decodeEventMessage(original, codec)[0]?.id ?? '';
+  } catch {
+    // Undecodable: dead-lettered without an id.
+  }
+  const message = `no answer to delivery ${deliveries} within the ack wait (its node died or hung)`;
+  return { eventId, error: { code: DELIVERY_EXHAUSTED_CODE, message } };
+}
+
 /** Why a delivery was dead-lettered, as the handler's error data. */
 export interface DeadLetterError {
   readonly code: string;

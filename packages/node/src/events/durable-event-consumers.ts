@@ -37,7 +37,8 @@ import { completedEventType, failedEventType } from '../router/event-dispatcher.
 import type { FunctionRunner } from '../router/function-runner.js';
 import { InFlight } from '../router/in-flight.js';
 import { endWhenSettled, startEventRunSpan, traceparentOf } from '../tracing/lucent-spans.js';
-import { deadLetterMsgId, encodeDeadLetter } from './dead-letter.js';
+import { storeConsumerDeadLetter } from './consumer-dead-letter.js';
+import { exhaustedDelivery } from './dead-letter.js';
 import {
   decideFailedDelivery,
   type EventConsumerOptions,
@@ -47,8 +48,7 @@ import {
 import type { EventLog, EventLogDelivery, EventLogSubscription } from './event-log.js';
 import { decodeEventMessage, encodeEventMessage } from './event-message.js';
 
-/** Error code of a dead letter whose last delivery got no answer (its node died or hung). */
-export const DELIVERY_EXHAUSTED_CODE = 'LUCENT_DELIVERY_EXHAUSTED';
+export { DELIVERY_EXHAUSTED_CODE } from './dead-letter.js';
 
 /** Options of {@link DurableEventConsumers}. */
 export interface DurableEventConsumersOptions extends EventConsumerOptions {
@@ -257,19 +257,15 @@ export class DurableEventConsumers {
   ): Promise<void> {
     const { plan } = consumer;
     const { log, codec, nodeId, clock } = this.#options;
-    const record = encodeDeadLetter({
-      consumer: plan.name,
-      functionName: plan.functionName,
-      eventType: plan.eventType,
+    await storeConsumerDeadLetter(log, plan, {
+      sequence,
+      original,
       eventId,
       attempts,
       error: { code: error.code, message: error.message },
       failedAt: clock.wallNow(),
       node: nodeId,
-      streamSequence: sequence,
-      original,
     });
-    await log.publishDeadLetter(plan.deadLetterSubject, record, deadLetterMsgId(plan.name, sequence));
     const type = failedEventType(plan.functionName);
     // The typed error (code, name, message, details) when the run raised one; code and message otherwise.
     const wire = typeof error.toWire === 'function' ? error.toWire() : { code: error.code, message: error.message };
@@ -299,16 +295,7 @@ export class DurableEventConsumers {
     try {
       const original = await this.#options.log.eventMessage(sequence);
       if (original === undefined) return;
-      let eventId = '';
-      try {
-        eventId = decodeEventMessage(original, this.#options.codec)[0]?.id ?? '';
-      } catch {
-        // Undecodable: dead-lettered without an id.
-      }
-      const error = {
-        code: DELIVERY_EXHAUSTED_CODE,
-        message: `no answer to delivery ${deliveries} within the ack wait (its node died or hung)`,
-      };
+      const { eventId, error } = exhaustedDelivery(original, deliveries, this.#options.codec);
       await this.#deadLetter(consumer, sequence, original, eventId, deliveries, error);
     } catch (error) {
       this.#options.logger?.warn({ err: error, consumer: consumer.plan.name, sequence }, 'event.dead_letter_failed');

@@ -5,6 +5,7 @@
 import { type Clock, ConfigError } from '@lucent/core/internal';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
+import { oneOpenPer } from '../transport/one-per-transport.js';
 import type { Transport } from '../transport/transport.js';
 import type { EventLog } from './event-log.js';
 import { JetStreamEventLog } from './jetstream-event-log.js';
@@ -29,19 +30,7 @@ const opened = new WeakMap<Transport, Map<string, Promise<EventLog>>>();
  * JetStream, `ConfigError` for a transport that is neither NATS nor in-memory.
  */
 export function eventLogFor(transport: Transport, options: EventLogOptions): Promise<EventLog> {
-  let byCluster = opened.get(transport);
-  if (byCluster === undefined) {
-    byCluster = new Map();
-    opened.set(transport, byCluster);
-  }
-  let log = byCluster.get(options.cluster);
-  if (log === undefined) {
-    log = open(transport, options);
-    byCluster.set(options.cluster, log);
-    // A failed open is retried by the next call.
-    log.catch(() => byCluster.delete(options.cluster));
-  }
-  return log;
+  return oneOpenPer(opened, transport, options.cluster, () => open(transport, options));
 }
 
 async function open(transport: Transport, options: EventLogOptions): Promise<EventLog> {

@@ -13,6 +13,7 @@
  */
 import { type Clock, systemClock, type TimerHandle } from '@lucent/core/internal';
 import type { InMemoryBus } from '../transport/in-memory-bus.js';
+import { onePer } from '../transport/one-per-transport.js';
 import { DEFAULT_EVENT_DUPLICATE_WINDOW_MS, type EventConsumerPlan } from './event-consumer-plan.js';
 import type {
   EventLog,
@@ -300,15 +301,5 @@ const logs = new WeakMap<object, Map<string, MemoryEventLog>>();
  * one in-memory bus shares its event log as they would share a NATS server's streams.
  */
 export function memoryEventLogFor(bus: InMemoryBus, cluster: string, clock?: Clock): MemoryEventLog {
-  let byCluster = logs.get(bus);
-  if (byCluster === undefined) {
-    byCluster = new Map();
-    logs.set(bus, byCluster);
-  }
-  let log = byCluster.get(cluster);
-  if (log === undefined) {
-    log = new MemoryEventLog({ bus, ...(clock === undefined ? {} : { clock }) });
-    byCluster.set(cluster, log);
-  }
-  return log;
+  return onePer(logs, bus, cluster, () => new MemoryEventLog({ bus, ...(clock === undefined ? {} : { clock }) }));
 }

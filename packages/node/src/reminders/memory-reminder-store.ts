@@ -6,6 +6,7 @@
  */
 import { DEFAULT_REMINDER_PARTITIONS } from '@lucent/core/internal';
 import type { InMemoryBus } from '../transport/in-memory-bus.js';
+import { onePer } from '../transport/one-per-transport.js';
 import { partitionOfReminderKey, reminderKey } from './reminder-keys.js';
 import type {
   PartitionListener,
@@ -96,15 +97,5 @@ const stores = new WeakMap<InMemoryBus, Map<string, MemoryReminderStore>>();
 
 /** The one reminder store of `cluster` on `bus`, created on first use. */
 export function memoryReminderStoreFor(bus: InMemoryBus, cluster: string): MemoryReminderStore {
-  let byCluster = stores.get(bus);
-  if (byCluster === undefined) {
-    byCluster = new Map();
-    stores.set(bus, byCluster);
-  }
-  let store = byCluster.get(cluster);
-  if (store === undefined) {
-    store = new MemoryReminderStore();
-    byCluster.set(cluster, store);
-  }
-  return store;
+  return onePer(stores, bus, cluster, () => new MemoryReminderStore());
 }

@@ -5,6 +5,7 @@
 import { ConfigError } from '@lucent/core/internal';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
+import { oneOpenPer } from '../transport/one-per-transport.js';
 import type { Transport } from '../transport/transport.js';
 import { KvReminderStore } from './kv-reminder-store.js';
 import { memoryReminderStoreFor } from './memory-reminder-store.js';
@@ -25,19 +26,7 @@ const opened = new WeakMap<Transport, Map<string, Promise<ReminderStore>>>();
  * neither NATS nor in-memory. A failed open is retried by the next call.
  */
 export function reminderStoreFor(transport: Transport, options: ReminderStoreOptions): Promise<ReminderStore> {
-  let byCluster = opened.get(transport);
-  if (byCluster === undefined) {
-    byCluster = new Map();
-    opened.set(transport, byCluster);
-  }
-  let store = byCluster.get(options.cluster);
-  if (store === undefined) {
-    store = open(transport, options);
-    byCluster.set(options.cluster, store);
-    const forget = byCluster;
-    store.catch(() => forget.delete(options.cluster));
-  }
-  return store;
+  return oneOpenPer(opened, transport, options.cluster, () => open(transport, options));
 }
 
 async function open(transport: Transport, options: ReminderStoreOptions): Promise<ReminderStore> {

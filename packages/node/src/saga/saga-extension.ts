@@ -17,6 +17,7 @@ import {
   type SagaError,
   type SagaEvent,
   type SagaState,
+  sagaActorType,
 } from '@lucent/actors/internal';
 import {
   actorKey,
@@ -27,18 +28,19 @@ import {
   type TimerHandle,
   type ViewSource,
 } from '@lucent/core/internal';
-import { createClient } from '../client/lucent-client.js';
 import { encodeDeadLetter } from '../events/dead-letter.js';
 import type { EventLog } from '../events/event-log.js';
 import { eventLogFor } from '../events/event-log-for.js';
 import { encodeEventMessage } from '../events/event-message.js';
 import { toModuleUrl } from '../pool/worker-location.js';
+import { nodeClient } from '../shard/node-client.js';
 import { settleWithin } from '../shard/settle-within.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
-import { NatsTransport } from '../transport/nats-transport.js';
 import { EffectRegistry, loadEffects } from './effects.js';
 import { driveSaga, type SagaDriverServices } from './saga-driver.js';
-import { KvSagaIndex, MemorySagaIndex, type SagaIndex } from './saga-index.js';
+import type { SagaIndex } from './saga-index.js';
+import { sagaIndexFor } from './saga-index-for.js';
+import { SagaWakeups } from './saga-wakeups.js';
 import { createStepContext, type StepServices } from './step-context.js';
 
 /** The event type of a saga's dead letter; its data is `{ saga, id, state, error }`. */
@@ -56,7 +58,7 @@ export function sagaDeadLetterConsumer(saga: string): string {
 /** Options of {@link SagaExtension}. */
 export interface SagaExtensionOptions {
   readonly view?: ViewSource;
-  /** Default: the KV bucket on NATS, an in-memory index otherwise. */
+  /** Default: the KV bucket on NATS, the bus's in-memory index otherwise (`saga-index-for.ts`). */
   readonly index?: SagaIndex;
   /** Membership's liveness of a node (default: only this node is alive). */
   readonly isAlive?: (nodeId: string) => boolean;
@@ -79,11 +81,20 @@ export class SagaExtension implements ShardExtension {
   #unwatch: (() => void) | undefined = undefined;
   #timer: TimerHandle | undefined = undefined;
   #log: Promise<EventLog> | undefined = undefined;
+  #wakeups: SagaWakeups | undefined = undefined;
   /** Sagas this node drove to a final state. */
   finished = 0;
 
   constructor(options: SagaExtensionOptions = {}) {
     this.#options = options;
+  }
+
+  /**
+   * An event for saga actor `type`/`id` was stored (its subscription delivered it): wakes that saga's waits here
+   * and on the other nodes. A no-op for any other actor type.
+   */
+  wake(type: string, id: string): void {
+    if (this.#sagas.has(type)) this.#wakeups?.wake(actorKey(type, id));
   }
 
   async start(context: ShardContext): Promise<void> {
@@ -92,37 +103,30 @@ export class SagaExtension implements ShardExtension {
     this.#context = context;
     const effects = new EffectRegistry(await loadEffects(context.config.effects));
     const index =
-      this.#options.index ??
-      (context.transport instanceof NatsTransport
-        ? await KvSagaIndex.open(context.transport.natsConnection, context.cluster, context.config.natsReplicas)
-        : new MemorySagaIndex());
+      this.#options.index ?? (await sagaIndexFor(context.transport, context.cluster, context.config.natsReplicas));
     const view = this.#options.view;
+    const client = nodeClient(context, view);
+    // Routed like any client ask: a report reaches the saga's actor on its current owner, also when the ring
+    // moved it while a step ran here (the machine ignores a report that no longer fits its state).
+    const ask = (definition: SagaDefinition, id: string, event: SagaEvent) =>
+      client.actor<SagaEvent, SagaState>(definition.actor.type, id).ask(event, { timeoutMs: REPORT_TIMEOUT_MS });
+    const wakeups = new SagaWakeups(context.clock);
+    wakeups.listen(context.transport, context.cluster);
+    this.#wakeups = wakeups;
     const stepServices: StepServices = {
-      client: createClient({
-        transport: context.transport,
-        cluster: context.cluster,
-        origin: context.nodeId,
-        clock: context.clock,
-        codec: context.codec,
-        ...(view === undefined ? {} : { viewSource: view }),
-      }),
+      client,
       effects,
-      transport: context.transport,
-      codec: context.codec,
-      cluster: context.cluster,
       clock: context.clock,
+      wakeups,
+      definition: (name) => this.#sagas.get(sagaActorType(name)),
+      askSaga: ask,
     };
     const isAlive = this.#options.isAlive ?? (() => false);
     this.#services = {
       clock: context.clock,
       nodeId: context.nodeId,
       isAlive,
-      // Routed like any client ask: a report reaches the saga's actor on its current owner, also when the ring
-      // moved it while a step ran here (the machine ignores a report that no longer fits its state).
-      ask: (definition, id, event) =>
-        stepServices.client
-          .actor<SagaEvent, SagaState>(definition.actor.type, id)
-          .ask(event, { timeoutMs: REPORT_TIMEOUT_MS }),
+      ask,
       stepContext: (base) => createStepContext(base, stepServices),
       deadLetter: (definition, id, state, error) => this.#deadLetter(definition, id, state, error),
       finished: async (definition, id, state) => {
@@ -159,6 +163,7 @@ export class SagaExtension implements ShardExtension {
     if (this.#timer !== undefined) this.#context?.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#unwatch?.();
+    this.#wakeups?.close();
   }
 
   /** Waits up to the node's drain timeout for the steps in progress, then aborts what is left. */

@@ -1,34 +1,37 @@
 /**
  * The step context a saga step's code gets on a node: its identity (from the driver) plus the ways out, all
  * bound to the step's abort signal: `call` and `ask` through a client on the node's transport (routed by the
- * node's view, like any client), `effect` through the node's effect registry, and `waitFor` on the event subject.
+ * node's view, like any client), `effect` through the node's effect registry, and `waitFor` over the saga's
+ * stored inbox (`saga-wait.ts`).
  */
-import type { AnyActorDefinition, SagaStepContext } from '@lucent/actors/internal';
-import {
-  type Clock,
-  type EnvelopeCodec,
-  eventSubject,
-  type FunctionDefinition,
-  TimeoutError,
-} from '@lucent/core/internal';
+import type { AnyActorDefinition, SagaDefinition, SagaStepContext } from '@lucent/actors/internal';
+import type { Clock, FunctionDefinition } from '@lucent/core/internal';
 import type { LucentClient } from '../client/lucent-client.js';
-import type { Transport } from '../transport/transport.js';
 import type { EffectRegistry } from './effects.js';
 import type { StepContextBase } from './saga-driver.js';
+import { durableWaitFor, type SagaWaitServices } from './saga-wait.js';
+import type { SagaWakeups } from './saga-wakeups.js';
 
 /** What step contexts share on a node. */
 export interface StepServices {
   readonly client: LucentClient;
   readonly effects: EffectRegistry;
-  readonly transport: Transport;
-  readonly codec: EnvelopeCodec;
-  readonly cluster: string;
   readonly clock: Clock;
+  readonly wakeups: SagaWakeups;
+  /** The saga definitions this node drives, by name. */
+  definition(saga: string): SagaDefinition | undefined;
+  /** Asks a saga's actor (durable: resolves with the stored state). */
+  askSaga: SagaWaitServices['ask'] extends (event: infer E) => infer R
+    ? (definition: SagaDefinition, id: string, event: E) => R
+    : never;
 }
 
 /** Builds the context of one step run. */
 export function createStepContext(base: StepContextBase, services: StepServices): SagaStepContext {
   const { client, effects } = services;
+  // The n-th waitFor of this run is wait `<step>[:compensate]#n`: the same in a run after a crash or a retry.
+  const waitPrefix = base.idempotencyKey.slice(base.sagaId.length + 1);
+  let waits = 0;
   return {
     ...base,
     call: ((fn: FunctionDefinition | string, input: unknown) =>
@@ -37,48 +40,17 @@ export function createStepContext(base: StepContextBase, services: StepServices)
       client.actor<unknown, R>(typeof actor === 'string' ? actor : actor.type, id).ask(message),
     effect: <R>(name: string, args?: unknown) =>
       effects.run(name, args, base.idempotencyKey, base.signal) as Promise<R>,
-    waitFor: <E>(type: string, match: (data: E) => boolean, timeoutMs: number) =>
-      waitForEvent(services, type, match, timeoutMs, base.signal),
+    waitFor: <E>(type: string, match: (data: E) => boolean, timeoutMs: number) => {
+      const definition = services.definition(base.saga)!;
+      const wait: SagaWaitServices = {
+        clock: services.clock,
+        ask: (event) => services.askSaga(definition, base.sagaId, event),
+        wakeups: services.wakeups,
+        sagaKey: `${definition.actor.type}/${base.sagaId}`,
+        saga: definition.name,
+        subscribedTypes: definition.actor.subscriptions.map((subscription) => subscription.eventType),
+      };
+      return durableWaitFor(wait, `${waitPrefix}#${++waits}`, type, match, timeoutMs, base.signal);
+    },
   };
-}
-
-/**
- * The data of the first event of `type` published from now on that `match`es. Rejects with `TimeoutError` after
- * `timeoutMs`, or with the signal's reason when it aborts. A core subscription on the event subject: events
- * published before it (or while no node was waiting) are not seen.
- */
-export function waitForEvent<E>(
-  services: Pick<StepServices, 'transport' | 'codec' | 'cluster' | 'clock'>,
-  type: string,
-  match: (data: E) => boolean,
-  timeoutMs: number,
-  signal: AbortSignal,
-): Promise<E> {
-  const { transport, codec, cluster, clock } = services;
-  return new Promise<E>((resolve, reject) => {
-    const finish = (settle: () => void) => {
-      subscription.unsubscribe();
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      settle();
-    };
-    const onAbort = () => finish(() => reject(signal.reason));
-    const subscription = transport.subscribe(eventSubject(cluster, type), (frame) => {
-      const data = codec.decode(frame).payload as E;
-      let matched = false;
-      try {
-        matched = match(data);
-      } catch (error) {
-        finish(() => reject(error));
-        return;
-      }
-      if (matched) finish(() => resolve(data));
-    });
-    const timer = clock.setTimeout(
-      () => finish(() => reject(new TimeoutError({ target: `waitFor ${type}`, timeoutMs }))),
-      timeoutMs,
-    );
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -25,6 +25,7 @@
 import type { ActivationGuard, StateStore } from '@lucent/actors/internal';
 import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
+import { ActorSubscriptionsExtension } from '../events/actor-subscriptions-extension.js';
 import { CloudEventsGateway } from '../gateway/cloud-events-gateway.js';
 import { FunctionLatencies } from '../load/function-latency.js';
 import { LoadReporterExtension } from '../load/load-reporter.js';
@@ -117,6 +118,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   }
   // The deployed registry lives in JetStream: on NATS only. After membership, so the join check comes first.
   const registry = config.nats.length > 0 ? new RegistryExtension({ membership }) : undefined;
+  const sagas = new SagaExtension({ view: membership.viewSource, isAlive: (id) => membership.isAlive(id) });
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
@@ -134,7 +136,9 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
       reminders,
       new ScheduleExtension({ view: membership.viewSource }),
       // Sagas are driven on the ring owner of their actor key.
-      new SagaExtension({ view: membership.viewSource, isAlive: (id) => membership.isAlive(id) }),
+      sagas,
+      // Events to actors that subscribe to them; a saga's wait wakes when its event is stored.
+      new ActorSubscriptionsExtension({ view: membership.viewSource, onDelivered: (type, id) => sagas.wake(type, id) }),
       ...(extensions ?? []),
       new CloudEventsGateway(),
     ],

@@ -2,15 +2,19 @@
  * Conditional triggers with real processes: two `lucent-node` processes on a real nats-server serve `bigOrder`,
  * which handles `OrderPlaced` only `when` the order's qty is 100 or more. Every event is delivered and
  * acknowledged, but only the matching ones run (and store a `bigOrderCompleted` event).
+ *
+ * They also host the `customer` actor type, which subscribes to `OrderPlaced` with the same condition: each big
+ * order reaches the actor its `idFrom` names, once, also when one node is SIGKILLed and more orders come.
  */
 import { type Envelope, EnvelopeCodec, eventSubject } from '@lucent/core/internal';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect as connectClient, type LucentClient } from '../../src/client/lucent-client.js';
+import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
+import type { LucentClient } from '../../src/client/lucent-client.js';
 import { eventConsumerName, eventStreamName } from '../../src/events/event-consumer-plan.js';
 import { decodeEventMessage } from '../../src/events/event-message.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
-import { NodeProcesses } from '../../src/testing/node-process.js';
+import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
 import { clusterNodeArgs, fixture } from './cli-fixtures.js';
 
 const CLUSTER = 'when';
@@ -18,7 +22,9 @@ const codec = new EnvelopeCodec();
 const processes = new NodeProcesses();
 let server: NatsServerHandle;
 let raw: NatsConnection;
+let cluster: ClusterClient;
 let client: LucentClient;
+const nodes: NodeProcess[] = [];
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -37,18 +43,17 @@ beforeAll(async () => {
   server = await startNatsServer({ jetstream: true });
   raw = await connect({ servers: server.url });
   const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: 200 };
-  await Promise.all(
-    ['w1', 'w2'].map((id) =>
-      processes
-        .start({ args: clusterNodeArgs(id, options, ['--functions', fixture('conditional-functions.mjs')]) })
-        .waitForLog('node.ready', 30_000),
-    ),
-  );
-  client = await connectClient({ servers: server.url, cluster: CLUSTER });
+  const modules = ['--functions', fixture('conditional-functions.mjs'), '--actors', fixture('conditional-actors.mjs')];
+  for (const id of ['w1', 'w2']) nodes.push(processes.start({ args: clusterNodeArgs(id, options, modules) }));
+  await Promise.all(nodes.map((node) => node.waitForLog('node.ready', 30_000)));
+  // With the cluster's view: actor asks are routed to the owner.
+  cluster = await connectCluster({ servers: server.url, cluster: CLUSTER });
+  await cluster.waitForMembers(2, 30_000);
+  client = cluster.client;
 }, 60_000);
 
 afterAll(async () => {
-  await client?.close();
+  await cluster?.close();
   await raw?.close();
   await processes.killAll();
   await server?.stop();
@@ -57,11 +62,11 @@ afterAll(async () => {
 describe('when: conditional triggers (real nats-server, two lucent-node processes)', () => {
   it('runs the function only for events that pass its filter; the others are acknowledged without a run', async () => {
     const orders = [
-      { id: 'o1', qty: 5 },
-      { id: 'o2', qty: 150 },
-      { id: 'o3', qty: 99 },
-      { id: 'o4', qty: 100 },
-      { id: 'o5', qty: 1 },
+      { id: 'o1', customer: 'ann', qty: 5 },
+      { id: 'o2', customer: 'ann', qty: 150 },
+      { id: 'o3', customer: 'bob', qty: 99 },
+      { id: 'o4', customer: 'bob', qty: 100 },
+      { id: 'o5', customer: 'ann', qty: 1 },
     ];
     for (const order of orders) await client.emit('OrderPlaced', order);
     const jsm = await raw.jetstreamManager();
@@ -76,5 +81,31 @@ describe('when: conditional triggers (real nats-server, two lucent-node processe
     await pause(300); // a late extra run would show up now
     const completed = await storedEvents('bigOrderCompleted');
     expect(completed.map((event) => event.payload).sort()).toEqual(['o2', 'o4']);
+  }, 60_000);
+
+  it('delivers each big order to the customer actor idFrom names, once, also across a SIGKILLed node', async () => {
+    const bigOrders = async (id: string) =>
+      (await client.actor<{ type: 'get' }, { bigOrders: string[] }>('customer', id).ask({ type: 'get' })).bigOrders;
+    const until = async (check: () => Promise<boolean>, what: string) => {
+      const deadline = Date.now() + 30_000;
+      while (!(await check().catch(() => false))) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await pause(200);
+      }
+    };
+    // The orders of the first test: o2 (ann) and o4 (bob) pass `when`; an actor ask answers once they are stored.
+    await until(async () => (await bigOrders('ann')).length === 1 && (await bigOrders('bob')).length === 1, 'o2, o4');
+    expect(await bigOrders('ann')).toEqual(['o2']);
+    expect(await bigOrders('bob')).toEqual(['o4']);
+    const victim = nodes[0] as NodeProcess;
+    victim.kill();
+    await victim.exited;
+    await client.emit('OrderPlaced', { id: 'o6', customer: 'ann', qty: 500 });
+    await client.emit('OrderPlaced', { id: 'o7', customer: 'bob', qty: 7 });
+    await client.emit('OrderPlaced', { id: 'o8', customer: 'bob', qty: 120 });
+    await until(async () => (await bigOrders('ann')).length === 2 && (await bigOrders('bob')).length === 2, 'o6, o8');
+    await pause(300); // a late duplicate would show up now
+    expect(await bigOrders('ann')).toEqual(['o2', 'o6']);
+    expect(await bigOrders('bob')).toEqual(['o4', 'o8']);
   }, 60_000);
 });
