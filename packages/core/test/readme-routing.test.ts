@@ -56,6 +56,30 @@ describe('README: routing strategies and load', () => {
     );
   });
 
+  it('places a function only on the members that host it', () => {
+    const at = (score: number): LoadReport => ({
+      cpu: 0,
+      memory: 0,
+      activeFunctions: 0,
+      maxFunctions: 1,
+      queueDepth: 0,
+      maxQueue: 1,
+      score,
+    });
+    const ping = defineFunction({ name: 'ping', routing: roundRobin() }, () => 'pong');
+    const job = defineFunction({ name: 'job', routing: leastLoaded() }, () => 'done');
+    // --- README start ---
+    const hosted = createClusterView([
+      { id: 'n1', tags: [], load: at(0), modules: ['fn:ping@1'] },
+      { id: 'n2', tags: [], load: at(0), modules: ['fn:report@1'] },
+      { id: 'n3', tags: [], load: at(0), modules: ['fn:ping@2'] },
+    ]);
+    // --- README end ---
+    const pings = [0, 1, 2, 3].map(() => nodeOf(placeFunction(ping, {}, hosted)));
+    expect(pings).toEqual(['n1', 'n3', 'n1', 'n3']);
+    expect(nodeOf(placeFunction(job, {}, hosted))).toBe('n1');
+  });
+
   it('versions split by weight and a disabled one never runs', () => {
     const priceV1 = defineFunction({ name: 'price', version: '1', weight: 90 }, () => 'v1');
     const priceV2 = defineFunction({ name: 'price', version: '2', weight: 10 }, () => 'v2');
