@@ -49,14 +49,18 @@ export class RoutingStates {
 
   /** The state of `strategy`, made with its `initialState()` on first use. */
   of(strategy: AnyRoutingStrategy): unknown {
-    let state = this.#states.get(strategy);
-    if (state === undefined && !this.#states.has(strategy)) {
-      state = strategy.initialState();
-      this.#states.set(strategy, state);
-    }
-    return state;
+    // One lookup per call: a stateless strategy's `undefined` is stored as NO_STATE, so a miss means first use.
+    const state = this.#states.get(strategy);
+    if (state === NO_STATE) return undefined;
+    if (state !== undefined) return state;
+    const initial = strategy.initialState();
+    this.#states.set(strategy, initial === undefined ? NO_STATE : initial);
+    return initial;
   }
 }
+
+/** Stands for a stateless strategy's `undefined` state in {@link RoutingStates}. */
+const NO_STATE: unique symbol = Symbol('no routing state');
 
 const DEFAULT_STATES = new RoutingStates();
 
