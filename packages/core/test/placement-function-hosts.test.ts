@@ -75,7 +75,9 @@ describe('choosing strategies pick among the function hosts', () => {
     const view = cluster();
     const states = new RoutingStates();
     const byKey = fn(sticky('key'));
-    const owners = new Set(Array.from({ length: 100 }, (_, i) => nodeOf(placeFunction(byKey, { key: `k${i}` }, view, states))));
+    const owners = new Set(
+      Array.from({ length: 100 }, (_, i) => nodeOf(placeFunction(byKey, { key: `k${i}` }, view, states))),
+    );
     expect([...owners].sort()).toEqual(['n1', 'n3']);
   });
 

@@ -1,5 +1,5 @@
 import { SimulatedClock } from '@lucent/actors/internal';
-import { type Clock, ShuttingDownError, type TimerHandle, TimeoutError } from '@lucent/core/internal';
+import { type Clock, ShuttingDownError, TimeoutError, type TimerHandle } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { PendingRequests } from '../src/transport/pending-requests.js';
 
@@ -111,7 +111,7 @@ describe('PendingRequests', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it('one request at a time keeps one Node timer, unref\'d while the table is empty, and still times out', () => {
+  it("one request at a time keeps one Node timer, unref'd while the table is empty, and still times out", () => {
     const clock = new RefableClock();
     const table = new PendingRequests(clock);
     const first = track(table, 't', 100);
