@@ -12,18 +12,10 @@ import { functionHostsView } from '../src/placement/function-hosts.js';
 import { placeCallAt, placeFunction, RoutingStates } from '../src/placement/place.js';
 import { ANY_NODE, type Placement } from '../src/placement/placement.js';
 import { leastLoaded, pin, range, roundRobin, sticky } from '../src/routing/strategy.js';
-import type { LoadReport } from '../src/scoring.js';
 import { codeOf } from './error-code.js';
+import { scoredLoad } from './load-reports.js';
 
-const loaded = (score: number): LoadReport => ({
-  cpu: 0,
-  memory: 0,
-  activeFunctions: 0,
-  maxFunctions: 1,
-  queueDepth: 0,
-  maxQueue: 1,
-  score,
-});
+const loaded = scoredLoad;
 const member = (id: string, modules: string[] | undefined, tags: string[] = [], score = 0): ClusterMember =>
   modules === undefined ? { id, tags, load: loaded(score) } : { id, tags, load: loaded(score), modules };
 const fn = (routing: Parameters<typeof defineFunction>[0]['routing']) =>
