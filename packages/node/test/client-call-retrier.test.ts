@@ -1,5 +1,6 @@
 import {
   type ClusterView,
+  createClusterView,
   defineFunction,
   HandlerError,
   NodeUnavailableError,
@@ -15,6 +16,7 @@ import {
   LEFT_VIEW_REASON,
   NODE_WATCH_MS,
   RetryCall,
+  retryTarget,
   type SentAttempt,
 } from '../src/client/call-retrier.js';
 import { viewOf } from './fixed-view.js';
@@ -117,5 +119,22 @@ describe('CallRetrier', () => {
     expect(retrier.isOpen('a')).toBe(true);
     clock.advance(BREAKER_OPEN_MS);
     expect(retrier.isOpen('a')).toBe(false);
+  });
+});
+
+describe('retryTarget', () => {
+  it('sends a retry only to another node that hosts the function', () => {
+    const load = { cpu: 0, memory: 0, activeFunctions: 0, maxFunctions: 8, queueDepth: 0, maxQueue: 100 };
+    const view = createClusterView([
+      { id: 'a', tags: [], load, modules: ['fn:pure@1'] },
+      { id: 'b', tags: [], load, modules: ['fn:other@1'] },
+      { id: 'c', tags: [], load, modules: ['fn:pure@1'] },
+    ]);
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const call = new RetryCall('pure', fn, 1, undefined, 'id.1', 0, 10_000, 'a');
+      call.attempt = attempt;
+      call.avoid = new Set(['a']);
+      expect(retryTarget(call, view, () => false)).toBe('c');
+    }
   });
 });

@@ -22,6 +22,7 @@ import {
   type ClusterView,
   decideRetry,
   type FunctionDefinition,
+  functionHostsView,
   NodeUnavailableError,
   PlacementType,
   placeFunction,
@@ -270,7 +271,8 @@ export function retryTarget(
   const usable = (id: string): boolean => !(call.avoid?.has(id) ?? false) && !isOpen(id);
   const placement = placeFunction(call.definition, call.input, view);
   if (placement.type === PlacementType.Node && usable(placement.node)) return placement.node;
-  const members = view.members;
+  // Another host of the function (every member, when all host the same), in turn.
+  const members = functionHostsView(view, call.definition.name).members;
   for (let i = 0; i < members.length; i++) {
     const member = members[(call.attempt + i) % members.length]!;
     if (usable(member.id)) return member.id;
