@@ -27,8 +27,9 @@ import type { Measurement, RunOptions, Scenario } from '../scenario.js';
 const CLUSTER = 'bench-peers';
 const TIMEOUT_MS = 10_000;
 const IN_FLIGHT = 1000;
-const ROUNDS = 7;
-const SEQUENTIAL_PER_ROUND = 400;
+// Many short rounds: the slices a per-round ratio compares run close together, so load swings hit both.
+const ROUNDS = 11;
+const SEQUENTIAL_PER_ROUND = 300;
 const WARM_UP_SEQUENTIAL = 2_000;
 const SERIALIZERS = ['JSON', 'MsgPack'] as const;
 const LOW = "lucent, cpu 'low' function";
@@ -154,7 +155,7 @@ export const scenario: Scenario = {
   name: 'node/peers',
   suite: 'node',
   async run(options: RunOptions) {
-    const throughputMs = Math.max(500, Math.min(1_000, options.timeMs));
+    const throughputMs = Math.max(300, Math.min(600, options.timeMs));
     const server = await startNatsServer({ jetstream: false });
     const stops: (() => Promise<void>)[] = [];
     try {

@@ -8,7 +8,8 @@
  * One node, so every strategy picks the same shard: the difference is the cost of deciding, not of spreading.
  * Rounds interleave the routings (load on a shared machine hits all alike), each round in a rotated order (no
  * routing always runs right after the same one); every ratio is the median of the per-round ratios, printed with
- * its range. Median of 7 rounds at 1000 in flight, p50 of 1050 sequential calls. Bounded: ~25 s plus start-up.
+ * its range. Median of 21 rounds of 300 ms at 1000 in flight, p50 of 1050 sequential calls. Bounded: ~30 s
+ * plus start-up.
  */
 import { fileURLToPath } from 'node:url';
 import { type FunctionDefinition, OverloadedError } from '@lucent/core/internal';
@@ -33,9 +34,11 @@ import type { Measurement, Scenario } from '../scenario.js';
 const CLUSTER = 'bench-routing';
 const TIMEOUT_MS = 10_000;
 const IN_FLIGHT = 1000;
-const THROUGHPUT_MS = 700;
-const REPS = 7;
-const SEQUENTIAL_PER_ROUND = 150;
+// Many short rounds rather than a few long ones: the two slices a ratio compares run a fraction of a second
+// apart, so a shared machine's load swings (±50 % and more) mostly hit both.
+const THROUGHPUT_MS = 300;
+const REPS = 21;
+const SEQUENTIAL_PER_ROUND = 50;
 /** Distinct hash keys, built once so the loop allocates no key strings. */
 const KEYS = Array.from({ length: 1024 }, (_, i) => `k${i}`);
 
