@@ -1,3 +1,4 @@
+import { median } from './measure.js';
 import type { Measurement, Ratio, Scenario, ScenarioResult, Target } from './scenario.js';
 
 /** A ratio or target with its computed value and verdict. */
@@ -22,7 +23,7 @@ function check(value: number, goal: { op: '>=' | '<='; value: number } | undefin
 /** Computes every ratio and target of a result. Pure: the numbers in, the verdicts out. */
 export function verdicts(result: ScenarioResult): Verdict[] {
   const ratios = (result.ratios ?? []).map((r: Ratio): Verdict => {
-    const value = find(result, r.of).value / find(result, r.to).value;
+    const value = r.rounds === undefined ? find(result, r.of).value / find(result, r.to).value : median(r.rounds);
     const goal = r.goal === undefined ? '' : `${r.goal.op} ${r.goal.value}×`;
     return { name: r.name, value, goal, met: check(value, r.goal) };
   });

@@ -16,11 +16,16 @@ export interface Measurement {
   readonly samples?: number;
 }
 
-/** `value = of / to`, compared with `goal` when the issue sets one. */
+/**
+ * `value = of / to`, compared with `goal` when the issue sets one; or, when `rounds` is given, the median of
+ * those per-round ratios of `of` to `to` (alternating rounds: load that comes and goes on a shared machine hits
+ * both sides of each round alike, so the median of ratios is steadier than the ratio of medians).
+ */
 export interface Ratio {
   readonly name: string;
   readonly of: string;
   readonly to: string;
+  readonly rounds?: readonly number[];
   readonly goal?: { readonly op: '>=' | '<='; readonly value: number };
 }
 

@@ -94,6 +94,17 @@ export function withLoadReports(view: ClusterView, reports: ReadonlyMap<string, 
   return assemble(members, view.ring, view.hostRings, view.loadWeights);
 }
 
+/**
+ * The part of `view` whose members pass `keep` (order kept), placed on `ring` (the ring of those members, from
+ * `view.hostRings`); `view` itself when every member passes. Shares `view`'s member objects, load weights and host
+ * rings. Used by placement to choose among one function's hosts (`placement/function-hosts.ts`).
+ */
+export function restrictView(view: ClusterView, keep: (member: MemberView) => boolean, ring: HashRing): ClusterView {
+  const members = view.members.filter(keep);
+  if (members.length === view.members.length) return view;
+  return assemble(members, ring, view.hostRings, view.loadWeights);
+}
+
 function toMemberView(member: ClusterMember, loadWeights: LoadWeights, idHash: number): MemberView {
   // Every field set, in one order: one hidden class for all members.
   return Object.freeze({

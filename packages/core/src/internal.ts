@@ -19,6 +19,7 @@ export * from './input-schema.js';
 export * from './linked-list.js';
 export * from './load-report.js';
 export * from './placement/actor-key.js';
+export * from './placement/function-hosts.js';
 export * from './placement/host-rings.js';
 export * from './placement/named-call.js';
 export * from './placement/place.js';

@@ -5,7 +5,7 @@ import { defineFunction } from '../src/definition.js';
 import { INITIAL_DEGRADATION_STATE, nextDegradation } from '../src/degradation.js';
 import { placeFunction, RoutingStates } from '../src/placement/place.js';
 import { leastLoaded, roundRobin } from '../src/routing/strategy.js';
-import type { LoadReport } from '../src/scoring.js';
+import { scoredLoad } from './load-reports.js';
 
 describe('nextDegradation', () => {
   it('judges only after a warm baseline and with enough calls, then flags a p50 past 1.5x', () => {
@@ -44,16 +44,7 @@ describe('nextDegradation', () => {
 });
 
 describe('placement prefers nodes where a function is healthy', () => {
-  const load = (score: number, degraded: string[] = []): LoadReport => ({
-    cpu: 0,
-    memory: 0,
-    activeFunctions: 0,
-    maxFunctions: 1,
-    queueDepth: 0,
-    maxQueue: 1,
-    score,
-    ...(degraded.length === 0 ? {} : { degraded }),
-  });
+  const load = scoredLoad;
   const view = createClusterView([
     { id: 'n1', tags: [], load: load(0.1, ['quote']) },
     { id: 'n2', tags: [], load: load(0.3) },

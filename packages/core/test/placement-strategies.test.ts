@@ -10,18 +10,10 @@ import { defineFunction, functionsOf } from '../src/index.js';
 import { placeCallAt, placeFunction, RoutingStates } from '../src/placement/place.js';
 import { ANY_NODE, nodePlacement, UNPLACED } from '../src/placement/placement.js';
 import { hash, leastLoaded, pin, range, roundRobin, sticky } from '../src/routing/strategy.js';
-import type { LoadReport } from '../src/scoring.js';
 import { codeOf } from './error-code.js';
+import { scoredLoad } from './load-reports.js';
 
-const loaded = (score: number): LoadReport => ({
-  cpu: 0,
-  memory: 0,
-  activeFunctions: 0,
-  maxFunctions: 1,
-  queueDepth: 0,
-  maxQueue: 1,
-  score,
-});
+const loaded = scoredLoad;
 const member = (id: string, tags: string[], score = 0): ClusterMember => ({ id, tags, load: loaded(score) });
 const cluster = (scores: Record<string, number> = {}) =>
   createClusterView(

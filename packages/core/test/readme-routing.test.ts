@@ -42,6 +42,14 @@ describe('README: routing strategies and load', () => {
     const job = defineFunction({ name: 'job', routing: leastLoaded() }, () => 'done');
     const owned = defineFunction({ name: 'owned', routing: hash('account') }, (_ctx, a: { account: string }) => a);
     // --- README end ---
+    // The next README block ("Only on the nodes that host it") uses `at`, `ping` and `job` from this one.
+    // --- README start ---
+    const hosted = createClusterView([
+      { id: 'n1', tags: [], load: at(0), modules: ['fn:ping@1'] },
+      { id: 'n2', tags: [], load: at(0), modules: ['fn:report@1'] },
+      { id: 'n3', tags: [], load: at(0), modules: ['fn:ping@2'] },
+    ]);
+    // --- README end ---
 
     expect(placeFunction(quote, { protocol: 'aave' }, view)).toEqual({ type: 'node', node: 'n1' });
     expect(nodeOf(placeFunction(quote, { protocol: 'uni' }, view))).toBe('n3');
@@ -51,6 +59,11 @@ describe('README: routing strategies and load', () => {
     expect(pings).toEqual(['n1', 'n3', 'n1']);
     expect(nodeOf(placeFunction(job, {}, view))).toBe('n1');
     expect(nodeOf(placeFunction(owned, { account: 'acct-1' }, view))).toBe(view.ring.owner('acct-1'));
+    const hostedPings = [0, 1, 2, 3].map(() => nodeOf(placeFunction(ping, {}, hosted)));
+    expect(new Set(hostedPings)).toEqual(new Set(['n1', 'n3']));
+    expect(hostedPings[0]).not.toBe(hostedPings[1]);
+    expect(hostedPings[2]).toBe(hostedPings[0]);
+    expect(nodeOf(placeFunction(job, {}, hosted))).toBe('n1');
     expect(() => placeFunction(quote, { protocol: 'curve' }, view)).toThrow(
       expect.objectContaining({ code: NoCapacityError.code }),
     );

@@ -1,5 +1,6 @@
 import {
   type ClusterView,
+  createClusterView,
   defineFunction,
   HandlerError,
   NodeUnavailableError,
@@ -170,5 +171,22 @@ describe('retryTarget', () => {
     expect(retryTarget(call, view, (n) => n !== owner && n !== next)).toBe(next);
     expect(retryTarget(call, view, () => true)).toBeUndefined();
     expect(retryTarget(call, undefined, () => false)).toBeUndefined();
+  });
+});
+
+describe('retryTarget', () => {
+  it('sends a retry only to another node that hosts the function', () => {
+    const load = { cpu: 0, memory: 0, activeFunctions: 0, maxFunctions: 8, queueDepth: 0, maxQueue: 100 };
+    const view = createClusterView([
+      { id: 'a', tags: [], load, modules: ['fn:pure@1'] },
+      { id: 'b', tags: [], load, modules: ['fn:other@1'] },
+      { id: 'c', tags: [], load, modules: ['fn:pure@1'] },
+    ]);
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const call = new RetryCall('pure', fn, 1, undefined, 'id.1', 0, 10_000, 'a');
+      call.attempt = attempt;
+      call.avoid = new Set(['a']);
+      expect(retryTarget(call, view, () => false)).toBe('c');
+    }
   });
 });

@@ -58,6 +58,29 @@ describe('transport frames', () => {
     );
   });
 
+  it('carves consecutive messages from one slab, and moves a message that outgrows it with its frames', () => {
+    const writer = new FrameWriter(64);
+    const small = (n: number) => {
+      writer.add(FrameKind.Send, n, new Uint8Array([n]));
+      return writer.finish();
+    };
+    const first = small(1);
+    const second = small(2);
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.byteOffset).toBe(first.byteOffset + first.byteLength);
+    // A message larger than what the slab has left starts a new slab; its first frame comes along.
+    writer.add(FrameKind.Request, 3, new Uint8Array([3]));
+    writer.add(FrameKind.Request, 4, new Uint8Array(5000).fill(4));
+    const big = writer.finish();
+    expect(big.buffer).not.toBe(first.buffer);
+    expect(decodeFrames(big).map((f) => [f.id, f.payload.byteLength])).toEqual([
+      [3, 1],
+      [4, 5000],
+    ]);
+    expect(plain(decodeFrames(first))).toEqual([{ kind: FrameKind.Send, id: 1, payload: [1] }]);
+    expect(plain(decodeFrames(second))).toEqual([{ kind: FrameKind.Send, id: 2, payload: [2] }]);
+  });
+
   it('copies payloads on add, so the caller may reuse its buffer', () => {
     const writer = new FrameWriter();
     const buffer = new Uint8Array([1, 2, 3]);

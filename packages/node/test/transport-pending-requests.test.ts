@@ -1,5 +1,5 @@
 import { SimulatedClock } from '@lucent/actors/internal';
-import { ShuttingDownError, TimeoutError } from '@lucent/core/internal';
+import { type Clock, ShuttingDownError, TimeoutError, type TimerHandle } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
 import { PendingRequests } from '../src/transport/pending-requests.js';
 
@@ -24,6 +24,29 @@ function track(table: PendingRequests, target: string, timeoutMs: number): { id:
     },
   );
   return { id, outcome };
+}
+
+/** A simulated clock whose timers can be unref'd, like Node's: counts arms and tracks each timer's keep-alive. */
+class RefableClock implements Clock {
+  readonly inner = new SimulatedClock();
+  armed = 0;
+  now = () => this.inner.now();
+  wallNow = () => this.inner.wallNow();
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    this.armed++;
+    const handle = { inner: this.inner.setTimeout(callback, delayMs), refed: true };
+    return Object.assign(handle, {
+      ref: () => {
+        handle.refed = true;
+      },
+      unref: () => {
+        handle.refed = false;
+      },
+    });
+  }
+  clearTimeout(handle: TimerHandle): void {
+    this.inner.clearTimeout((handle as unknown as { inner: TimerHandle }).inner);
+  }
 }
 
 describe('PendingRequests', () => {
@@ -86,6 +109,47 @@ describe('PendingRequests', () => {
     expect(r.outcome.error).toBeUndefined();
     // An empty table holds no timer.
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("one request at a time keeps one Node timer, unref'd while the table is empty, and still times out", () => {
+    const clock = new RefableClock();
+    const table = new PendingRequests(clock);
+    const first = track(table, 't', 100);
+    for (let i = 0; i < 50; i++) {
+      const r = i === 0 ? first : track(table, 't', 100);
+      expect(clock.armed).toBe(1);
+      table.resolve(r.id, new Uint8Array());
+      clock.inner.advance(1);
+    }
+    expect(clock.armed).toBe(1);
+    // The idle table kept its (unref'd) timer; the next request takes it back.
+    expect(clock.inner.pendingTimers).toBe(1);
+    const late = track(table, 't', 100);
+    clock.inner.advance(60); // t = 110: the first deadline passes, nothing is due, the timer re-arms for `late`
+    expect(late.outcome.settled).toBe(0);
+    expect(clock.armed).toBe(2);
+    clock.inner.advance(40);
+    expect(TimeoutError.is(late.outcome.error)).toBe(true);
+    // Empty after the timeout: the timer fired, nothing is re-armed.
+    expect(clock.inner.pendingTimers).toBe(0);
+  });
+
+  it('an idle table unrefs its timer and the next request refs it again', () => {
+    const clock = new RefableClock();
+    const table = new PendingRequests(clock);
+    let handle: { refed: boolean } | undefined;
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (callback, delayMs) => {
+      const h = setTimeout(callback, delayMs);
+      handle = h as unknown as { refed: boolean };
+      return h;
+    };
+    const a = track(table, 't', 100);
+    expect(handle?.refed).toBe(true);
+    table.resolve(a.id, new Uint8Array());
+    expect(handle?.refed).toBe(false);
+    track(table, 't', 100);
+    expect(handle?.refed).toBe(true);
   });
 
   it('does not re-arm per request when deadlines arrive in order', () => {

@@ -6,11 +6,13 @@
  * - `hash(k)`: the ring owner of the key (today's `shardBy`), goal within 5 % of `queue` (and of `node/remote`);
  * - `roundRobin()` and `leastLoaded()`: the client chooses a shard from its view, goal ≥ 0.9× `hash`.
  * One node, so every strategy picks the same shard: the difference is the cost of deciding, not of spreading.
- * Rounds interleave the routings (load on a shared machine hits all alike): median of 5 rounds at 1000 in flight,
- * p50 of 1000 sequential calls. Bounded: ~30 s plus process start-up.
+ * Rounds interleave the routings (load on a shared machine hits all alike), each round in a rotated order (no
+ * routing always runs right after the same one); every ratio is the median of the per-round ratios, printed with
+ * its range. Median of 21 rounds of 300 ms at 1000 in flight, p50 of 1050 sequential calls. Bounded: ~30 s
+ * plus start-up.
  */
 import { fileURLToPath } from 'node:url';
-import type { FunctionDefinition } from '@lucent/core/internal';
+import { type FunctionDefinition, OverloadedError } from '@lucent/core/internal';
 import {
   type ClusterClient,
   connectCluster,
@@ -32,9 +34,11 @@ import type { Measurement, Scenario } from '../scenario.js';
 const CLUSTER = 'bench-routing';
 const TIMEOUT_MS = 10_000;
 const IN_FLIGHT = 1000;
-const SEQUENTIAL = 1_000;
-const THROUGHPUT_MS = 1_000;
-const REPS = 5;
+// Many short rounds rather than a few long ones: the two slices a ratio compares run a fraction of a second
+// apart, so a shared machine's load swings (±50 % and more) mostly hit both.
+const THROUGHPUT_MS = 300;
+const REPS = 21;
+const SEQUENTIAL_PER_ROUND = 50;
 /** Distinct hash keys, built once so the loop allocates no key strings. */
 const KEYS = Array.from({ length: 1024 }, (_, i) => `k${i}`);
 
@@ -66,23 +70,42 @@ export const scenario: Scenario = {
       cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, name: 'bench-routing-client' });
       await cluster.waitForMembers(1, 10_000);
       const client = cluster.client;
-      const calls = VARIANTS.map(([, definition]): Call => {
+      // An overloaded owner refuses `hash` calls (OverloadedError, retry-after): on a machine loaded enough for
+      // that, the call waits out the retry-after and tries again, as a client should; only answered calls count.
+      const refusals = VARIANTS.map(() => 0);
+      const calls = VARIANTS.map(([, definition], i): Call => {
         let x = 0;
+        const call = async (input: RoutedInput): Promise<unknown> => {
+          for (;;) {
+            try {
+              return await client.call(definition, input, { timeoutMs: TIMEOUT_MS });
+            } catch (error) {
+              if (!OverloadedError.is(error)) throw error;
+              refusals[i]!++;
+              await new Promise((resolve) => setTimeout(resolve, error.details.retryAfterMs));
+            }
+          }
+        };
         return () => {
           x++;
-          return client.call(definition, { k: KEYS[x & 1023]!, x }, { timeoutMs: TIMEOUT_MS });
+          return call({ k: KEYS[x & 1023]!, x });
         };
       });
       for (const call of calls) await pipelined(call, IN_FLIGHT, 1_000);
       const latencies = calls.map((): number[] => []);
       const rates = calls.map((): number[] => []);
-      // Interleaved rounds: on a shared machine, load that comes and goes hits every routing alike.
+      // Interleaved rounds: on a shared machine, load that comes and goes hits every routing alike. The order
+      // rotates per round, so none always follows the same one (whose garbage it would collect).
       for (let r = 0; r < REPS; r++) {
-        for (const [i, call] of calls.entries()) {
-          await sequentialLatencies(call, SEQUENTIAL / REPS, latencies[i]);
-          rates[i]!.push(await pipelined(call, IN_FLIGHT, THROUGHPUT_MS));
+        for (let j = 0; j < calls.length; j++) {
+          const i = (j + r) % calls.length;
+          await sequentialLatencies(calls[i]!, SEQUENTIAL_PER_ROUND, latencies[i]);
+          rates[i]!.push(await pipelined(calls[i]!, IN_FLIGHT, THROUGHPUT_MS));
         }
       }
+      const index = (label: string) => VARIANTS.findIndex(([name]) => name === label);
+      /** Per round, the throughput of `of` over that of `to`. */
+      const perRound = (of: string, to: string) => rates[index(of)]!.map((rate, r) => rate / rates[index(to)]![r]!);
       const measurements: Measurement[] = VARIANTS.flatMap(([label], i) => {
         const sorted = latencies[i]!.sort((a, b) => a - b);
         return [
@@ -91,11 +114,16 @@ export const scenario: Scenario = {
         ];
       });
       const ratio = (of: string, to: string, op: '>=' | '<=', value: number) => ({
-        name: `${of} / ${to} at ${IN_FLIGHT} in flight`,
+        name: `${of} / ${to} at ${IN_FLIGHT} in flight (median of ${REPS} round ratios)`,
         of: `${of}, ${IN_FLIGHT} in flight`,
         to: `${to}, ${IN_FLIGHT} in flight`,
+        rounds: perRound(of, to),
         goal: { op, value },
       });
+      const range = (of: string, to: string) => {
+        const sorted = perRound(of, to).sort((a, b) => a - b);
+        return `${of}/${to} ${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)}`;
+      };
       return {
         measurements,
         ratios: [
@@ -105,7 +133,9 @@ export const scenario: Scenario = {
         ],
         notes: [
           `one lucent-node process (CLI, --threads 2) on nats-server ${server.url}; client = this process (connectCluster).`,
-          `${REPS} interleaved rounds; per round and routing ${SEQUENTIAL / REPS} sequential calls (p50 over all) and ${THROUGHPUT_MS} ms at ${IN_FLIGHT} in flight (median).`,
+          `${REPS} interleaved rounds in rotated order; per round and routing ${SEQUENTIAL_PER_ROUND} sequential calls (p50 over all) and ${THROUGHPUT_MS} ms at ${IN_FLIGHT} in flight (median).`,
+          `range of the per-round ratios: ${range('hash', 'queue')}, ${range('roundRobin', 'hash')}, ${range('leastLoaded', 'hash')}.`,
+          `OverloadedError refusals waited out (retry-after) and retried: ${VARIANTS.map(([label], i) => `${label} ${refusals[i]}`).join(', ')}.`,
           'queue = the queue group by definition (node/remote calls by name); hash keys cycle over 1024 prebuilt strings.',
         ],
       };

@@ -40,6 +40,12 @@ export class HostRings {
   readonly #full: HashRing;
   readonly #members: readonly HostingMember[];
   readonly #hosts: readonly (ReadonlySet<string> | undefined)[];
+  /** Each member's groups by id (`undefined`: unknown, hosts everything). */
+  readonly #hostsById = new Map<string, ReadonlySet<string> | undefined>();
+  /** Groups at least one member advertises. */
+  readonly #advertised = new Set<string>();
+  /** Some member's modules are unknown: it hosts every group, so no group falls back to every member. */
+  #anyUnknown = false;
   readonly #options: HashRingOptions;
   readonly #rings = new Map<string, HashRing>();
   readonly #actorRings = new Map<string, HashRing>();
@@ -47,12 +53,31 @@ export class HostRings {
 
   constructor(members: readonly HostingMember[], full: HashRing, options: HashRingOptions = {}) {
     this.#full = full;
-    this.#members = members;
+    // A copy: the caller (`createClusterView`) sorts its array afterwards, which must not shift `#hosts`' indexes.
+    this.#members = [...members];
     this.#options = options;
     this.#hosts = members.map((member) =>
       member.modules === undefined ? undefined : new Set(member.modules.map(hostGroupOf)),
     );
+    for (let i = 0; i < this.#members.length; i++) {
+      const hosts = this.#hosts[i];
+      this.#hostsById.set(this.#members[i]!.id, hosts);
+      if (hosts === undefined) this.#anyUnknown = true;
+      else for (const group of hosts) this.#advertised.add(group);
+    }
     this.uniform = isUniform(this.#hosts);
+  }
+
+  /**
+   * True when member `id` hosts `group` as the rings count it: it advertises the group, its modules are
+   * unknown, or nobody hosts the group at all (then every member counts, as {@link ring} falls back to the full
+   * ring). False for an id that is not a member.
+   */
+  hosts(id: string, group: string): boolean {
+    if (!this.#hostsById.has(id)) return false;
+    const hosts = this.#hostsById.get(id);
+    if (hosts === undefined || hosts.has(group)) return true;
+    return !this.#anyUnknown && !this.#advertised.has(group);
   }
 
   /** The ring of `group` (`fn:<name>` or `actor:<type>`); the full ring when the view is uniform or nobody hosts it. */

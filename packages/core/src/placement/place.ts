@@ -6,12 +6,15 @@
  *  actor tell/ask     key = type/id (actorKey)                 ─► ring of the type's hosts ─► node | unplaced
  *  hash(field)        key = input at the field (shardKeyOf)    ─► ring of the function's hosts ─► node | unplaced
  *  sticky(field)      first owner seen, kept while it lives     ─► node | unplaced (no view)
- *  pin / range        a shard tagged for the value              ─► node | any (no view) | NoCapacityError
- *  roundRobin         the next shard                            ─► node | any (no view)
- *  leastLoaded        the shard with the lowest load score      ─► node | any (no view)
+ *  pin / range        a host tagged for the value               ─► node | any (no view) | NoCapacityError
+ *  roundRobin         the next host                             ─► node | any (no view)
+ *  leastLoaded        the host with the lowest load score       ─► node | any (no view)
  *  queue (default)    no key                                   ─► any (the function's queue group)
  *  placeKey(key)      view missing or empty ─► unplaced, else ─► node = the key's ring owner
  * ```
+ * Hosts: every strategy places a function only on the members hosting a version of it (`hash` on its host
+ * ring, the choosing ones and `sticky` on its hosts' view, `function-hosts.ts`); a uniform cluster skips that.
+ *
  * Load: strategies that choose among shards skip those at load >= 0.9 (`scoring.ts`); when every capable
  * shard is, the least-loaded capable one is chosen rather than none. `hash`/`sticky` keep the owner (state
  * lives there); a busy owner refuses with `OverloadedError` (the router's decision).
@@ -23,8 +26,8 @@
  * a tag it carries, any call of a strategy that chose it, a client's retry of a keyed call) and forwards the
  * rest. Retries are placed by `retry-placement.ts`, calls by name by `named-call.ts`.
  *
- * Cost: one ring lookup for a `hash` call or an actor, nothing for a queue call, one pass over the members
- * for the choosing strategies; no allocation on the `hash` path (see `placement.ts`) beyond reading a
+ * Cost: one ring lookup for a `hash` call or an actor, nothing for a queue call, one pass over the hosts for
+ * the choosing strategies (plus two cached lookups when not every member hosts the function); no allocation on the `hash` path (see `placement.ts`) beyond reading a
  * non-string shard key.
  */
 import type { ClusterView } from '../cluster-view.js';
@@ -34,6 +37,7 @@ import { keyError, readField } from '../routing/field-path.js';
 import { RoutingKind } from '../routing/routing-kind.js';
 import type { AnyRoutingStrategy } from '../routing/strategy.js';
 import { isOverloaded } from '../scoring.js';
+import { functionHostsView } from './function-hosts.js';
 import { ANY_NODE, nodePlacement, type OwnerPlacement, type Placement, UNPLACED } from './placement.js';
 import { shardKeyOf } from './shard-key.js';
 
@@ -46,14 +50,18 @@ export class RoutingStates {
 
   /** The state of `strategy`, made with its `initialState()` on first use. */
   of(strategy: AnyRoutingStrategy): unknown {
-    let state = this.#states.get(strategy);
-    if (state === undefined && !this.#states.has(strategy)) {
-      state = strategy.initialState();
-      this.#states.set(strategy, state);
-    }
-    return state;
+    // One lookup per call: a stateless strategy's `undefined` is stored as NO_STATE, so a miss means first use.
+    const state = this.#states.get(strategy);
+    if (state === NO_STATE) return undefined;
+    if (state !== undefined) return state;
+    const initial = strategy.initialState();
+    this.#states.set(strategy, initial === undefined ? NO_STATE : initial);
+    return initial;
   }
 }
+
+/** Stands for a stateless strategy's `undefined` state in {@link RoutingStates}. */
+const NO_STATE: unique symbol = Symbol('no routing state');
 
 const DEFAULT_STATES = new RoutingStates();
 
@@ -96,18 +104,20 @@ export function placeFunction(
     checkField(routing, input);
     return routing.kind === RoutingKind.Sticky ? UNPLACED : ANY_NODE;
   }
-  const chosen = routeWithFallback(routing, input, view, states);
+  // Choose among the function's hosts only (the view itself when every member hosts the same: no lookup).
+  const hosts = functionHostsView(view, definition.name);
+  const chosen = routeWithFallback(routing, input, hosts, states);
   return nodePlacement(
-    routing.kind === RoutingKind.Sticky ? chosen : preferHealthy(definition.name, routing, input, view, chosen),
+    routing.kind === RoutingKind.Sticky ? chosen : preferHealthy(definition.name, routing, input, hosts, chosen),
   );
 }
 
 /**
  * Where a call of `definition` that arrived at node `nodeId` goes: {@link ANY_NODE} when this node serves it
- * (a queue, `roundRobin`, `leastLoaded` or `sticky` call, or a `pin`/`range` call whose tag it carries), the
- * ring owner for `hash`, else the node the strategy picks (forward). A client's retry (`attempt` >= 2) of a `hash`
- * call is served where it arrives: the client sent it past the nodes that failed it (`retry-placement.ts`), and a
- * pure function needs no owner. Throws like {@link placeFunction}.
+ * (a queue, `roundRobin`, `leastLoaded` or `sticky` call, or a `pin`/`range` call whose tag it carries while it
+ * hosts the function), the ring owner for `hash`, else the host the strategy picks (forward). A client's retry
+ * (`attempt` >= 2) of a `hash` call is served where it arrives: the client sent it past the nodes that failed it
+ * (`retry-placement.ts`), and a pure function needs no owner. Throws like {@link placeFunction}.
  */
 export function placeCallAt(
   definition: FunctionDefinition,
@@ -130,9 +140,11 @@ export function placeCallAt(
         checkField(routing, input);
         return ANY_NODE;
       }
-      const self = view.byId.get(nodeId);
+      // Served here when this node hosts the function and carries the tag; else a host that does.
+      const hosts = functionHostsView(view, definition.name);
+      const self = hosts.byId.get(nodeId);
       if (self !== undefined && routing.canServe(input, self)) return ANY_NODE;
-      return nodePlacement(routeWithFallback(routing, input, view, states));
+      return nodePlacement(routeWithFallback(routing, input, hosts, states));
     }
     default:
       // The sender's strategy chose this node (sticky: from its own assignments): serve it here.

@@ -6,7 +6,7 @@
  *
  * ```
  *  hash(field)          the key's nodes in ring order (owner, then its successors) ─► first usable
- *  pin/range/choosing   the strategy's choice if usable, else a capable member      ─► first usable, from `attempt`
+ *  pin/range/choosing   the strategy's choice if usable, else a capable host        ─► first usable, from `attempt`
  *  queue, or by name    the function's hosts (named-call.ts)                        ─► first usable, from `attempt`
  *  none usable / no view                                                            ─► any (queue group)
  * ```
@@ -17,6 +17,7 @@
 import type { ClusterView } from '../cluster-view.js';
 import type { FunctionDefinition } from '../definition.js';
 import { RoutingKind } from '../routing/routing-kind.js';
+import { functionHostsView } from './function-hosts.js';
 import { hostsOfRef } from './named-call.js';
 import { placeFunction } from './place.js';
 import { ANY_NODE, nodePlacement, type Placement, PlacementType } from './placement.js';
@@ -49,7 +50,7 @@ export function placeRetry(
       }
       const chosen = placeFunction(definition, input, view);
       if (chosen.type === PlacementType.Node && !avoid(chosen.node)) return chosen;
-      const members = view.members;
+      const members = functionHostsView(view, definition.name).members;
       for (let i = 0; i < members.length; i++) {
         const member = members[(attempt + i) % members.length]!;
         if (!avoid(member.id) && routing.canServe(input, member)) return nodePlacement(member.id);

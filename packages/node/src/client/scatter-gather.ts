@@ -4,7 +4,7 @@
  * they land (a pure function runs the same anywhere) by handing every item to its pool in one pass.
  *
  * ```
- *  scatter(def, input, { shards })   view members (all, or carrying the tag) ─► [input] to each ─► per-shard results
+ *  scatter(def, input, { shards })   hosts of def (all, or carrying the tag) ─► [input] to each ─► per-shard results
  *  gather(def, inputs)               placeFunction per input ─► group by shard (unkeyed: spread evenly)
  *                                    ─► one batch per shard ─► values put back in input order
  *  partial failure                   'fail' (default): PartialFailureError listing every failure
@@ -23,6 +23,7 @@ import {
   EnvelopeKind,
   errorFromWire,
   type FunctionDefinition,
+  functionHostsView,
   type LucentError,
   PartialFailureError,
   PlacementType,
@@ -134,7 +135,9 @@ export async function scatter<O, R>(
 ): Promise<ScatterResult<O> | R> {
   const view = needView(ctx, definition.name);
   const selector = options.shards ?? 'all';
-  const members = selector === 'all' ? view.members : (view.byTag.get(selector) ?? []);
+  // Only the members that host the function (all of them when every member hosts the same).
+  const hosts = functionHostsView(view, definition.name);
+  const members = selector === 'all' ? hosts.members : (hosts.byTag.get(selector) ?? []);
   if (members.length === 0) {
     const reason = `no shard carries the tag '${selector}'`;
     throw new RoutingError({ target: definition.name, field: 'shards', reason }, { message: reason });
@@ -171,7 +174,7 @@ export async function gather<O>(
   const view = needView(ctx, definition.name);
   // Input indexes per shard: keyed inputs by their ring owner, unkeyed ones dealt round robin.
   const groups = new Map<string, number[]>();
-  const members = view.members;
+  const members = functionHostsView(view, definition.name).members;
   for (let i = 0; i < inputs.length; i++) {
     const placement = placeFunction(definition, inputs[i], view);
     const node = placement.type === PlacementType.Node ? placement.node : members[i % members.length]!.id;

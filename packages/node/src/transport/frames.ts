@@ -112,19 +112,25 @@ export function decodeFrames(bytes: Uint8Array): Frame[] {
 }
 
 /**
- * Accumulates frames into one growable buffer and cuts it into a message. Payloads are copied on `add`, so
- * the caller may reuse its buffer at once. Each {@link FrameWriter.finish} returns a fresh buffer: the
- * previous message may still be referenced by the connection's write queue, so it is never written again.
+ * Accumulates frames into a message and cuts it off. Messages are carved one after another from a slab (one
+ * `Uint8Array` holding about {@link SLAB_MESSAGES} messages of recent size), so a message costs a `subarray`, not
+ * a buffer of its own: a new typed array's backing store was the largest allocation of a small request (the
+ * client's and the node's profiles in node/peers). Payloads are copied on `add`, so the caller may reuse its buffer
+ * at once. Bytes handed out by {@link FrameWriter.finish} are never written again (the connection's write queue
+ * may still hold them): the next message starts after them, and a message that outgrows what is left of the slab
+ * moves to a new one.
  */
 export class FrameWriter {
-  #buffer: Uint8Array | undefined = undefined;
+  #slab: Uint8Array | undefined = undefined;
+  /** Where the message being built starts in the slab. */
+  #start = 0;
   #length = 0;
   #count = 0;
-  /** Capacity of the next buffer; follows the size of recent messages so steady traffic rarely grows. */
-  #nextCapacity: number;
+  /** Recent message size: follows steady traffic, forgets one burst soon. Sizes the next slab. */
+  #typicalBytes: number;
 
   constructor(initialCapacity = 256) {
-    this.#nextCapacity = Math.max(MESSAGE_HEADER_BYTES + FRAME_HEADER_BYTES, initialCapacity);
+    this.#typicalBytes = Math.max(MESSAGE_HEADER_BYTES + FRAME_HEADER_BYTES, initialCapacity);
   }
 
   /** Frames added since the last `finish`. */
@@ -140,45 +146,53 @@ export class FrameWriter {
   /** Appends one frame. `id` must be in 0..{@link MAX_FRAME_ID}. */
   add(kind: FrameKind, id: number, payload: Uint8Array): void {
     const needed = (this.#count === 0 ? MESSAGE_HEADER_BYTES : this.#length) + FRAME_HEADER_BYTES + payload.byteLength;
-    let buffer = this.#buffer;
-    if (buffer === undefined || buffer.byteLength < needed) buffer = this.#grow(needed);
+    let slab = this.#slab;
+    if (slab === undefined || this.#start + needed > slab.byteLength) slab = this.#moveToNewSlab(needed);
+    const start = this.#start;
     if (this.#count === 0) {
-      buffer[0] = MAGIC;
-      buffer[1] = VERSION;
+      slab[start] = MAGIC;
+      slab[start + 1] = VERSION;
       this.#length = MESSAGE_HEADER_BYTES;
     }
-    const at = this.#length;
-    buffer[at] = kind;
-    writeU32(buffer, at + 1, id);
-    writeU32(buffer, at + 5, payload.byteLength);
-    buffer.set(payload, at + FRAME_HEADER_BYTES);
+    const at = start + this.#length;
+    slab[at] = kind;
+    writeU32(slab, at + 1, id);
+    writeU32(slab, at + 5, payload.byteLength);
+    slab.set(payload, at + FRAME_HEADER_BYTES);
     this.#length = needed;
     this.#count++;
   }
 
   /** Returns the message holding every frame added since the last call and starts an empty one. */
   finish(): Uint8Array {
-    const buffer = this.#buffer;
-    if (buffer === undefined || this.#count === 0) throw new RangeError('FrameWriter.finish() with no frames');
-    writeU32(buffer, 2, this.#count);
-    const message = buffer.subarray(0, this.#length);
-    // Halfway between the old guess and this message: steady traffic stops growing, one burst is forgotten soon.
-    this.#nextCapacity = Math.max(MESSAGE_HEADER_BYTES + FRAME_HEADER_BYTES, (this.#nextCapacity + this.#length) >>> 1);
-    this.#buffer = undefined;
+    const slab = this.#slab;
+    if (slab === undefined || this.#count === 0) throw new RangeError('FrameWriter.finish() with no frames');
+    const start = this.#start;
+    writeU32(slab, start + 2, this.#count);
+    const message = slab.subarray(start, start + this.#length);
+    this.#typicalBytes = Math.max(MESSAGE_HEADER_BYTES + FRAME_HEADER_BYTES, (this.#typicalBytes + this.#length) >>> 1);
+    this.#start = start + this.#length;
     this.#length = 0;
     this.#count = 0;
     return message;
   }
 
-  #grow(needed: number): Uint8Array {
-    let capacity = this.#buffer === undefined ? this.#nextCapacity : this.#buffer.byteLength * 2;
-    while (capacity < needed) capacity *= 2;
-    const grown = new Uint8Array(capacity);
-    if (this.#buffer !== undefined) grown.set(this.#buffer.subarray(0, this.#length));
-    this.#buffer = grown;
-    return grown;
+  /** A new slab with room for `needed` bytes, the message built so far copied to its start. */
+  #moveToNewSlab(needed: number): Uint8Array {
+    const size = Math.max(needed, Math.min(MAX_SLAB_BYTES, this.#typicalBytes * SLAB_MESSAGES));
+    const slab = new Uint8Array(size);
+    const old = this.#slab;
+    if (old !== undefined && this.#count > 0) slab.set(old.subarray(this.#start, this.#start + this.#length));
+    this.#slab = slab;
+    this.#start = 0;
+    return slab;
   }
 }
+
+/** Messages of recent size one slab holds (see {@link FrameWriter}). */
+const SLAB_MESSAGES = 16;
+/** A slab grows no larger than this unless one message needs more (a destination's writer keeps one slab). */
+const MAX_SLAB_BYTES = 64 * 1024;
 
 /** Encodes `frames` as one message (convenience over {@link FrameWriter}; at least one frame). */
 export function encodeFrames(frames: readonly Frame[]): Uint8Array {

@@ -6,6 +6,7 @@
  *  n1  tags n1, aave, small        pin('protocol'): aave -> n1|n2, uni -> n3, curve -> NoCapacityError
  *  n2  tags n2, aave, large        range('price', [0, 100, ∞], [small, large]): 5 -> n1|n3, 500 -> n2
  *  n3  tags n3, uni,  small        roundRobin, leastLoaded, hash('key'), burn = pin('node') (load one node)
+ *  n1, n2 also load pair-functions.mjs: roundRobin and leastLoaded there must never reach n3
  * ```
  * Tests run in order on one cluster: the idle-cluster strategies first, then the ones that load a node.
  */
@@ -51,7 +52,12 @@ const fns = {
   varying: defineFunction({ name: 'varying', routing: roundRobin() }, (_ctx, _input: { slowOn: string; ms: number }) =>
     node(),
   ),
+  // `pair-functions.mjs`, loaded by n1 and n2 only.
+  paired: defineFunction({ name: 'paired', routing: roundRobin() }, (_ctx, _input: { i: number }) => node()),
+  pairedLeast: defineFunction({ name: 'pairedLeast', routing: leastLoaded() }, (_ctx, _input: { i: number }) => node()),
 };
+/** The nodes that load `pair-functions.mjs` besides `strategy-functions.mjs`. */
+const PAIR_HOSTS: readonly string[] = ['n1', 'n2'];
 
 const processes = new NodeProcesses();
 let server: NatsServerHandle;
@@ -67,6 +73,7 @@ beforeAll(async () => {
       args: clusterNodeArgs(id, options, [
         ...['--threads', '1', '--tags', TAGS[id], '--load-report-interval-ms', '200'],
         ...['--functions', fixture('strategy-functions.mjs')],
+        ...(PAIR_HOSTS.includes(id) ? [fixture('pair-functions.mjs')] : []),
       ]),
     }),
   );
@@ -155,6 +162,21 @@ describe('declared routing across three tagged lucent-node processes', () => {
       expect(counts[node]).toBeGreaterThanOrEqual(90);
       expect(counts[node]).toBeLessThanOrEqual(110);
     }
+  });
+
+  it('roundRobin and leastLoaded place a function only on the nodes that loaded it (2 of 3)', async () => {
+    await quiet();
+    // The client's view knows who hosts what from the heartbeats' modules.
+    expect(cluster.view.hostRings.hostsOf('fn:paired')).toEqual(['n1', 'n2']);
+    const answers: string[] = [];
+    for (let i = 0; i < 60; i++) answers.push(await cluster.client.call(fns.paired, { i }));
+    const counts = countBy(answers);
+    expect(counts.n3).toBeUndefined();
+    // Rotation over the two hosts: 30 each unless a load report briefly marks one overloaded.
+    expect(Object.keys(counts).sort()).toEqual(['n1', 'n2']);
+    for (const node of PAIR_HOSTS) expect(counts[node]).toBeGreaterThanOrEqual(24);
+    const least = await Promise.all(Array.from({ length: 40 }, (_, i) => cluster.client.call(fns.pairedLeast, { i })));
+    for (const node of least) expect(PAIR_HOSTS).toContain(node);
   });
 
   it('A/B weights 90/10 split a function by name within tolerance over 2,000 calls', async () => {
