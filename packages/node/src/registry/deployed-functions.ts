@@ -264,11 +264,11 @@ export class DeployedFunctions {
 
 /**
  * `definition` as deployed: under the registry's name and version (which `lucent deploy --name/--version` may
- * set), with the bundle's code and metadata. Event handling stays with `--functions` modules for now: a
- * deployed version handles no event types.
+ * set), with the bundle's code and metadata, its event handlers included (the node's durable consumers follow
+ * the registry: `ShardContext.refreshEvents`).
  */
 function deployedDefinition(definition: FunctionDefinition, name: string, version: string): FunctionDefinition {
-  return Object.freeze({ ...definition, name, version, id: `${name}@${version}`, handles: Object.freeze([]) });
+  return Object.freeze({ ...definition, name, version, id: `${name}@${version}` });
 }
 
 /**

@@ -5,6 +5,7 @@
  * ```
  *  start   open the registry bucket and module store ─► watch ─► every record present ─► DeployedFunctions.apply
  *          ─► serve the new names (function queue groups) ─► advertise the loaded versions (heartbeat modules)
+ *          ─► refresh the durable event consumers (deployed handlers consume events as static ones do)
  *  change  record put/deleted ─► apply again (one apply at a time; changes during one are coalesced into the next)
  *  stop    watch off ─► the deployed versions' pools close
  * ```
@@ -59,6 +60,8 @@ export class RegistryExtension implements ShardExtension {
   #applying: Promise<void> | undefined = undefined;
   #stopped = false;
   #retryTimer: TimerHandle | undefined = undefined;
+  /** The event log did not answer the last refresh of the event consumers: worth applying again later. */
+  #eventsRetryWanted = false;
 
   constructor(options: RegistryExtensionOptions) {
     this.#options = options;
@@ -162,6 +165,16 @@ export class RegistryExtension implements ShardExtension {
     await this.#deployed?.close();
   }
 
+  async #refreshEvents(context: ShardContext): Promise<void> {
+    this.#eventsRetryWanted = false;
+    try {
+      await context.refreshEvents?.();
+    } catch (error) {
+      this.#eventsRetryWanted = true;
+      context.logger.warn({ err: error }, 'registry.events_unavailable');
+    }
+  }
+
   #schedule(): void {
     this.#dirty = true;
     this.#applying ??= this.#applyLoop().finally(() => {
@@ -184,10 +197,13 @@ export class RegistryExtension implements ShardExtension {
       // Retired deployed versions stay in the node's registry (disabled) but are not advertised as hosted.
       const hosted = (id: string) => !deployed.isDeployed(id) || deployed.isLoaded(id);
       this.#options.membership.membership?.setModules(modulesOf(context.functions, actorTypes, hosted));
+      // Deployed event handlers consume the durable event stream as `--functions` ones do.
+      await this.#refreshEvents(context);
       context.logger.info({ loaded: deployed.loaded, actorTypes: actors?.types ?? [] }, 'registry.applied');
     }
     // A module the store did not deliver (busy, reconnecting) is tried again, not left out until the next deploy.
-    if ((deployed.retryWanted || this.#deployedActors?.retryWanted === true) && !this.#stopped) {
+    const retry = deployed.retryWanted || this.#deployedActors?.retryWanted === true || this.#eventsRetryWanted;
+    if (retry && !this.#stopped) {
       this.#retryTimer ??= context.clock.setTimeout(() => {
         this.#retryTimer = undefined;
         if (!this.#stopped) this.#schedule();

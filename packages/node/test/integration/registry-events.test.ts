@@ -1,0 +1,168 @@
+/**
+ * Deployed event handlers (issue 13) with a real nats-server (JetStream) and two real `lucent-node` processes,
+ * driven through the `lucent` commands: a deployed function that `handles` an event type consumes the durable
+ * event stream as a `--functions` one does.
+ *
+ * deploy tally@1 (handles Counted): each event runs once in the cluster, on v1; deploy tally@2 and disable v1:
+ * v2 handles the events from then on; disable tally: events are kept, nothing handles them; enable tally@2:
+ * the kept events run on v2; roll back: v1 handles them again.
+ */
+import { type Envelope, EnvelopeCodec, eventSubject } from '@lucent/core/internal';
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAdmin } from '../../src/admin/admin-program.js';
+import { connect as connectClient, type LucentClient } from '../../src/client/lucent-client.js';
+import { eventStreamName } from '../../src/events/event-consumer-plan.js';
+import { decodeEventMessage } from '../../src/events/event-message.js';
+import { collectRegistryStats } from '../../src/registry/registry-stats.js';
+import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
+import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
+import { clusterNodeArgs, fixture } from './cli-fixtures.js';
+
+const CLUSTER = 'regev';
+const HEARTBEAT_MS = 200;
+const processes = new NodeProcesses();
+const codec = new EnvelopeCodec();
+let server: NatsServerHandle;
+let raw: NatsConnection;
+let client: LucentClient;
+const nodes: NodeProcess[] = [];
+let emitted = 0;
+
+/** Runs `lucent <args>` against the test cluster and expects it to succeed. */
+async function lucent(...args: string[]): Promise<string> {
+  let out = '';
+  let err = '';
+  const io = { writeOut: (text: string) => (out += text), writeErr: (text: string) => (err += text) };
+  const code = await runAdmin(
+    ['--nats', server.url, '--cluster', CLUSTER, '--heartbeat-interval-ms', String(HEARTBEAT_MS), ...args],
+    io,
+  );
+  expect(err).toBe('');
+  expect(code).toBe(0);
+  return out;
+}
+
+/** How many registry changes `node` has applied (its `registry.applied` log lines). */
+const appliedCount = (node: NodeProcess): number => node.stdout.split('"msg":"registry.applied"').length - 1;
+
+/** Runs `change` (a `lucent` command) and resolves once every node has applied the registry after it. */
+async function changeEverywhere(...args: string[]): Promise<void> {
+  const before = nodes.map(appliedCount);
+  await lucent(...args);
+  await until(`${args.join(' ')} applied on every node`, () => nodes.every((node, i) => appliedCount(node) > before[i]!));
+}
+
+/** Resolves once `predicate` holds, polling every 50 ms; rejects after `timeoutMs`. */
+async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Emits `count` Counted events (fresh `n`s); resolves with their `n`s. */
+async function emitCounted(count: number): Promise<number[]> {
+  const ns: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = emitted++;
+    await client.emit('Counted', { n });
+    ns.push(n);
+  }
+  return ns;
+}
+
+/** The stored `tallyCompleted` results of events `ns`, by `n` (a run's result: the version that ran it). */
+async function completions(ns: readonly number[]): Promise<Map<number, string>> {
+  const jsm = await raw.jetstreamManager();
+  const stream = eventStreamName(CLUSTER);
+  const info = await jsm.streams.info(stream);
+  const wanted = new Set(ns);
+  const found = new Map<number, string>();
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const msg = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+    if (msg?.subject !== eventSubject(CLUSTER, 'tallyCompleted')) continue;
+    for (const event of decodeEventMessage(msg.data, codec) as Envelope[]) {
+      const result = event.payload as { version: string; n: number };
+      if (wanted.has(result.n)) found.set(result.n, result.version);
+    }
+  }
+  return found;
+}
+
+/** Waits for the completions of every event in `ns`; resolves with the versions that ran them, counted. */
+async function handledBy(ns: readonly number[]): Promise<Map<string, number>> {
+  let found = new Map<number, string>();
+  await until(`${ns.length} events handled`, async () => {
+    found = await completions(ns);
+    return found.size === ns.length;
+  });
+  const versions = new Map<string, number>();
+  for (const version of found.values()) versions.set(version, (versions.get(version) ?? 0) + 1);
+  return versions;
+}
+
+/** Runs of deployed tally versions on all nodes, by the nodes' registry counters. */
+async function tallyRuns(): Promise<number> {
+  const stats = await collectRegistryStats(raw, CLUSTER, 500);
+  expect(stats.length).toBe(nodes.length);
+  let runs = 0;
+  for (const node of stats) for (const c of node.counters) if (c.ref.startsWith('tally@')) runs += c.calls;
+  return runs;
+}
+
+beforeAll(async () => {
+  server = await startNatsServer({ jetstream: true });
+  const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS };
+  for (const id of ['e1', 'e2']) {
+    nodes.push(
+      processes.start({
+        args: clusterNodeArgs(id, options, ['--threads', '1', '--functions', fixture('shard-functions.mjs')]),
+      }),
+    );
+  }
+  await Promise.all(nodes.map((node) => node.waitForLog('node.ready', 30_000)));
+  raw = await connect({ servers: server.url });
+  client = await connectClient({ servers: server.url, cluster: CLUSTER });
+}, 60_000);
+
+afterAll(async () => {
+  await client?.close();
+  await raw?.close();
+  await processes.killAll();
+  await server?.stop();
+});
+
+describe('deployed event handlers', () => {
+  it('a deployed handler consumes the durable stream: each event runs once in the cluster', async () => {
+    await changeEverywhere('deploy', fixture('registry/tally-v1.mjs'));
+    const ns = await emitCounted(20);
+    expect(await handledBy(ns)).toEqual(new Map([['1', 20]]));
+    // Settle: a second run of an event would show in the counters (its Completed is deduplicated by id).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await tallyRuns()).toBe(20);
+  }, 60_000);
+
+  it('a new version takes over: deploy v2, disable v1, and v2 handles the events', async () => {
+    await changeEverywhere('deploy', fixture('registry/tally-v2.mjs'));
+    await changeEverywhere('disable', 'tally@1');
+    const ns = await emitCounted(10);
+    expect(await handledBy(ns)).toEqual(new Map([['2', 10]]));
+  }, 60_000);
+
+  it('disabled, its events are kept and not handled; enabled again, they run on the enabled version', async () => {
+    await changeEverywhere('disable', 'tally');
+    const ns = await emitCounted(5);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await completions(ns)).size).toBe(0);
+    await changeEverywhere('enable', 'tally@2');
+    expect(await handledBy(ns)).toEqual(new Map([['2', 5]]));
+  }, 60_000);
+
+  it('a rollback hands the events back to the previous version', async () => {
+    await changeEverywhere('rollback', 'tally');
+    const ns = await emitCounted(10);
+    expect(await handledBy(ns)).toEqual(new Map([['1', 10]]));
+  }, 60_000);
+});
