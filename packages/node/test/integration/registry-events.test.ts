@@ -6,7 +6,14 @@
  * deploy tally@1 (handles Counted): each event runs once in the cluster, on v1; deploy tally@2 and disable v1:
  * v2 handles the events from then on; disable tally: events are kept, nothing handles them; enable tally@2:
  * the kept events run on v2; roll back: v1 handles them again.
+ *
+ * The nodes' bundle cache (under their own TMPDIR): a node keeps the files of the versions it has loaded only,
+ * removes its directory when it stops, and a directory left by a dead process is removed at the next start.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Envelope, EnvelopeCodec, eventSubject } from '@lucent/core/internal';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +35,17 @@ let raw: NatsConnection;
 let client: LucentClient;
 const nodes: NodeProcess[] = [];
 let emitted = 0;
+/** The nodes' TMPDIR: their bundle cache root is `<tmp>/lucent-modules`. */
+let tmp: string;
+const cacheRoot = () => join(tmp, 'lucent-modules');
+/** A directory a killed process left behind (a pid that has exited), put there before the nodes start. */
+let staleDir: string;
+
+/** Bundle files in the cache, per node directory. */
+async function cachedBundles(): Promise<string[][]> {
+  const dirs = (await readdir(cacheRoot())).sort();
+  return Promise.all(dirs.map(async (dir) => (await readdir(join(cacheRoot(), dir))).sort()));
+}
 
 /** Runs `lucent <args>` against the test cluster and expects it to succeed. */
 async function lucent(...args: string[]): Promise<string> {
@@ -113,12 +131,18 @@ async function tallyRuns(): Promise<number> {
 }
 
 beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'lucent-regev-'));
+  const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+  staleDir = join(cacheRoot(), `${deadPid}.0`);
+  await mkdir(staleDir, { recursive: true });
+  await writeFile(join(staleDir, 'left-behind.mjs'), 'export {};\n');
   server = await startNatsServer({ jetstream: true });
   const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS };
   for (const id of ['e1', 'e2']) {
     nodes.push(
       processes.start({
         args: clusterNodeArgs(id, options, ['--threads', '1', '--functions', fixture('shard-functions.mjs')]),
+        env: { TMPDIR: tmp },
       }),
     );
   }
@@ -132,6 +156,7 @@ afterAll(async () => {
   await raw?.close();
   await processes.killAll();
   await server?.stop();
+  if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
 });
 
 describe('deployed event handlers', () => {
@@ -154,7 +179,9 @@ describe('deployed event handlers', () => {
   it('disabled, its events are kept and not handled; enabled again, they run on the enabled version', async () => {
     await changeEverywhere('disable', 'tally');
     const ns = await emitCounted(5);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // No version loaded any more: the nodes' caches hold no bundle (removed once the pools closed).
+    await until('the retired bundles removed', async () => (await cachedBundles()).every((files) => files.length === 0));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await completions(ns)).size).toBe(0);
     await changeEverywhere('enable', 'tally@2');
     expect(await handledBy(ns)).toEqual(new Map([['2', 5]]));
@@ -165,4 +192,16 @@ describe('deployed event handlers', () => {
     const ns = await emitCounted(10);
     expect(await handledBy(ns)).toEqual(new Map([['1', 10]]));
   }, 60_000);
+});
+
+describe('the bundle cache', () => {
+  it('holds the loaded bundles of live nodes only: a dead process’s directory went at start, a stopped node’s goes', async () => {
+    // After the rollback both nodes have v1 loaded only (v2, above it and disabled, was retired): one bundle each.
+    await until('v2’s bundles removed', async () => (await cachedBundles()).every((files) => files.length === 1));
+    expect(await cachedBundles()).toHaveLength(2);
+    expect((await readdir(cacheRoot())).some((dir) => join(cacheRoot(), dir) === staleDir)).toBe(false);
+    const stopped = await nodes[1]!.stop();
+    expect(stopped.code).toBe(0);
+    expect(await readdir(cacheRoot())).toHaveLength(1);
+  }, 30_000);
 });
