@@ -5,7 +5,7 @@
  *
  * deploy tally@1 (handles Counted): each event runs once in the cluster, on v1; deploy tally@2 and disable v1:
  * v2 handles the events from then on; disable tally: events are kept, nothing handles them; enable tally@2:
- * the kept events run on v2; roll back: v1 handles them again.
+ * the kept events run on v2; roll back: v1 handles them again (the README's walk-through in "Deploying functions").
  *
  * The nodes' bundle cache (under their own TMPDIR): a node keeps the files of the versions it has loaded only,
  * removes its directory when it stops, and a directory left by a dead process is removed at the next start.
