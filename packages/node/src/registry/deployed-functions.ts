@@ -19,7 +19,7 @@
  */
 import type { Clock, FunctionDefinition, FunctionRegistry, LucentError } from '@lucent/core/internal';
 import { toLucentError } from '@lucent/core/internal';
-import { createFunctionPool, type FunctionPool } from '../pool/function-pool.js';
+import { createFunctionPool, type FunctionPool, type FunctionPoolOptions } from '../pool/function-pool.js';
 import type { FunctionRunner, RunOptions } from '../router/function-runner.js';
 import type { FunctionRecord } from './function-record.js';
 import { loadBundleFunctions, removeBundleFile, writeBundleFile } from './module-bundle.js';
@@ -42,6 +42,11 @@ export interface DeployedFunctionsOptions {
   readonly threads: number;
   readonly closeTimeoutMs: number;
   readonly clock: Clock;
+  /**
+   * What the node's own pool is given too, so a deployed version runs as a `--functions` one does: `ctx.shard`,
+   * the workers' log level, the queue bound.
+   */
+  readonly pool?: Pick<FunctionPoolOptions, 'shard' | 'logLevel' | 'maxQueuedCalls'>;
   /** A version could not be loaded (it stays unloaded; the node keeps serving the others). */
   readonly onRefused: (ref: string, checksum: string, error: LucentError) => void;
 }
@@ -245,6 +250,7 @@ export class DeployedFunctions {
     const path = await writeBundleFile(this.#o.cacheDir, checksum, bytes);
     const exports = await loadBundleFunctions(path, `module ${checksum.slice(0, 12)}`);
     const pool = await createFunctionPool({
+      ...this.#o.pool,
       modules: [path],
       registry: exports,
       threads: this.#o.threads,

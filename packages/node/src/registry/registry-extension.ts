@@ -125,6 +125,11 @@ export class RegistryExtension implements ShardExtension {
       threads: config.threads,
       closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
       clock: context.clock,
+      pool: {
+        shard: { id: config.shard, tags: config.tags },
+        logLevel: config.logLevel,
+        maxQueuedCalls: config.poolMaxQueue,
+      },
       onRefused,
     });
     const deployed = this.#deployed;

@@ -91,6 +91,9 @@ async function emitCounted(count: number): Promise<number[]> {
   return ns;
 }
 
+/** Nodes that ran tally (`ctx.shard.id` in the results): a deployed version sees its node as static ones do. */
+const ranOn = new Set<string>();
+
 /** The stored `tallyCompleted` results of events `ns`, by `n` (a run's result: the version that ran it). */
 async function completions(ns: readonly number[]): Promise<Map<number, string>> {
   const jsm = await raw.jetstreamManager();
@@ -102,8 +105,10 @@ async function completions(ns: readonly number[]): Promise<Map<number, string>> 
     const msg = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
     if (msg?.subject !== eventSubject(CLUSTER, 'tallyCompleted')) continue;
     for (const event of decodeEventMessage(msg.data, codec) as Envelope[]) {
-      const result = event.payload as { version: string; n: number };
-      if (wanted.has(result.n)) found.set(result.n, result.version);
+      const result = event.payload as { version: string; n: number; shard: string };
+      if (!wanted.has(result.n)) continue;
+      found.set(result.n, result.version);
+      ranOn.add(result.shard);
     }
   }
   return found;
@@ -167,6 +172,8 @@ describe('deployed event handlers', () => {
     // Settle: a second run of an event would show in the counters (its Completed is deduplicated by id).
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await tallyRuns()).toBe(20);
+    expect([...ranOn].every((shard) => shard === 'e1' || shard === 'e2')).toBe(true);
+    expect(ranOn.size).toBeGreaterThan(0);
   }, 60_000);
 
   it('a new version takes over: deploy v2, disable v1, and v2 handles the events', async () => {
