@@ -17,14 +17,13 @@ import { join } from 'node:path';
 import { type Envelope, EnvelopeCodec, eventSubject } from '@lucent/core/internal';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAdmin } from '../../src/admin/admin-program.js';
 import { connect as connectClient, type LucentClient } from '../../src/client/lucent-client.js';
 import { eventStreamName } from '../../src/events/event-consumer-plan.js';
 import { decodeEventMessage } from '../../src/events/event-message.js';
 import { collectRegistryStats } from '../../src/registry/registry-stats.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
-import { clusterNodeArgs, fixture } from './cli-fixtures.js';
+import { clusterNodeArgs, fixture, runLucent } from './cli-fixtures.js';
 
 const CLUSTER = 'regev';
 const HEARTBEAT_MS = 200;
@@ -49,16 +48,10 @@ async function cachedBundles(): Promise<string[][]> {
 
 /** Runs `lucent <args>` against the test cluster and expects it to succeed. */
 async function lucent(...args: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const io = { writeOut: (text: string) => (out += text), writeErr: (text: string) => (err += text) };
-  const code = await runAdmin(
-    ['--nats', server.url, '--cluster', CLUSTER, '--heartbeat-interval-ms', String(HEARTBEAT_MS), ...args],
-    io,
-  );
-  expect(err).toBe('');
-  expect(code).toBe(0);
-  return out;
+  const run = await runLucent({ cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS }, args);
+  expect(run.err).toBe('');
+  expect(run.code).toBe(0);
+  return run.out;
 }
 
 /** How many registry changes `node` has applied (its `registry.applied` log lines). */
