@@ -5,6 +5,6 @@
  * is paid per worker start, a hot swap's new workers included: about a third of what `./internal` costs to load.
  */
 export type { FunctionContext } from './definition.js';
+export { toLucentError, type WireError } from './errors.js';
 export { CallContext, type LogThreshold, NO_METADATA, NO_SHARD, type ShardInfo } from './function-context.js';
 export { createRegistry, type FunctionRegistry } from './registry.js';
-export { toLucentError, type WireError } from './errors.js';

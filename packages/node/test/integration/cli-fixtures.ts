@@ -44,7 +44,15 @@ export async function runLucent(options: TestClusterNodeOptions, args: readonly 
   let err = '';
   const io = { writeOut: (text: string) => (out += text), writeErr: (text: string) => (err += text) };
   const code = await runAdmin(
-    ['--nats', options.natsUrl, '--cluster', options.cluster, '--heartbeat-interval-ms', String(options.heartbeatMs), ...args],
+    [
+      '--nats',
+      options.natsUrl,
+      '--cluster',
+      options.cluster,
+      '--heartbeat-interval-ms',
+      String(options.heartbeatMs),
+      ...args,
+    ],
     io,
   );
   return { code, out, err };

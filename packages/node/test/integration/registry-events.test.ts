@@ -61,7 +61,9 @@ const appliedCount = (node: NodeProcess): number => node.stdout.split('"msg":"re
 async function changeEverywhere(...args: string[]): Promise<void> {
   const before = nodes.map(appliedCount);
   await lucent(...args);
-  await until(`${args.join(' ')} applied on every node`, () => nodes.every((node, i) => appliedCount(node) > before[i]!));
+  await until(`${args.join(' ')} applied on every node`, () =>
+    nodes.every((node, i) => appliedCount(node) > before[i]!),
+  );
 }
 
 /** Resolves once `predicate` holds, polling every 50 ms; rejects after `timeoutMs`. */
@@ -180,7 +182,9 @@ describe('deployed event handlers', () => {
     await changeEverywhere('disable', 'tally');
     const ns = await emitCounted(5);
     // No version loaded any more: the nodes' caches hold no bundle (removed once the pools closed).
-    await until('the retired bundles removed', async () => (await cachedBundles()).every((files) => files.length === 0));
+    await until('the retired bundles removed', async () =>
+      (await cachedBundles()).every((files) => files.length === 0),
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await completions(ns)).size).toBe(0);
     await changeEverywhere('enable', 'tally@2');
