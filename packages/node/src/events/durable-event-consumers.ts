@@ -40,6 +40,7 @@ import { endWhenSettled, startEventRunSpan, traceparentOf } from '../tracing/luc
 import { storeConsumerDeadLetter } from './consumer-dead-letter.js';
 import { exhaustedDelivery } from './dead-letter.js';
 import {
+  DEFAULT_EVENT_ACK_WAIT_MS,
   decideFailedDelivery,
   type EventConsumerOptions,
   type EventConsumerPlan,
@@ -78,11 +79,14 @@ class ServedConsumer {
   }
 }
 
-/** See the module doc. `start()` at node start, `stop()` at shutdown. */
+/** See the module doc. `start()` at node start, `refresh()` when the functions change, `stop()` at shutdown. */
 export class DurableEventConsumers {
-  readonly plans: readonly EventConsumerPlan[];
+  #plans: readonly EventConsumerPlan[];
   readonly #options: DurableEventConsumersOptions;
   readonly #consumers = new Map<string, ServedConsumer>();
+  #started = false;
+  /** The refresh under way (refreshes run one at a time, in order). */
+  #refreshing: Promise<void> = Promise.resolve();
   readonly #running = new Set<EventLogDelivery>();
   readonly #inFlight = new InFlight();
   #keepAlive: TimerHandle | undefined = undefined;
@@ -98,10 +102,15 @@ export class DurableEventConsumers {
   /** Throws `ConfigError` for invalid options or consumer names that collide. */
   constructor(options: DurableEventConsumersOptions) {
     this.#options = options;
-    this.plans = planEventConsumers(options.functions, options);
-    for (const plan of this.plans) {
+    this.#plans = planEventConsumers(options.functions, options);
+    for (const plan of this.#plans) {
       this.#consumers.set(plan.name, new ServedConsumer(plan, options.metrics?.forConsumer(plan.name), this));
     }
+  }
+
+  /** The consumers this node serves now, sorted by name. */
+  get plans(): readonly EventConsumerPlan[] {
+    return this.#plans;
   }
 
   /**
@@ -109,18 +118,66 @@ export class DurableEventConsumers {
    * and starts consuming. Rejects with `NodeUnavailableError` / `TimeoutError` when the log does not answer.
    */
   async start(): Promise<void> {
-    const log = this.#options.log;
-    await log.ensureStreams();
-    if (this.plans.length === 0) return;
-    for (const consumer of this.#consumers.values()) await log.ensureConsumer(consumer.plan);
-    this.#unwatch = await log.watchMaxDeliveries((name, sequence, deliveries) => {
-      const consumer = this.#consumers.get(name);
-      if (consumer !== undefined) void this.#exhausted(consumer, sequence, deliveries);
-    });
-    for (const consumer of this.#consumers.values()) {
-      consumer.subscription = await log.consume(consumer.plan, consumer.handle);
+    await this.#options.log.ensureStreams();
+    this.#started = true;
+    for (const consumer of this.#consumers.values()) await this.#serve(consumer);
+  }
+
+  /**
+   * Brings the served consumers in line with the functions as they are now (the deployed registry added,
+   * enabled, disabled or retired versions): consumers of handlers that appeared are created and consumed, those
+   * of handlers gone (no enabled version handles the type any more) stop taking deliveries here (their runs in
+   * progress finish; the durable consumer stays for the cluster), and a changed retry policy updates the
+   * consumer. One refresh at a time, in call order. Rejects like {@link start} when the log does not answer (the
+   * consumers that could not be served are tried again by the next refresh); `ConfigError` when names collide.
+   */
+  refresh(): Promise<void> {
+    const next = this.#refreshing.then(() => this.#refresh());
+    this.#refreshing = next.catch(() => undefined);
+    return next;
+  }
+
+  async #refresh(): Promise<void> {
+    if (this.#stopped || !this.#started) return;
+    const plans = planEventConsumers(this.#options.functions, this.#options);
+    this.#plans = plans;
+    const wanted = new Map(plans.map((plan) => [plan.name, plan]));
+    for (const [name, consumer] of this.#consumers) {
+      const plan = wanted.get(name);
+      if (plan !== undefined && samePlan(plan, consumer.plan)) continue;
+      // Gone or changed: stop taking its deliveries (a changed one is served again below with its new plan).
+      this.#consumers.delete(name);
+      await consumer.subscription?.stop().catch(() => undefined);
     }
-    this.#scheduleKeepAlive();
+    for (const plan of plans) {
+      if (this.#consumers.has(plan.name) || this.#stopped) continue;
+      const consumer = new ServedConsumer(plan, this.#options.metrics?.forConsumer(plan.name), this);
+      this.#consumers.set(plan.name, consumer);
+      try {
+        await this.#serve(consumer);
+      } catch (error) {
+        this.#consumers.delete(plan.name);
+        throw error;
+      }
+    }
+  }
+
+  /** Creates `consumer` on the log (idempotent) and starts taking its deliveries. */
+  async #serve(consumer: ServedConsumer): Promise<void> {
+    const log = this.#options.log;
+    await log.ensureConsumer(consumer.plan);
+    this.#unwatch ??= await log.watchMaxDeliveries((name, sequence, deliveries) => {
+      const served = this.#consumers.get(name);
+      if (served !== undefined) void this.#exhausted(served, sequence, deliveries);
+    });
+    const subscription = await log.consume(consumer.plan, consumer.handle);
+    // Stopped or replaced meanwhile: give the subscription back at once.
+    if (this.#stopped || this.#consumers.get(consumer.plan.name) !== consumer) {
+      await subscription.stop().catch(() => undefined);
+      return;
+    }
+    consumer.subscription = subscription;
+    if (this.#keepAlive === undefined) this.#scheduleKeepAlive();
   }
 
   /** Deliveries being run now. */
@@ -304,7 +361,8 @@ export class DurableEventConsumers {
 
   #scheduleKeepAlive(): void {
     if (this.#stopped) return;
-    const period = Math.max(1, Math.floor(Math.min(...this.plans.map((p) => p.ackWaitMs)) / 3));
+    // The ack wait is one cluster-wide setting: every plan has it.
+    const period = Math.max(1, Math.floor((this.#options.ackWaitMs ?? DEFAULT_EVENT_ACK_WAIT_MS) / 3));
     this.#keepAlive = this.#options.clock.setTimeout(this.#tick, period);
     (this.#keepAlive as { unref?: () => void }).unref?.();
   }
@@ -313,4 +371,19 @@ export class DurableEventConsumers {
     for (const delivery of this.#running) delivery.working();
     this.#scheduleKeepAlive();
   };
+}
+
+/** True when serving `a` needs nothing `b` did not (same type, function, settings and retry policy). */
+function samePlan(a: EventConsumerPlan, b: EventConsumerPlan): boolean {
+  return (
+    a.filterSubject === b.filterSubject &&
+    a.functionName === b.functionName &&
+    a.maxDeliver === b.maxDeliver &&
+    a.ackWaitMs === b.ackWaitMs &&
+    a.maxAckPending === b.maxAckPending &&
+    a.retry.maxAttempts === b.retry.maxAttempts &&
+    a.retry.backoffMs === b.retry.backoffMs &&
+    a.retry.multiplier === b.retry.multiplier &&
+    a.retry.maxBackoffMs === b.retry.maxBackoffMs
+  );
 }

@@ -3,7 +3,8 @@
  * thread and every worker build the same registry from the same modules: the main thread reads metadata
  * (names, versions, timeouts, retry policies), workers call the handlers.
  */
-import { createRegistry, type FunctionRegistry } from '@lucent/core/internal';
+// The worker's lean entry: every pool worker imports this module when it starts.
+import { createRegistry, type FunctionRegistry } from '@lucent/core/worker';
 
 /**
  * Imports `modules` in order and registers what they export (definitions, arrays of them, decorated classes).

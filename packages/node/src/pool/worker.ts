@@ -24,7 +24,7 @@ import {
   type ShardInfo,
   toLucentError,
   type WireError,
-} from '@lucent/core/internal';
+} from '@lucent/core/worker';
 import { loadRegistry } from '../modules/load-registry.js';
 import {
   type BatchErrors,

@@ -15,7 +15,8 @@ import { DEFAULT_ACTOR_VERSION } from '@lucent/actors/internal';
 import { ConfigError, ConflictError } from '@lucent/core/internal';
 import { type ActorVersion, deployActorVersion } from './actor-record.js';
 import type { DeployedVersion } from './function-record.js';
-import { bundleModule, loadBundleExports, writeBundleFile } from './module-bundle.js';
+import { type BundleExports, bundleModule, loadBundleExports, writeBundleFile } from './module-bundle.js';
+import { openProcessCacheDir } from './module-cache-dir.js';
 import { DEFAULT_WEIGHT, deployVersion } from './registry-edits.js';
 import { type RegistryStore, sha256Hex } from './registry-store.js';
 
@@ -35,7 +36,7 @@ export interface DeployOptions {
   readonly disabled?: boolean;
   /** Who deploys (default `user@host`). */
   readonly deployedBy?: string;
-  /** Where the bundle is written to read its metadata. */
+  /** Cache root: the bundle is written under `<cacheDir>/<pid>` to read its metadata, and removed after. */
   readonly cacheDir: string;
   /** The deploy time (default now). */
   readonly now?: () => Date;
@@ -62,8 +63,14 @@ export async function deployModule(store: RegistryStore, options: DeployOptions)
   const bytes = await bundleModule(options.entry);
   const checksum = sha256Hex(bytes);
   const what = `deploy '${options.entry}'`;
-  const path = await writeBundleFile(options.cacheDir, checksum, bytes);
-  const exported = await loadBundleExports(path, what);
+  const cache = await openProcessCacheDir(options.cacheDir);
+  let exported: BundleExports;
+  try {
+    exported = await loadBundleExports(await writeBundleFile(cache.dir, checksum, bytes), what);
+  } finally {
+    // Imported (its module stays in memory): the file is no longer needed.
+    await cache.remove();
+  }
   const definitions = exported.functions.list();
   const named = [...definitions.map((d) => d.id), ...exported.actors.map((a) => `actor:${a.type}`)];
   if (options.name !== undefined && named.length > 1) {

@@ -10,7 +10,7 @@
  *     enabled flag ─► the node's registry enable/disable (a bare name resolves to the newest enabled version)
  *     retired      ─► removed from the record, or disabled and not the rollback target (versionsToKeepLoaded):
  *                     disabled here, no longer advertised; its bundle's pool closes once no kept version uses it
- *                     (the calls running on it finish first)
+ *                     (the calls running on it finish first), then its file is removed from the cache
  *     bad bytes    ─► ModuleChecksumError reported, nothing loaded, the rest goes on
  *  call(name) ─► a deployed function by bare name? name@version by weight among its enabled, loaded versions
  *  call(ref)  ─► a deployed version? its bundle's pool, by the id the bundle gives it : the static runner
@@ -19,10 +19,10 @@
  */
 import type { Clock, FunctionDefinition, FunctionRegistry, LucentError } from '@lucent/core/internal';
 import { toLucentError } from '@lucent/core/internal';
-import { createFunctionPool, type FunctionPool } from '../pool/function-pool.js';
+import { createFunctionPool, type FunctionPool, type FunctionPoolOptions } from '../pool/function-pool.js';
 import type { FunctionRunner, RunOptions } from '../router/function-runner.js';
 import type { FunctionRecord } from './function-record.js';
-import { loadBundleFunctions, writeBundleFile } from './module-bundle.js';
+import { loadBundleFunctions, removeBundleFile, writeBundleFile } from './module-bundle.js';
 import { VersionChoice } from './version-choice.js';
 
 /** Where deployed modules come from (the `RegistryStore`). */
@@ -36,12 +36,17 @@ export interface DeployedFunctionsOptions {
   /** The node's registry: deployed versions are added to it (the router and membership read it). */
   readonly functions: FunctionRegistry;
   readonly source: ModuleSource;
-  /** Directory of bundle files. */
+  /** Directory of bundle files (this node's own: a retired bundle's file is removed from it). */
   readonly cacheDir: string;
   /** Worker threads per bundle. */
   readonly threads: number;
   readonly closeTimeoutMs: number;
   readonly clock: Clock;
+  /**
+   * What the node's own pool is given too, so a deployed version runs as a `--functions` one does: `ctx.shard`,
+   * the workers' log level, the queue bound.
+   */
+  readonly pool?: Pick<FunctionPoolOptions, 'shard' | 'logLevel' | 'maxQueuedCalls'>;
   /** A version could not be loaded (it stays unloaded; the node keeps serving the others). */
   readonly onRefused: (ref: string, checksum: string, error: LucentError) => void;
 }
@@ -95,6 +100,8 @@ export class DeployedFunctions {
   #choices = new Map<string, { readonly choice: VersionChoice; readonly refs: ReadonlyMap<string, string> }>();
   /** Deployed definitions made so far, by id (reused when a retired version is loaded again). */
   readonly #definitions = new Map<string, FunctionDefinition>();
+  /** Retired bundles whose pool is closing: their file is removed after, unless they are loaded again. */
+  readonly #retiring = new Map<string, Promise<void>>();
   /** A load failed for a reason that may pass (the store did not answer): worth applying again later. */
   retryWanted = false;
 
@@ -207,7 +214,7 @@ export class DeployedFunctions {
     const pools = [...this.#bundles.values()].map((bundle) => bundle.pool.close());
     this.#bundles.clear();
     this.#versions.clear();
-    await Promise.allSettled(pools);
+    await Promise.allSettled([...pools, ...this.#retiring.values()]);
   }
 
   async #load(name: string, version: string, checksum: string, exportId: string): Promise<boolean> {
@@ -237,10 +244,13 @@ export class DeployedFunctions {
   }
 
   async #loadBundle(checksum: string): Promise<LoadedBundle> {
+    // Loaded again while its old pool closes: let that end (and its file go) before writing the file anew.
+    await this.#retiring.get(checksum);
     const bytes = await this.#o.source.getModule(checksum);
     const path = await writeBundleFile(this.#o.cacheDir, checksum, bytes);
     const exports = await loadBundleFunctions(path, `module ${checksum.slice(0, 12)}`);
     const pool = await createFunctionPool({
+      ...this.#o.pool,
       modules: [path],
       registry: exports,
       threads: this.#o.threads,
@@ -258,17 +268,22 @@ export class DeployedFunctions {
     const bundle = this.#bundles.get(checksum);
     if (bundle === undefined) return;
     this.#bundles.delete(checksum);
-    void bundle.pool.close();
+    const retiring = bundle.pool
+      .close()
+      .catch(() => undefined)
+      .then(() => removeBundleFile(this.#o.cacheDir, checksum))
+      .finally(() => this.#retiring.delete(checksum));
+    this.#retiring.set(checksum, retiring);
   }
 }
 
 /**
  * `definition` as deployed: under the registry's name and version (which `lucent deploy --name/--version` may
- * set), with the bundle's code and metadata. Event handling stays with `--functions` modules for now: a
- * deployed version handles no event types.
+ * set), with the bundle's code and metadata, its event handlers included (the node's durable consumers follow
+ * the registry: `ShardContext.refreshEvents`).
  */
 function deployedDefinition(definition: FunctionDefinition, name: string, version: string): FunctionDefinition {
-  return Object.freeze({ ...definition, name, version, id: `${name}@${version}`, handles: Object.freeze([]) });
+  return Object.freeze({ ...definition, name, version, id: `${name}@${version}` });
 }
 
 /**

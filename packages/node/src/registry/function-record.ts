@@ -34,7 +34,7 @@ export interface DeployedVersion {
   readonly disabledTags: readonly string[];
   /** The definition's shard key path, `null` for an unkeyed function. */
   readonly shardBy: string | null;
-  /** Event types the definition handles (informational: deployed handlers are not consumers yet). */
+  /** Event types the definition handles (the nodes that load the version consume them). */
   readonly handles: readonly string[];
   /** Who deployed it (user@host) and when (ISO time). */
   readonly deployedBy: string;

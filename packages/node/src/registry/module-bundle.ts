@@ -11,7 +11,7 @@
  * written once with its one content. Importing runs the module's top level: on a node that happens on the main
  * thread (metadata) and in each of the version's pool workers (code).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AnyActorDefinition, isActorDefinition } from '@lucent/actors/internal';
@@ -52,7 +52,7 @@ export async function bundleModule(entry: string): Promise<Uint8Array> {
   }
 }
 
-/** Default directory for bundle files: `<os tmp>/lucent-modules`. */
+/** Default root of the bundle files: `<os tmp>/lucent-modules` (each process writes under its own `<pid>`). */
 export function defaultModuleCacheDir(): string {
   return join(tmpdir(), 'lucent-modules');
 }
@@ -71,6 +71,11 @@ export async function writeBundleFile(dir: string, checksum: string, bytes: Uint
   await writeFile(temp, bytes);
   await rename(temp, path);
   return path;
+}
+
+/** Removes `<dir>/<checksum>.mjs` (written by {@link writeBundleFile}). Idempotent; never rejects. */
+export async function removeBundleFile(dir: string, checksum: string): Promise<void> {
+  await rm(join(dir, `${checksum}.mjs`), { force: true }).catch(() => undefined);
 }
 
 /** What a bundle exports: its functions and its actor types. */

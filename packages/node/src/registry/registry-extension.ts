@@ -5,8 +5,9 @@
  * ```
  *  start   open the registry bucket and module store ─► watch ─► every record present ─► DeployedFunctions.apply
  *          ─► serve the new names (function queue groups) ─► advertise the loaded versions (heartbeat modules)
+ *          ─► refresh the durable event consumers (deployed handlers consume events as static ones do)
  *  change  record put/deleted ─► apply again (one apply at a time; changes during one are coalesced into the next)
- *  stop    watch off ─► the deployed versions' pools close
+ *  stop    watch off ─► the deployed versions' pools close ─► this node's bundle files are removed
  * ```
  * Calls reach deployed versions through {@link RegistryExtension.runner}, which the node's router runs
  * everything through. Nothing but a registry record makes this node load code (see `deployed-functions.ts`).
@@ -27,6 +28,7 @@ import { DeployedActors } from './deployed-actors.js';
 import { DeployedFunctions } from './deployed-functions.js';
 import type { FunctionRecord } from './function-record.js';
 import { defaultModuleCacheDir } from './module-bundle.js';
+import { openProcessCacheDir, type ProcessCacheDir } from './module-cache-dir.js';
 import { serveRegistryStats } from './registry-stats.js';
 import { RegistryStore, type RegistryWatch } from './registry-store.js';
 
@@ -40,7 +42,10 @@ const REGISTRY_WATCH_TIMEOUT_MS = 30_000;
 export interface RegistryExtensionOptions {
   /** Told what this node hosts after each change (its heartbeats advertise the loaded versions). */
   readonly membership: MembershipExtension;
-  /** Directory of bundle files (default `<os tmp>/lucent-modules`). */
+  /**
+   * Root of the bundle files (default `<os tmp>/lucent-modules`): this node writes under a directory of its own
+   * there, removed when it stops (`module-cache-dir.ts`).
+   */
   readonly cacheDir?: string;
 }
 
@@ -59,6 +64,9 @@ export class RegistryExtension implements ShardExtension {
   #applying: Promise<void> | undefined = undefined;
   #stopped = false;
   #retryTimer: TimerHandle | undefined = undefined;
+  #cache: ProcessCacheDir | undefined = undefined;
+  /** The event log did not answer the last refresh of the event consumers: worth applying again later. */
+  #eventsRetryWanted = false;
 
   constructor(options: RegistryExtensionOptions) {
     this.#options = options;
@@ -101,7 +109,8 @@ export class RegistryExtension implements ShardExtension {
       context.metrics.error(error.code);
       logger.error({ err: error, function: ref, checksum }, 'registry.module_refused');
     };
-    const cacheDir = this.#options.cacheDir ?? defaultModuleCacheDir();
+    this.#cache = await openProcessCacheDir(this.#options.cacheDir ?? defaultModuleCacheDir());
+    const cacheDir = this.#cache.dir;
     this.#deployedActors = new DeployedActors({
       actors: context.actors,
       source: store,
@@ -116,6 +125,11 @@ export class RegistryExtension implements ShardExtension {
       threads: config.threads,
       closeTimeoutMs: Math.max(1, config.drainTimeoutMs),
       clock: context.clock,
+      pool: {
+        shard: { id: config.shard, tags: config.tags },
+        logLevel: config.logLevel,
+        maxQueuedCalls: config.poolMaxQueue,
+      },
       onRefused,
     });
     const deployed = this.#deployed;
@@ -160,6 +174,17 @@ export class RegistryExtension implements ShardExtension {
     if (this.#retryTimer !== undefined) this.#context?.clock.clearTimeout(this.#retryTimer);
     await this.#applying;
     await this.#deployed?.close();
+    await this.#cache?.remove();
+  }
+
+  async #refreshEvents(context: ShardContext): Promise<void> {
+    this.#eventsRetryWanted = false;
+    try {
+      await context.refreshEvents?.();
+    } catch (error) {
+      this.#eventsRetryWanted = true;
+      context.logger.warn({ err: error }, 'registry.events_unavailable');
+    }
   }
 
   #schedule(): void {
@@ -184,10 +209,13 @@ export class RegistryExtension implements ShardExtension {
       // Retired deployed versions stay in the node's registry (disabled) but are not advertised as hosted.
       const hosted = (id: string) => !deployed.isDeployed(id) || deployed.isLoaded(id);
       this.#options.membership.membership?.setModules(modulesOf(context.functions, actorTypes, hosted));
+      // Deployed event handlers consume the durable event stream as `--functions` ones do.
+      await this.#refreshEvents(context);
       context.logger.info({ loaded: deployed.loaded, actorTypes: actors?.types ?? [] }, 'registry.applied');
     }
     // A module the store did not deliver (busy, reconnecting) is tried again, not left out until the next deploy.
-    if ((deployed.retryWanted || this.#deployedActors?.retryWanted === true) && !this.#stopped) {
+    const retry = deployed.retryWanted || this.#deployedActors?.retryWanted === true || this.#eventsRetryWanted;
+    if (retry && !this.#stopped) {
       this.#retryTimer ??= context.clock.setTimeout(() => {
         this.#retryTimer = undefined;
         if (!this.#stopped) this.#schedule();

@@ -55,6 +55,13 @@ export interface ShardContext {
    * (the deployed registry). Idempotent; nothing once the node stops.
    */
   readonly serveFunction?: (name: string) => void;
+  /**
+   * Brings the node's durable event consumers in line with `functions` after a change (the deployed registry
+   * loaded, enabled, disabled or retired versions): starts the event log and consumers on the first handler,
+   * serves new handlers and stops serving those gone. Calls run one at a time, in order; nothing once the node
+   * stops. Rejects when the event log does not answer (call again later).
+   */
+  readonly refreshEvents?: () => Promise<void>;
 }
 
 /**

@@ -167,6 +167,10 @@ export class ShardNode {
   /** Set once the first pool has proven a worker can load the modules (start); restarts do not wait for it. */
   #poolStarted = false;
   #events: DurableEventConsumers | undefined = undefined;
+  /** The runner durable events run through (the router's), for consumers started after start. */
+  #eventRunner: FunctionRunner | undefined = undefined;
+  /** The event refresh under way: refreshes run one at a time. */
+  #eventsRefresh: Promise<void> = Promise.resolve();
   /** Where functions' log records and events go (`node-run-effects.ts`). */
   #runEffects: ReturnType<typeof nodeRunEffects> | undefined = undefined;
   /** Settles when `#start` did; a fatal stop during start waits for it. */
@@ -440,6 +444,7 @@ export class ShardNode {
       clock: this.clock,
       httpRoutes: this.#http,
       serveFunction: (name) => this.#serveFunction(name),
+      refreshEvents: () => this.#refreshEvents(),
     };
     this.#context = context;
     this.#runEffects = nodeRunEffects(context);
@@ -449,6 +454,7 @@ export class ShardNode {
     // Subscriptions reach a NATS server asynchronously: without this round trip a request sent right after
     // `node.ready` could arrive before the server knows the subscription, and be dropped.
     await transport.flush();
+    this.#eventRunner = runner;
     await this.#startEvents(context, runner);
     for (const extension of options.extensions ?? []) {
       await extension.start(context);
@@ -488,6 +494,8 @@ export class ShardNode {
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#admin?.stop();
     this.#subscriptions = [];
+    // A refresh under way may still start consumers: let it end (later ones do nothing) before stopping them.
+    await settleWithin(this.#eventsRefresh, drainTimeoutMs, this.clock);
     const events = this.#events;
     if (events !== undefined) {
       const stopped = await settleWithin(
@@ -588,7 +596,27 @@ export class ShardNode {
       ...(this.#runEffects === undefined ? {} : { effects: this.#runEffects.effects }),
     });
     this.#events = events;
-    await events.start();
+    try {
+      await events.start();
+    } catch (error) {
+      // Started later by a refresh: the next one tries again.
+      this.#events = undefined;
+      throw error;
+    }
+  }
+
+  /** See `ShardContext.refreshEvents`. */
+  #refreshEvents(): Promise<void> {
+    const next = this.#eventsRefresh.then(async () => {
+      const context = this.#context;
+      const runner = this.#eventRunner;
+      if (this.#stopping || context === undefined || runner === undefined) return;
+      const events = this.#events;
+      if (events === undefined) await this.#startEvents(context, runner);
+      else await events.refresh();
+    });
+    this.#eventsRefresh = next.catch(() => undefined);
+    return next;
   }
 
   /** The node's durable event consumers (counters, in-flight runs); `undefined` when it handles no events. */

@@ -3,6 +3,7 @@
  * fixture paths, one cluster node's arguments, and an HTTP probe.
  */
 import { fileURLToPath } from 'node:url';
+import { runAdmin } from '../../src/admin/admin-program.js';
 
 export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -28,4 +29,31 @@ export async function httpStatus(port: number, path: string): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);
   await response.text();
   return response.status;
+}
+
+/** What a `lucent` command did: its exit code and what it printed. */
+export interface LucentRun {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** Runs `lucent <args>` (in this process) against the test cluster of `options`. */
+export async function runLucent(options: TestClusterNodeOptions, args: readonly string[]): Promise<LucentRun> {
+  let out = '';
+  let err = '';
+  const io = { writeOut: (text: string) => (out += text), writeErr: (text: string) => (err += text) };
+  const code = await runAdmin(
+    [
+      '--nats',
+      options.natsUrl,
+      '--cluster',
+      options.cluster,
+      '--heartbeat-interval-ms',
+      String(options.heartbeatMs),
+      ...args,
+    ],
+    io,
+  );
+  return { code, out, err };
 }

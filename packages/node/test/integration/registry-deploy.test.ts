@@ -11,7 +11,6 @@
  */
 import { ConflictError, callEnvelope, EnvelopeCodec, EnvelopeKind, nodeSubject } from '@lucent/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAdmin } from '../../src/admin/admin-program.js';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
 import { bundleModule } from '../../src/registry/module-bundle.js';
 import { deployVersion, setWeight } from '../../src/registry/registry-edits.js';
@@ -19,7 +18,7 @@ import { moduleStoreName, RegistryStore, sha256Hex } from '../../src/registry/re
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
 import { NatsTransport } from '../../src/transport/nats-transport.js';
-import { clusterNodeArgs, fixture, httpStatus } from './cli-fixtures.js';
+import { clusterNodeArgs, fixture, httpStatus, type LucentRun, runLucent } from './cli-fixtures.js';
 
 const CLUSTER = 'reg';
 const HEARTBEAT_MS = 200;
@@ -42,15 +41,8 @@ async function startNode(id: string): Promise<void> {
 }
 
 /** Runs `lucent <args>` against the test cluster; resolves with the exit code and what it printed. */
-async function lucent(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { writeOut: (text: string) => (out += text), writeErr: (text: string) => (err += text) };
-  const code = await runAdmin(
-    ['--nats', server.url, '--cluster', CLUSTER, '--heartbeat-interval-ms', String(HEARTBEAT_MS), ...args],
-    io,
-  );
-  return { code, out, err };
+function lucent(...args: string[]): Promise<LucentRun> {
+  return runLucent({ cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS }, args);
 }
 
 /** Polls `check` until it returns true, or fails after `timeoutMs`. */
