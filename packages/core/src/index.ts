@@ -44,6 +44,7 @@ export {
   LucentError,
   type LucentErrorOptions,
   MailboxFullError,
+  MalformedRemoteError,
   ModuleChecksumError,
   NoCapacityError,
   NodeUnavailableError,
