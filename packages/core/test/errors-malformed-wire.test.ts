@@ -33,7 +33,9 @@ describe('errorFromWire on a malformed wire error', () => {
       wire('LUCENT_SNAPSHOT_INCOMPATIBLE', { actor: 'a/1', snapshotVersion: '1', version: '2', restores: [1] }),
     );
     expect(snapshot.details).toMatchObject({ reason: 'details.restores is not a string[]' });
-    const handler = errorFromWire(wire('LUCENT_HANDLER', { target: 't', remoteName: 'E', remoteMessage: 'm', retryable: 1 }));
+    const handler = errorFromWire(
+      wire('LUCENT_HANDLER', { target: 't', remoteName: 'E', remoteMessage: 'm', retryable: 1 }),
+    );
     expect(handler.details).toMatchObject({ reason: 'details.retryable is not a boolean' });
   });
 
@@ -61,7 +63,11 @@ describe('errorFromWire on a malformed wire error', () => {
       [{ code: 7, name: 'X', message: 'm', details: {} }, null, 'code is not a string'],
       [{ code: 'LUCENT_TIMEOUT', name: 'X', details: {} }, 'LUCENT_TIMEOUT', 'message is missing'],
       [{ code: 'LUCENT_TIMEOUT', message: 'm', details: {} }, 'LUCENT_TIMEOUT', 'name is missing'],
-      [{ code: 'LUCENT_FUTURE', name: 'X', message: 'm', details: {}, origin: 5 }, 'LUCENT_FUTURE', 'origin is not a string'],
+      [
+        { code: 'LUCENT_FUTURE', name: 'X', message: 'm', details: {}, origin: 5 },
+        'LUCENT_FUTURE',
+        'origin is not a string',
+      ],
       [{ code: 'LUCENT_FUTURE', name: 'X', message: 'm' }, 'LUCENT_FUTURE', 'details is not an object'],
       [{ code: 'LUCENT_FUTURE', name: 'X', message: 'm', details: null }, 'LUCENT_FUTURE', 'details is not an object'],
       [{ code: 'LUCENT_FUTURE', name: 'X', message: 'm', details: ['a'] }, 'LUCENT_FUTURE', 'details is not an object'],
@@ -98,7 +104,13 @@ describe('errorFromWire on a malformed wire error', () => {
       fc.anything(),
     );
     const shaped = fc.record(
-      { code: fc.oneof(codes, fc.anything()), name: fc.anything(), message: fc.anything(), details: fc.oneof(details, fc.anything()), origin: fc.anything() },
+      {
+        code: fc.oneof(codes, fc.anything()),
+        name: fc.anything(),
+        message: fc.anything(),
+        details: fc.oneof(details, fc.anything()),
+        origin: fc.anything(),
+      },
       { requiredKeys: [] },
     );
     fc.assert(
