@@ -5,7 +5,8 @@
 import type { ClusterClient } from '@lucent/node';
 import type { OrderContext } from './actors.js';
 import { order } from './actors.js';
-import { type PortfolioValue, pricePortfolio } from './functions.js';
+import { type PortfolioInput, type PortfolioValue, pricePortfolio } from './functions.js';
+import { type RefusalCount, waitingOutOverload } from './overload-retry.js';
 
 export interface TrafficOptions {
   readonly cluster: ClusterClient;
@@ -39,6 +40,9 @@ export async function runTraffic(options: TrafficOptions): Promise<void> {
   const { cluster, print } = options;
   const client = cluster.client;
   const ring = cluster.view.ring;
+  // Every pricePortfolio call goes to its account's owner, waiting out an overloaded one (overload-retry.ts).
+  const refusals: RefusalCount = { count: 0 };
+  const price = (input: PortfolioInput) => waitingOutOverload(() => client.call(pricePortfolio, input), refusals);
   const servedBy = (value: PortfolioValue, account: string): string =>
     options.shardOfPid?.get(value.pid) ?? `${ring.owner(account)} (ring owner)`;
 
@@ -46,9 +50,7 @@ export async function runTraffic(options: TrafficOptions): Promise<void> {
   const perShard = new Map<string, number>();
   let placedOnOwner = 0;
   const accounts = Array.from({ length: 24 }, (_, i) => `acct-${i}`);
-  const values = await Promise.all(
-    accounts.map((account) => client.call(pricePortfolio, { account, positions: POSITIONS, scenarios: 200 })),
-  );
+  const values = await Promise.all(accounts.map((account) => price({ account, positions: POSITIONS, scenarios: 200 })));
   values.forEach((value, i) => {
     const account = accounts[i] as string;
     const shard = servedBy(value, account);
@@ -64,21 +66,20 @@ export async function runTraffic(options: TrafficOptions): Promise<void> {
   const sequential: number[] = [];
   for (let i = 0; i < 200; i++) {
     const input = { account: `acct-${i % 24}`, positions: POSITIONS, scenarios: 200 };
-    await timed(() => client.call(pricePortfolio, input), sequential);
+    await timed(() => price(input), sequential);
   }
   print(`   one at a time:   ${percentiles(sequential)}`);
   const concurrent: number[] = [];
   const started = performance.now();
   await Promise.all(
     Array.from({ length: 1000 }, (_, i) =>
-      timed(
-        () => client.call(pricePortfolio, { account: `acct-${i}`, positions: POSITIONS, scenarios: 200 }),
-        concurrent,
-      ),
+      timed(() => price({ account: `acct-${i}`, positions: POSITIONS, scenarios: 200 }), concurrent),
     ),
   );
   const seconds = (performance.now() - started) / 1000;
   print(`   1000 at once:    ${percentiles(concurrent)}, ${(1000 / seconds).toFixed(0)} calls/s`);
+  if (refusals.count > 0)
+    print(`   (an overloaded owner said "retry after" ${refusals.count} times; each was retried)`);
 
   print('\n3. Order actors: each order id lives on one shard; tells are one-way, asks reply with the context');
   const asks: number[] = [];

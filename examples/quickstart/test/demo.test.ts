@@ -34,16 +34,13 @@ describe('quick start demo', () => {
     checkTraffic(stdout);
   }, 65_000);
 
-  // retry: once in a clean-clone CI run (2 loaded cores) the NATS demo exited 1 without its output being kept;
-  // it passed every run on its own. One retry while that is found; the failure message now carries stdout.
-  it('runs three lucent-node processes on nats-server, each account priced on its ring owner', {
-    retry: 1,
-    timeout: 65_000,
-  }, async () => {
+  // On a loaded machine the burst of 1000 calls makes an owner refuse keyed calls (OverloadedError): the demo
+  // waits them out (overload-retry.ts; once it exited 1 on them in CI).
+  it('runs three lucent-node processes on nats-server, each account priced on its ring owner', async () => {
     const stdout = await run({}, 60_000);
     if (stdout.includes('3 shards in this process')) return; // no nats-server on this machine
     expect(stdout).toContain('served on the ring owner: 24/24');
     checkTraffic(stdout);
     expect(stdout).toMatch(/stopped the shards \(pids \d+, \d+, \d+\)/);
-  });
+  }, 65_000);
 });

@@ -4,8 +4,10 @@
  *
  * Errors cross the wire as {@link WireError} data (code, name, message, details, origin) and are revived
  * into the same class on the other side by {@link errorFromWire}; an unknown code becomes a
- * {@link RemoteError} that keeps the code, so a newer peer never crashes an older one.
+ * {@link RemoteError} that keeps the code, so a newer peer never crashes an older one, and a malformed one (a
+ * known code whose details lack a declared field, a missing message) a {@link MalformedRemoteError}.
  */
+import { type DetailFields, type DetailSpecs, fieldsProblem } from './error-details.js';
 
 /** Options every Lucent error accepts. */
 export interface LucentErrorOptions {
@@ -62,24 +64,30 @@ export abstract class LucentError<D extends Details = Details> extends Error {
 /** Shape of an error class that can be revived from the wire. */
 interface ErrorClass<D extends Details> {
   readonly code: string;
+  /** The kind of each field of `details`, checked before a wire error is revived into this class. */
+  readonly fields: DetailSpecs;
   new (details: D, options?: LucentErrorOptions): LucentError<D>;
 }
 
 /**
  * Declares an error class with a fixed code and name. The generated class takes `(details, options?)`,
- * builds its message from `describe(details)`, and has a static `is()` guard that works on decoded errors.
+ * builds its message from `describe(details)` (unless `options.message` is given), and has a static `is()` guard
+ * that works on decoded errors. `fields` declares the kind of every field of `details` (its type is derived from
+ * `describe`'s, so the two cannot drift): {@link errorFromWire} checks it before reviving a peer's error.
  */
 function defineError<const C extends string, D extends Details>(
   code: C,
   name: string,
   describe: (details: D) => string,
+  fields: NoInfer<DetailFields<D>>,
 ) {
   class Defined extends LucentError<D> {
     static readonly code: C = code;
+    static readonly fields: DetailSpecs = fields;
     readonly code: C = code;
     override readonly name: string = name;
     constructor(details: D, options?: LucentErrorOptions) {
-      super(describe(details), details, options);
+      super(options?.message ?? describe(details), details, options);
     }
     /** True when `value` is an error with this class's code, whether constructed here or decoded. */
     static is(value: unknown): value is Defined {
@@ -98,6 +106,7 @@ export const ConfigError = defineError(
   'LUCENT_CONFIG',
   'ConfigError',
   (d: { subject: string; field: string; reason: string }) => `${d.subject}: invalid ${d.field}: ${d.reason}`,
+  { subject: 'string', field: 'string', reason: 'string' },
 );
 export type ConfigError = InstanceType<typeof ConfigError>;
 
@@ -106,6 +115,7 @@ export const DecodeError = defineError(
   'LUCENT_DECODE',
   'DecodeError',
   (d: { reason: string; byteLength: number }) => `cannot decode ${d.byteLength} bytes: ${d.reason}`,
+  { reason: 'string', byteLength: 'number' },
 );
 export type DecodeError = InstanceType<typeof DecodeError>;
 
@@ -118,6 +128,7 @@ export const EncodeError = defineError(
   'EncodeError',
   (d: { reason: string; byteLength?: number; limitBytes?: number; raiseWith?: string }) =>
     `cannot encode message: ${d.reason}${d.raiseWith === undefined ? '' : ` (raise the limit with ${d.raiseWith})`}`,
+  { reason: 'string', byteLength: 'number?', limitBytes: 'number?', raiseWith: 'string?' },
 );
 export type EncodeError = InstanceType<typeof EncodeError>;
 
@@ -126,6 +137,7 @@ export const TimeoutError = defineError(
   'LUCENT_TIMEOUT',
   'TimeoutError',
   (d: { target: string; timeoutMs: number }) => `${d.target} did not answer within ${d.timeoutMs} ms`,
+  { target: 'string', timeoutMs: 'number' },
 );
 export type TimeoutError = InstanceType<typeof TimeoutError>;
 
@@ -134,6 +146,7 @@ export const RoutingError = defineError(
   'LUCENT_ROUTING',
   'RoutingError',
   (d: { target: string; field: string; reason: string }) => `cannot route ${d.target} by '${d.field}': ${d.reason}`,
+  { target: 'string', field: 'string', reason: 'string' },
 );
 export type RoutingError = InstanceType<typeof RoutingError>;
 
@@ -142,6 +155,7 @@ export const NoCapacityError = defineError(
   'LUCENT_NO_CAPACITY',
   'NoCapacityError',
   (d: { target: string; reason: string }) => `no shard can serve ${d.target}: ${d.reason}`,
+  { target: 'string', reason: 'string' },
 );
 export type NoCapacityError = InstanceType<typeof NoCapacityError>;
 
@@ -156,6 +170,7 @@ export const OverloadedError = defineError(
   'OverloadedError',
   (d: { target: string; reason: string; retryAfterMs: number; node?: string; load?: number }) =>
     `${d.target} rejected${d.node === undefined ? '' : ` by ${d.node}`}: ${d.reason} (retry after ${d.retryAfterMs} ms)`,
+  { target: 'string', reason: 'string', retryAfterMs: 'number', node: 'string?', load: 'number?' },
 );
 export type OverloadedError = InstanceType<typeof OverloadedError>;
 
@@ -177,6 +192,7 @@ export const InvalidInputError = defineError(
       .slice(0, 5)
       .map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`))
       .join('; ')}${d.issues.length > 5 ? ` (and ${d.issues.length - 5} more)` : ''}`,
+  { name: 'string', issues: 'array' },
 );
 export type InvalidInputError = InstanceType<typeof InvalidInputError>;
 
@@ -188,6 +204,7 @@ export const InvalidMessageError = defineError(
   'LUCENT_INVALID_MESSAGE',
   'InvalidMessageError',
   (d: { actor: string; reason: string }) => `invalid message to actor ${d.actor}: ${d.reason}`,
+  { actor: 'string', reason: 'string' },
 );
 export type InvalidMessageError = InstanceType<typeof InvalidMessageError>;
 
@@ -199,6 +216,7 @@ export const InvalidCloudEventError = defineError(
   'LUCENT_INVALID_CLOUD_EVENT',
   'InvalidCloudEventError',
   (d: { reason: string }) => `invalid CloudEvent: ${d.reason}`,
+  { reason: 'string' },
 );
 export type InvalidCloudEventError = InstanceType<typeof InvalidCloudEventError>;
 
@@ -207,6 +225,7 @@ export const RequestTooLargeError = defineError(
   'LUCENT_REQUEST_TOO_LARGE',
   'RequestTooLargeError',
   (d: { what: string; limitBytes: number }) => `${d.what} is larger than the limit of ${d.limitBytes} bytes`,
+  { what: 'string', limitBytes: 'number' },
 );
 export type RequestTooLargeError = InstanceType<typeof RequestTooLargeError>;
 
@@ -215,6 +234,7 @@ export const UnknownFunctionError = defineError(
   'LUCENT_UNKNOWN_FUNCTION',
   'UnknownFunctionError',
   (d: { name: string }) => `unknown function '${d.name}'`,
+  { name: 'string' },
 );
 export type UnknownFunctionError = InstanceType<typeof UnknownFunctionError>;
 
@@ -223,6 +243,7 @@ export const FunctionDisabledError = defineError(
   'LUCENT_FUNCTION_DISABLED',
   'FunctionDisabledError',
   (d: { name: string }) => `function '${d.name}' is disabled`,
+  { name: 'string' },
 );
 export type FunctionDisabledError = InstanceType<typeof FunctionDisabledError>;
 
@@ -232,6 +253,7 @@ export const UnknownActorTypeError = defineError(
   'UnknownActorTypeError',
   (d: { type: string }) =>
     `no node hosts actor type '${d.type}' (start the nodes with --actors naming a module that defines it)`,
+  { type: 'string' },
 );
 export type UnknownActorTypeError = InstanceType<typeof UnknownActorTypeError>;
 
@@ -241,6 +263,7 @@ export const HandlerError = defineError(
   'HandlerError',
   (d: { target: string; remoteName: string; remoteMessage: string; retryable?: boolean }) =>
     `${d.target} failed: ${d.remoteName}: ${d.remoteMessage}`,
+  { target: 'string', remoteName: 'string', remoteMessage: 'string', retryable: 'boolean?' },
 );
 export type HandlerError = InstanceType<typeof HandlerError>;
 
@@ -252,6 +275,7 @@ export const RetryableError = defineError(
   'LUCENT_RETRYABLE',
   'RetryableError',
   (d: { reason: string }) => `retryable failure: ${d.reason}`,
+  { reason: 'string' },
 );
 export type RetryableError = InstanceType<typeof RetryableError>;
 
@@ -264,6 +288,7 @@ export const PartialFailureError = defineError(
   'PartialFailureError',
   (d: { target: string; failed: number; total: number; errors: readonly (WireError & { index: number })[] }) =>
     `${d.failed} of ${d.total} parts of ${d.target} failed (first: ${d.errors[0]?.code ?? '?'})`,
+  { target: 'string', failed: 'number', total: 'number', errors: 'array' },
 );
 export type PartialFailureError = InstanceType<typeof PartialFailureError>;
 
@@ -272,6 +297,7 @@ export const MailboxFullError = defineError(
   'LUCENT_MAILBOX_FULL',
   'MailboxFullError',
   (d: { actor: string; capacity: number }) => `mailbox of ${d.actor} is full (capacity ${d.capacity})`,
+  { actor: 'string', capacity: 'number' },
 );
 export type MailboxFullError = InstanceType<typeof MailboxFullError>;
 
@@ -280,6 +306,7 @@ export const ActorStoppedError = defineError(
   'LUCENT_ACTOR_STOPPED',
   'ActorStoppedError',
   (d: { actor: string }) => `actor ${d.actor} is stopped`,
+  { actor: 'string' },
 );
 export type ActorStoppedError = InstanceType<typeof ActorStoppedError>;
 
@@ -289,6 +316,7 @@ export const ConflictError = defineError(
   'ConflictError',
   (d: { key: string; expectedRevision: number | null; actualRevision: number | null }) =>
     `revision conflict on '${d.key}': expected ${d.expectedRevision}, found ${d.actualRevision}`,
+  { key: 'string', expectedRevision: 'number|null', actualRevision: 'number|null' },
 );
 export type ConflictError = InstanceType<typeof ConflictError>;
 
@@ -301,6 +329,7 @@ export const ModuleChecksumError = defineError(
   'ModuleChecksumError',
   (d: { module: string; expected: string; actual: string }) =>
     `module ${d.module} does not match its checksum: expected sha256 ${d.expected}, got ${d.actual}`,
+  { module: 'string', expected: 'string', actual: 'string' },
 );
 export type ModuleChecksumError = InstanceType<typeof ModuleChecksumError>;
 
@@ -315,6 +344,7 @@ export const SnapshotIncompatibleError = defineError(
   (d: { actor: string; snapshotVersion: string; version: string; restores: readonly string[] }) =>
     `actor ${d.actor}: its snapshot is of version ${d.snapshotVersion}, which version ${d.version} cannot restore ` +
     `(it restores ${d.restores.join(', ')})`,
+  { actor: 'string', snapshotVersion: 'string', version: 'string', restores: 'string[]' },
 );
 export type SnapshotIncompatibleError = InstanceType<typeof SnapshotIncompatibleError>;
 
@@ -324,6 +354,7 @@ export const RecoveryFailedError = defineError(
   'RecoveryFailedError',
   (d: { actor: string; attempts: number; reason: string }) =>
     `actor ${d.actor} failed to recover after ${d.attempts} attempts: ${d.reason}`,
+  { actor: 'string', attempts: 'number', reason: 'string' },
 );
 export type RecoveryFailedError = InstanceType<typeof RecoveryFailedError>;
 
@@ -332,6 +363,7 @@ export const WorkerCrashedError = defineError(
   'LUCENT_WORKER_CRASHED',
   'WorkerCrashedError',
   (d: { name: string; reason: string }) => `worker crashed running '${d.name}': ${d.reason}`,
+  { name: 'string', reason: 'string' },
 );
 export type WorkerCrashedError = InstanceType<typeof WorkerCrashedError>;
 
@@ -340,6 +372,7 @@ export const NodeUnavailableError = defineError(
   'LUCENT_NODE_UNAVAILABLE',
   'NodeUnavailableError',
   (d: { node: string; reason: string }) => `node ${d.node} is unavailable: ${d.reason}`,
+  { node: 'string', reason: 'string' },
 );
 export type NodeUnavailableError = InstanceType<typeof NodeUnavailableError>;
 
@@ -348,6 +381,7 @@ export const HopLimitError = defineError(
   'LUCENT_HOP_LIMIT',
   'HopLimitError',
   (d: { target: string; hops: number }) => `${d.target} was forwarded ${d.hops} times without reaching its owner`,
+  { target: 'string', hops: 'number' },
 );
 export type HopLimitError = InstanceType<typeof HopLimitError>;
 
@@ -356,6 +390,7 @@ export const ShuttingDownError = defineError(
   'LUCENT_SHUTTING_DOWN',
   'ShuttingDownError',
   (d: { node: string }) => `${d.node} is shutting down`,
+  { node: 'string' },
 );
 export type ShuttingDownError = InstanceType<typeof ShuttingDownError>;
 
@@ -364,6 +399,7 @@ export const CancelledError = defineError(
   'LUCENT_CANCELLED',
   'CancelledError',
   (d: { target: string }) => `call to ${d.target} was cancelled`,
+  { target: 'string' },
 );
 export type CancelledError = InstanceType<typeof CancelledError>;
 
@@ -376,6 +412,7 @@ export const SagaStepInDoubtError = defineError(
   'SagaStepInDoubtError',
   (d: { saga: string; id: string; step: string }) =>
     `saga ${d.saga}/${d.id}: step '${d.step}' began before a crash and is not idempotent: not run again`,
+  { saga: 'string', id: 'string', step: 'string' },
 );
 export type SagaStepInDoubtError = InstanceType<typeof SagaStepInDoubtError>;
 
@@ -384,6 +421,7 @@ export const UnknownEffectError = defineError(
   'LUCENT_UNKNOWN_EFFECT',
   'UnknownEffectError',
   (d: { name: string }) => `no effect handler '${d.name}' is registered on this node (--effects)`,
+  { name: 'string' },
 );
 export type UnknownEffectError = InstanceType<typeof UnknownEffectError>;
 /** A reminder (or delayed message) was refused: bad name, schedule or time. `actor` is `type/id`. */
@@ -391,6 +429,7 @@ export const InvalidReminderError = defineError(
   'LUCENT_INVALID_REMINDER',
   'InvalidReminderError',
   (d: { actor: string; name: string; reason: string }) => `reminder '${d.name}' of ${d.actor}: ${d.reason}`,
+  { actor: 'string', name: 'string', reason: 'string' },
 );
 export type InvalidReminderError = InstanceType<typeof InvalidReminderError>;
 
@@ -402,8 +441,24 @@ export const InvalidRequestError = defineError(
   'LUCENT_INVALID_REQUEST',
   'InvalidRequestError',
   (d: { field: string; reason: string }) => `invalid request: ${d.field}: ${d.reason}`,
+  { field: 'string', reason: 'string' },
 );
 export type InvalidRequestError = InstanceType<typeof InvalidRequestError>;
+
+/**
+ * A peer sent an error this build cannot revive as what it claims to be: not an object, without a string code,
+ * name or message, or with a known code whose details lack a declared field (or hold one of another kind).
+ * `remoteCode` is the code it claimed (`null` when it had none); `reason` says what was wrong. The peer's call
+ * failed either way; this error says so without guessing which failure it was.
+ */
+export const MalformedRemoteError = defineError(
+  'LUCENT_MALFORMED_REMOTE_ERROR',
+  'MalformedRemoteError',
+  (d: { remoteCode: string | null; reason: string }) =>
+    `a peer sent a malformed error${d.remoteCode === null ? '' : ` (${d.remoteCode})`}: ${d.reason}`,
+  { remoteCode: 'string|null', reason: 'string' },
+);
+export type MalformedRemoteError = InstanceType<typeof MalformedRemoteError>;
 
 /** An error from a peer whose code this build does not know; the original code is kept. */
 export class RemoteError extends LucentError {
@@ -416,16 +471,44 @@ export class RemoteError extends LucentError {
   }
 }
 
+/** The envelope fields of a wire error every revival needs. */
+const WIRE_FIELDS: DetailSpecs = { code: 'string', name: 'string', message: 'string', origin: 'string?' };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
- * Revives an error from its data form into the class registered for its code (or {@link RemoteError}).
- * The message, details and origin are kept as they were sent.
+ * Revives an error from its data form into the class registered for its code (or {@link RemoteError} for a code
+ * this build does not know). The message, details and origin are kept as they were sent.
+ *
+ * Total: it never throws. Anything that is not a well-formed wire error (see {@link MalformedRemoteError}),
+ * including a known code whose details do not match the class's declared fields, becomes a
+ * `MalformedRemoteError`, so a revived error's `details` are always what its class's type says.
  */
-export function errorFromWire(wire: WireError): LucentError {
-  const Ctor = registry.get(wire.code);
-  if (Ctor === undefined) return new RemoteError(wire);
+export function errorFromWire(wire: unknown): LucentError {
+  if (!isRecord(wire)) return malformed(null, `expected an object, got ${wire === null ? 'null' : typeof wire}`);
+  const remoteCode = typeof wire.code === 'string' ? wire.code : null;
+  const envelopeProblem = fieldsProblem(wire, WIRE_FIELDS);
+  if (envelopeProblem !== undefined) return malformed(remoteCode, envelopeProblem, wire);
+  if (!isRecord(wire.details)) return malformed(remoteCode, 'details is not an object', wire);
+  const valid = wire as unknown as WireError;
+  const Ctor = registry.get(valid.code);
+  if (Ctor === undefined) return new RemoteError(valid);
+  const problem = fieldsProblem(valid.details, Ctor.fields);
+  if (problem !== undefined) return malformed(remoteCode, `details.${problem}`, wire);
   const options: LucentErrorOptions =
-    wire.origin === undefined ? { message: wire.message } : { message: wire.message, origin: wire.origin };
-  return new Ctor(wire.details, options);
+    valid.origin === undefined ? { message: valid.message } : { message: valid.message, origin: valid.origin };
+  return new Ctor(valid.details, options);
+}
+
+/** A {@link MalformedRemoteError}, keeping the sender's origin when it sent a usable one. */
+function malformed(remoteCode: string | null, reason: string, wire?: Record<string, unknown>): MalformedRemoteError {
+  const origin = wire?.origin;
+  return new MalformedRemoteError(
+    { remoteCode, reason },
+    typeof origin === 'string' ? { origin, cause: wire } : { cause: wire },
+  );
 }
 
 /**

@@ -45,6 +45,7 @@ export {
   LucentError,
   type LucentErrorOptions,
   MailboxFullError,
+  MalformedRemoteError,
   ModuleChecksumError,
   NoCapacityError,
   NodeUnavailableError,
@@ -99,5 +100,5 @@ export {
 // Schedules and conditional triggers of functions.
 export type { EventFilterSpec, EventPredicate } from './schedule/event-filter.js';
 export type { MissedTicksSpec, ScheduleSpec } from './schedule/schedule-spec.js';
-export type { ReminderSchedule } from './scheduling/reminder-schedule.js';
+export type { ReminderSchedule } from './reminders/reminder-schedule.js';
 export type { LoadReport } from './scoring.js';

@@ -56,6 +56,8 @@ const STATUS_BY_CODE: ReadonlyMap<string, status> = new Map([
   ['LUCENT_MODULE_CHECKSUM', status.FAILED_PRECONDITION],
   ['LUCENT_SNAPSHOT_INCOMPATIBLE', status.FAILED_PRECONDITION],
   ['LUCENT_CANCELLED', status.CANCELLED],
+  // A peer's error that could not be revived: gRPC's UNKNOWN is for errors from another address space.
+  ['LUCENT_MALFORMED_REMOTE_ERROR', status.UNKNOWN],
 ]);
 
 /** Codes of the function's (or actor's) own failure: answered in the response's `error` field. */

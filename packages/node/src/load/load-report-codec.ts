@@ -2,13 +2,8 @@
  * Load reports on the wire: one control envelope (msgpack, like heartbeats) on `lucent.<cluster>.metrics.<id>`.
  * Reports come from other processes, so decoding checks every field and builds a fresh object.
  */
-import {
-  controlEnvelope,
-  DecodeError,
-  type EnvelopeCodec,
-  EnvelopeKind,
-  type NodeLoadReport,
-} from '@lucent/core/internal';
+import { controlEnvelope, type EnvelopeCodec, type NodeLoadReport } from '@lucent/core/internal';
+import { PayloadReader } from '../transport/payload-reader.js';
 
 const TARGET = 'metrics';
 
@@ -32,27 +27,18 @@ const NUMBER_FIELDS = [
   'score',
 ] as const;
 
+const NONE_DEGRADED: readonly string[] = Object.freeze([]);
+
 /** Decodes one report. Throws `DecodeError` (only) for anything that is not a well-formed report. */
 export function decodeLoadReport(codec: EnvelopeCodec, bytes: Uint8Array): NodeLoadReport {
-  const invalid = (reason: string): never => {
-    throw new DecodeError({ reason: `load report: ${reason}`, byteLength: bytes.byteLength });
-  };
-  const envelope = codec.decode(bytes);
-  if (envelope.kind !== EnvelopeKind.Control || envelope.target !== TARGET) return invalid('not a metrics envelope');
-  const p = envelope.payload as Record<string, unknown> | null;
-  if (typeof p !== 'object' || p === null) return invalid('payload is not an object');
-  if (typeof p.node !== 'string' || p.node === '') return invalid('node is not a non-empty string');
-  for (const field of NUMBER_FIELDS) {
-    const n = p[field];
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) invalid(`${field} is not a finite number >= 0`);
-  }
-  const degraded = p.degraded ?? [];
-  if (!Array.isArray(degraded) || degraded.some((name) => typeof name !== 'string')) {
-    return invalid('degraded is not an array of function names');
-  }
+  const read = new PayloadReader('load report', bytes);
+  const p = read.controlPayload(codec, TARGET);
+  const node = read.nonEmptyString(p.node, 'node');
+  for (const field of NUMBER_FIELDS) read.nonNegative(p[field], field);
+  const degraded = p.degraded === undefined ? NONE_DEGRADED : read.strings(p.degraded, 'degraded');
   // Fresh object in one property order: one hidden class for every report.
   return Object.freeze({
-    node: p.node,
+    node,
     at: p.at as number,
     eventLoopUtilization: p.eventLoopUtilization as number,
     cpu: p.cpu as number,
@@ -65,6 +51,6 @@ export function decodeLoadReport(codec: EnvelopeCodec, bytes: Uint8Array): NodeL
     callsPerSecond: p.callsPerSecond as number,
     errorRate: p.errorRate as number,
     score: p.score as number,
-    degraded: Object.freeze([...(degraded as string[])]),
+    degraded,
   });
 }

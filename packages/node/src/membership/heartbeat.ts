@@ -14,7 +14,8 @@
  * `incarnation` tells two runs of one node id apart (a restart). Payloads come from other processes, so
  * decoding checks every field and builds fresh objects instead of trusting the decoded shape.
  */
-import { controlEnvelope, DecodeError, type EnvelopeCodec, EnvelopeKind, type LoadReport } from '@lucent/core/internal';
+import { controlEnvelope, type EnvelopeCodec, type LoadReport } from '@lucent/core/internal';
+import { PayloadReader } from '../transport/payload-reader.js';
 
 /** Message types, as small integers (one byte on the wire). */
 export const MembershipMessageType = {
@@ -76,91 +77,45 @@ export function encodeMembershipMessage(codec: EnvelopeCodec, message: Membershi
  * an envelope of another kind, an unknown message type or any field of the wrong type or range.
  */
 export function decodeMembershipMessage(codec: EnvelopeCodec, bytes: Uint8Array): MembershipMessage {
-  const envelope = codec.decode(bytes);
-  if (envelope.kind !== EnvelopeKind.Control) return invalid('not a control envelope', bytes);
-  const p = envelope.payload as Record<string, unknown> | null;
-  if (typeof p !== 'object' || p === null) return invalid('payload is not an object', bytes);
+  const read = new PayloadReader('membership message', bytes);
+  const p = read.controlPayload(codec);
   switch (p.type) {
-    case MembershipMessageType.Heartbeat: {
-      const node = nodeField(p.node, bytes);
-      const incarnation = incarnationField(p.incarnation, bytes);
-      const weight = p.weight;
-      if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) {
-        return invalid('weight is not a positive finite number', bytes);
-      }
+    case MembershipMessageType.Heartbeat:
       return {
         type: MembershipMessageType.Heartbeat,
-        node,
-        incarnation,
-        tags: tagsField(p.tags, bytes),
-        weight,
-        load: loadField(p.load, bytes),
-        modules: p.modules === undefined ? NO_MODULES : tagsField(p.modules, bytes, 'modules'),
+        node: read.nonEmptyString(p.node, 'node'),
+        incarnation: read.nonNegative(p.incarnation, 'incarnation'),
+        tags: read.strings(p.tags, 'tags'),
+        weight: read.positive(p.weight, 'weight'),
+        load: readLoad(read, read.object(p.load, 'load')),
+        modules: p.modules === undefined ? NO_MODULES : read.strings(p.modules, 'modules'),
       };
-    }
     case MembershipMessageType.Leave:
       return {
         type: MembershipMessageType.Leave,
-        node: nodeField(p.node, bytes),
-        incarnation: incarnationField(p.incarnation, bytes),
+        node: read.nonEmptyString(p.node, 'node'),
+        incarnation: read.nonNegative(p.incarnation, 'incarnation'),
       };
     case MembershipMessageType.Probe:
-      if (typeof p.from !== 'string') return invalid('from is not a string', bytes);
-      return { type: MembershipMessageType.Probe, from: p.from };
+      return { type: MembershipMessageType.Probe, from: read.string(p.from, 'from') };
     default:
-      return invalid('unknown membership message type', bytes);
+      return read.invalid('unknown membership message type');
   }
-}
-
-function invalid(reason: string, bytes: Uint8Array): never {
-  throw new DecodeError({ reason: `membership message: ${reason}`, byteLength: bytes.byteLength });
-}
-
-function nodeField(value: unknown, bytes: Uint8Array): string {
-  if (typeof value !== 'string' || value.length === 0) return invalid('node is not a non-empty string', bytes);
-  return value;
-}
-
-function incarnationField(value: unknown, bytes: Uint8Array): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    return invalid('incarnation is not a finite non-negative number', bytes);
-  }
-  return value;
 }
 
 const NO_MODULES: readonly string[] = Object.freeze([]);
 
-function tagsField(value: unknown, bytes: Uint8Array, field = 'tags'): readonly string[] {
-  if (!Array.isArray(value)) return invalid(`${field} is not an array`, bytes);
-  for (const tag of value) if (typeof tag !== 'string') return invalid(`an entry of ${field} is not a string`, bytes);
-  return Object.freeze([...(value as string[])]);
-}
-
-const LOAD_FIELDS = ['cpu', 'memory', 'activeFunctions', 'maxFunctions', 'queueDepth', 'maxQueue'] as const;
-
-function loadField(value: unknown, bytes: Uint8Array): LoadReport {
-  if (typeof value !== 'object' || value === null) return invalid('load is not an object', bytes);
-  const l = value as Record<string, unknown>;
-  for (const field of LOAD_FIELDS) {
-    const n = l[field];
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
-      return invalid(`load.${field} is not a finite non-negative number`, bytes);
-    }
-  }
-  const score = l.score;
-  if (score !== undefined && (typeof score !== 'number' || !Number.isFinite(score) || score < 0)) {
-    return invalid('load.score is not a finite non-negative number', bytes);
-  }
-  // Fresh object in one property order: one hidden class for every member's load.
+/** A fresh load in one property order: one hidden class for every member's load. */
+function readLoad(read: PayloadReader, l: Record<string, unknown>): LoadReport {
   return Object.freeze({
-    cpu: l.cpu as number,
-    memory: l.memory as number,
-    activeFunctions: l.activeFunctions as number,
-    maxFunctions: l.maxFunctions as number,
-    queueDepth: l.queueDepth as number,
-    maxQueue: l.maxQueue as number,
-    ...(score === undefined ? {} : { score }),
-    ...(l.degraded === undefined ? {} : { degraded: tagsField(l.degraded, bytes, 'load.degraded') }),
+    cpu: read.nonNegative(l.cpu, 'load.cpu'),
+    memory: read.nonNegative(l.memory, 'load.memory'),
+    activeFunctions: read.nonNegative(l.activeFunctions, 'load.activeFunctions'),
+    maxFunctions: read.nonNegative(l.maxFunctions, 'load.maxFunctions'),
+    queueDepth: read.nonNegative(l.queueDepth, 'load.queueDepth'),
+    maxQueue: read.nonNegative(l.maxQueue, 'load.maxQueue'),
+    ...(l.score === undefined ? {} : { score: read.nonNegative(l.score, 'load.score') }),
+    ...(l.degraded === undefined ? {} : { degraded: read.strings(l.degraded, 'load.degraded') }),
   });
 }
 

@@ -132,6 +132,11 @@ export class NodeProcess {
     await this.#waitFor(`output '${text}'`, timeoutMs, () => (this.#stdout.includes(text) ? true : undefined));
   }
 
+  /** Resolves with the first match of `pattern` in stdout (say, a URL the process prints); rejects like {@link waitForLog}. */
+  waitForMatch(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+    return this.#waitFor(`output matching ${pattern}`, timeoutMs, () => pattern.exec(this.#stdout) ?? undefined);
+  }
+
   /** Resolves with the exit, or rejects with `TimeoutError` when it takes longer than `timeoutMs`. */
   async exit(timeoutMs = 15_000): Promise<ProcessExit> {
     let timer: ReturnType<typeof setTimeout> | undefined;

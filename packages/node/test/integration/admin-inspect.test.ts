@@ -2,72 +2,26 @@
  * The `lucent` commands that look inside the nodes through their admin subjects, against a real nats-server and
  * two real `lucent-node` processes: status, actors, actor (and its pause / resume / stop), watch.
  */
-import { execFile, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
-import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
-import { NodeProcesses } from '../../src/testing/node-process.js';
-import { clusterNodeArgs, fixture } from './cli-fixtures.js';
+import { type NodeProcessCluster, startNodeProcessCluster } from '../../src/testing/node-process-cluster.js';
+import { fixture } from './cli-fixtures.js';
 
-const LUCENT_CLI = fileURLToPath(new URL('../../bin/lucent.js', import.meta.url));
 const CLUSTER = 'admin-inspect';
-const HEARTBEAT_MS = 200;
 
-const processes = new NodeProcesses();
-let server: NatsServerHandle;
-let cluster: ClusterClient;
-
-function env(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    LUCENT_NATS: server.url,
-    LUCENT_CLUSTER: CLUSTER,
-    LUCENT_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
-  };
-}
-
-function lucent(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [LUCENT_CLI, ...args], { env: env(), timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-    });
-  });
-}
-
-async function lucentJson<T>(...args: string[]): Promise<T> {
-  const result = await lucent(...args, '--json');
-  expect(result.stderr).toBe('');
-  expect(result.code).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
+let cluster: NodeProcessCluster;
+const lucent = (...args: string[]) => cluster.cli.run(...args);
+const lucentJson = <T>(...args: string[]) => cluster.cli.json<T>(...args);
 
 beforeAll(async () => {
-  server = await startNatsServer({ jetstream: true });
-  const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS };
-  const modules = [
-    '--threads',
-    '1',
-    '--functions',
-    fixture('shard-functions.mjs'),
-    '--actors',
-    fixture('shard-actors.mjs'),
-  ];
-  const nodes = [
-    processes.start({ args: clusterNodeArgs('n1', options, [...modules, '--tags', 'edge']) }),
-    processes.start({ args: clusterNodeArgs('n2', options, modules) }),
-    processes.start({ args: clusterNodeArgs('n3', options, modules) }),
-  ];
-  await Promise.all(nodes.map((node) => node.waitForLog('node.ready', 20_000)));
-  cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, heartbeatIntervalMs: HEARTBEAT_MS });
-  await cluster.waitForMembers(3, 10_000);
+  cluster = await startNodeProcessCluster({
+    cluster: CLUSTER,
+    nodes: ['n1', 'n2', 'n3'],
+    args: ['--threads', '1', '--functions', fixture('shard-functions.mjs'), '--actors', fixture('shard-actors.mjs')],
+    nodeArgs: { n1: ['--tags', 'edge'] },
+  });
 }, 40_000);
 
-afterAll(async () => {
-  await cluster?.close();
-  await processes.killAll();
-  await server?.stop();
-});
+afterAll(() => cluster?.close());
 
 interface StatusJson {
   cluster: string;
@@ -182,14 +136,9 @@ describe('lucent actors and lucent actor', () => {
 
 describe('lucent watch', () => {
   it('prints events of a pattern as they are published, and stops after --count', async () => {
-    const watcher = spawn(process.execPath, [LUCENT_CLI, 'watch', 'Watch.>', '--count', '2'], { env: env() });
-    let out = '';
-    watcher.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => watcher.once('exit', (code) => resolve(code)));
+    const watcher = cluster.cli.start('watch', 'Watch.>', '--count', '2');
     let done = false;
-    void exited.then(() => {
+    void watcher.exited.then(() => {
       done = true;
     });
     // The watcher subscribes after it connected: keep emitting (bounded) until it has seen two.
@@ -198,8 +147,8 @@ describe('lucent watch', () => {
       await cluster.client.emit('Other', { i });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect(await exited).toBe(0);
-    const lines = out
+    expect((await watcher.exit()).code).toBe(0);
+    const lines = watcher.stdout
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { type: string; data: { i: number } });

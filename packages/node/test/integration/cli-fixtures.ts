@@ -1,29 +1,14 @@
 /**
- * What the `lucent-node` integration tests share besides the process harness (`src/testing/node-process.ts`):
- * fixture paths, one cluster node's arguments, and an HTTP probe.
+ * What the `lucent-node` integration tests share besides the harnesses in `src/testing/` (`node-process.ts`,
+ * `node-process-cluster.ts`, `lucent-cli.ts`): fixture paths and an HTTP probe. `clusterNodeArgs` lives in
+ * `node-process-cluster.ts`; it is re-exported here for the tests that start their nodes one by one.
  */
 import { fileURLToPath } from 'node:url';
 import { runAdmin } from '../../src/admin/admin-program.js';
 
+export { clusterNodeArgs } from '../../src/testing/node-process-cluster.js';
+
 export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-
-/** Where and how fast the nodes of a test cluster talk. */
-export interface TestClusterNodeOptions {
-  readonly cluster: string;
-  readonly natsUrl: string;
-  readonly heartbeatMs: number;
-}
-
-/**
- * Arguments of one `lucent-node` of a test cluster: node `id` on `natsUrl`, an OS-chosen HTTP port and the
- * cluster's heartbeat, followed by `extra` (modules, threads, ...).
- */
-export function clusterNodeArgs(id: string, options: TestClusterNodeOptions, extra: readonly string[]): string[] {
-  return [
-    ...['--shard', id, '--cluster', options.cluster, '--nats', options.natsUrl, '--http-port', '0'],
-    ...['--heartbeat-interval-ms', String(options.heartbeatMs), ...extra],
-  ];
-}
 
 export async function httpStatus(port: number, path: string): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);

@@ -3,72 +3,32 @@
  * (a child process) on a real nats-server with two real `lucent-node` processes. Nodes appear; a node killed with
  * SIGKILL disappears within the heartbeat window; an actor opened in the search box changes on screen after an ask.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
-import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
-import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
-import { clusterNodeArgs, fixture } from './cli-fixtures.js';
+import type { NodeProcess } from '../../src/testing/node-process.js';
+import { type NodeProcessCluster, startNodeProcessCluster } from '../../src/testing/node-process-cluster.js';
+import { fixture } from './cli-fixtures.js';
 
-const LUCENT_CLI = fileURLToPath(new URL('../../bin/lucent.js', import.meta.url));
-const CLUSTER = 'dashboard';
-const HEARTBEAT_MS = 200;
 /** Debian's package (`.ci/run` installs it); CHROMIUM_PATH overrides. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const processes = new NodeProcesses();
-let server: NatsServerHandle;
-let nodes: NodeProcess[];
-let cluster: ClusterClient;
-let dashboard: ChildProcess;
+let cluster: NodeProcessCluster;
+let dashboard: NodeProcess;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
   accessSync(CHROMIUM); // fails loudly when the browser is missing: the test must not pass without it
-  server = await startNatsServer({ jetstream: true });
-  const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS };
-  const modules = [
-    '--threads',
-    '1',
-    '--functions',
-    fixture('shard-functions.mjs'),
-    '--actors',
-    fixture('shard-actors.mjs'),
-  ];
-  nodes = [
-    processes.start({ args: clusterNodeArgs('n1', options, [...modules, '--tags', 'edge']) }),
-    processes.start({ args: clusterNodeArgs('n2', options, modules) }),
-    processes.start({ args: clusterNodeArgs('n3', options, modules) }),
-  ];
-  await Promise.all(nodes.map((node) => node.waitForLog('node.ready', 20_000)));
-  cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, heartbeatIntervalMs: HEARTBEAT_MS });
-  await cluster.waitForMembers(3, 10_000);
-
-  dashboard = spawn(process.execPath, [LUCENT_CLI, 'dashboard', '--port', '0'], {
-    env: {
-      ...process.env,
-      LUCENT_NATS: server.url,
-      LUCENT_CLUSTER: CLUSTER,
-      LUCENT_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
-    },
+  cluster = await startNodeProcessCluster({
+    cluster: 'dashboard',
+    nodes: ['n1', 'n2', 'n3'],
+    args: ['--threads', '1', '--functions', fixture('shard-functions.mjs'), '--actors', fixture('shard-actors.mjs')],
+    nodeArgs: { n1: ['--tags', 'edge'] },
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`dashboard did not start: ${out}`)), 20_000);
-    dashboard.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /dashboard at (http:\/\/\S+)/.exec(out);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    dashboard.once('exit', (code) => reject(new Error(`dashboard exited ${code}: ${out}`)));
-  });
+  dashboard = cluster.cli.start('dashboard', '--port', '0');
+  // Up to the space after the URL: a URL cut between two chunks of output would match in part.
+  const [, url = ''] = await dashboard.waitForMatch(/dashboard at (http:\/\/\S+) /, 20_000);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -86,10 +46,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  dashboard?.kill('SIGKILL');
+  dashboard?.kill();
   await cluster?.close();
-  await processes.killAll();
-  await server?.stop();
 });
 
 describe('the dashboard in a browser', () => {
@@ -136,7 +94,7 @@ describe('the dashboard in a browser', () => {
 
   it('drops a node killed with SIGKILL within the heartbeat window', async () => {
     const killedAt = Date.now();
-    nodes[1]?.kill();
+    cluster.node('n2').kill();
     await page.locator('tr[data-node="n2"]').waitFor({ state: 'detached', timeout: 10_000 });
     // Dead after 3 heartbeats (600 ms) plus a snapshot interval and the browser's round trip.
     expect(Date.now() - killedAt).toBeLessThan(5_000);

@@ -4,24 +4,10 @@
  * against a really blocked loop.
  */
 import { systemClock } from '@lucent/core/internal';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/lucent-client.js';
+import { describe, expect, it } from 'vitest';
 import { HealthMonitor } from '../../src/http/health-monitor.js';
-import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
-import { NodeProcesses } from '../../src/testing/node-process.js';
-import { clusterNodeArgs, fixture } from './cli-fixtures.js';
-
-const processes = new NodeProcesses();
-let server: NatsServerHandle;
-
-beforeAll(async () => {
-  server = await startNatsServer({ jetstream: true });
-}, 30_000);
-
-afterAll(async () => {
-  await processes.killAll();
-  await server?.stop();
-});
+import { startNodeProcessCluster } from '../../src/testing/node-process-cluster.js';
+import { fixture } from './cli-fixtures.js';
 
 async function healthz(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`http://127.0.0.1:${port}/healthz`);
@@ -30,15 +16,16 @@ async function healthz(port: number): Promise<{ status: number; body: Record<str
 
 describe('/healthz', () => {
   it('is 503 while the error rate over the window is above the bound, 200 once the failures left it', async () => {
-    const node = processes.start({
-      args: clusterNodeArgs('h1', { cluster: 'health', natsUrl: server.url, heartbeatMs: 200 }, [
+    const cluster = await startNodeProcessCluster({
+      cluster: 'health',
+      nodes: ['h1'],
+      args: [
         ...['--threads', '1', '--functions', fixture('math.mjs')],
         ...['--health-window-ms', '3000', '--health-min-requests', '10', '--health-max-error-rate-percent', '20'],
-      ]),
+      ],
     });
-    const ready = await node.waitForLog('node.ready', 20_000);
-    const port = ready.httpPort as number;
-    const client = await connect({ servers: server.url, cluster: 'health' });
+    const port = cluster.httpPort('h1');
+    const client = cluster.client;
     try {
       expect(await healthz(port)).toMatchObject({ status: 200, body: { status: 'ok', ready: true } });
       // 10 failures of 12 requests: 83 %, above 20 %.
@@ -60,7 +47,7 @@ describe('/healthz', () => {
       }
       expect(last).toMatchObject({ status: 200, body: { status: 'ok' } });
     } finally {
-      await client.close();
+      await cluster.close();
     }
   }, 60_000);
 });

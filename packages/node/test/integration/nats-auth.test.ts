@@ -3,7 +3,6 @@
  * `lucent-node` given its credentials through the environment, a client and the `lucent` CLI with the same ones.
  * Wrong credentials fail fast with a clear message instead of a reconnect loop, and secrets never reach the log.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@lucent/core/internal';
@@ -11,13 +10,14 @@ import { connect as natsConnect } from 'nats';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connectCluster } from '../../src/client/cluster-client.js';
 import { connect } from '../../src/client/lucent-client.js';
+import { type CliResult, clusterEnv, LucentCli, natsAuthEnv } from '../../src/testing/lucent-cli.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { NodeProcesses } from '../../src/testing/node-process.js';
-import { NATS_AUTH_ENV, type NatsAuth } from '../../src/transport/nats-auth.js';
-import { clusterNodeArgs, fixture } from './cli-fixtures.js';
+import { clusterNodeArgs, startNodeProcessCluster } from '../../src/testing/node-process-cluster.js';
+import type { NatsAuth } from '../../src/transport/nats-auth.js';
+import { fixture } from './cli-fixtures.js';
 import { jwtUser, nkeyUser, type TestPki, testPki, tlsServerConfig } from './nats-credentials.js';
 
-const LUCENT_CLI = fileURLToPath(new URL('../../bin/lucent.js', import.meta.url));
 const CLUSTER = 'secured';
 const HEARTBEAT_MS = 200;
 const TOKEN = 's3cret-token-value';
@@ -39,30 +39,16 @@ function certificates(): TestPki {
   return pki;
 }
 
-/** `NatsAuth` as the `LUCENT_NATS_*` environment of a child process. */
-function authEnv(auth: NatsAuth): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(auth).map(([key, value]) => [NATS_AUTH_ENV[key as keyof NatsAuth], String(value)]),
-  );
-}
+const NODE_ARGS = ['--threads', '1', '--functions', fixture('math.mjs'), '--log-level', 'debug'];
 
+/** One node given `auth` through its environment (started alone: the wrong-credentials tests expect it to exit). */
 function startNode(auth: NatsAuth, id = 'n1') {
-  const url = server?.url ?? '';
-  return processes.start({
-    args: clusterNodeArgs(id, { cluster: CLUSTER, natsUrl: url, heartbeatMs: HEARTBEAT_MS }, [
-      ...['--threads', '1', '--functions', fixture('math.mjs'), '--log-level', 'debug'],
-    ]),
-    env: authEnv(auth),
-  });
+  const where = { cluster: CLUSTER, natsUrl: server?.url ?? '', heartbeatMs: HEARTBEAT_MS };
+  return processes.start({ args: clusterNodeArgs(id, where, NODE_ARGS), env: natsAuthEnv(auth) });
 }
 
-function lucent(auth: NatsAuth, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, LUCENT_NATS: server?.url ?? '', LUCENT_CLUSTER: CLUSTER, ...authEnv(auth) };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [LUCENT_CLI, ...args], { env, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-    });
-  });
+function lucent(auth: NatsAuth, ...args: string[]): Promise<CliResult> {
+  return new LucentCli({ ...clusterEnv(server?.url ?? '', CLUSTER), ...natsAuthEnv(auth) }).run(...args);
 }
 
 /** Whether `user` gets an answer from the JetStream API (a denied publish is dropped by the server: a timeout). */
@@ -80,19 +66,26 @@ async function jetStreamApiAnswers(url: string, user: string, pass: string): Pro
 
 /** A node with `auth` joins, a client with `auth` calls it, the CLI with `auth` calls it; the log holds no secret. */
 async function servesWith(auth: NatsAuth, secrets: readonly string[] = []): Promise<void> {
-  const node = startNode(auth);
-  await node.waitForLog('node.ready', 20_000);
-  const client = await connect({ servers: server?.url ?? '', cluster: CLUSTER, auth });
+  if (server === undefined) throw new Error('start the server first');
+  const cluster = await startNodeProcessCluster({
+    server,
+    cluster: CLUSTER,
+    nodes: ['n1'],
+    heartbeatMs: HEARTBEAT_MS,
+    args: NODE_ARGS,
+    auth,
+  });
   try {
-    expect(await client.call<number>('addOne', 41)).toBe(42);
+    expect(await cluster.client.call<number>('addOne', 41)).toBe(42);
+    const cli = await cluster.cli.run('call', 'double', '21');
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout.trim()).toBe('42');
+    const node = cluster.node('n1');
+    await node.stop();
+    for (const secret of secrets) expect(node.stdout + node.stderr).not.toContain(secret);
   } finally {
-    await client.close();
+    await cluster.close();
   }
-  const cli = await lucent(auth, 'call', 'double', '21');
-  expect(cli.stderr).toBe('');
-  expect(cli.stdout.trim()).toBe('42');
-  await node.stop();
-  for (const secret of secrets) expect(node.stdout + node.stderr).not.toContain(secret);
 }
 
 describe('a node, a client and the CLI on a secured NATS', () => {

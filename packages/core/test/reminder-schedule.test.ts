@@ -5,7 +5,7 @@ import {
   ownedReminderPartitions,
   reminderPartitionOf,
   resolveReminderSchedule,
-} from '../src/scheduling/reminder-schedule.js';
+} from '../src/reminders/reminder-schedule.js';
 import type { LoadReport } from '../src/scoring.js';
 import { codeOf } from './error-code.js';
 

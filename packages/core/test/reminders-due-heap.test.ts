@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DueHeap } from '../src/scheduling/due-heap.js';
+import { DueHeap } from '../src/reminders/due-heap.js';
 
 const item = (dueAt: number, id = dueAt) => ({ dueAt, id });
 

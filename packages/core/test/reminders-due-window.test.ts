@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DueWindow } from '../src/scheduling/due-window.js';
+import { DueWindow } from '../src/reminders/due-window.js';
 
 interface Entry {
   readonly key: string;
