@@ -12,7 +12,7 @@
  * pattern and url>`), so an event goes to a sink once per cluster, not once per node.
  */
 import { createHash } from 'node:crypto';
-import { allEventsSubject, ConfigError, DOT_IN_EVENT_TYPE, eventSubject, isValidName } from '@lucent/core/internal';
+import { allEventsSubject, ConfigError, DOT_IN_EVENT_TYPE, eventSubject, eventTypeProblem } from '@lucent/core/internal';
 
 /** One `pattern=url` entry of `--event-sink`. */
 export interface EventSinkRoute {
@@ -39,10 +39,10 @@ export function parseEventSinks(entries: readonly string[]): EventSinkRoute[] {
     const given = entry.slice(0, at);
     const url = entry.slice(at + 1);
     // Dotted types and prefixes (`com.example.*`) match the event type names they are stored under.
-    const pattern = given.replaceAll('.', DOT_IN_EVENT_TYPE);
-    if (!isSinkPattern(pattern)) {
+    if (!isSinkPattern(given)) {
       throw sinkError(`'${given}' is not an event type, a type prefix followed by '*', or '*'`);
     }
+    const pattern = given.replaceAll('.', DOT_IN_EVENT_TYPE);
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -57,10 +57,12 @@ export function parseEventSinks(entries: readonly string[]): EventSinkRoute[] {
   return routes;
 }
 
-/** True for `*`, `prefix*` and an exact event type. */
+/** True for `*`, `prefix*` and an exact event type (dotted ones too; a prefix may end with a dot). */
 function isSinkPattern(pattern: string): boolean {
   if (pattern === '*') return true;
-  return isValidName(pattern.endsWith('*') ? pattern.slice(0, -1) : pattern);
+  if (!pattern.endsWith('*')) return eventTypeProblem(pattern) === undefined;
+  const prefix = pattern.slice(0, -1);
+  return eventTypeProblem(prefix.endsWith('.') ? prefix.slice(0, -1) : prefix) === undefined;
 }
 
 /** True when event type `type` goes to a sink with `pattern`. */

@@ -14,7 +14,8 @@
  * ```
  * ```
  * Failures answer per `grpc-status.ts`: the function's own failure in the response's `error`, the rest as a gRPC
- * status; both with the `lucent-code` trailer.
+ * status; both with the `lucent-code` trailer. A bad `event` is `InvalidCloudEventError` (as over HTTP), a bad
+ * field around it `InvalidRequestError`.
  */
 import {
   Metadata,
@@ -32,6 +33,7 @@ import {
   eventSubject,
   eventTypeProblem,
   type FunctionRegistry,
+  InvalidCloudEventError,
   InvalidRequestError,
   TimeoutError,
 } from '@lucent/core/internal';
@@ -189,11 +191,11 @@ export class FunctionService {
       const event = call.request.event;
       const input = readCloudEvent(event, 'event');
       const type = event?.type ?? '';
-      if (type === '') throw new InvalidRequestError({ field: 'event.type', reason: 'is required' });
+      if (type === '') throw new InvalidCloudEventError({ field: 'event.type', reason: 'is required' });
       const typeProblem = cloudEventTypeProblem(type);
-      if (typeProblem !== undefined) throw new InvalidRequestError({ field: 'event.type', reason: typeProblem });
+      if (typeProblem !== undefined) throw new InvalidCloudEventError({ field: 'event.type', reason: typeProblem });
       const id = event?.id ?? '';
-      if (id === '') throw new InvalidRequestError({ field: 'event.id', reason: 'is required' });
+      if (id === '') throw new InvalidCloudEventError({ field: 'event.id', reason: 'is required' });
       const timeoutMs = this.#timeoutOf(call, `emit ${type}`);
       stored = this.#options.core.emit(type, input.value, {
         id: cloudEventDedupId(event?.source ?? '', id),

@@ -116,7 +116,7 @@ describe('gRPC gateway on a two-node cluster', () => {
     expect(unknown).toMatchObject({ ok: false, code: grpc.status.NOT_FOUND, lucentCode: 'LUCENT_UNKNOWN_FUNCTION' });
     const garbled = { ...jsonEvent('Quote', 1), binaryData: Buffer.from('{"symbol":') };
     const bad = await client.unary('ExecuteFunction', { name: 'quote', event: garbled }, { token: TOKEN });
-    expect(bad).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT, lucentCode: 'LUCENT_INVALID_REQUEST' });
+    expect(bad).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT, lucentCode: 'LUCENT_INVALID_CLOUD_EVENT' });
   });
 
   it('asks and tells actors wherever the cluster places them', async () => {
