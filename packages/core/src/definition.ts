@@ -16,6 +16,7 @@
 import { ConfigError } from './errors.js';
 import type { EventDefinition, FunctionLogger, ShardInfo } from './function-context.js';
 import { type InputSchema, resolveInputSchema, type SchemaOutput } from './input-schema.js';
+import { eventTypeName, eventTypeProblem } from './placement/event-type-name.js';
 import { type ResourceSpec, type Resources, resolveResources } from './resources.js';
 import { hash } from './routing/hash.js';
 import { RoutingKind } from './routing/routing-kind.js';
@@ -88,7 +89,11 @@ export interface FunctionOptions {
   readonly name: string;
   /** Defaults to {@link DEFAULT_VERSION}. Letters, digits, `.`, `_`, `-`; up to 64 characters. */
   readonly version?: string;
-  /** Event types this function handles (subject tokens); duplicates are dropped. */
+  /**
+   * Event types this function handles (subject tokens, or dotted types such as a CloudEvent's
+   * `com.example.order.created`, kept as their event type name `com__example__order__created`); duplicates are
+   * dropped.
+   */
   readonly handles?: string | readonly string[];
   /**
    * Dotted path of the input field whose value picks the shard (`'order.customerId'`); unkeyed when absent.
@@ -297,12 +302,16 @@ function resolveHandles(handles: string | readonly string[] | undefined, subject
   if (!Array.isArray(list)) {
     throw new ConfigError({ subject, field: 'handles', reason: 'expected an event type or an array of them' });
   }
+  const names: string[] = [];
   for (const type of list) {
-    if (!isValidName(type)) {
+    // A dotted type (a CloudEvent's `com.example.created`) is handled under its event type name.
+    const problem = typeof type === 'string' ? eventTypeProblem(type) : 'not a string';
+    if (problem !== undefined) {
       throw new ConfigError({ subject, field: 'handles', reason: `'${String(type)}' is not a valid event type` });
     }
+    names.push(eventTypeName(type as string));
   }
-  return Object.freeze([...new Set(list as readonly string[])]);
+  return Object.freeze([...new Set(names)]);
 }
 
 function resolveShardPath(shardBy: string | undefined, subject: string): readonly string[] {

@@ -6,6 +6,7 @@
  * create them with the same property order, so V8 sees one hidden class on every hot path and the codec can
  * encode the header with one fixed msgpack structure (see `codec.ts`).
  */
+import { eventTypeName, eventTypeProblem } from './placement/event-type-name.js';
 import type { WireError } from './errors.js';
 
 /** Message kinds, as small integers (they are one byte on the wire). 0 is never a valid kind. */
@@ -211,9 +212,14 @@ export function askEnvelope<P>(actor: string, message: P, options?: EnvelopeOpti
   return createEnvelope(EnvelopeKind.Ask, actor, message, options);
 }
 
-/** A domain event of type `eventType`. */
+/**
+ * A domain event of type `eventType`. A dotted type is stored as its event type name (`com.example.created` →
+ * `com__example__created`, see `event-type-name.ts`), so handlers, consumers and subjects see one spelling; an
+ * invalid type is kept as it is (publishing it fails with `ConfigError`).
+ */
 export function eventEnvelope<P>(eventType: string, event: P, options?: EnvelopeOptions): Envelope<P> {
-  return createEnvelope(EnvelopeKind.Event, eventType, event, options);
+  const target = eventType.includes('.') && eventTypeProblem(eventType) === undefined ? eventTypeName(eventType) : eventType;
+  return createEnvelope(EnvelopeKind.Event, target, event, options);
 }
 
 /** Many inputs of function `fn` in one request (see {@link EnvelopeKind.Batch}). */

@@ -209,14 +209,18 @@ export const InvalidMessageError = defineError(
 export type InvalidMessageError = InstanceType<typeof InvalidMessageError>;
 
 /**
- * A CloudEvent posted to the gateway is malformed or not one Lucent can take (missing `id`, a `type` that is not
- * an event type name, a body that is not JSON). `reason` says what is wrong; nothing of the request was published.
+ * A CloudEvent sent to the gateway, over HTTP (`POST /events`) or gRPC (a request's `event`), is malformed or not
+ * one Lucent can take: a missing `id`, a `type` that is no event type, a body or `data` that does not decode as its
+ * content type says, a content type Lucent does not speak. `field` names the part over gRPC (`event.datacontenttype`;
+ * `''` over HTTP, where `reason` says where), `reason` what is wrong. Nothing of the request was run or published.
+ * What is wrong around the event (a gRPC request's function name, actor id, subscription) is
+ * {@link InvalidRequestError}.
  */
 export const InvalidCloudEventError = defineError(
   'LUCENT_INVALID_CLOUD_EVENT',
   'InvalidCloudEventError',
-  (d: { reason: string }) => `invalid CloudEvent: ${d.reason}`,
-  { reason: 'string' },
+  (d: { field: string; reason: string }) => `invalid CloudEvent: ${d.field === '' ? '' : `${d.field}: `}${d.reason}`,
+  { field: 'string', reason: 'string' },
 );
 export type InvalidCloudEventError = InstanceType<typeof InvalidCloudEventError>;
 
@@ -434,8 +438,9 @@ export const InvalidReminderError = defineError(
 export type InvalidReminderError = InstanceType<typeof InvalidReminderError>;
 
 /**
- * A request from outside the cluster (the gRPC gateway) is malformed: a required field is missing, its data
- * does not decode as its content type says, or it names a content type Lucent does not speak. Nothing was run.
+ * A gRPC gateway request is malformed around its CloudEvent: no function `name`, an actor `type` or `id`
+ * missing, a Subscribe without valid `types` or with an `accept` Lucent does not speak. Nothing was run. A bad
+ * CloudEvent itself is {@link InvalidCloudEventError}.
  */
 export const InvalidRequestError = defineError(
   'LUCENT_INVALID_REQUEST',

@@ -79,6 +79,7 @@ export {
 export type { InputSchema, SchemaOutput } from './input-schema.js';
 export type { NodeLoadReport } from './load-report.js';
 export { actorKey } from './placement/actor-key.js';
+export { dottedEventType, eventTypeName } from './placement/event-type-name.js';
 export { placeActor, placeFunction } from './placement/place.js';
 export type { Placement } from './placement/placement.js';
 export { createRegistry, type FunctionDescription, type FunctionRegistry } from './registry.js';

@@ -27,6 +27,7 @@ export * from './placement/placement.js';
 export * from './placement/retry-placement.js';
 export * from './placement/shard-key.js';
 export * from './placement/subject-cache.js';
+export * from './placement/event-type-name.js';
 export * from './placement/subjects.js';
 export * from './placement/view-source.js';
 export * from './rebalance.js';

@@ -34,7 +34,7 @@ describe('envelope factories', () => {
       [callEnvelope('fn', 1), EnvelopeKind.Call, 'fn'],
       [tellEnvelope('order/1', 1), EnvelopeKind.Tell, 'order/1'],
       [askEnvelope('order/1', 1), EnvelopeKind.Ask, 'order/1'],
-      [eventEnvelope('order.filled', 1), EnvelopeKind.Event, 'order.filled'],
+      [eventEnvelope('OrderFilled', 1), EnvelopeKind.Event, 'OrderFilled'],
       [controlEnvelope('node-b', 1), EnvelopeKind.Control, 'node-b'],
     ];
     for (const [env, kind, target] of cases) {

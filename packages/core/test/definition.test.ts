@@ -134,7 +134,7 @@ describe('defineFunction', () => {
     ['empty version', { name: 'f', version: '' }, 'version'],
     ['version with @', { name: 'f', version: '1@2' }, 'version'],
     ['non-string version', { name: 'f', version: 2 }, 'version'],
-    ['event type with a dot', { name: 'f', handles: ['order.placed'] }, 'handles'],
+    ['event type with an empty dotted part', { name: 'f', handles: ['order..placed'] }, 'handles'],
     ['empty event type', { name: 'f', handles: [''] }, 'handles'],
     ['handles not a list', { name: 'f', handles: 3 }, 'handles'],
     ['empty shardBy', { name: 'f', shardBy: '' }, 'shardBy'],

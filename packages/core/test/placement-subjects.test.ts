@@ -27,7 +27,8 @@ describe('subjects', () => {
     expect(functionSubject('prod', 'orders.place')).toBe('lucent.prod.fn.orders.place');
     expect(metricsSubject('prod', 'n-1')).toBe('lucent.prod.metrics.n-1');
     expect(allMetricsSubject('prod')).toBe('lucent.prod.metrics.*');
-    expect(eventSubject('prod', 'order.placed')).toBe('lucent.prod.events.order.placed');
+    expect(eventSubject('prod', 'order.placed')).toBe('lucent.prod.events.order__placed');
+    expect(eventSubject('prod', 'order__placed')).toBe(eventSubject('prod', 'order.placed'));
     expect(allEventsSubject('prod')).toBe('lucent.prod.events.>');
     expect(replySubject('prod', 'abc_D-1')).toBe('lucent.prod.reply.abc_D-1');
   });
@@ -38,6 +39,8 @@ describe('subjects', () => {
     () => nodeSubject('c', '*'),
     () => functionSubject('c', 'a..b'),
     () => eventSubject('c', '>'),
+    () => eventSubject('c', 'a..b'),
+    () => eventSubject('c', 'a_.b'),
     () => metricsSubject('c', ''),
     () => replySubject('c', 'x y'),
   ])('rejects tokens that would change the subject (%#) with ConfigError', (build) => {

@@ -1,4 +1,4 @@
-import { EncodeError, InvalidRequestError } from '@lucent/core/internal';
+import { EncodeError, InvalidCloudEventError } from '@lucent/core/internal';
 import fc from 'fast-check';
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -23,13 +23,13 @@ const json = (value: unknown, attributes: Record<string, ReturnType<typeof attr>
   binary_data: Buffer.from(JSON.stringify(value)),
 });
 
-/** The `field` of the `InvalidRequestError` `read` throws. */
+/** The `field` of the `InvalidCloudEventError` `read` throws. */
 function invalidField(read: () => unknown): string | undefined {
   try {
     read();
   } catch (error) {
-    expect(InvalidRequestError.is(error)).toBe(true);
-    return (error as InvalidRequestError).details.field;
+    expect(InvalidCloudEventError.is(error)).toBe(true);
+    return (error as InvalidCloudEventError).details.field;
   }
   return undefined;
 }
@@ -78,7 +78,7 @@ describe('readCloudEvent', () => {
     expect(readCloudEvent({ data: 'binary_data', binary_data: new Uint8Array(0) }, 'event').value).toBeUndefined();
   });
 
-  it('refuses with InvalidRequestError naming the field: no event, unknown types, bad data, an unreadable proto Any', () => {
+  it('refuses with InvalidCloudEventError naming the field: no event, unknown types, bad data, an unreadable proto Any', () => {
     expect(invalidField(() => readCloudEvent(undefined, 'event'))).toBe('event');
     expect(invalidField(() => readCloudEvent(null, 'event'))).toBe('event');
     expect(invalidField(() => readCloudEvent(json(1, { datacontenttype: attr('text/xml') }), 'event'))).toBe(

@@ -53,9 +53,25 @@ describe('parseCloudEvents: binary mode', () => {
     const { 'ce-specversion': _v, ...noVersion } = binaryHeaders;
     expect(reasonOf(() => parseCloudEvents({ headers: noVersion, body: utf8('{}') }))).toMatch(/specversion/);
     expect(reasonOf(() => parseCloudEvents({ headers: binaryHeaders, body: utf8('{"total":') }))).toMatch(/JSON/);
-    const dotted = { ...binaryHeaders, 'ce-type': 'com.example.order' };
-    expect(reasonOf(() => parseCloudEvents({ headers: dotted, body: utf8('{}') }))).toMatch(
-      /'com\.example\.order' is not a Lucent event type/,
+    const emptyPart = { ...binaryHeaders, 'ce-type': 'com..order' };
+    expect(reasonOf(() => parseCloudEvents({ headers: emptyPart, body: utf8('{}') }))).toMatch(
+      /'com\.\.order' is not an event type/,
+    );
+    // `__` stands for a dot: `com__order` would be the same Lucent event as `com.order`.
+    const reserved = { ...binaryHeaders, 'ce-type': 'com__order' };
+    expect(reasonOf(() => parseCloudEvents({ headers: reserved, body: utf8('{}') }))).toMatch(/reserves for a dot/);
+  });
+
+  it('takes a dotted (reverse-DNS) type as its event type name, and gives it back dotted on the way out', () => {
+    const dotted = { ...binaryHeaders, 'ce-type': 'com.example.order.created' };
+    const [event] = parseCloudEvents({ headers: dotted, body: utf8('{"n":1}') });
+    expect(event?.type).toBe('com__example__order__created');
+    const envelope = eventEnvelope(event?.type ?? '', { n: 1 }, { id: 'e-1' });
+    const out = toCloudEvent(envelope, { cluster: 'c', time: '2026-01-01T00:00:00Z' });
+    expect(out.type).toBe('com.example.order.created');
+    // Lucent's own types leave as they are.
+    expect(toCloudEvent(eventEnvelope('shipCompleted', 1), { cluster: 'c', time: '2026-01-01T00:00:00Z' }).type).toBe(
+      'shipCompleted',
     );
   });
 

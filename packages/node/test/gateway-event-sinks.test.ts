@@ -25,12 +25,20 @@ describe('parseEventSinks', () => {
   it.each([
     ['no =', 'http://x/'],
     ['empty pattern', '=http://x/'],
-    ['a dotted type', 'com.example=http://x/'],
+    ['a dotted type with an empty part', 'com..example=http://x/'],
     ['a * inside', 'a*b=http://x/'],
     ['not http', 'A=ftp://x/'],
     ['not a URL', 'A=x'],
   ])('refuses %s with ConfigError field eventSink', (_what, entry) => {
     expect(codeOf(() => parseEventSinks([entry]))).toBe('LUCENT_CONFIG');
+  });
+
+  it('takes dotted types and prefixes as the event type names they match', () => {
+    const [exact, prefix] = parseEventSinks(['com.example.created=http://x/', 'com.example.*=http://x/']);
+    expect(exact?.pattern).toBe('com__example__created');
+    expect(prefix?.pattern).toBe('com__example__*');
+    expect(matchesSinkPattern(prefix?.pattern ?? '', 'com__example__created')).toBe(true);
+    expect(matchesSinkPattern(prefix?.pattern ?? '', 'comexample')).toBe(false);
   });
 
   it('logs a URL without its credentials or query', () => {

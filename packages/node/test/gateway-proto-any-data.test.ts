@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '@lucent/core/internal';
+import { InvalidCloudEventError } from '@lucent/core/internal';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { type CloudEventMessage, PayloadFormat, readCloudEvent } from '../src/gateway/cloud-event-payload.js';
@@ -68,8 +68,8 @@ describe('readProtoAny', () => {
       } catch (error) {
         thrown = error;
       }
-      expect(InvalidRequestError.is(thrown)).toBe(true);
-      expect((thrown as InvalidRequestError).details.field).toBe('event.proto_data');
+      expect(InvalidCloudEventError.is(thrown)).toBe(true);
+      expect((thrown as InvalidCloudEventError).details.field).toBe('event.proto_data');
     }
   });
 });

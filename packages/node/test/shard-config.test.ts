@@ -290,7 +290,7 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   natsTlsCert: ['has space', 3],
   natsTlsKey: ['has space', 3],
   eventsPort: ['-1', '65536', 'https'],
-  eventSink: ['noequals', 'a.b=http://x/', 'A=ftp://x/', 'A=not a url', 'A=http://x/,A=http://x/'],
+  eventSink: ['noequals', 'a..b=http://x/', 'A=ftp://x/', 'A=not a url', 'A=http://x/,A=http://x/'],
   grpcPort: ['-2', '65536', 'off', 1.5],
 };
 

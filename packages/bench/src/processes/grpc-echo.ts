@@ -1,14 +1,15 @@
 /**
  * The raw grpc-js baseline of the `node/grpc` bench, run as its own process: a bare grpc-js server of the shipped
  * `lucent.v1.FunctionService` whose `ExecuteFunction` answers `x + 1` for JSON `x` right in its handler (no
- * CloudEvent checks, no cluster, no pool). `node grpc-echo.js`; prints `port <n>` once listening; runs until killed.
+ * CloudEvent checks, no cluster, no pool), with the gateway's server options. `node grpc-echo.js`; prints `port <n>` once listening; runs until killed.
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { FUNCTION_SERVICE_NAME, FUNCTION_SERVICE_PROTO, PROTO_DIR } from '@lucent/node/internal';
+import { FUNCTION_SERVICE_NAME, FUNCTION_SERVICE_PROTO, GRPC_SERVER_OPTIONS, PROTO_DIR } from '@lucent/node/internal';
 
 const definition = loadSync(FUNCTION_SERVICE_PROTO, { includeDirs: [PROTO_DIR], keepCase: true, oneofs: true });
-const server = new grpc.Server();
+// The gateway's own server options (channelz off), so the baseline differs from it only by what Lucent adds.
+const server = new grpc.Server(GRPC_SERVER_OPTIONS);
 server.addService(definition[FUNCTION_SERVICE_NAME] as grpc.ServiceDefinition, {
   ExecuteFunction: (
     call: grpc.ServerUnaryCall<{ event?: { binary_data?: Buffer } }, object>,

@@ -15,6 +15,7 @@
  * Pure string functions (connection ids, which need randomness, are made in `@lucent/node`).
  */
 import { ConfigError } from '../errors.js';
+import { eventTypeName } from './event-type-name.js';
 
 /** Default cluster name. */
 export const DEFAULT_CLUSTER = 'lucent';
@@ -62,9 +63,14 @@ export function allMetricsSubject(cluster: string): string {
   return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.metrics.*`;
 }
 
-/** `lucent.<cluster>.events.<type>`; `type` may contain dots. Throws `ConfigError` on an invalid type. */
+/**
+ * `lucent.<cluster>.events.<type>`, one token: a dotted type is its event type name (`com.example.created` →
+ * `com__example__created`, `event-type-name.ts`), so both spellings are one subject. Throws `ConfigError` on an
+ * invalid type.
+ */
 export function eventSubject(cluster: string, type: string): string {
-  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.events.${check(type, DOTTED, 'event type')}`;
+  const token = type.includes('.') ? eventTypeName(type) : check(type, TOKEN, 'event type');
+  return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.events.${token}`;
 }
 
 /** `lucent.<cluster>.events.>`: every event subject of the cluster (the stream's subject filter). */

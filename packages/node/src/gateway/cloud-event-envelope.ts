@@ -9,7 +9,7 @@
  *                    datacontenttype, traceparent (when traced), binary_data }
  * ```
  */
-import type { Envelope } from '@lucent/core/internal';
+import { dottedEventType, type Envelope } from '@lucent/core/internal';
 import { type CloudEventMessage, encodePayload, mediaTypeOf, type PayloadFormat } from './cloud-event-payload.js';
 import { lucentEventSource } from './lucent-cloud-event.js';
 
@@ -29,7 +29,7 @@ export function cloudEventOfEnvelope(envelope: Envelope, cluster: string, format
     id: envelope.id,
     source: lucentEventSource(cluster, envelope.origin),
     spec_version: CLOUD_EVENTS_SPEC_VERSION,
-    type: envelope.target,
+    type: dottedEventType(envelope.target),
     attributes,
     binary_data: encodePayload(envelope.payload, format),
   };

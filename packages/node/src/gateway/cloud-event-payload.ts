@@ -11,7 +11,7 @@
  * ```
  * msgpack here is plain MessagePack (maps, not msgpackr's record extension), so any language's library reads it.
  */
-import { EncodeError, InvalidRequestError } from '@lucent/core/internal';
+import { EncodeError, InvalidCloudEventError } from '@lucent/core/internal';
 import { Packr } from 'msgpackr';
 import { readProtoAny } from './proto-any-data.js';
 
@@ -83,7 +83,7 @@ export function stringAttribute(event: CloudEventMessage, name: string): string 
 
 /**
  * Reads `event` of a request (`field` names it in errors): its data decoded per `datacontenttype`, and the reply
- * format per its `accept` extension. Throws `InvalidRequestError` when the event is missing, a content type is
+ * format per its `accept` extension. Throws `InvalidCloudEventError` when the event is missing, a content type is
  * not JSON or msgpack, the data does not decode, or `proto_data` holds a type with no value reading.
  */
 export function readCloudEvent(event: CloudEventMessage | null | undefined, field: string): CloudEventInput {
@@ -166,6 +166,6 @@ export function encodePayload(value: unknown, format: PayloadFormat): Buffer {
   }
 }
 
-function invalid(field: string, reason: string, cause?: unknown): InvalidRequestError {
-  return new InvalidRequestError({ field, reason }, cause === undefined ? undefined : { cause });
+function invalid(field: string, reason: string, cause?: unknown): InvalidCloudEventError {
+  return new InvalidCloudEventError({ field, reason }, cause === undefined ? undefined : { cause });
 }

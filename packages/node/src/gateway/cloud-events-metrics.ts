@@ -4,12 +4,14 @@
  * ```
  *  lucent_cloudevents_requests_total{status}           POST /events requests by HTTP status (202, 400, 401, …)
  *  lucent_cloudevents_accepted_total                   events stored from accepted requests
- *  lucent_cloudevents_unauthenticated_total            requests refused for a missing or wrong bearer token
+ *  lucent_gateway_unauthenticated_total{listener="http"}  requests refused for a missing or wrong bearer token
+ *                                                        (the family the gRPC listener counts in too: gateway-metrics.ts)
  *  lucent_event_sink_deliveries_total{sink,outcome}    webhook deliveries: delivered, retried, failed
  * ```
  */
 import type { Registry } from 'prom-client';
 import { type CounterChild, CounterFamily } from '../metrics/metric-families.js';
+import { unauthenticatedCounter } from './gateway-metrics.js';
 
 /** The statuses `POST /events` answers with (each bound once). */
 export const INGRESS_STATUSES = [202, 400, 401, 405, 413, 500, 503] as const;
@@ -37,20 +39,15 @@ export class CloudEventsMetrics {
       'status',
     ]);
     const accepted = new CounterFamily('lucent_cloudevents_accepted_total', 'CloudEvents stored from requests', []);
-    const unauthenticated = new CounterFamily(
-      'lucent_cloudevents_unauthenticated_total',
-      'CloudEvents requests refused for a missing or wrong bearer token',
-      [],
-    );
     this.#sink = new CounterFamily('lucent_event_sink_deliveries_total', 'Webhook sink deliveries by outcome', [
       'sink',
       'outcome',
     ]);
     for (const status of INGRESS_STATUSES) this.#byStatus.set(status, requests.bind([String(status)]));
     this.accepted = accepted.bind([]);
-    this.unauthenticated = unauthenticated.bind([]);
+    this.unauthenticated = unauthenticatedCounter(registry, 'http');
     if (registry !== undefined) {
-      for (const family of [requests, accepted, unauthenticated, this.#sink]) family.register(registry);
+      for (const family of [requests, accepted, this.#sink]) family.register(registry);
     }
   }
 

@@ -6,16 +6,17 @@
  *  OrderPlaced=https://hooks.example/orders   exactly the type OrderPlaced   consumer filter lucent.<C>.events.OrderPlaced
  *  tally*=http://127.0.0.1:9000/tally          types starting with 'tally'    filter lucent.<C>.events.>  (+ match here)
  *  *=https://audit.example/all                 every event                    filter lucent.<C>.events.>
+ *  com.example.*=https://hooks.example/ex     dotted types com.example.…     (pattern com__example__*, as stored)
  * ```
  * Each sink is one durable consumer shared by every node configured with it (`sink--<pattern>--<hash of
  * pattern and url>`), so an event goes to a sink once per cluster, not once per node.
  */
 import { createHash } from 'node:crypto';
-import { allEventsSubject, ConfigError, eventSubject, isValidName } from '@lucent/core/internal';
+import { allEventsSubject, ConfigError, DOT_IN_EVENT_TYPE, eventSubject, eventTypeProblem } from '@lucent/core/internal';
 
 /** One `pattern=url` entry of `--event-sink`. */
 export interface EventSinkRoute {
-  /** `Type`, `prefix*` or `*`. */
+  /** `Type`, `prefix*` or `*`, dots written `__` (as the event type names it matches). */
   readonly pattern: string;
   /** Where matching events are POSTed (http or https). */
   readonly url: string;
@@ -35,11 +36,13 @@ export function parseEventSinks(entries: readonly string[]): EventSinkRoute[] {
   for (const entry of entries) {
     const at = entry.indexOf('=');
     if (at <= 0) throw sinkError(`'${entry}' is not pattern=url`);
-    const pattern = entry.slice(0, at);
+    const given = entry.slice(0, at);
     const url = entry.slice(at + 1);
-    if (!isSinkPattern(pattern)) {
-      throw sinkError(`'${pattern}' is not an event type, a type prefix followed by '*', or '*'`);
+    // Dotted types and prefixes (`com.example.*`) match the event type names they are stored under.
+    if (!isSinkPattern(given)) {
+      throw sinkError(`'${given}' is not an event type, a type prefix followed by '*', or '*'`);
     }
+    const pattern = given.replaceAll('.', DOT_IN_EVENT_TYPE);
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -54,10 +57,12 @@ export function parseEventSinks(entries: readonly string[]): EventSinkRoute[] {
   return routes;
 }
 
-/** True for `*`, `prefix*` and an exact event type. */
+/** True for `*`, `prefix*` and an exact event type (dotted ones too; a prefix may end with a dot). */
 function isSinkPattern(pattern: string): boolean {
   if (pattern === '*') return true;
-  return isValidName(pattern.endsWith('*') ? pattern.slice(0, -1) : pattern);
+  if (!pattern.endsWith('*')) return eventTypeProblem(pattern) === undefined;
+  const prefix = pattern.slice(0, -1);
+  return eventTypeProblem(prefix.endsWith('.') ? prefix.slice(0, -1) : prefix) === undefined;
 }
 
 /** True when event type `type` goes to a sink with `pattern`. */

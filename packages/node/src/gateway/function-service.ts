@@ -9,8 +9,13 @@
  *  Emit(event)                  ─► core.emit(event.type, data, id = cloudEventDedupId(source, id)) ─► stored id
  *  Subscribe(types, accept)     ─► one transport subscription per event subject ─► CloudEvents, live
  * ```
+ * Dotted CloudEvent types (`com.example.created`) are stored and followed under their event type name
+ * (`com__example__created`) and stream out dotted again (`event-type-name.ts` in core).
+ * ```
+ * ```
  * Failures answer per `grpc-status.ts`: the function's own failure in the response's `error`, the rest as a gRPC
- * status; both with the `lucent-code` trailer.
+ * status; both with the `lucent-code` trailer. A bad `event` is `InvalidCloudEventError` (as over HTTP), a bad
+ * field around it `InvalidRequestError`.
  */
 import {
   Metadata,
@@ -26,7 +31,9 @@ import {
   type EnvelopeCodec,
   EnvelopeKind,
   eventSubject,
+  eventTypeProblem,
   type FunctionRegistry,
+  InvalidCloudEventError,
   InvalidRequestError,
   TimeoutError,
 } from '@lucent/core/internal';
@@ -45,7 +52,7 @@ import {
 } from './cloud-event-payload.js';
 import { timeoutForDeadline } from './grpc-deadline.js';
 import { type GrpcFailure, grpcFailureOf, LUCENT_CODE_TRAILER } from './grpc-status.js';
-import { cloudEventDedupId } from './lucent-cloud-event.js';
+import { cloudEventDedupId, cloudEventTypeProblem } from './lucent-cloud-event.js';
 
 /** Events a subscriber may have queued (not yet written to its socket) before its stream is ended. */
 export const SUBSCRIBER_BACKLOG_LIMIT = 10_000;
@@ -184,9 +191,11 @@ export class FunctionService {
       const event = call.request.event;
       const input = readCloudEvent(event, 'event');
       const type = event?.type ?? '';
-      if (type === '') throw new InvalidRequestError({ field: 'event.type', reason: 'is required' });
+      if (type === '') throw new InvalidCloudEventError({ field: 'event.type', reason: 'is required' });
+      const typeProblem = cloudEventTypeProblem(type);
+      if (typeProblem !== undefined) throw new InvalidCloudEventError({ field: 'event.type', reason: typeProblem });
       const id = event?.id ?? '';
-      if (id === '') throw new InvalidRequestError({ field: 'event.id', reason: 'is required' });
+      if (id === '') throw new InvalidCloudEventError({ field: 'event.id', reason: 'is required' });
       const timeoutMs = this.#timeoutOf(call, `emit ${type}`);
       stored = this.#options.core.emit(type, input.value, {
         id: cloudEventDedupId(event?.source ?? '', id),
@@ -216,7 +225,12 @@ export class FunctionService {
       if (format === undefined) {
         throw new InvalidRequestError({ field: 'accept', reason: `'${accept}' is not JSON or msgpack` });
       }
-      const subjects = types.map((type) => eventSubject(cluster, type));
+      // A dotted type is followed under its event type name (the one subject both spellings are stored on).
+      const subjects = types.map((type) => {
+        const problem = eventTypeProblem(type);
+        if (problem !== undefined) throw new InvalidRequestError({ field: 'types', reason: problem });
+        return eventSubject(cluster, type);
+      });
       const deliver = (frame: Uint8Array): void => {
         if (call.writableEnded) return;
         const envelope = codec.decode(frame);

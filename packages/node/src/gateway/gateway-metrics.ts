@@ -4,9 +4,8 @@
  * ```
  *  lucent_gateway_unauthenticated_total{listener}   requests refused before any work: no or a wrong bearer token
  * ```
- * Meant for every gateway listener, told apart by `listener` (whichever starts first registers the family); the
- * gRPC listener counts here. The CloudEvents HTTP listener, built in parallel, still counts in its own
- * `lucent_cloudevents_unauthenticated_total` (`cloud-events-metrics.ts`).
+ * One family for every gateway listener, told apart by `listener`: `grpc` (the gRPC port) and `http` (`POST
+ * /events`, on the node's HTTP port or its own `--events-port`). Whichever starts first registers it.
  */
 import type { Registry } from 'prom-client';
 import { type CounterChild, CounterFamily } from '../metrics/metric-families.js';

@@ -40,6 +40,13 @@ export const GRPC_PORT_OFF = -1;
  */
 export const GRPC_MAX_MESSAGE_BYTES = 1024 * 1024;
 
+/**
+ * Server options besides the size limit. Channelz (grpc-js's per-call statistics for its debug service, on by
+ * default) is off: nothing here serves it, and it was about half of a bare grpc-js echo server's CPU per unary
+ * call at 100 in flight (430 → 214 µs, median of 5 alternating rounds on the loaded 2-core machine).
+ */
+export const GRPC_SERVER_OPTIONS = { 'grpc.enable_channelz': 0 } as const;
+
 /** After the drain, how long the server waits for clients to close their connections before it closes them. */
 export const CLOSE_GRACE_MS = 500;
 
@@ -78,6 +85,7 @@ export class GrpcGateway {
   private constructor(options: GrpcGatewayOptions) {
     this.#options = options;
     const server = new Server({
+      ...GRPC_SERVER_OPTIONS,
       'grpc.max_receive_message_length': options.maxMessageBytes ?? GRPC_MAX_MESSAGE_BYTES,
       ...(options.interceptors === undefined ? {} : { interceptors: [...options.interceptors] }),
     });

@@ -4,13 +4,14 @@
  *
  * ```
  *  CloudEvent in                              Lucent event (what client.emit stores)
- *    type            ──────────────────────►  event type (a subject token: letters, digits, _ and -)
+ *    type            ── eventTypeName ─────►  event type: itself, or dotted (`com.example.created`) with each dot
+ *                                              written `__` (`com__example__created`); a type holding `__` is refused
  *    data            ──────────────────────►  payload (JSON as a value, binary as bytes, text as a string)
  *    source + id     ── cloudEventDedupId ──►  event id = Nats-Msg-Id (the same event posted twice is stored once)
  *    traceparent     ──────────────────────►  traceparent (distributed tracing extension; must be W3C)
  *
  *  Lucent event out                           CloudEvent
- *    event type      ──────────────────────►  type  (`${fn}Completed`, `${fn}Failed`, emitted types)
+ *    event type      ── dottedEventType ───►  type  (`__` back to dots; `${fn}Completed`, `${fn}Failed` as they are)
  *    event id        ──────────────────────►  id
  *    cluster, origin ──────────────────────►  source `lucent://<cluster>/<origin node>` (`lucent://<cluster>` for a client)
  *    payload         ──────────────────────►  data (`application/json`), or data_base64 for bytes
@@ -20,7 +21,7 @@
  * receives `data` exactly as if it had been emitted with `client.emit(type, data)`.
  */
 import { createHash } from 'node:crypto';
-import { type Envelope, isValidName } from '@lucent/core/internal';
+import { DOT_IN_EVENT_TYPE, dottedEventType, type Envelope, eventTypeName, eventTypeProblem } from '@lucent/core/internal';
 import { CloudEvent } from 'cloudevents';
 
 /** The content type of every outgoing CloudEvent's `data` except bytes. */
@@ -52,19 +53,28 @@ export function cloudEventDedupId(source: string, id: string): string {
 }
 
 /**
+ * Why CloudEvent type `type` cannot be taken, or `undefined` when it can: a Lucent event type name or a dotted
+ * type (`event-type-name.ts`), without `__` (which stands for a dot: `a__b` would be the same event as `a.b`).
+ */
+export function cloudEventTypeProblem(type: string): string | undefined {
+  if (type.includes(DOT_IN_EVENT_TYPE)) return `type '${type}' holds '__', which Lucent reserves for a dot`;
+  const problem = eventTypeProblem(type);
+  return problem === undefined ? undefined : `type ${problem}`;
+}
+
+/**
  * The emit arguments of a validated CloudEvent. Returns a string saying what is wrong instead when its `type` is
- * not a Lucent event type name (Lucent types are NATS subject tokens: `OrderPlaced`, not `com.example.order`).
+ * not one Lucent can take ({@link cloudEventTypeProblem}); a dotted type becomes its event type name.
  */
 export function fromCloudEvent(event: CloudEvent<unknown>): LucentEventFromCloudEvent | string {
-  if (!isValidName(event.type)) {
-    return `type '${event.type}' is not a Lucent event type (letters, digits, '_' and '-' only)`;
-  }
+  const typeProblem = cloudEventTypeProblem(event.type);
+  if (typeProblem !== undefined) return typeProblem;
   const { traceparent } = event as { traceparent?: unknown };
   if (traceparent !== undefined && (typeof traceparent !== 'string' || !TRACEPARENT.test(traceparent))) {
     return `traceparent '${String(traceparent)}' is not a W3C trace context`;
   }
   return {
-    type: event.type,
+    type: eventTypeName(event.type),
     data: payloadOf(event.data),
     id: cloudEventDedupId(event.source, event.id),
     ...(traceparent === undefined ? {} : { traceparent }),
@@ -104,7 +114,7 @@ export function toCloudEvent(envelope: Envelope, options: ToCloudEventOptions): 
     specversion: '1.0',
     id: envelope.id,
     source: lucentEventSource(options.cluster, envelope.origin),
-    type: envelope.target,
+    type: dottedEventType(envelope.target),
     time: options.time,
     datacontenttype: bytes ? BYTES_CONTENT_TYPE : JSON_CONTENT_TYPE,
     data: envelope.payload,

@@ -154,5 +154,5 @@ function flatHeaders(headers: CloudEventsHttpRequest['headers']): Record<string,
 }
 
 function invalid(reason: string, cause?: unknown): InvalidCloudEventError {
-  return new InvalidCloudEventError({ reason }, cause === undefined ? {} : { cause });
+  return new InvalidCloudEventError({ field: '', reason }, cause === undefined ? {} : { cause });
 }

@@ -7,11 +7,11 @@
  *  google.protobuf.StringValue                  ─► text, read as the datacontenttype says (like text_data)
  *  google.protobuf.BytesValue                   ─► bytes, read as the datacontenttype says (like binary_data)
  *  google.protobuf.Double/Float/Int32/UInt32/BoolValue ─► the number or boolean
- *  anything else                                ─► InvalidRequestError naming the type
+ *  anything else                                ─► InvalidCloudEventError naming the type
  * ```
  * The well-known types come from protobufjs's bundled descriptors, decoded once per request (no reflection).
  */
-import { InvalidRequestError } from '@lucent/core/internal';
+import { InvalidCloudEventError } from '@lucent/core/internal';
 import protobuf from 'protobufjs';
 
 /** What an `Any` holds, for `cloud-event-payload.ts` to finish reading. */
@@ -37,14 +37,14 @@ const SCALAR_WRAPPERS = new Set(['DoubleValue', 'FloatValue', 'Int32Value', 'UIn
 const JSON_TYPES = new Set(['Struct', 'Value', 'ListValue']);
 const SUPPORTED = 'google.protobuf.Struct, Value, ListValue, StringValue, BytesValue or a number/bool wrapper';
 
-/** The data in `any` (`field` names it in errors). Throws `InvalidRequestError` for another type or bad bytes. */
+/** The data in `any` (`field` names it in errors). Throws `InvalidCloudEventError` for another type or bad bytes. */
 export function readProtoAny(any: ProtoAny, field: string): AnyData {
   const typeUrl = any.type_url ?? '';
   const fullName = typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
   const name = fullName.startsWith('google.protobuf.') ? fullName.slice('google.protobuf.'.length) : '';
   const known = JSON_TYPES.has(name) || SCALAR_WRAPPERS.has(name) || name === 'StringValue' || name === 'BytesValue';
   if (!known) {
-    throw new InvalidRequestError({ field, reason: `'${typeUrl}' is not readable as data: send ${SUPPORTED}` });
+    throw new InvalidCloudEventError({ field, reason: `'${typeUrl}' is not readable as data: send ${SUPPORTED}` });
   }
   const type = root.lookupType(`google.protobuf.${name}`);
   let decoded: Record<string, unknown>;
@@ -52,7 +52,7 @@ export function readProtoAny(any: ProtoAny, field: string): AnyData {
     decoded = type.toObject(type.decode(any.value ?? new Uint8Array(0)), { oneofs: true, defaults: true });
   } catch (error) {
     const reason = `is not a ${fullName}: ${(error as Error).message}`;
-    throw new InvalidRequestError({ field, reason }, { cause: error });
+    throw new InvalidCloudEventError({ field, reason }, { cause: error });
   }
   switch (name) {
     case 'Struct':

@@ -190,7 +190,7 @@ describe('POST /events on the HTTP port', SLOW, () => {
     // One bad element refuses the whole batch: its good first element is not stored either.
     const batch = [
       { specversion: '1.0', id: 'ok', source: '/b', type: 'Tick', data: { n: 1 } },
-      { specversion: '1.0', id: 'bad', source: '/b', type: 'com.example.dotted' },
+      { specversion: '1.0', id: 'bad', source: '/b', type: 'com..example' },
     ];
     const mixed = await post(
       node.httpPort,
@@ -229,7 +229,7 @@ describe('POST /events on the HTTP port', SLOW, () => {
     const right = await post(node.httpPort, { ...event.headers, authorization: 'Bearer right-token' }, event.body);
     expect(right.status).toBe(202);
     const metrics = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
-    expect(metrics).toMatch(/^lucent_cloudevents_unauthenticated_total\{node="ce-node"\} 2$/m);
+    expect(metrics).toMatch(/^lucent_gateway_unauthenticated_total\{listener="http",node="ce-node"\} 2$/m);
     expect(metrics).toMatch(/^lucent_cloudevents_requests_total\{status="202",node="ce-node"\} 1$/m);
   });
 

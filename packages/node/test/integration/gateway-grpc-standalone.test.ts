@@ -92,7 +92,7 @@ describe('gRPC gateway of a standalone node', () => {
     expect(noType).toMatchObject({
       ok: false,
       code: grpc.status.INVALID_ARGUMENT,
-      lucentCode: 'LUCENT_INVALID_REQUEST',
+      lucentCode: 'LUCENT_INVALID_CLOUD_EVENT',
     });
     if (!noType.ok) expect(noType.details).toContain('event.type');
     const noId = await client.unary('Emit', { event: { ...jsonEvent('Audit', 1), id: '' } });

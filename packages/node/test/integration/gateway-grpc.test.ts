@@ -116,7 +116,7 @@ describe('gRPC gateway on a two-node cluster', () => {
     expect(unknown).toMatchObject({ ok: false, code: grpc.status.NOT_FOUND, lucentCode: 'LUCENT_UNKNOWN_FUNCTION' });
     const garbled = { ...jsonEvent('Quote', 1), binaryData: Buffer.from('{"symbol":') };
     const bad = await client.unary('ExecuteFunction', { name: 'quote', event: garbled }, { token: TOKEN });
-    expect(bad).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT, lucentCode: 'LUCENT_INVALID_REQUEST' });
+    expect(bad).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT, lucentCode: 'LUCENT_INVALID_CLOUD_EVENT' });
   });
 
   it('asks and tells actors wherever the cluster places them', async () => {
@@ -176,6 +176,58 @@ describe('gRPC gateway on a two-node cluster', () => {
     } finally {
       stream.cancel();
     }
+  });
+
+  it('takes a dotted CloudEvent type through Emit and /events: handled, streamed back dotted, its Completed too', async () => {
+    const types = ['com.example.order.created', 'shipCompleted'];
+    const stream = await client.subscribe({ types }, { token: TOKEN });
+    const received: Record<string, unknown>[] = [];
+    stream.on('data', (event: Record<string, unknown>) => received.push(event));
+    stream.on('error', () => {});
+    try {
+      const event = jsonEvent('com.example.order.created', { orderId: 'o-7' });
+      const emitted = await client.unary<{ id: string }>('Emit', { event }, { token: TOKEN });
+      expect(emitted.ok).toBe(true);
+      const { httpPort } = await gatewayNode.waitForLog('node.ready');
+      const posted = await fetch(`http://127.0.0.1:${httpPort}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ specversion: '1.0', id: 'o-8', source: '/shop', type: types[0], data: { orderId: 'o-8' } }),
+      });
+      expect(posted.status).toBe(202);
+      const deadline = Date.now() + 30_000;
+      const shipped = () => received.filter((e) => e.type === 'shipCompleted');
+      while (shipped().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(shipped().map((e) => decodeJson(e.binaryData))).toEqual(
+        expect.arrayContaining([{ shipped: 'o-7' }, { shipped: 'o-8' }]),
+      );
+      // Both events stream out with the type they came in with.
+      expect(received.filter((e) => e.type === types[0])).toHaveLength(2);
+      // `__` stands for a dot: a CloudEvent type holding it would be another spelling of a dotted one.
+      const reserved = await client.unary('Emit', { event: jsonEvent('com__example', 1) }, { token: TOKEN });
+      expect(reserved).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT });
+    } finally {
+      stream.cancel();
+    }
+  });
+
+  it('guards /events on the HTTP port with the same tokens: 401 before any work, counted with the gRPC refusals', async () => {
+    const { httpPort } = await gatewayNode.waitForLog('node.ready');
+    const post = (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${httpPort}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json', ...headers },
+        body: JSON.stringify({ specversion: '1.0', id: 'auth-1', source: '/shop', type: 'Tick', data: { n: 1 } }),
+      });
+    const metric = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      return Number(/^lucent_gateway_unauthenticated_total\{listener="http",node="g1"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await metric();
+    expect((await post({})).status).toBe(401);
+    expect((await post({ authorization: 'Bearer bad-token' })).status).toBe(401);
+    expect(await metric()).toBe(before + 2);
+    expect((await post({ authorization: `Bearer ${TOKEN}` })).status).toBe(202);
   });
 
   it('turns the gRPC deadline into the call deadline: a shorter one than the run gives DEADLINE_EXCEEDED', async () => {
