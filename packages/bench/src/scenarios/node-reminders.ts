@@ -210,7 +210,7 @@ export const scenario: Scenario = {
     const server = await startNatsServer({ jetstream: true });
     let nc: NatsConnection | undefined;
     try {
-      nc = await connect({ servers: server.url });
+      nc = await connect({ servers: server.url, noAsyncTraces: true });
       const triggers = await triggerRate(await KvReminderStore.open(nc, { bucket: 'bench-triggers' }), TRIGGERS);
       const raw = await rawDeleteRate(nc, TRIGGERS);
       const delays = (await fireDelays(await KvReminderStore.open(nc, { bucket: 'bench-delay' }))).sort(
