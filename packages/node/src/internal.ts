@@ -124,6 +124,7 @@ export * from './shard/shutdown-signals.js';
 export * from './shard/start-shard-node.js';
 export * from './state/activation-lease.js';
 export * from './state/actor-handoff.js';
+export * from './state/jetstream-pipeline.js';
 export * from './state/kv-keys.js';
 export * from './state/kv-state-store.js';
 export * from './state/kv-value-codec.js';

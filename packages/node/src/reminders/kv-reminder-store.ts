@@ -3,25 +3,31 @@
  * history 1), a reminder per key `<partition>.<type/id>.<name>` (`reminder-keys.ts`), the record as msgpack.
  *
  * ```
- *  put         kv.put                                   (replaces; the new revision is a new stream sequence)
- *  remove      kv.delete ─► DEL marker                  (the owner's watch hears of it)
- *  ack         kv.delete(key, previousSeq: revision)    (conditional: a set again meanwhile survives)
- *  reschedule  kv.update(key, next, revision)           (conditional: a set or cancel meanwhile wins)
+ *  put         publish to $KV.<bucket>.<key>                 (replaces; the new revision is a new stream sequence)
+ *  remove      publish a DEL marker (KV-Operation: DEL)      (the owner's watch hears of it, forgets the reminder)
+ *  ack         delete stream message <revision>              (conditional by nature: a key set again has a new
+ *                                                             sequence and survives; leaves no marker)
+ *  reschedule  publish, Nats-Expected-Last-Subject-Sequence  (conditional: a set or cancel meanwhile wins)
  *  watch p     KV watch of '<p>.>' (an ordered consumer, last value per key): the scan, then live changes
- *  markers     the owner's watch sees each DEL marker ─► erased by stream sequence in the background
+ *  markers     the owner's watch sees each cancel's DEL marker ─► erased by stream sequence in the background
  * ```
- * Why markers are erased: a KV delete leaves a marker per key forever, and fired one-shot reminders (every
- * `tellAt`) would pile them up. The owner that hears of a marker erases it (stream message delete by sequence; a
- * marker already replaced fails harmlessly), a few at a time: that is a JetStream API request, which the server
- * serves far slower than publishes, so it stays off the firing path (acks are publishes) and is bounded
- * (`MARKER_ERASES_IN_FLIGHT`, a bounded queue; a marker dropped from a full queue is found again by a later scan).
+ * Writes go through a {@link JetStreamPipeline} (many in flight on the borrowed connection, no per-call timer
+ * or inbox), not nats.js `kv.put` / `kv.delete`, whose per-call request machinery was the bound: see the
+ * pipeline's doc and the `node/reminders` bench.
  *
- * Costs: a put or ack is one JetStream publish round trip (pipelined: many in flight on one connection); a watch
- * replays its partition at consumer speed (one message per live reminder or marker), which is what a scan costs.
+ * Why an ack deletes the message instead of writing a marker: a KV delete leaves a marker per key forever, and
+ * fired one-shot reminders (every `tellAt`) would pile them up, so each marker would need an erase later (a
+ * second operation, and its echo through the owner's watch). A cancel still writes a marker, because the owner
+ * must hear of it; the owner erases it once heard (bounded: `MARKER_ERASES_IN_FLIGHT`, a bounded queue; a marker
+ * dropped from a full queue is found again by a later scan).
+ *
+ * Costs: a put, ack or reschedule is one JetStream round trip, pipelined; a watch replays its partition at
+ * consumer speed (one message per live reminder or marker), which is what a scan costs.
  */
 import { DEFAULT_CLUSTER, DEFAULT_REMINDER_PARTITIONS } from '@lucent/core/internal';
-import type { JetStreamManager, KV, KvEntry, NatsConnection } from 'nats';
+import { headers, type KV, type KvEntry, type NatsConnection } from 'nats';
 import type { EventObject } from 'xstate';
+import { JetStreamPipeline } from '../state/jetstream-pipeline.js';
 import { kvBucketName } from '../state/kv-keys.js';
 import { decodeKvValue, encodeKvValue } from '../state/kv-value-codec.js';
 import { isWrongLastSequence, storeFailure } from '../state/revisioned-kv.js';
@@ -35,7 +41,7 @@ import type {
 } from './reminder-store.js';
 
 /** Marker erasures (JetStream API requests) at once, per store. */
-const MARKER_ERASES_IN_FLIGHT = 4;
+const MARKER_ERASES_IN_FLIGHT = 32;
 /** Markers waiting to be erased, at most. */
 const MARKER_QUEUE_LIMIT = 100_000;
 
@@ -66,19 +72,23 @@ export class KvReminderStore implements ReminderStore {
   readonly partitions: number;
   readonly bucket: string;
   readonly #kv: KV;
-  readonly #jsm: JetStreamManager;
-  readonly #stream: string;
+  readonly #pipeline: JetStreamPipeline;
+  /** `$KV.<bucket>.`: a key's subject is this plus the key. */
+  readonly #subjectPrefix: string;
+  /** The stream's message-delete API subject. */
+  readonly #deleteSubject: string;
   readonly #timeoutMs: number;
   /** Marker sequences waiting to be erased: an array read from `#markerHead` (no shift), reset when drained. */
   #markers: number[] = [];
   #markerHead = 0;
   #erasing = 0;
 
-  private constructor(kv: KV, jsm: JetStreamManager, bucket: string, partitions: number, timeoutMs: number) {
+  private constructor(kv: KV, pipeline: JetStreamPipeline, bucket: string, partitions: number, timeoutMs: number) {
     this.#kv = kv;
-    this.#jsm = jsm;
+    this.#pipeline = pipeline;
     this.bucket = bucket;
-    this.#stream = `KV_${bucket}`;
+    this.#subjectPrefix = `$KV.${bucket}.`;
+    this.#deleteSubject = `$JS.API.STREAM.MSG.DELETE.KV_${bucket}`;
     this.partitions = partitions;
     this.#timeoutMs = timeoutMs;
   }
@@ -91,8 +101,8 @@ export class KvReminderStore implements ReminderStore {
     try {
       const js = nc.jetstream({ timeout: timeoutMs });
       const kv = await js.views.kv(bucket, { history: 1, replicas, ...(replicas > 1 ? { allow_direct: false } : {}) });
-      const jsm = await nc.jetstreamManager({ timeout: timeoutMs });
-      return new KvReminderStore(kv, jsm, bucket, options.partitions ?? DEFAULT_REMINDER_PARTITIONS, timeoutMs);
+      const pipeline = new JetStreamPipeline(nc, { timeoutMs });
+      return new KvReminderStore(kv, pipeline, bucket, options.partitions ?? DEFAULT_REMINDER_PARTITIONS, timeoutMs);
     } catch (error) {
       throw storeFailure(error, 'open', bucket, '', timeoutMs);
     }
@@ -102,7 +112,7 @@ export class KvReminderStore implements ReminderStore {
     const key = reminderKey(record.actorType, record.actorId, record.name, this.partitions);
     const bytes = encodeKvValue(toWire(record), `reminder '${key}'`);
     try {
-      await this.#kv.put(key, bytes);
+      await this.#pipeline.request(this.#subjectPrefix + key, bytes);
     } catch (error) {
       throw storeFailure(error, 'put', this.bucket, key, this.#timeoutMs);
     }
@@ -111,26 +121,31 @@ export class KvReminderStore implements ReminderStore {
   async remove(actorType: string, actorId: string, name: string): Promise<void> {
     const key = reminderKey(actorType, actorId, name, this.partitions);
     try {
-      await this.#kv.delete(key);
+      await this.#pipeline.request(this.#subjectPrefix + key, undefined, deleteMarkerHeaders());
     } catch (error) {
       throw storeFailure(error, 'delete', this.bucket, key, this.#timeoutMs);
     }
   }
 
+  /**
+   * Deletes the stream message that is this revision of the key: conditional by nature (a key set again has a
+   * new sequence, so the old one is gone and this answers false) and it leaves no marker behind, so a fired
+   * reminder costs one server operation, not a marker publish now and a marker erase later.
+   */
   async ack(stored: StoredReminder): Promise<boolean> {
     try {
-      await this.#kv.delete(stored.key, { previousSeq: stored.revision });
-      return true;
+      return await this.#deleteMessage(stored.revision);
     } catch (error) {
-      if (isWrongLastSequence(error)) return false;
       throw storeFailure(error, 'delete', this.bucket, stored.key, this.#timeoutMs);
     }
   }
 
   async reschedule(stored: StoredReminder, dueAt: number): Promise<boolean> {
     const bytes = encodeKvValue(toWire({ ...stored, dueAt }), `reminder '${stored.key}'`);
+    const conditional = headers();
+    conditional.set(EXPECTED_LAST_SUBJECT_SEQUENCE, String(stored.revision));
     try {
-      await this.#kv.update(stored.key, bytes, stored.revision);
+      await this.#pipeline.request(this.#subjectPrefix + stored.key, bytes, conditional);
       return true;
     } catch (error) {
       if (isWrongLastSequence(error)) return false;
@@ -212,7 +227,7 @@ export class KvReminderStore implements ReminderStore {
         this.#markerHead = 0;
       }
       this.#erasing++;
-      this.#erase(sequence, 'marker')
+      this.#deleteMessage(sequence)
         .catch(() => {}) // left for a later scan
         .finally(() => {
           this.#erasing--;
@@ -222,16 +237,38 @@ export class KvReminderStore implements ReminderStore {
   }
 
   /** Deletes stream message `sequence` (no erase pass); false when it was already gone (replaced or deleted). */
-  async #erase(sequence: number, key: string): Promise<boolean> {
+  async #deleteMessage(sequence: number): Promise<boolean> {
     try {
-      return await this.#jsm.streams.deleteMessage(this.#stream, sequence, false);
+      await this.#pipeline.request(this.#deleteSubject, encodeDeleteRequest(sequence));
+      return true;
     } catch (error) {
-      // 10037: no message found (replaced by a newer write of the key, or deleted already).
-      if ((error as { api_error?: { err_code?: unknown } }).api_error?.err_code === 10037) return false;
-      if (error instanceof Error && /no message found/i.test(error.message)) return false;
-      throw storeFailure(error, 'delete message', this.bucket, key, this.#timeoutMs);
+      if (isNoMessageFound(error)) return false;
+      throw error;
     }
   }
+}
+
+const EXPECTED_LAST_SUBJECT_SEQUENCE = 'Nats-Expected-Last-Subject-Sequence';
+/**
+ * A message delete of a sequence that holds no message (replaced or deleted): server 2.9 answers 10057 (delete
+ * failed) with "no message found", newer servers 10037 (no message found).
+ */
+function isNoMessageFound(error: unknown): boolean {
+  const apiError = (error as { api_error?: { err_code?: unknown; description?: unknown } }).api_error;
+  if (apiError?.err_code === 10037) return true;
+  return apiError?.err_code === 10057 && /no message found/i.test(String(apiError.description));
+}
+const encoder = new TextEncoder();
+
+/** A KV delete marker's headers (`KV-Operation: DEL`, what `kv.delete` sends). */
+function deleteMarkerHeaders() {
+  const marker = headers();
+  marker.set('KV-Operation', 'DEL');
+  return marker;
+}
+
+function encodeDeleteRequest(sequence: number): Uint8Array {
+  return encoder.encode(`{"seq":${sequence},"no_erase":true}`);
 }
 
 function toWire(record: ReminderRecord): WireRecord {
