@@ -1,7 +1,8 @@
 /**
  * Durable events on the in-memory twin, driven by a simulated clock: the node-side consumers (runs, acks,
  * retries with the policy's backoff, dead letters, `Failed` events), queue semantics across nodes, ack-wait
- * redelivery, deduplication, and the client's dead-letter API.
+ * redelivery, deduplication, the client's dead-letter API, and consumers that follow the functions (`refresh`,
+ * what the deployed registry calls after each change).
  */
 import {
   createRegistry,
@@ -247,5 +248,54 @@ describe('durable events on the in-memory twin', () => {
       node: 'w',
     });
     await watcher.stop();
+  });
+});
+
+async function emitCounted(log: MemoryEventLog, n: number): Promise<void> {
+  const event = eventEnvelope('Counted', n, { id: `c-${n}` });
+  await log.publish('lucent.c.events.Counted', encodeEventMessage(event, codec), { msgId: event.id });
+}
+
+/** The `tallyCompleted` payloads stored so far: `version:n`. */
+function completed(log: MemoryEventLog): string[] {
+  return log.events
+    .filter((e) => e.subject === 'lucent.c.events.tallyCompleted')
+    .flatMap((e) => decodeEventMessage(e.data, codec))
+    .map((e) => String(e.payload));
+}
+
+const tally = (version: string) =>
+  defineFunction({ name: 'tally', version, handles: 'Counted' }, (_ctx, n: number) => `${version}:${n}`);
+
+describe('durable consumers follow the functions (refresh)', () => {
+  it('serve a handler added after start, stop on disable (events kept), resume on enable, follow a new version', async () => {
+    const clock = new SimulatedClock();
+    const log = new MemoryEventLog({ clock });
+    const functions = createRegistry();
+    const consumers = node(log, clock, functions);
+    await consumers.start();
+    expect(consumers.plans).toEqual([]);
+
+    functions.add(tally('1'));
+    await consumers.refresh();
+    expect(consumers.plans.map((p) => p.name)).toEqual(['tally--Counted']);
+    await emitCounted(log, 1);
+    await settle();
+    expect(completed(log)).toEqual(['1:1']);
+
+    functions.disable('tally');
+    await consumers.refresh();
+    expect(consumers.plans).toEqual([]);
+    await emitCounted(log, 2);
+    await settle();
+    expect(completed(log)).toEqual(['1:1']);
+
+    // A new version, active once enabled: the kept event runs on it.
+    functions.add(tally('2'));
+    await consumers.refresh();
+    await settle();
+    expect(completed(log)).toEqual(['1:1', '2:2']);
+    expect(consumers.handled).toBe(2);
+    await consumers.stop();
   });
 });

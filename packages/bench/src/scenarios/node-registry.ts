@@ -7,12 +7,14 @@
  *   (fetched, checksum checked, pool started: routable), median of several deploys of fresh modules; and the
  *   deploy itself (esbuild bundle, object put, record).
  * - Steady: calls/s of a deployed function against the same function loaded statically with `--functions` (the
- *   raw baseline: no registry), through the same client, in paired rounds of rotating order.
+ *   raw baseline: no registry), through the same client, in paired rounds of rotating order; and the CPU time
+ *   per call of the 3 nodes and the client (from /proc), which the machine's other load moves far less.
  * - Hot swap: under one continuous load, a window that starts with the deploy of a new version (which then
  *   becomes routable and takes over: the old one's weight set to 0) against the window just before it, five
  *   times (goal: swap ≥ 0.9× steady, medians); control pairs with no swap show the machine's noise floor.
  * Bounded: ~45 s plus process start-up.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
@@ -65,6 +67,21 @@ async function untilRoutable(cluster: ClusterClient, ref: string, timeoutMs = 30
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   throw new Error(`${ref} not routable within ${timeoutMs} ms`);
+}
+
+/** CPU time (user + system) of processes `pids` so far, in ms, from /proc; 0 where /proc is not there. */
+function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name: utime and stime are the 12th and 13th (clock ticks of 10 ms on Linux).
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return 0;
+    }
+  }
+  return ticks * 10;
 }
 
 const fmt = (ratios: readonly number[]): string => ratios.map((r) => r.toFixed(2)).join(', ');
@@ -163,15 +180,25 @@ export const scenario: Scenario = {
       const pinnedRates: number[] = [];
       const statics: number[] = [];
       const roundRatios: number[] = [];
+      // CPU time per call (the 3 nodes and this client), which the machine's other load moves far less than calls/s.
+      const deployedCpu: number[] = [];
+      const staticCpu: number[] = [];
+      const pinnedCpu: number[] = [];
       const kinds = [
-        { call: deployed, into: steady },
-        { call: staticFn, into: statics },
-        { call: pinned, into: pinnedRates },
+        { call: deployed, into: steady, cpu: deployedCpu },
+        { call: staticFn, into: statics, cpu: staticCpu },
+        { call: pinned, into: pinnedRates, cpu: pinnedCpu },
       ];
+      const pids = [process.pid, ...nodes.map((node) => node.pid)];
       for (let r = 0; r < ROUNDS; r++) {
         for (let k = 0; k < kinds.length; k++) {
           const kind = kinds[(r + k) % kinds.length]!;
-          kind.into.push(await pipelined(kind.call, IN_FLIGHT, ROUND_MS));
+          const cpu0 = cpuMs(pids);
+          const t0 = performance.now();
+          const rate = await pipelined(kind.call, IN_FLIGHT, ROUND_MS);
+          const calls = (rate * (performance.now() - t0)) / 1000;
+          kind.into.push(rate);
+          kind.cpu.push(((cpuMs(pids) - cpu0) * 1000) / calls);
         }
         roundRatios.push(steady[r]! / statics[r]!);
       }
@@ -216,6 +243,13 @@ export const scenario: Scenario = {
         { name: 'deployed fn, during a hot swap', value: median(swapRates), unit: 'calls/s' },
         { name: 'deployed fn pinned (name@version: no version choice)', value: median(pinnedRates), unit: 'calls/s' },
         { name: 'static --functions fn (raw: no registry)', value: median(statics), unit: 'calls/s' },
+        ...(cpuMs(pids) > 0
+          ? ([
+              { name: 'deployed fn, CPU per call (3 nodes + client)', value: median(deployedCpu), unit: 'µs' },
+              { name: 'deployed fn pinned, CPU per call', value: median(pinnedCpu), unit: 'µs' },
+              { name: 'static fn, CPU per call (raw)', value: median(staticCpu), unit: 'µs' },
+            ] satisfies Measurement[])
+          : []),
       ];
       return {
         measurements,
@@ -230,6 +264,12 @@ export const scenario: Scenario = {
             name: 'deployed fn / static fn, steady',
             of: 'deployed fn, steady',
             to: 'static --functions fn (raw: no registry)',
+          },
+          {
+            name: 'static / deployed CPU per call (≥ 0.95: deployed costs ≤ ~5 % more)',
+            of: 'static fn, CPU per call (raw)',
+            to: 'deployed fn, CPU per call (3 nodes + client)',
+            goal: { op: '>=', value: 0.95 },
           },
         ],
         notes: [
