@@ -83,6 +83,7 @@ export { dottedEventType, eventTypeName } from './placement/event-type-name.js';
 export { placeActor, placeFunction } from './placement/place.js';
 export type { Placement } from './placement/placement.js';
 export { createRegistry, type FunctionDescription, type FunctionRegistry } from './registry.js';
+export type { ReminderSchedule } from './reminders/reminder-schedule.js';
 export type { CpuClass, MemorySpec, Priority, ResourceSpec } from './resources.js';
 export { completedOf, type FailedEvent, failedOf } from './result-events.js';
 // Routing strategies for `defineFunction({ routing })` and `@route(...)`.
@@ -101,5 +102,4 @@ export {
 // Schedules and conditional triggers of functions.
 export type { EventFilterSpec, EventPredicate } from './schedule/event-filter.js';
 export type { MissedTicksSpec, ScheduleSpec } from './schedule/schedule-spec.js';
-export type { ReminderSchedule } from './reminders/reminder-schedule.js';
 export type { LoadReport } from './scoring.js';

@@ -9,14 +9,9 @@
  * Bounded: ~25 s plus process start-up.
  */
 import { fileURLToPath } from 'node:url';
-import {
-  type ClusterClient,
-  connectCluster,
-  type NodeProcess,
-  startNatsServer,
-  startNodeProcess,
-} from '@lucent/node/internal';
+import type { ClusterClient } from '@lucent/node/internal';
 import { connect, type NatsConnection } from 'nats';
+import { startBenchCluster } from '../bench-cluster.js';
 import { type Call, pipelined } from '../closed-loop.js';
 import { median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
@@ -45,33 +40,15 @@ export const scenario: Scenario = {
   name: 'node/durable',
   suite: 'node',
   async run() {
-    const server = await startNatsServer({ jetstream: true });
-    let node: NodeProcess | undefined;
+    const bench = await startBenchCluster({
+      cluster: CLUSTER,
+      nodes: ['durable-1'],
+      args: ['--threads', '1', '--actors', path('../processes/durable-actors.js'), '--log-level', 'info'],
+      clientName: 'bench-client',
+    });
+    const { server, clusterClient: cluster } = bench;
     let nc: NatsConnection | undefined;
-    let cluster: ClusterClient | undefined;
     try {
-      node = startNodeProcess({
-        args: [
-          '--shard',
-          'durable-1',
-          '--nats',
-          server.url,
-          '--cluster',
-          CLUSTER,
-          '--threads',
-          '1',
-          '--actors',
-          path('../processes/durable-actors.js'),
-          '--http-port',
-          '0',
-          '--log-level',
-          'info',
-        ],
-        stderr: 'inherit',
-      });
-      await node.waitForLog('node.ready');
-      cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, name: 'bench-client' });
-      await cluster.waitForMembers(1, 10_000);
       const durable = asker(cluster, 'durableCounter', ACTORS, 'a');
       const behind = asker(cluster, 'behindCounter', ACTORS, 'a');
       const hotDurable = asker(cluster, 'durableCounter', HOT_ACTORS, 'hot');
@@ -132,10 +109,8 @@ export const scenario: Scenario = {
         ],
       };
     } finally {
-      await cluster?.close();
       await nc?.close();
-      await node?.stop();
-      await server.stop();
+      await bench.close();
     }
   },
 };

@@ -8,13 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineFunction } from '@lucent/core/internal';
-import {
-  type ClusterClient,
-  connectCluster,
-  type NodeProcess,
-  startNatsServer,
-  startNodeProcess,
-} from '@lucent/node/internal';
+import { startBenchCluster } from '../bench-cluster.js';
 import { percentile, sequentialLatencies } from '../closed-loop.js';
 import { median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
@@ -51,25 +45,14 @@ export const scenario: Scenario = {
   name: 'node/fanout',
   suite: 'node',
   async run() {
-    const server = await startNatsServer({ jetstream: true });
-    const nodes: NodeProcess[] = [];
-    let cluster: ClusterClient | undefined;
+    const bench = await startBenchCluster({
+      cluster: CLUSTER,
+      nodes: NODES,
+      args: ['--threads', '1', '--functions', path('../fixtures/fanout-functions.js')],
+      clientName: 'bench-fanout',
+    });
     try {
-      for (const id of NODES) {
-        nodes.push(
-          startNodeProcess({
-            args: [
-              ...['--shard', id, '--nats', server.url, '--cluster', CLUSTER, '--threads', '1', '--http-port', '0'],
-              ...['--functions', path('../fixtures/fanout-functions.js')],
-            ],
-            stderr: 'inherit',
-          }),
-        );
-      }
-      for (const node of nodes) await node.waitForLog('node.ready', 30_000);
-      cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, name: 'bench-fanout' });
-      await cluster.waitForMembers(NODES.length, 30_000);
-      const client = cluster.client;
+      const client = bench.client;
       const inputs = Array.from({ length: INPUTS }, (_, i) => ({ key: `k${i}`, n: i }));
 
       // One by one first, so no gather has run on the function's lane when its batch estimates are learned.
@@ -116,16 +99,14 @@ export const scenario: Scenario = {
           { name: 'scatter p50 / 3 parallel calls p50', of: 'scatter to 3 shards p50', to: '3 parallel calls p50' },
         ],
         notes: [
-          `3 lucent-node processes (CLI, --threads 1 each) on nats-server ${server.url}; client = this process.`,
+          `3 lucent-node processes (CLI, --threads 1 each) on nats-server ${bench.server.url}; client = this process.`,
           `gather: ${INPUTS} inputs of a keyed function, one batch per shard; median of ${REPS} runs after a warm-up.`,
           'one by one: the same inputs as client.call, all issued at once (the client coalesces them on the wire).',
           `scatter: one input to every shard (a batch of one each), ${SCATTERS} sequential after 100 warm-up.`,
         ],
       };
     } finally {
-      await cluster?.close();
-      for (const node of nodes) await node.stop();
-      await server.stop();
+      await bench.close();
     }
   },
 };

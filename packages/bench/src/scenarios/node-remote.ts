@@ -10,14 +10,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  type ClusterClient,
-  connectCluster,
-  type NodeProcess,
-  startNatsServer,
-  startNodeProcess,
-} from '@lucent/node/internal';
+import { type ClusterClient, type NodeProcess, startNodeProcess } from '@lucent/node/internal';
 import { connect, type NatsConnection } from 'nats';
+import { startBenchCluster } from '../bench-cluster.js';
 import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import { median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
@@ -99,11 +94,19 @@ export const scenario: Scenario = {
   name: 'node/remote',
   suite: 'node',
   async run() {
-    const server = await startNatsServer({ jetstream: true });
+    const bench = await startBenchCluster({
+      cluster: CLUSTER,
+      nodes: ['remote-1'],
+      args: [
+        ...['--threads', '2', '--functions', path('../fixtures/add-one.js')],
+        ...['--actors', path('../processes/remote-actors.js'), '--log-level', 'info'],
+      ],
+      clientName: 'bench-client',
+    });
+    const { server, clusterClient: cluster } = bench;
+    const node = bench.node('remote-1');
     let responder: NodeProcess | undefined;
-    let node: NodeProcess | undefined;
     let nc: NatsConnection | undefined;
-    let cluster: ClusterClient | undefined;
     try {
       responder = startNodeProcess({
         script: path('../processes/transport-responder.js'),
@@ -111,22 +114,7 @@ export const scenario: Scenario = {
         stderr: 'inherit',
       });
       await responder.waitForOutput('ready');
-      const nodeArgs = ['--shard', 'remote-1', '--nats', server.url, '--cluster', CLUSTER, '--threads', '2'];
-      const modules = [
-        '--functions',
-        path('../fixtures/add-one.js'),
-        '--actors',
-        path('../processes/remote-actors.js'),
-      ];
-      // The built lucent-node CLI (the harness's default script).
-      node = startNodeProcess({
-        args: [...nodeArgs, ...modules, '--http-port', '0', '--log-level', 'info'],
-        stderr: 'inherit',
-      });
-      await node.waitForLog('node.ready');
       nc = await connect({ servers: server.url, noAsyncTraces: true });
-      cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, name: 'bench-client' });
-      await cluster.waitForMembers(1, 10_000);
       const rawNc = nc;
       const client = cluster.client;
       const payload = new Uint8Array(8);
@@ -202,11 +190,9 @@ export const scenario: Scenario = {
         ],
       };
     } finally {
-      await cluster?.close();
       await nc?.close();
-      await node?.stop();
       await responder?.stop();
-      await server.stop();
+      await bench.close();
     }
   },
 };

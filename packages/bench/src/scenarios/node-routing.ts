@@ -13,13 +13,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { type FunctionDefinition, OverloadedError } from '@lucent/core/internal';
-import {
-  type ClusterClient,
-  connectCluster,
-  type NodeProcess,
-  startNatsServer,
-  startNodeProcess,
-} from '@lucent/node/internal';
+import { startBenchCluster } from '../bench-cluster.js';
 import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import {
   addOneHash,
@@ -55,20 +49,14 @@ export const scenario: Scenario = {
   name: 'node/routing',
   suite: 'node',
   async run() {
-    const server = await startNatsServer({ jetstream: true });
-    let node: NodeProcess | undefined;
-    let cluster: ClusterClient | undefined;
+    const bench = await startBenchCluster({
+      cluster: CLUSTER,
+      nodes: ['routing-1'],
+      args: ['--threads', '2', '--functions', path('../fixtures/routed-add-one.js'), '--log-level', 'info'],
+      clientName: 'bench-routing-client',
+    });
+    const { server, clusterClient: cluster } = bench;
     try {
-      node = startNodeProcess({
-        args: [
-          ...['--shard', 'routing-1', '--nats', server.url, '--cluster', CLUSTER, '--threads', '2'],
-          ...['--functions', path('../fixtures/routed-add-one.js'), '--http-port', '0', '--log-level', 'info'],
-        ],
-        stderr: 'inherit',
-      });
-      await node.waitForLog('node.ready');
-      cluster = await connectCluster({ servers: server.url, cluster: CLUSTER, name: 'bench-routing-client' });
-      await cluster.waitForMembers(1, 10_000);
       const client = cluster.client;
       // An overloaded owner refuses `hash` calls (OverloadedError, retry-after): on a machine loaded enough for
       // that, the call waits out the retry-after and tries again, as a client should; only answered calls count.
@@ -140,9 +128,7 @@ export const scenario: Scenario = {
         ],
       };
     } finally {
-      await cluster?.close();
-      await node?.stop();
-      await server.stop();
+      await bench.close();
     }
   },
 };

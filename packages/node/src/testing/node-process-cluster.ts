@@ -62,9 +62,13 @@ export interface NodeProcessClusterOptions {
   readonly auth?: NatsAuth;
   /** How long each node may take to log `node.ready`, and the client to see them all (default 20 s). */
   readonly readyTimeoutMs?: number;
+  /** The nodes' stderr: collected (`'pipe'`, default) or passed through (`'inherit'`: benches). */
+  readonly stderr?: 'pipe' | 'inherit';
+  /** The client's connection name (default the client's own). */
+  readonly clientName?: string;
 }
 
-/** Default heartbeat of a test cluster: quick to form and to notice a dead node. */
+/** Default heartbeat of a test cluster: quick to form and to notice a dead node (benches pass the nodes' default). */
 export const TEST_HEARTBEAT_MS = 200;
 
 /** A running cluster of processes. Create with {@link startNodeProcessCluster}. */
@@ -127,6 +131,7 @@ export async function startNodeProcessCluster(options: NodeProcessClusterOptions
         name: id,
         args: clusterNodeArgs(id, where, [...(options.args ?? []), ...(options.nodeArgs?.[id] ?? [])]),
         env: authEnv,
+        ...(options.stderr === undefined ? {} : { stderr: options.stderr }),
       }),
     );
     const lines = await Promise.all(nodes.map((node) => node.waitForLog('node.ready', readyTimeoutMs)));
@@ -135,6 +140,7 @@ export async function startNodeProcessCluster(options: NodeProcessClusterOptions
       cluster: options.cluster,
       heartbeatIntervalMs: heartbeatMs,
       ...(options.auth === undefined ? {} : { auth: options.auth }),
+      ...(options.clientName === undefined ? {} : { name: options.clientName }),
     });
     await client.waitForMembers(options.nodes.length, readyTimeoutMs);
     const ready = new Map(options.nodes.map((id, i) => [id, lines[i] as Record<string, unknown>]));

@@ -2,61 +2,25 @@
  * The built `lucent` admin CLI as a child process against a real nats-server (JetStream) and two real
  * `lucent-node` processes: version, nodes, ring, call, ask, emit, the dead-letter list and an error's exit.
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { actorKey, createClusterView, PlacementType, placeActor } from '@lucent/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
-import { NodeProcesses } from '../../src/testing/node-process.js';
-import { clusterNodeArgs, fixture } from './cli-fixtures.js';
+import { type NodeProcessCluster, startNodeProcessCluster } from '../../src/testing/node-process-cluster.js';
+import { fixture } from './cli-fixtures.js';
 
-const LUCENT_CLI = fileURLToPath(new URL('../../bin/lucent.js', import.meta.url));
-const CLUSTER = 'admin-cli';
-const HEARTBEAT_MS = 200;
-
-const processes = new NodeProcesses();
-let server: NatsServerHandle;
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `lucent <args>` against the test cluster (bounded by a kill timeout); never rejects. */
-function lucent(...args: string[]): Promise<CliResult> {
-  const env = {
-    ...process.env,
-    LUCENT_NATS: server.url,
-    LUCENT_CLUSTER: CLUSTER,
-    LUCENT_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
-  };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [LUCENT_CLI, ...args], { env, timeout: 20_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+let cluster: NodeProcessCluster;
+/** Runs `lucent <args>` against the test cluster (bounded by a kill timeout). */
+const lucent = (...args: string[]) => cluster.cli.run(...args);
 
 beforeAll(async () => {
-  server = await startNatsServer({ jetstream: true });
-  const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS };
-  const modules = [
-    ...['--threads', '1', '--functions', fixture('shard-functions.mjs')],
-    ...['--actors', fixture('shard-actors.mjs')],
-  ];
-  const nodes = [
-    processes.start({ args: clusterNodeArgs('n1', options, [...modules, '--tags', 'edge']) }),
-    processes.start({ args: clusterNodeArgs('n2', options, modules) }),
-  ];
-  await Promise.all(nodes.map((node) => node.waitForLog('node.ready', 20_000)));
+  cluster = await startNodeProcessCluster({
+    cluster: 'admin-cli',
+    nodes: ['n1', 'n2'],
+    args: ['--threads', '1', '--functions', fixture('shard-functions.mjs'), '--actors', fixture('shard-actors.mjs')],
+    nodeArgs: { n1: ['--tags', 'edge'] },
+  });
 }, 30_000);
 
-afterAll(async () => {
-  await processes.killAll();
-  await server?.stop();
-});
+afterAll(() => cluster?.close());
 
 describe('lucent admin CLI', () => {
   it('prints its version and help with exit code 0', async () => {
