@@ -3,7 +3,11 @@ import { SimulatedClock } from '@lucent/core/internal';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { EventLog } from '../src/events/event-log.js';
-import { HANDLED_TYPES_REFRESH_MS, UNHANDLED_WARN_WINDOW_MS, UnhandledEventTypes } from '../src/events/unhandled-event-types.js';
+import {
+  HANDLED_TYPES_REFRESH_MS,
+  UNHANDLED_WARN_WINDOW_MS,
+  UnhandledEventTypes,
+} from '../src/events/unhandled-event-types.js';
 
 /** The check over a log whose durable consumers are `names` (only `consumerNames` is read), or an unreachable one. */
 function setup(names: string[] | 'unreachable') {

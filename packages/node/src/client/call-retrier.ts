@@ -26,7 +26,6 @@ import {
   type FunctionDefinition,
   functionNameOfRef,
   NAME_CALL_RETRY,
-  NodeUnavailableError,
   PlacementType,
   placeRetry,
   type RetryPolicy,
@@ -260,7 +259,7 @@ export function retryTarget(
   isOpen: (node: string) => boolean,
 ): string | undefined {
   const failed = call.avoid;
-  const avoid = (id: string): boolean => (failed !== null && failed.has(id)) || isOpen(id);
+  const avoid = (id: string): boolean => failed?.has(id) === true || isOpen(id);
   const placement = placeRetry(call.definition, call.ref, call.input, view, avoid, call.attempt);
   return placement.type === PlacementType.Node ? placement.node : undefined;
 }
