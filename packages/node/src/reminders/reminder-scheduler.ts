@@ -7,7 +7,7 @@
  *                                                   ▲                                        │ due
  *                     rescan when it runs low ──────┘              takeDue(now, free slots) ◄┘
  *  deliver(event + reminder: { name, scheduledAt }) ── acknowledged ──► one-shot: ack (delete that revision)
- *         │ (≤ maxInFlight at once; acks ≤ 4× that)                └─► periodic: reschedule (next period)
+ *         │ (≤ maxInFlight at once)                                └─► periodic: reschedule (next period)
  *         └── failed ──► back in the window after a backoff (at least once: the record stays stored meanwhile)
  * ```
  * At least once: a record leaves the store only after the actor acknowledged it, so a node killed mid-delivery
@@ -31,8 +31,7 @@ export interface ReminderSchedulerOptions {
   readonly windowCapacity?: number;
   /**
    * Deliveries at once (default 256); more due ones wait in the window. Bounds what a burst of due reminders puts
-   * on the actors at once, so deliveries do not time out in queues and come back as retries. Store acks of
-   * delivered reminders are bounded apart, at 4× this.
+   * on the actors at once, so deliveries do not time out in queues and come back as retries.
    */
   readonly maxInFlight?: number;
   /** First retry pause of a failed delivery (default 100 ms), doubling up to `retryMaxMs` (default 30 000). */
@@ -76,8 +75,6 @@ export interface ReminderSchedulerStats {
   readonly rescans: number;
 }
 
-/** Store acks in flight per delivery slot, at most (see `#freeSlots`). */
-const ACKS_PER_SLOT = 4;
 const WATCH_RETRY_MS = 1_000;
 const WATCH_RETRY_MAX_MS = 30_000;
 
@@ -94,10 +91,8 @@ export class ReminderScheduler {
   readonly #window: DueWindow<Pending>;
   readonly #watches = new Map<number, WatchSlot>();
   readonly #scanning = new Set<number>();
-  /** Keys being delivered or acked, with the revision: a scan that sees that revision again skips it. */
+  /** Keys being delivered, with the revision delivered: a scan that sees that revision again skips it. */
   readonly #inFlight = new Map<string, number>();
-  /** Of those, the ones whose delivery has not settled yet (the ones holding a delivery slot). */
-  #delivering = 0;
   /** Keys cancelled while being delivered: a failed delivery of one is not retried. */
   readonly #cancelledInFlight = new Set<string>();
   #timer: TimerHandle | undefined = undefined;
@@ -214,19 +209,10 @@ export class ReminderScheduler {
     if (this.#window.offer(pending)) this.#arm();
   }
 
-  /**
-   * Free delivery slots. A delivery holds its slot until the actor answered, not until the store ack is back:
-   * a slow ack (a loaded server) must not hold up the next due reminders. Acks in flight are bounded too
-   * (`ACKS_PER_SLOT` per slot), so a store slower than the actors throttles firing instead of queueing without end.
-   */
-  #freeSlots(): number {
-    return Math.min(this.#maxInFlight - this.#delivering, this.#maxInFlight * ACKS_PER_SLOT - this.#inFlight.size);
-  }
-
   /** Keeps exactly one timer, for the earliest reminder in the window, unless every delivery slot is taken. */
   #arm(): void {
     if (this.#stopped) return;
-    const next = this.#freeSlots() <= 0 ? undefined : this.#window.nextDueAt();
+    const next = this.#inFlight.size >= this.#maxInFlight ? undefined : this.#window.nextDueAt();
     if (next === undefined) {
       if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -243,7 +229,7 @@ export class ReminderScheduler {
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
     if (this.#stopped) return;
-    const due = this.#window.takeDue(this.#clock.wallNow(), this.#freeSlots());
+    const due = this.#window.takeDue(this.#clock.wallNow(), this.#maxInFlight - this.#inFlight.size);
     for (const pending of due) this.#fire(pending);
     if (this.#window.needsRefill && this.#scanning.size === 0) this.#rescan();
     this.#arm();
@@ -262,7 +248,6 @@ export class ReminderScheduler {
   #fire(pending: Pending): void {
     const reminder = pending.reminder;
     this.#inFlight.set(reminder.key, reminder.revision);
-    this.#delivering++;
     const event = { ...reminder.event, reminder: { name: reminder.name, scheduledAt: reminder.dueAt } };
     let delivered: Promise<unknown>;
     try {
@@ -271,15 +256,8 @@ export class ReminderScheduler {
       delivered = Promise.reject(error);
     }
     delivered.then(
-      () => {
-        this.#delivering--;
-        this.#settle(reminder, 0);
-        this.#arm();
-      },
-      (error: unknown) => {
-        this.#delivering--;
-        this.#deliveryFailed(pending, error);
-      },
+      () => this.#settle(reminder, 0),
+      (error: unknown) => this.#deliveryFailed(pending, error),
     );
   }
 
