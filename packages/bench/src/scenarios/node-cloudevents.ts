@@ -100,7 +100,13 @@ export const scenario: Scenario = {
       const modes = [
         { name: 'client.emit', call: emit, events: 1, rates: [] as number[], cpu: [] as number[] },
         { name: 'POST /events, binary mode', call: binary, events: 1, rates: [] as number[], cpu: [] as number[] },
-        { name: `POST /events, batches of ${BATCH}`, call: batch, events: BATCH, rates: [] as number[], cpu: [] as number[] },
+        {
+          name: `POST /events, batches of ${BATCH}`,
+          call: batch,
+          events: BATCH,
+          rates: [] as number[],
+          cpu: [] as number[],
+        },
       ];
       const pids = [node.pid, server.pid];
       for (let r = 0; r < ROUNDS; r++) {

@@ -23,8 +23,8 @@ import { CloudEventsMetrics } from './cloud-events-metrics.js';
 import { EventSinkDelivery } from './event-sink-delivery.js';
 import { parseEventSinks } from './event-sink-routes.js';
 import { EventsListener } from './events-listener.js';
-import type { LucentEventFromCloudEvent } from './lucent-cloud-event.js';
 import { readGatewayTls } from './gateway-tls.js';
+import type { LucentEventFromCloudEvent } from './lucent-cloud-event.js';
 
 /**
  * How long one posted event may keep retrying an unreachable event log before the request gets 503 (each JetStream
