@@ -6,7 +6,6 @@
  *           ├─ no --events-port ─► mounted on the node's HTTP port (/events)
  *           └─ --events-port    ─► own listener on --gateway-host, TLS / mTLS from --gateway-tls-*
  *         --event-sink routes   ─► one EventSinkDelivery each (durable consumer on the event stream)
- *  request: ingress ─► CheckPhaseBatch (one loop turn's events published together) ─► client.emit
  *  beginShutdown: POST /events answers 503 · stop: listener closed, sinks stopped
  * ```
  * Events are stored through a `ClientCore` on the node's transport: exactly what `client.emit` does (same event
@@ -17,14 +16,12 @@ import { eventLogFor } from '../events/event-log-for.js';
 import { TransportHealth } from '../http/transport-health.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 import { loadBearerTokens } from './bearer-tokens.js';
-import { CheckPhaseBatch } from './check-phase-batch.js';
 import { CloudEventsIngress, EVENTS_PATH } from './cloud-events-ingress.js';
 import { CloudEventsMetrics } from './cloud-events-metrics.js';
 import { EventSinkDelivery } from './event-sink-delivery.js';
 import { parseEventSinks } from './event-sink-routes.js';
 import { EventsListener } from './events-listener.js';
 import { readGatewayTls } from './gateway-tls.js';
-import type { LucentEventFromCloudEvent } from './lucent-cloud-event.js';
 
 /**
  * How long one posted event may keep retrying an unreachable event log before the request gets 503 (each JetStream
@@ -75,17 +72,14 @@ export class CloudEventsGateway implements ShardExtension {
       eventDuplicateWindowMs: config.eventDuplicateWindowMs,
     });
     this.#client = client;
-    // Events of the requests read in one loop turn are published together: one socket write for all of them.
-    const publishes = new CheckPhaseBatch((event: LucentEventFromCloudEvent) =>
-      client.emit(event.type, event.data, {
-        id: event.id,
-        timeoutMs: INGRESS_EMIT_TIMEOUT_MS,
-        ...(event.traceparent === undefined ? {} : { traceparent: event.traceparent }),
-      }),
-    );
     const ingress = new CloudEventsIngress({
       tokens,
-      emit: (event) => publishes.submit(event),
+      emit: (event) =>
+        client.emit(event.type, event.data, {
+          id: event.id,
+          timeoutMs: INGRESS_EMIT_TIMEOUT_MS,
+          ...(event.traceparent === undefined ? {} : { traceparent: event.traceparent }),
+        }),
       isConnected: () => health.connected,
       metrics,
       logger,
