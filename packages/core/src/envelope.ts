@@ -6,8 +6,9 @@
  * create them with the same property order, so V8 sees one hidden class on every hot path and the codec can
  * encode the header with one fixed msgpack structure (see `codec.ts`).
  */
-import { eventTypeName, eventTypeProblem } from './placement/event-type-name.js';
+
 import type { WireError } from './errors.js';
+import { eventTypeName, eventTypeProblem } from './placement/event-type-name.js';
 
 /** Message kinds, as small integers (they are one byte on the wire). 0 is never a valid kind. */
 export const EnvelopeKind = {
@@ -218,7 +219,8 @@ export function askEnvelope<P>(actor: string, message: P, options?: EnvelopeOpti
  * invalid type is kept as it is (publishing it fails with `ConfigError`).
  */
 export function eventEnvelope<P>(eventType: string, event: P, options?: EnvelopeOptions): Envelope<P> {
-  const target = eventType.includes('.') && eventTypeProblem(eventType) === undefined ? eventTypeName(eventType) : eventType;
+  const target =
+    eventType.includes('.') && eventTypeProblem(eventType) === undefined ? eventTypeName(eventType) : eventType;
   return createEnvelope(EnvelopeKind.Event, target, event, options);
 }
 

@@ -10,13 +10,14 @@ import { Agent, request } from 'node:http';
 import { connect, type LucentClient, type NodeProcess, startNatsServer, startNodeProcess } from '@lucent/node/internal';
 import { type Call, pipelined } from '../closed-loop.js';
 import { median } from '../measure.js';
+import { readCpu } from '../process-cpu.js';
 import type { Measurement, Scenario } from '../scenario.js';
 
 const CLUSTER = 'bench-cloudevents';
 const IN_FLIGHT = 64;
 const BATCH = 50;
 const ROUND_MS = 1_500;
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 /**
  * Posts with a keep-alive `node:http` agent (one socket per request in flight): undici's `fetch` costs this process
@@ -94,19 +95,47 @@ export const scenario: Scenario = {
       const emit: Call = () => emitting.emit('OrderPlaced', order);
       // Warm-up: streams, sockets, JIT on both sides.
       for (const call of [binary, batch, emit]) await pipelined(call, IN_FLIGHT, 500);
-      const binaryRates: number[] = [];
-      const batchRates: number[] = [];
-      const emitRates: number[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        emitRates.push(await pipelined(emit, IN_FLIGHT, ROUND_MS));
-        binaryRates.push(await pipelined(binary, IN_FLIGHT, ROUND_MS));
-        batchRates.push((await pipelined(batch, IN_FLIGHT, ROUND_MS)) * BATCH);
-      }
-      const measurements: Measurement[] = [
-        { name: 'client.emit', value: median(emitRates), unit: 'msgs/s' },
-        { name: 'POST /events, binary mode', value: median(binaryRates), unit: 'msgs/s' },
-        { name: `POST /events, batches of ${BATCH}`, value: median(batchRates), unit: 'msgs/s' },
+      // Per mode: events/s and the CPU the sender, the node and nats-server spent per event stored (comparable on a
+      // loaded machine, where events/s follow the share of CPU the neighbours leave).
+      const modes = [
+        { name: 'client.emit', call: emit, events: 1, rates: [] as number[], cpu: [] as number[] },
+        { name: 'POST /events, binary mode', call: binary, events: 1, rates: [] as number[], cpu: [] as number[] },
+        {
+          name: `POST /events, batches of ${BATCH}`,
+          call: batch,
+          events: BATCH,
+          rates: [] as number[],
+          cpu: [] as number[],
+        },
       ];
+      const pids = [node.pid, server.pid];
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const mode of modes) {
+          const before = readCpu(pids);
+          let calls = 0;
+          const rate = await pipelined(
+            async () => {
+              await mode.call();
+              calls++;
+            },
+            IN_FLIGHT,
+            ROUND_MS,
+          );
+          const after = readCpu(pids);
+          mode.rates.push(rate * mode.events);
+          if (before.others !== undefined && after.others !== undefined) {
+            const spent = after.own - before.own + after.others - before.others;
+            mode.cpu.push(spent / (calls * mode.events));
+          }
+        }
+      }
+      const measurements: Measurement[] = [];
+      for (const mode of modes) {
+        measurements.push({ name: mode.name, value: median(mode.rates), unit: 'msgs/s' });
+        if (mode.cpu.length > 0) {
+          measurements.push({ name: `${mode.name}, CPU per event`, value: median(mode.cpu), unit: 'µs' });
+        }
+      }
       return {
         measurements,
         ratios: [
@@ -116,11 +145,17 @@ export const scenario: Scenario = {
             of: `POST /events, batches of ${BATCH}`,
             to: 'client.emit',
           },
+          {
+            name: 'CPU per event (sender + node + NATS), HTTP binary / client.emit',
+            of: 'POST /events, binary mode, CPU per event',
+            to: 'client.emit, CPU per event',
+          },
         ],
         notes: [
           `lucent-node process (CLI) on nats-server ${server.url} with JetStream (event stream, file storage);`,
           `${IN_FLIGHT} requests (or emits) in flight from this process; values are events stored per second;`,
           `median of ${ROUNDS} × ${ROUND_MS} ms per mode, modes alternating; no handler consumes the events.`,
+          'CPU per event: this process (the sender) + the node + nats-server (/proc), all the work of storing one.',
         ],
       };
     } finally {

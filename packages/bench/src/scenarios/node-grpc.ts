@@ -227,7 +227,7 @@ export const scenario: Scenario = {
           'CPU per call: this process (client) and the serving processes (node + nats-server, or the echo',
           'process) from /proc, in µs per call: on a shared machine it is the comparable number, calls/s follow',
           'the CPU share the neighbours leave. A unary grpc-js call costs both sides far more CPU than a native',
-          "call, which rides in coalesced NATS frames and pool batches: the raw/native CPU ratios bound the gateway.",
+          'call, which rides in coalesced NATS frames and pool batches: the raw/native CPU ratios bound the gateway.',
         ],
       };
     } finally {

@@ -12,7 +12,13 @@
  * pattern and url>`), so an event goes to a sink once per cluster, not once per node.
  */
 import { createHash } from 'node:crypto';
-import { allEventsSubject, ConfigError, DOT_IN_EVENT_TYPE, eventSubject, eventTypeProblem } from '@lucent/core/internal';
+import {
+  allEventsSubject,
+  ConfigError,
+  DOT_IN_EVENT_TYPE,
+  eventSubject,
+  eventTypeProblem,
+} from '@lucent/core/internal';
 
 /** One `pattern=url` entry of `--event-sink`. */
 export interface EventSinkRoute {

@@ -21,7 +21,13 @@
  * receives `data` exactly as if it had been emitted with `client.emit(type, data)`.
  */
 import { createHash } from 'node:crypto';
-import { DOT_IN_EVENT_TYPE, dottedEventType, type Envelope, eventTypeName, eventTypeProblem } from '@lucent/core/internal';
+import {
+  DOT_IN_EVENT_TYPE,
+  dottedEventType,
+  type Envelope,
+  eventTypeName,
+  eventTypeProblem,
+} from '@lucent/core/internal';
 import { CloudEvent } from 'cloudevents';
 
 /** The content type of every outgoing CloudEvent's `data` except bytes. */

@@ -116,7 +116,11 @@ describe('gRPC gateway on a two-node cluster', () => {
     expect(unknown).toMatchObject({ ok: false, code: grpc.status.NOT_FOUND, lucentCode: 'LUCENT_UNKNOWN_FUNCTION' });
     const garbled = { ...jsonEvent('Quote', 1), binaryData: Buffer.from('{"symbol":') };
     const bad = await client.unary('ExecuteFunction', { name: 'quote', event: garbled }, { token: TOKEN });
-    expect(bad).toMatchObject({ ok: false, code: grpc.status.INVALID_ARGUMENT, lucentCode: 'LUCENT_INVALID_CLOUD_EVENT' });
+    expect(bad).toMatchObject({
+      ok: false,
+      code: grpc.status.INVALID_ARGUMENT,
+      lucentCode: 'LUCENT_INVALID_CLOUD_EVENT',
+    });
   });
 
   it('asks and tells actors wherever the cluster places them', async () => {
@@ -192,7 +196,13 @@ describe('gRPC gateway on a two-node cluster', () => {
       const posted = await fetch(`http://127.0.0.1:${httpPort}/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${TOKEN}` },
-        body: JSON.stringify({ specversion: '1.0', id: 'o-8', source: '/shop', type: types[0], data: { orderId: 'o-8' } }),
+        body: JSON.stringify({
+          specversion: '1.0',
+          id: 'o-8',
+          source: '/shop',
+          type: types[0],
+          data: { orderId: 'o-8' },
+        }),
       });
       expect(posted.status).toBe(202);
       const deadline = Date.now() + 30_000;
