@@ -29,7 +29,7 @@ export class ActorHandoffExtension implements ShardExtension {
   start(context: ShardContext): Promise<void> {
     const membership = this.#membership.membership;
     if (membership === undefined || context.actorTypes.length === 0) return Promise.resolve();
-    this.#unsubscribe = membership.onEvent((event) => {
+    this.#unsubscribe = membership.onEvent(() => {
       // Every change may move keys, an update too: rebalancing changes ring weights (`load/rebalancer.ts`).
       this.#schedule(context);
     });

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { runAdmin } from '../../src/admin/admin-program.js';
+import type { ClusterNodeOptions } from '../../src/testing/node-process-cluster.js';
 
 export { clusterNodeArgs } from '../../src/testing/node-process-cluster.js';
 
@@ -24,7 +25,7 @@ export interface LucentRun {
 }
 
 /** Runs `lucent <args>` (in this process) against the test cluster of `options`. */
-export async function runLucent(options: TestClusterNodeOptions, args: readonly string[]): Promise<LucentRun> {
+export async function runLucent(options: ClusterNodeOptions, args: readonly string[]): Promise<LucentRun> {
   let out = '';
   let err = '';
   const io = { writeOut: (text: string) => (out += text), writeErr: (text: string) => (err += text) };
