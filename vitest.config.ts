@@ -20,6 +20,7 @@ const INTEGRATION = ['packages/*/test/integration/**/*.test.ts', 'examples/**/*.
 export default defineConfig({
   resolve: {
     alias: [
+      { find: /^@lucent\/core\/worker$/, replacement: src('core/src/worker.ts') },
       { find: /^@lucent\/core\/internal$/, replacement: src('core/src/internal.ts') },
       { find: /^@lucent\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@lucent\/actors\/internal$/, replacement: src('actors/src/internal.ts') },
