@@ -1,6 +1,6 @@
 import { DecodeError } from '@lucent/core/internal';
 import { describe, expect, it } from 'vitest';
-import { watchSubject } from '../src/admin/inspect-commands.js';
+import { watchFilter } from '../src/admin/watch-filter.js';
 import { decodeAdminAnswer, decodeAdminRequest, encodeAdmin } from '../src/admin-service/admin-protocol.js';
 
 const bytes = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
@@ -44,12 +44,21 @@ describe('admin requests', () => {
   });
 });
 
-describe('watchSubject', () => {
-  it('maps types and patterns into the cluster’s event subjects and refuses the rest', () => {
-    expect(watchSubject('c', 'OrderPlaced')).toBe('lucent.c.events.OrderPlaced');
-    expect(watchSubject('c', 'orders.>')).toBe('lucent.c.events.orders.>');
-    expect(watchSubject('c', '*.created')).toBe('lucent.c.events.*.created');
-    expect(watchSubject('c', '>')).toBe('lucent.c.events.>');
-    for (const bad of ['', 'a..b', 'a.>.b', 'has space', 'a>']) expect(watchSubject('c', bad)).toBeUndefined();
+describe('watchFilter', () => {
+  it('listens to one type’s subject, or to every event matched on the dotted type, and refuses the rest', () => {
+    expect(watchFilter('c', 'OrderPlaced')?.subject).toBe('lucent.c.events.OrderPlaced');
+    expect(watchFilter('c', 'orders.created')?.subject).toBe('lucent.c.events.orders__created');
+    const below = watchFilter('c', 'orders.>')!;
+    expect(below.subject).toBe('lucent.c.events.>');
+    expect(['orders__created', 'orders__a__b', 'orders', 'ordersX__y'].map((t) => below.matches(t))).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    const created = watchFilter('c', '*.created')!;
+    expect(['a__created', 'a__b__created', 'created'].map((t) => created.matches(t))).toEqual([true, false, false]);
+    expect(watchFilter('c', '>')?.matches('Anything')).toBe(true);
+    for (const bad of ['', 'a..b', 'a.>.b', 'has space', 'a>', 'a__b.c']) expect(watchFilter('c', bad)).toBeUndefined();
   });
 });

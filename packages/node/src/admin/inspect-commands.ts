@@ -9,14 +9,7 @@
  *  lucent watch <event-type> [--count n]       events as they are published (`>` and `*` wildcards work)
  * ```
  */
-import {
-  actorKey,
-  allEventsSubject,
-  type Clock,
-  EnvelopeCodec,
-  PlacementType,
-  placeActor,
-} from '@lucent/core/internal';
+import { actorKey, type Clock, dottedEventType, EnvelopeCodec, PlacementType, placeActor } from '@lucent/core/internal';
 import type { Command } from 'commander';
 import type { ActorAnswer, ActorCommandAnswer, ActorsAnswer, NodeStatus } from '../admin-service/admin-protocol.js';
 import { ACTOR_COMMANDS, type ActorCommand } from '../admin-service/admin-protocol.js';
@@ -27,6 +20,7 @@ import { NatsTransport } from '../transport/nats-transport.js';
 import { jsonText } from './admin-format.js';
 import { actorRows, actorsTable, actorText, type ClusterStatus, statusRow, statusText } from './inspect-format.js';
 import { askNode } from './node-admin-client.js';
+import { watchFilter } from './watch-filter.js';
 
 /** What the commands share with the rest of the program (`admin-program.ts`). */
 export interface AdminKit {
@@ -137,9 +131,9 @@ export function addInspectCommands(program: Command, kit: AdminKit): void {
         throw kit.usage(`--count must be a positive integer, got '${local.count}'`);
       }
       await kit.withCluster(command, async (cluster) => {
-        const subject = watchSubject(kit.cluster(command), type);
-        if (subject === undefined)
-          throw kit.usage(`'${type}' is not an event type or pattern (tokens, '*', a final '>')`);
+        const filter = watchFilter(kit.cluster(command), type);
+        if (filter === undefined)
+          throw kit.usage(`'${type}' is not an event type or pattern (dotted parts, '*', a final '>')`);
         const codec = new EnvelopeCodec();
         let seen = 0;
         await new Promise<void>((resolve) => {
@@ -150,12 +144,13 @@ export function addInspectCommands(program: Command, kit: AdminKit): void {
             resolve();
           };
           // The transport hands over each frame's payload: one event envelope.
-          const subscription = cluster.client.transport.subscribe(subject, (frame) => {
+          const subscription = cluster.client.transport.subscribe(filter.subject, (frame) => {
             if (seen >= count) return;
             const envelope = codec.decode(frame);
+            if (!filter.matches(envelope.target)) return;
             kit.print(
               JSON.stringify({
-                type: envelope.target,
+                type: dottedEventType(envelope.target),
                 id: envelope.id,
                 correlationId: envelope.correlationId,
                 data: envelope.payload,
@@ -173,11 +168,4 @@ export function addInspectCommands(program: Command, kit: AdminKit): void {
         });
       });
     });
-}
-
-const PATTERN = /^(?:>|(?:[A-Za-z0-9_-]+|\*)(?:\.(?:[A-Za-z0-9_-]+|\*))*(?:\.>)?)$/;
-
-/** The subject of event type (or pattern) `type` in `cluster`; `undefined` when it is neither. */
-export function watchSubject(cluster: string, type: string): string | undefined {
-  return PATTERN.test(type) ? allEventsSubject(cluster).replace(/>$/, type) : undefined;
 }

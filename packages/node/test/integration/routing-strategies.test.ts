@@ -48,6 +48,11 @@ const fns = {
   rotated: defineFunction({ name: 'rotated', routing: roundRobin() }, (_ctx, _input: { i: number }) => node()),
   least: defineFunction({ name: 'least', routing: leastLoaded() }, (_ctx, _input: { i: number }) => node()),
   owned: defineFunction({ name: 'owned', routing: hash('key') }, (_ctx, _input: { key: string }) => node()),
+  // The same function called without client retries: what the owner itself answers.
+  ownedOnce: defineFunction(
+    { name: 'owned', routing: hash('key'), retry: { maxAttempts: 1 } },
+    (_ctx, _input: { key: string }) => node(),
+  ),
   burn: defineFunction({ name: 'burn', routing: pin('node') }, (_ctx, _input: { node: string; ms: number }) => node()),
   varying: defineFunction({ name: 'varying', routing: roundRobin() }, (_ctx, _input: { slowOn: string; ms: number }) =>
     node(),
@@ -221,7 +226,7 @@ describe('declared routing across three tagged lucent-node processes', () => {
     const burning = Array.from({ length: 21 }, () => cluster.client.call(fns.burn, { node: 'n2', ms: 300 }));
     let refusal: unknown;
     await until('n2 to refuse its key', async () => {
-      refusal = await cluster.client.call(fns.owned, { key }).then(
+      refusal = await cluster.client.call(fns.ownedOnce, { key }).then(
         () => undefined,
         (error: unknown) => error,
       );
@@ -232,6 +237,8 @@ describe('declared routing across three tagged lucent-node processes', () => {
     expect(details.node).toBe('n2');
     expect(details.load).toBeGreaterThanOrEqual(0.9);
     expect(details.retryAfterMs).toBe(200);
+    // With the default retry policy the client sends the pure call on to the key's next node instead.
+    expect(['n1', 'n3']).toContain(await cluster.client.call(fns.owned, { key }));
     await Promise.all(burning);
     // Once its backlog is gone the owner serves its key again.
     await until(
