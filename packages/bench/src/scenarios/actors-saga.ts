@@ -3,7 +3,9 @@
  * {@link STEPS} trivial steps to completion (the node's driver over a durable saga actor in a `MemoryStateStore`:
  * per step a stored `begin` and a stored `stepDone`, plus the start and the final status). The baseline does the
  * same number of durable asks to a plain counter function actor on the same store: what the saga costs beyond the
- * stored state changes it needs anyway.
+ * stored state changes it needs anyway. A third task runs the same saga whose last step is a durable `waitFor`
+ * of an event the saga already stored (one more stored ask for the event, plus the wait's `saga.wait` and
+ * `saga.claim`): what a wait costs when its event is there.
  */
 import {
   createActorSystem,
@@ -14,7 +16,7 @@ import {
   type SagaStepContext,
 } from '@lucent/actors/internal';
 import { systemClock } from '@lucent/core/internal';
-import { driveSaga, type SagaDriverServices } from '@lucent/node/internal';
+import { driveSaga, durableWaitFor, type SagaDriverServices, SagaWakeups } from '@lucent/node/internal';
 import { counter, INC } from '../fixtures/counter-actor.js';
 import { measureOps } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
@@ -28,13 +30,23 @@ const saga = defineSaga({
   steps: Array.from({ length: STEPS }, (_, i) => ({ name: `s${i}`, run: () => i })),
 });
 
+const waiting = defineSaga({
+  name: 'benchwait',
+  subscribe: { Paid: { idFrom: (data: { id: string }) => data.id } },
+  steps: Array.from({ length: STEPS }, (_, i) => ({
+    name: `s${i}`,
+    idempotent: true,
+    run: (ctx: SagaStepContext) => (i < STEPS - 1 ? i : ctx.waitFor('Paid', () => true, 60_000)),
+  })),
+});
+
 export const scenario: Scenario = {
   name: 'actors/saga',
   suite: 'actors',
   async run(opts) {
     const system = createActorSystem({ name: 'bench-saga' });
     const store = new MemoryStateStore();
-    const actors = createFunctionActors({ system, store, definitions: [saga.actor, counter] });
+    const actors = createFunctionActors({ system, store, definitions: [saga.actor, waiting.actor, counter] });
     const ask = actors as unknown as { ask(t: string, i: string, e: unknown): Promise<unknown> };
     const never = new AbortController().signal;
     const services: SagaDriverServices = {
@@ -47,12 +59,43 @@ export const scenario: Scenario = {
       finished: async () => {},
       owns: () => true,
     };
+    const wakeups = new SagaWakeups(systemClock);
+    const waitingServices: SagaDriverServices = {
+      ...services,
+      ask: (_d, id, event) => ask.ask(waiting.actor.type, id, event) as Promise<SagaState>,
+      stepContext: (base) =>
+        ({
+          ...base,
+          waitFor: (type: string, match: (data: unknown) => boolean, timeoutMs: number) =>
+            durableWaitFor(
+              {
+                clock: systemClock,
+                ask: (event) => ask.ask(waiting.actor.type, base.sagaId, event) as Promise<SagaState>,
+                wakeups,
+                sagaKey: `${waiting.actor.type}/${base.sagaId}`,
+                saga: waiting.name,
+                subscribedTypes: ['Paid'],
+              },
+              `${base.step}#1`,
+              type,
+              match,
+              timeoutMs,
+              base.signal,
+            ),
+        }) as SagaStepContext,
+    };
     let seq = 0;
     const tasks = {
       [`saga of ${STEPS} steps, driven to completion`]: async () => {
         const id = `s-${seq++}`;
         await ask.ask(saga.actor.type, id, { type: 'saga.start', input: null });
         await driveSaga(saga, id, services, { drain: never, abort: never });
+      },
+      [`saga of ${STEPS} steps, the last a waitFor of a stored event`]: async () => {
+        const id = `w-${seq++}`;
+        await ask.ask(waiting.actor.type, id, { type: 'saga.start', input: null });
+        await ask.ask(waiting.actor.type, id, { type: 'Paid', eventId: id, data: { id } });
+        await driveSaga(waiting, id, waitingServices, { drain: never, abort: never });
       },
       [`${ASKS_PER_SAGA} durable asks to a counter actor`]: async () => {
         const id = `c-${seq++}`;
@@ -62,7 +105,7 @@ export const scenario: Scenario = {
     const ops = await measureOps(tasks, opts);
     await actors.stopAll();
     await system.terminate();
-    const [sagaOps, asksOps] = [ops[0]!, ops[2]!];
+    const [sagaOps, waitOps, asksOps] = [ops[0]!, ops[2]!, ops[4]!];
     const measurements: Measurement[] = [
       {
         name: 'sagas/s',
@@ -72,10 +115,14 @@ export const scenario: Scenario = {
       },
       { name: 'saga steps/s', value: sagaOps.value * STEPS, unit: 'ops/s' },
       { name: 'same asks, plain actor (per saga)', value: asksOps.value, unit: 'ops/s' },
+      { name: 'sagas/s, last step a waitFor', value: waitOps.value, unit: 'ops/s' },
     ];
     return {
       measurements,
-      ratios: [{ name: 'saga vs the same stored asks', of: 'sagas/s', to: 'same asks, plain actor (per saga)' }],
+      ratios: [
+        { name: 'saga vs the same stored asks', of: 'sagas/s', to: 'same asks, plain actor (per saga)' },
+        { name: 'saga with a waitFor vs without', of: 'sagas/s, last step a waitFor', to: 'sagas/s' },
+      ],
       notes: [
         `one saga = ${ASKS_PER_SAGA} durable asks (start, status, begin + done per step) on a MemoryStateStore; ` +
           'on a node each is a JetStream KV write, which dominates (see node/durable)',

@@ -94,12 +94,17 @@ export class ActorSubscriptionsExtension implements ShardExtension {
     }
   }
 
-  /** Stops consuming and waits for the deliveries in progress (unsettled ones are redelivered elsewhere). */
-  async stop(): Promise<void> {
+  /** Takes no more deliveries (the node is leaving: its actors move); unsettled ones go to another node. */
+  async beginShutdown(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#unwatch?.();
     for (const subscription of this.#subscriptions) await subscription.stop().catch(() => undefined);
+  }
+
+  /** Waits for the deliveries in progress (each bounded by its ask's timeout). */
+  async stop(): Promise<void> {
+    await this.beginShutdown();
     await this.#inFlight.drained();
   }
 

@@ -7,6 +7,8 @@
  *  index watch (every entry now, then each write) ─┐
  *  ownership check, one timer per node (1 s)      ─┴─► running, not final, owned here, not driven yet ─► driveSaga
  * ```
+ * A step's `waitFor` reads the saga's stored inbox (`saga-wait.ts`); the node whose actor subscription stored an
+ * event for a saga calls {@link SagaExtension.wake}, which wakes that saga's waits on every node (`saga-wakeups.ts`).
  * A saga started by a client is written to the index once its actor stored the start, so the owner hears of it
  * at once; after a crash, the owner in the new view finds it in the index (the timer re-checks ownership, so a
  * move of the ring is noticed within a second) and resumes it from its stored state.

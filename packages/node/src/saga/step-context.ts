@@ -4,7 +4,13 @@
  * node's view, like any client), `effect` through the node's effect registry, and `waitFor` over the saga's
  * stored inbox (`saga-wait.ts`).
  */
-import type { AnyActorDefinition, SagaDefinition, SagaStepContext } from '@lucent/actors/internal';
+import type {
+  AnyActorDefinition,
+  SagaDefinition,
+  SagaEvent,
+  SagaState,
+  SagaStepContext,
+} from '@lucent/actors/internal';
 import type { Clock, FunctionDefinition } from '@lucent/core/internal';
 import type { LucentClient } from '../client/lucent-client.js';
 import type { EffectRegistry } from './effects.js';
@@ -21,9 +27,7 @@ export interface StepServices {
   /** The saga definitions this node drives, by name. */
   definition(saga: string): SagaDefinition | undefined;
   /** Asks a saga's actor (durable: resolves with the stored state). */
-  askSaga: SagaWaitServices['ask'] extends (event: infer E) => infer R
-    ? (definition: SagaDefinition, id: string, event: E) => R
-    : never;
+  askSaga(definition: SagaDefinition, id: string, event: SagaEvent): Promise<SagaState>;
 }
 
 /** Builds the context of one step run. */

@@ -137,6 +137,9 @@ describe('sagas (real nats-server, three lucent-node processes)', () => {
     expect(state.runs.first).toBe(1);
     expect(state.runs.last).toBe(1);
     expect(state.runs.awaitGo).toBe(2); // declared idempotent: waited again on the new owner
+    // The saga may finish before this client's own membership declared the victim dead: give the view a moment.
+    const viewDeadline = Date.now() + 10_000;
+    while (cluster.view.members.some((member) => member.id === owner) && Date.now() < viewDeadline) await pause(100);
     expect(cluster.view.ring.owner(`saga-pausing/${id}`)).not.toBe(owner);
     await spawnNode(owner).waitForLog('node.ready', 30_000);
     await cluster.waitForMembers(3, 30_000);
