@@ -3,12 +3,14 @@
  * demand: the answer per case (202, 400, 401, 405, 413, 503 with Retry-After) and that nothing is stored when the
  * request is refused. The real event stream is in `integration/cloudevents-http.test.ts`.
  */
-import { request } from 'node:http';
+import { IncomingMessage, request, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { EncodeError, NodeUnavailableError, TimeoutError } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BearerTokens } from '../src/gateway/bearer-tokens.js';
 import { CloudEventsIngress, EVENTS_PATH } from '../src/gateway/cloud-events-ingress.js';
 import { CloudEventsMetrics } from '../src/gateway/cloud-events-metrics.js';
+import { isLoopbackAddress } from '../src/gateway/loopback-address.js';
 import type { LucentEventFromCloudEvent } from '../src/gateway/lucent-cloud-event.js';
 import { NodeHttpServer } from '../src/http/node-http-server.js';
 
@@ -28,7 +30,9 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function serve(options: { tokens?: string[]; connected?: () => boolean; maxBodyBytes?: number } = {}) {
+async function serve(
+  options: { tokens?: string[]; connected?: () => boolean; maxBodyBytes?: number; localOnly?: boolean } = {},
+) {
   const emitter = new RecordingEmitter();
   const metrics = new CloudEventsMetrics(undefined);
   const ingress = new CloudEventsIngress({
@@ -36,6 +40,7 @@ async function serve(options: { tokens?: string[]; connected?: () => boolean; ma
     emit: emitter.emit,
     isConnected: options.connected ?? (() => true),
     metrics,
+    ...(options.localOnly === undefined ? {} : { localOnly: options.localOnly }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
   });
   const http = await NodeHttpServer.start({
@@ -80,6 +85,27 @@ describe('POST /events', () => {
     expect(bad.status).toBe(400);
     expect(bad.json.error.code).toBe('LUCENT_INVALID_CLOUD_EVENT');
     expect(emitter.stored).toEqual([]);
+  });
+
+  it('local only: serves loopback clients, refuses others 403 before reading anything, counted', async () => {
+    const { emitter, ingress, metrics, url } = await serve({ localOnly: true });
+    expect((await post(url, event.headers, event.body)).status).toBe(202); // fetch comes from 127.0.0.1
+    // A request whose peer is not loopback (an unconnected socket has no remote address).
+    const req = new IncomingMessage(new Socket());
+    req.method = 'POST';
+    const res = new ServerResponse(req);
+    ingress.handle(req, res);
+    expect(res.statusCode).toBe(403);
+    expect(emitter.stored).toHaveLength(1);
+    expect(metrics.unauthenticated.value).toBe(1);
+  });
+
+  it('knows loopback peers, IPv4-mapped ones included', () => {
+    for (const local of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1'])
+      expect(isLoopbackAddress(local)).toBe(true);
+    for (const remote of ['10.0.0.5', '::ffff:10.0.0.5', 'fe80::1', '1270::1', undefined]) {
+      expect(isLoopbackAddress(remote)).toBe(false);
+    }
   });
 
   it('checks the bearer token first, and counts refusals', async () => {

@@ -75,6 +75,8 @@ export class CloudEventsGateway implements ShardExtension {
     this.#client = client;
     const ingress = new CloudEventsIngress({
       tokens,
+      // The node's HTTP port listens on every interface: without tokens, /events there stays local.
+      localOnly: config.eventsPort === 0 && !tokens.required,
       emit: (event) =>
         client.emit(event.type, event.data, {
           id: event.id,

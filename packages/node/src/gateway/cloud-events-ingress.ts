@@ -3,6 +3,7 @@
  *
  * ```
  *  request ─► method POST? ── no ─► 405
+ *          ─► local only and the peer not loopback? ── yes ─► 403 (counted as unauthenticated)
  *          ─► bearer token ok? ── no ─► 401 (counted)            checked before anything is read
  *          ─► shutting down or NATS down? ── yes ─► 503 + Retry-After
  *          ─► body ≤ maxBodyBytes? ── no ─► 413 (connection closed, body not read further)
@@ -28,6 +29,7 @@ import {
 import type { Logger } from '../logging.js';
 import type { BearerTokens } from './bearer-tokens.js';
 import type { CloudEventsMetrics, IngressStatus } from './cloud-events-metrics.js';
+import { isLoopbackAddress } from './loopback-address.js';
 import type { LucentEventFromCloudEvent } from './lucent-cloud-event.js';
 import { parseCloudEvents } from './parse-cloud-events.js';
 import { readLimitedBody } from './read-limited-body.js';
@@ -44,6 +46,11 @@ const PUBLISH_WINDOW = 64;
 /** Options of {@link CloudEventsIngress}. */
 export interface CloudEventsIngressOptions {
   readonly tokens: BearerTokens;
+  /**
+   * Answer only clients on this host's loopback (403 to others): set when `/events` rides on the node's HTTP port,
+   * which listens on every interface, and no token was configured. Default false.
+   */
+  readonly localOnly?: boolean;
   /** Stores one event exactly as `client.emit(type, data, { id })` does; resolves once the stream stored it. */
   readonly emit: (event: LucentEventFromCloudEvent) => Promise<unknown>;
   /** False while the connection to NATS is down (such requests get 503 without waiting for a timeout). */
@@ -86,6 +93,14 @@ export class CloudEventsIngress {
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
       this.#answer(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'POST CloudEvents to /events' } }, true);
+      return;
+    }
+    if (this.#options.localOnly === true && !isLoopbackAddress(req.socket.remoteAddress)) {
+      metrics.unauthenticated.inc();
+      const message =
+        '/events on the node HTTP port answers only local clients while no gateway token is set: set ' +
+        'LUCENT_GATEWAY_TOKENS (or --gateway-tokens-file), or serve it on --events-port with --gateway-host';
+      this.#answer(res, 403, { error: { code: 'FORBIDDEN', message } }, true);
       return;
     }
     if (!tokens.acceptsHeader(req.headers.authorization)) {

@@ -14,7 +14,7 @@ import { type CounterChild, CounterFamily } from '../metrics/metric-families.js'
 import { unauthenticatedCounter } from './gateway-metrics.js';
 
 /** The statuses `POST /events` answers with (each bound once). */
-export const INGRESS_STATUSES = [202, 400, 401, 405, 413, 500, 503] as const;
+export const INGRESS_STATUSES = [202, 400, 401, 403, 405, 413, 500, 503] as const;
 export type IngressStatus = (typeof INGRESS_STATUSES)[number];
 
 /** The counters of one webhook sink. */
