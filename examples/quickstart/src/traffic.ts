@@ -2,8 +2,8 @@
  * The demo's traffic, the same whether the shards are processes on NATS or nodes in this process: keyed calls
  * (which shard served each account), latency percentiles, order actors (tell and ask) and an event.
  */
-import type { ActorHandle, ClusterClient } from '@lucent/node';
-import type { OrderContext, OrderEvent } from './actors.js';
+import type { ClusterClient } from '@lucent/node';
+import type { OrderContext } from './actors.js';
 import { order } from './actors.js';
 import { type PortfolioInput, type PortfolioValue, pricePortfolio } from './functions.js';
 import { type RefusalCount, waitingOutOverload } from './overload-retry.js';
@@ -83,20 +83,17 @@ export async function runTraffic(options: TrafficOptions): Promise<void> {
 
   print('\n3. Order actors: each order id lives on one shard; tells are one-way, asks reply with the context');
   const asks: number[] = [];
-  // An owner still busy with the burst above refuses asks too (OverloadedError, never delivered): wait it out.
-  const ask = (handle: ActorHandle<OrderEvent, OrderContext>, event: OrderEvent) =>
-    waitingOutOverload(() => handle.ask(event), refusals);
   for (let i = 1; i <= 5; i++) {
     const id = `ord-${i}`;
     const handle = client.actor(order, id);
     for (let fill = 0; fill < 9; fill++) handle.tell({ type: 'fill', qty: 10 });
-    const status = (await timed(() => ask(handle, { type: 'fill', qty: 10 }), asks)) as OrderContext;
+    const status = (await timed(() => handle.ask({ type: 'fill', qty: 10 }), asks)) as OrderContext;
     print(
       `   order/${id} on ${ring.owner(handle.key)}: filled ${status.filled}/${status.qty} in ${status.fills} fills`,
     );
   }
   for (let i = 0; i < 100; i++)
-    await timed(() => ask(client.actor(order, `ord-${1 + (i % 5)}`), { type: 'status' }), asks);
+    await timed(() => client.actor(order, `ord-${1 + (i % 5)}`).ask({ type: 'status' }), asks);
   print(`   ask latency:     ${percentiles(asks)}`);
 
   print('\n4. An event: OrderPlaced runs auditOrder once in the cluster, which publishes auditOrderCompleted');

@@ -3,7 +3,7 @@
  * elsewhere (in-process cluster; the client's poll runs on a simulated clock).
  */
 import { SimulatedClock } from '@lucent/actors/internal';
-import { type ClusterView, EnvelopeCodec, type ViewSource } from '@lucent/core/internal';
+import { type ClusterView, EnvelopeCodec, OverloadedError, type ViewSource } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../src/client/lucent-client.js';
 import { createTestCluster, type TestCluster } from '../src/testing/test-cluster.js';
@@ -86,5 +86,56 @@ describe('client: ask retried on view change', () => {
       await settle();
     }
     expect((await answer).code).toBe('LUCENT_NODE_UNAVAILABLE');
+  });
+});
+
+describe('client: ask refused by an overloaded owner', () => {
+  /** A client whose first `refusals` asks are answered OverloadedError (retry after 200 ms) by the owner. */
+  async function overloadedOwner(refusals: number) {
+    cluster = await createTestCluster({ nodes: ['a', 'b', 'c'], actors: ACTORS });
+    const clock = new SimulatedClock(0, Date.now());
+    const transport = await cluster.connect();
+    const request = transport.request.bind(transport);
+    let refused = 0;
+    transport.request = (subject, frame, timeoutMs) => {
+      if (refused >= refusals) return request(subject, frame, timeoutMs);
+      refused++;
+      const details = { target: 'counter/x', reason: 'node overloaded', retryAfterMs: 200, node: 'a', load: 1 };
+      return Promise.reject(new OverloadedError(details));
+    };
+    const requests = recordRequests(transport); // on top: refused requests are recorded too
+    const view = cluster.view;
+    const client = createClient({ transport, viewSource: { current: () => view }, clock, defaultTimeoutMs: 10_000 });
+    return { client, clock, requests };
+  }
+
+  it('asks again with the same id after the retry-after, not before', async () => {
+    const { client, clock, requests } = await overloadedOwner(1);
+    let settled = false;
+    const answer = client
+      .actor(counter, 'o-1')
+      .ask({ type: 'inc' })
+      .finally(() => {
+        settled = true;
+      });
+    for (let i = 0; i < 5; i++) await settle();
+    clock.advance(199);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(settled).toBe(false);
+    expect(requests).toHaveLength(1);
+    clock.advance(1);
+    expect(await answer).toMatchObject({ count: 1 });
+    expect(requests).toHaveLength(2);
+    expect(requests[1]?.id).toBe(requests[0]?.id);
+  });
+
+  it('throws the refusal when the ask has no time left to wait it out', async () => {
+    const { client, clock } = await overloadedOwner(100);
+    const answer = rejection(client.actor(counter, 'o-2').ask({ type: 'inc' }, { timeoutMs: 500 }));
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < 5; i++) await settle();
+      clock.advance(100);
+    }
+    expect((await answer).code).toBe('LUCENT_OVERLOADED');
   });
 });

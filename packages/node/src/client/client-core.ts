@@ -14,7 +14,9 @@
  * client's view while the ask waited, e.g. after a kill -9) is sent
  * again, with the same envelope id, once the client's view places the actor on a node other than the one that was
  * unavailable, until the ask's own timeout; the actor applies an id at most once (its dedup window), so a retry of
- * an ask that did arrive is not applied twice. Tells are not retried.
+ * an ask that did arrive is not applied twice. An ask an overloaded owner refused (`OverloadedError`: it was never
+ * delivered) is sent again, same id, after the refusal's `retryAfterMs`, while the ask's time lasts; with no time
+ * left for that wait the refusal is thrown. Tells are not retried.
  *
  * A client whose view is stale still reaches the right node: the receiving node forwards (router). A client
  * without a view sends calls to the function's queue group; it cannot address actors (there is no "any node"
@@ -39,6 +41,7 @@ import {
   functionNameOf,
   InvalidMessageError,
   NodeUnavailableError,
+  OverloadedError,
   PlacementType,
   placeActor,
   placeFunction,
@@ -469,6 +472,7 @@ export class ClientCore {
    * on another node and sends the same envelope id there; otherwise rethrows `error`.
    */
   async #retryAsk(attempt: AskAttempt, error: unknown): Promise<unknown> {
+    if (OverloadedError.is(error)) return this.#askAfterOverload(attempt, error);
     // Only "nobody subscribes that node's subject" or "it left the view" says the node is gone; other
     // unavailability (its store, our connection) is not cured by another node.
     if (!NodeUnavailableError.is(error) || !isNodeGone(error.details.reason) || this.#view === undefined) throw error;
@@ -487,6 +491,25 @@ export class ClientCore {
     }
     const remaining = attempt.giveUpAt - this.#clock.now();
     if (remaining <= 0 || this.#closed) throw error;
+    return this.#askAgain(attempt, subject, remaining);
+  }
+
+  /**
+   * After an overloaded owner refused the ask (it never reached the actor): waits the refusal's retry-after, then
+   * asks again with the same id where the view places the actor now; throws `error` when the wait would outlast
+   * the ask. Bounded by the ask's deadline, so a lasting overload ends in the refusal, not a hang.
+   */
+  async #askAfterOverload(attempt: AskAttempt, error: OverloadedError): Promise<unknown> {
+    const wait = Math.max(1, error.details.retryAfterMs);
+    if (attempt.giveUpAt - this.#clock.now() <= wait || this.#closed) throw error;
+    await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, wait));
+    const remaining = attempt.giveUpAt - this.#clock.now();
+    if (remaining <= 0 || this.#closed) throw error;
+    return this.#askAgain(attempt, this.#placedSubject(attempt.key) ?? attempt.sentTo, remaining);
+  }
+
+  /** Sends the ask of `attempt` again (same id, deadline and traceparent) to `subject`, retrying as the first. */
+  #askAgain(attempt: AskAttempt, subject: string, remaining: number): Promise<unknown> {
     const options = {
       id: attempt.id,
       deadline: attempt.deadline,

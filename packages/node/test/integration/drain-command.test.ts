@@ -164,7 +164,8 @@ describe('draining lucent-node processes', () => {
     );
     let refusal: { code?: string; details?: { retryAfterMs?: number; node?: string } } | undefined;
     await until('an ask refused with OverloadedError', async () => {
-      refusal = await inc('c0', 5_000).then(
+      // A timeout no longer than the retry-after (100 ms here): the client hands the refusal back at once.
+      refusal = await inc('c0', 100).then(
         () => undefined,
         (error: unknown) => error as typeof refusal,
       );
@@ -175,6 +176,8 @@ describe('draining lucent-node processes', () => {
     const port = (await n1.waitForLog('node.ready')).httpPort as number;
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/lucent_errors_total\{[^}]*code="LUCENT_OVERLOADED"[^}]*\} [1-9]/);
+    // With time to spare the client waits the refusals out and the ask is answered.
+    expect(await inc('c0', 15_000)).toMatchObject({ count: expect.any(Number) });
     await Promise.all(burning);
   }, 40_000);
 });
