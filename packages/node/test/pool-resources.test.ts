@@ -215,13 +215,26 @@ describe("pool: cpu 'low' runs inline", () => {
     expect(b.runner.submitted).toHaveLength(1);
   });
 
-  it('InlineRunBudget: a window resets its count; a single run over maxRunMs moves at once', () => {
+  it('InlineRunBudget: a window resets its count; a second run over maxRunMs in a window moves at once', () => {
     const budget = new InlineRunBudget({ slowRunMs: 0.05, windowRuns: 100, slowRunsAllowed: 1, maxRunMs: 5 });
     for (let window = 0; window < 3; window++) {
       expect(budget.record(1)).toBeNull(); // one slow run per window is allowed
       for (let i = 1; i < 100; i++) expect(budget.record(0.01)).toBeNull();
     }
-    expect(budget.record(6)).toMatchObject({ lastRunMs: 6 });
+    expect(budget.record(0.01)).toBeNull();
+    expect(budget.record(3)).toBeNull(); // the window's one slow run
+    expect(budget.record(4)).toMatchObject({ slowRuns: 2, lastRunMs: 4 });
+  });
+
+  it('InlineRunBudget: forgives one run over maxRunMs per window (a preemption), not two', () => {
+    const budget = new InlineRunBudget({ slowRunMs: 0.05, windowRuns: 100, slowRunsAllowed: 10, maxRunMs: 5 });
+    for (let window = 0; window < 3; window++) {
+      expect(budget.record(15)).toBeNull();
+      for (let i = 1; i < 100; i++) expect(budget.record(0.01)).toBeNull();
+    }
+    expect(budget.record(6)).toBeNull();
+    expect(budget.record(0.01)).toBeNull();
+    expect(budget.record(7)).toMatchObject({ slowRuns: 2, lastRunMs: 7 });
   });
 });
 
