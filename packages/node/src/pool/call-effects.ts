@@ -9,7 +9,18 @@
  * Rules (also `ctx`'s documentation): the correlation id is the caller's or the request's own id; the causation
  * id of a call is the caller-given cause or the call itself, of an event run the event.
  */
-import { correlationOf, type EmittedEvent, type Envelope, EnvelopeKind, type LogRecord } from '@lucent/core/internal';
+import {
+  CallContext,
+  correlationOf,
+  type EmittedEvent,
+  type Envelope,
+  EnvelopeKind,
+  type EventDelivery,
+  type LogRecord,
+  type LogThreshold,
+  NO_METADATA,
+  type ShardInfo,
+} from '@lucent/core/internal';
 import type { TaskContext } from './protocol.js';
 
 /**
@@ -30,6 +41,35 @@ export interface EffectsSink {
 export function causationOf(request: Envelope): string {
   if (request.kind === EnvelopeKind.Event) return request.id;
   return request.causationId === '' ? request.id : request.causationId;
+}
+
+/**
+ * The `ctx` of a run of function `name` on this thread (inline or main-thread runs; workers build theirs from
+ * {@link contextEntry}): the ids, trace and metadata of `request` (none without one), its attempt, and `event` for
+ * an event-triggered run.
+ */
+export function callContextOf(
+  name: string,
+  deadline: number,
+  request: Envelope | undefined,
+  event: EventDelivery | undefined,
+  shard: ShardInfo,
+  threshold: LogThreshold,
+): CallContext {
+  if (request === undefined)
+    return new CallContext(name, 1, deadline, '', '', '', NO_METADATA, shard, event, threshold);
+  return new CallContext(
+    name,
+    request.attempt ?? 1,
+    deadline,
+    correlationOf(request),
+    causationOf(request),
+    request.traceparent,
+    request.metadata ?? NO_METADATA,
+    shard,
+    event,
+    threshold,
+  );
 }
 
 /** What call `request` ships to the worker: its correlation id alone when that says everything (see protocol.ts). */

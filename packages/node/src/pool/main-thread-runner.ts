@@ -9,8 +9,6 @@
  * not contained (a handler that throws fails only its call, as in a worker).
  */
 import {
-  CallContext,
-  correlationOf,
   type FunctionContext,
   type FunctionDefinition,
   type LogThreshold,
@@ -18,7 +16,7 @@ import {
   type ShardInfo,
   toLucentError,
 } from '@lucent/core/internal';
-import { causationOf } from './call-effects.js';
+import { callContextOf } from './call-effects.js';
 import type { CallOptions } from './function-pool.js';
 import { InlineRunBudget, type InlineRunLimits, type InlineVerdict } from './inline-run-budget.js';
 
@@ -28,7 +26,6 @@ export interface InlineRunContext {
   readonly logLevel: LogThreshold;
 }
 
-const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});
 const DEFAULT_RUN_CONTEXT: InlineRunContext = { shard: NO_SHARD, logLevel: 'info' };
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -76,16 +73,12 @@ export class MainThreadRunner {
   run(input: unknown, deadline: number, options: CallOptions | undefined): Promise<unknown> {
     const definition = this.#definition;
     const request = options?.request;
-    const ctx = new CallContext(
+    const ctx = callContextOf(
       definition.name,
-      request?.attempt ?? 1,
       deadline,
-      request === undefined ? '' : correlationOf(request),
-      request === undefined ? '' : causationOf(request),
-      request?.traceparent ?? '',
-      request?.metadata ?? NO_METADATA,
-      this.#context.shard,
+      request,
       options?.event,
+      this.#context.shard,
       this.#context.logLevel,
     );
     const settle = (ok: boolean): void => {

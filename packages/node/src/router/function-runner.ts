@@ -5,15 +5,13 @@
  */
 import {
   type BatchOutcome,
-  CallContext,
+  type CallContext,
   type Clock,
-  correlationOf,
   type Envelope,
   type EventDelivery,
   type FunctionContext,
   type FunctionRegistry,
   type LogThreshold,
-  NO_METADATA,
   NO_SHARD,
   type ShardInfo,
   systemClock,
@@ -22,7 +20,7 @@ import {
   UnknownFunctionError,
   type WireError,
 } from '@lucent/core/internal';
-import { causationOf, type EffectsSink } from '../pool/call-effects.js';
+import { callContextOf, type EffectsSink } from '../pool/call-effects.js';
 
 /** Options of one run, as the pool takes them. */
 export interface RunOptions {
@@ -98,18 +96,7 @@ class InlineRunner implements FunctionRunner {
     if (deadline !== 0 && this.#clock.wallNow() >= deadline) throw new TimeoutError({ target: name, timeoutMs: 0 });
     if (options?.bulk === true) return (await this.#bulk(name, input, options)) as O;
     const request = options?.request;
-    const ctx = new CallContext(
-      definition.name,
-      request?.attempt ?? 1,
-      deadline,
-      request === undefined ? '' : correlationOf(request),
-      request === undefined ? '' : causationOf(request),
-      request?.traceparent ?? '',
-      request?.metadata ?? NO_METADATA,
-      this.#shard,
-      options?.event,
-      this.#logLevel,
-    );
+    const ctx = callContextOf(definition.name, deadline, request, options?.event, this.#shard, this.#logLevel);
     let value: O;
     try {
       value = (await definition.handler(ctx as FunctionContext, input)) as O;
