@@ -45,6 +45,7 @@ export {
   type ReplyMode,
 } from './function-actor/define-actor.js';
 export { type LifecycleChange, type LifecycleListener, LifecycleStatus } from './function-actor/lifecycle.js';
+export { DEFAULT_MAX_MAILBOX_SIZE } from './function-actor/mailbox-admission.js';
 export {
   type ReminderEvent,
   type ReminderFiring,

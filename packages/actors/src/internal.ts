@@ -19,6 +19,7 @@ export * from './function-actor/delayed-events.js';
 export * from './function-actor/function-actor.js';
 export * from './function-actor/group-commit.js';
 export * from './function-actor/lifecycle.js';
+export * from './function-actor/mailbox-admission.js';
 export * from './function-actor/message-check.js';
 export * from './function-actor/persistence.js';
 export * from './function-actor/reminders.js';

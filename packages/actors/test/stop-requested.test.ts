@@ -9,6 +9,7 @@ import type { FailurePhase } from '../src/cell-runtime.js';
 import { createFunctionActors } from '../src/function-actor/activator.js';
 import { FunctionActorHost, type FunctionActorServices } from '../src/function-actor/function-actor.js';
 import { GroupCommit } from '../src/function-actor/group-commit.js';
+import { BacklogTimer } from '../src/function-actor/mailbox-admission.js';
 import { MemoryStateStore } from '../src/memory-state-store.js';
 import type { StateStore, StoredSnapshot } from '../src/state-store.js';
 import { createTestKit, flushMicrotasks, type TestKit } from '../src/testkit.js';
@@ -186,6 +187,7 @@ describe('function actors: a stop while paused or initializing', () => {
       onLifecycle: () => undefined,
       onRelease: (host) => void released.push(host),
       onPersistError: () => undefined,
+      backlog: new BacklogTimer(kit.clock, () => undefined),
     };
     const host = new FunctionActorHost(counter, 'k1', services, undefined);
     const ref = kit.system.spawn<unknown>(host);

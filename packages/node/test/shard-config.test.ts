@@ -132,6 +132,11 @@ const samples: Record<NodeConfigKey, readonly [raw: string, value: unknown][]> =
     ['50000', 50_000],
     ['100000000', 100_000_000],
   ],
+  actorMailboxSize: [
+    ['1', 1],
+    ['1000', 1000],
+    ['100000000', 100_000_000],
+  ],
   logFormat: [
     ['pretty', 'pretty'],
     ['json', 'json'],
@@ -270,6 +275,7 @@ const bad: Record<NodeConfigKey, readonly unknown[]> = {
   poolMaxRestarts: ['-1', '1001', '2.5', 'many'],
   poolRestartWindowMs: ['0', '86400001', '1m', -1],
   poolMaxQueue: ['0', '100000001', '1.5', 'lots'],
+  actorMailboxSize: ['0', '100000001', '1.5', 'lots'],
   logFormat: ['PRETTY', 'yaml', 1],
   natsConnectTimeoutMs: ['-1', '86400001', '5s'],
   gatewayHost: ['has space', 7, ''],

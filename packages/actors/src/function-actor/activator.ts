@@ -23,6 +23,7 @@ import { type ActorEventOf, type ActorReplyOf, type AnyActorDefinition, isActorD
 import { FunctionActorHost, type FunctionActorServices } from './function-actor.js';
 import { GroupCommit } from './group-commit.js';
 import type { LifecycleChange, LifecycleListener, LifecycleStatus } from './lifecycle.js';
+import { BacklogTimer, DEFAULT_MAX_MAILBOX_SIZE, MailboxAdmission } from './mailbox-admission.js';
 import { checkActorMessage } from './message-check.js';
 import type { ReminderPort } from './reminders.js';
 
@@ -43,8 +44,19 @@ export interface FunctionActorsOptions<Ds extends readonly AnyActorDefinition[]>
   readonly system: ActorSystem;
   readonly store: StateStore;
   readonly definitions: Ds;
-  /** Mailbox of every activation (default unbounded). A bounded one also bounds what a paused actor holds. */
+  /**
+   * Kernel mailbox of every activation (default unbounded). Prefer {@link maxMailboxSize}: a kernel bound also
+   * counts control messages and rejects with `MailboxFullError`, which callers do not wait out.
+   */
   readonly mailbox?: MailboxOptions;
+  /**
+   * Messages an activation may hold waiting, unless its definition says otherwise (`defineActor({ maxMailboxSize
+   * })`); an ask or tell past it is refused at once with `OverloadedError` (`mailbox-admission.ts`). Default
+   * {@link DEFAULT_MAX_MAILBOX_SIZE} (1000). An integer >= 1.
+   */
+  readonly maxMailboxSize?: number;
+  /** Called for every ask or tell refused because the actor's mailbox was full (count it; must not throw). */
+  readonly onMailboxFull?: (type: string, kind: 'ask' | 'tell') => void;
   readonly onPersistFailure?: (failure: PersistFailure) => void;
   /** Claims each activation across processes (e.g. a KV lease); default none: activations start at once. */
   readonly activationGuard?: ActivationGuard;
@@ -59,7 +71,7 @@ export interface FunctionActorsOptions<Ds extends readonly AnyActorDefinition[]>
 export interface FunctionActorRef<E, R> {
   readonly type: string;
   readonly id: string;
-  /** Activates if needed and enqueues `event`. Never throws for a known type. */
+  /** As {@link FunctionActors.tell}. */
   tell(event: E): void;
   /** As {@link FunctionActors.ask}. */
   ask(event: E, options?: AskOptions): Promise<R>;
@@ -84,13 +96,14 @@ export interface FunctionActors<Ds extends readonly AnyActorDefinition[]> {
   /**
    * Activates `(type, id)` if needed and enqueues `event`. Events from one caller are handled in call order,
    * also across a pause and across reactivation. Throws `UnknownActorTypeError` (synchronously) for an unknown type,
-   * `InvalidMessageError` for an event that is not an object with a string `type` (the actor never sees it).
+   * `InvalidMessageError` for an event that is not an object with a string `type` (the actor never sees it),
+   * `OverloadedError` when the actor's mailbox is full (`maxMailboxSize`; the event is not queued).
    */
   tell<T extends ActorTypeOf<Ds>>(type: T, id: string, event: ActorEventOf<DefinitionOfType<Ds, T>>): void;
   /**
    * As `tell`, and resolves with the reply (the definition's `replyWith`: the context after the event by default).
    * With `persist: 'durable'` (the default) it resolves only once the snapshot including the event is stored.
-   * Rejects with `UnknownActorTypeError`, `InvalidMessageError` (as `tell`), `TimeoutError` at `timeoutMs` (a paused actor holds the event),
+   * Rejects with `UnknownActorTypeError`, `InvalidMessageError`, `OverloadedError` (as `tell`, at once), `TimeoutError` at `timeoutMs` (a paused actor holds the event),
    * `RecoveryFailedError` when the event (or activation) failed past recovery, `ConflictError` or
    * `ActorStoppedError` when the activation stopped before handling it; when durable, also with `ConflictError`
    * (a stale owner) or the store's error (`TimeoutError`, `NodeUnavailableError`) when the save failed, after
@@ -164,6 +177,10 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
   readonly #guard: ActivationGuard | undefined;
   /** With a guard: each live activation's admission (resolves once acquired, rejects when refused). */
   readonly #admissions = new Map<FunctionActorHost, Promise<void>>();
+  /** Mailbox bound and service time per type (`mailbox-admission.ts`). */
+  readonly #mailboxes = new Map<string, MailboxAdmission>();
+  readonly #maxMailboxSize: number;
+  readonly #onMailboxFull: ((type: string, kind: 'ask' | 'tell') => void) | undefined;
 
   constructor(options: FunctionActorsOptions<Ds>) {
     this.#system = options.system;
@@ -174,6 +191,11 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
         : { supervision: RESUME_ON_FAILURE, mailbox: options.mailbox };
     this.#onPersistFailure = options.onPersistFailure;
     this.#guard = options.activationGuard;
+    this.#maxMailboxSize = options.maxMailboxSize ?? DEFAULT_MAX_MAILBOX_SIZE;
+    if (!Number.isInteger(this.#maxMailboxSize) || this.#maxMailboxSize < 1) {
+      throw new ConfigError({ subject: 'function actors', field: 'maxMailboxSize', reason: 'must be an integer >= 1' });
+    }
+    this.#onMailboxFull = options.onMailboxFull;
     this.#services = {
       store: options.store,
       clock: options.system.clock,
@@ -187,6 +209,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
         this.#onPersistFailure?.({ type: host.definition.type, id: host.id, error });
       },
       reminders: options.reminders,
+      backlog: new BacklogTimer(options.system.clock, (type) => this.#mailboxes.get(type)),
     };
     for (const definition of options.definitions) {
       if (!isActorDefinition(definition)) {
@@ -197,6 +220,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
       }
       this.#definitions.set(definition.type, definition);
       this.#active.set(definition.type, new Map());
+      this.#mailboxes.set(definition.type, new MailboxAdmission(definition.type));
     }
   }
 
@@ -214,6 +238,9 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
     }
     this.#definitions.set(definition.type, definition);
     if (!this.#active.has(definition.type)) this.#active.set(definition.type, new Map());
+    // A new version keeps the measured service time of the type.
+    if (!this.#mailboxes.has(definition.type))
+      this.#mailboxes.set(definition.type, new MailboxAdmission(definition.type));
   }
 
   ref<T extends ActorTypeOf<Ds>>(
@@ -227,7 +254,11 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
   tell<T extends ActorTypeOf<Ds>>(type: T, id: string, event: ActorEventOf<DefinitionOfType<Ds, T>>): void {
     const invalid = this.#definitions.has(type) ? checkActorMessage(type, id, event) : undefined;
     if (invalid !== undefined) throw invalid;
-    (this.#activate(type, id).ref as ActorRef<unknown>).tell(event);
+    const host = this.#activate(type, id);
+    const ref = host.ref as ActorRef<unknown>;
+    const limit = host.definition.maxMailboxSize ?? this.#maxMailboxSize;
+    if (ref.mailboxSize >= limit) throw this.#mailboxFull(host, ref.mailboxSize, limit, 'tell');
+    ref.tell(event);
   }
 
   ask<T extends ActorTypeOf<Ds>>(
@@ -239,7 +270,10 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
     try {
       const invalid = this.#definitions.has(type) ? checkActorMessage(type, id, event) : undefined;
       if (invalid !== undefined) throw invalid;
-      const ref = this.#activate(type, id).ref as ActorRef<unknown>;
+      const host = this.#activate(type, id);
+      const ref = host.ref as ActorRef<unknown>;
+      const limit = host.definition.maxMailboxSize ?? this.#maxMailboxSize;
+      if (ref.mailboxSize >= limit) throw this.#mailboxFull(host, ref.mailboxSize, limit, 'ask');
       const messageId = options?.messageId;
       // Only identified asks pay for the wrapper (dedup-window.ts).
       return ref.ask(messageId === undefined ? event : new IdentifiedEvent(messageId, event), options);
@@ -342,6 +376,14 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
       throw error;
     }
     return host;
+  }
+
+  /** The refusal of a message to `host`, whose mailbox holds `waiting` of `limit` messages; counted by the hook. */
+  #mailboxFull(host: FunctionActorHost, waiting: number, limit: number, kind: 'ask' | 'tell'): Error {
+    const { type } = host.definition;
+    this.#onMailboxFull?.(type, kind);
+    const mailbox = this.#mailboxes.get(type) ?? new MailboxAdmission(type);
+    return mailbox.refusal(host.id, waiting, limit);
   }
 
   #release(host: FunctionActorHost): void {

@@ -95,6 +95,12 @@ export interface ActorDefinitionConfig<
    * at least once (an event id is applied once within the actor's dedup window).
    */
   readonly subscribe?: ActorSubscriptionsSpec;
+  /**
+   * Messages one actor of this type may hold waiting (its mailbox); an ask or tell that finds it full is refused
+   * at once with `OverloadedError` (`details.retryAfterMs`: the backlog's likely drain time), never queued.
+   * Default: the directory's `maxMailboxSize` (a node's `--actor-mailbox-size`, 1000). An integer >= 1.
+   */
+  readonly maxMailboxSize?: number;
 }
 
 /** A function actor type. Immutable; create with {@link defineActor}. */
@@ -124,6 +130,8 @@ export interface ActorDefinition<
   readonly restores: readonly string[];
   /** The resolved {@link ActorDefinitionConfig.subscribe}; empty when it subscribes to nothing. */
   readonly subscriptions: readonly ActorSubscription[];
+  /** See {@link ActorDefinitionConfig.maxMailboxSize}; `undefined`: the directory's default. */
+  readonly maxMailboxSize: number | undefined;
 }
 
 /** Any actor definition, whatever its machine. */
@@ -191,6 +199,10 @@ export function defineActor<
     throw invalid('restores', 'must be a list of versions');
   }
   const subscriptions = resolveActorSubscriptions(config.subscribe, subject);
+  const { maxMailboxSize } = config;
+  if (maxMailboxSize !== undefined && !(Number.isInteger(maxMailboxSize) && maxMailboxSize >= 1)) {
+    throw invalid('maxMailboxSize', 'must be an integer >= 1');
+  }
   return Object.freeze({
     [ACTOR_BRAND]: true as const,
     type: config.type,
@@ -202,6 +214,7 @@ export function defineActor<
     version,
     restores: Object.freeze([...restores]),
     subscriptions,
+    maxMailboxSize,
   });
 }
 

@@ -46,6 +46,7 @@ import {
 } from './delayed-events.js';
 import type { GroupCommit } from './group-commit.js';
 import { type LifecycleChange, type LifecycleEvent, LifecycleStatus, nextLifecycleStatus } from './lifecycle.js';
+import type { BacklogTimer } from './mailbox-admission.js';
 import { SnapshotPersister, type SnapshotSource } from './persistence.js';
 import { afterWrites, REMINDER_CANCEL_EVENT, REMINDER_SET_EVENT, type ReminderPort } from './reminders.js';
 import { checkSnapshotVersion, splitSnapshotVersion, withSnapshotVersion } from './snapshot-version.js';
@@ -116,6 +117,8 @@ export interface FunctionActorServices {
   readonly onPersistError: (host: FunctionActorHost, error: unknown) => void;
   /** Where the machines' reminder requests go (`reminders.ts`); `undefined`: nobody listens for them. */
   readonly reminders?: ReminderPort | undefined;
+  /** Measures the service time of actors with a backlog (`mailbox-admission.ts`). */
+  readonly backlog: BacklogTimer;
 }
 
 /** One activation. Created and driven by the directory (`createFunctionActors`); not for direct use. */
@@ -225,6 +228,7 @@ export class FunctionActorHost implements Behavior<unknown>, SnapshotSource, Obs
     if (message === STOP_REQUEST)
       return this.#gate === null ? this.#finishStop() : this.#gate.promise.then(() => this.#finishStop());
     if (message === ASYNC_FAILURE) return this.#recoverFromAsyncFailure();
+    this.#services.backlog.started(this, (this.#ctx as ActorContext<unknown>).self.mailboxSize);
     if (this.#persister.durable) return this.#deliverDurably(message);
     return this.#route(message, undefined);
   }

@@ -5,6 +5,7 @@
  * added in one place.
  */
 
+import { DEFAULT_MAX_MAILBOX_SIZE } from '@lucent/actors/internal';
 import {
   DEFAULT_EVENT_ACK_WAIT_MS,
   DEFAULT_EVENT_DUPLICATE_WINDOW_MS,
@@ -75,6 +76,11 @@ export interface NodeConfig {
   readonly poolRestartWindowMs: number;
   /** Calls that may wait in the function pool; past it a call fails at once with `OverloadedError`. */
   readonly poolMaxQueue: number;
+  /**
+   * Messages one actor may hold waiting unless its definition sets `maxMailboxSize`; past it an ask or tell is
+   * refused at once with `OverloadedError`.
+   */
+  readonly actorMailboxSize: number;
   // Start-up and logging for people (issue 15):
   /** How log lines are written; `auto` (default) is `pretty` when stdout is a TTY, else `json`. */
   readonly logFormat: LogFormat;
@@ -326,6 +332,16 @@ export const NODE_OPTION_SPECS: readonly NodeOptionSpec[] = [
     max: 100_000_000,
     description: 'calls that may wait in the function pool; past it calls fail at once with OverloadedError',
   },
+  {
+    key: 'actorMailboxSize',
+    flag: '--actor-mailbox-size <n>',
+    env: 'LUCENT_ACTOR_MAILBOX_SIZE',
+    kind: 'int',
+    min: 1,
+    max: 100_000_000,
+    description:
+      'messages one actor may hold waiting (unless its definition sets maxMailboxSize); past it asks and tells fail at once with OverloadedError',
+  },
   // Start-up and logging for people (issue 15):
   {
     key: 'logFormat',
@@ -557,6 +573,7 @@ export function defaultNodeConfig(machine: MachineDefaults): Omit<NodeConfig, 's
     poolMaxRestarts: DEFAULT_POOL_MAX_RESTARTS,
     poolRestartWindowMs: DEFAULT_POOL_RESTART_WINDOW_MS,
     poolMaxQueue: DEFAULT_MAX_QUEUED_CALLS,
+    actorMailboxSize: DEFAULT_MAX_MAILBOX_SIZE,
     logFormat: 'auto',
     natsConnectTimeoutMs: 0,
     eventDuplicateWindowMs: DEFAULT_EVENT_DUPLICATE_WINDOW_MS,

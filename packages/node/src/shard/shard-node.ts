@@ -49,6 +49,7 @@ import { TransportHealth } from '../http/transport-health.js';
 import { type FunctionLatencies, withFunctionLatencies } from '../load/function-latency.js';
 import { LogThrottle, SUPPRESS } from '../log-throttle.js';
 import { createNodeLogger, type LogDestination, type Logger } from '../logging.js';
+import { ActorMailboxMetrics } from '../metrics/actor-mailbox-metrics.js';
 import { EventMetrics } from '../metrics/event-metrics.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import { RouterMetricsObserver } from '../metrics/router-metrics.js';
@@ -377,6 +378,7 @@ export class ShardNode {
       onError: (error, actorPath, phase) => logger.warn({ err: error, actorPath, phase }, 'actor.failed'),
     });
     this.#actorSystem = system;
+    const mailboxMetrics = new ActorMailboxMetrics(this.metrics.registry);
     const supervisor = await ShardSupervisor.start({
       system,
       nodeId: config.shard,
@@ -406,6 +408,8 @@ export class ShardNode {
           definitions,
           onPersistFailure: (failure) =>
             logger.warn({ err: failure.error, type: failure.type, id: failure.id }, 'actor.persist_failed'),
+          maxMailboxSize: config.actorMailboxSize,
+          onMailboxFull: (type, kind) => mailboxMetrics.refused(type, kind),
           ...(activationGuard === undefined ? {} : { activationGuard }),
           // Machines' `reminders.set` / `.cancel` go to the cluster's reminder store (opened on first use).
           reminders: new ReminderWriter(
