@@ -14,6 +14,13 @@
  * count: a batching pool at 1000 calls in flight holds hundreds of queued calls and drains them in milliseconds,
  * which is throughput, not overload. A weighted sum of every term could never reach 0.9 without memory pressure,
  * which is why the terms are combined by `max`.
+ *
+ * A pool that holds tasks but has finished none for a while (`poolStalledMs`) is either starting its workers (a
+ * pool just created or restarted, a memory class's first call: tasks wait for a worker that is still loading)
+ * or running long tasks. For the first {@link WORKER_START_GRACE_MS} it is taken to be starting, and its
+ * utilization does not count as busy: a starting worker is not saturation, and with the backlog term (nothing
+ * answered yet) it would score 1.0 and refuse work it is about to serve. Past the grace its threads count again;
+ * CPU-bound long tasks show in the CPU term all along.
  */
 import { clampUnit, type LoadReport } from './scoring.js';
 
@@ -55,9 +62,20 @@ export interface NodeLoadReport {
 /** The measurements of a {@link NodeLoadReport}, before it is scored and stamped. */
 export type LoadMeasurements = Omit<NodeLoadReport, 'score' | 'node' | 'at' | 'degraded'>;
 
-/** The node's load in [0, 1] from its measurements (see the module doc). Pure; NaN counts as busy. */
-export function nodeLoadScore(m: LoadMeasurements): number {
-  const busy = Math.max(clampUnit(m.eventLoopUtilization), clampUnit(m.cpu), clampUnit(m.poolUtilization));
+/**
+ * How long a pool may hold tasks without finishing any before its threads count as busy again (ms): longer than a
+ * worker takes to start on a loaded machine (~65-115 ms of CPU, seconds of wall time when cores are shared).
+ */
+export const WORKER_START_GRACE_MS = 3000;
+
+/**
+ * The node's load in [0, 1] from its measurements (see the module doc). `poolStalledMs`: how long the pool has held
+ * tasks without finishing any (0 when it finished one in the interval, or holds none). Pure; NaN counts as busy.
+ */
+export function nodeLoadScore(m: LoadMeasurements, poolStalledMs = 0): number {
+  const starting = poolStalledMs > 0 && poolStalledMs < WORKER_START_GRACE_MS;
+  const pool = starting ? 0 : clampUnit(m.poolUtilization);
+  const busy = Math.max(clampUnit(m.eventLoopUtilization), clampUnit(m.cpu), pool);
   // Nothing answered while calls wait is an unbounded drain time: a full backlog.
   const drainMs = m.poolQueueDepth <= 0 ? 0 : (m.poolQueueDepth * 1000) / Math.max(m.callsPerSecond, 1e-3);
   const backlog = clampUnit(drainMs / BACKLOG_FULL_MS);

@@ -1,7 +1,13 @@
 /** The node load score: pure arithmetic over a load report, and its compact form for heartbeats and views. */
 import { describe, expect, it } from 'vitest';
 import { createClusterView } from '../src/cluster-view.js';
-import { compactLoad, type LoadMeasurements, type NodeLoadReport, nodeLoadScore } from '../src/load-report.js';
+import {
+  compactLoad,
+  type LoadMeasurements,
+  type NodeLoadReport,
+  nodeLoadScore,
+  WORKER_START_GRACE_MS,
+} from '../src/load-report.js';
 import { isOverloaded, shardLoad } from '../src/scoring.js';
 
 const idle: LoadMeasurements = {
@@ -38,6 +44,18 @@ describe('nodeLoadScore', () => {
     expect(isOverloaded(nodeLoadScore({ ...idle, rssBytes: 950 }))).toBe(true);
     // Unknown counts as busy.
     expect(nodeLoadScore({ ...idle, cpu: Number.NaN })).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('a pool still starting its workers is not saturated: its threads count again past the start grace', () => {
+    // Calls queued for workers that are loading: every task "in flight", nothing answered yet.
+    const starting = { ...idle, poolUtilization: 1, poolQueueDepth: 16 };
+    expect(nodeLoadScore(starting)).toBeCloseTo(1, 12); // progressing pools (stalled 0) are measured as before
+    expect(nodeLoadScore(starting, 1_000)).toBeCloseTo(0.2, 12); // the backlog alone: 0.2 x 1
+    expect(isOverloaded(nodeLoadScore(starting, WORKER_START_GRACE_MS - 1))).toBe(false);
+    // Past the grace the stall is long tasks, not a start: saturated again.
+    expect(nodeLoadScore(starting, WORKER_START_GRACE_MS)).toBeCloseTo(1, 12);
+    // The CPU and event-loop terms still count while starting: a busy main thread is saturation.
+    expect(nodeLoadScore({ ...starting, eventLoopUtilization: 1 }, 1_000)).toBeCloseTo(1, 12);
   });
 
   it('compactLoad carries the score into heartbeats and views, where it is the member load score', () => {

@@ -10,6 +10,7 @@ import {
   defineFunction,
   EnvelopeCodec,
   hash,
+  isOverloaded,
   metricsSubject,
   type NodeLoadReport,
   OverloadedError,
@@ -33,14 +34,14 @@ import { viewOf } from './fixed-view.js';
 /** Probes whose counters the test moves by hand. */
 function fakeProbes() {
   const state = {
-    ...{ idle: 0, active: 0, cpuMicros: 0, running: 0, queued: 0, succeeded: 0, failed: 0, rss: 100 },
+    ...{ idle: 0, active: 0, cpuMicros: 0, running: 0, queued: 0, finished: 0, succeeded: 0, failed: 0, rss: 100 },
     degraded: [] as readonly string[],
   };
   const probes: LoadProbes = {
     eventLoop: () => ({ idle: state.idle, active: state.active }),
     cpuMicros: () => state.cpuMicros,
     cores: 2,
-    pool: () => ({ threads: 2, running: state.running, queued: state.queued }),
+    pool: () => ({ threads: 2, running: state.running, queued: state.queued, finished: state.finished }),
     rssBytes: () => state.rss,
     rssLimitBytes: 1000,
     activeActors: () => 7,
@@ -80,6 +81,31 @@ describe('LoadSampler', () => {
     expect(second.score).toBe(1);
     expect(local.score).toBe(1);
     expect(sampler.latest).toBe(second);
+  });
+});
+
+describe('LoadSampler: a pool starting its workers', () => {
+  it('does not score as saturated while its tasks wait for starting workers, and does once the stall outlasts a start', () => {
+    const clock = new SimulatedClock(0);
+    const { state, probes } = fakeProbes();
+    const sampler = new LoadSampler('n1', probes, idleLoad());
+    // A restarted pool: both threads' tasks are "in flight" to workers still loading, calls queue, nothing answers.
+    const tick = (ms: number) => {
+      clock.advance(ms);
+      state.idle += ms; // an idle main thread, no CPU: only the pool says anything
+      return sampler.sample(clock.now(), clock.wallNow(), 0).score;
+    };
+    Object.assign(state, { running: 2, queued: 16 });
+    expect(tick(1_000)).toBeCloseTo(0.2, 12); // the backlog only: not overloaded
+    expect(isOverloaded(tick(1_000))).toBe(false); // still within the start grace
+    // The workers are up: tasks finish, calls are answered; threads busy count again.
+    Object.assign(state, { finished: 40, succeeded: 40, queued: 0 });
+    expect(tick(1_000)).toBeCloseTo(0.8, 12);
+    // Later, tasks that run for seconds without finishing: past the grace they are saturation, not a start.
+    Object.assign(state, { queued: 16 });
+    expect(isOverloaded(tick(1_000))).toBe(false);
+    expect(isOverloaded(tick(1_000))).toBe(false);
+    expect(tick(1_000)).toBeCloseTo(1, 12);
   });
 });
 

@@ -104,7 +104,9 @@ export class LoadReporterExtension implements ShardExtension {
         const stats = pool.stats();
         // Piscina tasks past the thread count wait in piscina's own queue.
         const running = Math.min(threads, stats.tasksInFlight);
-        return { threads, running, queued: stats.queueDepth + Math.max(0, stats.tasksInFlight - threads) };
+        const queued = stats.queueDepth + Math.max(0, stats.tasksInFlight - threads);
+        // Tasks started and no longer in flight: finished (or lost with a worker), so the pool made progress.
+        return { threads, running, queued, finished: stats.batches - stats.tasksInFlight };
       },
       activeActors: () => actors.activeCount,
       answers: () => this.#options.answers() ?? NO_ANSWERS,

@@ -17,6 +17,14 @@ export interface EventLoopTimes {
   readonly active: number;
 }
 
+/** What {@link LoadProbes.pool} reads. */
+export interface PoolProbe {
+  readonly threads: number;
+  readonly running: number;
+  readonly queued: number;
+  readonly finished: number;
+}
+
 /** Where a sample's numbers come from. Cumulative probes only grow; instant probes are read as they are. */
 export interface LoadProbes {
   /** Cumulative event-loop idle and active ms of the main thread. */
@@ -25,8 +33,11 @@ export interface LoadProbes {
   cpuMicros(): number;
   /** Cores the process may use. */
   readonly cores: number;
-  /** The pool now: threads, piscina tasks running, calls queued; `undefined` without a pool. */
-  pool(): { readonly threads: number; readonly running: number; readonly queued: number } | undefined;
+  /**
+   * The pool now: threads, piscina tasks running, calls queued, and tasks finished so far (cumulative: done,
+   * failed or lost); `undefined` without a pool.
+   */
+  pool(): PoolProbe | undefined;
   rssBytes(): number;
   readonly rssLimitBytes: number;
   activeActors(): number;
@@ -46,6 +57,9 @@ export class LoadSampler {
   #lastCpu: number;
   #lastSucceeded: number;
   #lastFailed: number;
+  #lastFinished: number;
+  /** Monotonic ms since which the pool has held tasks and finished none; NaN while it makes progress. */
+  #stalledSince = Number.NaN;
   #latest: NodeLoadReport | undefined = undefined;
 
   /** `local` is the router's holder: every sample writes its score there. */
@@ -58,6 +72,7 @@ export class LoadSampler {
     const answers = probes.answers();
     this.#lastSucceeded = answers.succeeded;
     this.#lastFailed = answers.failed;
+    this.#lastFinished = probes.pool()?.finished ?? 0;
   }
 
   /** The last sample, or `undefined` before the first. */
@@ -71,7 +86,8 @@ export class LoadSampler {
    */
   sample(monotonicMs: number, wallMs: number, startedAtMs: number): NodeLoadReport {
     const p = this.#probes;
-    const elapsedMs = Math.max(1, monotonicMs - (Number.isNaN(this.#lastAt) ? startedAtMs : this.#lastAt));
+    const intervalStart = Number.isNaN(this.#lastAt) ? startedAtMs : this.#lastAt;
+    const elapsedMs = Math.max(1, monotonicMs - intervalStart);
     this.#lastAt = monotonicMs;
     const loop = p.eventLoop();
     const idle = loop.idle - this.#lastLoop.idle;
@@ -102,11 +118,27 @@ export class LoadSampler {
       node: this.nodeId,
       at: wallMs,
       ...measurements,
-      score: nodeLoadScore(measurements),
+      score: nodeLoadScore(measurements, this.#poolStalledMs(pool, intervalStart, monotonicMs)),
       degraded: p.degraded(),
     };
     this.#latest = report;
     this.#local.score = report.score;
     return report;
+  }
+
+  /**
+   * How long the pool has held tasks without finishing any, counted from the start of the first such interval
+   * (an overestimate, so the start grace of `nodeLoadScore` ends early rather than late); 0 while it progresses.
+   */
+  #poolStalledMs(pool: PoolProbe | undefined, intervalStart: number, now: number): number {
+    const finished = pool?.finished ?? 0;
+    const progressed = finished !== this.#lastFinished;
+    this.#lastFinished = finished;
+    if (pool === undefined || pool.running === 0 || progressed) {
+      this.#stalledSince = Number.NaN;
+      return 0;
+    }
+    if (Number.isNaN(this.#stalledSince)) this.#stalledSince = intervalStart;
+    return Math.max(1, now - this.#stalledSince);
   }
 }

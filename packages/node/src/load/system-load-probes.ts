@@ -5,11 +5,11 @@
  */
 import { availableParallelism, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { LoadProbes } from './load-sampler.js';
+import type { LoadProbes, PoolProbe } from './load-sampler.js';
 
 /** What the node's parts count, read at each sample. */
 export interface NodeCounters {
-  pool(): { readonly threads: number; readonly running: number; readonly queued: number } | undefined;
+  pool(): PoolProbe | undefined;
   activeActors(): number;
   answers(): { readonly succeeded: number; readonly failed: number };
   degraded(): readonly string[];
