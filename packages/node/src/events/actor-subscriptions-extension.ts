@@ -15,12 +15,14 @@
  * The ask resolves once the actor stored the snapshot that includes the event (`persist: 'durable'`, the
  * default), so an acknowledged event is one the actor holds. Redeliveries carry the same message id, which the
  * actor's dedup window applies once. An ask is bounded by two thirds of the ack wait, so a slow owner costs a
- * retry, not a redelivery elsewhere while it is still running.
+ * retry, not a redelivery elsewhere while it is still running. Each outcome (delivered, filtered by `when`, retried,
+ * dead-lettered) is counted per actor type and event type in `lucent_actor_subscription_events_total`.
  */
 import type { AnyActorDefinition } from '@lucent/actors/internal';
 import { decideSubscribedDelivery } from '@lucent/actors/internal';
 import { toLucentError, type ViewSource } from '@lucent/core/internal';
 import type { LucentClient } from '../client/lucent-client.js';
+import { ActorSubscriptionMetrics, type SubscriptionCounters } from '../metrics/actor-subscription-metrics.js';
 import { loadActorDefinitions } from '../modules/load-actor-definitions.js';
 import { InFlight } from '../router/in-flight.js';
 import { nodeClient } from '../shard/node-client.js';
@@ -54,10 +56,8 @@ export class ActorSubscriptionsExtension implements ShardExtension {
   #stopped = false;
   /** The consumers this node serves. */
   plans: readonly ActorSubscriptionPlan[] = [];
-  /** Events stored by their actor, skipped by `when`, and dead-lettered, by this node. */
-  delivered = 0;
-  skipped = 0;
-  deadLettered = 0;
+  /** Counters per consumer (`lucent_actor_subscription_events_total`), bound at start. */
+  readonly #counters = new Map<ActorSubscriptionPlan, SubscriptionCounters>();
 
   constructor(options: ActorSubscriptionsOptions = {}) {
     this.#options = options;
@@ -73,6 +73,10 @@ export class ActorSubscriptionsExtension implements ShardExtension {
       maxAckPending: config.eventMaxAckPending,
     });
     if (this.plans.length === 0) return;
+    const metrics = new ActorSubscriptionMetrics(context.metrics.registry);
+    for (const plan of this.plans) {
+      this.#counters.set(plan, metrics.forSubscription(plan.actorType, plan.subscription.eventType));
+    }
     this.#context = context;
     this.#client = nodeClient(context, this.#options.view);
     const log = await eventLogFor(context.transport, {
@@ -114,6 +118,7 @@ export class ActorSubscriptionsExtension implements ShardExtension {
       return;
     }
     const context = this.#context!;
+    const counters = this.#counters.get(plan)!;
     this.#inFlight.begin();
     let eventId = '';
     try {
@@ -121,14 +126,14 @@ export class ActorSubscriptionsExtension implements ShardExtension {
         eventId = event.id;
         const decision = decideSubscribedDelivery(plan.actorType, plan.subscription, event.id, event.payload);
         if (decision.type === 'skip') {
-          this.skipped++;
+          counters.filtered.inc();
           continue;
         }
         await this.#client!.actor(plan.actorType, decision.id).ask(decision.message, {
           messageId: `${event.id}>${plan.functionName}`,
           timeoutMs: Math.max(1, Math.floor((plan.ackWaitMs * 2) / 3)),
         });
-        this.delivered++;
+        counters.delivered.inc();
         this.#options.onDelivered?.(plan.actorType, decision.id);
       }
       delivery.ack();
@@ -152,6 +157,7 @@ export class ActorSubscriptionsExtension implements ShardExtension {
     const action = decideFailedDelivery(plan, delivery.attempt);
     if (action.type === 'retry') {
       delivery.nak(action.delayMs);
+      this.#counters.get(plan)?.retried.inc();
       this.#context?.logger.debug({ err: error, consumer: plan.name, attempt: delivery.attempt }, 'event.retry');
       return;
     }
@@ -182,7 +188,7 @@ export class ActorSubscriptionsExtension implements ShardExtension {
       failedAt: context.clock.wallNow(),
       node: context.nodeId,
     });
-    this.deadLettered++;
+    this.#counters.get(plan)?.deadLettered.inc();
     context.logger.warn({ consumer: plan.name, eventId, attempts, code: error.code }, 'event.dead_lettered');
   }
 

@@ -25,8 +25,28 @@ let raw: NatsConnection;
 let cluster: ClusterClient;
 let client: LucentClient;
 const nodes: NodeProcess[] = [];
+const httpPorts: number[] = [];
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `lucent_actor_subscription_events_total{actor_type="customer",event_type="OrderPlaced",outcome}` of the nodes at `ports`. */
+async function subscriptionEvents(outcome: string, ports: readonly number[]): Promise<number> {
+  let total = 0;
+  for (const port of ports) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('lucent_actor_subscription_events_total{') &&
+          l.includes('actor_type="customer"') &&
+          l.includes('event_type="OrderPlaced"') &&
+          l.includes(`outcome="${outcome}"`),
+      );
+    total += line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
 
 async function storedEvents(type: string): Promise<Envelope[]> {
   const jsm = await raw.jetstreamManager();
@@ -45,7 +65,8 @@ beforeAll(async () => {
   const options = { cluster: CLUSTER, natsUrl: server.url, heartbeatMs: 200 };
   const modules = ['--functions', fixture('conditional-functions.mjs'), '--actors', fixture('conditional-actors.mjs')];
   for (const id of ['w1', 'w2']) nodes.push(processes.start({ args: clusterNodeArgs(id, options, modules) }));
-  await Promise.all(nodes.map((node) => node.waitForLog('node.ready', 30_000)));
+  const ready = await Promise.all(nodes.map((node) => node.waitForLog('node.ready', 30_000)));
+  for (const line of ready) httpPorts.push(line.httpPort as number);
   // With the cluster's view: actor asks are routed to the owner.
   cluster = await connectCluster({ servers: server.url, cluster: CLUSTER });
   await cluster.waitForMembers(2, 30_000);
@@ -97,6 +118,11 @@ describe('when: conditional triggers (real nats-server, two lucent-node processe
     await until(async () => (await bigOrders('ann')).length === 1 && (await bigOrders('bob')).length === 1, 'o2, o4');
     expect(await bigOrders('ann')).toEqual(['o2']);
     expect(await bigOrders('bob')).toEqual(['o4']);
+    // Counted where they were handled (summed over both nodes): 2 stored by their actor, 3 filtered out by `when`.
+    await until(async () => (await subscriptionEvents('filtered', httpPorts)) === 3, 'o1, o3, o5 filtered');
+    expect(await subscriptionEvents('delivered', httpPorts)).toBe(2);
+    expect(await subscriptionEvents('retried', httpPorts)).toBe(0);
+    expect(await subscriptionEvents('dead_lettered', httpPorts)).toBe(0);
     const victim = nodes[0] as NodeProcess;
     victim.kill();
     await victim.exited;
@@ -108,4 +134,19 @@ describe('when: conditional triggers (real nats-server, two lucent-node processe
     expect(await bigOrders('ann')).toEqual(['o2', 'o6']);
     expect(await bigOrders('bob')).toEqual(['o4', 'o8']);
   }, 60_000);
+
+  it('counts a delivery that keeps failing as retried, then dead-lettered (the surviving node)', async () => {
+    const survivor = [httpPorts[1] as number];
+    const retriedBefore = await subscriptionEvents('retried', survivor);
+    const deadBefore = await subscriptionEvents('dead_lettered', survivor);
+    // Passes `when`, but `idFrom` names no actor: every attempt fails (8 attempts over ~24 s of backoff).
+    await client.emit('OrderPlaced', { id: 'o9', customer: '', qty: 300 });
+    const deadline = Date.now() + 50_000;
+    while ((await subscriptionEvents('dead_lettered', survivor)) === deadBefore) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for o9 to be dead-lettered');
+      await pause(500);
+    }
+    expect((await subscriptionEvents('dead_lettered', survivor)) - deadBefore).toBe(1);
+    expect((await subscriptionEvents('retried', survivor)) - retriedBefore).toBeGreaterThanOrEqual(1);
+  }, 70_000);
 });
