@@ -15,6 +15,7 @@ import { startBenchCluster } from '../bench-cluster.js';
 import { type Call, pipelined } from '../closed-loop.js';
 import { median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
+import { ViewGaps } from '../view-gaps.js';
 
 const CLUSTER = 'bench-durable';
 const TIMEOUT_MS = 30_000;
@@ -27,13 +28,13 @@ const ROUNDS = 3;
 
 const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 
-/** Asks `inc` round-robin over `actors` actors of `type`. */
-function asker(cluster: ClusterClient, type: string, actors: number, prefix: string): Call {
+/** Asks `inc` round-robin over `actors` actors of `type`; an ask that met a gap in the client's view goes again. */
+function asker(cluster: ClusterClient, type: string, actors: number, prefix: string, gaps: ViewGaps): Call {
   const handles = Array.from({ length: actors }, (_, i) => cluster.client.actor(type, `${prefix}${i}`));
   const inc = { type: 'inc' };
   const options = { timeoutMs: TIMEOUT_MS };
   let next = 0;
-  return () => (handles[next++ % actors] as (typeof handles)[number]).ask(inc, options);
+  return gaps.wrap(() => (handles[next++ % actors] as (typeof handles)[number]).ask(inc, options));
 }
 
 export const scenario: Scenario = {
@@ -49,10 +50,11 @@ export const scenario: Scenario = {
     const { server, clusterClient: cluster } = bench;
     let nc: NatsConnection | undefined;
     try {
-      const durable = asker(cluster, 'durableCounter', ACTORS, 'a');
-      const behind = asker(cluster, 'behindCounter', ACTORS, 'a');
-      const hotDurable = asker(cluster, 'durableCounter', HOT_ACTORS, 'hot');
-      const hotBehind = asker(cluster, 'behindCounter', HOT_ACTORS, 'hot');
+      const gaps = new ViewGaps(cluster, 1);
+      const durable = asker(cluster, 'durableCounter', ACTORS, 'a', gaps);
+      const behind = asker(cluster, 'behindCounter', ACTORS, 'a', gaps);
+      const hotDurable = asker(cluster, 'durableCounter', HOT_ACTORS, 'hot', gaps);
+      const hotBehind = asker(cluster, 'behindCounter', HOT_ACTORS, 'hot', gaps);
       // Warm-up: activations (one KV read each), JIT on both sides.
       for (const call of [durable, behind, hotDurable, hotBehind]) await pipelined(call, IN_FLIGHT, 1_000);
       const durableRates: number[] = [];
@@ -106,6 +108,7 @@ export const scenario: Scenario = {
           `lucent-node process (CLI) on nats-server ${server.url} with JetStream (KV state, file storage);`,
           `client = this process via connectCluster; ${IN_FLIGHT} asks in flight over ${ACTORS} (then ${HOT_ACTORS}) actors of each type;`,
           `median of ${ROUNDS} × ${ROUND_MS} ms per mode, modes alternating; raw = kv.put() from this process.`,
+          gaps.note(),
         ],
       };
     } finally {

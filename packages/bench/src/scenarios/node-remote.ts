@@ -16,6 +16,7 @@ import { startBenchCluster } from '../bench-cluster.js';
 import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import { median } from '../measure.js';
 import type { Measurement, Scenario } from '../scenario.js';
+import { ViewGaps } from '../view-gaps.js';
 
 const RAW_SUBJECT = 'bench.remote.raw';
 const UNUSED_SUBJECT = 'lucent.bench-remote.node.unused';
@@ -27,6 +28,8 @@ const THROUGHPUT_MS = 1_500;
 const REPS = 3;
 const ACTORS = 64;
 const TELLS = 200_000;
+/** Every tell one counter gets in a round. */
+const TELL_MAILBOX = Math.ceil(TELLS / ACTORS);
 
 const WARM_UP_SEQUENTIAL = 2_000;
 
@@ -73,17 +76,26 @@ function cpuMicros(pid: number): number {
 
 const path = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 
-/** Tells `TELLS` increments spread over `ACTORS` counters; msgs/s until asks confirm every one was applied. */
-async function tellThroughput(cluster: ClusterClient, round: number): Promise<number> {
+/**
+ * Tells `TELLS` increments spread over `ACTORS` counters; msgs/s until asks confirm every one was applied. A tell
+ * or ask that met a gap in the client's view is sent again once the node is back (`view-gaps.ts`).
+ */
+async function tellThroughput(cluster: ClusterClient, round: number, gaps: ViewGaps): Promise<number> {
   const handles = Array.from({ length: ACTORS }, (_, i) => cluster.client.actor('benchCounter', `r${round}-${i}`));
   const inc = { type: 'inc' };
   const started = performance.now();
   for (let i = 0; i < TELLS; i++) {
-    handles[i % ACTORS]?.tell(inc);
+    const handle = handles[i % ACTORS]!;
+    try {
+      handle.tell(inc);
+    } catch (error) {
+      await gaps.resend(error, () => handle.tell(inc));
+    }
     // Yield now and then so the outbound queue flushes while we keep producing (as a real producer would).
     if (i % 5_000 === 4_999) await new Promise((resolve) => setImmediate(resolve));
   }
-  const counts = await Promise.all(handles.map((h) => h.ask({ type: 'get' }, { timeoutMs: 30_000 })));
+  const get = { type: 'get' };
+  const counts = await Promise.all(handles.map((h) => gaps.wrap(() => h.ask(get, { timeoutMs: 30_000 }))()));
   const seconds = (performance.now() - started) / 1000;
   const applied = counts.reduce<number>((sum, reply) => sum + (reply as { count: number }).count, 0);
   if (applied !== TELLS) throw new Error(`node/remote: ${applied} of ${TELLS} tells applied`);
@@ -100,11 +112,15 @@ export const scenario: Scenario = {
       args: [
         ...['--threads', '2', '--functions', path('../fixtures/add-one.js')],
         ...['--actors', path('../processes/remote-actors.js'), '--log-level', 'info'],
+        // Tells are one-way: a burst faster than the node drains would meet the default mailbox bound (1000) and
+        // be refused. This measures throughput of tells that are all applied, so each counter may hold all of its.
+        ...['--actor-mailbox-size', String(TELL_MAILBOX)],
       ],
       clientName: 'bench-client',
     });
     const { server, clusterClient: cluster } = bench;
     const node = bench.node('remote-1');
+    const gaps = new ViewGaps(cluster, 1);
     let responder: NodeProcess | undefined;
     let nc: NatsConnection | undefined;
     try {
@@ -134,9 +150,9 @@ export const scenario: Scenario = {
       const [clientCpu, nodeCpu, natsCpu] = cpu.perCall(
         ourRates.reduce((sum, rate) => sum + rate, 0) * (THROUGHPUT_MS / 1000),
       );
-      await tellThroughput(cluster, 0); // warm-up: activations, JIT
+      await tellThroughput(cluster, 0, gaps); // warm-up: activations, JIT
       const tellRates: number[] = [];
-      for (let r = 1; r <= 2; r++) tellRates.push(await tellThroughput(cluster, r));
+      for (let r = 1; r <= 2; r++) tellRates.push(await tellThroughput(cluster, r, gaps));
 
       await warmUp(raw);
       const rawLat = (await sequentialLatencies(raw, SEQUENTIAL)).sort((a, b) => a - b);
@@ -185,8 +201,10 @@ export const scenario: Scenario = {
           `lucent-node process (CLI, --threads 2) on nats-server ${server.url} (harness, JetStream for actor state);`,
           'client = this process via connectCluster; raw = nc.request() (noAsyncTraces) to an echo responder process.',
           `Calls: addOne(x) run in the node's piscina pool; median of ${REPS} × ${THROUGHPUT_MS} ms at ${IN_FLIGHT} in flight.`,
-          `Tells: ${TELLS} incs over ${ACTORS} counters, timed until asks confirm all applied; median of 2 rounds.`,
+          `Tells: ${TELLS} incs over ${ACTORS} counters, timed until asks confirm all applied; median of 2 rounds;`,
+          `--actor-mailbox-size ${TELL_MAILBOX} (the default 1000 refuses part of a burst the node cannot keep up with).`,
           'Raw does no work per request (echo); Lucent decodes, routes, runs the function in a worker and encodes.',
+          gaps.note(),
         ],
       };
     } finally {
