@@ -45,13 +45,18 @@ export interface ActorSubscriptionsOptions {
 export class ActorSubscriptionsExtension implements ShardExtension {
   readonly name = 'actor-subscriptions';
   readonly #options: ActorSubscriptionsOptions;
-  readonly #subscriptions: EventLogSubscription[] = [];
+  /** The consumers served now, by name (a refresh replaces a plan in place: deliveries read it then). */
+  readonly #served = new Map<string, { plan: ActorSubscriptionPlan; subscription: EventLogSubscription }>();
   readonly #inFlight = new InFlight();
   #context: ShardContext | undefined = undefined;
   #client: LucentClient | undefined = undefined;
   #log: EventLog | undefined = undefined;
   #unwatch: (() => void) | undefined = undefined;
   #stopped = false;
+  /** The `--actors` definitions (read at start) and the deployed ones (the registry's, see {@link refresh}). */
+  #static: readonly AnyActorDefinition[] = [];
+  #deployed: readonly AnyActorDefinition[] = [];
+  #syncing: Promise<void> = Promise.resolve();
   /** The consumers this node serves. */
   plans: readonly ActorSubscriptionPlan[] = [];
   /** Events stored by their actor, skipped by `when`, and dead-lettered, by this node. */
@@ -65,33 +70,77 @@ export class ActorSubscriptionsExtension implements ShardExtension {
 
   /** Creates the consumers of the types this node hosts (idempotent) and starts consuming. */
   async start(context: ShardContext): Promise<void> {
-    const definitions: AnyActorDefinition[] = await loadActorDefinitions(context.config.actors);
+    this.#static = await loadActorDefinitions(context.config.actors);
+    this.#context = context;
+    const first = this.#sync();
+    this.#syncing = first.catch(() => undefined);
+    await first;
+  }
+
+  /**
+   * The deployed actor types this node hosts now (`DeployedActors`): their subscriptions are consumed like those
+   * of `--actors` types, those of types no longer hosted stop here, and a new version's subscription (its
+   * `idFrom`, `when`) applies to the deliveries after. One refresh at a time, in call order; before `start`, kept
+   * for it. Rejects when the event log does not answer (the next refresh tries again).
+   */
+  refresh(deployed: readonly AnyActorDefinition[]): Promise<void> {
+    this.#deployed = deployed;
+    if (this.#context === undefined) return Promise.resolve();
+    const next = this.#syncing.then(() => this.#sync());
+    this.#syncing = next.catch(() => undefined);
+    return next;
+  }
+
+  async #sync(): Promise<void> {
+    const context = this.#context;
+    if (context === undefined || this.#stopped) return;
     const { config } = context;
-    this.plans = planActorSubscriptions(definitions, {
+    // A deployed type replaces an `--actors` type of the same name (as `FunctionActors.define` does).
+    const deployedTypes = new Set(this.#deployed.map((definition) => definition.type));
+    const definitions = [...this.#static.filter((d) => !deployedTypes.has(d.type)), ...this.#deployed];
+    const plans = planActorSubscriptions(definitions, {
       cluster: context.cluster,
       ackWaitMs: config.eventAckWaitMs,
       maxAckPending: config.eventMaxAckPending,
     });
-    if (this.plans.length === 0) return;
-    this.#context = context;
-    this.#client = nodeClient(context, this.#options.view);
+    this.plans = plans;
+    const wanted = new Map(plans.map((plan) => [plan.name, plan]));
+    for (const [name, served] of this.#served) {
+      const plan = wanted.get(name);
+      if (plan !== undefined) {
+        served.plan = plan;
+        continue;
+      }
+      this.#served.delete(name);
+      await served.subscription.stop().catch(() => undefined);
+    }
+    if (plans.length === 0) return;
+    this.#client ??= nodeClient(context, this.#options.view);
+    const log = this.#log ?? (await this.#openLog(context));
+    for (const plan of plans) {
+      if (this.#served.has(plan.name) || this.#stopped) continue;
+      await log.ensureConsumer(plan);
+      const name = plan.name;
+      const subscription = await log.consume(plan, (delivery) => void this.#run(name, delivery));
+      this.#served.set(name, { plan, subscription });
+    }
+  }
+
+  async #openLog(context: ShardContext): Promise<EventLog> {
+    const { config } = context;
     const log = await eventLogFor(context.transport, {
       cluster: context.cluster,
       replicas: config.natsReplicas,
       duplicateWindowMs: config.eventDuplicateWindowMs,
       clock: context.clock,
     });
-    this.#log = log;
     await log.ensureStreams();
-    const byName = new Map(this.plans.map((plan) => [plan.name, plan]));
-    for (const plan of this.plans) await log.ensureConsumer(plan);
     this.#unwatch = await log.watchMaxDeliveries((name, sequence, deliveries) => {
-      const plan = byName.get(name);
-      if (plan !== undefined) void this.#exhausted(plan, sequence, deliveries);
+      const served = this.#served.get(name);
+      if (served !== undefined) void this.#exhausted(served.plan, sequence, deliveries);
     });
-    for (const plan of this.plans) {
-      this.#subscriptions.push(await log.consume(plan, (delivery) => void this.#run(plan, delivery)));
-    }
+    this.#log = log;
+    return log;
   }
 
   /** Takes no more deliveries (the node is leaving: its actors move); unsettled ones go to another node. */
@@ -99,7 +148,7 @@ export class ActorSubscriptionsExtension implements ShardExtension {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#unwatch?.();
-    for (const subscription of this.#subscriptions) await subscription.stop().catch(() => undefined);
+    for (const served of this.#served.values()) await served.subscription.stop().catch(() => undefined);
   }
 
   /** Waits for the deliveries in progress (each bounded by its ask's timeout). */
@@ -108,7 +157,13 @@ export class ActorSubscriptionsExtension implements ShardExtension {
     await this.#inFlight.drained();
   }
 
-  async #run(plan: ActorSubscriptionPlan, delivery: EventLogDelivery): Promise<void> {
+  async #run(name: string, delivery: EventLogDelivery): Promise<void> {
+    const plan = this.#served.get(name)?.plan;
+    if (plan === undefined) {
+      // No longer served here (its type was retired): another node hosting it takes it.
+      delivery.nak(0);
+      return;
+    }
     if (delivery.handler !== undefined && delivery.handler !== plan.functionName) {
       delivery.ack();
       return;
