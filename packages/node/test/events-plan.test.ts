@@ -15,6 +15,7 @@ import {
   deadLetterStreamName,
   decideFailedDelivery,
   eventConsumerName,
+  eventHandlerOf,
   eventStreamName,
   planEventConsumers,
 } from '../src/events/event-consumer-plan.js';
@@ -61,6 +62,27 @@ describe('consumer plans', () => {
       maxDeliver: 3,
       ackWaitMs: DEFAULT_EVENT_ACK_WAIT_MS,
     });
+  });
+
+  it('versions side by side: a consumer per type an enabled version handles, run by a version that handles it', () => {
+    const apples = defineFunction({ name: 'pick', version: '1', handles: 'Apple' }, (_ctx, x: unknown) => x);
+    const pears = defineFunction(
+      { name: 'pick', version: '2', handles: 'Pear', retry: { maxAttempts: 5 } },
+      (_ctx, x: unknown) => x,
+    );
+    const registry = createRegistry([apples, pears]);
+    const plans = planEventConsumers(registry, { cluster: 'c' });
+    expect(plans.map((p) => [p.name, p.maxDeliver])).toEqual([
+      ['pick--Apple', 3],
+      ['pick--Pear', 5],
+    ]);
+    expect(eventHandlerOf(registry, 'pick', 'Apple')).toBe(apples);
+    expect(eventHandlerOf(registry, 'pick', 'Pear')).toBe(pears);
+    expect(eventHandlerOf(registry, 'pick', 'Plum')).toBeUndefined();
+    // A disabled version's types are no longer consumed.
+    registry.disable('pick@1');
+    expect(planEventConsumers(registry, { cluster: 'c' }).map((p) => p.name)).toEqual(['pick--Pear']);
+    expect(eventHandlerOf(registry, 'pick', 'Apple')).toBeUndefined();
   });
 
   it('refuses invalid options with ConfigError', () => {

@@ -43,21 +43,32 @@ export interface ActorSubscriptionsOptions {
   readonly onDelivered?: (type: string, id: string) => void;
 }
 
+/** A consumer served by this node: its plan (replaced in place by a refresh) and its bound counters. */
+interface ServedSubscription {
+  plan: ActorSubscriptionPlan;
+  readonly subscription: EventLogSubscription;
+  readonly counters: SubscriptionCounters;
+}
+
 /** See the module doc. */
 export class ActorSubscriptionsExtension implements ShardExtension {
   readonly name = 'actor-subscriptions';
   readonly #options: ActorSubscriptionsOptions;
-  readonly #subscriptions: EventLogSubscription[] = [];
+  /** The consumers served now, by name (a refresh replaces a plan in place: deliveries read it then). */
+  readonly #served = new Map<string, ServedSubscription>();
   readonly #inFlight = new InFlight();
   #context: ShardContext | undefined = undefined;
   #client: LucentClient | undefined = undefined;
   #log: EventLog | undefined = undefined;
+  #metrics: ActorSubscriptionMetrics | undefined = undefined;
   #unwatch: (() => void) | undefined = undefined;
   #stopped = false;
+  /** The `--actors` definitions (read at start) and the deployed ones (the registry's, see {@link refresh}). */
+  #static: readonly AnyActorDefinition[] = [];
+  #deployed: readonly AnyActorDefinition[] = [];
+  #syncing: Promise<void> = Promise.resolve();
   /** The consumers this node serves. */
   plans: readonly ActorSubscriptionPlan[] = [];
-  /** Counters per consumer (`lucent_actor_subscription_events_total`), bound at start. */
-  readonly #counters = new Map<ActorSubscriptionPlan, SubscriptionCounters>();
 
   constructor(options: ActorSubscriptionsOptions = {}) {
     this.#options = options;
@@ -65,37 +76,79 @@ export class ActorSubscriptionsExtension implements ShardExtension {
 
   /** Creates the consumers of the types this node hosts (idempotent) and starts consuming. */
   async start(context: ShardContext): Promise<void> {
-    const definitions: AnyActorDefinition[] = await loadActorDefinitions(context.config.actors);
+    this.#static = await loadActorDefinitions(context.config.actors);
+    this.#context = context;
+    const first = this.#sync();
+    this.#syncing = first.catch(() => undefined);
+    await first;
+  }
+
+  /**
+   * The deployed actor types this node hosts now (`DeployedActors`): their subscriptions are consumed like those
+   * of `--actors` types, those of types no longer hosted stop here, and a new version's subscription (its
+   * `idFrom`, `when`) applies to the deliveries after. One refresh at a time, in call order; before `start`, kept
+   * for it. Rejects when the event log does not answer (the next refresh tries again).
+   */
+  refresh(deployed: readonly AnyActorDefinition[]): Promise<void> {
+    this.#deployed = deployed;
+    if (this.#context === undefined) return Promise.resolve();
+    const next = this.#syncing.then(() => this.#sync());
+    this.#syncing = next.catch(() => undefined);
+    return next;
+  }
+
+  async #sync(): Promise<void> {
+    const context = this.#context;
+    if (context === undefined || this.#stopped) return;
     const { config } = context;
-    this.plans = planActorSubscriptions(definitions, {
+    // A deployed type replaces an `--actors` type of the same name (as `FunctionActors.define` does).
+    const deployedTypes = new Set(this.#deployed.map((definition) => definition.type));
+    const definitions = [...this.#static.filter((d) => !deployedTypes.has(d.type)), ...this.#deployed];
+    const plans = planActorSubscriptions(definitions, {
       cluster: context.cluster,
       ackWaitMs: config.eventAckWaitMs,
       maxAckPending: config.eventMaxAckPending,
     });
-    if (this.plans.length === 0) return;
-    const metrics = new ActorSubscriptionMetrics(context.metrics.registry);
-    for (const plan of this.plans) {
-      this.#counters.set(plan, metrics.forSubscription(plan.actorType, plan.subscription.eventType));
+    this.plans = plans;
+    const wanted = new Map(plans.map((plan) => [plan.name, plan]));
+    for (const [name, served] of this.#served) {
+      const plan = wanted.get(name);
+      if (plan !== undefined) {
+        served.plan = plan;
+        continue;
+      }
+      this.#served.delete(name);
+      await served.subscription.stop().catch(() => undefined);
     }
-    this.#context = context;
-    this.#client = nodeClient(context, this.#options.view);
+    if (plans.length === 0) return;
+    this.#client ??= nodeClient(context, this.#options.view);
+    this.#metrics ??= new ActorSubscriptionMetrics(context.metrics.registry);
+    const log = this.#log ?? (await this.#openLog(context));
+    for (const plan of plans) {
+      if (this.#served.has(plan.name) || this.#stopped) continue;
+      await log.ensureConsumer(plan);
+      const name = plan.name;
+      const subscription = await log.consume(plan, (delivery) => void this.#run(name, delivery));
+      const counters = this.#metrics.forSubscription(plan.actorType, plan.subscription.eventType);
+      this.#served.set(name, { plan, subscription, counters });
+    }
+  }
+
+  async #openLog(context: ShardContext): Promise<EventLog> {
+    const { config } = context;
     const log = await eventLogFor(context.transport, {
       cluster: context.cluster,
       replicas: config.natsReplicas,
       duplicateWindowMs: config.eventDuplicateWindowMs,
       clock: context.clock,
     });
-    this.#log = log;
     await log.ensureStreams();
-    const byName = new Map(this.plans.map((plan) => [plan.name, plan]));
-    for (const plan of this.plans) await log.ensureConsumer(plan);
     this.#unwatch = await log.watchMaxDeliveries((name, sequence, deliveries) => {
-      const plan = byName.get(name);
-      if (plan !== undefined) void this.#exhausted(plan, sequence, deliveries);
+      const served = this.#served.get(name);
+      if (served !== undefined) void this.#exhausted(served, sequence, deliveries);
     });
-    for (const plan of this.plans) {
-      this.#subscriptions.push(await log.consume(plan, (delivery) => void this.#run(plan, delivery)));
-    }
+    this.#log = log;
+    return log;
   }
 
   /** Takes no more deliveries (the node is leaving: its actors move); unsettled ones go to another node. */
@@ -103,7 +156,7 @@ export class ActorSubscriptionsExtension implements ShardExtension {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#unwatch?.();
-    for (const subscription of this.#subscriptions) await subscription.stop().catch(() => undefined);
+    for (const served of this.#served.values()) await served.subscription.stop().catch(() => undefined);
   }
 
   /** Waits for the deliveries in progress (each bounded by its ask's timeout). */
@@ -112,13 +165,19 @@ export class ActorSubscriptionsExtension implements ShardExtension {
     await this.#inFlight.drained();
   }
 
-  async #run(plan: ActorSubscriptionPlan, delivery: EventLogDelivery): Promise<void> {
+  async #run(name: string, delivery: EventLogDelivery): Promise<void> {
+    const served = this.#served.get(name);
+    if (served === undefined) {
+      // No longer served here (its type was retired): another node hosting it takes it.
+      delivery.nak(0);
+      return;
+    }
+    const { plan, counters } = served;
     if (delivery.handler !== undefined && delivery.handler !== plan.functionName) {
       delivery.ack();
       return;
     }
     const context = this.#context!;
-    const counters = this.#counters.get(plan)!;
     this.#inFlight.begin();
     let eventId = '';
     try {
@@ -138,14 +197,14 @@ export class ActorSubscriptionsExtension implements ShardExtension {
       }
       delivery.ack();
     } catch (thrown) {
-      await this.#failed(plan, delivery, eventId, toLucentError(thrown, plan.functionName));
+      await this.#failed(served, delivery, eventId, toLucentError(thrown, plan.functionName));
     } finally {
       this.#inFlight.end();
     }
   }
 
   async #failed(
-    plan: ActorSubscriptionPlan,
+    served: ServedSubscription,
     delivery: EventLogDelivery,
     eventId: string,
     error: { code: string; message: string },
@@ -154,15 +213,16 @@ export class ActorSubscriptionsExtension implements ShardExtension {
       delivery.nak(0);
       return;
     }
+    const { plan } = served;
     const action = decideFailedDelivery(plan, delivery.attempt);
     if (action.type === 'retry') {
       delivery.nak(action.delayMs);
-      this.#counters.get(plan)?.retried.inc();
+      served.counters.retried.inc();
       this.#context?.logger.debug({ err: error, consumer: plan.name, attempt: delivery.attempt }, 'event.retry');
       return;
     }
     try {
-      await this.#deadLetter(plan, delivery.sequence, delivery.data, eventId, delivery.attempt, error);
+      await this.#deadLetter(served, delivery.sequence, delivery.data, eventId, delivery.attempt, error);
       delivery.term();
     } catch (publishError) {
       // Not stored: left unsettled; the MAX_DELIVERIES advisory path stores it later.
@@ -171,7 +231,7 @@ export class ActorSubscriptionsExtension implements ShardExtension {
   }
 
   async #deadLetter(
-    plan: ActorSubscriptionPlan,
+    served: ServedSubscription,
     sequence: number,
     original: Uint8Array,
     eventId: string,
@@ -179,6 +239,7 @@ export class ActorSubscriptionsExtension implements ShardExtension {
     error: { code: string; message: string },
   ): Promise<void> {
     const context = this.#context!;
+    const { plan } = served;
     await storeConsumerDeadLetter(this.#log!, plan, {
       sequence,
       original,
@@ -188,19 +249,19 @@ export class ActorSubscriptionsExtension implements ShardExtension {
       failedAt: context.clock.wallNow(),
       node: context.nodeId,
     });
-    this.#counters.get(plan)?.deadLettered.inc();
+    served.counters.deadLettered.inc();
     context.logger.warn({ consumer: plan.name, eventId, attempts, code: error.code }, 'event.dead_lettered');
   }
 
   /** The last delivery of `sequence` got no answer (its node died): dead-letter it, never drop it silently. */
-  async #exhausted(plan: ActorSubscriptionPlan, sequence: number, deliveries: number): Promise<void> {
+  async #exhausted(served: ServedSubscription, sequence: number, deliveries: number): Promise<void> {
     try {
       const original = await this.#log!.eventMessage(sequence);
       if (original === undefined) return;
       const { eventId, error } = exhaustedDelivery(original, deliveries, this.#context!.codec);
-      await this.#deadLetter(plan, sequence, original, eventId, deliveries, error);
+      await this.#deadLetter(served, sequence, original, eventId, deliveries, error);
     } catch (error) {
-      this.#context?.logger.warn({ err: error, consumer: plan.name, sequence }, 'event.dead_letter_failed');
+      this.#context?.logger.warn({ err: error, consumer: served.plan.name, sequence }, 'event.dead_letter_failed');
     }
   }
 }

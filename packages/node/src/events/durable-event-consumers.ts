@@ -44,6 +44,7 @@ import {
   decideFailedDelivery,
   type EventConsumerOptions,
   type EventConsumerPlan,
+  eventHandlerOf,
   planEventConsumers,
 } from './event-consumer-plan.js';
 import type { EventLog, EventLogDelivery, EventLogSubscription } from './event-log.js';
@@ -218,7 +219,7 @@ export class DurableEventConsumers {
         correlationId = correlationOf(event);
         // An input schema applies to event data as to call input: bad data fails the run (and, once its
         // deliveries are spent, lands in the dead letters) without running the handler.
-        const definition = this.#options.functions.find(plan.functionName);
+        const definition = eventHandlerOf(this.#options.functions, plan.functionName, plan.eventType);
         // A conditional trigger (`when`) decides on this node, before any run: a skipped event is done.
         if (definition?.when !== undefined && !definition.when(event.payload, plan.eventType)) {
           this.skipped++;
@@ -232,9 +233,16 @@ export class DurableEventConsumers {
         const span = startEventRunSpan(event, plan.functionName, nodeId);
         // Read while the span records (an ended one no longer does, and would pass the event's value on).
         const traceparent = traceparentOf(span, event.traceparent);
-        const run = runner.call(plan.functionName, input, {
+        // A bare name when the active version handles the type: a runner with versions side by side chooses among
+        // those that handle it (`eventType`); else the version that does.
+        const ref =
+          definition === undefined || definition === this.#options.functions.find(plan.functionName)
+            ? plan.functionName
+            : definition.id;
+        const run = runner.call(ref, input, {
           ...(event.deadline === 0 ? {} : { deadline: event.deadline }),
           event: { id: event.id, attempt: delivery.attempt },
+          eventType: plan.eventType,
           request: event,
           ...(this.#options.effects === undefined ? {} : { effects: this.#options.effects }),
         });

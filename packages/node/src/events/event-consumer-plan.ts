@@ -23,6 +23,7 @@ import {
   ConfigError,
   deadLetterSubject,
   eventSubject,
+  type FunctionDefinition,
   type FunctionRegistry,
   type RetryPolicy,
   retryDelayMs,
@@ -105,10 +106,13 @@ export function planEventConsumers(functions: FunctionRegistry, options: EventCo
   }
   const plans = new Map<string, EventConsumerPlan>();
   for (const listed of functions.list()) {
-    // One consumer per function name: the active version runs it (the registry's choice for calls too).
-    const definition = functions.find(listed.name);
-    if (definition === undefined || definition !== listed) continue;
-    for (const type of definition.handles) {
+    // One consumer per (function name, type) that an enabled version handles (versions side by side may handle
+    // different types); the run goes to a version that handles the type (`eventHandlerOf`).
+    const active = functions.find(listed.name);
+    if (active === undefined || active !== listed) continue;
+    const types = new Set(enabledVersions(functions, active.name).flatMap((version) => version.handles));
+    for (const type of types) {
+      const definition = eventHandlerOf(functions, active.name, type)!;
       const name = eventConsumerName(definition.name, type);
       if (plans.has(name)) {
         throw new ConfigError({ subject: 'event consumer', field: 'name', reason: `'${name}' names two handlers` });
@@ -128,6 +132,30 @@ export function planEventConsumers(functions: FunctionRegistry, options: EventCo
     }
   }
   return [...plans.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The enabled versions of `name`, newest first. */
+function enabledVersions(functions: FunctionRegistry, name: string): FunctionDefinition[] {
+  const enabled: FunctionDefinition[] = [];
+  for (const version of functions.versions(name)) {
+    const definition = functions.find(`${name}@${version}`);
+    if (definition !== undefined) enabled.unshift(definition);
+  }
+  return enabled;
+}
+
+/**
+ * The version of function `name` an event of `type` runs on: the active version when it handles the type, else
+ * the newest enabled version that does; `undefined` when none does. Pure.
+ */
+export function eventHandlerOf(
+  functions: FunctionRegistry,
+  name: string,
+  type: string,
+): FunctionDefinition | undefined {
+  const active = functions.find(name);
+  if (active?.handles.includes(type)) return active;
+  return enabledVersions(functions, name).find((version) => version.handles.includes(type));
 }
 
 /** What to do with a delivery whose handler failed: closed set, discriminated on `type`. */

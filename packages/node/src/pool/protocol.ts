@@ -83,6 +83,39 @@ export interface PoolWorkerData {
   readonly shard?: ShardInfo;
   /** Lowest level `ctx.logger` records (default `'info'`); lower levels are no-ops in the worker. */
   readonly logLevel?: LogThreshold;
+  /**
+   * Deployed modules the worker imports at start, after `modules` (`module-workers.ts`). The pool keeps this list
+   * current, so a worker that replaces a crashed one starts with every module loaded then.
+   */
+  readonly deployed?: readonly WorkerModule[];
+}
+
+/**
+ * A deployed version as its pool's workers load it: the bundle file to import (once per worker and URL, however
+ * many versions it serves) and the function in it that the version runs.
+ */
+export interface WorkerModule {
+  /** The deployed id (`name@version`): what batches name, and what `unloadModule` unbinds. */
+  readonly id: string;
+  /** `file:` URL of the bundle. */
+  readonly url: string;
+  /** The id the bundle defines the function under (its own `name@version`). */
+  readonly exportId: string;
+}
+
+/** Export of the worker entry that loads a {@link WorkerModule} (a piscina task `{ module }`); resolves with the thread id. */
+export const LOAD_MODULE_HANDLER = 'loadModule';
+/** Export of the worker entry that unloads a module (a piscina task `{ id }`); returns the thread id. */
+export const UNLOAD_MODULE_HANDLER = 'unloadModule';
+
+/** The task of {@link LOAD_MODULE_HANDLER}. */
+export interface LoadModuleTask {
+  readonly module: WorkerModule;
+}
+
+/** The task of {@link UNLOAD_MODULE_HANDLER}. */
+export interface UnloadModuleTask {
+  readonly id: string;
 }
 
 /**

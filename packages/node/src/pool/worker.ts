@@ -7,13 +7,18 @@
  * that like a crash (retried, then `WorkerCrashedError`), since no call could have run. Either way the worker
  * posts a {@link WorkerLoadReport} to the pool, which declares itself dead when every worker in a row failed.
  *
+ * Deployed modules (`module-workers.ts`) come and go while the worker runs: the pool sends a `loadModule` or
+ * `unloadModule` task to each worker (the exports below, `worker-modules.ts` keeps the map), and a worker that
+ * replaces a crashed one loads the current ones from `workerData.deployed` at start. A batch names the deployed id
+ * it runs, so calls that started on a version finish on it while the next one is loaded beside it.
+ *
  * A handler that throws (or rejects) fails only its own call: the error becomes wire data (a Lucent error
  * keeps its code; anything else is a `HandlerError` with the thrown name and message). Everything else that
  * goes wrong (process.exit, an uncaught error from a timer, running out of heap) kills this worker, and
  * piscina rejects the task for the pool to handle.
  */
 import { performance } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import {
   CallContext,
   type FunctionContext,
@@ -31,6 +36,7 @@ import {
   type BatchResult,
   type BatchTask,
   type CallEffects,
+  type LoadModuleTask,
   type PoolWorkerData,
   RESULT_EFFECTS,
   RESULT_ERRORS,
@@ -44,16 +50,21 @@ import {
   TASK_INPUTS,
   TASK_NAME,
   type TaskContext,
+  type UnloadModuleTask,
   type WorkerLoadReport,
+  type WorkerModule,
 } from './protocol.js';
 import { isUnknownExtensionError } from './worker-loader.js';
+import { WorkerModules } from './worker-modules.js';
 
 const shard: ShardInfo = (workerData as PoolWorkerData).shard ?? NO_SHARD;
 const logLevel: LogThreshold = (workerData as PoolWorkerData).logLevel ?? 'info';
 let registry: FunctionRegistry | undefined;
 let loadError: unknown;
+const deployed = new WorkerModules();
 const loading: Promise<void> = loadModules(workerData as PoolWorkerData).then(
-  (loaded) => {
+  async (loaded) => {
+    await loadDeployed((workerData as PoolWorkerData).deployed ?? []);
     registry = loaded;
     report({ lucentWorkerLoad: 'loaded', reason: null });
   },
@@ -85,6 +96,27 @@ async function loadModules(data: PoolWorkerData): Promise<FunctionRegistry> {
     // A failed import stays in the module map under its URL: import the files again under a fresh query.
     return await loadRegistry(data.modules.map((module) => (module.startsWith('file:') ? `${module}?loader` : module)));
   }
+}
+
+/**
+ * Loads the deployed modules current when this worker was started (it replaces one that crashed, or the pool
+ * grew). One that fails here is left out: the main thread imported it and the other workers loaded it, so its
+ * calls reaching this worker fail as a missing function would (a crash for the pool: retried elsewhere).
+ */
+async function loadDeployed(modules: readonly WorkerModule[]): Promise<void> {
+  for (const module of modules) await deployed.load(module).catch(() => undefined);
+}
+
+/** `loadModule` task: imports a deployed module (once per worker) and binds its ids; resolves with this thread's id. */
+export async function loadModule(task: LoadModuleTask): Promise<number> {
+  await deployed.load(task.module);
+  return threadId;
+}
+
+/** `unloadModule` task: unbinds a deployed module's ids; returns this thread's id. */
+export function unloadModule(task: UnloadModuleTask): number {
+  deployed.unload(task.id);
+  return threadId;
 }
 
 /** Tells the pool whether this worker could start (it counts workers that could not). */
@@ -190,7 +222,8 @@ function runBatch(task: BatchTask): BatchResult | Promise<BatchResult> {
   }
   // `name@version`, resolved on the main thread from the same modules; a miss (UnknownFunctionError) fails
   // the task, which the pool treats like a crash.
-  const definition = registry.get(task[TASK_NAME] as string);
+  const id = task[TASK_NAME] as string;
+  const definition = deployed.bound.size === 0 ? registry.get(id) : (deployed.bound.get(id) ?? registry.get(id));
   const name = definition.name;
   const handler = definition.handler;
   const attempts = task[TASK_ATTEMPTS] as number[] | null;

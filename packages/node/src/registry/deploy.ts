@@ -7,7 +7,7 @@
  *        ─► import the bundle here (metadata: names, versions, shardBy, handles)
  *        ─► per function: modify(name, deployVersion)   one CAS revision; the same code again = unchanged
  * ```
- * Nodes watching the registry then fetch the bundle by checksum, check it, load it in new pool workers and
+ * Nodes watching the registry then fetch the bundle by checksum, check it, load it into their warm pool workers and
  * advertise the version; callers route to it once every node hosting the function has it.
  */
 import { hostname, userInfo } from 'node:os';

@@ -31,6 +31,8 @@ export class DeployedActors {
   readonly #o: DeployedActorsOptions;
   /** Type ─► the version defined here (version@checksum). */
   readonly #defined = new Map<string, string>();
+  /** Type ─► the definition given to the node's actors. */
+  readonly #definitions = new Map<string, AnyActorDefinition>();
   readonly #refused = new Set<string>();
   /** A load failed for a reason that may pass: worth applying again later. */
   retryWanted = false;
@@ -42,6 +44,11 @@ export class DeployedActors {
   /** Deployed actor types hosted here, sorted. */
   get types(): string[] {
     return [...this.#defined.keys()].sort();
+  }
+
+  /** The definitions of the deployed actor types hosted here (their subscriptions are consumed here too). */
+  get definitions(): AnyActorDefinition[] {
+    return [...this.#definitions.values()];
   }
 
   /** Defines the active version of every record this node hosts. Never rejects (failures go to `onRefused`). */
@@ -60,9 +67,14 @@ export class DeployedActors {
         const exported = await loadBundleExports(path, `module ${active.checksum.slice(0, 12)}`);
         const definition = exported.actors.find((actor) => actor.type === active.export);
         if (definition === undefined) throw new TypeError(`the bundle exports no actor type '${active.export}'`);
-        this.#o.actors.define(
-          Object.freeze({ ...definition, type: record.type, version: active.version, restores: active.restores }),
-        );
+        const deployed = Object.freeze({
+          ...definition,
+          type: record.type,
+          version: active.version,
+          restores: active.restores,
+        });
+        this.#o.actors.define(deployed);
+        this.#definitions.set(record.type, deployed);
         this.#defined.set(record.type, stamp);
       } catch (error) {
         const failure = toLucentError(error, ref);

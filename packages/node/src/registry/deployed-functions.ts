@@ -6,20 +6,24 @@
  * ```
  *  records ─► wanted versions (name@version ─► checksum, export)
  *     new checksum ─► store.getModule (sha256 checked) ─► <cache>/<checksum>.mjs ─► import here (metadata)
- *                  ─► a pool of its own (workers import the bundle) ─► versions added to the node's registry
+ *     new version  ─► loaded into the warm deployed workers (`pool/module-pool.ts`: each worker imports the
+ *                     bundle once; no thread starts) ─► added to the node's registry (then advertised)
  *     enabled flag ─► the node's registry enable/disable (a bare name resolves to the newest enabled version)
  *     retired      ─► removed from the record, or disabled and not the rollback target (versionsToKeepLoaded):
- *                     disabled here, no longer advertised; its bundle's pool closes once no kept version uses it
- *                     (the calls running on it finish first), then its file is removed from the cache
+ *                     disabled here, no longer advertised; unloaded from the workers once the calls running on
+ *                     it have finished, then its bundle file removed unless a kept version uses it
  *     bad bytes    ─► ModuleChecksumError reported, nothing loaded, the rest goes on
  *  call(name) ─► a deployed function by bare name? name@version by weight among its enabled, loaded versions
- *  call(ref)  ─► a deployed version? its bundle's pool, by the id the bundle gives it : the static runner
+ *                (serving an event: among those that handle its type)
+ *  call(ref)  ─► a deployed version? its pool (a lane named by the deployed id) : the static runner
  * ```
  * Only a registry record makes a node load code, and only from the module store by the record's checksum.
  */
 import type { Clock, FunctionDefinition, FunctionRegistry, LucentError } from '@lucent/core/internal';
 import { toLucentError } from '@lucent/core/internal';
-import { createFunctionPool, type FunctionPool, type FunctionPoolOptions } from '../pool/function-pool.js';
+import type { FunctionPool } from '../pool/function-pool.js';
+import { ModulePool, type ModulePoolOptions } from '../pool/module-pool.js';
+import { toModuleUrl } from '../pool/worker-location.js';
 import type { FunctionRunner, RunOptions } from '../router/function-runner.js';
 import type { FunctionRecord } from './function-record.js';
 import { loadBundleFunctions, removeBundleFile, writeBundleFile } from './module-bundle.js';
@@ -38,7 +42,7 @@ export interface DeployedFunctionsOptions {
   readonly source: ModuleSource;
   /** Directory of bundle files (this node's own: a retired bundle's file is removed from it). */
   readonly cacheDir: string;
-  /** Worker threads per bundle. */
+  /** Worker threads the deployed versions share (per memory class). */
   readonly threads: number;
   readonly closeTimeoutMs: number;
   readonly clock: Clock;
@@ -46,14 +50,17 @@ export interface DeployedFunctionsOptions {
    * What the node's own pool is given too, so a deployed version runs as a `--functions` one does: `ctx.shard`,
    * the workers' log level, the queue bound.
    */
-  readonly pool?: Pick<FunctionPoolOptions, 'shard' | 'logLevel' | 'maxQueuedCalls'>;
+  readonly pool?: Pick<ModulePoolOptions, 'shard' | 'logLevel' | 'maxQueuedCalls' | 'resourceLimits'>;
   /** A version could not be loaded (it stays unloaded; the node keeps serving the others). */
   readonly onRefused: (ref: string, checksum: string, error: LucentError) => void;
+  /** A retired version's calls have finished and every worker has unloaded it. */
+  readonly onRetired?: (ref: string) => void;
 }
 
-/** A loaded bundle: its pool and the deployed versions that run in it. */
+/** A bundle this node holds: its file, and the definitions the main thread read from it (metadata). */
 interface LoadedBundle {
-  readonly pool: FunctionPool;
+  /** `file:` URL of the bundle file: what the workers import. */
+  readonly url: string;
   /** The bundle's own definitions, by their id in the bundle. */
   readonly exports: FunctionRegistry;
   /** Deployed ids (`name@version`) served by this bundle now. */
@@ -71,10 +78,9 @@ class LoadedVersion {
   };
 
   constructor(
-    readonly bundle: LoadedBundle,
+    /** The version's pool (one lane, named by its deployed id) on the node's warm deployed workers. */
+    readonly pool: FunctionPool,
     readonly checksum: string,
-    /** The id to call in the bundle's pool. */
-    readonly exportId: string,
   ) {}
 }
 
@@ -97,11 +103,15 @@ export class DeployedFunctions {
    * Per deployed function name, the weighted choice among its enabled, loaded versions (no caller tags): a call by
    * bare name from a caller that does not follow the registry is split by the weights here, on the serving node.
    */
-  #choices = new Map<string, { readonly choice: VersionChoice; readonly refs: ReadonlyMap<string, string> }>();
+  #choices = new Map<string, PreparedChoice>();
+  /** Per event type and function name, the same choice among the versions that handle the type. */
+  #eventChoices = new Map<string, Map<string, PreparedChoice>>();
   /** Deployed definitions made so far, by id (reused when a retired version is loaded again). */
   readonly #definitions = new Map<string, FunctionDefinition>();
-  /** Retired bundles whose pool is closing: their file is removed after, unless they are loaded again. */
+  /** Retired versions still unloading (their calls finishing), by id: loaded again only after. */
   readonly #retiring = new Map<string, Promise<void>>();
+  /** The warm workers every deployed version loads into (started with the first one). */
+  #pool: ModulePool | undefined = undefined;
   /** A load failed for a reason that may pass (the store did not answer): worth applying again later. */
   retryWanted = false;
 
@@ -112,6 +122,11 @@ export class DeployedFunctions {
   /** Deployed ids loaded here (`name@version`), sorted. */
   get loaded(): string[] {
     return [...this.#versions.keys()].sort();
+  }
+
+  /** Worker threads the deployed versions run on now, and how many were ever started (a swap starts none). */
+  get workers(): { readonly threads: number; readonly started: number } {
+    return { threads: this.#pool?.threads ?? 0, started: this.#pool?.workerStarts ?? 0 };
   }
 
   /** True when `id` is a deployed version (loaded now or before), false for `--functions` ones. */
@@ -159,30 +174,51 @@ export class DeployedFunctions {
       }
     }
     this.#retireUnwanted(wanted);
-    const choices = new Map<string, { choice: VersionChoice; refs: Map<string, string> }>();
+    this.#prepareChoices(records);
+  }
+
+  /** The weighted choices of bare names: over all loaded versions, and per event type over those handling it. */
+  #prepareChoices(records: ReadonlyMap<string, FunctionRecord>): void {
+    const choices = new Map<string, PreparedChoice>();
+    const eventChoices = new Map<string, Map<string, PreparedChoice>>();
     for (const record of records.values()) {
-      const choice = new VersionChoice(record, [], (version) => this.#versions.has(`${record.name}@${version}`));
-      if (choice.versions.length === 0) continue;
-      const refs = new Map(choice.versions.map((v) => [v.version, `${record.name}@${v.version}`]));
-      choices.set(record.name, { choice, refs });
+      const loaded = (version: string) => this.#versions.has(`${record.name}@${version}`);
+      const choice = prepareChoice(record, loaded);
+      if (choice === undefined) continue;
+      choices.set(record.name, choice);
+      const types = new Set(choice.choice.versions.flatMap((v) => this.#handles(`${record.name}@${v.version}`)));
+      for (const type of types) {
+        const handling = (version: string) =>
+          loaded(version) && this.#handles(`${record.name}@${version}`).includes(type);
+        const forType = prepareChoice(record, handling);
+        if (forType === undefined) continue;
+        const byName = eventChoices.get(type) ?? new Map<string, PreparedChoice>();
+        byName.set(record.name, forType);
+        eventChoices.set(type, byName);
+      }
     }
     this.#choices = choices;
+    this.#eventChoices = eventChoices;
+  }
+
+  #handles(id: string): readonly string[] {
+    return this.#definitions.get(id)?.handles ?? [];
   }
 
   #retireUnwanted(wanted: ReadonlySet<string>): void {
     const { functions } = this.#o;
     for (const [id, loaded] of this.#versions) {
       if (wanted.has(id)) continue;
-      // Retired (removed, or disabled and not the rollback target): no new calls reach it here; its pool closes
-      // once no kept version uses it, after the calls running on it have finished.
+      // Retired (removed, or disabled and not the rollback target): no new calls reach it here; it is unloaded
+      // from the workers once the calls running on it have finished, and its bundle file removed once no kept
+      // version uses it.
       if (functions.has(id)) functions.disable(id);
       this.#versions.delete(id);
-      loaded.bundle.users.delete(id);
-      if (loaded.bundle.users.size === 0) this.#retire(loaded.checksum);
+      this.#retire(id, loaded.checksum);
     }
   }
 
-  /** Wraps the node's runner: deployed versions run in their bundle's pool, everything else in `base`. */
+  /** Wraps the node's runner: deployed versions run in the deployed pool, everything else in `base`. */
   runner(base: FunctionRunner): FunctionRunner {
     const functions = this.#o.functions;
     const versions = this.#versions;
@@ -191,37 +227,47 @@ export class DeployedFunctions {
       call<O = unknown>(target: string, input: unknown, options?: RunOptions): Promise<O> {
         // Nothing deployed here: `--functions` calls pay one size check.
         if (versions.size === 0) return base.call<O>(target, input, options);
-        const ref = self.#resolve(target);
+        const ref = self.#resolve(target, options?.eventType);
         const definition = functions.find(ref);
         const loaded = definition === undefined ? undefined : versions.get(definition.id);
         if (loaded === undefined) return base.call<O>(ref, input, options);
         loaded.calls++;
-        return loaded.bundle.pool.call<O>(loaded.exportId, input, options).catch(loaded.countError);
+        return loaded.pool.call<O>(definition!.id, input, options).catch(loaded.countError);
       },
     };
   }
 
-  /** `name@version` by weight for a bare deployed name (see `#choices`); anything else as is. */
-  #resolve(ref: string): string {
-    const prepared = this.#choices.size === 0 || ref.includes('@') ? undefined : this.#choices.get(ref);
+  /**
+   * `name@version` by weight for a bare deployed name (see `#choices`), among the versions that handle
+   * `eventType` when the call serves an event; anything else as is.
+   */
+  #resolve(ref: string, eventType: string | undefined): string {
+    if (this.#choices.size === 0 || ref.includes('@')) return ref;
+    const prepared = eventType === undefined ? this.#choices.get(ref) : this.#eventChoices.get(eventType)?.get(ref);
     if (prepared === undefined) return ref;
     const chosen = prepared.choice.pick(Math.random());
     return chosen === undefined ? ref : (prepared.refs.get(chosen.version) ?? ref);
   }
 
-  /** Closes every bundle's pool (their running calls end or fail `ShuttingDownError` after the close timeout). */
+  /** Closes the deployed pool (the running calls end or fail `ShuttingDownError` after the close timeout). */
   async close(): Promise<void> {
-    const pools = [...this.#bundles.values()].map((bundle) => bundle.pool.close());
-    this.#bundles.clear();
     this.#versions.clear();
-    await Promise.allSettled([...pools, ...this.#retiring.values()]);
+    await Promise.allSettled(this.#retiring.values());
+    await this.#pool?.close();
+    this.#pool = undefined;
+    this.#bundles.clear();
   }
 
   async #load(name: string, version: string, checksum: string, exportId: string): Promise<boolean> {
     const id = `${name}@${version}`;
     if (this.#refused.has(checksum)) return false;
+    // Retired a moment ago and wanted again: let its unload end first (it would unbind the new load).
+    await this.#retiring.get(id);
+    let bundle: LoadedBundle | undefined;
     try {
-      const bundle = this.#bundles.get(checksum) ?? (await this.#loadBundle(checksum));
+      bundle = this.#bundles.get(checksum) ?? (await this.#loadBundle(checksum));
+      // A user from now on, so a retirement finishing meanwhile keeps the file the workers are importing.
+      bundle.users.add(id);
       const exported = bundle.exports.find(exportId);
       if (exported === undefined) throw new TypeError(`the bundle exports no function '${exportId}'`);
       // One definition object per id: adding the same object again is a no-op for the registry.
@@ -230,11 +276,14 @@ export class DeployedFunctions {
         definition = deployedDefinition(exported, name, version);
         this.#definitions.set(id, definition);
       }
+      // Loaded into the warm workers (each imports the bundle once): only then advertised and routed to.
+      const pool = await this.#modulePool().load(definition, bundle.url, exportId);
       this.#o.functions.add(definition);
-      bundle.users.add(id);
-      this.#versions.set(id, new LoadedVersion(bundle, checksum, exportId));
+      this.#versions.set(id, new LoadedVersion(pool, checksum));
       return true;
     } catch (error) {
+      bundle?.users.delete(id);
+      if (bundle !== undefined && bundle.users.size === 0) await this.#forgetBundle(checksum, bundle);
       const failure = toLucentError(error, id);
       if (failure.code === 'LUCENT_MODULE_CHECKSUM') this.#refused.add(checksum);
       else if (isTransient(failure.code)) this.retryWanted = true;
@@ -243,38 +292,58 @@ export class DeployedFunctions {
     }
   }
 
-  async #loadBundle(checksum: string): Promise<LoadedBundle> {
-    // Loaded again while its old pool closes: let that end (and its file go) before writing the file anew.
-    await this.#retiring.get(checksum);
-    const bytes = await this.#o.source.getModule(checksum);
-    const path = await writeBundleFile(this.#o.cacheDir, checksum, bytes);
-    const exports = await loadBundleFunctions(path, `module ${checksum.slice(0, 12)}`);
-    const pool = await createFunctionPool({
+  #modulePool(): ModulePool {
+    this.#pool ??= new ModulePool({
       ...this.#o.pool,
-      modules: [path],
-      registry: exports,
       threads: this.#o.threads,
       closeTimeoutMs: this.#o.closeTimeoutMs,
       clock: this.#o.clock,
-      // Ready means a worker has imported the bundle: only then is the version advertised and routed to.
-      verifyWorkerStart: true,
     });
-    const bundle: LoadedBundle = { pool, exports, users: new Set() };
+    return this.#pool;
+  }
+
+  async #loadBundle(checksum: string): Promise<LoadedBundle> {
+    const bytes = await this.#o.source.getModule(checksum);
+    const path = await writeBundleFile(this.#o.cacheDir, checksum, bytes);
+    // The main thread reads the metadata (and runs `cpu: 'low'` handlers inline); the workers import it too.
+    const exports = await loadBundleFunctions(path, `module ${checksum.slice(0, 12)}`);
+    const bundle: LoadedBundle = { url: toModuleUrl(path), exports, users: new Set() };
     this.#bundles.set(checksum, bundle);
     return bundle;
   }
 
-  #retire(checksum: string): void {
+  /** Version `id` leaves the workers once idle; then its bundle's file goes unless a kept version uses it. */
+  #retire(id: string, checksum: string): void {
     const bundle = this.#bundles.get(checksum);
-    if (bundle === undefined) return;
-    this.#bundles.delete(checksum);
-    const retiring = bundle.pool
-      .close()
-      .catch(() => undefined)
-      .then(() => removeBundleFile(this.#o.cacheDir, checksum))
-      .finally(() => this.#retiring.delete(checksum));
-    this.#retiring.set(checksum, retiring);
+    bundle?.users.delete(id);
+    const retiring = (this.#pool?.unload(id) ?? Promise.resolve())
+      .then(async () => {
+        if (bundle !== undefined && bundle.users.size === 0) await this.#forgetBundle(checksum, bundle);
+        this.#o.onRetired?.(id);
+      })
+      .finally(() => this.#retiring.delete(id));
+    this.#retiring.set(id, retiring);
   }
+
+  /** Drops `bundle` (no version uses it) and removes its file. */
+  async #forgetBundle(checksum: string, bundle: LoadedBundle): Promise<void> {
+    if (this.#bundles.get(checksum) !== bundle) return;
+    this.#bundles.delete(checksum);
+    await removeBundleFile(this.#o.cacheDir, checksum);
+  }
+}
+
+/** A record's weighted choice among some of its versions, with each version's deployed id. */
+interface PreparedChoice {
+  readonly choice: VersionChoice;
+  readonly refs: ReadonlyMap<string, string>;
+}
+
+/** The choice among the versions of `record` that `include` accepts (no caller tags); `undefined` when none. */
+function prepareChoice(record: FunctionRecord, include: (version: string) => boolean): PreparedChoice | undefined {
+  const choice = new VersionChoice(record, [], include);
+  if (choice.versions.length === 0) return undefined;
+  return { choice, refs: new Map(choice.versions.map((v) => [v.version, `${record.name}@${v.version}`])) };
 }
 
 /**

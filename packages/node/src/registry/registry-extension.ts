@@ -14,7 +14,7 @@
  * Without NATS, or when JetStream does not answer, the node runs its static `--functions` only (logged).
  */
 
-import type { TimerHandle } from '@lucent/actors/internal';
+import type { AnyActorDefinition, TimerHandle } from '@lucent/actors/internal';
 import type { LucentError } from '@lucent/core/internal';
 import type { Subscription } from 'nats';
 import { modulesOf } from '../membership/join-check.js';
@@ -47,6 +47,8 @@ export interface RegistryExtensionOptions {
    * there, removed when it stops (`module-cache-dir.ts`).
    */
   readonly cacheDir?: string;
+  /** Told the deployed actor types hosted here after each change, so their subscriptions are consumed. */
+  readonly actorSubscriptions?: { refresh(definitions: readonly AnyActorDefinition[]): Promise<void> };
 }
 
 /** See the module doc. One per node. */
@@ -131,6 +133,7 @@ export class RegistryExtension implements ShardExtension {
         maxQueuedCalls: config.poolMaxQueue,
       },
       onRefused,
+      onRetired: (ref) => logger.info({ function: ref }, 'registry.version_retired'),
     });
     const deployed = this.#deployed;
     this.#stats = serveRegistryStats(transport.natsConnection, context.cluster, context.nodeId, () =>
@@ -178,12 +181,20 @@ export class RegistryExtension implements ShardExtension {
   }
 
   async #refreshEvents(context: ShardContext): Promise<void> {
-    this.#eventsRetryWanted = false;
     try {
       await context.refreshEvents?.();
     } catch (error) {
       this.#eventsRetryWanted = true;
       context.logger.warn({ err: error }, 'registry.events_unavailable');
+    }
+  }
+
+  async #refreshActorSubscriptions(context: ShardContext, definitions: readonly AnyActorDefinition[]): Promise<void> {
+    try {
+      await this.#options.actorSubscriptions?.refresh(definitions);
+    } catch (error) {
+      this.#eventsRetryWanted = true;
+      context.logger.warn({ err: error }, 'registry.actor_subscriptions_unavailable');
     }
   }
 
@@ -200,6 +211,7 @@ export class RegistryExtension implements ShardExtension {
     if (deployed === undefined || context === undefined) return;
     while (this.#dirty && !this.#stopped) {
       this.#dirty = false;
+      this.#eventsRetryWanted = false;
       await deployed.apply(new Map(this.#records));
       const actors = this.#deployedActors;
       await actors?.apply(new Map(this.#actorRecords));
@@ -209,9 +221,15 @@ export class RegistryExtension implements ShardExtension {
       // Retired deployed versions stay in the node's registry (disabled) but are not advertised as hosted.
       const hosted = (id: string) => !deployed.isDeployed(id) || deployed.isLoaded(id);
       this.#options.membership.membership?.setModules(modulesOf(context.functions, actorTypes, hosted));
-      // Deployed event handlers consume the durable event stream as `--functions` ones do.
+      // Deployed event handlers consume the durable event stream as `--functions` ones do, and deployed actor
+      // types their subscriptions as `--actors` ones do.
       await this.#refreshEvents(context);
-      context.logger.info({ loaded: deployed.loaded, actorTypes: actors?.types ?? [] }, 'registry.applied');
+      await this.#refreshActorSubscriptions(context, actors?.definitions ?? []);
+      // `workers`: the deployed pool's threads now and ever started (a hot swap starts none).
+      context.logger.info(
+        { loaded: deployed.loaded, actorTypes: actors?.types ?? [], workers: deployed.workers },
+        'registry.applied',
+      );
     }
     // A module the store did not deliver (busy, reconnecting) is tried again, not left out until the next deploy.
     const retry = deployed.retryWanted || this.#deployedActors?.retryWanted === true || this.#eventsRetryWanted;

@@ -28,6 +28,11 @@ export interface RunOptions {
   readonly deadline?: number;
   /** The durable event the run serves: the handler sees it as `ctx.event`. */
   readonly event?: EventDelivery;
+  /**
+   * The type of the event the run serves: a bare name with several deployed versions then runs one that handles
+   * this type (chosen by weight among those), never one that does not.
+   */
+  readonly eventType?: string;
   /** The request the run serves (`ctx.correlationId`, `causationId`, `traceparent`, `metadata` come from it). */
   readonly request?: Envelope;
   /** Receives what the run logged and emitted (see `pool/call-effects.ts`). */

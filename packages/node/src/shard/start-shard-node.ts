@@ -116,9 +116,14 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
       leaseSweep(config, membership, clock),
     );
   }
-  // The deployed registry lives in JetStream: on NATS only. After membership, so the join check comes first.
-  const registry = config.nats.length > 0 ? new RegistryExtension({ membership }) : undefined;
   const sagas = new SagaExtension({ view: membership.viewSource, isAlive: (id) => membership.isAlive(id) });
+  // Events to actors that subscribe to them (`--actors` and deployed types); a saga's wait wakes when its event is stored.
+  const actorSubscriptions = new ActorSubscriptionsExtension({
+    view: membership.viewSource,
+    onDelivered: (type, id) => sagas.wake(type, id),
+  });
+  // The deployed registry lives in JetStream: on NATS only. After membership, so the join check comes first.
+  const registry = config.nats.length > 0 ? new RegistryExtension({ membership, actorSubscriptions }) : undefined;
   const node = await ShardNode.start({
     ...shell,
     view: membership.viewSource,
@@ -137,8 +142,7 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
       new ScheduleExtension({ view: membership.viewSource }),
       // Sagas are driven on the ring owner of their actor key.
       sagas,
-      // Events to actors that subscribe to them; a saga's wait wakes when its event is stored.
-      new ActorSubscriptionsExtension({ view: membership.viewSource, onDelivered: (type, id) => sagas.wake(type, id) }),
+      actorSubscriptions,
       ...(extensions ?? []),
       new CloudEventsGateway(),
     ],
