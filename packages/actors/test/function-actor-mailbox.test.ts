@@ -6,7 +6,7 @@ import { OverloadedError, SimulatedClock } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFunctionActors } from '../src/function-actor/activator.js';
 import { defineActor } from '../src/function-actor/define-actor.js';
-import { BacklogTimer, MailboxAdmission } from '../src/function-actor/mailbox-admission.js';
+import { BacklogTimer, MailboxAdmission, SERVICE_SAMPLE } from '../src/function-actor/mailbox-admission.js';
 import { MemoryStateStore } from '../src/memory-state-store.js';
 import { createTestKit, type TestKit } from '../src/testkit.js';
 import { counter, counterMachine, rejectionCode } from './function-actor-fixtures.js';
@@ -90,29 +90,44 @@ describe('function actors: bounded mailboxes', () => {
 });
 
 describe('mailbox admission: retry-after from the measured service time', () => {
-  it('measures start-to-start times only while a backlog exists, per actor', () => {
+  it('times runs of a backlog, reading the clock at its start, every SERVICE_SAMPLE messages and at its end', () => {
     const clock = new SimulatedClock();
+    const reads = { count: 0 };
+    const counted = {
+      now: () => {
+        reads.count++;
+        return clock.now();
+      },
+    } as unknown as SimulatedClock;
     const admission = new MailboxAdmission('t');
-    const timer = new BacklogTimer(clock, () => admission);
+    const timer = new BacklogTimer(counted, () => admission);
     const a = { definition: { type: 't' } };
     const b = { definition: { type: 't' } };
-    timer.started(a, 0); // idle actor: nothing measured
-    clock.advance(50);
-    timer.started(a, 2);
+    timer.started(a, 0); // idle actor: nothing timed, no clock read
+    expect(reads.count).toBe(0);
+    timer.started(a, 2); // a backlog starts
     clock.advance(10);
     timer.started(a, 1);
-    expect(admission.serviceMs).toBe(10);
     clock.advance(20);
-    timer.started(a, 0); // last of the backlog: 20 ms, folded in
-    expect(admission.serviceMs).toBeCloseTo(12, 12);
-    clock.advance(1_000);
-    timer.started(a, 0); // idle again: the wait since is not a service time
+    timer.started(a, 0); // its end: 2 messages in 30 ms
+    expect(admission.serviceMs).toBe(15);
+    expect(reads.count).toBe(2);
+    // A long backlog: 100 messages of 2 ms, one clock read per SERVICE_SAMPLE of them.
+    reads.count = 0;
+    for (let waiting = 99; waiting >= 0; waiting--) {
+      timer.started(a, waiting);
+      clock.advance(2);
+    }
+    expect(reads.count).toBe(1 + Math.floor(99 / SERVICE_SAMPLE) + 1);
+    expect(admission.serviceMs).toBeGreaterThan(2);
+    expect(admission.serviceMs).toBeLessThan(15);
+    // Another actor in between drops the run being timed: b's wait is not a's service time.
+    const before = admission.serviceMs;
     timer.started(a, 3);
-    clock.advance(5);
-    timer.started(b, 3); // another actor in between: that sample is skipped
-    clock.advance(5);
-    timer.started(a, 2);
-    expect(admission.serviceMs).toBeCloseTo(12, 12);
+    clock.advance(1_000);
+    timer.started(b, 0);
+    timer.started(a, 0);
+    expect(admission.serviceMs).toBe(before);
   });
 
   it('suggests waiting the backlog out: waiting × service time, 1 ms per message before any measure', () => {

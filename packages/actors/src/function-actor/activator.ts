@@ -177,7 +177,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
   readonly #guard: ActivationGuard | undefined;
   /** With a guard: each live activation's admission (resolves once acquired, rejects when refused). */
   readonly #admissions = new Map<FunctionActorHost, Promise<void>>();
-  /** Mailbox bound and service time per type (`mailbox-admission.ts`). */
+  /** Measured service time per type, for the retry-after of refusals (`mailbox-admission.ts`). */
   readonly #mailboxes = new Map<string, MailboxAdmission>();
   readonly #maxMailboxSize: number;
   readonly #onMailboxFull: ((type: string, kind: 'ask' | 'tell') => void) | undefined;

@@ -10,7 +10,7 @@ import { type ClusterClient, connectCluster } from '../../src/client/cluster-cli
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
 import { NatsTransport } from '../../src/transport/nats-transport.js';
-import { clusterNodeArgs, fixture } from './cli-fixtures.js';
+import { clusterNodeArgs, fixture, metricValue } from './cli-fixtures.js';
 import { until } from './wait-until.js';
 
 const CLUSTER = 'mailbox';
@@ -47,16 +47,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** `lucent_actor_mailbox_full_total{type="slow",kind}` from the node's `/metrics`. */
+/** `lucent_actor_mailbox_full_total{type="slow",kind}` from the node's `/metrics` (0 before the first refusal). */
 async function refusedCount(kind: 'ask' | 'tell'): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find(
-      (l) =>
-        l.startsWith('lucent_actor_mailbox_full_total{') && l.includes('type="slow"') && l.includes(`kind="${kind}"`),
-    );
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  const value = await metricValue(httpPort, 'lucent_actor_mailbox_full_total', { type: 'slow', kind });
+  return Number.isNaN(value) ? 0 : value;
 }
 
 interface Answer {

@@ -17,6 +17,19 @@ export async function httpStatus(port: number, path: string): Promise<number> {
   return response.status;
 }
 
+/**
+ * The value of the series `name` whose labels include every pair of `labels`, read from the node's `/metrics` on
+ * `port`; `NaN` when there is no such series.
+ */
+export async function metricValue(port: number, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([label, value]) => `${label}="${value}"`);
+  const line = text
+    .split('\n')
+    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && wanted.every((pair) => l.includes(pair)));
+  return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
 /** What a `lucent` command did: its exit code and what it printed. */
 export interface LucentRun {
   readonly code: number;

@@ -15,7 +15,7 @@ import { eventConsumerName, eventStreamName } from '../../src/events/event-consu
 import { decodeEventMessage } from '../../src/events/event-message.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
-import { clusterNodeArgs, fixture } from './cli-fixtures.js';
+import { clusterNodeArgs, fixture, metricValue } from './cli-fixtures.js';
 
 const CLUSTER = 'when';
 const codec = new EnvelopeCodec();
@@ -29,22 +29,11 @@ const httpPorts: number[] = [];
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** `lucent_actor_subscription_events_total{actor_type="customer",event_type="OrderPlaced",outcome}` of the nodes at `ports`. */
+/** `lucent_actor_subscription_events_total{actor_type="customer",event_type="OrderPlaced",outcome}` summed over `ports`. */
 async function subscriptionEvents(outcome: string, ports: readonly number[]): Promise<number> {
+  const labels = { actor_type: 'customer', event_type: 'OrderPlaced', outcome };
   let total = 0;
-  for (const port of ports) {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const line = text
-      .split('\n')
-      .find(
-        (l) =>
-          l.startsWith('lucent_actor_subscription_events_total{') &&
-          l.includes('actor_type="customer"') &&
-          l.includes('event_type="OrderPlaced"') &&
-          l.includes(`outcome="${outcome}"`),
-      );
-    total += line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
+  for (const port of ports) total += await metricValue(port, 'lucent_actor_subscription_events_total', labels);
   return total;
 }
 
