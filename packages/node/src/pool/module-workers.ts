@@ -31,7 +31,7 @@ import {
   type BatchTask,
   isWorkerLoadReport,
   LOAD_MODULE_HANDLER,
-  type PoolWorkerData,
+  poolWorkerData,
   UNLOAD_MODULE_HANDLER,
   type WorkerModule,
 } from './protocol.js';
@@ -123,13 +123,7 @@ export class ModuleWorkers {
       idleTimeout: Number.POSITIVE_INFINITY,
       execArgv,
       loadBalancer: pinningBalancer,
-      workerData: {
-        modules: [],
-        deployed,
-        loaderHooks: workerLoaderHooks(execArgv),
-        ...(options.shard === undefined ? {} : { shard: { id: options.shard.id, tags: [...options.shard.tags] } }),
-        ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
-      } satisfies PoolWorkerData,
+      workerData: poolWorkerData([], workerLoaderHooks(execArgv), options, deployed),
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
     const workers = new ModuleWorkers(piscina, deployed);
