@@ -132,8 +132,10 @@ export class ModuleWorkers {
       let started = 0;
       const listener = (message: unknown): void => {
         if (!isWorkerLoadReport(message)) return;
-        if (message.lucentWorkerLoad === 'failed') resolve(message.reason ?? 'unknown error');
-        else if (++started === threads) resolve(undefined);
+        const failed = message.lucentWorkerLoad === 'failed';
+        if (!failed && ++started < threads) return;
+        piscina.off('message', listener);
+        resolve(failed ? (message.reason ?? 'unknown error') : undefined);
       };
       piscina.on('message', listener);
     });
