@@ -1,5 +1,6 @@
 /**
- * A node's side of actor subscriptions (`defineActor({ subscribe })`): every node hosting an actor type consumes
+ * A node's side of actor subscriptions (`defineActor({ subscribe })`, of `--actors` types and of the deployed types
+ * the registry gives it through `refresh`): every node hosting an actor type consumes
  * the type's durable consumers (shared, so each event is handled by one node), decides on that node where the
  * event goes (`when`, `idFrom`: `decideSubscribedDelivery`), and tells the owning actor through a routed ask.
  *

@@ -54,7 +54,7 @@ import type { InlineVerdict } from './inline-run-budget.js';
 import { Lane } from './lane.js';
 import { heapLimitMb, MemoryClassPools, referencesByMemoryClass } from './memory-class-pools.js';
 import { type EngineEvents, type EngineLimits, PoolEngine } from './pool-engine.js';
-import { isWorkerLoadReport, type PoolWorkerData, type WorkerLoadReport } from './protocol.js';
+import { isWorkerLoadReport, poolWorkerData, type WorkerLoadReport } from './protocol.js';
 import { TYPESCRIPT_HINT, workerLoaderHooks } from './worker-loader.js';
 import { defaultWorkerFilename, toModuleUrl } from './worker-location.js';
 import { WorkerStartTracker } from './worker-start-tracker.js';
@@ -267,12 +267,7 @@ export async function createFunctionPool(options: FunctionPoolOptions): Promise<
       maxThreads: threads,
       idleTimeout: Number.POSITIVE_INFINITY,
       execArgv,
-      workerData: {
-        modules,
-        loaderHooks: workerLoaderHooks(execArgv),
-        ...(options.shard === undefined ? {} : { shard: { id: options.shard.id, tags: [...options.shard.tags] } }),
-        ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
-      } satisfies PoolWorkerData,
+      workerData: poolWorkerData(modules, workerLoaderHooks(execArgv), options),
       ...(resourceLimits === undefined ? {} : { resourceLimits }),
     });
     return { piscina, engine: new PoolEngine(piscina, own, limits, options.clock, events) };

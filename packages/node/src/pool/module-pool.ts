@@ -25,7 +25,7 @@ import { DEFAULT_MAX_BATCH_SIZE, type FunctionPool, type FunctionPoolStats } fro
 import { Lane } from './lane.js';
 import { heapLimitMb } from './memory-class-pools.js';
 import { ModuleWorkers } from './module-workers.js';
-import { addPoolCounters, type PoolCounters } from './pool-counters.js';
+import { addPoolCounters, NO_COUNTERS, type PoolCounters } from './pool-counters.js';
 import { type EngineLimits, PoolEngine } from './pool-engine.js';
 import type { WorkerModule } from './protocol.js';
 
@@ -48,17 +48,6 @@ export interface ModulePoolOptions {
   readonly execArgv?: readonly string[];
 }
 
-const ZERO: PoolCounters = {
-  calls: 0,
-  batches: 0,
-  reruns: 0,
-  retries: 0,
-  crashes: 0,
-  timeouts: 0,
-  overloaded: 0,
-  inlineCalls: 0,
-};
-
 /** See the module doc. `load` and `unload` of one id must not overlap (the registry serializes them). */
 export class ModulePool {
   readonly #o: ModulePoolOptions;
@@ -70,7 +59,7 @@ export class ModulePool {
   /** The workers of the classes started so far. */
   readonly #started: ModuleWorkers[] = [];
   /** Counters of the engines already closed. */
-  #past: PoolCounters = ZERO;
+  #past: PoolCounters = NO_COUNTERS;
 
   constructor(options: ModulePoolOptions) {
     this.#o = options;
@@ -156,7 +145,9 @@ export class ModulePool {
       tasksInFlight += s.tasksInFlight;
     }
     const utilization = Math.max(0, ...this.#started.map((workers) => workers.utilization));
-    return { ...counters, queueDepth, tasksInFlight, utilization };
+    // Workers that died with no task are the workers' to count (every version's engine shares them).
+    const idleCrashes = this.#started.reduce((sum, workers) => sum + workers.idleCrashes, 0);
+    return { ...counters, crashes: counters.crashes + idleCrashes, queueDepth, tasksInFlight, utilization };
   }
 
   /** Unloads every version (as {@link unload}, together) and terminates the workers. Idempotent. */

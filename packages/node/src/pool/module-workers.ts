@@ -1,5 +1,5 @@
 /**
- * A set of warm pool workers (one piscina pool) that deployed modules are loaded into and unloaded from while
+ * A set of warm pool workers (one piscina pool) that deployed versions are loaded into and unloaded from while
  * they run, so a new version costs an import per worker instead of new threads (issue 13: a worker thread's
  * start cost ~88 ms of CPU on this machine, taken from the calls being served during a hot swap).
  *
@@ -14,12 +14,13 @@
  * load travels as a task. The task carries its target thread under piscina's `queueOptionsSymbol`, which the
  * pool's load balancer reads: a pinned task waits for its worker to be idle; every other task goes to the first
  * idle worker (piscina's own least-busy rule with one task per worker). While a pinned task waits, piscina's
- * queue drain stops at it, so a batch queued behind it may wait for the pinned worker's current batch (≤ about
- * a batch's run time, once per load). A pinned task whose worker is destroyed is aborted: the replacement
- * loads the module from `workerData` at start.
+ * queue drain stops at it, so a batch queued in piscina behind it may wait until the pinned worker's current task
+ * ends (once per load or unload; batches are cut to about 1 ms of estimated run time). A pinned task whose worker
+ * is destroyed is aborted: the replacement loads the version from `workerData` at start.
  *
  * The `workerData` list is the object piscina hands to every new worker (piscina keeps the reference it is
- * given; `module-workers.test.ts` checks that a replacement worker serves a module loaded before the crash).
+ * given; `test/integration/pool-modules.test.ts` checks that a replacement worker serves a version loaded before
+ * the crash).
  */
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
@@ -31,7 +32,7 @@ import {
   type BatchTask,
   isWorkerLoadReport,
   LOAD_MODULE_HANDLER,
-  type PoolWorkerData,
+  poolWorkerData,
   UNLOAD_MODULE_HANDLER,
   type WorkerModule,
 } from './protocol.js';
@@ -123,13 +124,7 @@ export class ModuleWorkers {
       idleTimeout: Number.POSITIVE_INFINITY,
       execArgv,
       loadBalancer: pinningBalancer,
-      workerData: {
-        modules: [],
-        deployed,
-        loaderHooks: workerLoaderHooks(execArgv),
-        ...(options.shard === undefined ? {} : { shard: { id: options.shard.id, tags: [...options.shard.tags] } }),
-        ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
-      } satisfies PoolWorkerData,
+      workerData: poolWorkerData([], workerLoaderHooks(execArgv), options, deployed),
       ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
     });
     const workers = new ModuleWorkers(piscina, deployed);
@@ -137,8 +132,10 @@ export class ModuleWorkers {
       let started = 0;
       const listener = (message: unknown): void => {
         if (!isWorkerLoadReport(message)) return;
-        if (message.lucentWorkerLoad === 'failed') resolve(message.reason ?? 'unknown error');
-        else if (++started === threads) resolve(undefined);
+        const failed = message.lucentWorkerLoad === 'failed';
+        if (!failed && ++started < threads) return;
+        piscina.off('message', listener);
+        resolve(failed ? (message.reason ?? 'unknown error') : undefined);
       };
       piscina.on('message', listener);
     });

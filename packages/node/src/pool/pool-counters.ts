@@ -16,3 +16,15 @@ export function addPoolCounters(a: PoolCounters, b: PoolCounters): PoolCounters 
     inlineCalls: a.inlineCalls + b.inlineCalls,
   };
 }
+
+/** Every counter at zero. */
+export const NO_COUNTERS: PoolCounters = Object.freeze({
+  calls: 0,
+  batches: 0,
+  reruns: 0,
+  retries: 0,
+  crashes: 0,
+  timeouts: 0,
+  overloaded: 0,
+  inlineCalls: 0,
+});

@@ -91,6 +91,26 @@ export interface PoolWorkerData {
 }
 
 /**
+ * The `workerData` of a pool's workers: `modules` imported at start, the main thread's loader hooks, and what
+ * functions see as `ctx.shard` and the log level (copied: the object is cloned into each worker). `deployed`, when
+ * given, is kept as is: the pool changes it for the workers it starts later (`module-workers.ts`).
+ */
+export function poolWorkerData(
+  modules: readonly string[],
+  loaderHooks: readonly string[],
+  context: { readonly shard?: ShardInfo; readonly logLevel?: LogThreshold },
+  deployed?: WorkerModule[],
+): PoolWorkerData {
+  return {
+    modules,
+    loaderHooks,
+    ...(context.shard === undefined ? {} : { shard: { id: context.shard.id, tags: [...context.shard.tags] } }),
+    ...(context.logLevel === undefined ? {} : { logLevel: context.logLevel }),
+    ...(deployed === undefined ? {} : { deployed }),
+  };
+}
+
+/**
  * A deployed version as its pool's workers load it: the bundle file to import (once per worker and URL, however
  * many versions it serves) and the function in it that the version runs.
  */

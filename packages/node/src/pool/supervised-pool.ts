@@ -11,24 +11,12 @@
  */
 import { NodeUnavailableError, ShuttingDownError } from '@lucent/core/internal';
 import type { CallOptions, FunctionPool, FunctionPoolStats } from './function-pool.js';
-import { addPoolCounters, type PoolCounters } from './pool-counters.js';
+import { addPoolCounters, NO_COUNTERS, type PoolCounters } from './pool-counters.js';
 
 /** `NodeUnavailableError.reason` of calls made while the shard restarts its function pool. */
 export const POOL_RESTARTING_REASON = 'function pool restarting';
 
-const ZERO: FunctionPoolStats = {
-  calls: 0,
-  batches: 0,
-  reruns: 0,
-  retries: 0,
-  crashes: 0,
-  timeouts: 0,
-  overloaded: 0,
-  inlineCalls: 0,
-  queueDepth: 0,
-  tasksInFlight: 0,
-  utilization: 0,
-};
+const ZERO: FunctionPoolStats = { ...NO_COUNTERS, queueDepth: 0, tasksInFlight: 0, utilization: 0 };
 
 /** Stands in for the pool while there is none: every call rejects with the one error (one per outage). */
 class UnavailablePool implements FunctionPool {

@@ -107,13 +107,13 @@ async function loadDeployed(modules: readonly WorkerModule[]): Promise<void> {
   for (const module of modules) await deployed.load(module).catch(() => undefined);
 }
 
-/** `loadModule` task: imports a deployed module (once per worker) and binds its ids; resolves with this thread's id. */
+/** `loadModule` task: imports a deployed version's bundle (once per worker) and binds its id; resolves with this thread's id. */
 export async function loadModule(task: LoadModuleTask): Promise<number> {
   await deployed.load(task.module);
   return threadId;
 }
 
-/** `unloadModule` task: unbinds a deployed module's ids; returns this thread's id. */
+/** `unloadModule` task: unbinds a deployed version; returns this thread's id. */
 export function unloadModule(task: UnloadModuleTask): number {
   deployed.unload(task.id);
   return threadId;

@@ -110,6 +110,8 @@ export class DeployedFunctions {
   readonly #definitions = new Map<string, FunctionDefinition>();
   /** Retired versions still unloading (their calls finishing), by id: loaded again only after. */
   readonly #retiring = new Map<string, Promise<void>>();
+  /** Bundle files being removed, by checksum. */
+  readonly #removing = new Map<string, Promise<void>>();
   /** The warm workers every deployed version loads into (started with the first one). */
   #pool: ModulePool | undefined = undefined;
   /** A load failed for a reason that may pass (the store did not answer): worth applying again later. */
@@ -303,6 +305,8 @@ export class DeployedFunctions {
   }
 
   async #loadBundle(checksum: string): Promise<LoadedBundle> {
+    // Its file being removed (retired a moment ago): let that end before writing it anew.
+    await this.#removing.get(checksum);
     const bytes = await this.#o.source.getModule(checksum);
     const path = await writeBundleFile(this.#o.cacheDir, checksum, bytes);
     // The main thread reads the metadata (and runs `cpu: 'low'` handlers inline); the workers import it too.
@@ -329,7 +333,9 @@ export class DeployedFunctions {
   async #forgetBundle(checksum: string, bundle: LoadedBundle): Promise<void> {
     if (this.#bundles.get(checksum) !== bundle) return;
     this.#bundles.delete(checksum);
-    await removeBundleFile(this.#o.cacheDir, checksum);
+    const removing = removeBundleFile(this.#o.cacheDir, checksum).finally(() => this.#removing.delete(checksum));
+    this.#removing.set(checksum, removing);
+    await removing;
   }
 }
 

@@ -5,7 +5,8 @@
  * ```
  *  start   open the registry bucket and module store ─► watch ─► every record present ─► DeployedFunctions.apply
  *          ─► serve the new names (function queue groups) ─► advertise the loaded versions (heartbeat modules)
- *          ─► refresh the durable event consumers (deployed handlers consume events as static ones do)
+ *          ─► refresh the durable event consumers (deployed handlers consume events as static ones do) and the
+ *             actor subscriptions (deployed actor types consume their subscribed events as `--actors` ones do)
  *  change  record put/deleted ─► apply again (one apply at a time; changes during one are coalesced into the next)
  *  stop    watch off ─► the deployed versions' pools close ─► this node's bundle files are removed
  * ```

@@ -24,6 +24,8 @@ import { collectRegistryStats } from '../../src/registry/registry-stats.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
 import { clusterNodeArgs, fixture, runLucent } from './cli-fixtures.js';
+import { applyEverywhere } from './registry-changes.js';
+import { until } from './wait-until.js';
 
 const CLUSTER = 'regev';
 const HEARTBEAT_MS = 200;
@@ -54,26 +56,8 @@ async function lucent(...args: string[]): Promise<string> {
   return run.out;
 }
 
-/** How many registry changes `node` has applied (its `registry.applied` log lines). */
-const appliedCount = (node: NodeProcess): number => node.stdout.split('"msg":"registry.applied"').length - 1;
-
-/** Runs `change` (a `lucent` command) and resolves once every node has applied the registry after it. */
-async function changeEverywhere(...args: string[]): Promise<void> {
-  const before = nodes.map(appliedCount);
-  await lucent(...args);
-  await until(`${args.join(' ')} applied on every node`, () =>
-    nodes.every((node, i) => appliedCount(node) > before[i]!),
-  );
-}
-
-/** Resolves once `predicate` holds, polling every 50 ms; rejects after `timeoutMs`. */
-async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** Runs `lucent <args>` and resolves once every node has applied the registry after it. */
+const changeEverywhere = (...args: string[]) => applyEverywhere(nodes, args.join(' '), () => lucent(...args));
 
 /** Emits `count` Counted events (fresh `n`s); resolves with their `n`s. */
 async function emitCounted(count: number): Promise<number[]> {

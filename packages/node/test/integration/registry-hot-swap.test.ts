@@ -17,6 +17,8 @@ import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-s
 import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
 import { NatsTransport } from '../../src/transport/nats-transport.js';
 import { clusterNodeArgs, fixture, runLucent } from './cli-fixtures.js';
+import { applyEverywhere } from './registry-changes.js';
+import { until } from './wait-until.js';
 
 const CLUSTER = 'swap';
 const HEARTBEAT_MS = 200;
@@ -59,23 +61,8 @@ function workersOf(node: NodeProcess): { threads: number; started: number } {
 const retired = (node: NodeProcess, ref: string) =>
   node.lines.some((line) => line.msg === 'registry.version_retired' && line.function === ref);
 
-/** Resolves once `predicate` holds, polling every 50 ms; rejects after `timeoutMs`. */
-async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Runs `lucent <args>` and resolves once every node has applied the registry after it. */
-async function changeEverywhere(...args: string[]): Promise<void> {
-  const before = nodes.map((node) => applied(node).length);
-  await lucent(...args);
-  await until(`${args.join(' ')} applied on every node`, () =>
-    nodes.every((node, i) => applied(node).length > before[i]!),
-  );
-}
+const changeEverywhere = (...args: string[]) => applyEverywhere(nodes, args.join(' '), () => lucent(...args));
 
 /** True once both nodes advertise `ref` (it is routable). */
 const routable = (ref: string) =>

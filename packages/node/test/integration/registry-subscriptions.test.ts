@@ -16,6 +16,8 @@ import { decodeEventMessage } from '../../src/events/event-message.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
 import { clusterNodeArgs, fixture, runLucent } from './cli-fixtures.js';
+import { applyEverywhere } from './registry-changes.js';
+import { until } from './wait-until.js';
 
 const CLUSTER = 'regsub';
 const HEARTBEAT_MS = 200;
@@ -26,27 +28,13 @@ let raw: NatsConnection;
 let cluster: ClusterClient;
 const nodes: NodeProcess[] = [];
 
-/** The `registry.applied` log lines of `node` so far. */
-const appliedCount = (node: NodeProcess) => node.lines.filter((line) => line.msg === 'registry.applied').length;
-
 /** Runs `lucent <args>` and resolves once every node has applied the registry after it. */
-async function changeEverywhere(...args: string[]): Promise<void> {
-  const before = nodes.map(appliedCount);
-  const run = await runLucent({ cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS }, args);
-  expect(run.err).toBe('');
-  expect(run.code).toBe(0);
-  await until(`${args.join(' ')} applied on every node`, () =>
-    nodes.every((node, i) => appliedCount(node) > before[i]!),
-  );
-}
-
-/** Resolves once `predicate` holds, polling every 100 ms; rejects after `timeoutMs`. */
-async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function changeEverywhere(...args: string[]): Promise<void> {
+  return applyEverywhere(nodes, args.join(' '), async () => {
+    const run = await runLucent({ cluster: CLUSTER, natsUrl: server.url, heartbeatMs: HEARTBEAT_MS }, args);
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+  });
 }
 
 /** The stored events of type `type`, their payloads in order. */
