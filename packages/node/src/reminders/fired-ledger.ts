@@ -35,10 +35,15 @@ export class FiredLedger {
   #seen = 0;
   #outsideLow = Number.POSITIVE_INFINITY;
   #purgedBelow = 0;
-  /** Fired and still stored, by key, in the order they fired (a Map keeps insertion order). */
-  readonly #fired = new Map<string, FiredEntry>();
-  /** Keys handed out by `overdue` whose one-by-one ack has not settled. */
-  readonly #acking = new Set<string>();
+  /**
+   * Fired and still stored, by revision (unique in a partition; a number key hashes faster than the record's
+   * key, and this is looked up for every record a scan reports), in the order they fired (a Map keeps it).
+   */
+  readonly #fired = new Map<number, FiredEntry>();
+  /** The highest revision in `#fired`: a record above it (every live write) cannot have fired. */
+  #firedHigh = 0;
+  /** Revisions handed out by `overdue` whose one-by-one ack has not settled. */
+  readonly #acking = new Set<number>();
 
   constructor(partition: number) {
     this.partition = partition;
@@ -66,13 +71,13 @@ export class FiredLedger {
 
   /** `reminder` fired and was acknowledged at `now`; it stays stored until purged or acked. */
   fired(reminder: StoredReminder, now: number): void {
-    this.#fired.delete(reminder.key); // re-inserted at the end: the Map stays in fired order
-    this.#fired.set(reminder.key, { reminder, firedAt: now });
+    this.#fired.set(reminder.revision, { reminder, firedAt: now });
+    if (reminder.revision > this.#firedHigh) this.#firedHigh = reminder.revision;
   }
 
   /** True when `reminder` (that revision) fired already and is only waiting to leave the store. */
   hasFired(reminder: StoredReminder): boolean {
-    return this.#fired.get(reminder.key)?.reminder.revision === reminder.revision;
+    return reminder.revision <= this.#firedHigh && this.#fired.has(reminder.revision);
   }
 
   /**
@@ -82,14 +87,14 @@ export class FiredLedger {
   purgePoint(lowestInMemory: number): number | undefined {
     const point = Math.min(lowestInMemory, this.#outsideLow, this.#seen + 1);
     if (point <= this.#purgedBelow) return undefined;
-    for (const { reminder } of this.#fired.values()) if (reminder.revision < point) return point;
+    for (const revision of this.#fired.keys()) if (revision < point) return point;
     return undefined;
   }
 
   /** The store dropped every record below `point`: forget the fired ones it took. */
   purged(point: number): void {
     if (point > this.#purgedBelow) this.#purgedBelow = point;
-    for (const [key, { reminder }] of this.#fired) if (reminder.revision < point) this.#fired.delete(key);
+    for (const revision of this.#fired.keys()) if (revision < point) this.#fired.delete(revision);
   }
 
   /**
@@ -99,11 +104,11 @@ export class FiredLedger {
   overdue(now: number, maxWaitMs: number, maxHeld: number): StoredReminder[] {
     const due: StoredReminder[] = [];
     let excess = this.#fired.size - maxHeld;
-    for (const [key, { reminder, firedAt }] of this.#fired) {
+    for (const [revision, { reminder, firedAt }] of this.#fired) {
       if (excess <= 0 && firedAt > now - maxWaitMs) break; // fired order: the rest are younger
       excess--;
-      if (this.#acking.has(key)) continue;
-      this.#acking.add(key);
+      if (this.#acking.has(revision)) continue;
+      this.#acking.add(revision);
       due.push(reminder);
     }
     return due;
@@ -111,7 +116,7 @@ export class FiredLedger {
 
   /** The one-by-one ack of `reminder` settled: `removed` when it left the store (or was gone already). */
   settled(reminder: StoredReminder, removed: boolean): void {
-    this.#acking.delete(reminder.key);
-    if (removed && this.hasFired(reminder)) this.#fired.delete(reminder.key);
+    this.#acking.delete(reminder.revision);
+    if (removed) this.#fired.delete(reminder.revision);
   }
 }
