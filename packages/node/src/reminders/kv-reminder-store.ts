@@ -214,7 +214,7 @@ export class KvReminderStore implements ReminderStore {
       if (stopped) entries.stop();
       for await (const entry of entries) {
         if (stopped) break;
-        this.#onEntry(bucket, entry, listener);
+        this.#onEntry(bucket, partition, entry, listener);
       }
     };
     run().then(
@@ -233,7 +233,7 @@ export class KvReminderStore implements ReminderStore {
     };
   }
 
-  #onEntry(bucket: PartitionBucket, entry: KvEntry, listener: PartitionListener): void {
+  #onEntry(bucket: PartitionBucket, partition: number, entry: KvEntry, listener: PartitionListener): void {
     if (entry.operation !== 'PUT') {
       listener.removed(entry.key);
       // The marker has done its job (the owner heard): erase it, so deleted keys leave nothing behind.
@@ -254,7 +254,7 @@ export class KvReminderStore implements ReminderStore {
       everyMs: wire.e,
       event: wire.v,
       key: entry.key,
-      partition: partitionOfReminderKey(entry.key),
+      partition, // the bucket's: a key of another partition cannot be stored in it
       revision: entry.revision,
     });
   }

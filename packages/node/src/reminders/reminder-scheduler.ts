@@ -394,6 +394,7 @@ export class ReminderScheduler {
    * records held in memory comes from one pass over the window and the deliveries in flight.
    */
   #purge(partitions: readonly number[]): void {
+    if (!partitions.some((partition) => (this.#ledgers.get(partition)?.size ?? 0) > 0)) return;
     const lowest = new Map<number, number>();
     const note = (reminder: StoredReminder) => {
       const low = lowest.get(reminder.partition);
