@@ -110,6 +110,14 @@ export async function reminderStoreContract(store: ReminderStore): Promise<void>
     ['e', 7_000],
     ['c', 8_000],
   ]);
+
+  // An ack of a record gone already (acked, between two stored ones) answers false, not an error.
+  await store.put(record('o-1', 'f', 9_000));
+  const [, middle, last] = await recordsOf(store, partition);
+  expect(await store.ack(middle as StoredReminder)).toBe(true);
+  expect(await store.ack(middle as StoredReminder)).toBe(false);
+  await store.purgeBelow(partition, (last as StoredReminder).revision + 1);
+  expect(await recordsOf(store, partition)).toEqual([]);
 }
 
 /** The records a fresh watch of `partition` scans, in the order it reports them (revision order). */

@@ -303,12 +303,13 @@ export class KvReminderStore implements ReminderStore {
 
 const EXPECTED_LAST_SUBJECT_SEQUENCE = 'Nats-Expected-Last-Subject-Sequence';
 /**
- * A message delete of a sequence that holds no message (replaced or deleted): server 2.9 answers 10057 (delete
- * failed) with "no message found", newer servers 10037 (no message found).
+ * A message delete of a sequence that holds no message (replaced, deleted or purged): server 2.9 answers 10057
+ * (delete failed) with "no message found" below the stream's first sequence, and 10043 (sequence not found)
+ * within it; newer servers 10037 (no message found).
  */
 function isNoMessageFound(error: unknown): boolean {
   const apiError = (error as { api_error?: { err_code?: unknown; description?: unknown } }).api_error;
-  if (apiError?.err_code === 10037) return true;
+  if (apiError?.err_code === 10037 || apiError?.err_code === 10043) return true;
   return apiError?.err_code === 10057 && /no message found/i.test(String(apiError.description));
 }
 const encoder = new TextEncoder();
