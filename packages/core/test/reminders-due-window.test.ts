@@ -48,6 +48,21 @@ describe('DueWindow', () => {
     expect(window.get('late')).toBeUndefined();
   });
 
+  it('tells onEvict of every entry a truncation drops, and values() lists the rest', () => {
+    const evicted: string[] = [];
+    const window = new DueWindow<Entry>({ capacity: 4, onEvict: (e) => evicted.push(e.key) });
+    for (let i = 1; i <= 10; i++) window.offer(entry(`k${i}`, i * 10));
+    const held = [...window.values()].map((e) => e.key);
+    // Offers past the cutoff are refused (the caller knows: offer returned false); truncations are told.
+    expect(evicted.length).toBeGreaterThan(0);
+    expect(evicted.every((key) => !held.includes(key))).toBe(true);
+    expect(held.sort()).toEqual(['k1', 'k2', 'k3', 'k4']);
+    window.remove('k1');
+    window.takeDue(20, 10);
+    expect(evicted).not.toContain('k1');
+    expect(evicted).not.toContain('k2');
+  });
+
   it('needs a refill once a partial window runs down to a quarter; reset makes it complete', () => {
     const window = new DueWindow<Entry>({ capacity: 8 });
     for (let i = 0; i < 20; i++) window.offer(entry(`k${i}`, i));

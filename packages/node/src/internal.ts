@@ -94,6 +94,7 @@ export * from './registry/registry-extension.js';
 export * from './registry/registry-follower.js';
 export * from './registry/registry-store.js';
 export * from './registry/version-choice.js';
+export * from './reminders/fired-ledger.js';
 export * from './reminders/kv-reminder-store.js';
 export * from './reminders/memory-reminder-store.js';
 export * from './reminders/reminder-extension.js';

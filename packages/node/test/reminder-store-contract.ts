@@ -91,4 +91,39 @@ export async function reminderStoreContract(store: ReminderStore): Promise<void>
   await eventually(after.isReady);
   expect(after.puts).toEqual([]);
   after.stop();
+
+  // purgeBelow drops the records of that partition written before a revision, and nothing else.
+  await store.put(record('o-1', 'c', 5_000));
+  await store.put(record('o-1', 'd', 6_000));
+  await store.put(record('o-1', 'e', 7_000));
+  const other = await recordsOf(store, (partition + 1) % store.partitions);
+  const three = await recordsOf(store, partition);
+  expect(three.map((r) => r.name)).toEqual(['c', 'd', 'e']);
+  const e = three[2] as StoredReminder;
+  await store.purgeBelow(partition, e.revision);
+  await store.purgeBelow(partition, e.revision); // idempotent
+  expect((await recordsOf(store, partition)).map((r) => r.name)).toEqual(['e']);
+  expect(await recordsOf(store, (partition + 1) % store.partitions)).toEqual(other);
+  // A record written after the purge is kept (revisions grow).
+  await store.put(record('o-1', 'c', 8_000));
+  expect((await recordsOf(store, partition)).map((r) => [r.name, r.dueAt])).toEqual([
+    ['e', 7_000],
+    ['c', 8_000],
+  ]);
+
+  // An ack of a record gone already (acked, between two stored ones) answers false, not an error.
+  await store.put(record('o-1', 'f', 9_000));
+  const [, middle, last] = await recordsOf(store, partition);
+  expect(await store.ack(middle as StoredReminder)).toBe(true);
+  expect(await store.ack(middle as StoredReminder)).toBe(false);
+  await store.purgeBelow(partition, (last as StoredReminder).revision + 1);
+  expect(await recordsOf(store, partition)).toEqual([]);
+}
+
+/** The records a fresh watch of `partition` scans, in the order it reports them (revision order). */
+async function recordsOf(store: ReminderStore, partition: number): Promise<StoredReminder[]> {
+  const watch = recordingWatch(store, partition);
+  await eventually(watch.isReady);
+  watch.stop();
+  return watch.puts;
 }

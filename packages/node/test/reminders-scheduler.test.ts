@@ -70,7 +70,10 @@ describe('ReminderScheduler', () => {
       reminder: { name: 'expire', scheduledAt: start + 1_000 },
     });
     expect(delivered[0]?.messageId).toMatch(/^reminder\//);
+    // Removed by the next purge (every 100 ms), not one delete per fired reminder.
+    await advance(100);
     expect(store.size).toBe(0);
+    expect(scheduler.stats).toMatchObject({ purges: 1, acks: 0, unpurged: 0 });
     await advance(5_000);
     expect(delivered).toHaveLength(1);
     scheduler.stop();
@@ -148,6 +151,7 @@ describe('ReminderScheduler', () => {
     scheduler.setOwned([0, 1, 2, 3, 4, 5, 6, 7]);
     await advance(20);
     expect(delivered).toHaveLength(40);
+    await advance(100);
     expect(store.size).toBe(0);
     scheduler.stop();
   });
@@ -229,6 +233,8 @@ describe('ReminderScheduler', () => {
     await flushMicrotasks();
     expect(ids).toHaveLength(2);
     expect(ids[1]).toBe(ids[0]);
+    clock.advance(100);
+    await flushMicrotasks();
     expect(store.size).toBe(0);
     next.stop();
   });

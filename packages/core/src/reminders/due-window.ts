@@ -25,9 +25,14 @@ export interface WindowEntry extends Due {
 }
 
 /** Options of a {@link DueWindow}. */
-export interface DueWindowOptions {
+export interface DueWindowOptions<T extends WindowEntry = WindowEntry> {
   /** Entries kept after a truncation (the window may hold up to 1.25× this between truncations). */
   readonly capacity: number;
+  /**
+   * Told of each entry a truncation drops (it stays in the store, out of memory), so an owner can keep a bound on
+   * what the store holds beyond the window (the reminder scheduler's purge point). Not told of removals or takes.
+   */
+  readonly onEvict?: (entry: T) => void;
 }
 
 /** Slack over `capacity` before a truncation, so offers near the cutoff do not sort on every insert. */
@@ -37,17 +42,19 @@ const SLACK = 1.25;
 export class DueWindow<T extends WindowEntry> {
   readonly capacity: number;
   readonly #limit: number;
+  readonly #onEvict: ((entry: T) => void) | undefined;
   readonly #byKey = new Map<string, T>();
   #heap = new DueHeap<T>();
   #cutoff = Number.POSITIVE_INFINITY;
 
   /** Throws `RangeError` when `capacity` is not an integer ≥ 1. */
-  constructor(options: DueWindowOptions) {
+  constructor(options: DueWindowOptions<T>) {
     if (!Number.isInteger(options.capacity) || options.capacity < 1) {
       throw new RangeError(`DueWindow capacity must be an integer >= 1, got ${String(options.capacity)}`);
     }
     this.capacity = options.capacity;
     this.#limit = Math.max(options.capacity + 1, Math.floor(options.capacity * SLACK));
+    this.#onEvict = options.onEvict;
   }
 
   /** Live entries in memory. */
@@ -87,6 +94,11 @@ export class DueWindow<T extends WindowEntry> {
     this.#heap.push(entry);
     if (this.#byKey.size > this.#limit) this.#truncate();
     return this.#byKey.get(entry.key) === entry;
+  }
+
+  /** The live entries, in no particular order (do not change the window while iterating). */
+  values(): IterableIterator<T> {
+    return this.#byKey.values();
   }
 
   /** Removes the entry of `key`; returns it, or `undefined` when the window has none. */
@@ -148,7 +160,11 @@ export class DueWindow<T extends WindowEntry> {
     const live = [...this.#byKey.values()].sort((a, b) => a.dueAt - b.dueAt);
     const firstDropped = live[this.capacity] as T;
     this.#cutoff = Math.min(this.#cutoff, firstDropped.dueAt);
-    for (let i = this.capacity; i < live.length; i++) this.#byKey.delete((live[i] as T).key);
+    for (let i = this.capacity; i < live.length; i++) {
+      const dropped = live[i] as T;
+      this.#byKey.delete(dropped.key);
+      this.#onEvict?.(dropped);
+    }
     this.#rebuildHeap();
   }
 

@@ -1,6 +1,6 @@
 /**
- * The in-memory twin of the reminder store: a real implementation (partitions, revisions, conditional ack and
- * reschedule, watches with an initial scan) held in a Map. Watch notifications are delivered in a microtask,
+ * The in-memory twin of the reminder store: a real implementation (partitions, revisions that grow per
+ * partition, conditional ack and reschedule, purge below a revision, watches with an initial scan) held in a Map. Watch notifications are delivered in a microtask,
  * never inside the call that caused them, as a KV watch delivers them later. One store per in-memory bus and
  * cluster ({@link memoryReminderStoreFor}), so the standalone node and a client on the same bus share it.
  */
@@ -56,6 +56,13 @@ export class MemoryReminderStore implements ReminderStore {
     return Promise.resolve(true);
   }
 
+  purgeBelow(partition: number, revision: number): Promise<void> {
+    for (const [key, record] of this.#records) {
+      if (record.partition === partition && record.revision < revision) this.#records.delete(key);
+    }
+    return Promise.resolve();
+  }
+
   reschedule(stored: StoredReminder, dueAt: number): Promise<boolean> {
     if (this.#records.get(stored.key)?.revision !== stored.revision) return Promise.resolve(false);
     this.#write({ ...stored, dueAt, revision: ++this.#revision });
@@ -79,6 +86,8 @@ export class MemoryReminderStore implements ReminderStore {
   }
 
   #write(stored: StoredReminder): void {
+    // Deleted first so the Map's order stays revision order (a scan reports records in it).
+    this.#records.delete(stored.key);
     this.#records.set(stored.key, stored);
     this.#notify(stored.partition, (l) => l.put(stored));
   }

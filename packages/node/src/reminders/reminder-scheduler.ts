@@ -6,18 +6,24 @@
  *  owned partitions ──watch──► put/removed ──► DueWindow (≤ capacity·1.25, cutoff) ──► one timer (earliest)
  *                                                   ▲                                        │ due
  *                     rescan when it runs low ──────┘              takeDue(now, free slots) ◄┘
- *  deliver(event + reminder: { name, scheduledAt }) ── acknowledged ──► one-shot: ack (delete that revision)
- *         │ (≤ maxInFlight at once)                                └─► periodic: reschedule (next period)
+ *  deliver(event + reminder: { name, scheduledAt }) ── acknowledged ──► one-shot: FiredLedger of its partition
+ *         │ (≤ maxInFlight at once)                       │            └─► periodic: reschedule (next period)
+ *         │                                               └─ every purgeIntervalMs: purgeBelow(p, purge point)
+ *         │                                                  (one operation for a run of fired ones), or ack one
+ *         │                                                  by one those held past maxUnpurgedMs
  *         └── failed ──► back in the window after a backoff (at least once: the record stays stored meanwhile)
  * ```
- * At least once: a record leaves the store only after the actor acknowledged it, so a node killed mid-delivery
- * leaves it to the next owner, which delivers it again with the same message id (`reminder/<key>/<revision>`):
- * the actor's dedup window (its last N message ids, stored with its state) drops the duplicate.
+ * At least once: a record leaves the store only after the actor acknowledged it, so a node killed mid-delivery,
+ * or before its next purge, leaves it to the next owner, which delivers it again with the same message id
+ * (`reminder/<key>/<revision>`): the actor's dedup window (its last N message ids, stored with its state) drops
+ * the duplicate. Why purges: a delete per fired reminder was one server operation per trigger, which capped the
+ * rate far below the goal; a purge below a revision removes a run of them at once (see {@link FiredLedger}).
  *
  * Ownership: `setOwned` is called with the partitions this node owns now (ring changes); partitions lost are
  * dropped from the window (their deliveries in flight finish), partitions gained are scanned into it.
  */
 import { type Clock, DueWindow, nextPeriodicDue, type TimerHandle, type WindowEntry } from '@lucent/core/internal';
+import { FiredLedger } from './fired-ledger.js';
 import type { PartitionWatch, ReminderStore, StoredReminder } from './reminder-store.js';
 
 /** Delivers a reminder's event to its actor; resolves once the actor acknowledged it (its ask answered). */
@@ -37,6 +43,14 @@ export interface ReminderSchedulerOptions {
   /** First retry pause of a failed delivery (default 100 ms), doubling up to `retryMaxMs` (default 30 000). */
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
+  /** How often fired one-shots are purged from the store (default 100 ms): what a crash may deliver again. */
+  readonly purgeIntervalMs?: number;
+  /**
+   * A fired one-shot that no purge took within this (a live record stored before it holds the purge point back) is
+   * acked on its own (default 2 000 ms); so is the oldest past `maxUnpurged` fired per partition (default 4 096).
+   */
+  readonly maxUnpurgedMs?: number;
+  readonly maxUnpurged?: number;
   /** A delivery, ack or watch failed (for logs); the scheduler retries by itself. */
   readonly onError?: (error: unknown, what: string, reminder: StoredReminder | undefined) => void;
   /** A reminder was delivered and acknowledged, `delayMs` after it was due (for metrics and the bench). */
@@ -73,6 +87,11 @@ export interface ReminderSchedulerStats {
   readonly fired: number;
   readonly failures: number;
   readonly rescans: number;
+  /** Fired one-shots still stored, waiting for a purge or an ack. */
+  readonly unpurged: number;
+  /** Store operations that removed fired one-shots: purges (each a run of them) and one-by-one acks. */
+  readonly purges: number;
+  readonly acks: number;
 }
 
 const WATCH_RETRY_MS = 1_000;
@@ -86,13 +105,21 @@ export class ReminderScheduler {
   readonly #maxInFlight: number;
   readonly #retryMinMs: number;
   readonly #retryMaxMs: number;
+  readonly #purgeIntervalMs: number;
+  readonly #maxUnpurgedMs: number;
+  readonly #maxUnpurged: number;
   readonly #onError: ReminderSchedulerOptions['onError'];
   readonly #onFired: ReminderSchedulerOptions['onFired'];
   readonly #window: DueWindow<Pending>;
   readonly #watches = new Map<number, WatchSlot>();
   readonly #scanning = new Set<number>();
-  /** Keys being delivered, with the revision delivered: a scan that sees that revision again skips it. */
-  readonly #inFlight = new Map<string, number>();
+  /** Keys being delivered, with the record delivered: a scan that sees that revision again skips it. */
+  readonly #inFlight = new Map<string, StoredReminder>();
+  /** Per partition watched (kept across a re-watch; dropped with the partition). */
+  readonly #ledgers = new Map<number, FiredLedger>();
+  #purgeTimer: TimerHandle | undefined = undefined;
+  #purges = 0;
+  #acks = 0;
   /** Keys cancelled while being delivered: a failed delivery of one is not retried. */
   readonly #cancelledInFlight = new Set<string>();
   #timer: TimerHandle | undefined = undefined;
@@ -108,10 +135,16 @@ export class ReminderScheduler {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#deliver = options.deliver;
-    this.#window = new DueWindow<Pending>({ capacity: options.windowCapacity ?? 10_000 });
+    this.#window = new DueWindow<Pending>({
+      capacity: options.windowCapacity ?? 10_000,
+      onEvict: (pending) => this.#ledgers.get(pending.reminder.partition)?.outside(pending.reminder.revision),
+    });
     this.#maxInFlight = options.maxInFlight ?? 256;
     this.#retryMinMs = options.retryMinMs ?? 100;
     this.#retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.#purgeIntervalMs = options.purgeIntervalMs ?? 100;
+    this.#maxUnpurgedMs = options.maxUnpurgedMs ?? 2_000;
+    this.#maxUnpurged = options.maxUnpurged ?? 4_096;
     this.#onError = options.onError;
     this.#onFired = options.onFired;
   }
@@ -125,6 +158,9 @@ export class ReminderScheduler {
       fired: this.#fired,
       failures: this.#failures,
       rescans: this.#rescans,
+      unpurged: [...this.#ledgers.values()].reduce((sum, ledger) => sum + ledger.size, 0),
+      purges: this.#purges,
+      acks: this.#acks,
     };
   }
 
@@ -137,14 +173,15 @@ export class ReminderScheduler {
   setOwned(partitions: readonly number[]): void {
     if (this.#stopped) return;
     const wanted = new Set(partitions);
-    const lost: number[] = [];
-    for (const [partition, watch] of this.#watches) {
-      if (wanted.has(partition)) continue;
-      watch.stop();
+    const lost = [...this.#watches.keys()].filter((partition) => !wanted.has(partition));
+    // A last purge while this node still knows what is live; in-flight ones of a lost partition are acked alone.
+    if (lost.length > 0) this.#purge(lost);
+    for (const partition of lost) {
+      this.#watches.get(partition)?.stop();
       this.#watches.delete(partition);
       this.#scanning.delete(partition);
-      lost.push(partition);
     }
+    for (const partition of this.#ledgers.keys()) if (!wanted.has(partition)) this.#ledgers.delete(partition);
     if (lost.length > 0) {
       const gone = new Set(lost);
       this.#window.removeWhere((pending) => gone.has(pending.reminder.partition));
@@ -155,7 +192,11 @@ export class ReminderScheduler {
 
   /** Stops watching and firing; deliveries in flight finish (their acks too). Idempotent. */
   stop(): void {
+    if (!this.#stopped) this.#purge([...this.#watches.keys()]);
     this.#stopped = true;
+    this.#ledgers.clear();
+    if (this.#purgeTimer !== undefined) this.#clock.clearTimeout(this.#purgeTimer);
+    this.#purgeTimer = undefined;
     for (const watch of this.#watches.values()) watch.stop();
     this.#watches.clear();
     this.#scanning.clear();
@@ -168,10 +209,17 @@ export class ReminderScheduler {
     this.#scanning.add(partition);
     const watch = new WatchSlot();
     this.#watches.set(partition, watch);
+    let ledger = this.#ledgers.get(partition);
+    if (ledger === undefined) {
+      ledger = new FiredLedger(partition);
+      this.#ledgers.set(partition, ledger);
+    }
+    ledger.scanStarted();
     const handle = this.#store.watch(partition, {
       put: (reminder) => {
         if (this.#watches.get(partition) !== watch) return;
-        this.#offer(reminder);
+        ledger.seen(reminder.revision);
+        if (!ledger.hasFired(reminder)) this.#offer(reminder, ledger);
       },
       removed: (key) => {
         if (this.#watches.get(partition) !== watch) return;
@@ -201,12 +249,13 @@ export class ReminderScheduler {
     if (watch.stopped) handle.stop();
   }
 
-  #offer(reminder: StoredReminder): void {
-    if (this.#inFlight.get(reminder.key) === reminder.revision) return;
+  #offer(reminder: StoredReminder, ledger: FiredLedger): void {
+    if (this.#inFlight.get(reminder.key)?.revision === reminder.revision) return;
     const current = this.#window.get(reminder.key);
     if (current !== undefined && current.reminder.revision === reminder.revision) return;
     const pending: Pending = { key: reminder.key, dueAt: reminder.dueAt, reminder, attempt: 0 };
     if (this.#window.offer(pending)) this.#arm();
+    else ledger.outside(reminder.revision);
   }
 
   /** Keeps exactly one timer, for the earliest reminder in the window, unless every delivery slot is taken. */
@@ -247,7 +296,7 @@ export class ReminderScheduler {
 
   #fire(pending: Pending): void {
     const reminder = pending.reminder;
-    this.#inFlight.set(reminder.key, reminder.revision);
+    this.#inFlight.set(reminder.key, reminder);
     const event = { ...reminder.event, reminder: { name: reminder.name, scheduledAt: reminder.dueAt } };
     let delivered: Promise<unknown>;
     try {
@@ -261,12 +310,22 @@ export class ReminderScheduler {
     );
   }
 
-  /** Acknowledged: remove the one-shot or move the periodic one on; a store failure is retried (same revision). */
+  /**
+   * Acknowledged: a one-shot goes to its partition's ledger (removed by the next purge); a periodic one moves on
+   * to its next period; one of a partition no longer owned is acked alone. A store failure is retried.
+   */
   #settle(reminder: StoredReminder, attempt: number): void {
     const now = this.#clock.wallNow();
     if (attempt === 0) {
       this.#fired++;
       this.#onFired?.(reminder, now - reminder.dueAt);
+    }
+    const ledger = this.#ledgers.get(reminder.partition);
+    if (reminder.everyMs === 0 && ledger !== undefined && !this.#stopped) {
+      ledger.fired(reminder, now);
+      this.#armPurge();
+      this.#release(reminder);
+      return;
     }
     const done =
       reminder.everyMs > 0
@@ -298,16 +357,82 @@ export class ReminderScheduler {
       reminder: pending.reminder,
       attempt,
     };
-    this.#window.offer(retry);
+    if (!this.#window.offer(retry)) this.#ledgers.get(retry.reminder.partition)?.outside(retry.reminder.revision);
     this.#arm();
   }
 
   #release(reminder: StoredReminder): void {
-    if (this.#inFlight.get(reminder.key) === reminder.revision) {
+    if (this.#inFlight.get(reminder.key)?.revision === reminder.revision) {
       this.#inFlight.delete(reminder.key);
       this.#cancelledInFlight.delete(reminder.key);
     }
     this.#arm();
+  }
+
+  #armPurge(): void {
+    if (this.#purgeTimer === undefined && !this.#stopped) {
+      this.#purgeTimer = this.#clock.setTimeout(this.#onPurgeTimer, this.#purgeIntervalMs);
+    }
+  }
+
+  readonly #onPurgeTimer = (): void => {
+    this.#purgeTimer = undefined;
+    if (this.#stopped) return;
+    this.#purge([...this.#ledgers.keys()]);
+    const now = this.#clock.wallNow();
+    let waiting = false;
+    for (const ledger of this.#ledgers.values()) {
+      for (const reminder of ledger.overdue(now, this.#maxUnpurgedMs, this.#maxUnpurged))
+        this.#ackAlone(ledger, reminder);
+      if (ledger.size > 0) waiting = true;
+    }
+    if (waiting) this.#armPurge();
+  };
+
+  /**
+   * Purges each of `partitions` (watched, scan done) below its purge point: the lowest revision of its live
+   * records held in memory comes from one pass over the window and the deliveries in flight.
+   */
+  #purge(partitions: readonly number[]): void {
+    if (!partitions.some((partition) => (this.#ledgers.get(partition)?.size ?? 0) > 0)) return;
+    const lowest = new Map<number, number>();
+    const note = (reminder: StoredReminder) => {
+      const low = lowest.get(reminder.partition);
+      if (low === undefined || reminder.revision < low) lowest.set(reminder.partition, reminder.revision);
+    };
+    for (const pending of this.#window.values()) note(pending.reminder);
+    for (const reminder of this.#inFlight.values()) note(reminder);
+    for (const partition of partitions) {
+      const ledger = this.#ledgers.get(partition);
+      if (ledger === undefined || ledger.purging || ledger.size === 0) continue;
+      if (!this.#watches.has(partition) || this.#scanning.has(partition)) continue;
+      const point = ledger.purgePoint(lowest.get(partition) ?? Number.POSITIVE_INFINITY);
+      if (point === undefined) continue;
+      ledger.purging = true;
+      this.#purges++;
+      this.#store.purgeBelow(partition, point).then(
+        () => {
+          ledger.purging = false;
+          ledger.purged(point);
+        },
+        (error: unknown) => {
+          ledger.purging = false;
+          this.#onError?.(error, 'purge', undefined);
+        },
+      );
+    }
+  }
+
+  /** Acks one fired reminder on its own (its purge is held back); a failure leaves it for a later try. */
+  #ackAlone(ledger: FiredLedger, reminder: StoredReminder): void {
+    this.#acks++;
+    this.#store.ack(reminder).then(
+      () => ledger.settled(reminder, true),
+      (error: unknown) => {
+        ledger.settled(reminder, false);
+        this.#onError?.(error, 'ack', reminder);
+      },
+    );
   }
 
   #backoff(attempt: number): number {

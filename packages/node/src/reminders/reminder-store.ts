@@ -6,10 +6,15 @@
  * ```
  *  set ──► put(record)            key = <partition>.<type/id>.<name>   (a set replaces; latest wins)
  *  cancel ──► remove(type,id,name)
- *  owner of partition p ──► watch(p): every live record of p, then ready, then changes as they happen
- *  fired ──► ack(stored)          removes exactly that revision (a reminder set again meanwhile survives)
+ *  owner of partition p ──► watch(p): every stored record of p, then ready, then changes as they happen
+ *  fired one-shots ──► purgeBelow(p, revision)  one operation for a run of them: every record of p stored
+ *                                               before that revision (the owner knows they all fired or were
+ *                                               replaced; see `FiredLedger`)
+ *  fired, but not below the purge point ──► ack(stored)   removes exactly that revision (a set again survives)
  *  periodic ──► reschedule(stored, nextDueAt)   only if still at that revision
  * ```
+ * Revisions grow within a partition: a record written later has a higher revision than any earlier record of
+ * the same partition, and a watch reports a partition's records in revision order.
  */
 import type { EventObject } from 'xstate';
 
@@ -62,6 +67,11 @@ export interface ReminderStore {
   remove(actorType: string, actorId: string, name: string): Promise<void>;
   /** Removes `stored` if it is still at its revision; resolves false when it was replaced or removed meanwhile. */
   ack(stored: StoredReminder): Promise<boolean>;
+  /**
+   * Removes every record of `partition` whose revision is below `revision` (those written before it): the
+   * caller must know that each of them fired or was replaced. Idempotent; watches are not told.
+   */
+  purgeBelow(partition: number, revision: number): Promise<void>;
   /** Moves periodic `stored` to `dueAt` if still at its revision; false when it was replaced or removed. */
   reschedule(stored: StoredReminder, dueAt: number): Promise<boolean>;
   /** Watches partition `partition` (see {@link PartitionListener}). */

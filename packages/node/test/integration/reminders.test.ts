@@ -13,7 +13,7 @@ import { actorKey, placeKey, reminderPartitionKey, reminderPartitionOf } from '@
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClusterClient, connectCluster } from '../../src/client/cluster-client.js';
-import { KvReminderStore } from '../../src/reminders/kv-reminder-store.js';
+import { KvReminderStore, partitionBucket } from '../../src/reminders/kv-reminder-store.js';
 import { KvStateStore } from '../../src/state/kv-state-store.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { type NodeProcess, NodeProcesses } from '../../src/testing/node-process.js';
@@ -95,11 +95,13 @@ function retryKinds(): Record<string, number> {
   return kinds;
 }
 
-/** Live reminders in the bucket (keys; deleted and acked ones are gone). */
+/** Reminders stored in the partitions' buckets (keys; cancelled ones, and fired ones once purged, are gone). */
 async function liveReminderKeys(): Promise<string[]> {
-  const kv = await nc.jetstream().views.kv(store.bucket);
   const keys: string[] = [];
-  for await (const key of await kv.keys()) keys.push(key);
+  for (let p = 0; p < store.partitions; p++) {
+    const kv = await nc.jetstream().views.kv(partitionBucket(store.bucket, p));
+    for await (const key of await kv.keys()) keys.push(key);
+  }
   return keys;
 }
 
