@@ -1,6 +1,7 @@
 /**
  * Drivers for hand-measured request/response benches (NATS, the shard node): a call loop one at a time for
- * latencies, and N closed loops for throughput. Lucent and its raw baseline go through the same driver.
+ * latencies, and N closed loops for throughput in steady state. Lucent and its raw baseline (or its peer) go
+ * through the same driver.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -22,21 +23,45 @@ export async function sequentialLatencies(call: Call, count: number, into: numbe
   return into;
 }
 
-/** Calls/s with `inFlight` calls outstanding at all times (closed loops), for about `durationMs`. */
-export async function pipelined(call: Call, inFlight: number, durationMs: number): Promise<number> {
+/** Default {@link pipelined} ramp: long enough for a pipeline to reach its rhythm, short beside the window. */
+const RAMP_MS = 200;
+
+/**
+ * Calls/s in steady state with `inFlight` calls outstanding at all times (closed loops). The loops start, the
+ * first `rampMs` are not counted, then the calls that complete within the next `durationMs` are, and the calls
+ * still out at the end are awaited but not counted. Counting from the start would bill the ramp (all `inFlight`
+ * calls leave in one tick, and a system takes a while to reach its rhythm: in node/peers both Lucent's and
+ * Moleculer's first 250 ms ran at 10-65 % of their steady rate) and the drain to the window, the more so the
+ * shorter it is. Rejects with the first error a call throws.
+ */
+export async function pipelined(
+  call: Call,
+  inFlight: number,
+  durationMs: number,
+  rampMs = Math.min(RAMP_MS, durationMs),
+): Promise<number> {
   let done = 0;
   let stop = false;
-  const timer = setTimeout(() => {
-    stop = true;
-  }, durationMs);
-  const started = performance.now();
   const lane = async (): Promise<void> => {
     while (!stop) {
       await call();
       done++;
     }
   };
-  await Promise.all(Array.from({ length: inFlight }, lane));
-  clearTimeout(timer);
-  return done / ((performance.now() - started) / 1000);
+  const lanes = Promise.all(Array.from({ length: inFlight }, lane));
+  // Awaited at the end (rethrowing a call's error); this only keeps an early rejection from counting as unhandled.
+  lanes.catch(() => {});
+  await sleep(rampMs);
+  const doneBefore = done;
+  const started = performance.now();
+  await sleep(durationMs);
+  const counted = done - doneBefore;
+  const elapsedMs = performance.now() - started;
+  stop = true;
+  await lanes;
+  return counted / (elapsedMs / 1000);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
