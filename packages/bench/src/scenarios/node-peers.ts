@@ -189,7 +189,9 @@ async function throughputSlice(
   if (server.others !== undefined && serverAfter.others !== undefined) {
     cpu.server.push((serverAfter.others - server.others) / calls);
   }
-  if (nats.others !== undefined && natsAfter.others !== undefined) cpu.nats.push((natsAfter.others - nats.others) / calls);
+  if (nats.others !== undefined && natsAfter.others !== undefined) {
+    cpu.nats.push((natsAfter.others - nats.others) / calls);
+  }
   return rate;
 }
 
