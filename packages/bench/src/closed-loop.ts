@@ -4,6 +4,7 @@
  * through the same driver.
  */
 import { performance } from 'node:perf_hooks';
+import { ownCpuUs, processCpuUs } from './process-cpu.js';
 
 /** One request; resolves when its answer is back. */
 export type Call = () => Promise<unknown>;
@@ -64,4 +65,41 @@ export async function pipelined(
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** What {@link measuredSlice} measured: steady calls/s, and CPU µs per call of this process and of each pid. */
+export interface MeasuredSlice {
+  readonly rate: number;
+  /** This process (the client). */
+  readonly ownCpuUs: number;
+  /** Per pid, in order; `undefined` where `/proc` could not tell. */
+  readonly cpuUs: readonly (number | undefined)[];
+}
+
+/**
+ * {@link pipelined}, and the CPU time (user + system, `process-cpu.ts`) this process and the processes `pids`
+ * spent per call over it, ramp and drain included with their calls: on a shared machine calls/s follow the
+ * neighbours' load, CPU per call much less.
+ */
+export async function measuredSlice(
+  call: Call,
+  inFlight: number,
+  durationMs: number,
+  pids: readonly number[],
+): Promise<MeasuredSlice> {
+  let calls = 0;
+  const counted: Call = async () => {
+    await call();
+    calls++;
+  };
+  const before = pids.map(processCpuUs);
+  const ownBefore = ownCpuUs();
+  const rate = await pipelined(counted, inFlight, durationMs);
+  const ownCpu = ownCpuUs() - ownBefore;
+  const cpuUs = pids.map((pid, i) => {
+    const from = before[i];
+    const to = processCpuUs(pid);
+    return from === undefined || to === undefined ? undefined : (to - from) / calls;
+  });
+  return { rate, ownCpuUs: ownCpu / calls, cpuUs };
 }

@@ -22,9 +22,8 @@ import {
   startNodeProcess,
 } from '@lucent/node/internal';
 import { ServiceBroker } from 'moleculer';
-import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
+import { type Call, measuredSlice, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import { median } from '../measure.js';
-import { readCpu } from '../process-cpu.js';
 import type { Measurement, RunOptions, Scenario } from '../scenario.js';
 
 const CLUSTER = 'bench-peers';
@@ -165,34 +164,19 @@ async function measure(
   return results;
 }
 
-/**
- * Calls/s of one slice at {@link IN_FLIGHT}, and the CPU time each process spent per call over it (ramp and drain
- * included, with their calls): on a shared machine calls/s follow the neighbours, CPU per call much less.
- */
+/** Calls/s of one slice at {@link IN_FLIGHT}; the CPU each process spent per call over it goes into `cpu`. */
 async function throughputSlice(
   path: Path,
   natsPid: number,
   throughputMs: number,
   cpu: PathResult['cpu'],
 ): Promise<number> {
-  let calls = 0;
-  const counted: Call = async () => {
-    await path.call();
-    calls++;
-  };
-  const server = readCpu([path.serverPid]);
-  const nats = readCpu([natsPid]);
-  const rate = await pipelined(counted, IN_FLIGHT, throughputMs);
-  const serverAfter = readCpu([path.serverPid]);
-  const natsAfter = readCpu([natsPid]);
-  cpu.client.push((serverAfter.own - server.own) / calls);
-  if (server.others !== undefined && serverAfter.others !== undefined) {
-    cpu.server.push((serverAfter.others - server.others) / calls);
-  }
-  if (nats.others !== undefined && natsAfter.others !== undefined) {
-    cpu.nats.push((natsAfter.others - nats.others) / calls);
-  }
-  return rate;
+  const slice = await measuredSlice(path.call, IN_FLIGHT, throughputMs, [path.serverPid, natsPid]);
+  const [server, nats] = slice.cpuUs;
+  cpu.client.push(slice.ownCpuUs);
+  if (server !== undefined) cpu.server.push(server);
+  if (nats !== undefined) cpu.nats.push(nats);
+  return slice.rate;
 }
 
 /** `of[r] / best[r]` per round, where best is the better Moleculer serializer of that round (`pick`: max or min). */
