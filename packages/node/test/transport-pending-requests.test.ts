@@ -11,18 +11,16 @@ interface Outcome {
 
 function track(table: PendingRequests, target: string, timeoutMs: number): { id: number; outcome: Outcome } {
   const outcome: Outcome = { settled: 0 };
-  const id = table.add(
-    target,
-    timeoutMs,
-    (value) => {
+  const id = table.add(target, timeoutMs, {
+    resolve: (value) => {
       outcome.value = value;
       outcome.settled++;
     },
-    (error) => {
+    reject: (error) => {
       outcome.error = error;
       outcome.settled++;
     },
-  );
+  });
   return { id, outcome };
 }
 
@@ -83,12 +81,7 @@ describe('PendingRequests', () => {
     const table = new PendingRequests(clock);
     const order: string[] = [];
     const add = (name: string, timeoutMs: number) =>
-      table.add(
-        name,
-        timeoutMs,
-        () => order.push(`${name}:ok`),
-        () => order.push(name),
-      );
+      table.add(name, timeoutMs, { resolve: () => order.push(`${name}:ok`), reject: () => order.push(name) });
     add('slow', 300);
     add('fast', 100);
     clock.advance(10);
@@ -172,12 +165,7 @@ describe('PendingRequests', () => {
     for (let i = 0; i < 200; i++) {
       const timeoutMs = 5 + ((i * 37) % 100) + (i % 4) * 0.25;
       const deadline = clock.now() + timeoutMs;
-      table.add(
-        't',
-        timeoutMs,
-        () => {},
-        () => lateness.push(clock.now() - deadline),
-      );
+      table.add('t', timeoutMs, { resolve: () => {}, reject: () => lateness.push(clock.now() - deadline) });
       clock.advance(0.1);
     }
     clock.advance(200);

@@ -16,7 +16,7 @@
 import type { TimerHandle } from '@lucent/actors/internal';
 import { type LinkedEnds, TimeoutError, unlinkEntry } from '@lucent/core/internal';
 import { MAX_FRAME_ID } from './frames.js';
-import type { TransportClock } from './transport.js';
+import type { ReplyReceiver, TransportClock } from './transport.js';
 
 /** One waiting request. Monomorphic: every field set in the constructor. */
 class PendingRequest {
@@ -28,8 +28,8 @@ class PendingRequest {
     readonly timeoutMs: number,
     readonly deadline: number,
     readonly list: DeadlineList,
-    readonly resolve: (reply: Uint8Array) => void,
-    readonly reject: (error: unknown) => void,
+    /** Gets the outcome: a request promise's resolve/reject pair, or the caller's own receiver. */
+    readonly receiver: ReplyReceiver,
     /** What the caller asked (a function name, an actor key): named in the `TimeoutError`. */
     readonly label: string,
   ) {}
@@ -101,17 +101,11 @@ export class PendingRequests {
   }
 
   /**
-   * Registers a request and returns its id (1..{@link MAX_FRAME_ID}, skipping ids still pending). `resolve` and
-   * `reject` are the request promise's; `label` (default `target`) names what was asked in the `TimeoutError`. A `timeoutMs`
-   * that is not positive (or NaN) times out on the next timer turn; `Infinity` never times out.
+   * Registers a request and returns its id (1..{@link MAX_FRAME_ID}, skipping ids still pending). `receiver` gets
+   * its outcome, once; `label` (default `target`) names what was asked in the `TimeoutError`. A `timeoutMs` that
+   * is not positive (or NaN) times out on the next timer turn; `Infinity` never times out.
    */
-  add(
-    target: string,
-    timeoutMs: number,
-    resolve: (reply: Uint8Array) => void,
-    reject: (error: unknown) => void,
-    label: string = target,
-  ): number {
+  add(target: string, timeoutMs: number, receiver: ReplyReceiver, label: string = target): number {
     // NaN or a non-positive timeout expires on the next timer turn instead of never; Infinity never expires.
     const timeout = Number.isNaN(timeoutMs) ? 0 : Math.max(timeoutMs, 0);
     let id = this.#lastId;
@@ -127,7 +121,7 @@ export class PendingRequests {
       this.#byTimeout.set(key, list);
     }
     const deadline = this.#clock.now() + timeout;
-    const entry = new PendingRequest(id, target, timeout, deadline, list, resolve, reject, label);
+    const entry = new PendingRequest(id, target, timeout, deadline, list, receiver, label);
     list.push(entry);
     this.#byId.set(id, entry);
     if (deadline < this.#armedAt) this.#arm(deadline);
@@ -142,7 +136,7 @@ export class PendingRequests {
   resolve(id: number, reply: Uint8Array): boolean {
     const entry = this.#take(id);
     if (entry === undefined) return false;
-    entry.resolve(reply);
+    entry.receiver.resolve(reply);
     return true;
   }
 
@@ -150,7 +144,7 @@ export class PendingRequests {
   reject(id: number, error: unknown): boolean {
     const entry = this.#take(id);
     if (entry === undefined) return false;
-    entry.reject(error);
+    entry.receiver.reject(error);
     return true;
   }
 
@@ -163,7 +157,7 @@ export class PendingRequests {
     for (const entry of this.#byId.values()) if (entry.target === target) entries.push(entry);
     if (entries.length === 0) return 0;
     for (const entry of entries) this.#take(entry.id);
-    for (const entry of entries) entry.reject(makeError());
+    for (const entry of entries) entry.receiver.reject(makeError());
     return entries.length;
   }
 
@@ -172,7 +166,7 @@ export class PendingRequests {
     const entries = [...this.#byId.values()];
     for (const entry of entries) this.#take(entry.id);
     this.#disarm();
-    for (const entry of entries) entry.reject(error);
+    for (const entry of entries) entry.receiver.reject(error);
   }
 
   #take(id: number): PendingRequest | undefined {
@@ -235,7 +229,7 @@ export class PendingRequests {
         this.#byId.delete(head.id);
         this.#unlink(head);
         this.timeouts++;
-        head.reject(new TimeoutError({ target: head.label, timeoutMs: head.timeoutMs }));
+        head.receiver.reject(new TimeoutError({ target: head.label, timeoutMs: head.timeoutMs }));
         head = list.head;
       }
       if (head !== null && head.deadline < nextDeadline) nextDeadline = head.deadline;
