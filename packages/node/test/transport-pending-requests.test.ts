@@ -196,6 +196,19 @@ describe('PendingRequests', () => {
     expect(seen.size).toBe(101);
   });
 
+  it('a timeout whose deadline list was dropped once idle still expires when used again', () => {
+    const clock = new SimulatedClock();
+    const table = new PendingRequests(clock);
+    // 20 distinct timeouts, 1 ms added last: its list empties first, while more than 16 lists exist, and is dropped.
+    for (let t = 2; t <= 20; t++) track(table, 'x', t);
+    track(table, 'x', 1);
+    clock.advance(1);
+    expect(table.size).toBe(19);
+    const again = track(table, 'x', 1);
+    clock.advance(1);
+    expect(TimeoutError.is(again.outcome.error)).toBe(true);
+  });
+
   it('a NaN or negative timeout expires on the next timer turn, not never', () => {
     const clock = new SimulatedClock();
     const table = new PendingRequests(clock);

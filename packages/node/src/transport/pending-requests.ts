@@ -82,6 +82,10 @@ export class PendingRequests {
   readonly #byId = new Map<number, PendingRequest>();
   readonly #byTimeout = new Map<number, DeadlineList>();
   #lastId = 0;
+  /** True once ids wrapped around past MAX_FRAME_ID: only then can the next id still be pending. */
+  #wrapped = false;
+  /** The list of the last timeout added to (nearly every caller uses one timeout): one Map lookup less per add. */
+  #lastList: DeadlineList | undefined = undefined;
   #timer: TimerHandle | undefined = undefined;
   #armedAt = Number.POSITIVE_INFINITY;
   /** True while the table is empty and its Node timer is kept unref'd (see #idle). */
@@ -109,16 +113,25 @@ export class PendingRequests {
     // NaN or a non-positive timeout expires on the next timer turn instead of never; Infinity never expires.
     const timeout = Number.isNaN(timeoutMs) ? 0 : Math.max(timeoutMs, 0);
     let id = this.#lastId;
-    do id = id >= MAX_FRAME_ID ? 1 : id + 1;
-    while (this.#byId.has(id));
+    do {
+      if (id < MAX_FRAME_ID) id++;
+      else {
+        id = 1;
+        this.#wrapped = true;
+      }
+    } while (this.#wrapped && this.#byId.has(id));
     this.#lastId = id;
     // Lists are keyed by whole milliseconds: callers that pass a fractional remaining budget share a list, and
     // an entry then waits at most 1 ms behind a predecessor whose deadline is a fraction later.
     const key = Math.ceil(timeout);
-    let list = this.#byTimeout.get(key);
-    if (list === undefined) {
-      list = new DeadlineList(key);
-      this.#byTimeout.set(key, list);
+    let list = this.#lastList;
+    if (list === undefined || list.key !== key) {
+      list = this.#byTimeout.get(key);
+      if (list === undefined) {
+        list = new DeadlineList(key);
+        this.#byTimeout.set(key, list);
+      }
+      this.#lastList = list;
     }
     const deadline = this.#clock.now() + timeout;
     const entry = new PendingRequest(id, target, timeout, deadline, list, receiver, label);
@@ -183,7 +196,10 @@ export class PendingRequests {
     const list = entry.list;
     list.unlink(entry);
     // Many distinct timeouts (remaining budgets) would otherwise leave empty lists behind for the sweep to visit.
-    if (list.head === null && this.#byTimeout.size > MAX_IDLE_LISTS) this.#byTimeout.delete(list.key);
+    if (list.head === null && this.#byTimeout.size > MAX_IDLE_LISTS) {
+      this.#byTimeout.delete(list.key);
+      if (this.#lastList === list) this.#lastList = undefined;
+    }
   }
 
   #arm(deadline: number): void {
