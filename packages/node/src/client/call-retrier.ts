@@ -21,8 +21,9 @@
  *   failures in a row (gone, overloaded, timed out); calls then avoid the node for {@link BREAKER_OPEN_MS}.
  *
  * Cost per call: the {@link RetryCall} and the caller's promise. The call object is the transport's receiver of
- * every attempt (`Transport.requestTo`), so no attempt makes a promise of its own, nor a closure: a promise per
- * layer (request, decode, retry) was a third of the client's share of a call's CPU beside the envelope's encode.
+ * every attempt (`Transport.requestTo`), so no attempt makes a promise of its own, nor a closure (there was a
+ * promise per layer, request, decode and retry, each with its reactions and closures: with the envelope's
+ * encode, the larger part of the client's CPU per call).
  */
 import {
   type Clock,
