@@ -24,6 +24,7 @@
  * only `length` elements, sending stale bytes of its output buffer (an information leak).
  */
 import { Packr, Unpackr } from 'msgpackr';
+import { ENVELOPE_RECORD_ID, EnvelopeWriter, RETRY_RECORD_ID } from './codec-writer.js';
 import { ENVELOPE_FIELDS, ENVELOPE_RETRY_FIELDS, type Envelope } from './envelope.js';
 import { envelopeProblem } from './envelope-check.js';
 import { ConfigError, DecodeError, EncodeError } from './errors.js';
@@ -33,11 +34,6 @@ const OVER_SIZE_HINT = "the codec's maxMessageBytes and nats-server's max_payloa
 
 /** Default {@link EnvelopeCodecOptions.maxMessageBytes}: 1 MiB, NATS's default `max_payload`. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
-
-/** First byte of every single-envelope encoding: the shared record id of the envelope structure. */
-const ENVELOPE_RECORD_ID = 0x40;
-/** First byte of a retried request's encoding: the structure with `attempt` (`ENVELOPE_RETRY_FIELDS`). */
-const RETRY_RECORD_ID = 0x41;
 
 export interface EnvelopeCodecOptions {
   /** Largest encoding that is written or read. Default 1 MiB. */
@@ -55,6 +51,8 @@ export class EnvelopeCodec {
   readonly maxMessageBytes: number;
   readonly #packr: Packr;
   readonly #unpackr: Unpackr;
+  /** Writes envelopes of plain data without msgpackr (`codec-writer.ts`); the rest go through `#packr`. */
+  readonly #writer = new EnvelopeWriter();
   /** The envelope being packed: the only object msgpackr may write as a record. */
   #packing: Envelope | undefined = undefined;
 
@@ -89,13 +87,27 @@ export class EnvelopeCodec {
    * Encodes one envelope. Throws {@link EncodeError} when a field has the wrong type, the payload cannot be
    * encoded (a symbol, a cycle) or the result is over `maxMessageBytes`.
    *
-   * Returns a view into msgpackr's shared output buffer (usually 8 KiB): the bytes stay valid (msgpackr never
-   * writes over them), but posting the view to a worker would clone the whole buffer. Use
+   * Returns a view into a shared output buffer (the codec's 64 KiB slab, or msgpackr's 8 KiB one): the bytes stay
+   * valid (neither writes over bytes it handed out), but posting the view to a worker would clone the whole buffer. Use
    * {@link encodeDetached} for `postMessage`, or copy it.
    */
   encode(envelope: Envelope): Uint8Array {
     const problem = envelopeProblem(envelope);
     if (problem !== '') throw new EncodeError({ reason: `invalid envelope: ${problem}` });
+    const bytes = this.#writer.write(envelope) ?? this.#pack(envelope);
+    if (bytes.length > this.maxMessageBytes) {
+      throw new EncodeError({
+        reason: `the message is ${bytes.length} bytes, over the limit of ${this.maxMessageBytes} bytes`,
+        byteLength: bytes.length,
+        limitBytes: this.maxMessageBytes,
+        raiseWith: OVER_SIZE_HINT,
+      });
+    }
+    return bytes;
+  }
+
+  /** Encodes with msgpackr: envelopes whose payload is not plain data, or whose keys are not the factories'. */
+  #pack(envelope: Envelope): Uint8Array {
     let bytes: Uint8Array;
     this.#packing = envelope;
     try {
@@ -108,14 +120,6 @@ export class EnvelopeCodec {
     if (bytes[0] !== ENVELOPE_RECORD_ID && bytes[0] !== RETRY_RECORD_ID) {
       // The object's keys differ from ENVELOPE_FIELDS (order or extra keys), so msgpackr wrote a one-off record.
       throw new EncodeError({ reason: 'envelope keys differ from ENVELOPE_FIELDS; build it with a factory' });
-    }
-    if (bytes.length > this.maxMessageBytes) {
-      throw new EncodeError({
-        reason: `the message is ${bytes.length} bytes, over the limit of ${this.maxMessageBytes} bytes`,
-        byteLength: bytes.length,
-        limitBytes: this.maxMessageBytes,
-        raiseWith: OVER_SIZE_HINT,
-      });
     }
     return bytes;
   }

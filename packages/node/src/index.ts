@@ -73,4 +73,4 @@ export {
 export { InMemoryBus } from './transport/in-memory-bus.js';
 export { InMemoryTransport } from './transport/in-memory-transport.js';
 export { type NatsAuth, natsAuthFromEnv } from './transport/nats-auth.js';
-export type { Transport } from './transport/transport.js';
+export type { ReplyReceiver, Transport } from './transport/transport.js';

@@ -17,7 +17,6 @@ import {
   NODE_WATCH_MS,
   RetryCall,
   retryTarget,
-  type SentAttempt,
 } from '../src/client/call-retrier.js';
 import { viewOf } from './fixed-view.js';
 
@@ -26,14 +25,23 @@ const fn = defineFunction(
   (_ctx, n: number) => n,
 );
 
+/** Delivers `outcome` to `call` as a transport would: its value to `resolve` (decoding is the identity here). */
+function deliver(call: RetryCall, outcome: Promise<unknown>): void {
+  outcome.then(
+    (value) => call.resolve(value as Uint8Array),
+    (error: unknown) => call.reject(error),
+  );
+}
+
 /** A retrier on a simulated clock whose sender records every attempt and answers with `answer(attempt)`. */
 function setup(answer: (call: RetryCall) => Promise<unknown>) {
   const clock = new SimulatedClock();
   let view: ClusterView = viewOf('a', 'b', 'c');
   const attempts: { attempt: number; avoid: string[] }[] = [];
-  const send = (call: RetryCall): SentAttempt => {
+  const send = (call: RetryCall): void => {
     attempts.push({ attempt: call.attempt, avoid: [...(call.avoid ?? [])] });
-    return { answer: answer(call), node: 'b' };
+    call.sentTo = 'b';
+    deliver(call, answer(call));
   };
   const left: string[] = [];
   // The transport's part: fail what waits on a node that left (here: the pending first answers by node).
@@ -42,12 +50,18 @@ function setup(answer: (call: RetryCall) => Promise<unknown>) {
     left.push(node);
     waiting.get(node)?.(new NodeUnavailableError({ node, reason: LEFT_VIEW_REASON }));
   };
-  const retrier = new CallRetrier(clock, { current: () => view }, send, onNodeLeft);
+  const retrier = new CallRetrier({ clock, view: { current: () => view }, send, onNodeLeft });
+  /** Starts `call`, whose first attempt ends as `first` does. */
+  const run = (call: RetryCall, first: Promise<unknown>): Promise<unknown> => {
+    const result = retrier.start(call);
+    deliver(call, first);
+    return result;
+  };
   const newCall = (sentTo: string | undefined, timeoutMs = 10_000) =>
     new RetryCall('pure', fn, 1, undefined, 'id.1', clock.wallNow() + timeoutMs, clock.now() + timeoutMs, sentTo);
   /** A first answer that only a node leaving the view settles (it fails). */
   const pendingOn = (node: string) => new Promise<unknown>((_resolve, reject) => waiting.set(node, reject));
-  return { clock, retrier, attempts, newCall, left, pendingOn, setView: (v: ClusterView) => (view = v) };
+  return { clock, retrier, run, attempts, newCall, left, pendingOn, setView: (v: ClusterView) => (view = v) };
 }
 
 /** Lets promise continuations run, then moves simulated time (backoffs, the view watch). */
@@ -59,9 +73,9 @@ async function settle(clock: SimulatedClock, ms: number): Promise<void> {
 
 describe('CallRetrier', () => {
   it('retries a node failure after the backoff, elsewhere, and counts it by function and reason', async () => {
-    const { clock, retrier, attempts, newCall } = setup(() => Promise.resolve(42));
+    const { clock, retrier, run, attempts, newCall } = setup(() => Promise.resolve(42));
     const gone = new NodeUnavailableError({ node: 'a', reason: 'no responders' });
-    const result = retrier.run(newCall('a'), Promise.reject(gone));
+    const result = run(newCall('a'), Promise.reject(gone));
     await settle(clock, 100);
     await expect(result).resolves.toBe(42);
     expect(attempts).toEqual([{ attempt: 2, avoid: ['a'] }]);
@@ -69,8 +83,10 @@ describe('CallRetrier', () => {
   });
 
   it('fails an attempt whose node leaves the view at once, and retries it', async () => {
-    const { clock, retrier, attempts, newCall, left, pendingOn, setView } = setup(() => Promise.resolve('survivor'));
-    const result = retrier.run(newCall('a'), pendingOn('a'));
+    const { clock, retrier, run, attempts, newCall, left, pendingOn, setView } = setup(() =>
+      Promise.resolve('survivor'),
+    );
+    const result = run(newCall('a'), pendingOn('a'));
     setView(viewOf('b', 'c'));
     await settle(clock, NODE_WATCH_MS);
     expect(left).toEqual(['a']);
@@ -87,9 +103,9 @@ describe('CallRetrier', () => {
   });
 
   it('does not retry a handler error that is not marked retryable', async () => {
-    const { clock, retrier, attempts, newCall } = setup(() => Promise.resolve(1));
+    const { clock, retrier, run, attempts, newCall } = setup(() => Promise.resolve(1));
     const thrown = toLucentError(new RangeError('bad'), 'pure');
-    const result = retrier.run(newCall(undefined), Promise.reject(thrown));
+    const result = run(newCall(undefined), Promise.reject(thrown));
     await settle(clock, 100);
     await expect(result).rejects.toSatisfy((e) => HandlerError.is(e));
     expect(attempts).toEqual([]);
@@ -99,8 +115,8 @@ describe('CallRetrier', () => {
   it('gives up with the last error after maxAttempts, or when the backoff would pass the deadline', async () => {
     // A timeout answered by a node (its function's own limit): retried until maxAttempts.
     const timeout = new TimeoutError({ target: 'pure', timeoutMs: 1 }, { origin: 'b' });
-    const { clock, retrier, attempts, newCall } = setup(() => Promise.reject(timeout));
-    const result = retrier.run(newCall(undefined), Promise.reject(timeout));
+    const { clock, run, attempts, newCall } = setup(() => Promise.reject(timeout));
+    const result = run(newCall(undefined), Promise.reject(timeout));
     for (let i = 0; i < 5; i++) await settle(clock, 100);
     await expect(result).rejects.toBe(timeout);
     expect(attempts.map((a) => a.attempt)).toEqual([2, 3]);
@@ -108,7 +124,7 @@ describe('CallRetrier', () => {
     // A timeout raised by the client itself means the call's budget is spent: not retried.
     const local = setup(() => Promise.resolve(1));
     const spent = new TimeoutError({ target: 'pure', timeoutMs: 10_000 });
-    const ended = local.retrier.run(local.newCall(undefined), Promise.reject(spent));
+    const ended = local.run(local.newCall(undefined), Promise.reject(spent));
     await settle(local.clock, 100);
     await expect(ended).rejects.toBe(spent);
     expect(local.attempts).toEqual([]);
@@ -116,17 +132,17 @@ describe('CallRetrier', () => {
     // No time left before the deadline: any backoff would pass it. (The backoff has random jitter, so a deadline
     // of a few ms is not deterministic: the jittered first delay can be shorter than the policy's backoffMs.)
     const late = setup(() => Promise.resolve(1));
-    const tight = late.retrier.run(late.newCall(undefined, 0), Promise.reject(timeout));
+    const tight = late.run(late.newCall(undefined, 0), Promise.reject(timeout));
     await settle(late.clock, 100);
     await expect(tight).rejects.toBe(timeout);
     expect(late.attempts).toEqual([]);
   });
 
   it('opens a node breaker after consecutive node failures and closes it after the open time', async () => {
-    const { clock, retrier, newCall } = setup(() => Promise.resolve(1));
+    const { clock, retrier, run, newCall } = setup(() => Promise.resolve(1));
     for (let i = 0; i < BREAKER_THRESHOLD; i++) {
       const gone = new NodeUnavailableError({ node: 'a', reason: 'no responders' });
-      const result = retrier.run(newCall('a'), Promise.reject(gone));
+      const result = run(newCall('a'), Promise.reject(gone));
       await settle(clock, 100);
       await result;
     }
@@ -136,18 +152,18 @@ describe('CallRetrier', () => {
   });
 
   it('retries a call by name with NAME_CALL_RETRY: a node gone is retried and counted by name, a timeout is not', async () => {
-    const { clock, retrier, attempts } = setup(() => Promise.resolve('ok'));
+    const { clock, retrier, run, attempts } = setup(() => Promise.resolve('ok'));
     const byName = (sentTo: string) =>
       new RetryCall('quote@2', undefined, 1, undefined, 'id.2', clock.wallNow() + 10_000, clock.now() + 10_000, sentTo);
     const gone = new NodeUnavailableError({ node: 'a', reason: 'no responders' });
-    const result = retrier.run(byName('a'), Promise.reject(gone));
+    const result = run(byName('a'), Promise.reject(gone));
     await settle(clock, 1_000);
     await expect(result).resolves.toBe('ok');
     expect(attempts).toEqual([{ attempt: 2, avoid: ['a'] }]);
     expect(retrier.retries('quote', 'node_unavailable')).toBe(1);
 
     const answered = new TimeoutError({ target: 'quote', timeoutMs: 1 }, { origin: 'b' });
-    const timedOut = retrier.run(byName('b'), Promise.reject(answered));
+    const timedOut = run(byName('b'), Promise.reject(answered));
     await settle(clock, 1_000);
     await expect(timedOut).rejects.toBe(answered);
     expect(attempts).toHaveLength(1);

@@ -14,7 +14,13 @@ import { type MembershipEvent, MembershipEventType } from '../src/membership/mem
 import { IDLE_LOAD, type MembershipOptions, MembershipRole } from '../src/membership/membership-options.js';
 import { InMemoryBus } from '../src/transport/in-memory-bus.js';
 import { InMemoryTransport } from '../src/transport/in-memory-transport.js';
-import type { FrameHandler, SubscribeOptions, Transport, TransportSubscription } from '../src/transport/transport.js';
+import type {
+  FrameHandler,
+  ReplyReceiver,
+  SubscribeOptions,
+  Transport,
+  TransportSubscription,
+} from '../src/transport/transport.js';
 
 const INTERVAL = 100;
 const DEAD = 300;
@@ -39,6 +45,9 @@ class DroppingTransport implements Transport {
   }
   request(subject: string, frame: Uint8Array, timeoutMs: number) {
     return this.inner.request(subject, frame, timeoutMs);
+  }
+  requestTo(subject: string, frame: Uint8Array, timeoutMs: number, label: string, receiver: ReplyReceiver): void {
+    this.inner.requestTo(subject, frame, timeoutMs, label, receiver);
   }
   failRequestsTo(subject: string, makeError: () => unknown) {
     return this.inner.failRequestsTo(subject, makeError);

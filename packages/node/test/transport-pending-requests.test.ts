@@ -11,18 +11,16 @@ interface Outcome {
 
 function track(table: PendingRequests, target: string, timeoutMs: number): { id: number; outcome: Outcome } {
   const outcome: Outcome = { settled: 0 };
-  const id = table.add(
-    target,
-    timeoutMs,
-    (value) => {
+  const id = table.add(target, timeoutMs, {
+    resolve: (value) => {
       outcome.value = value;
       outcome.settled++;
     },
-    (error) => {
+    reject: (error) => {
       outcome.error = error;
       outcome.settled++;
     },
-  );
+  });
   return { id, outcome };
 }
 
@@ -83,12 +81,7 @@ describe('PendingRequests', () => {
     const table = new PendingRequests(clock);
     const order: string[] = [];
     const add = (name: string, timeoutMs: number) =>
-      table.add(
-        name,
-        timeoutMs,
-        () => order.push(`${name}:ok`),
-        () => order.push(name),
-      );
+      table.add(name, timeoutMs, { resolve: () => order.push(`${name}:ok`), reject: () => order.push(name) });
     add('slow', 300);
     add('fast', 100);
     clock.advance(10);
@@ -172,12 +165,7 @@ describe('PendingRequests', () => {
     for (let i = 0; i < 200; i++) {
       const timeoutMs = 5 + ((i * 37) % 100) + (i % 4) * 0.25;
       const deadline = clock.now() + timeoutMs;
-      table.add(
-        't',
-        timeoutMs,
-        () => {},
-        () => lateness.push(clock.now() - deadline),
-      );
+      table.add('t', timeoutMs, { resolve: () => {}, reject: () => lateness.push(clock.now() - deadline) });
       clock.advance(0.1);
     }
     clock.advance(200);
@@ -206,6 +194,19 @@ describe('PendingRequests', () => {
     const seen = new Set<number>([first]);
     for (let i = 0; i < 100; i++) seen.add(track(table, 'a', 10).id);
     expect(seen.size).toBe(101);
+  });
+
+  it('a timeout whose deadline list was dropped once idle still expires when used again', () => {
+    const clock = new SimulatedClock();
+    const table = new PendingRequests(clock);
+    // 20 distinct timeouts, 1 ms added last: its list empties first, while more than 16 lists exist, and is dropped.
+    for (let t = 2; t <= 20; t++) track(table, 'x', t);
+    track(table, 'x', 1);
+    clock.advance(1);
+    expect(table.size).toBe(19);
+    const again = track(table, 'x', 1);
+    clock.advance(1);
+    expect(TimeoutError.is(again.outcome.error)).toBe(true);
   });
 
   it('a NaN or negative timeout expires on the next timer turn, not never', () => {

@@ -4,12 +4,14 @@
  * `addOnePooled` from its worker pool and `addOneLow` (`cpu: 'low'`) on its main thread; this process is the
  * client (`connectCluster`). Moleculer 0.14: a `ServiceBroker` process on the NATS transporter serving
  * `peers.addOne`, called from a broker in this process, once with the JSON and once with the MsgPack serializer.
- * Measured for each: throughput with 1000 calls in flight, and sequential latency (p50, p99).
+ * Measured for each: throughput with 1000 calls in flight (in steady state, `closed-loop.ts`), the CPU time each
+ * process spends per call at that load (client, serving process, nats-server: steadier than calls/s on a shared
+ * machine), and sequential latency (p50, p99).
  * Every system is up for the whole run and the measurements alternate: {@link ROUNDS} rounds, each measuring every
  * path in a rotated order (sequential calls, then a throughput slice), so load that comes and goes on a shared
  * machine hits all alike. Each ratio is the median of its per-round ratios (their range is printed).
  * Goals (issue 11): Lucent ≥ 3× Moleculer's best throughput at 1000 in flight; a `cpu: 'low'` function's p50
- * ≤ Moleculer's best p50. Bounded: about 40 s plus process start-ups.
+ * ≤ Moleculer's best p50. Bounded: about 50 s plus process start-ups.
  */
 import { fileURLToPath } from 'node:url';
 import {
@@ -20,7 +22,7 @@ import {
   startNodeProcess,
 } from '@lucent/node/internal';
 import { ServiceBroker } from 'moleculer';
-import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
+import { type Call, measuredSlice, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import { median } from '../measure.js';
 import type { Measurement, RunOptions, Scenario } from '../scenario.js';
 
@@ -41,14 +43,20 @@ const path = (relative: string): string => fileURLToPath(new URL(relative, impor
 interface Path {
   readonly label: string;
   readonly call: Call;
+  /** The process that serves the calls (its CPU per call is measured with the client's and nats-server's). */
+  readonly serverPid: number;
   stop(): Promise<void>;
 }
 
-/** What one path measured: per round its p50 (µs) and calls/s, and every sequential latency (µs, ascending). */
+/**
+ * What one path measured: per round its p50 (µs), calls/s and CPU µs per call of this process (the client), the
+ * serving process and nats-server over the throughput slice; every sequential latency (µs, ascending).
+ */
 interface PathResult {
   readonly p50s: number[];
   readonly rates: number[];
   readonly latencies: number[];
+  readonly cpu: { readonly client: number[]; readonly server: number[]; readonly nats: number[] };
 }
 
 /** Lucent: one `lucent-node` process, this process its client; two paths (pooled and `cpu: 'low'`). */
@@ -80,8 +88,18 @@ async function startLucent(natsUrl: string): Promise<{ paths: Path[]; node: Node
     node,
     stop,
     paths: [
-      { label: POOLED, call: () => client.call('addOnePooled', { x: x++ }, { timeoutMs: TIMEOUT_MS }), stop: none },
-      { label: LOW, call: () => client.call('addOneLow', { x: x++ }, { timeoutMs: TIMEOUT_MS }), stop: none },
+      {
+        label: POOLED,
+        call: () => client.call('addOnePooled', { x: x++ }, { timeoutMs: TIMEOUT_MS }),
+        serverPid: node.pid,
+        stop: none,
+      },
+      {
+        label: LOW,
+        call: () => client.call('addOneLow', { x: x++ }, { timeoutMs: TIMEOUT_MS }),
+        serverPid: node.pid,
+        stop: none,
+      },
     ],
   };
 }
@@ -110,7 +128,7 @@ async function startMoleculer(natsUrl: string, serializer: (typeof SERIALIZERS)[
   }
   let x = 0;
   const call: Call = () => broker.call('peers.addOne', { x: x++ }, { timeout: TIMEOUT_MS });
-  return { label: `moleculer ${serializer}`, call, stop };
+  return { label: `moleculer ${serializer}`, call, serverPid: peer.pid, stop };
 }
 
 /**
@@ -120,6 +138,7 @@ async function startMoleculer(natsUrl: string, serializer: (typeof SERIALIZERS)[
  */
 async function measure(
   paths: readonly Path[],
+  natsPid: number,
   throughputMs: number,
   afterRound: (round: number) => void,
 ): Promise<PathResult[]> {
@@ -127,7 +146,9 @@ async function measure(
     await pipelined(p.call, IN_FLIGHT, 1_000);
     await sequentialLatencies(p.call, WARM_UP_SEQUENTIAL);
   }
-  const results = paths.map((): PathResult => ({ p50s: [], rates: [], latencies: [] }));
+  const results = paths.map(
+    (): PathResult => ({ p50s: [], rates: [], latencies: [], cpu: { client: [], server: [], nats: [] } }),
+  );
   for (let r = 0; r < ROUNDS; r++) {
     for (let j = 0; j < paths.length; j++) {
       const i = (j + r) % paths.length;
@@ -135,12 +156,27 @@ async function measure(
       const round = (await sequentialLatencies(paths[i]!.call, SEQUENTIAL_PER_ROUND)).sort((a, b) => a - b);
       result.p50s.push(percentile(round, 0.5));
       result.latencies.push(...round);
-      result.rates.push(await pipelined(paths[i]!.call, IN_FLIGHT, throughputMs));
+      result.rates.push(await throughputSlice(paths[i]!, natsPid, throughputMs, result.cpu));
     }
     afterRound(r);
   }
   for (const result of results) result.latencies.sort((a, b) => a - b);
   return results;
+}
+
+/** Calls/s of one slice at {@link IN_FLIGHT}; the CPU each process spent per call over it goes into `cpu`. */
+async function throughputSlice(
+  path: Path,
+  natsPid: number,
+  throughputMs: number,
+  cpu: PathResult['cpu'],
+): Promise<number> {
+  const slice = await measuredSlice(path.call, IN_FLIGHT, throughputMs, [path.serverPid, natsPid]);
+  const [server, nats] = slice.cpuUs;
+  cpu.client.push(slice.ownCpuUs);
+  if (server !== undefined) cpu.server.push(server);
+  if (nats !== undefined) cpu.nats.push(nats);
+  return slice.rate;
 }
 
 /** `of[r] / best[r]` per round, where best is the better Moleculer serializer of that round (`pick`: max or min). */
@@ -172,7 +208,7 @@ export const scenario: Scenario = {
       // move on are left out of its ratios (all of them, if it moved before the first round ended).
       let inlineRounds = ROUNDS;
       const moved = () => lucent.node.lines.find((line) => line.msg === 'pool.inline_moved');
-      const results = await measure(paths, throughputMs, (round) => {
+      const results = await measure(paths, server.pid, throughputMs, (round) => {
         if (inlineRounds === ROUNDS && moved() !== undefined) inlineRounds = round;
       });
       const byLabel = new Map(paths.map((p, i) => [p.label, results[i]!]));
@@ -180,6 +216,16 @@ export const scenario: Scenario = {
       const measurements: Measurement[] = [];
       for (const [label, result] of byLabel) {
         measurements.push({ name: `${label}, ${IN_FLIGHT} in flight`, value: median(result.rates), unit: 'calls/s' });
+      }
+      for (const [label, result] of byLabel) {
+        const { client, server: serving, nats } = result.cpu;
+        measurements.push({ name: `${label}, CPU per call: client`, value: median(client), unit: 'µs' });
+        if (serving.length > 0) {
+          measurements.push({ name: `${label}, CPU per call: serving process`, value: median(serving), unit: 'µs' });
+        }
+        if (nats.length > 0) {
+          measurements.push({ name: `${label}, CPU per call: nats-server`, value: median(nats), unit: 'µs' });
+        }
       }
       for (const [label, result] of byLabel) {
         const samples = result.latencies.length;
@@ -243,7 +289,8 @@ export const scenario: Scenario = {
           `One nats-server (harness) for all; each system serves from its own process, this process is the client.`,
           `Lucent: lucent-node CLI, --threads 2; addOnePooled runs in the worker pool, addOneLow (cpu 'low') inline.`,
           `Moleculer 0.14.35 ServiceBroker, NATS transporter, JSON and MsgPack (msgpack5) serializers, logger off.`,
-          `${ROUNDS} alternating rounds (rotated order), each path per round: ${SEQUENTIAL_PER_ROUND} sequential calls, then ${throughputMs} ms at ${IN_FLIGHT} in flight; after a warm-up per path. p50/p99 over all rounds' samples, calls/s the median of rounds.`,
+          `${ROUNDS} alternating rounds (rotated order), each path per round: ${SEQUENTIAL_PER_ROUND} sequential calls, then ${IN_FLIGHT} in flight, counted in steady state (${throughputMs} ms after a 200 ms ramp; the calls out at the end are awaited, not counted); after a warm-up per path. p50/p99 over all rounds' samples, calls/s the median of rounds.`,
+          'CPU per call: user + system time of this process (the client), the serving process (all its threads) and nats-server over each throughput slice, divided by its calls; median of rounds (clock ticks of 10 ms: a few % per round).',
           inlineRounds === ROUNDS
             ? `addOneLow ran inline throughout.`
             : `addOneLow moved to the pool in round ${inlineRounds + 1} (${JSON.stringify(moved())}): its ratios use the ${inlineRounds} rounds before; its p50/p99/calls/s above mix in pooled runs.`,

@@ -8,13 +8,14 @@
  * One node, so every strategy picks the same shard: the difference is the cost of deciding, not of spreading.
  * Rounds interleave the routings (load on a shared machine hits all alike), each round in a rotated order (no
  * routing always runs right after the same one); every ratio is the median of the per-round ratios, printed with
- * its range. Median of 21 rounds of 300 ms at 1000 in flight, p50 of 1050 sequential calls. Bounded: ~30 s
- * plus start-up.
+ * its range. Median of 21 rounds of 300 ms at 1000 in flight (steady state, after a ramp), p50 of 1050
+ * sequential calls; and per routing the CPU time per call of the client, the node and nats-server (on a shared
+ * machine steadier than calls/s). Bounded: ~50 s plus start-up.
  */
 import { fileURLToPath } from 'node:url';
 import { type FunctionDefinition, OverloadedError } from '@lucent/core/internal';
 import { startBenchCluster } from '../bench-cluster.js';
-import { type Call, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
+import { type Call, measuredSlice, percentile, pipelined, sequentialLatencies } from '../closed-loop.js';
 import {
   addOneHash,
   addOneLeastLoaded,
@@ -82,13 +83,21 @@ export const scenario: Scenario = {
       for (const call of calls) await pipelined(call, IN_FLIGHT, 1_000);
       const latencies = calls.map((): number[] => []);
       const rates = calls.map((): number[] => []);
+      // CPU µs per call of the client (this process), the node and nats-server, per round: steadier than calls/s.
+      const cpu = calls.map(() => ({ client: [] as number[], node: [] as number[], nats: [] as number[] }));
+      const pids = [bench.node('routing-1').pid, server.pid];
       // Interleaved rounds: on a shared machine, load that comes and goes hits every routing alike. The order
       // rotates per round, so none always follows the same one (whose garbage it would collect).
       for (let r = 0; r < REPS; r++) {
         for (let j = 0; j < calls.length; j++) {
           const i = (j + r) % calls.length;
           await sequentialLatencies(calls[i]!, SEQUENTIAL_PER_ROUND, latencies[i]);
-          rates[i]!.push(await pipelined(calls[i]!, IN_FLIGHT, THROUGHPUT_MS));
+          const slice = await measuredSlice(calls[i]!, IN_FLIGHT, THROUGHPUT_MS, pids);
+          rates[i]!.push(slice.rate);
+          const [node, nats] = slice.cpuUs;
+          cpu[i]!.client.push(slice.ownCpuUs);
+          if (node !== undefined) cpu[i]!.node.push(node);
+          if (nats !== undefined) cpu[i]!.nats.push(nats);
         }
       }
       const index = (label: string) => VARIANTS.findIndex(([name]) => name === label);
@@ -96,9 +105,17 @@ export const scenario: Scenario = {
       const perRound = (of: string, to: string) => rates[index(of)]!.map((rate, r) => rate / rates[index(to)]![r]!);
       const measurements: Measurement[] = VARIANTS.flatMap(([label], i) => {
         const sorted = latencies[i]!.sort((a, b) => a - b);
+        const { client: clientCpu, node: nodeCpu, nats: natsCpu } = cpu[i]!;
         return [
           { name: `${label}, ${IN_FLIGHT} in flight`, value: median(rates[i]!), unit: 'calls/s' as const },
           { name: `${label} p50`, value: percentile(sorted, 0.5), unit: 'µs' as const, samples: sorted.length },
+          { name: `${label}, CPU per call: client`, value: median(clientCpu), unit: 'µs' as const },
+          ...(nodeCpu.length === 0
+            ? []
+            : [{ name: `${label}, CPU per call: node`, value: median(nodeCpu), unit: 'µs' as const }]),
+          ...(natsCpu.length === 0
+            ? []
+            : [{ name: `${label}, CPU per call: nats-server`, value: median(natsCpu), unit: 'µs' as const }]),
         ];
       });
       const ratio = (of: string, to: string, op: '>=' | '<=', value: number) => ({
@@ -121,8 +138,10 @@ export const scenario: Scenario = {
         ],
         notes: [
           `one lucent-node process (CLI, --threads 2) on nats-server ${server.url}; client = this process (connectCluster).`,
-          `${REPS} interleaved rounds in rotated order; per round and routing ${SEQUENTIAL_PER_ROUND} sequential calls (p50 over all) and ${THROUGHPUT_MS} ms at ${IN_FLIGHT} in flight (median).`,
+          `${REPS} interleaved rounds in rotated order; per round and routing ${SEQUENTIAL_PER_ROUND} sequential calls (p50 over all) and ${THROUGHPUT_MS} ms at ${IN_FLIGHT} in flight in steady state (after a 200 ms ramp; median).`,
+          'CPU per call: user + system time of this process (the client), the node process (all threads) and nats-server over each throughput slice, per call; median of rounds.',
           `range of the per-round ratios: ${range('hash', 'queue')}, ${range('roundRobin', 'hash')}, ${range('leastLoaded', 'hash')}.`,
+          `total CPU per call (client + node + nats-server, medians): ${VARIANTS.map(([label], i) => `${label} ${(median(cpu[i]!.client) + median(cpu[i]!.node) + median(cpu[i]!.nats)).toFixed(2)} µs`).join(', ')}.`,
           `OverloadedError refusals waited out (retry-after) and retried: ${VARIANTS.map(([label], i) => `${label} ${refusals[i]}`).join(', ')}.`,
           'queue = the queue group by definition (node/remote calls by name); hash keys cycle over 1024 prebuilt strings.',
         ],

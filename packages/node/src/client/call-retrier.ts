@@ -1,6 +1,7 @@
 /**
- * The client's retries of pure function calls, per the definition's `retry` policy, or {@link NAME_CALL_RETRY}
- * for a call by name (`decideRetry` in core says whether and why; this file carries it out).
+ * A remote call from its first attempt to its outcome, with the client's retries of pure function calls, per the
+ * definition's `retry` policy, or {@link NAME_CALL_RETRY} for a call by name (`decideRetry` in core says whether and
+ * why; this file carries it out).
  *
  * ```
  *  attempt 1 ─► the call's shard (ring owner, or any) ─┬─ value ───────────────────────────► resolve
@@ -18,6 +19,11 @@
  *   and events the function emits derive their ids from the call id, so a repeated run stores them once.
  * - A per-node circuit breaker (cockatiel's `ConsecutiveBreaker`) opens after {@link BREAKER_THRESHOLD} node-level
  *   failures in a row (gone, overloaded, timed out); calls then avoid the node for {@link BREAKER_OPEN_MS}.
+ *
+ * Cost per call: the {@link RetryCall} and the caller's promise. The call object is the transport's receiver of
+ * every attempt (`Transport.requestTo`), so no attempt makes a promise of its own, nor a closure (there was a
+ * promise per layer, request, decode and retry, each with its reactions and closures: with the envelope's
+ * encode, the larger part of the client's CPU per call).
  */
 import {
   type Clock,
@@ -37,6 +43,7 @@ import { ConsecutiveBreaker, decorrelatedJitterGenerator, ExponentialBackoff, ty
 import type { Registry } from 'prom-client';
 import { keepProcessAlive } from '../keep-alive.js';
 import { type CounterChild, CounterFamily } from '../metrics/metric-families.js';
+import type { ReplyReceiver } from '../transport/transport.js';
 
 /** How often watched attempts check that their node is still in the view. */
 export const NODE_WATCH_MS = 100;
@@ -47,15 +54,13 @@ export const BREAKER_OPEN_MS = 5_000;
 /** `NodeUnavailableError.reason` of an attempt whose node left the view. */
 export const LEFT_VIEW_REASON = 'left the cluster view while running the call';
 
-/** One attempt as the client core sends it. */
-export interface SentAttempt {
-  readonly answer: Promise<unknown>;
-  /** The node the attempt went to, when the client chose one (`undefined`: a queue group chose). */
-  readonly node: string | undefined;
-}
+const unsettled = (_outcome: unknown): void => {};
 
-/** A call that may be retried: what the next attempt needs. Made once per call whose policy allows a retry. */
-export class RetryCall {
+/**
+ * A call: what its next attempt needs, and the receiver of each attempt's outcome (`Transport.requestTo`), which
+ * it hands to its {@link CallRetrier}. Made once per call.
+ */
+export class RetryCall implements ReplyReceiver {
   attempt = 1;
   /** Nodes that failed this call, avoided by later attempts; `null` until one does. */
   avoid: Set<string> | null = null;
@@ -64,6 +69,10 @@ export class RetryCall {
   readonly policy: RetryPolicy;
   /** The `function` label of its retries: the definition's name, or the ref's without a version. */
   readonly fn: string;
+  /** The retrier that {@link CallRetrier.start}ed it, and the caller's promise's settle functions. */
+  retrier: CallRetrier | undefined = undefined;
+  succeed: (value: unknown) => void = unsettled;
+  fail: (error: unknown) => void = unsettled;
 
   constructor(
     readonly ref: string,
@@ -77,26 +86,67 @@ export class RetryCall {
     readonly deadline: number,
     /** When the caller stops waiting (the clock's monotonic ms). */
     readonly giveUpAt: number,
-    /** Where attempt 1 went. */
+    /** Where the current attempt went (`undefined`: a queue group chose); the sender sets it per attempt. */
     public sentTo: string | undefined,
   ) {
     this.policy = definition?.retry ?? NAME_CALL_RETRY;
     this.fn = definition?.name ?? functionNameOfRef(ref);
   }
+
+  /** The current attempt's answer (bytes, as the transport received them). */
+  resolve(reply: Uint8Array): void {
+    this.retrier?.answered(this, reply);
+  }
+
+  /** The current attempt failed on the way (timeout, no responders, node gone, closed). */
+  reject(error: unknown): void {
+    this.retrier?.failed(this, error);
+  }
 }
 
-/** Sends the next attempt of `call` (the client core's; avoids `call.avoid` and open breakers). */
-export type AttemptSender = (call: RetryCall) => SentAttempt;
+/**
+ * Sends the next attempt of `call` (the client core's; avoids `call.avoid` and open breakers): sets `call.sentTo`
+ * and requests with `call` as the receiver. May throw (the envelope does not encode): the call then fails.
+ */
+export type AttemptSender = (call: RetryCall) => void;
+
+/** What a {@link CallRetrier} works with. */
+export interface CallRetrierOptions {
+  readonly clock: Clock;
+  readonly view: ViewSource | undefined;
+  readonly send: AttemptSender;
+  /**
+   * Fails every request still waiting on `node`, which left the view (the client core asks its transport to
+   * reject them with `NodeUnavailableError` {@link LEFT_VIEW_REASON}).
+   */
+  readonly onNodeLeft: (node: string) => void;
+  /** An answer's value; throws the error an error answer carries. Default: the bytes as they are. */
+  readonly decode?: (reply: Uint8Array) => unknown;
+  /** The error to act on for a failure on the way (e.g. no responders → `UnknownFunctionError`). Default: as is. */
+  readonly explain?: (error: unknown) => unknown;
+  readonly registry?: Registry | undefined;
+}
+
+// The executor of every call's promise: no closure per call. It runs synchronously inside `new Promise`, which
+// takes the settle functions out at once.
+let capturedResolve: (value: unknown) => void = unsettled;
+let capturedReject: (error: unknown) => void = unsettled;
+const capture = (resolve: (value: unknown) => void, reject: (error: unknown) => void): void => {
+  capturedResolve = resolve;
+  capturedReject = reject;
+};
 
 /** See the module doc. One per client. */
 export class CallRetrier {
   readonly #clock: Clock;
   readonly #view: ViewSource | undefined;
   readonly #send: AttemptSender;
+  readonly #decode: (reply: Uint8Array) => unknown;
+  readonly #explain: (error: unknown) => unknown;
   readonly #retries: CounterFamily;
   readonly #counted: CounterChild[] = [];
   readonly #onNodeLeft: (node: string) => void;
-  /** Calls (attempts) sent and not settled: the view is watched while there are any. */
+  /** Attempts of retryable calls sent and not settled: the view is watched while there are any. */
   #inFlight = 0;
   /** The view the watch compared with last (members that leave it fail their requests). */
   #watchedView: ClusterView | undefined = undefined;
@@ -104,26 +154,18 @@ export class CallRetrier {
   readonly #breakers = new Map<string, { breaker: ConsecutiveBreaker; openUntil: number }>();
   readonly #backoffs = new WeakMap<RetryPolicy, ExponentialBackoff<[number, number]>>();
 
-  /**
-   * @param onNodeLeft fails every request still waiting on `node`, which left the view (the client core asks its
-   *   transport to reject them with `NodeUnavailableError` {@link LEFT_VIEW_REASON})
-   */
-  constructor(
-    clock: Clock,
-    view: ViewSource | undefined,
-    send: AttemptSender,
-    onNodeLeft: (node: string) => void,
-    registry?: Registry,
-  ) {
-    this.#clock = clock;
-    this.#view = view;
-    this.#send = send;
-    this.#onNodeLeft = onNodeLeft;
+  constructor(options: CallRetrierOptions) {
+    this.#clock = options.clock;
+    this.#view = options.view;
+    this.#send = options.send;
+    this.#onNodeLeft = options.onNodeLeft;
+    this.#decode = options.decode ?? ((reply) => reply);
+    this.#explain = options.explain ?? ((error) => error);
     this.#retries = new CounterFamily('lucent_retries_total', 'Calls retried by the client, by function and reason', [
       'function',
       'reason',
     ]);
-    if (registry !== undefined) this.#retries.register(registry);
+    if (options.registry !== undefined) this.#retries.register(options.registry);
   }
 
   /** Retries counted so far for `fn` (and `reason`, when given). */
@@ -143,37 +185,71 @@ export class CallRetrier {
   }
 
   /**
-   * The call's result: `first` (attempt 1's answer, sent to `call.sentTo`), retried per the module doc. Rejects
-   * with the last attempt's error when the policy gives up or no time is left for the next backoff.
+   * The call's result, for a call whose first attempt the caller sends next (to `call.sentTo`, with `call` as the
+   * receiver): resolves with an answer's value; retried per the module doc; rejects with the last attempt's error
+   * when the policy gives up or no time is left for the next backoff.
    */
-  run(call: RetryCall, first: Promise<unknown>): Promise<unknown> {
-    // Per call: this object, two closures and one promise; the view watch costs a counter.
+  start(call: RetryCall): Promise<unknown> {
+    const result = new Promise<unknown>(capture);
+    call.retrier = this;
+    call.succeed = capturedResolve;
+    call.fail = capturedReject;
+    this.#attemptSent(call);
+    return result;
+  }
+
+  /** An attempt of `call` was answered with `reply` (by `call` as the transport's receiver). */
+  answered(call: RetryCall, reply: Uint8Array): void {
+    let value: unknown;
+    try {
+      value = this.#decode(reply);
+    } catch (error) {
+      this.#attemptFailed(call, error);
+      return;
+    }
+    this.#attemptSettled(call);
+    if (call.sentTo !== undefined && this.#breakers.size > 0) this.#breakers.get(call.sentTo)?.breaker.success();
+    call.succeed(value);
+  }
+
+  /** An attempt of `call` failed on the way (no answer). */
+  failed(call: RetryCall, error: unknown): void {
+    this.#attemptFailed(call, this.#explain(error));
+  }
+
+  /** Only calls that may be retried are watched: a call with one attempt has nothing to gain from failing early. */
+  #attemptSent(call: RetryCall): void {
+    if (call.policy.maxAttempts <= 1) return;
     this.#inFlight++;
     if (this.#watchTimer === undefined && this.#view !== undefined) this.#armWatch();
-    return first.then(
-      (value) => this.#succeeded(call, value),
-      (error: unknown) => this.#failed(call, error),
-    );
   }
 
-  #succeeded(call: RetryCall, value: unknown): unknown {
-    this.#inFlight--;
-    if (call.sentTo !== undefined && this.#breakers.size > 0) this.#breakers.get(call.sentTo)?.breaker.success();
-    return value;
+  #attemptSettled(call: RetryCall): void {
+    if (call.policy.maxAttempts > 1) this.#inFlight--;
   }
 
-  async #failed(call: RetryCall, error: unknown): Promise<unknown> {
-    this.#inFlight--;
+  /** `decideRetry` on the attempt's error: the call fails with it, or its next attempt goes after a backoff. */
+  #attemptFailed(call: RetryCall, error: unknown): void {
+    this.#attemptSettled(call);
     const policy = call.policy;
     const failedOn = failedNode(error, call.sentTo);
     // A timeout raised here (not answered by a node) means the call's whole budget is spent: nothing is left to retry in.
-    if (TimeoutError.is(error) && error.origin === undefined) throw error;
+    if (TimeoutError.is(error) && error.origin === undefined) {
+      call.fail(error);
+      return;
+    }
     const decision = decideRetry(error, policy, call.attempt);
     if (failedOn !== undefined && decision.retry && decision.reason !== 'retryable') this.#nodeFailed(failedOn);
-    if (!decision.retry) throw error;
+    if (!decision.retry) {
+      call.fail(error);
+      return;
+    }
     call.backoff = call.backoff === undefined ? this.#backoffOf(policy).next() : call.backoff.next(undefined);
     const delayMs = call.backoff.duration;
-    if (this.#clock.now() + delayMs >= call.giveUpAt) throw error;
+    if (this.#clock.now() + delayMs >= call.giveUpAt) {
+      call.fail(error);
+      return;
+    }
     if (failedOn !== undefined) {
       if (call.avoid === null) call.avoid = new Set([failedOn]);
       else call.avoid.add(failedOn);
@@ -181,11 +257,21 @@ export class CallRetrier {
     const counter = this.#retries.bind([call.fn, decision.reason]);
     if (counter.value === 0 && !this.#counted.includes(counter)) this.#counted.push(counter);
     counter.inc();
+    void this.#retryAfter(call, delayMs);
+  }
+
+  /** Sends the next attempt of `call` after `delayMs` (always from a later turn, never inside the failure's). */
+  async #retryAfter(call: RetryCall, delayMs: number): Promise<void> {
     if (delayMs > 0) await this.#sleep(delayMs);
+    else await Promise.resolve();
     call.attempt++;
-    const sent = this.#send(call);
-    call.sentTo = sent.node;
-    return this.run(call, sent.answer);
+    this.#attemptSent(call);
+    try {
+      this.#send(call);
+    } catch (error) {
+      this.#attemptSettled(call);
+      call.fail(error);
+    }
   }
 
   #backoffOf(policy: RetryPolicy): ExponentialBackoff<[number, number]> {

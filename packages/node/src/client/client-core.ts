@@ -31,7 +31,6 @@ import {
   callEnvelope,
   checkInput,
   DecodeError,
-  type Envelope,
   EnvelopeCodec,
   EnvelopeKind,
   envelopeKindName,
@@ -67,7 +66,7 @@ import { ReminderWriter } from '../reminders/reminder-writer.js';
 import { endSpan, endWhenSettled, startClientSpan, traceparentOf } from '../tracing/lucent-spans.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { Transport } from '../transport/transport.js';
-import { CallRetrier, LEFT_VIEW_REASON, RetryCall, retryTarget, type SentAttempt } from './call-retrier.js';
+import { CallRetrier, LEFT_VIEW_REASON, RetryCall, retryTarget } from './call-retrier.js';
 import {
   type EventHandler,
   EventStream,
@@ -220,13 +219,15 @@ export class ClientCore {
     this.#view = options.viewSource;
     this.#origin = options.origin ?? '';
     this.#clock = options.clock ?? systemClock;
-    this.#retrier = new CallRetrier(
-      this.#clock,
-      this.#view,
-      this.#sendAgain,
-      this.#failRequestsToNode,
-      options.metricsRegistry,
-    );
+    this.#retrier = new CallRetrier({
+      clock: this.#clock,
+      view: this.#view,
+      send: this.#sendAgain,
+      onNodeLeft: this.#failRequestsToNode,
+      decode: this.#decodeAnswer,
+      explain: this.#explainCallFailure,
+      registry: options.metricsRegistry,
+    });
     this.#unhandledTypes = new UnhandledEventTypes({
       clock: this.#clock,
       eventLog: () => this.eventLog(),
@@ -345,18 +346,19 @@ export class ClientCore {
     input: unknown,
     options: RequestOptions | undefined,
   ): Promise<unknown> {
-    let sent: Promise<Uint8Array>;
-    let envelope: Envelope;
+    let call: RetryCall;
+    let subject: string;
+    let frame: Uint8Array;
     let timeoutMs: number;
     // The caller's traceparent (call options) is the span's parent; without a recording SDK it passes through.
     const span = startClientSpan('call', ref, options?.traceparent);
     try {
       this.#checkOpen();
       timeoutMs = this.#timeoutOf(options);
-      const subject = this.#callSubject(ref, definition, input);
+      subject = this.#callSubject(ref, definition, input);
       const deadline = this.#clock.wallNow() + timeoutMs;
       // A plain call builds its options inline; only calls given a context pay for copying it.
-      envelope = callEnvelope(
+      const envelope = callEnvelope(
         ref,
         input,
         options === undefined || !hasContext(options)
@@ -366,30 +368,18 @@ export class ClientCore {
               traceparent: traceparentOf(span, options.traceparent),
             },
       );
-      sent = this.transport.request(subject, this.#codec.encode(envelope), timeoutMs, ref);
+      frame = this.#codec.encode(envelope);
+      const giveUpAt = this.#clock.now() + timeoutMs;
+      call = new RetryCall(ref, definition, input, options, envelope.id, envelope.deadline, giveUpAt, this.#placedNode);
     } catch (error) {
       endSpan(span, error);
       return Promise.reject(error);
     }
-    // `.then` on the transport's promise rather than `async`/`await` layers: one promise per call instead of
-    // three (the client's share of CPU per remote call is ~3 µs, so promise bookkeeping shows). Both handlers
-    // are bound once: no closure per call (nor for the span when it does not record).
-    const answer = sent.then(this.#decodeAnswer, this.#explainCallFailure);
-    if (definition !== undefined && definition.retry.maxAttempts <= 1) return endWhenSettled(span, answer);
-    // A call that may be retried (a definition's policy, or NAME_CALL_RETRY for a call by name): one more object
-    // and promise per call, for its retries.
-    const giveUpAt = this.#clock.now() + timeoutMs;
-    const call = new RetryCall(
-      ref,
-      definition,
-      input,
-      options,
-      envelope.id,
-      envelope.deadline,
-      giveUpAt,
-      this.#placedNode,
-    );
-    return endWhenSettled(span, this.#retrier.run(call, answer));
+    // Per call: the call object and the caller's promise; the call receives its attempts' answers itself, decodes
+    // them and retries per its policy (`call-retrier.ts`). Without a recording SDK the span adds nothing.
+    const answer = this.#retrier.start(call);
+    this.transport.requestTo(subject, frame, timeoutMs, ref, call);
+    return endWhenSettled(span, answer);
   }
 
   readonly #isOpen = (node: string): boolean => this.#retrier.isOpen(node);
@@ -403,7 +393,7 @@ export class ClientCore {
   };
 
   /** Sends the next attempt of a retried call: same envelope id and deadline, on a shard it has not failed on. */
-  readonly #sendAgain = (call: RetryCall): SentAttempt => {
+  readonly #sendAgain = (call: RetryCall): void => {
     const options = call.options as RequestOptions | undefined;
     const node = retryTarget(call, this.#view?.current(), this.#isOpen);
     const subject = node === undefined ? this.#subjects.function(call.ref) : this.#subjects.node(node);
@@ -412,9 +402,10 @@ export class ClientCore {
       id: call.id,
       attempt: call.attempt,
     });
+    const frame = this.#codec.encode(envelope);
     const remainingMs = Math.max(1, call.giveUpAt - this.#clock.now());
-    const sent = this.transport.request(subject, this.#codec.encode(envelope), remainingMs, call.ref);
-    return { answer: sent.then(this.#decodeAnswer, this.#explainCallFailure), node };
+    call.sentTo = node;
+    this.transport.requestTo(subject, frame, remainingMs, call.ref, call);
   };
 
   /**
@@ -622,12 +613,12 @@ export class ClientCore {
    * A function's queue group with no subscriber means no node serves the function: the wire's "no responders"
    * notice becomes `UnknownFunctionError` rather than a node error about a subject the caller never named.
    */
-  readonly #explainCallFailure = (error: unknown): never => {
+  readonly #explainCallFailure = (error: unknown): unknown => {
     if (NodeUnavailableError.is(error) && error.details.reason === NO_RESPONDERS_REASON) {
       const name = functionNameOf(this.#subjects.cluster, error.details.node);
-      if (name !== undefined) throw new UnknownFunctionError({ name }, { cause: error });
+      if (name !== undefined) return new UnknownFunctionError({ name }, { cause: error });
     }
-    throw error;
+    return error;
   };
 
   #timeoutOf(options: RequestOptions | undefined): number {

@@ -25,6 +25,7 @@ import { PendingRequests, realClock } from './pending-requests.js';
 import {
   DEFAULT_MAX_BATCH_BYTES,
   type FrameHandler,
+  type ReplyReceiver,
   type SubscribeOptions,
   type Transport,
   type TransportErrorListener,
@@ -133,15 +134,22 @@ export abstract class FramedTransport implements Transport {
   }
 
   request(subject: string, frame: Uint8Array, timeoutMs: number, label: string = subject): Promise<Uint8Array> {
-    if (this.#closing) return Promise.reject(new ShuttingDownError({ node: this.name }));
     return new Promise<Uint8Array>((resolve, reject) => {
-      const id = this.#pending.add(subject, timeoutMs, resolve, reject, label);
-      try {
-        this.#queue.enqueue(subject, FrameKind.Request, id, frame);
-      } catch (error) {
-        this.#pending.reject(id, error);
-      }
+      this.requestTo(subject, frame, timeoutMs, label, { resolve, reject });
     });
+  }
+
+  requestTo(subject: string, frame: Uint8Array, timeoutMs: number, label: string, receiver: ReplyReceiver): void {
+    if (this.#closing) {
+      receiver.reject(new ShuttingDownError({ node: this.name }));
+      return;
+    }
+    const id = this.#pending.add(subject, timeoutMs, receiver, label);
+    try {
+      this.#queue.enqueue(subject, FrameKind.Request, id, frame);
+    } catch (error) {
+      this.#pending.reject(id, error);
+    }
   }
 
   failRequestsTo(subject: string, makeError: () => unknown): number {

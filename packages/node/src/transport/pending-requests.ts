@@ -16,7 +16,7 @@
 import type { TimerHandle } from '@lucent/actors/internal';
 import { type LinkedEnds, TimeoutError, unlinkEntry } from '@lucent/core/internal';
 import { MAX_FRAME_ID } from './frames.js';
-import type { TransportClock } from './transport.js';
+import type { ReplyReceiver, TransportClock } from './transport.js';
 
 /** One waiting request. Monomorphic: every field set in the constructor. */
 class PendingRequest {
@@ -28,8 +28,8 @@ class PendingRequest {
     readonly timeoutMs: number,
     readonly deadline: number,
     readonly list: DeadlineList,
-    readonly resolve: (reply: Uint8Array) => void,
-    readonly reject: (error: unknown) => void,
+    /** Gets the outcome: a request promise's resolve/reject pair, or the caller's own receiver. */
+    readonly receiver: ReplyReceiver,
     /** What the caller asked (a function name, an actor key): named in the `TimeoutError`. */
     readonly label: string,
   ) {}
@@ -82,6 +82,10 @@ export class PendingRequests {
   readonly #byId = new Map<number, PendingRequest>();
   readonly #byTimeout = new Map<number, DeadlineList>();
   #lastId = 0;
+  /** True once ids wrapped around past MAX_FRAME_ID: only then can the next id still be pending. */
+  #wrapped = false;
+  /** The list of the last timeout added to (nearly every caller uses one timeout): one Map lookup less per add. */
+  #lastList: DeadlineList | undefined = undefined;
   #timer: TimerHandle | undefined = undefined;
   #armedAt = Number.POSITIVE_INFINITY;
   /** True while the table is empty and its Node timer is kept unref'd (see #idle). */
@@ -101,33 +105,36 @@ export class PendingRequests {
   }
 
   /**
-   * Registers a request and returns its id (1..{@link MAX_FRAME_ID}, skipping ids still pending). `resolve` and
-   * `reject` are the request promise's; `label` (default `target`) names what was asked in the `TimeoutError`. A `timeoutMs`
-   * that is not positive (or NaN) times out on the next timer turn; `Infinity` never times out.
+   * Registers a request and returns its id (1..{@link MAX_FRAME_ID}, skipping ids still pending). `receiver` gets
+   * its outcome, once; `label` (default `target`) names what was asked in the `TimeoutError`. A `timeoutMs` that
+   * is not positive (or NaN) times out on the next timer turn; `Infinity` never times out.
    */
-  add(
-    target: string,
-    timeoutMs: number,
-    resolve: (reply: Uint8Array) => void,
-    reject: (error: unknown) => void,
-    label: string = target,
-  ): number {
+  add(target: string, timeoutMs: number, receiver: ReplyReceiver, label: string = target): number {
     // NaN or a non-positive timeout expires on the next timer turn instead of never; Infinity never expires.
     const timeout = Number.isNaN(timeoutMs) ? 0 : Math.max(timeoutMs, 0);
     let id = this.#lastId;
-    do id = id >= MAX_FRAME_ID ? 1 : id + 1;
-    while (this.#byId.has(id));
+    do {
+      if (id < MAX_FRAME_ID) id++;
+      else {
+        id = 1;
+        this.#wrapped = true;
+      }
+    } while (this.#wrapped && this.#byId.has(id));
     this.#lastId = id;
     // Lists are keyed by whole milliseconds: callers that pass a fractional remaining budget share a list, and
     // an entry then waits at most 1 ms behind a predecessor whose deadline is a fraction later.
     const key = Math.ceil(timeout);
-    let list = this.#byTimeout.get(key);
-    if (list === undefined) {
-      list = new DeadlineList(key);
-      this.#byTimeout.set(key, list);
+    let list = this.#lastList;
+    if (list === undefined || list.key !== key) {
+      list = this.#byTimeout.get(key);
+      if (list === undefined) {
+        list = new DeadlineList(key);
+        this.#byTimeout.set(key, list);
+      }
+      this.#lastList = list;
     }
     const deadline = this.#clock.now() + timeout;
-    const entry = new PendingRequest(id, target, timeout, deadline, list, resolve, reject, label);
+    const entry = new PendingRequest(id, target, timeout, deadline, list, receiver, label);
     list.push(entry);
     this.#byId.set(id, entry);
     if (deadline < this.#armedAt) this.#arm(deadline);
@@ -142,7 +149,7 @@ export class PendingRequests {
   resolve(id: number, reply: Uint8Array): boolean {
     const entry = this.#take(id);
     if (entry === undefined) return false;
-    entry.resolve(reply);
+    entry.receiver.resolve(reply);
     return true;
   }
 
@@ -150,7 +157,7 @@ export class PendingRequests {
   reject(id: number, error: unknown): boolean {
     const entry = this.#take(id);
     if (entry === undefined) return false;
-    entry.reject(error);
+    entry.receiver.reject(error);
     return true;
   }
 
@@ -163,7 +170,7 @@ export class PendingRequests {
     for (const entry of this.#byId.values()) if (entry.target === target) entries.push(entry);
     if (entries.length === 0) return 0;
     for (const entry of entries) this.#take(entry.id);
-    for (const entry of entries) entry.reject(makeError());
+    for (const entry of entries) entry.receiver.reject(makeError());
     return entries.length;
   }
 
@@ -172,7 +179,7 @@ export class PendingRequests {
     const entries = [...this.#byId.values()];
     for (const entry of entries) this.#take(entry.id);
     this.#disarm();
-    for (const entry of entries) entry.reject(error);
+    for (const entry of entries) entry.receiver.reject(error);
   }
 
   #take(id: number): PendingRequest | undefined {
@@ -189,7 +196,10 @@ export class PendingRequests {
     const list = entry.list;
     list.unlink(entry);
     // Many distinct timeouts (remaining budgets) would otherwise leave empty lists behind for the sweep to visit.
-    if (list.head === null && this.#byTimeout.size > MAX_IDLE_LISTS) this.#byTimeout.delete(list.key);
+    if (list.head === null && this.#byTimeout.size > MAX_IDLE_LISTS) {
+      this.#byTimeout.delete(list.key);
+      if (this.#lastList === list) this.#lastList = undefined;
+    }
   }
 
   #arm(deadline: number): void {
@@ -235,7 +245,7 @@ export class PendingRequests {
         this.#byId.delete(head.id);
         this.#unlink(head);
         this.timeouts++;
-        head.reject(new TimeoutError({ target: head.label, timeoutMs: head.timeoutMs }));
+        head.receiver.reject(new TimeoutError({ target: head.label, timeoutMs: head.timeoutMs }));
         head = list.head;
       }
       if (head !== null && head.deadline < nextDeadline) nextDeadline = head.deadline;

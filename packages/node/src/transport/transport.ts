@@ -23,6 +23,13 @@ export interface Replier {
  */
 export type FrameHandler = (frame: Uint8Array, replier: Replier | undefined) => void;
 
+/** Gets the outcome of one {@link Transport.requestTo}: one of the two is called, once. */
+export interface ReplyReceiver {
+  /** The reply's bytes (a view into the received message, as {@link Transport.request} resolves with). */
+  resolve(reply: Uint8Array): void;
+  reject(error: unknown): void;
+}
+
 /** Receives errors that belong to a subscription (malformed message, handler threw). */
 export type TransportErrorListener = (error: LucentError, subject: string) => void;
 
@@ -105,6 +112,14 @@ export interface Transport {
    * `TimeoutError` (`'countPrimes did not answer within 3000 ms'`), since the caller never named the subject.
    */
   request(subject: string, frame: Uint8Array, timeoutMs: number, label?: string): Promise<Uint8Array>;
+
+  /**
+   * {@link request} without a promise: the outcome goes to `receiver`, exactly once (its `resolve` with the
+   * reply's bytes, or its `reject` with the errors `request` rejects with), possibly before `requestTo` returns
+   * (transport closed, frame too large). Never throws. For callers that settle a promise of their own (the
+   * client's calls): it saves the request's promise, its closures and a promise hop per reply.
+   */
+  requestTo(subject: string, frame: Uint8Array, timeoutMs: number, label: string, receiver: ReplyReceiver): void;
 
   /**
    * Rejects every request still waiting for a reply from `subject`, each with its own `makeError()` (e.g. a
