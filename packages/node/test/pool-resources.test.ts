@@ -203,6 +203,25 @@ describe("pool: cpu 'low' runs inline", () => {
     await expect(engine.call('thrower', 3)).resolves.toBe(3);
   });
 
+  it('callNow answers a synchronous inline run with its value itself, and everything else with a promise', async () => {
+    const clock = new SimulatedClock();
+    const later = defineFunction({ name: 'later', resources: { cpu: 'low' } }, async (_c, x: number) => x * 2);
+    const pooled = defineFunction({ name: 'pooled' }, (_c, x: number) => x);
+    const { runner, engine } = engineWith([lowFunction(clock), later, pooled], 1, clock);
+    expect(engine.callNow('low', { runMs: 0.01 })).toBe(threadId);
+    const asyncRun = engine.callNow('later', 4);
+    expect(asyncRun).toBeInstanceOf(Promise);
+    await expect(asyncRun).resolves.toBe(8);
+    const queued = engine.callNow('pooled', 5);
+    expect(queued).toBeInstanceOf(Promise);
+    await turn();
+    runner.complete(0);
+    await expect(queued).resolves.toBe(6);
+    const expired = engine.callNow('low', { runMs: 0 }, { deadline: clock.wallNow() - 1 });
+    await expect(expired).rejects.toMatchObject({ code: 'LUCENT_TIMEOUT' });
+    expect(engine.stats()).toMatchObject({ inlineCalls: 3, timeouts: 1 });
+  });
+
   it('stays in the workers when the function declares memory, or inlining is off', async () => {
     const capped = defineFunction({ name: 'capped', resources: { cpu: 'low', memory: '64MB' } }, () => threadId);
     const low = defineFunction({ name: 'low2', resources: { cpu: 'low' } }, () => threadId);

@@ -276,3 +276,41 @@ describe('request handler: observing and draining', () => {
     expect(await answer).toBe('done');
   });
 });
+
+describe('request handler: answering a run that was over on return', () => {
+  /** A handler whose runner answers `echo` at once (as the pool's inline runs do) and `fails` with a rejection. */
+  function handlerWithCallNow(completed: string[]): RoutingRequestHandler {
+    const registry = createRegistry(FUNCTIONS);
+    const inline = createInlineRunner(registry);
+    const runner: FunctionRunner = {
+      call: (name, input, options) => inline.call(name, input, options),
+      callNow: (name, input, options) => (name === 'echo' ? input : inline.call(name, input, options)),
+    };
+    cluster = new Handlers({ nodes: [], functions: [] });
+    return new RoutingRequestHandler({
+      nodeId: 'n1',
+      transport: cluster.connect(),
+      functions: registry,
+      runner,
+      observer: { completed: (_kind, target, _ms, code) => completed.push(`${target}:${code}`) },
+    });
+  }
+
+  it('replies before handle() returns, with no promise in between; other outcomes when they settle', async () => {
+    const completed: string[] = [];
+    const handler = handlerWithCallNow(completed);
+    const replies: Envelope[] = [];
+    const replier = () => ({ reply: (frame: Uint8Array) => replies.push(codec.decode(frame)) > 0 });
+    handler.handle(codec.encode(callEnvelope('echo', { x: 1 })), replier());
+    expect(replies.map((r) => [r.kind, r.payload])).toEqual([[EnvelopeKind.Reply, { x: 1 }]]);
+    expect(completed).toEqual(['echo:']);
+    expect(handler.inFlight).toBe(0);
+
+    handler.handle(codec.encode(callEnvelope('fails', -1)), replier());
+    expect(replies).toHaveLength(1);
+    await handler.drain();
+    expect(replies[1]?.kind).toBe(EnvelopeKind.Error);
+    expect(errorFromWire(replies[1]?.payload as WireError).code).toBe('LUCENT_HANDLER');
+    expect(completed).toEqual(['echo:', 'fails:LUCENT_HANDLER']);
+  });
+});

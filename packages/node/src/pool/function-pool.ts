@@ -194,6 +194,13 @@ export interface FunctionPool {
    * Calls of one function start in the order they were made.
    */
   call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<O>;
+  /**
+   * `call`, but answering with the value itself when the run finished before returning: a `cpu: 'low'` function's
+   * synchronous inline run, so its caller can reply in the same turn without a promise or a microtask. Every other
+   * outcome, failures included, is a promise as `call` gives. A value that is not a `Promise` is the final value.
+   * Optional: {@link callNow} falls back to `call`.
+   */
+  callNow?(name: string, input: unknown, options?: CallOptions): unknown;
   /** The references `call` accepts: every `name@version`, and `name` for the active version of each function. */
   readonly functions: readonly string[];
   /** A snapshot of the counters. */

@@ -9,6 +9,7 @@
  * not contained (a handler that throws fails only its call, as in a worker).
  */
 import {
+  type CallContext,
   type FunctionContext,
   type FunctionDefinition,
   type LogThreshold,
@@ -63,53 +64,63 @@ export class MainThreadRunner {
   }
 
   /**
-   * Runs the handler now. Resolves with its value; rejects with the Lucent error it threw, or a `HandlerError`
-   * for anything else. Only the synchronous part of a run counts against the budget (an awaited promise does
-   * not hold the event loop).
+   * Runs the handler now. Returns its value itself when the handler returned a plain value (the run is over), else a
+   * promise: of the value an async handler resolves to, or rejected with the Lucent error it threw, or a
+   * `HandlerError` for anything else. A value that is not a `Promise` is final (a returned thenable is awaited).
+   * Only the synchronous part of a run counts against the budget (an awaited promise does not hold the event loop).
    *
    * @param deadline epoch ms handed to the handler as `ctx.deadline` (0 = none)
    * @param options the request it serves (its ids for `ctx`) and where its logs and emitted events go
    */
-  run(input: unknown, deadline: number, options: CallOptions | undefined): Promise<unknown> {
+  run(input: unknown, deadline: number, options: CallOptions | undefined): unknown {
     const definition = this.#definition;
-    const request = options?.request;
     const ctx = callContextOf(
       definition.name,
       deadline,
-      request,
+      options?.request,
       options?.event,
       this.#context.shard,
       this.#context.logLevel,
     );
-    const settle = (ok: boolean): void => {
-      const sink = options?.effects;
-      if (sink === undefined || request === undefined || (ctx.records === null && ctx.emitted === null)) return;
-      sink.settled(request, definition.name, ctx.records, ctx.emitted, ok);
-    };
+    let outcome: unknown;
+    // Read right before the handler, not at the call: on a busy machine every extra step inside the measured span
+    // (an allocation, cold code after the process was descheduled) adds wall time the function did not use.
     const started = this.#now();
-    let outcome: Promise<unknown>;
     try {
       const value = definition.handler(ctx as FunctionContext, input);
       this.ranAsync = isThenable(value);
-      outcome = this.ranAsync
-        ? Promise.resolve(value).then(
-            (resolved) => {
-              settle(true);
-              return resolved;
-            },
-            (error: unknown) => {
-              settle(false);
-              return Promise.reject(toLucentError(error, definition.name));
-            },
-          )
-        : Promise.resolve(value);
-      if (!this.ranAsync) settle(true);
+      if (this.ranAsync) outcome = this.#settleLater(value as PromiseLike<unknown>, ctx, options);
+      else {
+        settle(options, definition.name, ctx, true);
+        outcome = value;
+      }
     } catch (error) {
       this.ranAsync = false;
-      settle(false);
+      settle(options, definition.name, ctx, false);
       outcome = Promise.reject(toLucentError(error, definition.name));
     }
     this.verdict ??= this.#budget.record(this.#now() - started);
     return outcome;
   }
+
+  /** The outcome of an async run: its effects settled, its error made a Lucent one. */
+  async #settleLater(value: PromiseLike<unknown>, ctx: CallContext, options: CallOptions | undefined) {
+    const name = this.#definition.name;
+    try {
+      const resolved = await value;
+      settle(options, name, ctx, true);
+      return resolved;
+    } catch (error) {
+      settle(options, name, ctx, false);
+      throw toLucentError(error, name);
+    }
+  }
+}
+
+/** Hands what the run logged and emitted to the call's effects sink, if it has one and the run said anything. */
+function settle(options: CallOptions | undefined, fn: string, ctx: CallContext, ok: boolean): void {
+  const sink = options?.effects;
+  const request = options?.request;
+  if (sink === undefined || request === undefined || (ctx.records === null && ctx.emitted === null)) return;
+  sink.settled(request, fn, ctx.records, ctx.emitted, ok);
 }

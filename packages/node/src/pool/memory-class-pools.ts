@@ -14,6 +14,7 @@
  * A node whose functions declare no memory gets the default pool itself, without this layer (no extra lookup).
  */
 import type { FunctionRegistry } from '@lucent/core/internal';
+import { callNow } from './call-now.js';
 import type { CallOptions, FunctionPool, FunctionPoolStats } from './function-pool.js';
 import { addPoolCounters } from './pool-counters.js';
 
@@ -86,6 +87,12 @@ export class MemoryClassPools implements FunctionPool {
       this.#started.set(bytes, pool);
     }
     return pool.call<O>(name, input, options);
+  }
+
+  /** As `FunctionPool.callNow`: only the default pool runs anything inline (no memory limit there). */
+  callNow(name: string, input: unknown, options?: CallOptions): unknown {
+    if (this.#classOf.has(name) && !this.#closed) return this.call(name, input, options);
+    return callNow(this.#default, name, input, options);
   }
 
   /** Counters added up over every pool; gauges too, except utilization (the busiest pool's). */

@@ -14,8 +14,10 @@ import {
   WorkerCrashedError,
 } from '@lucent/core/internal';
 import { keepProcessAlive } from '../keep-alive.js';
+import { WallTime } from '../wall-time.js';
 import { DEFAULT_MAX_QUEUED_CALLS, queueFullError, retryAfterMs } from './admission.js';
 import { type BatchLimits, earliestDeadline, hasSignal, nextBatchSize, toBatchTask } from './batcher.js';
+import { asPromise } from './call-now.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import type { CallOptions, FunctionPool, FunctionPoolStats } from './function-pool.js';
 import type { InlineRunLimits, InlineVerdict } from './inline-run-budget.js';
@@ -98,6 +100,8 @@ export class PoolEngine implements FunctionPool, CancelSink {
   readonly #clock: Clock;
   /** `wallNow() - now()` of the clock, read once: turns monotonic deadlines into the epoch ms workers get. */
   readonly #wallOffsetMs: number;
+  /** Callers' epoch-ms deadlines are read against it: the wall time of the call's one `now()` read. */
+  readonly #wallTime: WallTime;
   readonly #deadlines: DeadlineTimer;
   #closing: Promise<void> | null = null;
   #onIdle: (() => void) | null = null;
@@ -139,6 +143,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
       }
     }
     this.#wallOffsetMs = clock.wallNow() - clock.now();
+    this.#wallTime = new WallTime(clock);
     this.#deadlines = new DeadlineTimer(() => this.expireLateBatches(), clock);
     this.functions = [...lanes.keys()];
     // A worker that dies with no task on it is reported as an 'error' event; unhandled, it would throw.
@@ -148,42 +153,43 @@ export class PoolEngine implements FunctionPool, CancelSink {
   }
 
   call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<O> {
+    return asPromise<O>(this.callNow(name, input, options));
+  }
+
+  /**
+   * {@link call}, but a `cpu: 'low'` function's synchronous inline run answers with its value itself (no promise,
+   * no microtask before the caller can reply); everything else, failures included, answers with a promise.
+   */
+  callNow(name: string, input: unknown, options?: CallOptions): unknown {
     const lane = this.#lanes.get(name);
     if (lane === undefined) return Promise.reject(new UnknownFunctionError({ name }));
     if (this.#closing !== null) return Promise.reject(new ShuttingDownError({ node: 'function pool' }));
     const signal = options?.signal ?? null;
     if (signal?.aborted) return Promise.reject(new CancelledError({ target: name }));
+    // One clock read for the call: the deadline's wall time is derived from it (`wall-time.ts`).
+    const now = this.#clock.now();
     // The caller's budget covers queueing too; the function's own limit applies per run (see #start).
     let timeoutMs = Number.POSITIVE_INFINITY;
     if (options !== undefined) {
       if (options.timeoutMs !== undefined && options.timeoutMs < timeoutMs) timeoutMs = options.timeoutMs;
       if (options.deadline !== undefined) {
-        const left = options.deadline - this.#clock.wallNow();
+        const left = options.deadline - this.#wallTime.at(now);
         if (left < timeoutMs) timeoutMs = Math.max(0, left);
       }
     }
     // A bulk call (gather) runs element by element in a worker; inline runs take one input.
     if (lane.inline !== null && lane.running < lane.maxConcurrency && options?.bulk !== true) {
-      return this.#runInline(lane, input, timeoutMs, options) as Promise<O>;
+      return this.#runInline(lane, input, now, timeoutMs, options);
     }
     if (this.#queued >= this.#maxQueued) {
       this.#overloaded++;
       const retryAfter = retryAfterMs(this.#queued, lane.estimator.perCallMs, this.#limits.maxTasksInFlight);
       return Promise.reject(queueFullError(name, this.#queued, this.#maxQueued, retryAfter));
     }
-    const deadlineAt = timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : this.#clock.now() + timeoutMs;
+    const deadlineAt = timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : now + timeoutMs;
     this.#calls++;
-    return new Promise<O>((resolve, reject) => {
-      const call = new PendingCall(
-        name,
-        input,
-        deadlineAt,
-        timeoutMs,
-        signal,
-        this,
-        resolve as (v: unknown) => void,
-        reject,
-      );
+    return new Promise((resolve, reject) => {
+      const call = new PendingCall(name, input, deadlineAt, timeoutMs, signal, this, resolve, reject);
       if (options !== undefined) {
         if (options.event !== undefined) call.event = options.event;
         const request = options.request;
@@ -263,10 +269,12 @@ export class PoolEngine implements FunctionPool, CancelSink {
 
   /**
    * Runs a call of a `cpu: 'low'` function on this thread (see `main-thread-runner.ts`); the run that exhausts its
-   * budget moves the function to the workers for the pool's life, with one report to the owner.
+   * budget moves the function to the workers for the pool's life, with one report to the owner. Returns the value
+   * itself when the run was synchronous, else a promise (see {@link callNow}).
+   * @param now the clock's `now()` of this call
    * @param timeoutMs the caller's budget (`Infinity` = none); the function's own limit tightens it
    */
-  #runInline(lane: Lane, input: unknown, timeoutMs: number, options: CallOptions | undefined): Promise<unknown> {
+  #runInline(lane: Lane, input: unknown, now: number, timeoutMs: number, options: CallOptions | undefined): unknown {
     const runner = lane.inline!;
     this.#calls++;
     this.#inlineCalls++;
@@ -275,11 +283,11 @@ export class PoolEngine implements FunctionPool, CancelSink {
       return Promise.reject(new TimeoutError({ target: lane.name, timeoutMs }));
     }
     const budgetMs = lane.timeoutMs > 0 && lane.timeoutMs < timeoutMs ? lane.timeoutMs : timeoutMs;
-    const deadline = budgetMs === Number.POSITIVE_INFINITY ? 0 : this.#clock.wallNow() + budgetMs;
+    const deadline = budgetMs === Number.POSITIVE_INFINITY ? 0 : this.#wallTime.at(now) + budgetMs;
     lane.running++;
     const outcome = runner.run(input, deadline, options);
     // A synchronous run is over; an async one holds its maxConcurrency slot until it settles.
-    if (runner.ranAsync) outcome.then(lane.release, lane.release);
+    if (runner.ranAsync) (outcome as Promise<unknown>).then(lane.release, lane.release);
     else lane.running--;
     if (runner.verdict !== null) {
       lane.inline = null;

@@ -10,6 +10,7 @@
  * ```
  */
 import { NodeUnavailableError, ShuttingDownError } from '@lucent/core/internal';
+import { callNow } from './call-now.js';
 import type { CallOptions, FunctionPool, FunctionPoolStats } from './function-pool.js';
 import { addPoolCounters, NO_COUNTERS, type PoolCounters } from './pool-counters.js';
 
@@ -63,6 +64,11 @@ export class SupervisedPool implements FunctionPool {
   /** Rejects with `NodeUnavailableError` (reason {@link POOL_RESTARTING_REASON}) while restarting; see `FunctionPool.call`. */
   call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<O> {
     return this.#current.call<O>(name, input, options);
+  }
+
+  /** See `FunctionPool.callNow`. */
+  callNow(name: string, input: unknown, options?: CallOptions): unknown {
+    return callNow(this.#current, name, input, options);
   }
 
   stats(): FunctionPoolStats {

@@ -21,6 +21,7 @@
  */
 import type { Clock, FunctionDefinition, FunctionRegistry, LucentError } from '@lucent/core/internal';
 import { toLucentError } from '@lucent/core/internal';
+import { asPromise, callNow } from '../pool/call-now.js';
 import type { FunctionPool } from '../pool/function-pool.js';
 import { ModulePool, type ModulePoolOptions } from '../pool/module-pool.js';
 import { toModuleUrl } from '../pool/worker-location.js';
@@ -224,18 +225,21 @@ export class DeployedFunctions {
   runner(base: FunctionRunner): FunctionRunner {
     const functions = this.#o.functions;
     const versions = this.#versions;
-    const self = this;
+    // `--functions` calls may answer synchronously (`pool/call-now.ts`); deployed versions answer with a promise.
+    const callHere = (target: string, input: unknown, options?: RunOptions): unknown => {
+      // Nothing deployed here: `--functions` calls pay one size check.
+      if (versions.size === 0) return callNow(base, target, input, options);
+      const ref = this.#resolve(target, options?.eventType);
+      const definition = functions.find(ref);
+      const loaded = definition === undefined ? undefined : versions.get(definition.id);
+      if (loaded === undefined) return callNow(base, ref, input, options);
+      loaded.calls++;
+      return loaded.pool.call(definition!.id, input, options).catch(loaded.countError);
+    };
     return {
-      call<O = unknown>(target: string, input: unknown, options?: RunOptions): Promise<O> {
-        // Nothing deployed here: `--functions` calls pay one size check.
-        if (versions.size === 0) return base.call<O>(target, input, options);
-        const ref = self.#resolve(target, options?.eventType);
-        const definition = functions.find(ref);
-        const loaded = definition === undefined ? undefined : versions.get(definition.id);
-        if (loaded === undefined) return base.call<O>(ref, input, options);
-        loaded.calls++;
-        return loaded.pool.call<O>(definition!.id, input, options).catch(loaded.countError);
-      },
+      call: <O = unknown>(target: string, input: unknown, options?: RunOptions): Promise<O> =>
+        asPromise<O>(callHere(target, input, options)),
+      callNow: callHere,
     };
   }
 

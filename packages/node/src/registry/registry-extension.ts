@@ -20,6 +20,7 @@ import type { LucentError } from '@lucent/core/internal';
 import type { Subscription } from 'nats';
 import { modulesOf } from '../membership/join-check.js';
 import type { MembershipExtension } from '../membership/membership-extension.js';
+import { callNow } from '../pool/call-now.js';
 import type { FunctionRunner, RunOptions } from '../router/function-runner.js';
 import type { ShardContext, ShardExtension } from '../shard/shard-context.js';
 import { connectWithRetry } from '../transport/connect-retry.js';
@@ -89,6 +90,12 @@ export class RegistryExtension implements ShardExtension {
         if (deployed === undefined) return base.call<O>(ref, input, options);
         wrapped ??= deployed.runner(base);
         return wrapped.call<O>(ref, input, options);
+      },
+      callNow: (ref: string, input: unknown, options?: RunOptions): unknown => {
+        const deployed = this.#deployed;
+        if (deployed === undefined) return callNow(base, ref, input, options);
+        wrapped ??= deployed.runner(base);
+        return callNow(wrapped, ref, input, options);
       },
     };
   }

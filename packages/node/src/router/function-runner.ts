@@ -51,6 +51,11 @@ export interface FunctionRunner {
    * `TimeoutError`, `HandlerError` (or the Lucent error the handler threw), `ShuttingDownError`, ...
    */
   call<O = unknown>(name: string, input: unknown, options?: RunOptions): Promise<O>;
+  /**
+   * `call`, answering with the value itself when the run finished before returning (see `pool/call-now.ts`): the
+   * request handler then replies without a promise. Optional; the pool has it.
+   */
+  callNow?(name: string, input: unknown, options?: RunOptions): unknown;
 }
 
 /** Options of {@link createInlineRunner}. */

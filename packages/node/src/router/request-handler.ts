@@ -19,8 +19,10 @@
  * A forwarded request's answer is relayed as the owner's bytes, not decoded again. Forwarding stops at the hop
  * limit (views that disagree for too long) with `HopLimitError`.
  *
- * Cost per request: one decode, one encode, and one async continuation (the runner's or transport's promise);
- * no closures, no `Error` unless failing, no JSON.
+ * Cost per request: one decode, one encode, two clock reads (arrival and answer; the deadline is checked against the
+ * arrival's, `wall-time.ts`), one registry lookup after the decision's, and one async continuation (the runner's or
+ * transport's promise), none for a call the pool ran inline and synchronously (`pool/call-now.ts`): that one is
+ * answered before `handle` returns. No closures, no `Error` unless failing, no JSON.
  */
 import {
   actorTargetSeparator,
@@ -31,6 +33,7 @@ import {
   EnvelopeCodec,
   EnvelopeKind,
   errorEnvelope,
+  type FunctionDefinition,
   type FunctionRegistry,
   forwardedEnvelope,
   functionNameOfRef,
@@ -46,9 +49,11 @@ import {
   type ViewSource,
 } from '@lucent/core/internal';
 import type { Span } from '@opentelemetry/api';
+import { callNow } from '../pool/call-now.js';
 import { endSpan, endWhenSettled, startRunSpan, startServerSpan, traceIdOf } from '../tracing/lucent-spans.js';
 import { NO_RESPONDERS_REASON } from '../transport/frame-dispatch.js';
 import type { FrameHandler, Replier, Transport } from '../transport/transport.js';
+import { WallTime } from '../wall-time.js';
 import { runBatch } from './batch-runner.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import type { FunctionRunner, RunOptions } from './function-runner.js';
@@ -166,6 +171,8 @@ export class RoutingRequestHandler {
   readonly #self: RouteNode;
   readonly #defaultTimeoutMs: number;
   readonly #clock: Clock;
+  /** Deadlines are checked against the wall time of each request's one clock read. */
+  readonly #wallTime: WallTime;
   readonly #observer: BoundRouterObserver;
   readonly #subjects: SubjectCache;
   readonly #events: EventDispatcher;
@@ -193,6 +200,7 @@ export class RoutingRequestHandler {
     this.#tags = options.tags ?? [];
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#clock = options.clock ?? systemClock;
+    this.#wallTime = new WallTime(this.#clock);
     this.#observer = bindRouterObserver(options.observer);
     this.#subjects = new SubjectCache(options.cluster);
     this.#effects = options.effects;
@@ -244,11 +252,13 @@ export class RoutingRequestHandler {
       this.#observer.decodeFailed(decodeError, replier !== undefined);
       return;
     }
+    // The request's one clock read (`wall-time.ts`): its deadline is checked against it, its duration starts at it.
+    const received = this.#clock.now();
     try {
-      const decision = decideRoute(envelope, this.#view?.current(), this.#self, this.#clock.wallNow());
+      const decision = decideRoute(envelope, this.#view?.current(), this.#self, this.#wallTime.at(received));
       switch (decision.type) {
         case 'serve':
-          this.#serve(envelope, replier);
+          this.#serve(envelope, replier, received);
           return;
         case 'node':
           this.#forward(envelope, decision.node, replier);
@@ -262,12 +272,12 @@ export class RoutingRequestHandler {
   }
 
   /** Serves a request the decision placed here; may throw (a tell to an unknown type), answered by the caller. */
-  #serve(envelope: Envelope, replier: Replier | undefined): void {
+  #serve(envelope: Envelope, replier: Replier | undefined, received: number): void {
     switch (envelope.kind) {
       case EnvelopeKind.Tell: {
         if (replier !== undefined) {
           // An awaited tell: answered (null) once the actor handled it and, when durable, stored its state.
-          void this.#run(envelope, replier);
+          this.#run(envelope, replier, received);
           return;
         }
         const target = envelope.target;
@@ -289,46 +299,90 @@ export class RoutingRequestHandler {
         return;
       default:
         // Call or Ask (the decision serves nothing else): both answer with what they resolve to.
-        void this.#run(envelope, replier);
+        this.#run(envelope, replier, received);
     }
   }
 
   /**
    * Runs a call, an ask or an awaited tell (as an ask, answered with null) to its end and answers it: the one path
-   * for work that resolves to a reply.
+   * for work that resolves to a reply. A call that ran inline and synchronously (`pool/call-now.ts`) is answered
+   * before this returns; everything else when its promise settles.
+   * @param received the clock's `now()` when the request arrived: its duration counts from there
    */
-  async #run(envelope: Envelope, replier: Replier | undefined): Promise<void> {
+  #run(envelope: Envelope, replier: Replier | undefined, received: number): void {
     this.#inFlight.begin();
-    const started = this.#clock.now();
     const span = startServerSpan(envelope, this.nodeId);
-    let value: unknown;
+    const kind = envelope.kind;
+    // Looked up once: its input schema, and whether its result events are asked for.
+    const definition =
+      kind === EnvelopeKind.Ask || kind === EnvelopeKind.Tell ? undefined : this.#functions.find(envelope.target);
+    let outcome: unknown;
     try {
-      const kind = envelope.kind;
-      value = await (kind === EnvelopeKind.Call
-        ? this.#call(envelope, span)
-        : kind === EnvelopeKind.Batch
-          ? runBatch(this.#runner, envelope, batchRunOptions(envelope), this.#functions.find(envelope.target)?.input)
-          : this.#ask(envelope));
-      if (envelope.kind === EnvelopeKind.Tell) value = null;
+      outcome =
+        kind === EnvelopeKind.Call
+          ? this.#call(envelope, definition, span)
+          : kind === EnvelopeKind.Batch
+            ? runBatch(this.#runner, envelope, batchRunOptions(envelope), definition?.input)
+            : this.#ask(envelope);
     } catch (error) {
-      endSpan(span, error);
-      if (this.#effects !== undefined && envelope.kind === EnvelopeKind.Call) this.#resultEvent(envelope, error, false);
-      this.#fail(envelope, replier, error, this.#clock.now() - started, traceIdOf(span));
-      this.#inFlight.end();
+      this.#failed(envelope, definition, replier, error, received, span);
       return;
     }
+    if (outcome instanceof Promise)
+      void this.#answerWhenSettled(envelope, definition, replier, outcome, received, span);
+    else this.#answer(envelope, definition, replier, outcome, received, span);
+  }
+
+  async #answerWhenSettled(
+    envelope: Envelope,
+    definition: FunctionDefinition | undefined,
+    replier: Replier | undefined,
+    outcome: Promise<unknown>,
+    received: number,
+    span: Span,
+  ): Promise<void> {
+    let value: unknown;
+    try {
+      value = await outcome;
+    } catch (error) {
+      this.#failed(envelope, definition, replier, error, received, span);
+      return;
+    }
+    this.#answer(envelope, definition, replier, value, received, span);
+  }
+
+  /** The run of `envelope` succeeded with `value`: its result event, its answer, its counters. */
+  #answer(
+    envelope: Envelope,
+    definition: FunctionDefinition | undefined,
+    replier: Replier | undefined,
+    value: unknown,
+    received: number,
+    span: Span,
+  ): void {
     span.end();
-    if (this.#effects !== undefined && envelope.kind === EnvelopeKind.Call) this.#resultEvent(envelope, value, true);
-    this.#succeed(envelope, replier, value, this.#clock.now() - started, traceIdOf(span));
+    const kind = envelope.kind;
+    if (definition !== undefined && kind === EnvelopeKind.Call) this.#effects?.completed(envelope, definition, value);
+    const answer = kind === EnvelopeKind.Tell ? null : value;
+    this.#succeed(envelope, replier, answer, this.#clock.now() - received, traceIdOf(span));
     this.#inFlight.end();
   }
 
-  /** The `Completed` / `Failed` event of a plain call, when its definition asks for them. */
-  #resultEvent(envelope: Envelope, outcome: unknown, ok: boolean): void {
-    const definition = this.#functions.find(envelope.target);
-    if (definition === undefined) return;
-    if (ok) this.#effects?.completed(envelope, definition, outcome);
-    else this.#effects?.failed(envelope, definition, toLucentError(outcome, envelope.target));
+  /** The run of `envelope` failed with `error`: its result event, its error answer, its counters. */
+  #failed(
+    envelope: Envelope,
+    definition: FunctionDefinition | undefined,
+    replier: Replier | undefined,
+    error: unknown,
+    received: number,
+    span: Span,
+  ): void {
+    endSpan(span, error);
+    if (definition !== undefined && envelope.kind === EnvelopeKind.Call) {
+      this.#effects?.failed(envelope, definition, toLucentError(error, envelope.target));
+    }
+    this.#fail(envelope, replier, error, this.#clock.now() - received, traceIdOf(span));
+    this.#inFlight.end();
   }
 
   /** One options object per run: the deadline, and the request for `ctx` with where its effects go. */
@@ -340,15 +394,22 @@ export class RoutingRequestHandler {
       : { deadline: envelope.deadline, request: envelope, effects };
   }
 
-  /** Runs a call inside `span` (the request's); the pool run is its child span. */
-  #call(envelope: Envelope, span: Span): Promise<unknown> {
+  /**
+   * Runs a call inside `span` (the request's); the pool run is its child span. Answers with the value itself when the
+   * run was over on return (`callNow`), else with a promise.
+   */
+  #call(envelope: Envelope, definition: FunctionDefinition | undefined, span: Span): unknown {
     const options = this.#runOptions(envelope);
-    const schema = this.#functions.find(envelope.target)?.input;
+    const schema = definition?.input;
     if (schema !== undefined) return this.#callChecked(envelope, schema, options, span);
     // A bare name whose versions are chosen by weight runs the chosen version (`registry.select`).
     const ref = this.#functions.select(envelope.target, Math.random(), this.#tags);
     const run = startRunSpan(span, envelope.target);
-    return endWhenSettled(run, this.#runner.call(ref, envelope.payload, options));
+    const outcome = callNow(this.#runner, ref, envelope.payload, options);
+    if (outcome instanceof Promise) return endWhenSettled(run, outcome);
+    // Over already: a non-recording `run` is the request's own span (ended with it), and ending it is a no-op.
+    run.end();
+    return outcome;
   }
 
   /** A call of a function with an input schema: the handler runs on the schema's output, or not at all. */
@@ -392,7 +453,7 @@ export class RoutingRequestHandler {
       ) {
         this.#observer.retried(envelope.target, 'node_unavailable');
         this.#inFlight.end();
-        void this.#run(envelope, replier);
+        this.#run(envelope, replier, this.#clock.now());
         return;
       }
       this.#fail(envelope, replier, error, 0);

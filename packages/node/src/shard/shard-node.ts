@@ -68,12 +68,22 @@ import { connectionStatusLogger } from '../transport/connection-status-log.js';
 import { InMemoryBus } from '../transport/in-memory-bus.js';
 import { InMemoryTransport } from '../transport/in-memory-transport.js';
 import { NatsTransport } from '../transport/nats-transport.js';
-import type { Transport, TransportSubscription } from '../transport/transport.js';
+import type { FlushScheduler, Transport, TransportSubscription } from '../transport/transport.js';
 import { type DrainReport, drainReport } from './drain-report.js';
 import { nodeRunEffects } from './node-run-effects.js';
 import { settleWithin } from './settle-within.js';
 import type { ShardContext, ShardExtension } from './shard-context.js';
 import { ShardSupervisor } from './shard-supervisor.js';
+
+/**
+ * When the node's transport publishes what it queued: after the microtasks of the current turn instead of the
+ * transport's default `setImmediate`. A reply then leaves as soon as the work that produced it is done (a call
+ * served inline is answered within the read callback that brought it), without waiting for the rest of the poll
+ * phase and the check phase. Replies produced together still share one message per destination: those to one
+ * wire message's requests served inline (enqueued synchronously), and those to one pool batch (its calls' promise
+ * reactions are all queued before the first of them enqueues its reply and asks for the flush).
+ */
+const FLUSH_AT_TURN_END: FlushScheduler = (flush) => queueMicrotask(flush);
 
 /** Options of {@link ShardNode.start}: the resolved config plus the seams tests and embedders replace. */
 export interface ShardNodeOptions {
@@ -323,6 +333,8 @@ export class ShardNode {
     const transportKind = config.nats.length > 0 ? 'nats' : 'memory';
     // Only a clock passed in: the transport's own default keeps its request timers ref'd, like a socket.
     const transportClock = options.clock === undefined ? {} : { clock: options.clock };
+    // What the node sends (mostly replies) leaves at the end of the turn that produced it, see FLUSH_AT_TURN_END.
+    const transportOptions = { ...transportClock, scheduleFlush: FLUSH_AT_TURN_END };
     const transport =
       transportKind === 'nats'
         ? await connectWithRetry(
@@ -333,7 +345,7 @@ export class ShardNode {
                 cluster: config.cluster,
                 name: `lucent-${config.shard}`,
                 connectTimeoutMs,
-                ...transportClock,
+                ...transportOptions,
                 // The server's own reason (CONNECTION_REFUSED): a URL is not a node, so not NodeUnavailableError.
                 // Refused credentials stay a ConfigError: no retry can cure them.
               }).catch((error: unknown) => {
@@ -361,7 +373,7 @@ export class ShardNode {
         : new InMemoryTransport(options.bus ?? new InMemoryBus(), {
             cluster: config.cluster,
             name: config.shard,
-            ...transportClock,
+            ...transportOptions,
           });
     this.#transport = transport;
     this.#health.watch(transport);
