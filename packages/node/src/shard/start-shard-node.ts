@@ -155,9 +155,12 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   return { node, membership, router: node.router, functions, reminders, load: reporter, rebalancer, registry };
 }
 
-/** KV state only where it can persist anything: on NATS, with actor types to host. */
+/**
+ * KV state (and activation leases) on every node on NATS: actor types can be deployed at run time to a node started
+ * without `--actors`, and their state must be as durable as a static type's.
+ */
 function shouldUseKv(options: ComposedShardOptions): boolean {
-  return options.config.nats.length > 0 && options.config.actors.length > 0;
+  return options.config.nats.length > 0;
 }
 
 /** Leases in the cluster's KV bucket, judged by this node's membership view. */
