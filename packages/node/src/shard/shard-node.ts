@@ -112,7 +112,10 @@ export interface ShardNodeOptions {
    * Claims actor activations across nodes (KV leases on NATS); default none. Receives the connected transport
    * and the node's logger.
    */
-  readonly activationGuard?: (transport: Transport, logger: Logger) => ActivationGuard | Promise<ActivationGuard>;
+  readonly activationGuard?: (
+    transport: Transport,
+    logger: Logger,
+  ) => ActivationGuard | undefined | Promise<ActivationGuard | undefined>;
   /** Interface the HTTP server binds (default all). */
   readonly httpHost?: string;
   /** Collect Node.js process metrics into the node's registry (default true). */

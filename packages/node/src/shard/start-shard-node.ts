@@ -22,8 +22,15 @@
  * fences the actor's state before loading it (`state-fence.ts`), so the old owner can never write again.
  * Released leases' delete markers are purged every `leaseSweepIntervalMs` (`LeaseSweepExtension`).
  */
-import type { ActivationGuard, StateStore } from '@lucent/actors/internal';
-import { type Clock, type FunctionRegistry, PlacementType, placeKey, systemClock } from '@lucent/core/internal';
+import { type ActivationGuard, MemoryStateStore, type StateStore } from '@lucent/actors/internal';
+import {
+  type Clock,
+  type FunctionRegistry,
+  NodeUnavailableError,
+  PlacementType,
+  placeKey,
+  systemClock,
+} from '@lucent/core/internal';
 import type { NodeConfig } from '../config/node-config.js';
 import { ActorSubscriptionsExtension } from '../events/actor-subscriptions-extension.js';
 import { CloudEventsGateway } from '../gateway/cloud-events-gateway.js';
@@ -102,18 +109,22 @@ export async function startShardNode(options: ComposedShardOptions): Promise<Com
   const { extensions, membership: _membership, reminders: reminderOptions, ...shell } = options;
   const reminders = new ReminderExtension({ ...reminderOptions, view: membership.viewSource });
   const kv = shouldUseKv(options);
-  const store = options.store ?? (kv ? openKvStore(config) : undefined);
+  // With `--actors` the KV store must open (or the start fails); without, only deployed types can need it, and
+  // those need JetStream too: a server without it leaves the node on memory state (`kvState.opened` false).
+  const kvState = { required: config.actors.length > 0, opened: false };
+  const store = options.store ?? (kv ? openKvStore(config, kvState) : undefined);
   const ownLeases = options.activationGuard === undefined && kv;
   const leaseHolder: { guard?: LeaseActivationGuard } = {};
   const activationGuard =
-    options.activationGuard ?? (ownLeases ? openLeaseGuard(config, membership, clock, leaseHolder) : undefined);
+    options.activationGuard ??
+    (ownLeases ? openLeaseGuard(config, membership, clock, leaseHolder, kvState) : undefined);
   const leaseParts: ShardExtension[] = activationGuard === undefined ? [] : [new ActorHandoffExtension(membership)];
   // Our KV leases are renewed in one batch per interval, and leave delete markers to purge; a guard passed in
   // brings its own storage and renewal.
   if (ownLeases) {
     leaseParts.push(
       new LeaseRenewalExtension({ intervalMs: config.leaseRenewIntervalMs, clock, renewer: () => leaseHolder.guard }),
-      leaseSweep(config, membership, clock),
+      leaseSweep(config, membership, clock, kvState),
     );
   }
   const sagas = new SagaExtension({ view: membership.viewSource, isAlive: (id) => membership.isAlive(id) });
@@ -163,14 +174,25 @@ function shouldUseKv(options: ComposedShardOptions): boolean {
   return options.config.nats.length > 0;
 }
 
+/** Whether the node must keep actor state in KV (it has `--actors`) and whether it did open it. */
+interface KvState {
+  readonly required: boolean;
+  opened: boolean;
+}
+
 /** Leases in the cluster's KV bucket, judged by this node's membership view. */
 function openLeaseGuard(
   config: NodeConfig,
   membership: MembershipExtension,
   clock: Clock,
   holder: { guard?: LeaseActivationGuard },
-): (transport: Transport, logger: Logger) => Promise<ActivationGuard> {
+  kvState: KvState,
+): (transport: Transport, logger: Logger) => Promise<ActivationGuard | undefined> {
   return async (transport, logger) => {
+    if (!kvState.opened) {
+      logger.info({ reason: 'JetStream does not answer; no --actors to host' }, 'state.memory_only');
+      return undefined;
+    }
     if (!(transport instanceof NatsTransport)) {
       throw new TypeError('activation leases need the node to run on NATS');
     }
@@ -200,11 +222,17 @@ function openLeaseGuard(
 }
 
 /** Purges released leases' markers from the cluster's lease bucket; the node the sweep key is placed on does it. */
-function leaseSweep(config: NodeConfig, membership: MembershipExtension, clock: Clock): LeaseSweepExtension {
+function leaseSweep(
+  config: NodeConfig,
+  membership: MembershipExtension,
+  clock: Clock,
+  kvState: KvState,
+): LeaseSweepExtension {
   return new LeaseSweepExtension({
     intervalMs: config.leaseSweepIntervalMs,
     clock,
-    open: ({ transport }) => {
+    open: async ({ transport }) => {
+      if (!kvState.opened) return { purgeReleased: async () => 0 };
       if (!(transport instanceof NatsTransport)) throw new TypeError('activation leases need the node to run on NATS');
       return ActivationLeases.open(transport.natsConnection, {
         cluster: config.cluster,
@@ -219,11 +247,25 @@ function leaseSweep(config: NodeConfig, membership: MembershipExtension, clock: 
   });
 }
 
-function openKvStore(config: NodeConfig): (transport: Transport) => Promise<StateStore> {
-  return (transport) => {
+/**
+ * The node's KV state store. Without `--actors`, a server without JetStream (no responders) leaves the node on a
+ * `MemoryStateStore`: the registry needs JetStream as well, so no actor type can be deployed to it.
+ */
+function openKvStore(config: NodeConfig, kvState: KvState): (transport: Transport) => Promise<StateStore> {
+  return async (transport) => {
     if (!(transport instanceof NatsTransport)) {
       throw new TypeError('the KV state store needs the node to run on NATS');
     }
-    return KvStateStore.open(transport.natsConnection, { cluster: config.cluster, replicas: config.natsReplicas });
+    try {
+      const store = await KvStateStore.open(transport.natsConnection, {
+        cluster: config.cluster,
+        replicas: config.natsReplicas,
+      });
+      kvState.opened = true;
+      return store;
+    } catch (error) {
+      if (kvState.required || !NodeUnavailableError.is(error)) throw error;
+      return new MemoryStateStore();
+    }
   };
 }
