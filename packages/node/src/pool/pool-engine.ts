@@ -337,23 +337,24 @@ export class PoolEngine implements FunctionPool, CancelSink {
         lane.ready = false; // back in the ring when one of its batches finishes (#finish)
         continue;
       }
-      const calls = this.#cut(lane);
+      // One clock read per batch: its calls' deadlines are checked and their run budgets start at it.
+      const now = this.#clock.now();
+      const calls = this.#cut(lane, now);
       if (lane.queue.size > 0) this.#ready.push(lane);
       else lane.ready = false;
-      if (calls.length > 0) this.#start(lane, calls);
+      if (calls.length > 0) this.#start(lane, calls, now);
     }
     this.#notifyIfIdle();
   }
 
   /** Takes the next batch off `lane`, failing calls already past their deadline on the way. */
-  #cut(lane: Lane): PendingCall[] {
+  #cut(lane: Lane, now: number): PendingCall[] {
     const queue = lane.queue;
     const size = Math.min(
       nextBatchSize(queue.size, lane.estimator.perCallMs, this.#limits),
       lane.maxConcurrency - lane.running,
     );
     const calls: PendingCall[] = [];
-    const now = this.#clock.now();
     while (calls.length < size && queue.size > 0) {
       const call = queue.peek()!;
       if (call.state === CallState.Settled) {
@@ -374,11 +375,10 @@ export class PoolEngine implements FunctionPool, CancelSink {
     return calls;
   }
 
-  #start(lane: Lane, calls: PendingCall[]): void {
+  #start(lane: Lane, calls: PendingCall[], now: number): void {
     if (lane.timeoutMs > 0) {
       // The run budget starts at dispatch, so it also covers the wait in piscina's queue for a worker (at most
       // the batches ahead of it, or a worker's start-up after a crash).
-      const now = this.#clock.now();
       for (const call of calls) call.startRun(now, lane.timeoutMs);
     }
     const task = toBatchTask(lane.id, calls, this.#wallOffsetMs);
