@@ -15,9 +15,9 @@
  * which is throughput, not overload. A weighted sum of every term could never reach 0.9 without memory pressure,
  * which is why the terms are combined by `max`.
  *
- * A pool that holds tasks but has finished none for a while (`poolStalledMs`) is either starting its workers (a
- * pool just created or restarted, a memory class's first call: tasks wait for a worker that is still loading)
- * or running long tasks. For the first {@link WORKER_START_GRACE_MS} it is taken to be starting, and its
+ * A pool that holds tasks but has not finished any yet (`poolStalledMs`, measured by the node's load sampler) is
+ * starting its workers (tasks wait for a worker that is still loading) or running long first tasks. For the
+ * first {@link WORKER_START_GRACE_MS} it is taken to be starting, and its
  * utilization does not count as busy: a starting worker is not saturation, and with the backlog term (nothing
  * answered yet) it would score 1.0 and refuse work it is about to serve. Past the grace its threads count again;
  * CPU-bound long tasks show in the CPU term all along.

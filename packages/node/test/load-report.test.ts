@@ -101,8 +101,21 @@ describe('LoadSampler: a pool starting its workers', () => {
     // The workers are up: tasks finish, calls are answered; threads busy count again.
     Object.assign(state, { finished: 40, succeeded: 40, queued: 0 });
     expect(tick(1_000)).toBeCloseTo(0.8, 12);
-    // Later, tasks that run for seconds without finishing: past the grace they are saturation, not a start.
+    // Later, long tasks between two finishes (a pool that has served is not starting): saturation at once.
     Object.assign(state, { queued: 16 });
+    expect(tick(1_000)).toBeCloseTo(1, 12);
+  });
+
+  it('counts a stall past the start grace as saturation', () => {
+    const clock = new SimulatedClock(0);
+    const { state, probes } = fakeProbes();
+    const sampler = new LoadSampler('n1', probes, idleLoad());
+    const tick = (ms: number) => {
+      clock.advance(ms);
+      state.idle += ms;
+      return sampler.sample(clock.now(), clock.wallNow(), 0).score;
+    };
+    Object.assign(state, { running: 2, queued: 16 });
     expect(isOverloaded(tick(1_000))).toBe(false);
     expect(isOverloaded(tick(1_000))).toBe(false);
     expect(tick(1_000)).toBeCloseTo(1, 12);

@@ -127,14 +127,16 @@ export class LoadSampler {
   }
 
   /**
-   * How long the pool has held tasks without finishing any, counted from the start of the first such interval
-   * (an overestimate, so the start grace of `nodeLoadScore` ends early rather than late); 0 while it progresses.
+   * How long the pool has held tasks without having finished any yet (its workers are starting), counted from the
+   * start of the first such interval (an overestimate, so the start grace of `nodeLoadScore` ends early rather
+   * than late); 0 once it finished one. A pool busy with long tasks between two finishes is not starting: its
+   * threads count as busy.
    */
   #poolStalledMs(pool: PoolProbe | undefined, intervalStart: number, now: number): number {
     const finished = pool?.finished ?? 0;
     const progressed = finished !== this.#lastFinished;
     this.#lastFinished = finished;
-    if (pool === undefined || pool.running === 0 || progressed) {
+    if (pool === undefined || pool.running === 0 || progressed || finished > 0) {
       this.#stalledSince = Number.NaN;
       return 0;
     }
