@@ -13,6 +13,7 @@ import { NodeUnavailableError, ShuttingDownError } from '@lucent/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeLogger } from '../src/logging.js';
 import type { FunctionPool, FunctionPoolStats } from '../src/pool/function-pool.js';
+import { NO_COUNTERS } from '../src/pool/pool-counters.js';
 import { POOL_RESTARTING_REASON } from '../src/pool/supervised-pool.js';
 import { ShardSupervisor } from '../src/shard/shard-supervisor.js';
 import { codeOfSettled } from './error-code.js';
@@ -35,14 +36,8 @@ class TwinPool implements FunctionPool {
 
   stats(): FunctionPoolStats {
     return {
+      ...NO_COUNTERS,
       calls: this.calls,
-      batches: 0,
-      reruns: 0,
-      retries: 0,
-      crashes: 0,
-      timeouts: 0,
-      overloaded: 0,
-      inlineCalls: 0,
       queueDepth: 0,
       tasksInFlight: 0,
       utilization: 0,

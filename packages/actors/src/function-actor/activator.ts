@@ -254,11 +254,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
   tell<T extends ActorTypeOf<Ds>>(type: T, id: string, event: ActorEventOf<DefinitionOfType<Ds, T>>): void {
     const invalid = this.#definitions.has(type) ? checkActorMessage(type, id, event) : undefined;
     if (invalid !== undefined) throw invalid;
-    const host = this.#activate(type, id);
-    const ref = host.ref as ActorRef<unknown>;
-    const limit = host.definition.maxMailboxSize ?? this.#maxMailboxSize;
-    if (ref.mailboxSize >= limit) throw this.#mailboxFull(host, ref.mailboxSize, limit, 'tell');
-    ref.tell(event);
+    this.#admitted(this.#activate(type, id), 'tell').tell(event);
   }
 
   ask<T extends ActorTypeOf<Ds>>(
@@ -270,10 +266,7 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
     try {
       const invalid = this.#definitions.has(type) ? checkActorMessage(type, id, event) : undefined;
       if (invalid !== undefined) throw invalid;
-      const host = this.#activate(type, id);
-      const ref = host.ref as ActorRef<unknown>;
-      const limit = host.definition.maxMailboxSize ?? this.#maxMailboxSize;
-      if (ref.mailboxSize >= limit) throw this.#mailboxFull(host, ref.mailboxSize, limit, 'ask');
+      const ref = this.#admitted(this.#activate(type, id), 'ask');
       const messageId = options?.messageId;
       // Only identified asks pay for the wrapper (dedup-window.ts).
       return ref.ask(messageId === undefined ? event : new IdentifiedEvent(messageId, event), options);
@@ -378,12 +371,18 @@ class FunctionActorDirectory<Ds extends readonly AnyActorDefinition[]> implement
     return host;
   }
 
-  /** The refusal of a message to `host`, whose mailbox holds `waiting` of `limit` messages; counted by the hook. */
-  #mailboxFull(host: FunctionActorHost, waiting: number, limit: number, kind: 'ask' | 'tell'): Error {
+  /**
+   * `host`'s ref when its mailbox has room for one more message (`maxMailboxSize`: the definition's, else the
+   * directory's); throws the `OverloadedError` refusal, counted by the hook, when it is full.
+   */
+  #admitted(host: FunctionActorHost, kind: 'ask' | 'tell'): ActorRef<unknown> {
+    const ref = host.ref as ActorRef<unknown>;
+    const limit = host.definition.maxMailboxSize ?? this.#maxMailboxSize;
+    if (ref.mailboxSize < limit) return ref;
     const { type } = host.definition;
     this.#onMailboxFull?.(type, kind);
     const mailbox = this.#mailboxes.get(type) ?? new MailboxAdmission(type);
-    return mailbox.refusal(host.id, waiting, limit);
+    throw mailbox.refusal(host.id, ref.mailboxSize, limit);
   }
 
   #release(host: FunctionActorHost): void {
