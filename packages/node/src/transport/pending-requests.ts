@@ -16,6 +16,7 @@
 import type { TimerHandle } from '@lucent/actors/internal';
 import { type LinkedEnds, TimeoutError, unlinkEntry } from '@lucent/core/internal';
 import { MAX_FRAME_ID } from './frames.js';
+import { RequestSlots } from './request-slots.js';
 import type { ReplyReceiver, TransportClock } from './transport.js';
 
 /** One waiting request. Monomorphic: every field set in the constructor. */
@@ -79,11 +80,9 @@ export const realClock: TransportClock = {
  */
 export class PendingRequests {
   readonly #clock: TransportClock;
-  readonly #byId = new Map<number, PendingRequest>();
+  /** By id; not a `Map`, whose churn here made scavenges promote dead requests (see `request-slots.ts`). */
+  readonly #byId = new RequestSlots<PendingRequest>(MAX_FRAME_ID);
   readonly #byTimeout = new Map<number, DeadlineList>();
-  #lastId = 0;
-  /** True once ids wrapped around past MAX_FRAME_ID: only then can the next id still be pending. */
-  #wrapped = false;
   /** The list of the last timeout added to (nearly every caller uses one timeout): one Map lookup less per add. */
   #lastList: DeadlineList | undefined = undefined;
   #timer: TimerHandle | undefined = undefined;
@@ -112,15 +111,7 @@ export class PendingRequests {
   add(target: string, timeoutMs: number, receiver: ReplyReceiver, label: string = target): number {
     // NaN or a non-positive timeout expires on the next timer turn instead of never; Infinity never expires.
     const timeout = Number.isNaN(timeoutMs) ? 0 : Math.max(timeoutMs, 0);
-    let id = this.#lastId;
-    do {
-      if (id < MAX_FRAME_ID) id++;
-      else {
-        id = 1;
-        this.#wrapped = true;
-      }
-    } while (this.#wrapped && this.#byId.has(id));
-    this.#lastId = id;
+    const id = this.#byId.nextId();
     // Lists are keyed by whole milliseconds: callers that pass a fractional remaining budget share a list, and
     // an entry then waits at most 1 ms behind a predecessor whose deadline is a fraction later.
     const key = Math.ceil(timeout);
@@ -136,7 +127,7 @@ export class PendingRequests {
     const deadline = this.#clock.now() + timeout;
     const entry = new PendingRequest(id, target, timeout, deadline, list, receiver, label);
     list.push(entry);
-    this.#byId.set(id, entry);
+    this.#byId.add(entry);
     if (deadline < this.#armedAt) this.#arm(deadline);
     else if (this.#unrefed) {
       (this.#timer as RefableTimer).ref();
@@ -176,16 +167,15 @@ export class PendingRequests {
 
   /** Rejects every pending request with `error` and stops the timer. */
   rejectAll(error: unknown): void {
-    const entries = [...this.#byId.values()];
+    const entries = this.#byId.values();
     for (const entry of entries) this.#take(entry.id);
     this.#disarm();
     for (const entry of entries) entry.receiver.reject(error);
   }
 
   #take(id: number): PendingRequest | undefined {
-    const entry = this.#byId.get(id);
+    const entry = this.#byId.take(id);
     if (entry === undefined) return undefined;
-    this.#byId.delete(id);
     this.#unlink(entry);
     // An idle table holds no timer that keeps the process alive (see #idle).
     if (this.#byId.size === 0) this.#idle();
@@ -242,7 +232,7 @@ export class PendingRequests {
     for (const list of this.#byTimeout.values()) {
       let head = list.head;
       while (head !== null && head.deadline <= now) {
-        this.#byId.delete(head.id);
+        this.#byId.take(head.id);
         this.#unlink(head);
         this.timeouts++;
         head.receiver.reject(new TimeoutError({ target: head.label, timeoutMs: head.timeoutMs }));
