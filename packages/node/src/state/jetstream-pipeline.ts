@@ -15,8 +15,16 @@
  * request rejects at once with `NodeUnavailableError` (overloaded). A request that times out may or may not have
  * been applied, as with any request.
  */
-import { type Clock, NodeUnavailableError, systemClock, type TimerHandle } from '@lucent/core/internal';
+import {
+  type Clock,
+  type LinkedEnds,
+  NodeUnavailableError,
+  systemClock,
+  type TimerHandle,
+  unlinkEntry,
+} from '@lucent/core/internal';
 import { createInbox, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
+import { RequestSlots } from '../transport/request-slots.js';
 
 /** What a JetStream publish or API request answered: the stored sequence of a publish, when there is one. */
 export interface JetStreamReply {
@@ -52,11 +60,20 @@ interface Waiting {
   readonly reject: (error: unknown) => void;
 }
 
-interface InFlight {
-  readonly sentAt: number;
-  readonly resolve: (reply: JetStreamReply) => void;
-  readonly reject: (error: unknown) => void;
+/** A request on the wire: in the table by id and in the send-order list. */
+class InFlight {
+  prev: InFlight | null = null;
+  next: InFlight | null = null;
+  constructor(
+    readonly id: number,
+    readonly sentAt: number,
+    readonly resolve: (reply: JetStreamReply) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
 }
+
+/** Ids of the reply subjects: below 2^30, like the transport's request ids. */
+const MAX_REQUEST_ID = 0x3fffffff;
 
 const NO_RESPONDERS = 503;
 const decoder = new TextDecoder();
@@ -70,12 +87,12 @@ export class JetStreamPipeline {
   readonly #maxQueued: number;
   readonly #prefix: string;
   readonly #subscription: Subscription;
-  /** In flight, by id; insertion order is send order, so the oldest come first. */
-  readonly #inFlight = new Map<number, InFlight>();
+  /** In flight, by id (not a `Map`: see `request-slots.ts`), and in send order, oldest first, for the sweep. */
+  readonly #inFlight = new RequestSlots<InFlight>(MAX_REQUEST_ID);
+  readonly #sendOrder: LinkedEnds<InFlight> = { head: null, tail: null };
   /** Waiting for a slot: an array read from `#queueHead` (no shift), reset when drained. */
   #queue: Waiting[] = [];
   #queueHead = 0;
-  #nextId = 0;
   #sweep: TimerHandle | undefined = undefined;
   #closed = false;
 
@@ -91,9 +108,8 @@ export class JetStreamPipeline {
       callback: (error, msg) => {
         if (error !== null) return;
         const id = Number(msg.subject.slice(this.#prefix.length));
-        const waiter = this.#inFlight.get(id);
+        const waiter = this.#take(id);
         if (waiter === undefined) return; // timed out already
-        this.#inFlight.delete(id);
         if (msg.data.length === 0 && msg.headers?.code === NO_RESPONDERS) {
           waiter.reject(new NodeUnavailableError({ node: 'jetstream', reason: 'no JetStream responders' }));
         } else settle(msg.data, waiter);
@@ -137,8 +153,7 @@ export class JetStreamPipeline {
     if (this.#sweep !== undefined) this.#clock.clearTimeout(this.#sweep);
     this.#sweep = undefined;
     const closed = new NodeUnavailableError({ node: 'jetstream', reason: 'pipeline closed' });
-    for (const waiter of this.#inFlight.values()) waiter.reject(closed);
-    this.#inFlight.clear();
+    for (const waiter of this.#inFlight.values()) this.#take(waiter.id)?.reject(closed);
     for (let i = this.#queueHead; i < this.#queue.length; i++) this.#queue[i]?.reject(closed);
     this.#queue = [];
     this.#queueHead = 0;
@@ -152,7 +167,7 @@ export class JetStreamPipeline {
     resolve: (reply: JetStreamReply) => void,
     reject: (error: unknown) => void,
   ): void {
-    const id = this.#nextId++;
+    const id = this.#inFlight.nextId();
     try {
       this.#nc.publish(
         subject,
@@ -163,7 +178,13 @@ export class JetStreamPipeline {
       reject(new NodeUnavailableError({ node: 'jetstream', reason: String(error) }, { cause: error }));
       return;
     }
-    this.#inFlight.set(id, { sentAt: this.#clock.now(), resolve, reject });
+    const entry = new InFlight(id, this.#clock.now(), resolve, reject);
+    this.#inFlight.add(entry);
+    const order = this.#sendOrder;
+    entry.prev = order.tail;
+    if (order.tail === null) order.head = entry;
+    else order.tail.next = entry;
+    order.tail = entry;
     if (this.#sweep === undefined) this.#sweep = this.#clock.setTimeout(this.#onSweep, this.#timeoutMs);
   }
 
@@ -178,18 +199,25 @@ export class JetStreamPipeline {
     }
   }
 
-  /** Rejects the requests older than the timeout (a prefix of the map), then sleeps until the next could be. */
+  /** Takes request `id` out of the table and the send order; `undefined` when it is not in flight. */
+  #take(id: number): InFlight | undefined {
+    const entry = this.#inFlight.take(id);
+    if (entry !== undefined) unlinkEntry(this.#sendOrder, entry);
+    return entry;
+  }
+
+  /** Rejects the requests older than the timeout (a prefix of the send order), then sleeps until the next could be. */
   readonly #onSweep = (): void => {
     this.#sweep = undefined;
     if (this.#closed) return;
     const now = this.#clock.now();
-    for (const [id, waiter] of this.#inFlight) {
+    for (let waiter = this.#sendOrder.head; waiter !== null; waiter = this.#sendOrder.head) {
       const left = waiter.sentAt + this.#timeoutMs - now;
       if (left > 0) {
         this.#sweep = this.#clock.setTimeout(this.#onSweep, left);
         break;
       }
-      this.#inFlight.delete(id);
+      this.#take(waiter.id);
       waiter.reject(
         Object.assign(new Error(`JetStream request timed out after ${this.#timeoutMs} ms`), { code: 'TIMEOUT' }),
       );
