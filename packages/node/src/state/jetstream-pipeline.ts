@@ -17,6 +17,7 @@
  */
 import {
   type Clock,
+  EncodeError,
   type LinkedEnds,
   NodeUnavailableError,
   systemClock,
@@ -175,7 +176,14 @@ export class JetStreamPipeline {
         headers === undefined ? { reply: this.#prefix + id } : { reply: this.#prefix + id, headers },
       );
     } catch (error) {
-      reject(new NodeUnavailableError({ node: 'jetstream', reason: String(error) }, { cause: error }));
+      reject(
+        (error as { code?: unknown }).code === 'MAX_PAYLOAD_EXCEEDED'
+          ? new EncodeError(
+              { reason: `JetStream ${subject}: the message is over the server's max_payload` },
+              { cause: error },
+            )
+          : new NodeUnavailableError({ node: 'jetstream', reason: String(error) }, { cause: error }),
+      );
       return;
     }
     const entry = new InFlight(id, this.#clock.now(), resolve, reject);

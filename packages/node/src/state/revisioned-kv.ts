@@ -25,12 +25,15 @@ import {
   systemClock,
   TimeoutError,
 } from '@lucent/core/internal';
-import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import { headers, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
 import { keepProcessAlive } from '../keep-alive.js';
+import { JetStreamPipeline } from './jetstream-pipeline.js';
 import { encodeKvKey } from './kv-keys.js';
 
 /** JetStream API error code of a failed `Nats-Expected-Last-Subject-Sequence` check. */
 export const WRONG_LAST_SEQUENCE = 10071;
+/** The header that makes a publish conditional on the subject's last sequence (what `kv.put`'s `previousSeq` sends). */
+const EXPECTED_LAST_SUBJECT_SEQUENCE = 'Nats-Expected-Last-Subject-Sequence';
 /** JetStream API error code of a message over the stream's `max_msg_size`. */
 const MESSAGE_TOO_LARGE = 10054;
 
@@ -72,6 +75,17 @@ export class RevisionedKv {
   readonly #kv: KV;
   readonly #nc: NatsConnection;
   readonly #clock: Clock;
+  /**
+   * Conditional writes (every state save and lease renewal) go here, not through `kv.put`: nats.js sends each as a
+   * request with its own mux entry, timer and promises, and its mux `Map` kept finished writes alive through
+   * scavenges (a quarter of the node's promoted bytes in node/durable).
+   */
+  readonly #writes: JetStreamPipeline;
+  /**
+   * `$KV.<bucket>.`: the subject of a key's writes. That is how nats.js names them for a bucket bound through the
+   * default JetStream API prefix that is not a mirror, which is how {@link open} binds every bucket.
+   */
+  readonly #subjectPrefix: string;
 
   private constructor(nc: NatsConnection, kv: KV, bucket: string, timeoutMs: number, clock: Clock) {
     this.#nc = nc;
@@ -79,6 +93,8 @@ export class RevisionedKv {
     this.#kv = kv;
     this.bucket = bucket;
     this.timeoutMs = timeoutMs;
+    this.#writes = new JetStreamPipeline(nc, { timeoutMs, clock });
+    this.#subjectPrefix = `$KV.${bucket}.`;
   }
 
   /**
@@ -127,7 +143,7 @@ export class RevisionedKv {
     let markerRevision = 0;
     for (let round = 0; round < 2; round++) {
       try {
-        return await this.#kv.put(kvKey, value, { previousSeq: markerRevision });
+        return await this.#putIfLast(kvKey, value, markerRevision);
       } catch (error) {
         if (!isWrongLastSequence(error)) throw storeFailure(error, 'create', this.bucket, key, this.timeoutMs);
       }
@@ -139,6 +155,24 @@ export class RevisionedKv {
   }
 
   /**
+   * Writes `value` to `kvKey` if its last message (value or marker) has sequence `previousSeq` (0: none at all);
+   * resolves with the new revision. Rejects like `kv.put` would: a `JetStreamApiError` (10071 when the sequence
+   * differs), an error of code `TIMEOUT`, `EncodeError` or `NodeUnavailableError`.
+   */
+  async #putIfLast(kvKey: string, value: Uint8Array, previousSeq: number): Promise<number> {
+    const h = headers();
+    h.set(EXPECTED_LAST_SUBJECT_SEQUENCE, String(previousSeq));
+    const reply = await this.#writes.request(this.#subjectPrefix + kvKey, value, h);
+    if (reply.seq === undefined) {
+      throw new NodeUnavailableError({
+        node: 'jetstream',
+        reason: `KV ${this.bucket}: a write was acknowledged without its sequence`,
+      });
+    }
+    return reply.seq;
+  }
+
+  /**
    * Writes `value` only if the live revision of `key` is still `revision`; resolves with the new revision.
    * Rejects with `ConflictError` (`actualRevision`: the live revision, `null` if the key is gone) otherwise.
    */
@@ -147,7 +181,7 @@ export class RevisionedKv {
     // Revisions are > 0; sending 0 would turn the update into a create, so it goes straight to the conflict.
     if (revision > 0 && Number.isSafeInteger(revision)) {
       try {
-        return await this.#kv.put(kvKey, value, { previousSeq: revision });
+        return await this.#putIfLast(kvKey, value, revision);
       } catch (error) {
         if (!isWrongLastSequence(error)) throw storeFailure(error, 'update', this.bucket, key, this.timeoutMs);
       }
