@@ -4,6 +4,7 @@
  *
  * ```
  *  ends.head ─► [a] ⇄ [b] ⇄ [c] ◄─ ends.tail        unlink(ends, b): [a] ⇄ [c], b.prev = b.next = null
+ *                                                     append(ends, d): [a] ⇄ [b] ⇄ [c] ⇄ [d]
  * ```
  */
 
@@ -17,6 +18,14 @@ export interface LinkedEntry<T> {
 export interface LinkedEnds<T> {
   head: T | null;
   tail: T | null;
+}
+
+/** Puts `entry` (in no list: its links are null) at the tail of the list `ends`. O(1), allocates nothing. */
+export function appendEntry<T extends LinkedEntry<T>>(ends: LinkedEnds<T>, entry: T): void {
+  entry.prev = ends.tail;
+  if (ends.tail === null) ends.head = entry;
+  else ends.tail.next = entry;
+  ends.tail = entry;
 }
 
 /** Takes `entry` out of the list `ends` (which must hold it) and clears its links. O(1), allocates nothing. */

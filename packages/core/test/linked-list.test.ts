@@ -1,6 +1,6 @@
-/** The intrusive list's one unlink: ends and links stay consistent whichever entry goes. */
+/** The intrusive list's append and unlink: ends and links stay consistent whichever entry comes or goes. */
 import { describe, expect, it } from 'vitest';
-import { type LinkedEnds, type LinkedEntry, unlinkEntry } from '../src/linked-list.js';
+import { appendEntry, type LinkedEnds, type LinkedEntry, unlinkEntry } from '../src/linked-list.js';
 
 interface Entry extends LinkedEntry<Entry> {
   readonly name: string;
@@ -43,5 +43,20 @@ describe('unlinkEntry', () => {
     unlinkEntry(list, list.entries[0]!);
     expect(list.head).toBeNull();
     expect(list.tail).toBeNull();
+  });
+});
+
+describe('appendEntry', () => {
+  it('puts entries at the tail of an empty list, then after the last one', () => {
+    const list = listOf();
+    const a: Entry = { name: 'a', prev: null, next: null };
+    const b: Entry = { name: 'b', prev: null, next: null };
+    appendEntry(list, a);
+    expect(namesOf(list)).toEqual(['a']);
+    appendEntry(list, b);
+    expect(namesOf(list)).toEqual(['a', 'b']);
+    unlinkEntry(list, a);
+    appendEntry(list, a);
+    expect(namesOf(list)).toEqual(['b', 'a']);
   });
 });

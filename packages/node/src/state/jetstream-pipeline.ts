@@ -16,6 +16,7 @@
  * been applied, as with any request.
  */
 import {
+  appendEntry,
   type Clock,
   EncodeError,
   type LinkedEnds,
@@ -188,11 +189,7 @@ export class JetStreamPipeline {
     }
     const entry = new InFlight(id, this.#clock.now(), resolve, reject);
     this.#inFlight.add(entry);
-    const order = this.#sendOrder;
-    entry.prev = order.tail;
-    if (order.tail === null) order.head = entry;
-    else order.tail.next = entry;
-    order.tail = entry;
+    appendEntry(this.#sendOrder, entry);
     if (this.#sweep === undefined) this.#sweep = this.#clock.setTimeout(this.#onSweep, this.#timeoutMs);
   }
 

@@ -14,7 +14,7 @@
  * `setTimeout` closure and no `Error` per request; a `TimeoutError` is built only for a request that times out.
  */
 import type { TimerHandle } from '@lucent/actors/internal';
-import { type LinkedEnds, TimeoutError, unlinkEntry } from '@lucent/core/internal';
+import { appendEntry, type LinkedEnds, TimeoutError, unlinkEntry } from '@lucent/core/internal';
 import { MAX_FRAME_ID } from './frames.js';
 import { RequestSlots } from './request-slots.js';
 import type { ReplyReceiver, TransportClock } from './transport.js';
@@ -43,10 +43,7 @@ class DeadlineList implements LinkedEnds<PendingRequest> {
   tail: PendingRequest | null = null;
 
   push(entry: PendingRequest): void {
-    entry.prev = this.tail;
-    if (this.tail === null) this.head = entry;
-    else this.tail.next = entry;
-    this.tail = entry;
+    appendEntry(this, entry);
   }
 
   unlink(entry: PendingRequest): void {
