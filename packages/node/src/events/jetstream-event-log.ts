@@ -32,6 +32,7 @@ import {
   RetentionPolicy,
   StorageType,
 } from 'nats';
+import { JetStreamPipeline } from '../state/jetstream-pipeline.js';
 import { deadLetterStreamName, type EventConsumerPlan, eventStreamName } from './event-consumer-plan.js';
 import type {
   EventLog,
@@ -45,6 +46,8 @@ import type {
 
 /** Header naming the one handler a replayed dead letter is for. */
 export const HANDLER_HEADER = 'Lucent-Handler';
+/** JetStream's deduplication header (what nats.js sends for `msgID`). */
+const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 /** Options of {@link JetStreamEventLog.open}. */
 export interface JetStreamEventLogOptions {
@@ -113,6 +116,11 @@ export class JetStreamEventLog implements EventLog {
   readonly #jsm: JetStreamManager;
   readonly #options: JetStreamEventLogOptions;
   readonly #timeoutMs: number;
+  /**
+   * Event and dead-letter publishes go here, not through `js.publish`: nats.js sends each as a request with its
+   * own mux entry, timer and promises, and its mux `Map` kept finished publishes alive through scavenges.
+   */
+  readonly #publishes: JetStreamPipeline;
   readonly #subscriptions = new Set<ConsumerMessages>();
   #streams: Promise<void> | undefined = undefined;
 
@@ -130,6 +138,7 @@ export class JetStreamEventLog implements EventLog {
     this.#jsm = jsm;
     this.#options = options;
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#publishes = new JetStreamPipeline(nc, { timeoutMs: this.#timeoutMs });
   }
 
   /** Binds to JetStream on `nc` (borrowed: not closed here). Rejects with `NodeUnavailableError` without JetStream. */
@@ -189,17 +198,11 @@ export class JetStreamEventLog implements EventLog {
 
   async publish(subject: string, message: Uint8Array, options: EventPublishOptions): Promise<boolean> {
     try {
-      let hdrs: ReturnType<typeof headers> | undefined;
-      if (options.handler !== undefined) {
-        hdrs = headers();
-        hdrs.set(HANDLER_HEADER, options.handler);
-      }
-      const ack = await this.#js.publish(subject, message, {
-        msgID: options.msgId,
-        timeout: this.#timeoutMs,
-        ...(hdrs === undefined ? {} : { headers: hdrs }),
-      });
-      return ack.duplicate;
+      const hdrs = headers();
+      hdrs.set(MSG_ID_HEADER, options.msgId);
+      if (options.handler !== undefined) hdrs.set(HANDLER_HEADER, options.handler);
+      const ack = await this.#publishes.request(subject, message, hdrs);
+      return ack.duplicate === true;
     } catch (error) {
       throw failure(error, `publish ${subject}`, this.#timeoutMs);
     }
@@ -291,7 +294,9 @@ export class JetStreamEventLog implements EventLog {
   async publishDeadLetter(subject: string, record: Uint8Array, msgId: string): Promise<void> {
     try {
       await this.ensureStreams();
-      await this.#js.publish(subject, record, { msgID: msgId, timeout: this.#timeoutMs });
+      const hdrs = headers();
+      hdrs.set(MSG_ID_HEADER, msgId);
+      await this.#publishes.request(subject, record, hdrs);
     } catch (error) {
       throw failure(error, `publish ${subject}`, this.#timeoutMs);
     }

@@ -31,6 +31,8 @@ import { RequestSlots } from '../transport/request-slots.js';
 /** What a JetStream publish or API request answered: the stored sequence of a publish, when there is one. */
 export interface JetStreamReply {
   readonly seq?: number;
+  /** A publish whose `Nats-Msg-Id` the stream had already stored within its duplicate window (not stored again). */
+  readonly duplicate?: boolean;
 }
 
 /** A JetStream API error, shaped like nats.js's (`api_error.err_code`) so the state helpers read both alike. */
@@ -232,7 +234,11 @@ export class JetStreamPipeline {
 }
 
 function settle(data: Uint8Array, waiter: InFlight): void {
-  let reply: { seq?: unknown; error?: { code?: unknown; err_code?: unknown; description?: unknown } };
+  let reply: {
+    seq?: unknown;
+    duplicate?: unknown;
+    error?: { code?: unknown; err_code?: unknown; description?: unknown };
+  };
   try {
     reply = JSON.parse(decoder.decode(data)) as typeof reply;
   } catch (error) {
@@ -250,5 +256,6 @@ function settle(data: Uint8Array, waiter: InFlight): void {
     );
     return;
   }
-  waiter.resolve(typeof reply.seq === 'number' ? { seq: reply.seq } : {});
+  if (typeof reply.seq !== 'number') waiter.resolve({});
+  else waiter.resolve(reply.duplicate === true ? { seq: reply.seq, duplicate: true } : { seq: reply.seq });
 }

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect as connectClient, type LucentClient } from '../../src/client/lucent-client.js';
 import { eventStreamName, planEventConsumers } from '../../src/events/event-consumer-plan.js';
 import { decodeEventMessage } from '../../src/events/event-message.js';
-import { JetStreamEventLog } from '../../src/events/jetstream-event-log.js';
+import { HANDLER_HEADER, JetStreamEventLog } from '../../src/events/jetstream-event-log.js';
 import { type NatsServerHandle, startNatsServer } from '../../src/testing/nats-server.js';
 import { NodeProcesses } from '../../src/testing/node-process.js';
 import { createTestCluster, type TestCluster } from '../../src/testing/test-cluster.js';
@@ -91,6 +91,21 @@ describe('durable events: emit', () => {
     expect(await streamMessages(name)).toBe(1);
     await c.emit('Tick', { n: 2 });
     expect(await streamMessages(name)).toBe(2);
+  });
+
+  it("the log's publish says whether the stream had the message id already, and carries the handler header", async () => {
+    const name = nextCluster();
+    const log = await JetStreamEventLog.open(raw, { cluster: name });
+    await log.ensureStreams();
+    const subject = eventSubject(name, 'Tick');
+    const bytes = new TextEncoder().encode('{}');
+    expect(await log.publish(subject, bytes, { msgId: 'tick-1', handler: 'f' })).toBe(false);
+    expect(await log.publish(subject, bytes, { msgId: 'tick-1', handler: 'f' })).toBe(true);
+    expect(await streamMessages(name)).toBe(1);
+    const stored = await (await raw.jetstreamManager()).streams.getMessage(log.stream, { seq: 1 });
+    expect(stored.header.get(HANDLER_HEADER)).toBe('f');
+    expect(stored.header.get('Nats-Msg-Id')).toBe('tick-1');
+    await log.close();
   });
 });
 
