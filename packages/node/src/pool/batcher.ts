@@ -47,7 +47,7 @@ export function nextBatchSize(queued: number, perCallMs: number, limits: BatchLi
 /**
  * The task for `calls` of the function with id `id` (`name@version`). The per-call `attempts` and `deadlines` arrays are only built when
  * some call needs them (a retry, a deadline); deadlines travel as epoch ms because each worker has its own
- * `performance.now()` origin: `wallOffsetMs` is the engine clock's `wallNow() - now()`, read once per pool.
+ * `performance.now()` origin: `wallOffsetMs` is the engine clock's `wallNow() - now()` at dispatch.
  */
 export function toBatchTask(id: string, calls: readonly PendingCall[], wallOffsetMs: number): BatchTask {
   const count = calls.length;

@@ -98,9 +98,10 @@ export class PoolEngine implements FunctionPool, CancelSink {
   readonly #backingOff = new Set<PendingCall>();
   #pumpScheduled = false;
   readonly #clock: Clock;
-  /** `wallNow() - now()` of the clock, read once: turns monotonic deadlines into the epoch ms workers get. */
-  readonly #wallOffsetMs: number;
-  /** Callers' epoch-ms deadlines are read against it: the wall time of the call's one `now()` read. */
+  /**
+   * Wall time of a `now()` already read: callers' epoch-ms deadlines are read against it, and batch deadlines
+   * become the epoch ms workers get (each worker has its own `performance.now()` origin).
+   */
   readonly #wallTime: WallTime;
   readonly #deadlines: DeadlineTimer;
   #closing: Promise<void> | null = null;
@@ -142,7 +143,6 @@ export class PoolEngine implements FunctionPool, CancelSink {
         lane.release = () => this.#releaseInline(lane);
       }
     }
-    this.#wallOffsetMs = clock.wallNow() - clock.now();
     this.#wallTime = new WallTime(clock);
     this.#deadlines = new DeadlineTimer(() => this.expireLateBatches(), clock);
     this.functions = [...lanes.keys()];
@@ -381,7 +381,7 @@ export class PoolEngine implements FunctionPool, CancelSink {
       // the batches ahead of it, or a worker's start-up after a crash).
       for (const call of calls) call.startRun(now, lane.timeoutMs);
     }
-    const task = toBatchTask(lane.id, calls, this.#wallOffsetMs);
+    const task = toBatchTask(lane.id, calls, this.#wallTime.at(now) - now);
     const earliest = earliestDeadline(calls);
     const abortHandle = earliest !== Number.POSITIVE_INFINITY || hasSignal(calls) ? this.#takeAbortHandle() : null;
     const batch = new Batch(lane, calls, abortHandle, earliest);

@@ -84,19 +84,17 @@ export class RegistryExtension implements ShardExtension {
   /** The node's runner with deployed versions in front of `base` (usable before `start`: `base` serves all then). */
   runner(base: FunctionRunner): FunctionRunner {
     let wrapped: FunctionRunner | undefined;
+    // `base` until the registry started, then deployed versions in front of it (wrapped once).
+    const current = (): FunctionRunner => {
+      const deployed = this.#deployed;
+      if (deployed === undefined) return base;
+      wrapped ??= deployed.runner(base);
+      return wrapped;
+    };
     return {
-      call: <O = unknown>(ref: string, input: unknown, options?: RunOptions): Promise<O> => {
-        const deployed = this.#deployed;
-        if (deployed === undefined) return base.call<O>(ref, input, options);
-        wrapped ??= deployed.runner(base);
-        return wrapped.call<O>(ref, input, options);
-      },
-      callNow: (ref: string, input: unknown, options?: RunOptions): unknown => {
-        const deployed = this.#deployed;
-        if (deployed === undefined) return callNow(base, ref, input, options);
-        wrapped ??= deployed.runner(base);
-        return callNow(wrapped, ref, input, options);
-      },
+      call: <O = unknown>(ref: string, input: unknown, options?: RunOptions): Promise<O> =>
+        current().call<O>(ref, input, options),
+      callNow: (ref: string, input: unknown, options?: RunOptions): unknown => callNow(current(), ref, input, options),
     };
   }
 
