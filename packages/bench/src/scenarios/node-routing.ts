@@ -6,11 +6,12 @@
  * - `hash(k)`: the ring owner of the key (today's `shardBy`), goal within 5 % of `queue` (and of `node/remote`);
  * - `roundRobin()` and `leastLoaded()`: the client chooses a shard from its view, goal ≥ 0.9× `hash`.
  * One node, so every strategy picks the same shard: the difference is the cost of deciding, not of spreading.
- * Rounds interleave the routings (load on a shared machine hits all alike), each round in a rotated order (no
- * routing always runs right after the same one); every ratio is the median of the per-round ratios, printed with
- * its range. Median of 21 rounds of 300 ms at 1000 in flight (steady state, after a ramp), p50 of 1050
- * sequential calls; and per routing the CPU time per call of the client, the node and nats-server (on a shared
- * machine steadier than calls/s). Bounded: ~50 s plus start-up.
+ * Rounds interleave the routings (load on a shared machine hits all alike), each round in the order of a
+ * balanced Latin square (`round-order.ts`: every routing runs right after every other one equally often, 6 times
+ * in 24 rounds); every ratio is the median of the per-round ratios, printed with its range. Median of 24 rounds
+ * of 300 ms at 1000 in flight (steady state, after a ramp), p50 of 1200 sequential calls; and per routing the CPU
+ * time per call of the client, the node and nats-server (on a shared machine steadier than calls/s). Bounded:
+ * ~55 s plus start-up.
  */
 import { fileURLToPath } from 'node:url';
 import { type FunctionDefinition, OverloadedError } from '@lucent/core/internal';
@@ -24,6 +25,7 @@ import {
   type RoutedInput,
 } from '../fixtures/routed-add-one.js';
 import { median } from '../measure.js';
+import { balancedRoundOrder } from '../round-order.js';
 import type { Measurement, Scenario } from '../scenario.js';
 
 const CLUSTER = 'bench-routing';
@@ -32,7 +34,7 @@ const IN_FLIGHT = 1000;
 // Many short rounds rather than a few long ones: the two slices a ratio compares run a fraction of a second
 // apart, so a shared machine's load swings (±50 % and more) mostly hit both.
 const THROUGHPUT_MS = 300;
-const REPS = 21;
+const REPS = 24;
 const SEQUENTIAL_PER_ROUND = 50;
 /** Distinct hash keys, built once so the loop allocates no key strings. */
 const KEYS = Array.from({ length: 1024 }, (_, i) => `k${i}`);
@@ -87,10 +89,9 @@ export const scenario: Scenario = {
       const cpu = calls.map(() => ({ client: [] as number[], node: [] as number[], nats: [] as number[] }));
       const pids = [bench.node('routing-1').pid, server.pid];
       // Interleaved rounds: on a shared machine, load that comes and goes hits every routing alike. The order
-      // rotates per round, so none always follows the same one (whose garbage it would collect).
+      // changes per round so that none always follows the same one (whose garbage it would collect).
       for (let r = 0; r < REPS; r++) {
-        for (let j = 0; j < calls.length; j++) {
-          const i = (j + r) % calls.length;
+        for (const i of balancedRoundOrder(r, calls.length)) {
           await sequentialLatencies(calls[i]!, SEQUENTIAL_PER_ROUND, latencies[i]);
           const slice = await measuredSlice(calls[i]!, IN_FLIGHT, THROUGHPUT_MS, pids);
           rates[i]!.push(slice.rate);
@@ -138,7 +139,7 @@ export const scenario: Scenario = {
         ],
         notes: [
           `one lucent-node process (CLI, --threads 2) on nats-server ${server.url}; client = this process (connectCluster).`,
-          `${REPS} interleaved rounds in rotated order; per round and routing ${SEQUENTIAL_PER_ROUND} sequential calls (p50 over all) and ${THROUGHPUT_MS} ms at ${IN_FLIGHT} in flight in steady state (after a 200 ms ramp; median).`,
+          `${REPS} interleaved rounds, ordered by a balanced Latin square; per round and routing ${SEQUENTIAL_PER_ROUND} sequential calls (p50 over all) and ${THROUGHPUT_MS} ms at ${IN_FLIGHT} in flight in steady state (after a 200 ms ramp; median).`,
           'CPU per call: user + system time of this process (the client), the node process (all threads) and nats-server over each throughput slice, per call; median of rounds.',
           `range of the per-round ratios: ${range('hash', 'queue')}, ${range('roundRobin', 'hash')}, ${range('leastLoaded', 'hash')}.`,
           `total CPU per call (client + node + nats-server, medians): ${VARIANTS.map(([label], i) => `${label} ${(median(cpu[i]!.client) + median(cpu[i]!.node) + median(cpu[i]!.nats)).toFixed(2)} µs`).join(', ')}.`,
