@@ -169,8 +169,6 @@ export interface FunctionDefinition<I = unknown, O = unknown> {
   readonly enabled: boolean;
   /** Node tags this version prefers. */
   readonly affinity: readonly string[];
-  /** `shardBy` split on dots, once, so routing reads the key without parsing; empty when unkeyed. */
-  readonly shardPath: readonly string[];
   readonly resources: Resources;
   readonly retry: RetryPolicy;
   /** Which result events plain calls publish (see {@link FunctionOptions.events}). */
@@ -266,7 +264,6 @@ export function defineFunction<I = unknown, R = unknown>(
   }
   const routing = resolveRouting(options, subject);
   const shardBy = routing !== undefined && ownsKeys(routing) ? routing.field!.field : undefined;
-  const shardPath = resolveShardPath(shardBy, subject);
   const handles = resolveHandles(options.handles, subject);
   const definition: FunctionDefinition<I, Awaited<R>> = {
     [FUNCTION_BRAND]: true,
@@ -275,7 +272,6 @@ export function defineFunction<I = unknown, R = unknown>(
     id: `${rawName}@${version}`,
     handles,
     shardBy,
-    shardPath,
     routing,
     weight: resolveWeight(options.weight, subject),
     enabled: resolveEnabled(options.enabled, subject),
@@ -314,15 +310,14 @@ function resolveHandles(handles: string | readonly string[] | undefined, subject
   return Object.freeze([...new Set(names)]);
 }
 
-function resolveShardPath(shardBy: string | undefined, subject: string): readonly string[] {
-  if (shardBy === undefined) return EMPTY;
+/** Throws `ConfigError` unless `shardBy` is a dotted path of plain property names (no `__proto__` and the like). */
+function checkShardPath(shardBy: string, subject: string): void {
   const segments = typeof shardBy === 'string' ? shardBy.split('.') : [];
   const valid =
     segments.length > 0 && segments.every((s) => PATH_SEGMENT_PATTERN.test(s) && !FORBIDDEN_SEGMENTS.has(s));
   if (!valid) {
     throw new ConfigError({ subject, field: 'shardBy', reason: "expected a dotted field path such as 'order.id'" });
   }
-  return Object.freeze(segments);
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
@@ -338,7 +333,7 @@ function resolveRouting(options: FunctionOptions, subject: string): AnyRoutingSt
   if (routing === undefined || routing === 'queue') {
     if (shardBy === undefined) return undefined;
     if (routing === 'queue') throw fail("'queue' routing has no shard key: drop shardBy");
-    resolveShardPath(shardBy, subject);
+    checkShardPath(shardBy, subject);
     return hash(shardBy);
   }
   if (typeof routing !== 'object' || routing === null || typeof routing.route !== 'function') {
@@ -348,7 +343,7 @@ function resolveRouting(options: FunctionOptions, subject: string): AnyRoutingSt
     throw fail(`shardBy '${shardBy}' and ${routing.name} disagree: declare one`);
   }
   // Strategy fields obey the shardBy rules (no `__proto__` or other machinery in the path).
-  if (routing.field !== undefined) resolveShardPath(routing.field.field, subject);
+  if (routing.field !== undefined) checkShardPath(routing.field.field, subject);
   return routing;
 }
 

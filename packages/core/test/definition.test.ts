@@ -61,7 +61,6 @@ describe('defineFunction', () => {
       id: 'plain@1',
       handles: [],
       shardBy: undefined,
-      shardPath: [],
       resources: DEFAULT_RESOURCES,
       retry: DEFAULT_RETRY,
     });
@@ -99,7 +98,7 @@ describe('defineFunction', () => {
     });
     expect(def.id).toBe('quote_v-2@2.1.0');
     expect(def.handles).toEqual(['OrderPlaced', 'OrderAmended']);
-    expect(def.shardPath).toEqual(['order', 'customer_id']);
+    expect(def.routing?.field?.segments).toEqual(['order', 'customer_id']);
     expect(def.resources).toEqual({
       cpu: 'critical',
       memoryBytes: 2 ** 30,

@@ -4,10 +4,7 @@
  */
 import type { FunctionDefinition } from '../definition.js';
 import { RoutingError } from '../errors.js';
-import { type FieldPath, readRoutingKey } from '../routing/field-path.js';
-
-// Field paths built once per definition (definitions are frozen, so the object is a stable key).
-const paths = new WeakMap<FunctionDefinition, FieldPath>();
+import { readRoutingKey } from '../routing/field-path.js';
 
 /**
  * The shard key of `input` for a keyed `definition`: the value at its `shardBy` path, a string as is and a
@@ -16,14 +13,11 @@ const paths = new WeakMap<FunctionDefinition, FieldPath>();
  *   value is missing or not a scalar.
  */
 export function shardKeyOf(definition: FunctionDefinition, input: unknown): string {
-  const shardBy = definition.shardBy;
-  if (shardBy === undefined) {
-    throw new RoutingError({ target: definition.name, field: 'shardBy', reason: 'the function is unkeyed' });
-  }
-  let path = paths.get(definition);
+  // A keyed definition's strategy (`hash`, `sticky`) carries its field path, compiled when it was defined; its
+  // `shardBy` is that path as written.
+  const path = definition.shardBy === undefined ? undefined : definition.routing?.field;
   if (path === undefined) {
-    path = Object.freeze({ field: shardBy, segments: definition.shardPath });
-    paths.set(definition, path);
+    throw new RoutingError({ target: definition.name, field: 'shardBy', reason: 'the function is unkeyed' });
   }
   return readRoutingKey(input, path, definition.name);
 }

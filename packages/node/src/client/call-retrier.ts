@@ -180,6 +180,8 @@ export class CallRetrier {
 
   /** True when calls should stay off `node` now (its breaker is open). */
   isOpen(node: string): boolean {
+    // Nearly always no breaker at all: every call placed on a node asks, so skip the lookup then.
+    if (this.#breakers.size === 0) return false;
     const entry = this.#breakers.get(node);
     return entry !== undefined && entry.openUntil > this.#clock.now();
   }
