@@ -1,7 +1,8 @@
 import { ConfigError } from './errors.js';
 import { hash32 } from './hash.js';
-import { HashRing, type HashRingOptions } from './hash-ring.js';
+import { DEFAULT_VNODES_PER_WEIGHT, HashRing, type HashRingOptions } from './hash-ring.js';
 import { HostRings } from './placement/host-rings.js';
+import { placementTagOf } from './placement/placement-tag.js';
 import { DEFAULT_LOAD_WEIGHTS, type LoadReport, type LoadWeights, shardLoad } from './scoring.js';
 
 /**
@@ -49,6 +50,11 @@ export interface ClusterView {
   /** One ring per actor type and function, over the members that host it (`placement/host-rings.ts`). */
   readonly hostRings: HostRings;
   readonly loadWeights: LoadWeights;
+  /**
+   * Fingerprint of what `hash` placement reads (members, weights, what they host; not loads): views with equal
+   * tags place every key alike (`placement/placement-tag.ts`). A subject token.
+   */
+  readonly placementTag: string;
 }
 
 /** Options of {@link createClusterView}. */
@@ -79,7 +85,8 @@ export function createClusterView(members: Iterable<ClusterMember>, options: Clu
   }
   const views = list.map((member) => toMemberView(member, loadWeights, hash32(member.id)));
   const ringOptions = options.vnodesPerWeight === undefined ? {} : { vnodesPerWeight: options.vnodesPerWeight };
-  return assemble(views, ring, new HostRings(views, ring, ringOptions), loadWeights);
+  const tag = placementTagOf(views, options.vnodesPerWeight ?? DEFAULT_VNODES_PER_WEIGHT);
+  return assemble(views, ring, new HostRings(views, ring, ringOptions), loadWeights, tag);
 }
 
 /**
@@ -91,7 +98,7 @@ export function withLoadReports(view: ClusterView, reports: ReadonlyMap<string, 
     const load = reports.get(member.id);
     return load === undefined ? member : toMemberView({ ...member, load }, view.loadWeights, member.idHash);
   });
-  return assemble(members, view.ring, view.hostRings, view.loadWeights);
+  return assemble(members, view.ring, view.hostRings, view.loadWeights, view.placementTag);
 }
 
 /**
@@ -102,7 +109,7 @@ export function withLoadReports(view: ClusterView, reports: ReadonlyMap<string, 
 export function restrictView(view: ClusterView, keep: (member: MemberView) => boolean, ring: HashRing): ClusterView {
   const members = view.members.filter(keep);
   if (members.length === view.members.length) return view;
-  return assemble(members, ring, view.hostRings, view.loadWeights);
+  return assemble(members, ring, view.hostRings, view.loadWeights, view.placementTag);
 }
 
 function toMemberView(member: ClusterMember, loadWeights: LoadWeights, idHash: number): MemberView {
@@ -118,7 +125,13 @@ function toMemberView(member: ClusterMember, loadWeights: LoadWeights, idHash: n
   });
 }
 
-function assemble(members: MemberView[], ring: HashRing, hostRings: HostRings, loadWeights: LoadWeights): ClusterView {
+function assemble(
+  members: MemberView[],
+  ring: HashRing,
+  hostRings: HostRings,
+  loadWeights: LoadWeights,
+  placementTag: string,
+): ClusterView {
   members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const byId = new Map<string, MemberView>();
   const byTag = new Map<string, MemberView[]>();
@@ -130,5 +143,5 @@ function assemble(members: MemberView[], ring: HashRing, hostRings: HostRings, l
       else if (tagged.at(-1) !== member) tagged.push(member);
     }
   }
-  return Object.freeze({ members: Object.freeze(members), byId, byTag, ring, hostRings, loadWeights });
+  return Object.freeze({ members: Object.freeze(members), byId, byTag, ring, hostRings, loadWeights, placementTag });
 }

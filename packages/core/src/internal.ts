@@ -25,6 +25,7 @@ export * from './placement/host-rings.js';
 export * from './placement/named-call.js';
 export * from './placement/place.js';
 export * from './placement/placement.js';
+export * from './placement/placement-tag.js';
 export * from './placement/retry-placement.js';
 export * from './placement/shard-key.js';
 export * from './placement/subject-cache.js';

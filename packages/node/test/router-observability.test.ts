@@ -82,7 +82,7 @@ function node(logs: Record<string, unknown>[]) {
     runner: createInlineRunner(registry),
     observer,
   });
-  subscribeRequestHandler(transport, handler.handle, { nodeId: 'a', functions: registry, coreEvents: true });
+  subscribeRequestHandler(transport, handler, { nodeId: 'a', functions: registry, coreEvents: true });
   const caller = new InMemoryTransport(bus);
   transports.push(caller);
   /** Calls `name` by name (no client-side schema check), returning the value or the revived error. */

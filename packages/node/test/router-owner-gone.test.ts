@@ -38,7 +38,7 @@ describe('request handler: owner gone', () => {
       view: fixedViewSource(view),
       observer: { retried: (target, reason) => retried.push([target, reason]) },
     });
-    subscribeRequestHandler(transport, handler.handle, { nodeId: 'a', functions: registry });
+    subscribeRequestHandler(transport, handler, { nodeId: 'a', functions: registry });
     let account = '';
     for (let i = 0; account === ''; i++) if (view.ring.owner(`acct-${i}`) === 'b') account = `acct-${i}`;
     const clientTransport = new InMemoryTransport(bus);

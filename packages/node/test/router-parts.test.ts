@@ -10,21 +10,26 @@ const unkeyed = defineFunction({ name: 'unkeyed', handles: ['B', 'A'] }, (_ctx, 
 const alsoA = defineFunction({ name: 'alsoA', handles: 'A' }, (_ctx, x: unknown) => x);
 
 describe('router subscriptions', () => {
-  it('lists the direct subject, one queue-group subject per function name and per handled event type', () => {
+  it('lists the direct and placed subjects, one queue-group subject per function name and per handled event type', () => {
     const registry = createRegistry([keyed, unkeyed, alsoA]);
     expect(routerSubscriptions({ cluster: 'c1', nodeId: 'n1', functions: registry, coreEvents: true })).toEqual([
-      { subject: 'lucent.c1.node.n1', queue: undefined },
-      { subject: 'lucent.c1.fn.alsoA', queue: FUNCTION_QUEUE_GROUP },
-      { subject: 'lucent.c1.fn.keyed', queue: FUNCTION_QUEUE_GROUP },
-      { subject: 'lucent.c1.fn.unkeyed', queue: FUNCTION_QUEUE_GROUP },
-      { subject: 'lucent.c1.events.A', queue: EVENT_QUEUE_GROUP },
-      { subject: 'lucent.c1.events.B', queue: EVENT_QUEUE_GROUP },
+      { subject: 'lucent.c1.node.n1', queue: undefined, placed: false },
+      { subject: 'lucent.c1.node.n1.*', queue: undefined, placed: true },
+      { subject: 'lucent.c1.fn.alsoA', queue: FUNCTION_QUEUE_GROUP, placed: false },
+      { subject: 'lucent.c1.fn.keyed', queue: FUNCTION_QUEUE_GROUP, placed: false },
+      { subject: 'lucent.c1.fn.unkeyed', queue: FUNCTION_QUEUE_GROUP, placed: false },
+      { subject: 'lucent.c1.events.A', queue: EVENT_QUEUE_GROUP, placed: false },
+      { subject: 'lucent.c1.events.B', queue: EVENT_QUEUE_GROUP, placed: false },
     ]);
   });
 
   it('leaves event types to the durable consumers by default (no core-NATS event subscriptions)', () => {
     const specs = routerSubscriptions({ cluster: 'c1', nodeId: 'n1', functions: createRegistry([unkeyed]) });
-    expect(specs.map((spec) => spec.subject)).toEqual(['lucent.c1.node.n1', 'lucent.c1.fn.unkeyed']);
+    expect(specs.map((spec) => spec.subject)).toEqual([
+      'lucent.c1.node.n1',
+      'lucent.c1.node.n1.*',
+      'lucent.c1.fn.unkeyed',
+    ]);
   });
 
   it('refuses a node id that is not a subject token (ConfigError)', () => {

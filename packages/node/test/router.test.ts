@@ -19,6 +19,7 @@ import {
   type FunctionRegistry,
   fixedViewSource,
   nodeSubject,
+  placedNodeSubject,
   replyEnvelope,
   type WireError,
 } from '@lucent/core/internal';
@@ -93,7 +94,7 @@ class Handlers {
         view: fixedViewSource(view),
         ...options.handler,
       });
-      subscribeRequestHandler(transport, handler.handle, { nodeId: id, functions: registry });
+      subscribeRequestHandler(transport, handler, { nodeId: id, functions: registry });
       this.nodes.set(id, { handler, registry });
     }
   }
@@ -154,6 +155,47 @@ describe('request handler: forwarding', () => {
     expect(cluster.node('a').handler.stats.forwarded).toBe(2);
     expect(cluster.node('b').handler.stats.forwarded).toBe(1);
     expect(cluster.runs).toHaveLength(0);
+  });
+});
+
+describe('request handler: placed subjects (the sender names the placement tag it placed under)', () => {
+  it("a client with the same view sends a hash call to the owner's placed subject; the owner serves it unplaced", async () => {
+    cluster = new Handlers({ nodes: ['a', 'b', 'c'], functions: FUNCTIONS });
+    const account = keyOwnedBy(cluster.fullView, 'b');
+    expect(await cluster.client().call(balance, { account, amount: 2 })).toEqual({ account, doubled: 4 });
+    expect(cluster.runs.map((run) => run.node)).toEqual(['b']);
+    expect(cluster.bus.publishedTo(placedNodeSubject('lucent', 'b', cluster.fullView.placementTag))).toBe(1);
+    expect(cluster.node('b').handler.stats.placedHere).toBe(1);
+    expect([...cluster.nodes.values()].map((node) => node.handler.stats.forwarded)).toEqual([0, 0, 0]);
+  });
+
+  it("under the node's own tag the call is served where it came, unplaced: the tag vouches for the ring", async () => {
+    cluster = new Handlers({ nodes: ['a', 'b'], functions: FUNCTIONS });
+    const account = keyOwnedBy(cluster.fullView, 'b');
+    // Sent to a (not the owner) under a's own tag: only a sender with a different ring could do this, so a trusts it.
+    const subject = placedNodeSubject('lucent', 'a', cluster.fullView.placementTag);
+    const answer = await rawRequest(cluster, subject, codec.encode(callEnvelope('balance', { account, amount: 1 })));
+    expect(answer.payload).toEqual({ account, doubled: 2 });
+    expect(cluster.runs.map((run) => run.node)).toEqual(['a']);
+    expect(cluster.node('a').handler.stats.placedHere).toBe(1);
+  });
+
+  it("under another tag (a stale sender's view) the node places the call again and forwards it to the owner", async () => {
+    cluster = new Handlers({ nodes: ['a', 'b'], functions: FUNCTIONS });
+    const stale = viewOf('a');
+    expect(stale.placementTag).not.toBe(cluster.fullView.placementTag);
+    const account = keyOwnedBy(cluster.fullView, 'b');
+    expect(await cluster.client(stale).call(balance, { account, amount: 3 })).toEqual({ account, doubled: 6 });
+    expect(cluster.bus.publishedTo(placedNodeSubject('lucent', 'a', stale.placementTag))).toBe(1);
+    expect(cluster.runs.map((run) => run.node)).toEqual(['b']);
+    expect(cluster.node('a').handler.stats).toMatchObject({ placedHere: 0, forwarded: 1 });
+  });
+
+  it('calls of other strategies and retries keep the plain node subject', async () => {
+    cluster = new Handlers({ nodes: ['a'], functions: FUNCTIONS });
+    await cluster.client().call(echo, 1);
+    expect(cluster.bus.publishedTo(placedNodeSubject('lucent', 'a', cluster.fullView.placementTag))).toBe(0);
+    expect(cluster.node('a').handler.stats.placedHere).toBe(0);
   });
 });
 

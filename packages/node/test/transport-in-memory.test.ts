@@ -103,6 +103,37 @@ describe('InMemoryTransport', () => {
     expect(client.pendingRequests).toBe(0);
   });
 
+  it("failRequestsTo also rejects requests to the subjects below it (a node's placed subjects), not lookalikes", async () => {
+    const bus = new InMemoryBus();
+    const client = connect(bus);
+    const server = connect(bus);
+    server.subscribe('node.n1.*', () => {});
+    server.subscribe('node.n10', () => {});
+    const below = client.request('node.n1.t1', bytes(1), 60_000);
+    const lookalike = client.request('node.n10', bytes(2), 60_000);
+    await settle();
+    expect(client.failRequestsTo('node.n1', () => new Error('left'))).toBe(1);
+    await expect(below).rejects.toThrow('left');
+    expect(client.pendingRequests).toBe(1);
+    expect(client.failRequestsTo('node.n10', () => new Error('left too'))).toBe(1);
+    await expect(lookalike).rejects.toThrow('left too');
+  });
+
+  it("hands the handler each message's subject only when subscribed withSubject", async () => {
+    const bus = new InMemoryBus();
+    const client = connect(bus);
+    const server = connect(bus);
+    const seen: (string | undefined)[] = [];
+    server.subscribe('placed.*', (_frame, _replier, subject) => seen.push(subject), { withSubject: true });
+    server.subscribe('plain.*', (_frame, _replier, subject) => seen.push(subject));
+    client.send('placed.t1', bytes(1));
+    client.send('placed.t1', bytes(2));
+    client.send('placed.t2', bytes(3));
+    client.send('plain.t1', bytes(4));
+    await settle();
+    expect(seen).toEqual(['placed.t1', 'placed.t1', 'placed.t2', undefined]);
+  });
+
   it('at one in flight each request is its own message', async () => {
     const bus = new InMemoryBus();
     const client = connect(bus);

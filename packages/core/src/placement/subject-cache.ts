@@ -3,7 +3,7 @@
  * tokens with a regular expression and concatenate; the router would otherwise pay that per forwarded message
  * and per `Completed` event.
  */
-import { DEFAULT_CLUSTER, eventSubject, functionSubject, nodeSubject } from './subjects.js';
+import { DEFAULT_CLUSTER, eventSubject, functionSubject, nodeSubject, placedNodeSubject } from './subjects.js';
 
 /** Memoized subjects of one cluster. Grows with the number of distinct nodes, functions and event types. */
 export class SubjectCache {
@@ -11,6 +11,9 @@ export class SubjectCache {
   readonly #nodes = new Map<string, string>();
   readonly #functions = new Map<string, string>();
   readonly #events = new Map<string, string>();
+  /** Placed-node subjects of one placement tag (a new tag, after a membership change, starts a new map). */
+  readonly #placed = new Map<string, string>();
+  #placedTag = '';
 
   /** Throws `ConfigError` when `cluster` is not one subject token. */
   constructor(cluster: string = DEFAULT_CLUSTER) {
@@ -24,6 +27,20 @@ export class SubjectCache {
     if (subject === undefined) {
       subject = nodeSubject(this.cluster, nodeId);
       this.#nodes.set(nodeId, subject);
+    }
+    return subject;
+  }
+
+  /** `lucent.<cluster>.node.<id>.<tag>` (`placedNodeSubject`). Throws `ConfigError` for an invalid id or tag. */
+  placedNode(nodeId: string, tag: string): string {
+    if (tag !== this.#placedTag) {
+      this.#placed.clear();
+      this.#placedTag = tag;
+    }
+    let subject = this.#placed.get(nodeId);
+    if (subject === undefined) {
+      subject = placedNodeSubject(this.cluster, nodeId, tag);
+      this.#placed.set(nodeId, subject);
     }
     return subject;
   }

@@ -42,6 +42,27 @@ export function nodeSubject(cluster: string, nodeId: string): string {
   return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.node.${check(nodeId, TOKEN, 'node id')}`;
 }
 
+/**
+ * `lucent.<cluster>.node.<id>.<tag>`: where a client sends a `hash` call it placed on node `id` under a view whose
+ * placement tag is `tag` (`placement-tag.ts`). Throws `ConfigError` for a cluster, id or tag that is not one token.
+ */
+export function placedNodeSubject(cluster: string, nodeId: string, tag: string): string {
+  return `${nodeSubject(cluster, nodeId)}.${check(tag, TOKEN, 'placement tag')}`;
+}
+
+/** `lucent.<cluster>.node.<id>.*`: every {@link placedNodeSubject} of node `id` (what the node subscribes). */
+export function allPlacedNodeSubject(cluster: string, nodeId: string): string {
+  return `${nodeSubject(cluster, nodeId)}.*`;
+}
+
+/** The node subject of a {@link placedNodeSubject} of `cluster` (its tag dropped), or `undefined` for any other. */
+export function nodeSubjectOfPlaced(cluster: string, subject: string): string | undefined {
+  const prefix = `${PREFIX}.${cluster}.node.`;
+  if (!subject.startsWith(prefix)) return undefined;
+  const dot = subject.indexOf('.', prefix.length);
+  return dot < 0 ? undefined : subject.slice(0, dot);
+}
+
 /** `lucent.<cluster>.fn.<name>`; `name` may contain dots. Throws `ConfigError` on an invalid name. */
 export function functionSubject(cluster: string, name: string): string {
   return `${PREFIX}.${check(cluster, TOKEN, 'cluster')}.fn.${check(name, DOTTED, 'function name')}`;

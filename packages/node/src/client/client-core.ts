@@ -40,12 +40,14 @@ import {
   functionNameOf,
   InvalidMessageError,
   NodeUnavailableError,
+  nodeSubjectOfPlaced,
   OverloadedError,
   PlacementType,
   placeActor,
   placeFunction,
   placeNamedCall,
   RoutingError,
+  RoutingKind,
   RoutingStates,
   ShuttingDownError,
   SubjectCache,
@@ -617,6 +619,9 @@ export class ClientCore {
     if (NodeUnavailableError.is(error) && error.details.reason === NO_RESPONDERS_REASON) {
       const name = functionNameOf(this.#subjects.cluster, error.details.node);
       if (name !== undefined) return new UnknownFunctionError({ name }, { cause: error });
+      // A `hash` call went to the node's placed subject: name the node's own subject, not the placement tag.
+      const node = nodeSubjectOfPlaced(this.#subjects.cluster, error.details.node);
+      if (node !== undefined) return new NodeUnavailableError({ ...error.details, node }, { cause: error });
     }
     return error;
   };
@@ -636,16 +641,22 @@ export class ClientCore {
    */
   #callSubject(ref: string, definition: FunctionDefinition | undefined, input: unknown): string {
     this.#placedNode = undefined;
+    const view = this.#view?.current();
     // Reads (and checks) a keyed call's shard key even without a view: the node would refuse it too.
     const placement =
       definition === undefined
-        ? placeNamedCall(ref, this.#view?.current(), this.#nameTurn++)
-        : placeFunction(definition, input, this.#view?.current(), this.#routingStates);
+        ? placeNamedCall(ref, view, this.#nameTurn++)
+        : placeFunction(definition, input, view, this.#routingStates);
     // A node whose breaker is open gets no calls until it closes: the queue group picks a live server instead.
     if (placement.type !== PlacementType.Node || this.#retrier.isOpen(placement.node)) {
       return this.#subjects.function(ref);
     }
     this.#placedNode = placement.node;
+    // A `hash` call names the view it was placed under: an owner with the same placement tag serves it without
+    // placing it again; any other node (a stale view on either side) places it and forwards it if need be.
+    if (view !== undefined && definition?.routing?.kind === RoutingKind.Hash) {
+      return this.#subjects.placedNode(placement.node, view.placementTag);
+    }
     return this.#subjects.node(placement.node);
   }
 

@@ -152,13 +152,19 @@ const UNDECODABLE: Envelope = Object.freeze({
 });
 
 /**
- * Serves frames: subscribe {@link RoutingRequestHandler.handle} on the node's subjects (`routerSubscriptions`).
- * `handle` never throws and never blocks on work: results are answered when they are ready. A shard node builds
- * one from its parts in `ShardNode.start` (its only request handler) and drains it at shutdown.
+ * Serves frames: `subscribeRequestHandler` subscribes {@link RoutingRequestHandler.handle} and `handlePlaced` on
+ * the node's subjects. Neither throws nor blocks on work: results are answered when they are ready. A shard node
+ * builds one from its parts in `ShardNode.start` (its only request handler) and drains it at shutdown.
  */
 export class RoutingRequestHandler {
-  /** The frame handler, bound to this instance: pass it to `transport.subscribe` as is. */
+  /** The frame handler of the node's direct subject and queue groups, bound to this instance. */
   readonly handle: FrameHandler;
+  /**
+   * The frame handler of `lucent.<cluster>.node.<id>.*` (subscribe it `withSubject`): calls a client placed on this
+   * node under the placement tag in the subject's last token. Under this node's own tag they are served without
+   * being placed again (same ring, same owner); under any other tag (a stale view) they are handled as by `handle`.
+   */
+  readonly handlePlaced: FrameHandler;
   readonly nodeId: string;
   readonly #stats = new MutableRouterStats();
   readonly #codec: EnvelopeCodec;
@@ -179,6 +185,9 @@ export class RoutingRequestHandler {
   readonly #inFlight = new InFlight();
   readonly #tags: readonly string[];
   readonly #effects: RunEffects | undefined;
+  /** This node's placed subject under the view's placement tag `#placedTag`; rebuilt when the tag changes. */
+  #placedTag = '';
+  #placedSubject = '';
 
   constructor(options: RequestHandlerOptions) {
     this.nodeId = options.nodeId;
@@ -218,7 +227,8 @@ export class RoutingRequestHandler {
       inFlight: this.#inFlight,
       clock: this.#clock,
     });
-    this.handle = (frame, replier) => this.#handle(frame, replier);
+    this.handle = (frame, replier) => this.#handle(frame, replier, false);
+    this.handlePlaced = (frame, replier, subject) => this.#handle(frame, replier, this.#isOwnPlacedSubject(subject));
   }
 
   /** Counters since creation (a live object: read fields when needed). */
@@ -239,7 +249,21 @@ export class RoutingRequestHandler {
     return this.#inFlight.drained();
   }
 
-  #handle(frame: Uint8Array, replier: Replier | undefined): void {
+  /** True when `subject` is this node's placed subject under its view's current placement tag. */
+  #isOwnPlacedSubject(subject: string | undefined): boolean {
+    const view = this.#view?.current();
+    if (subject === undefined || view === undefined) return false;
+    if (view.placementTag !== this.#placedTag) {
+      this.#placedTag = view.placementTag;
+      this.#placedSubject = this.#subjects.placedNode(this.nodeId, view.placementTag);
+    }
+    if (subject !== this.#placedSubject) return false;
+    this.#stats.placedHere++;
+    return true;
+  }
+
+  /** @param placedHere the sender placed it on this node under this node's placement tag (`handlePlaced`) */
+  #handle(frame: Uint8Array, replier: Replier | undefined, placedHere: boolean): void {
     this.#stats.received++;
     let envelope: Envelope;
     try {
@@ -255,7 +279,13 @@ export class RoutingRequestHandler {
     // The request's one clock read (`wall-time.ts`): its deadline is checked against it, its duration starts at it.
     const received = this.#clock.now();
     try {
-      const decision = decideRoute(envelope, this.#view?.current(), this.#self, this.#wallTime.at(received));
+      const decision = decideRoute(
+        envelope,
+        this.#view?.current(),
+        this.#self,
+        this.#wallTime.at(received),
+        placedHere,
+      );
       switch (decision.type) {
         case 'serve':
           this.#serve(envelope, replier, received);

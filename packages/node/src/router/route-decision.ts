@@ -14,7 +14,9 @@
  *                                                                  └──► reject HopLimitError (hops ≥ limit)
  *           ─► other kinds (Reply, Error, Control) ─────────────────► reject RoutingError
  * ```
- * An event is served where it arrives: the event dispatcher places each of its handlers itself.
+ * An event is served where it arrives: the event dispatcher places each of its handlers itself. A call its sender
+ * placed here under this node's own placement tag (`placedHere`: it came on the node's placed subject, see
+ * `placement/placement-tag.ts` in core) is served without placing it again: equal tags, equal owners.
  *
  * Cost: serving decides with no allocation ({@link SERVE} is shared); a forward returns the placement's object;
  * only a rejection allocates (its error).
@@ -26,6 +28,7 @@ import {
   type Envelope,
   EnvelopeKind,
   envelopeKindName,
+  type FunctionDefinition,
   type FunctionRegistry,
   HopLimitError,
   isRemote,
@@ -82,12 +85,14 @@ export const SERVE: ServeDecision = Object.freeze({ type: 'serve' });
  * that is missing or empty places everything here. Never throws: a failure to look up or place the request
  * (`UnknownFunctionError`, `FunctionDisabledError`, `RoutingError` for a missing shard key or a malformed
  * actor target, ...) is a {@link RejectDecision}.
+ * @param placedHere the sender placed the request on this node with a view of this node's placement tag
  */
 export function decideRoute(
   envelope: Envelope,
   view: ClusterView | undefined,
   node: RouteNode,
   nowMs: number,
+  placedHere = false,
 ): RouteDecision {
   if (envelope.deadline !== 0 && nowMs >= envelope.deadline) {
     return reject(new TimeoutError({ target: envelope.target, timeoutMs: 0 }));
@@ -95,7 +100,7 @@ export function decideRoute(
   try {
     switch (envelope.kind) {
       case EnvelopeKind.Call:
-        return decideCall(envelope, view, node);
+        return decideCall(envelope, view, node, placedHere);
       case EnvelopeKind.Tell:
       case EnvelopeKind.Ask:
         return decideActorMessage(envelope, view, node);
@@ -115,9 +120,16 @@ export function decideRoute(
   }
 }
 
-function decideCall(envelope: Envelope, view: ClusterView | undefined, node: RouteNode): RouteDecision {
+function decideCall(
+  envelope: Envelope,
+  view: ClusterView | undefined,
+  node: RouteNode,
+  placedHere: boolean,
+): RouteDecision {
   // `get` throws UnknownFunctionError / FunctionDisabledError; `find` first keeps the hit path to one lookup.
   const definition = node.functions.find(envelope.target) ?? node.functions.get(envelope.target);
+  // Placed by its sender under this node's own placement tag: the same ring would name this node again.
+  if (placedHere) return serveUnlessOverloaded(definition, envelope, node);
   const placement = placeCallAt(
     definition,
     envelope.payload,
@@ -127,6 +139,10 @@ function decideCall(envelope: Envelope, view: ClusterView | undefined, node: Rou
     attemptOf(envelope),
   );
   if (isRemote(placement, node.nodeId)) return forwardTo(envelope, placement, node);
+  return serveUnlessOverloaded(definition, envelope, node);
+}
+
+function serveUnlessOverloaded(definition: FunctionDefinition, envelope: Envelope, node: RouteNode): RouteDecision {
   const refusal = overloadRefusal(definition, node.load, node.nodeId, envelope.target);
   return refusal === undefined ? SERVE : reject(refusal);
 }

@@ -117,6 +117,8 @@ export interface RouterStats {
   readonly decodeErrors: number;
   /** Messages sent on to another node (each hop of each message counts once, on the node that forwarded). */
   readonly forwarded: number;
+  /** Frames that came on this node's placed subject under its own placement tag (served without re-placing). */
+  readonly placedHere: number;
   /** Requests served here that ended in success. */
   readonly succeeded: number;
   /** Requests served or refused here that ended in an error (answered or dropped). */
@@ -132,6 +134,7 @@ export class MutableRouterStats implements RouterStats {
   received = 0;
   decodeErrors = 0;
   forwarded = 0;
+  placedHere = 0;
   succeeded = 0;
   failed = 0;
   eventRuns = 0;

@@ -3,6 +3,7 @@
  *
  * ```
  *  lucent.<C>.node.<id>          direct: keyed calls, actor tells/asks, forwards, per-handler events
+ *  lucent.<C>.node.<id>.<tag>    placed: `hash` calls a client placed under placement tag <tag> (one `*` subscription)
  *  lucent.<C>.fn.<name>          queue group `lucent-fn`: unkeyed calls (and keyed ones from view-less clients)
  *  lucent.<C>.events.<type>      queue group `lucent-events`: only with `coreEvents` (at most once)
  * ```
@@ -11,7 +12,7 @@
  * a router used without an event log.
  */
 import type { FunctionRegistry } from '@lucent/core/internal';
-import { SubjectCache } from '@lucent/core/internal';
+import { allPlacedNodeSubject, SubjectCache } from '@lucent/core/internal';
 import type {
   FrameHandler,
   SubscribeOptions,
@@ -28,8 +29,16 @@ export const EVENT_QUEUE_GROUP = 'lucent-events';
 /** One subscription a node needs. */
 export interface RouterSubscriptionSpec {
   readonly subject: string;
-  /** Queue group, or `undefined` for the node's direct subject. */
+  /** Queue group, or `undefined` for the node's direct subjects. */
   readonly queue: string | undefined;
+  /** True for the placed subjects (`node.<id>.*`): served by `handlePlaced`, which reads each message's subject. */
+  readonly placed: boolean;
+}
+
+/** The two frame handlers of a request handler (`RoutingRequestHandler`). */
+export interface RouterFrameHandlers {
+  readonly handle: FrameHandler;
+  readonly handlePlaced: FrameHandler;
 }
 
 /** Options of {@link routerSubscriptions} and {@link subscribeRequestHandler}. */
@@ -52,33 +61,39 @@ export interface RouterSubscriptionOptions {
  */
 export function routerSubscriptions(options: RouterSubscriptionOptions): RouterSubscriptionSpec[] {
   const subjects = new SubjectCache(options.cluster);
-  const specs: RouterSubscriptionSpec[] = [{ subject: subjects.node(options.nodeId), queue: undefined }];
+  const specs: RouterSubscriptionSpec[] = [
+    { subject: subjects.node(options.nodeId), queue: undefined, placed: false },
+    { subject: allPlacedNodeSubject(subjects.cluster, options.nodeId), queue: undefined, placed: true },
+  ];
   const names = new Set<string>();
   const types = new Set<string>();
   for (const definition of options.functions.list()) {
     names.add(definition.name);
     for (const type of definition.handles) types.add(type);
   }
-  for (const name of [...names].sort()) specs.push({ subject: subjects.function(name), queue: FUNCTION_QUEUE_GROUP });
+  for (const name of [...names].sort())
+    specs.push({ subject: subjects.function(name), queue: FUNCTION_QUEUE_GROUP, placed: false });
   if (options.coreEvents !== true) return specs;
-  for (const type of [...types].sort()) specs.push({ subject: subjects.event(type), queue: EVENT_QUEUE_GROUP });
+  for (const type of [...types].sort())
+    specs.push({ subject: subjects.event(type), queue: EVENT_QUEUE_GROUP, placed: false });
   return specs;
 }
 
 /**
- * Subscribes `handle` (a `RequestHandler.handle`) on every subject of {@link routerSubscriptions}. All or
+ * Subscribes a request handler's frame handlers on every subject of {@link routerSubscriptions}. All or
  * nothing: if a subscribe throws (`ShuttingDownError`), those made so far are undone and the error rethrown.
  * Call again (after unsubscribing) when the registry changes.
  */
 export function subscribeRequestHandler(
   transport: Transport,
-  handle: FrameHandler,
+  handlers: RouterFrameHandlers,
   options: RouterSubscriptionOptions,
 ): TransportSubscription[] {
   const made: TransportSubscription[] = [];
   try {
     for (const spec of routerSubscriptions(options)) {
-      made.push(transport.subscribe(spec.subject, handle, subscribeOptions(spec.queue, options.onError)));
+      const handler = spec.placed ? handlers.handlePlaced : handlers.handle;
+      made.push(transport.subscribe(spec.subject, handler, subscribeOptions(spec, options.onError)));
     }
   } catch (error) {
     for (const subscription of made) subscription.unsubscribe();
@@ -87,7 +102,10 @@ export function subscribeRequestHandler(
   return made;
 }
 
-function subscribeOptions(queue: string | undefined, onError: TransportErrorListener | undefined): SubscribeOptions {
-  if (queue === undefined) return onError === undefined ? {} : { onError };
-  return onError === undefined ? { queue } : { queue, onError };
+function subscribeOptions(spec: RouterSubscriptionSpec, onError: TransportErrorListener | undefined): SubscribeOptions {
+  return {
+    ...(spec.queue === undefined ? {} : { queue: spec.queue }),
+    ...(onError === undefined ? {} : { onError }),
+    ...(spec.placed ? { withSubject: true } : {}),
+  };
 }

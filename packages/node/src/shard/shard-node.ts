@@ -700,7 +700,7 @@ export class ShardNode {
       tags: context.config.tags,
     });
     this.#router = router;
-    const subscriptions = subscribeRequestHandler(context.transport, router.handle, {
+    const subscriptions = subscribeRequestHandler(context.transport, router, {
       cluster: context.cluster,
       nodeId: context.nodeId,
       functions: context.functions,

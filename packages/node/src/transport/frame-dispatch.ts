@@ -17,7 +17,10 @@ import type {
 
 /** Receives whole wire messages from a connection-level subscription. */
 export interface MessageInbox {
-  onMessage(data: Uint8Array, replyTo: string | undefined): void;
+  /** `subject` is the message's own subject when the inbox {@link wantsSubject} (a connection may omit it else). */
+  onMessage(data: Uint8Array, replyTo: string | undefined, subject?: string): void;
+  /** True when `onMessage` needs each message's subject (decoding it costs NATS connections ~50 ns a message). */
+  readonly wantsSubject?: boolean;
   /**
    * The connection reports that a message published with reply subject `replyTo` found no subscriber (NATS
    * status 503). Only reply subscriptions get these.
@@ -86,17 +89,22 @@ export class SubscriptionDispatcher implements MessageInbox, FrameVisitor, Trans
   connection: ConnectionSubscription | undefined = undefined;
   /** Reply subject of the message being read; all its frames share it. */
   #replyTo: string | undefined = undefined;
+  /** Subject of the message being read, when {@link wantsSubject}. */
+  #messageSubject: string | undefined = undefined;
 
   constructor(
     readonly host: DispatchHost,
     readonly subject: string,
     readonly handler: FrameHandler,
     readonly onError: TransportErrorListener | undefined,
+    /** Hands each frame's message subject to the handler (`SubscribeOptions.withSubject`). */
+    readonly wantsSubject = false,
   ) {}
 
-  onMessage(data: Uint8Array, replyTo: string | undefined): void {
+  onMessage(data: Uint8Array, replyTo: string | undefined, subject?: string): void {
     if (!this.active) return;
     this.#replyTo = replyTo;
+    this.#messageSubject = this.wantsSubject ? subject : undefined;
     this.host.readMessage(data, this, this.subject, this.onError);
   }
 
@@ -115,7 +123,7 @@ export class SubscriptionDispatcher implements MessageInbox, FrameVisitor, Trans
       return;
     }
     try {
-      this.handler(payload, replier);
+      this.handler(payload, replier, this.#messageSubject);
     } catch (thrown) {
       this.host.reportError(toLucentError(thrown, this.subject), this.subject, this.onError);
     }

@@ -153,12 +153,18 @@ export abstract class FramedTransport implements Transport {
   }
 
   failRequestsTo(subject: string, makeError: () => unknown): number {
-    return this.#pending.rejectTarget(subject, makeError);
+    return this.#pending.rejectTarget(subject, makeError, true);
   }
 
   subscribe(subject: string, handler: FrameHandler, options?: SubscribeOptions): TransportSubscription {
     if (this.#closing) throw new ShuttingDownError({ node: this.name });
-    const dispatcher = new SubscriptionDispatcher(this.#host, subject, handler, options?.onError);
+    const dispatcher = new SubscriptionDispatcher(
+      this.#host,
+      subject,
+      handler,
+      options?.onError,
+      options?.withSubject === true,
+    );
     dispatcher.connection = this.subscribeMessages(subject, options?.queue, dispatcher);
     this.#subscriptions.add(dispatcher);
     return dispatcher;

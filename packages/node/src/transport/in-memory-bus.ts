@@ -44,6 +44,8 @@ class BusSubscription implements ConnectionSubscription {
 class Delivery {
   constructor(
     readonly target: BusSubscription,
+    /** The subject it was published on (for a no-responders notice, `replyTo`). */
+    readonly subject: string,
     readonly data: Uint8Array,
     readonly replyTo: string | undefined,
     /** A no-responders notice about `replyTo` instead of a message. */
@@ -104,15 +106,15 @@ export class InMemoryBus {
     const queued = this.#queue.length;
     let groups: Map<string, BusSubscription[]> | undefined;
     const exact = this.#exact.get(subject);
-    if (exact !== undefined) groups = this.#route(exact, data, replyTo, groups);
+    if (exact !== undefined) groups = this.#route(exact, subject, data, replyTo, groups);
     if (this.#wildcard.length > 0) {
-      groups = this.#route(this.#matchingWildcards(subject), data, replyTo, groups);
+      groups = this.#route(this.#matchingWildcards(subject), subject, data, replyTo, groups);
     }
     if (groups !== undefined) {
       for (const [key, members] of groups) {
         const turn = this.#roundRobin.get(key) ?? 0;
         this.#roundRobin.set(key, turn + 1);
-        this.#enqueue(new Delivery(members[turn % members.length]!, data, replyTo, false));
+        this.#enqueue(new Delivery(members[turn % members.length]!, subject, data, replyTo, false));
       }
     }
     if (replyTo !== undefined && this.#queue.length === queued) this.#noResponders(replyTo);
@@ -121,7 +123,7 @@ export class InMemoryBus {
   /** Tells the subscribers of `replyTo` that a request to it found nobody (NATS sends them a 503 status). */
   #noResponders(replyTo: string): void {
     const targets = [...(this.#exact.get(replyTo) ?? []), ...this.#matchingWildcards(replyTo)];
-    for (const target of targets) this.#enqueue(new Delivery(target, NO_DATA, replyTo, true));
+    for (const target of targets) this.#enqueue(new Delivery(target, replyTo, NO_DATA, replyTo, true));
   }
 
   #matchingWildcards(subject: string): BusSubscription[] {
@@ -160,13 +162,14 @@ export class InMemoryBus {
 
   #route(
     subs: readonly BusSubscription[],
+    subject: string,
     data: Uint8Array,
     replyTo: string | undefined,
     groups: Map<string, BusSubscription[]> | undefined,
   ): Map<string, BusSubscription[]> | undefined {
     for (const sub of subs) {
       if (sub.queue === undefined) {
-        this.#enqueue(new Delivery(sub, data, replyTo, false));
+        this.#enqueue(new Delivery(sub, subject, data, replyTo, false));
         continue;
       }
       // Round-robin state is per (subscription subject, queue), like a NATS queue group.
@@ -194,7 +197,7 @@ export class InMemoryBus {
       const d = queue[i]!;
       if (!d.target.active) continue;
       try {
-        if (!d.noResponders) d.target.inbox.onMessage(d.data, d.replyTo);
+        if (!d.noResponders) d.target.inbox.onMessage(d.data, d.replyTo, d.subject);
         else if (d.replyTo !== undefined) d.target.inbox.onNoResponders?.(d.replyTo);
       } catch {
         // Transports report their own errors; a throwing inbox must not stall every later delivery.

@@ -120,7 +120,7 @@ export class NatsTransport extends FramedTransport {
           inbox.onNoResponders(msg.subject);
           return;
         }
-        inbox.onMessage(msg.data, msg.reply || undefined);
+        inbox.onMessage(msg.data, msg.reply || undefined, inbox.wantsSubject === true ? msg.subject : undefined);
       },
     };
     if (queue !== undefined) options.queue = queue;

@@ -150,12 +150,15 @@ export class PendingRequests {
   }
 
   /**
-   * Rejects every pending request sent to `target`, each with its own error from `makeError` (callers may
-   * annotate the error they get), e.g. when the wire says nobody subscribes `target`. Returns how many.
+   * Rejects every pending request sent to `target` (and, with `andBelow`, to the subjects below it:
+   * `<target>.<token>…`), each with its own error from `makeError` (callers may annotate the error they get), e.g.
+   * when the wire says nobody subscribes `target`. Returns how many.
    */
-  rejectTarget(target: string, makeError: () => unknown): number {
+  rejectTarget(target: string, makeError: () => unknown, andBelow = false): number {
     const entries: PendingRequest[] = [];
-    for (const entry of this.#byId.values()) if (entry.target === target) entries.push(entry);
+    for (const entry of this.#byId.values()) {
+      if (entry.target === target || (andBelow && isBelow(entry.target, target))) entries.push(entry);
+    }
     if (entries.length === 0) return 0;
     for (const entry of entries) this.#take(entry.id);
     for (const entry of entries) entry.receiver.reject(makeError());
@@ -240,4 +243,9 @@ export class PendingRequests {
     // A reject callback may have added a request (and armed the timer) meanwhile; keep the earlier deadline.
     if (nextDeadline < this.#armedAt) this.#arm(nextDeadline);
   }
+}
+
+/** True when `subject` is `<parent>.<something>`. */
+function isBelow(subject: string, parent: string): boolean {
+  return subject.length > parent.length + 1 && subject.charCodeAt(parent.length) === 46 && subject.startsWith(parent);
 }

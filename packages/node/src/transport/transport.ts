@@ -19,9 +19,10 @@ export interface Replier {
  * Called once per received frame, in the order frames were sent on that subject by one sender. `replier` is
  * set for requests and `undefined` for one-way frames. `frame` is a view into the received message: copy it
  * to keep it beyond the call. A handler that throws does not stop the other frames; its error goes to the
- * subscription's `onError` (as a `HandlerError` unless it threw a Lucent error).
+ * subscription's `onError` (as a `HandlerError` unless it threw a Lucent error). `subject` is the subject of the
+ * message the frame came in, for subscriptions made `withSubject` (else `undefined`).
  */
-export type FrameHandler = (frame: Uint8Array, replier: Replier | undefined) => void;
+export type FrameHandler = (frame: Uint8Array, replier: Replier | undefined, subject?: string) => void;
 
 /** Gets the outcome of one {@link Transport.requestTo}: one of the two is called, once. */
 export interface ReplyReceiver {
@@ -41,6 +42,11 @@ export interface SubscribeOptions {
   readonly queue?: string;
   /** Errors of this subscription; when absent they go to the transport's `onError` listeners. */
   readonly onError?: TransportErrorListener;
+  /**
+   * Give the handler each frame's message subject (its third argument), for a wildcard subscription whose
+   * handler reads the subject's last token. Off by default: a NATS connection decodes the subject per message.
+   */
+  readonly withSubject?: boolean;
 }
 
 /** A live subscription. */
@@ -122,8 +128,9 @@ export interface Transport {
   requestTo(subject: string, frame: Uint8Array, timeoutMs: number, label: string, receiver: ReplyReceiver): void;
 
   /**
-   * Rejects every request still waiting for a reply from `subject`, each with its own `makeError()` (e.g. a
-   * node that left the cluster view: no reply will come, so its callers need not wait for their timeouts).
+   * Rejects every request still waiting for a reply from `subject` or a subject below it (`<subject>.<token>…`: a
+   * node's placed subjects), each with its own `makeError()` (e.g. a node that left the cluster view: no reply
+   * will come, so its callers need not wait for their timeouts).
    * Returns how many. A reply that arrives later is dropped as unmatched. O(pending requests): for rare events.
    */
   failRequestsTo(subject: string, makeError: () => unknown): number;

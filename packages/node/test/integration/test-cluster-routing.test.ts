@@ -101,6 +101,24 @@ describe('test cluster routing: placement', () => {
     expect(forwards(cluster)).toBe(0);
   });
 
+  it('over nats-server, owners serve keyed calls placed under their own tag unplaced; a stale view is forwarded', async () => {
+    cluster = await createTestCluster({ nodes: ['a', 'b', 'c'], transport: 'nats', functions: FUNCTIONS });
+    const accounts = Array.from({ length: 30 }, (_, i) => `acct-${i}`);
+    await Promise.all(accounts.map((account) => cluster?.client.call(balance, { account, amount: 1 })));
+    const expected = owned(cluster, accounts);
+    // Client and nodes built their views from the same heartbeats: same tag, so every owner skipped re-placing.
+    for (const node of cluster.nodes) {
+      expect(node.shard.router.stats.placedHere).toBe(expected.get(node.id));
+      expect(ranOn(cluster, node.id)).toBe(expected.get(node.id));
+    }
+    expect(forwards(cluster)).toBe(0);
+    const account = keyOwnedBy(cluster, 'c');
+    const stale = await clientWith(cluster, viewOf('a', 'b'));
+    expect(await stale.call(balance, { account, amount: 5 })).toEqual({ account, doubled: 10 });
+    expect(forwards(cluster)).toBe(1);
+    expect(cluster.nodes.reduce((sum, node) => sum + node.shard.router.stats.placedHere, 0)).toBe(30);
+  });
+
   it('routes by a nested shardBy path, numbers as strings', async () => {
     cluster = await createTestCluster({ nodes: ['a', 'b', 'c'], functions: FUNCTIONS });
     expect(await cluster.client.call(nested, { order: { customer: 42 } })).toBe('42');
