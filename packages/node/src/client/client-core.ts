@@ -636,8 +636,8 @@ export class ClientCore {
   }
 
   /**
-   * The node subject when the call is placed on a node (a keyed call's owner; a call by name: one of the
-   * function's hosts in turn, so a node that dies under it is noticed), else the function's queue group.
+   * The node subject when the call is placed on a node (a keyed call's owner, on its placed subject; a call by name:
+   * one of the function's hosts in turn, so a node that dies under it is noticed), else the function's queue group.
    */
   #callSubject(ref: string, definition: FunctionDefinition | undefined, input: unknown): string {
     this.#placedNode = undefined;
